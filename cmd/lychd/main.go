@@ -1,0 +1,15 @@
+// Command lychd is the host side of LychD: it binds the user's Codex and
+// installed extensions into Podman Quadlet and systemd units, and drives the
+// covens through the user's systemd manager.
+package main
+
+import (
+	"os"
+
+	"github.com/lychd/lychd/internal/cmd/root"
+	"github.com/lychd/lychd/internal/cmdutil"
+)
+
+func main() {
+	os.Exit(root.Run(cmdutil.NewFactory(), os.Args[1:]))
+}

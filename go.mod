@@ -1,0 +1,12 @@
+module github.com/lychd/lychd
+
+go 1.26
+
+replace github.com/lychd/lychd/sdk => ./sdk
+
+require github.com/spf13/cobra v1.10.2
+
+require (
+	github.com/inconshreveable/mousetrap v1.1.0 // indirect
+	github.com/spf13/pflag v1.0.9 // indirect
+)

@@ -1,0 +1,49 @@
+// Package root assembles the lychd command tree.
+package root
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lychd/lychd/internal/cmdutil"
+)
+
+// NewCmdRoot returns the lychd root command with every subcommand attached.
+func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:           "lychd <command>",
+		Short:         "Bind and drive the LychD Sepulcher: Quadlet units, covens, extensions",
+		SilenceErrors: true,
+		SilenceUsage:  true,
+	}
+	cmd.SetOut(f.IO.Out)
+	cmd.SetErr(f.IO.ErrOut)
+	cmd.SetIn(f.IO.In)
+	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return &cmdutil.FlagError{Err: err}
+	})
+	// Subcommands are registered here, one line each.
+	return cmd
+}
+
+// Run executes the command tree with args and returns the process exit code.
+func Run(f *cmdutil.Factory, args []string) int {
+	cmd := NewCmdRoot(f)
+	cmd.SetArgs(args)
+	c, err := cmd.ExecuteC()
+	if err == nil {
+		return cmdutil.ExitOK
+	}
+	if errors.Is(err, cmdutil.SilentError) {
+		return cmdutil.ExitError
+	}
+	var ferr *cmdutil.FlagError
+	if errors.As(err, &ferr) {
+		fmt.Fprintf(f.IO.ErrOut, "lychd: %v\n\n%s", err, c.UsageString())
+		return cmdutil.ExitUsage
+	}
+	fmt.Fprintf(f.IO.ErrOut, "lychd: %v\n", err)
+	return cmdutil.ExitError
+}

@@ -1,0 +1,63 @@
+// Package cmdutil holds what every lychd command shares: injected IO streams,
+// paths and the exit-code conventions. Commands live in one package each under
+// internal/cmd/<noun>/<verb>, each with an Options struct and a NewCmd
+// constructor taking a *Factory.
+package cmdutil
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/lychd/lychd/internal/paths"
+)
+
+// IOStreams are the standard streams a command writes to; tests inject
+// buffers.
+type IOStreams struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+}
+
+// SystemIO returns the process's standard streams.
+func SystemIO() IOStreams { return IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr} }
+
+// Factory gives commands their dependencies.
+type Factory struct {
+	IO IOStreams
+	// Getenv reads the environment (os.Getenv in production).
+	Getenv func(string) string
+	// Paths resolves lychd's directories from the environment.
+	Paths func() (paths.Paths, error)
+}
+
+// NewFactory returns a Factory for the real process.
+func NewFactory() *Factory {
+	f := &Factory{IO: SystemIO(), Getenv: os.Getenv}
+	f.Paths = func() (paths.Paths, error) { return paths.FromEnv(f.Getenv) }
+	return f
+}
+
+// Exit codes of the lychd command.
+const (
+	ExitOK    = 0
+	ExitError = 1
+	// ExitUsage is returned for bad flags or arguments.
+	ExitUsage = 2
+)
+
+// FlagError is a usage error: the command prints its usage after it.
+type FlagError struct{ Err error }
+
+func (e *FlagError) Error() string { return e.Err.Error() }
+func (e *FlagError) Unwrap() error { return e.Err }
+
+// FlagErrorf builds a FlagError.
+func FlagErrorf(format string, args ...any) error {
+	return &FlagError{Err: fmt.Errorf(format, args...)}
+}
+
+// SilentError is returned when the command already printed its error.
+var SilentError = errors.New("SilentError")

@@ -1,0 +1,178 @@
+// Package model holds the flattened manifest that every part of lychd shares:
+// the runes (container definitions), portals and Animators gathered from the
+// core, the user's Codex and installed extensions, plus the pod settings and
+// alliances from lychd.toml.
+//
+// The model is plain data. Loading (package codex), assimilation (package
+// host), compilation (package scribe) and orchestration only read or fill it.
+package model
+
+import (
+	"fmt"
+	"sort"
+)
+
+// SourceKind says where a definition came from.
+type SourceKind string
+
+// The three places a definition can come from.
+const (
+	SourceCore      SourceKind = "core"
+	SourceCodex     SourceKind = "codex"
+	SourceExtension SourceKind = "extension"
+)
+
+// Source locates a definition so that errors can name it: a Codex file and
+// line, an extension by name, or the core.
+type Source struct {
+	Kind SourceKind
+	// Name is the Codex file path, the extension name, or "core".
+	Name string
+	// Line is the 1-based line in a Codex file, 0 when unknown.
+	Line int
+}
+
+// String renders the source for error messages, e.g.
+// "codex soulstones/vision.toml:4", "extension vision-organ" or "core".
+func (s Source) String() string {
+	switch s.Kind {
+	case SourceCodex:
+		if s.Line > 0 {
+			return fmt.Sprintf("%s:%d", s.Name, s.Line)
+		}
+		return s.Name
+	case SourceExtension:
+		return "extension " + s.Name
+	case SourceCore:
+		return "core"
+	}
+	return string(s.Kind) + " " + s.Name
+}
+
+// RuneKind distinguishes always-on members of the pod from soulstones that
+// belong to covens.
+type RuneKind string
+
+// Rune kinds.
+const (
+	// KindCore is an always-on member of lychd.pod: in no coven, conflicting
+	// with nothing, started with the pod. Unit name lychd-NAME.
+	KindCore RuneKind = "core"
+	// KindSoulstone is an inference container that belongs to one or more
+	// covens. Unit name lychd-soulstone-NAME.
+	KindSoulstone RuneKind = "soulstone"
+)
+
+// EnvVar is one environment variable, kept in a deterministic order.
+type EnvVar struct {
+	Name  string
+	Value string
+}
+
+// Rune is one container definition: the physical side of a soulstone or a
+// core service. Capabilities and tags live on Animators, not here.
+type Rune struct {
+	Name        string
+	Kind        RuneKind
+	Description string
+	Image       string
+	// Groups are the covens of a soulstone. Empty means a coven of one named
+	// after the soulstone. Always empty for core runes.
+	Groups []string
+	// After, Wants and Requires are full systemd unit names passed through to
+	// the [Unit] section.
+	After    []string
+	Wants    []string
+	Requires []string
+	// Port is the internal port the rune listens on inside the pod's shared
+	// network namespace; 0 means none declared.
+	Port int
+	// ExposePort publishes Port on the host through the pod's PublishPort.
+	ExposePort bool
+	// HostPort is the host side of the published port (defaults to Port).
+	HostPort int
+	// Devices are CDI qualified device names (vendor.com/class=name).
+	Devices []string
+	// Volumes are Podman volume specs (SRC:DST[:OPTIONS]).
+	Volumes     []string
+	Environment []EnvVar
+	// Exec is the argument vector passed to the image's entrypoint.
+	Exec   []string
+	Source Source
+}
+
+// Covens returns the covens of a soulstone: its groups, or a coven of one
+// named after it. Core runes have none.
+func (r *Rune) Covens() []string {
+	if r.Kind != KindSoulstone {
+		return nil
+	}
+	if len(r.Groups) == 0 {
+		return []string{r.Name}
+	}
+	return r.Groups
+}
+
+// UnitBase is the unit name without suffix: lychd-soulstone-NAME for
+// soulstones, lychd-NAME for core runes.
+func (r *Rune) UnitBase() string {
+	if r.Kind == KindSoulstone {
+		return "lychd-soulstone-" + r.Name
+	}
+	return "lychd-" + r.Name
+}
+
+// ServiceName is the systemd service Quadlet generates for the rune.
+func (r *Rune) ServiceName() string { return r.UnitBase() + ".service" }
+
+// AnimatorKind says whether an Animator is served by a local rune or a remote
+// portal.
+type AnimatorKind string
+
+// Animator kinds.
+const (
+	AnimatorSoulstone AnimatorKind = "soulstone"
+	AnimatorPortal    AnimatorKind = "portal"
+)
+
+// Animator is a logical provider the Dispatcher can route to.
+type Animator struct {
+	Name string
+	Kind AnimatorKind
+	// Rune names the rune that manifests a soulstone Animator (usually the
+	// same as Name). Empty for portals.
+	Rune string
+	// URL is the remote endpoint of a portal.
+	URL          string
+	Capabilities []string
+	Tags         []string
+	Source       Source
+}
+
+// Pod holds the lychd.pod settings from lychd.toml.
+type Pod struct {
+	// UserNS is the pod's user namespace mode (default keep-id).
+	UserNS string
+	// PublishAddress is the host address exposed ports bind to
+	// (default 127.0.0.1).
+	PublishAddress string
+	// Publish are extra PublishPort= values for the pod.
+	Publish []string
+}
+
+// Manifest is everything lychd knows about the Sepulcher after loading the
+// Codex and assimilating extensions.
+type Manifest struct {
+	Pod       Pod
+	Alliances [][]string
+	Runes     []Rune
+	Animators []Animator
+}
+
+// SortedRunes returns the runes ordered by unit name, the order every output
+// uses.
+func (m *Manifest) SortedRunes() []Rune {
+	out := append([]Rune(nil), m.Runes...)
+	sort.Slice(out, func(i, j int) bool { return out[i].UnitBase() < out[j].UnitBase() })
+	return out
+}
