@@ -1,0 +1,171 @@
+package scribe
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/lychd/lychd/internal/covenant"
+	"github.com/lychd/lychd/internal/model"
+)
+
+// Errors is every problem found while flattening a manifest; its message
+// lists them one per line.
+type Errors []error
+
+func (e Errors) Error() string {
+	lines := make([]string, len(e))
+	for i, err := range e {
+		lines[i] = err.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// checkNames rejects a rune or Animator name defined by two sources.
+func checkNames(m *model.Manifest) Errors {
+	var errs Errors
+	runes := map[string]*model.Rune{}
+	units := map[string]*model.Rune{}
+	for i := range m.Runes {
+		r := &m.Runes[i]
+		if prev, ok := runes[r.Name]; ok {
+			errs = append(errs, fmt.Errorf("rune %q is defined twice: by %s and by %s; rename one of them", r.Name, prev.Source, r.Source))
+			continue
+		}
+		runes[r.Name] = r
+		if prev, ok := units[r.UnitBase()]; ok {
+			errs = append(errs, fmt.Errorf("runes %q (%s) and %q (%s) both map to unit %s; rename one of them", prev.Name, prev.Source, r.Name, r.Source, r.ServiceName()))
+			continue
+		}
+		units[r.UnitBase()] = r
+	}
+	animators := map[string]*model.Animator{}
+	for i := range m.Animators {
+		a := &m.Animators[i]
+		if prev, ok := animators[a.Name]; ok {
+			errs = append(errs, fmt.Errorf("animator %q is registered twice: by %s and by %s; rename one of them", a.Name, prev.Source, a.Source))
+			continue
+		}
+		animators[a.Name] = a
+		if a.Kind == model.AnimatorSoulstone {
+			r, ok := runes[a.Rune]
+			switch {
+			case !ok:
+				errs = append(errs, fmt.Errorf("animator %q (%s) is manifested by rune %q, which no source defines; add the rune or make the animator a portal", a.Name, a.Source, a.Rune))
+			case r.Kind != model.KindSoulstone:
+				errs = append(errs, fmt.Errorf("animator %q (%s) is manifested by %q (%s), which is a core rune, not a soulstone", a.Name, a.Source, a.Rune, r.Source))
+			}
+		}
+	}
+	return errs
+}
+
+// checkPorts rejects internal ports shared by runes that can run together
+// (the pod has one network namespace) and host ports published twice.
+func checkPorts(m *model.Manifest, g *covenant.Graph) Errors {
+	var errs Errors
+	byPort := map[int][]*model.Rune{}
+	for i := range m.Runes {
+		r := &m.Runes[i]
+		if r.Port > 0 {
+			byPort[r.Port] = append(byPort[r.Port], r)
+		}
+	}
+	ports := make([]int, 0, len(byPort))
+	for p := range byPort {
+		ports = append(ports, p)
+	}
+	sort.Ints(ports)
+	for _, p := range ports {
+		rs := byPort[p]
+		sort.Slice(rs, func(i, j int) bool { return rs[i].Name < rs[j].Name })
+		// Group by class: two runes collide when their classes are compatible
+		// (same class included). Checking class pairs keeps this near-linear.
+		type group struct {
+			first *model.Rune
+			class *covenant.Class
+			n     int
+		}
+		var groups []*group
+		byClass := map[*covenant.Class]*group{}
+		for _, r := range rs {
+			cl := g.ClassOf(r.Name)
+			if cl == nil { // core rune: runs with everything
+				groups = append(groups, &group{first: r, n: 1})
+				continue
+			}
+			if gr := byClass[cl]; gr != nil {
+				gr.n++
+				if gr.n == 2 {
+					errs = append(errs, portError(p, gr.first, r))
+				}
+				continue
+			}
+			gr := &group{first: r, class: cl, n: 1}
+			byClass[cl] = gr
+			groups = append(groups, gr)
+		}
+		for i := 0; i < len(groups); i++ {
+			for j := i + 1; j < len(groups); j++ {
+				a, b := groups[i], groups[j]
+				if a.class == nil || b.class == nil || !g.HostileClasses(a.class.Index, b.class.Index) {
+					errs = append(errs, portError(p, a.first, b.first))
+				}
+			}
+		}
+	}
+
+	// Host ports: every published port must be unique, whatever can run.
+	type pub struct {
+		who string
+		src model.Source
+	}
+	hostPorts := map[int]pub{}
+	for _, spec := range m.Pod.Publish {
+		hp, ok := hostPortOf(spec)
+		if !ok {
+			continue
+		}
+		if prev, dup := hostPorts[hp]; dup {
+			errs = append(errs, fmt.Errorf("host port %d is published twice: by %s and by lychd.toml [pod] publish; pick another host port", hp, prev.who))
+			continue
+		}
+		hostPorts[hp] = pub{who: "lychd.toml [pod] publish", src: model.Source{Kind: model.SourceCodex, Name: "lychd.toml"}}
+	}
+	for _, r := range m.SortedRunes() {
+		if !r.ExposePort {
+			continue
+		}
+		hp := r.HostPort
+		if hp == 0 {
+			hp = r.Port
+		}
+		who := fmt.Sprintf("rune %q (%s)", r.Name, r.Source)
+		if prev, dup := hostPorts[hp]; dup {
+			errs = append(errs, fmt.Errorf("host port %d is published twice: by %s and by %s; set a different host_port on one of them", hp, prev.who, who))
+			continue
+		}
+		hostPorts[hp] = pub{who: who, src: r.Source}
+	}
+	return errs
+}
+
+func portError(p int, a, b *model.Rune) error {
+	return fmt.Errorf("port %d is declared by rune %q (%s) and rune %q (%s), which can run at the same time in the pod's shared network namespace; give one of them another port, or put them in covens that are not allied", p, a.Name, a.Source, b.Name, b.Source)
+}
+
+// hostPortOf extracts the host port of a PublishPort spec
+// ([[IP:]HOST:]CONTAINER[/PROTO]).
+func hostPortOf(spec string) (int, bool) {
+	spec, _, _ = strings.Cut(spec, "/")
+	parts := strings.Split(spec, ":")
+	if len(parts) < 2 {
+		return 0, false
+	}
+	p, err := strconv.Atoi(parts[len(parts)-2])
+	if err != nil {
+		return 0, false
+	}
+	return p, true
+}

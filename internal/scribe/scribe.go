@@ -1,0 +1,120 @@
+// Package scribe compiles a flattened manifest into the files lychd inscribes:
+// Podman Quadlet units (lychd.pod and one .container per rune) and the
+// systemd targets that enforce the Law of Exclusivity.
+//
+// # What is generated
+//
+//   - lychd.pod: the Sepulcher. It carries UserNS= and every PublishPort=
+//     (Quadlet accepts them on member containers, but podman run then fails).
+//     It is wanted by default.target.
+//   - lychd-NAME.container for core runes: always-on members of the pod.
+//   - lychd-soulstone-NAME.container for soulstones: StartWithPod=false (a pod
+//     would otherwise start mutually exclusive members together), devices as
+//     AddDevice=, Restart=always.
+//   - lychd-coven-NAME.target for covens of two or more members: the master
+//     switch. It wants its members; members are PartOf= it.
+//   - lychd-hold-COVENS.target for every set of two or more soulstones with
+//     exactly the same covens (a "class"): active exactly while one of them
+//     runs (members want it, it stops when unneeded), and the unit that
+//     carries the class's enmity.
+//
+// # How exclusivity is enforced
+//
+// Compatibility depends only on a soulstone's set of covens, so enmity is
+// written between classes: for every hostile pair of classes, the later one
+// (in a topological order that respects every after= the user wrote) gets
+// Conflicts= and After= on the earlier one's presence unit (its hold target,
+// or the service itself for a class of one). Starting any member pulls its
+// class's hold, whose conflict stops the enemy hold; PartOf= propagates that
+// stop to every running enemy, and the ordering chain
+// enemy stop -> enemy hold stop -> own hold start -> member start guarantees
+// that no two incompatible containers ever overlap, whether the user starts a
+// coven target, one service by hand, the pod or default.target. A presence
+// unit is always active while its members run, so the stop job that carries
+// the ordering is never dropped as redundant (an inactive coven target would
+// be, which is why coven targets do not carry the ordering).
+//
+// A coven target additionally conflicts with the classes hostile to all of
+// its members, so it goes inactive when its whole coven is displaced; a
+// soulstone in two covens is never stopped by a coven it is allied with.
+//
+// The number of dependency edges is linear in runes plus quadratic in
+// classes (distinct coven sets), never quadratic in runes.
+package scribe
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/lychd/lychd/internal/covenant"
+	"github.com/lychd/lychd/internal/model"
+)
+
+// File is one generated file.
+type File struct {
+	// Name is the file's base name, e.g. "lychd.pod".
+	Name string
+	Data []byte
+}
+
+// Output is the complete set of generated files.
+type Output struct {
+	// Quadlet files belong in the Quadlet unit directory.
+	Quadlet []File
+	// Systemd files (.target) belong in the systemd user unit directory.
+	Systemd []File
+	// Graph is the compatibility relation the files enforce.
+	Graph *covenant.Graph
+}
+
+// Compile checks the manifest across all its sources and renders every file.
+// On any problem it returns an Errors listing all of them.
+func Compile(m *model.Manifest) (*Output, error) {
+	var errs Errors
+	errs = append(errs, checkNames(m)...)
+	g, err := covenant.Build(m.Runes, m.Alliances)
+	if err != nil {
+		errs = append(errs, err)
+		return nil, errs
+	}
+	errs = append(errs, checkPorts(m, g)...)
+	l, lerrs := buildLayout(m, g)
+	errs = append(errs, lerrs...)
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	out := &Output{Graph: g}
+	var rerr error
+	add := func(dst *[]File, name string, data []byte, err error) {
+		if err != nil {
+			rerr = errors.Join(rerr, fmt.Errorf("rendering %s: %w", name, err))
+			return
+		}
+		*dst = append(*dst, File{Name: name, Data: data})
+	}
+	data, err := renderPod(m)
+	add(&out.Quadlet, "lychd.pod", data, err)
+	for _, r := range m.SortedRunes() {
+		data, err := renderContainer(&r, l.units[r.ServiceName()])
+		add(&out.Quadlet, r.UnitBase()+".container", data, err)
+	}
+	for _, c := range g.Covens() {
+		if c.HasTarget {
+			data, err := renderCovenTarget(c, l.units[c.TargetName()])
+			add(&out.Systemd, c.TargetName(), data, err)
+		}
+	}
+	for _, cl := range g.Classes() {
+		if h, ok := l.holds[cl.Index]; ok {
+			data, err := renderHold(cl, l.units[h])
+			add(&out.Systemd, h, data, err)
+		}
+	}
+	if rerr != nil {
+		return nil, rerr
+	}
+	sort.Slice(out.Quadlet, func(i, j int) bool { return out.Quadlet[i].Name < out.Quadlet[j].Name })
+	sort.Slice(out.Systemd, func(i, j int) bool { return out.Systemd[i].Name < out.Systemd[j].Name })
+	return out, nil
+}
