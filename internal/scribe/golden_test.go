@@ -1,0 +1,171 @@
+package scribe
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/lychd/lychd/internal/model"
+	"github.com/lychd/lychd/internal/testtool"
+	"github.com/lychd/lychd/internal/verify"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func codexSrc(file string, line int) model.Source {
+	return model.Source{Kind: model.SourceCodex, Name: file, Line: line}
+}
+
+func core() []model.Rune {
+	return []model.Rune{
+		{Name: "vessel", Kind: model.KindCore, Description: "The LychD Daemon Vessel", Image: "ghcr.io/hexanomicon/lychd:latest", Port: 8000, ExposePort: true, HostPort: 7134,
+			Volumes: []string{"%h/.config/lychd:%h/.config/lychd:ro,Z"}, Source: model.Source{Kind: model.SourceCore, Name: "core"}},
+		{Name: "phylactery", Kind: model.KindCore, Image: "docker.io/pgvector/pgvector:pg16", Port: 5432, Source: model.Source{Kind: model.SourceCore, Name: "core"}},
+	}
+}
+
+// goldenCases are the Codexes the issue names: the spec's vision coven, a
+// coven of one, an alliance, a soulstone in two covens, exposed ports and
+// CDI devices.
+var goldenCases = map[string]*model.Manifest{
+	"vision-coven": {
+		Runes: append(core(),
+			model.Rune{Name: "vision-preprocessor", Kind: model.KindSoulstone, Image: "ghcr.io/example/vision-preprocessor:1.0", Groups: []string{"vision"}, Source: codexSrc("soulstones/vision.toml", 2)},
+			model.Rune{Name: "vision-analyzer", Kind: model.KindSoulstone, Image: "ghcr.io/example/vision-analyzer:1.0", Groups: []string{"vision"},
+				After: []string{"lychd-soulstone-vision-preprocessor.service"}, Requires: []string{"lychd-soulstone-vision-preprocessor.service"}, Source: codexSrc("soulstones/vision.toml", 6)},
+			model.Rune{Name: "hermes", Kind: model.KindSoulstone, Image: "ghcr.io/ggml-org/llama.cpp:server", Groups: []string{"reasoning"}, Port: 8081, Source: codexSrc("soulstones/hermes.toml", 1)},
+		),
+	},
+	"coven-of-one": {
+		Runes: []model.Rune{
+			{Name: "xtts", Kind: model.KindSoulstone, Image: "ghcr.io/coqui-ai/xtts:latest", Port: 8081, Source: codexSrc("soulstones/tts.toml", 1)},
+			{Name: "whisper", Kind: model.KindSoulstone, Image: "ghcr.io/ggml-org/whisper:latest", Port: 8081, Source: codexSrc("soulstones/stt.toml", 1)},
+		},
+	},
+	"alliance": {
+		Alliances: [][]string{{"reasoning", "tts"}},
+		Runes: []model.Rune{
+			{Name: "hermes", Kind: model.KindSoulstone, Image: "ghcr.io/example/hermes:latest", Groups: []string{"reasoning"}, Port: 8081, Source: codexSrc("soulstones/a.toml", 1)},
+			{Name: "xtts", Kind: model.KindSoulstone, Image: "ghcr.io/example/xtts:latest", Groups: []string{"tts"}, Port: 8082, Source: codexSrc("soulstones/a.toml", 5)},
+			{Name: "sdxl", Kind: model.KindSoulstone, Image: "ghcr.io/example/sdxl:latest", Groups: []string{"image"}, Port: 8081, Source: codexSrc("soulstones/a.toml", 9)},
+			{Name: "flux", Kind: model.KindSoulstone, Image: "ghcr.io/example/flux:latest", Groups: []string{"image"}, Port: 8083, Source: codexSrc("soulstones/a.toml", 13)},
+		},
+	},
+	"two-covens": {
+		Alliances: [][]string{{"chat", "speech"}},
+		Runes: []model.Rune{
+			{Name: "omni", Kind: model.KindSoulstone, Image: "ghcr.io/example/omni:latest", Groups: []string{"chat", "vision"}, Port: 8081, Source: codexSrc("soulstones/b.toml", 1)},
+			{Name: "llava", Kind: model.KindSoulstone, Image: "ghcr.io/example/llava:latest", Groups: []string{"vision"}, Port: 8082, Source: codexSrc("soulstones/b.toml", 5)},
+			{Name: "qwen", Kind: model.KindSoulstone, Image: "ghcr.io/example/qwen:latest", Groups: []string{"chat"}, Port: 8083, Source: codexSrc("soulstones/b.toml", 9)},
+			{Name: "kokoro", Kind: model.KindSoulstone, Image: "ghcr.io/example/kokoro:latest", Groups: []string{"speech"}, Port: 8084, Source: codexSrc("soulstones/b.toml", 13)},
+			{Name: "parler", Kind: model.KindSoulstone, Image: "ghcr.io/example/parler:latest", Groups: []string{"speech"}, Port: 8085, Source: codexSrc("soulstones/b.toml", 17)},
+		},
+	},
+	"exposed-ports": {
+		Pod: model.Pod{PublishAddress: "0.0.0.0", Publish: []string{"127.0.0.1:9090:9090"}},
+		Runes: append(core(),
+			model.Rune{Name: "vllm", Kind: model.KindSoulstone, Image: "docker.io/vllm/vllm-openai:latest", Port: 8081, ExposePort: true, HostPort: 18081, Source: codexSrc("soulstones/c.toml", 1)},
+			model.Rune{Name: "llama", Kind: model.KindSoulstone, Image: "ghcr.io/ggml-org/llama.cpp:server", Port: 8081, ExposePort: true, HostPort: 18082, Source: codexSrc("soulstones/c.toml", 8)},
+		),
+	},
+	"cdi-devices": {
+		Runes: []model.Rune{
+			{Name: "vllm", Kind: model.KindSoulstone, Image: "docker.io/vllm/vllm-openai:latest", Groups: []string{"gpu"}, Port: 8081,
+				Devices: []string{"nvidia.com/gpu=all"}, Volumes: []string{"/srv/models:/models:ro,Z"},
+				Environment: []model.EnvVar{{Name: "HF_HOME", Value: "/models/hf cache"}, {Name: "PROMPT", Value: `say "100%" of $HOME`}},
+				Exec: []string{"--model", "/models/qwen 7b", "--max-model-len", "8192"}, Source: codexSrc("soulstones/d.toml", 1)},
+			{Name: "comfy", Kind: model.KindSoulstone, Image: "ghcr.io/comfyanonymous/comfyui:latest", Groups: []string{"gpu"}, Port: 8188,
+				Devices: []string{"nvidia.com/gpu=0", "amd.com/gpu=1"}, Source: codexSrc("soulstones/d.toml", 9)},
+			{Name: "tts", Kind: model.KindSoulstone, Image: "ghcr.io/example/tts:latest", Devices: []string{"nvidia.com/gpu=1"}, Source: codexSrc("soulstones/d.toml", 15)},
+		},
+	},
+}
+
+// renderTxt concatenates output files as "-- DIR/NAME --" sections.
+func renderTxt(out *Output) []byte {
+	var b bytes.Buffer
+	for _, f := range out.Quadlet {
+		b.WriteString("-- quadlet/" + f.Name + " --\n")
+		b.Write(f.Data)
+	}
+	for _, f := range out.Systemd {
+		b.WriteString("-- systemd/" + f.Name + " --\n")
+		b.Write(f.Data)
+	}
+	return b.Bytes()
+}
+
+// writeOut lays the output out as it is installed.
+func writeOut(t *testing.T, out *Output) verify.Dirs {
+	t.Helper()
+	root := t.TempDir()
+	d := verify.Dirs{Quadlet: filepath.Join(root, "quadlet"), Systemd: filepath.Join(root, "systemd")}
+	for _, dir := range []string{d.Quadlet, d.Systemd} {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range out.Quadlet {
+		if err := os.WriteFile(filepath.Join(d.Quadlet, f.Name), f.Data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range out.Systemd {
+		if err := os.WriteFile(filepath.Join(d.Systemd, f.Name), f.Data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return d
+}
+
+func TestGolden(t *testing.T) {
+	quadlet := testtool.Quadlet(t)
+	testtool.SystemdAnalyze(t)
+	for name, m := range goldenCases {
+		t.Run(name, func(t *testing.T) {
+			out, err := Compile(m)
+			if err != nil {
+				t.Fatalf("Compile: %v", err)
+			}
+			got := renderTxt(out)
+			path := filepath.Join("testdata", "golden", name+".txt")
+			if *update {
+				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(path, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run go test -run TestGolden -update)", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("output differs from %s (run with -update and review the diff):\n%s", path, got)
+			}
+			// Idempotence: compiling again gives the same bytes.
+			again, err := Compile(m)
+			if err != nil || !bytes.Equal(renderTxt(again), got) {
+				t.Errorf("second Compile differs")
+			}
+			d := writeOut(t, out)
+			ctx := context.Background()
+			if err := verify.QuadletDryRun(ctx, quadlet, d); err != nil {
+				t.Error(err)
+			}
+			if err := verify.SystemdVerify(ctx, quadlet, d); err != nil {
+				t.Error(err)
+			}
+			// Devices are never '-'-prefixed (Quadlet would stat a path and
+			// silently drop the CDI name).
+			if strings.Contains(string(got), "AddDevice=-") {
+				t.Error("AddDevice= value is '-'-prefixed")
+			}
+		})
+	}
+}
