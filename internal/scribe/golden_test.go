@@ -77,7 +77,7 @@ var goldenCases = map[string]*model.Manifest{
 			{Name: "vllm", Kind: model.KindSoulstone, Image: "docker.io/vllm/vllm-openai:latest", Groups: []string{"gpu"}, Port: 8081,
 				Devices: []string{"nvidia.com/gpu=all"}, Volumes: []string{"/srv/models:/models:ro,Z"},
 				Environment: []model.EnvVar{{Name: "HF_HOME", Value: "/models/hf cache"}, {Name: "PROMPT", Value: `say "100%" of $HOME`}},
-				Exec: []string{"--model", "/models/qwen 7b", "--max-model-len", "8192"}, Source: codexSrc("soulstones/d.toml", 1)},
+				Exec:        []string{"--model", "/models/qwen 7b", "--max-model-len", "8192"}, Source: codexSrc("soulstones/d.toml", 1)},
 			{Name: "comfy", Kind: model.KindSoulstone, Image: "ghcr.io/comfyanonymous/comfyui:latest", Groups: []string{"gpu"}, Port: 8188,
 				Devices: []string{"nvidia.com/gpu=0", "amd.com/gpu=1"}, Source: codexSrc("soulstones/d.toml", 9)},
 			{Name: "tts", Kind: model.KindSoulstone, Image: "ghcr.io/example/tts:latest", Devices: []string{"nvidia.com/gpu=1"}, Source: codexSrc("soulstones/d.toml", 15)},
