@@ -47,15 +47,20 @@ func (p *Parsed) Get(section, key string) []string {
 // systemd's WHITESPACE: the only characters its parser trims and splits on.
 const whitespace = " \t\n\r"
 
-// Parse reads a unit file the way systemd's config parser does: lines are
-// trimmed of white space; empty lines and lines starting with '#' or ';' are
-// skipped; a line ending in an unescaped backslash continues on the next
-// line, the backslash becoming a space (comment lines inside a continuation
-// are skipped); "[Name]" starts a section; every other line must be
+// Parse reads a unit file the way systemd's config parser does: a line whose
+// first non-blank character is '#' or ';' is a comment and skipped, also in
+// the middle of a continuation; a line ending in an unescaped backslash (an
+// odd number of trailing backslashes, no white space after it) continues on
+// the next line, the backslash becoming a space; the joined line is trimmed
+// of white space (space, tab, CR, LF); empty lines are skipped; "[Name]"
+// starts a section (repeated names are merged); every other line must be
 // "Key=Value" inside a section, with white space around key and value
-// trimmed. Quadlet differs in one point that File.Bytes never meets: it
-// removes the continuation backslash instead of turning it into a space, and
-// also treats an escaped trailing "\\" as a continuation.
+// trimmed. Values are returned raw, without unescaping.
+//
+// Quadlet 5.4's parser differs where File.Bytes never goes: it trims every
+// physical line first, removes a continuation backslash instead of turning it
+// into a space, and takes any trailing backslash, even an escaped "\\", as a
+// continuation.
 func Parse(data []byte) (*Parsed, error) {
 	if !utf8.Valid(data) {
 		return nil, errors.New("unitfile: parse: data is not valid UTF-8; unit files are UTF-8 text")
@@ -63,61 +68,64 @@ func Parse(data []byte) (*Parsed, error) {
 	p := &Parsed{index: map[string]int{}}
 	cur := -1
 	lines := strings.Split(string(data), "\n")
-	var cont strings.Builder
+	cont := ""
 	inCont := false
 	contStart := 0
 	for n, line := range lines {
-		line = strings.Trim(line, whitespace)
-		if inCont && line != "" && (line[0] == '#' || line[0] == ';') {
+		line = strings.TrimSuffix(line, "\r")
+		if lead := strings.TrimLeft(line, whitespace); lead != "" && (lead[0] == '#' || lead[0] == ';') {
 			continue
 		}
 		if !inCont {
 			contStart = n
 		}
-		if endsInContinuation(line) && n < len(lines)-1 {
-			cont.WriteString(line[:len(line)-1])
-			cont.WriteByte(' ')
-			inCont = true
+		line = cont + line
+		if endsInContinuation(line) {
+			cont, inCont = line[:len(line)-1]+" ", true
 			continue
 		}
-		if inCont {
-			cont.WriteString(line)
-			line = strings.Trim(cont.String(), whitespace)
-			cont.Reset()
-			inCont = false
-		} else if endsInContinuation(line) {
-			// A continuation on the last line: systemd drops the backslash.
-			line = strings.Trim(line[:len(line)-1], whitespace)
+		cont, inCont = "", false
+		if err := p.parseLine(strings.Trim(line, whitespace), contStart+1, &cur); err != nil {
+			return nil, err
 		}
-		lineNo := contStart + 1
-		switch {
-		case line == "" || line[0] == '#' || line[0] == ';':
-			continue
-		case line[0] == '[':
-			if line[len(line)-1] != ']' || len(line) < 3 || strings.ContainsAny(line[1:len(line)-1], "[]") {
-				return nil, fmt.Errorf("unitfile: parse: line %d: invalid section header %q; write [Name]", lineNo, line)
-			}
-			name := line[1 : len(line)-1]
-			i, ok := p.index[name]
-			if !ok {
-				i = len(p.sections)
-				p.index[name] = i
-				p.sections = append(p.sections, Section{Name: name})
-			}
-			cur = i
-		default:
-			k, v, ok := strings.Cut(line, "=")
-			k = strings.Trim(k, whitespace)
-			if !ok || k == "" {
-				return nil, fmt.Errorf("unitfile: parse: line %d: %q is not a section header, comment or Key=Value assignment", lineNo, line)
-			}
-			if cur < 0 {
-				return nil, fmt.Errorf("unitfile: parse: line %d: assignment %q before the first [Section] header", lineNo, line)
-			}
-			p.sections[cur].Entries = append(p.sections[cur].Entries, Entry{Key: k, Value: strings.Trim(v, whitespace)})
+	}
+	if inCont {
+		if err := p.parseLine(strings.Trim(cont, whitespace), contStart+1, &cur); err != nil {
+			return nil, err
 		}
 	}
 	return p, nil
+}
+
+// parseLine handles one logical line (continuations joined, trimmed).
+func (p *Parsed) parseLine(line string, lineNo int, cur *int) error {
+	switch {
+	case line == "" || line[0] == '#' || line[0] == ';':
+		return nil
+	case line[0] == '[':
+		if line[len(line)-1] != ']' || len(line) < 3 || strings.ContainsAny(line[1:len(line)-1], "[]") {
+			return fmt.Errorf("unitfile: parse: line %d: invalid section header %q; write [Name]", lineNo, line)
+		}
+		name := line[1 : len(line)-1]
+		i, ok := p.index[name]
+		if !ok {
+			i = len(p.sections)
+			p.index[name] = i
+			p.sections = append(p.sections, Section{Name: name})
+		}
+		*cur = i
+	default:
+		k, v, ok := strings.Cut(line, "=")
+		k = strings.Trim(k, whitespace)
+		if !ok || k == "" {
+			return fmt.Errorf("unitfile: parse: line %d: %q is not a section header, comment or Key=Value assignment", lineNo, line)
+		}
+		if *cur < 0 {
+			return fmt.Errorf("unitfile: parse: line %d: assignment %q before the first [Section] header", lineNo, line)
+		}
+		p.sections[*cur].Entries = append(p.sections[*cur].Entries, Entry{Key: k, Value: strings.Trim(v, whitespace)})
+	}
+	return nil
 }
 
 // endsInContinuation reports whether line ends in an unescaped backslash

@@ -144,7 +144,7 @@ func (v Value) encode() (string, *problem) {
 			}
 		}
 		if p := checkWordChars(v.s); p != nil {
-			p.part = v.s
+			p.part = fmt.Sprintf("%s value %q", v.name, v.s)
 			return "", p
 		}
 		return quoteWord(v.name + "=" + v.s), nil
