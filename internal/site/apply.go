@@ -1,0 +1,411 @@
+package site
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/lychd/lychd/internal/flock"
+)
+
+// Plan compares g with what is installed and returns what Apply would do. It
+// only reads. It fails, naming the file and the fix, when a file lychd did
+// not create is in the way, when a binding directory is unsafe, or when a
+// name in g is invalid.
+func (s *Site) Plan(g Generation) (Plan, error) {
+	wantQ, wantS, err := validate(g)
+	if err != nil {
+		return Plan{}, err
+	}
+	if err := s.checkDirs(); err != nil {
+		return Plan{}, err
+	}
+	st, err := s.observe()
+	if err != nil {
+		return Plan{}, err
+	}
+	if err := s.conflicts(st, wantQ, wantS); err != nil {
+		return Plan{}, err
+	}
+	return s.plan(st, wantQ, wantS), nil
+}
+
+// Current returns the lychd units Quadlet and systemd see now: the files
+// behind lychd's Quadlet link and lychd's links in the systemd directory
+// that resolve (a dangling link is absent to systemd). Files are sorted by
+// name.
+func (s *Site) Current() (Generation, error) {
+	st, err := s.observe()
+	if err != nil {
+		return Generation{}, err
+	}
+	return Generation{Quadlet: files(st.visQ), Systemd: files(st.visS)}, nil
+}
+
+// Apply installs g. It creates the binding directories if needed, takes the
+// bind lock (waiting for another lychd until ctx ends), plans again under
+// the lock and carries the plan out; see doc.go for the order of the steps.
+// It returns the plan it carried out and writes nothing when that plan is
+// empty. If Apply fails or is killed part-way, Quadlet and systemd still see
+// either the old or the new complete set, and the next Apply finishes or
+// cleans up.
+func (s *Site) Apply(ctx context.Context, g Generation) (Plan, error) {
+	wantQ, wantS, err := validate(g)
+	if err != nil {
+		return Plan{}, err
+	}
+	if err := s.checkDirs(); err != nil {
+		return Plan{}, err
+	}
+	// Refuse foreign files before creating anything; checked again under
+	// the lock below.
+	st, err := s.observe()
+	if err != nil {
+		return Plan{}, err
+	}
+	if err := s.conflicts(st, wantQ, wantS); err != nil {
+		return Plan{}, err
+	}
+	for _, d := range []struct {
+		path string
+		perm fs.FileMode
+	}{{s.BindingsDir, 0o700}, {s.QuadletDir, 0o755}, {s.SystemdDir, 0o755}} {
+		if err := s.mkdirAll(d.path, d.perm); err != nil {
+			return Plan{}, err
+		}
+	}
+	s.hook("lock")
+	lk, err := flock.Acquire(ctx, filepath.Join(s.BindingsDir, lockName))
+	if err != nil {
+		return Plan{}, err
+	}
+	defer lk.Unlock()
+
+	st, err = s.observe()
+	if err != nil {
+		return Plan{}, err
+	}
+	if err := s.conflicts(st, wantQ, wantS); err != nil {
+		return Plan{}, err
+	}
+	p := s.plan(st, wantQ, wantS)
+	if p.Empty() {
+		return p, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return Plan{}, fmt.Errorf("bind cancelled before writing: %w", err)
+	}
+	if err := s.execute(st, wantQ, wantS); err != nil {
+		return Plan{}, fmt.Errorf("%w (what Quadlet and systemd see is still a complete set; run lychd bind again to finish)", err)
+	}
+	return p, nil
+}
+
+// needGeneration reports whether the current generation differs from the
+// wanted files (or is missing or damaged).
+func needGeneration(st *state, wantQ, wantS map[string][]byte) bool {
+	return !st.curOK || !equalFiles(st.curQ, wantQ) || !equalFiles(st.curS, wantS)
+}
+
+// plan derives the Plan from an observation.
+func (s *Site) plan(st *state, wantQ, wantS map[string][]byte) Plan {
+	var p Plan
+	p.Changes = append(p.Changes, s.diffSet(filepath.Join(s.QuadletDir, QuadletLinkName), st.visQ, wantQ)...)
+	p.Changes = append(p.Changes, s.diffSet(s.SystemdDir, st.visS, wantS)...)
+	shown := map[string]bool{}
+	for _, c := range p.Changes {
+		shown[c.Path] = true
+	}
+	internal := func(op, path string) {
+		if d := s.display(path); !shown[d] {
+			p.Internal = append(p.Internal, Change{Op: op, Path: d})
+		}
+	}
+
+	needGen := needGeneration(st, wantQ, wantS)
+	if needGen {
+		internal("create", filepath.Join(s.BindingsDir, fmt.Sprintf("%s%d", genPrefix, st.next)))
+		internal("update", filepath.Join(s.BindingsDir, currentName))
+	}
+	qlink := filepath.Join(s.QuadletDir, QuadletLinkName)
+	switch {
+	case st.quadletLink == nil:
+		internal("create", qlink)
+	case !st.quadletLink.canonical:
+		internal("update", qlink)
+	}
+	for _, name := range slices.Sorted(maps.Keys(wantS)) {
+		l, ok := st.sysLinks[name]
+		switch {
+		case !ok:
+			internal("create", filepath.Join(s.SystemdDir, name))
+		case !l.canonical:
+			internal("update", filepath.Join(s.SystemdDir, name))
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(st.sysLinks)) {
+		if _, keep := wantS[name]; !keep {
+			internal("remove", filepath.Join(s.SystemdDir, name))
+		}
+	}
+	for _, g := range st.gens {
+		if needGen || g != st.cur {
+			internal("remove", filepath.Join(s.BindingsDir, g))
+		}
+	}
+	for _, d := range st.debris {
+		internal("remove", d)
+	}
+	slices.SortStableFunc(p.Internal, func(a, b Change) int { return strings.Compare(a.Path, b.Path) })
+	return p
+}
+
+// execute carries out the plan for st. The order of the steps is what makes
+// the switch atomic; doc.go explains it.
+func (s *Site) execute(st *state, wantQ, wantS map[string][]byte) error {
+	// 1. Leftover temporary links of an interrupted run.
+	for _, d := range st.debris {
+		if err := s.remove(d, s.step(d)); err != nil {
+			return err
+		}
+	}
+
+	// 2. The new generation, complete and durable, not yet visible.
+	gen := st.cur
+	needGen := needGeneration(st, wantQ, wantS)
+	if needGen {
+		gen = fmt.Sprintf("%s%d", genPrefix, st.next)
+		if err := s.writeGeneration(gen, wantQ, wantS); err != nil {
+			return err
+		}
+	}
+
+	// 3. Links for names new in this generation. They point through
+	// "current", so until the swap they dangle (absent to systemd) or
+	// show the old generation.
+	qtarget := filepath.Join(s.BindingsDir, currentName, "quadlet")
+	if st.quadletLink == nil || !st.quadletLink.canonical {
+		if err := s.link(s.QuadletDir, QuadletLinkName, qtarget, st.quadletLink != nil); err != nil {
+			return err
+		}
+		if err := s.fsyncDir(s.QuadletDir); err != nil {
+			return err
+		}
+	}
+	linked := false
+	for _, name := range slices.Sorted(maps.Keys(wantS)) {
+		l, ok := st.sysLinks[name]
+		if ok && l.canonical {
+			continue
+		}
+		if err := s.link(s.SystemdDir, name, filepath.Join(s.BindingsDir, currentName, "systemd", name), ok); err != nil {
+			return err
+		}
+		linked = true
+	}
+	if linked {
+		if err := s.fsyncDir(s.SystemdDir); err != nil {
+			return err
+		}
+	}
+
+	// 4. The switch: one rename of a fresh symlink over "current".
+	if needGen {
+		if err := s.link(s.BindingsDir, currentName, gen, true); err != nil {
+			return err
+		}
+		if err := s.fsyncDir(s.BindingsDir); err != nil {
+			return err
+		}
+	}
+
+	// 5. Links for names no longer present; they dangle since the switch.
+	removed := false
+	for _, name := range slices.Sorted(maps.Keys(st.sysLinks)) {
+		if _, keep := wantS[name]; keep {
+			continue
+		}
+		p := filepath.Join(s.SystemdDir, name)
+		if err := s.remove(p, s.step(p)); err != nil {
+			return err
+		}
+		removed = true
+	}
+	if removed {
+		if err := s.fsyncDir(s.SystemdDir); err != nil {
+			return err
+		}
+	}
+
+	// 6. Old generations, including half-written ones.
+	removed = false
+	for _, g := range st.gens {
+		if g == gen {
+			continue
+		}
+		p := filepath.Join(s.BindingsDir, g)
+		s.hook("remove " + s.step(p))
+		if err := os.RemoveAll(p); err != nil {
+			return fmt.Errorf("remove old generation %s: %w", p, err)
+		}
+		removed = true
+	}
+	if removed {
+		return s.fsyncDir(s.BindingsDir)
+	}
+	return nil
+}
+
+// step names path for the fault hook, relative to the site it is in:
+// "quadlet/...", "systemd/..." or "bindings/...".
+func (s *Site) step(path string) string {
+	for _, b := range []struct{ dir, name string }{{s.BindingsDir, "bindings"}, {s.QuadletDir, "quadlet"}, {s.SystemdDir, "systemd"}} {
+		if path == b.dir {
+			return b.name
+		}
+		if rel, ok := strings.CutPrefix(path, b.dir+"/"); ok {
+			return b.name + "/" + rel
+		}
+	}
+	return s.display(path)
+}
+
+// writeGeneration writes every file of a new generation directory and makes
+// it durable: files, then their directories, then BindingsDir's entry.
+func (s *Site) writeGeneration(gen string, wantQ, wantS map[string][]byte) error {
+	root := filepath.Join(s.BindingsDir, gen)
+	for _, d := range []struct{ path, step string }{{root, "gen"}, {filepath.Join(root, "quadlet"), "gen/quadlet"}, {filepath.Join(root, "systemd"), "gen/systemd"}} {
+		s.hook("mkdir " + d.step)
+		if err := os.Mkdir(d.path, 0o755); err != nil {
+			return fmt.Errorf("create generation directory %s: %w", d.path, err)
+		}
+	}
+	for _, set := range []struct {
+		sub string
+		m   map[string][]byte
+	}{{"quadlet", wantQ}, {"systemd", wantS}} {
+		for _, name := range slices.Sorted(maps.Keys(set.m)) {
+			if err := s.writeFile(filepath.Join(root, set.sub, name), "gen/"+set.sub+"/"+name, set.m[name]); err != nil {
+				return err
+			}
+		}
+	}
+	for _, d := range []string{filepath.Join(root, "quadlet"), filepath.Join(root, "systemd"), root, s.BindingsDir} {
+		if err := s.fsyncDirStep(d, strings.Replace(s.step(d), "bindings/"+gen, "gen", 1)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeFile creates path (which must not exist; symlinks are never
+// followed) with mode 0644 and data, and fsyncs it.
+func (s *Site) writeFile(path, step string, data []byte) error {
+	s.hook("write " + step)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscallNoFollow, 0o644)
+	if err != nil {
+		return fmt.Errorf("write unit file %s: %w", path, err)
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return fmt.Errorf("write unit file %s: %w", path, err)
+	}
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		return fmt.Errorf("set mode of unit file %s: %w", path, err)
+	}
+	s.hook("fsync " + step)
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("sync unit file %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write unit file %s: %w", path, err)
+	}
+	return nil
+}
+
+// link makes dir/name a symlink to target. A new name is created directly
+// (symlink(2) is atomic and fails rather than follow anything in the way);
+// an existing link of lychd's is replaced by renaming a fresh temporary
+// link over it, which replaces the link itself and never follows it.
+func (s *Site) link(dir, name, target string, replace bool) error {
+	final := filepath.Join(dir, name)
+	if !replace {
+		s.hook("symlink " + s.step(final))
+		if err := os.Symlink(target, final); err != nil {
+			return fmt.Errorf("create symlink %s: %w", final, err)
+		}
+		return nil
+	}
+	tmp := filepath.Join(dir, "."+name+tmpSuffix)
+	s.hook("symlink " + s.step(tmp))
+	if err := os.Symlink(target, tmp); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("create temporary symlink %s: a file lychd did not create is in the way; move it away, then bind again", tmp)
+		}
+		return fmt.Errorf("create temporary symlink %s: %w", tmp, err)
+	}
+	s.hook("rename " + s.step(final))
+	if err := os.Rename(tmp, final); err != nil {
+		return fmt.Errorf("replace symlink %s: %w", final, err)
+	}
+	return nil
+}
+
+// remove deletes one entry (a symlink or a leftover), never following it.
+func (s *Site) remove(path, step string) error {
+	s.hook("remove " + step)
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("remove %s: %w", path, err)
+	}
+	return nil
+}
+
+// fsyncDir makes the entries of dir durable.
+func (s *Site) fsyncDir(dir string) error { return s.fsyncDirStep(dir, s.step(dir)) }
+
+// fsyncDirStep is fsyncDir with an explicit step name.
+func (s *Site) fsyncDirStep(dir, step string) error {
+	s.hook("fsync " + step)
+	f, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("sync directory %s: %w", dir, err)
+	}
+	defer f.Close()
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("sync directory %s: %w", dir, err)
+	}
+	return nil
+}
+
+// mkdirAll creates dir and missing parents with perm, syncing each parent.
+// Existing directories are left as they are (checkDir vets them).
+func (s *Site) mkdirAll(dir string, perm fs.FileMode) error {
+	if fi, err := os.Stat(dir); err == nil {
+		if !fi.IsDir() {
+			return fmt.Errorf("binding directory %s is not a directory; move it away so lychd can create it", dir)
+		}
+		return nil
+	}
+	parent := filepath.Dir(dir)
+	if parent != dir {
+		if err := s.mkdirAll(parent, perm); err != nil {
+			return err
+		}
+	}
+	s.hook("mkdir " + s.display(dir))
+	if err := os.Mkdir(dir, perm); err != nil {
+		if fi, serr := os.Stat(dir); serr == nil && fi.IsDir() {
+			return nil // made by a concurrent lychd
+		}
+		return fmt.Errorf("create binding directory %s: %w", dir, err)
+	}
+	return s.fsyncDirStep(parent, s.display(parent))
+}

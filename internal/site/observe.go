@@ -1,0 +1,404 @@
+package site
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+// link describes one of lychd's symlinks in a binding site.
+type link struct {
+	// target is the symlink's content.
+	target string
+	// canonical reports whether target is exactly what lychd writes.
+	canonical bool
+}
+
+// state is a read-only observation of the three directories.
+type state struct {
+	// quadletLink is the QuadletDir/lychd symlink, nil when absent.
+	quadletLink *link
+	// cur is the generation "current" points to ("gen-N"), "" if none.
+	cur string
+	// curOK reports that cur's files were read completely into curQ, curS.
+	curOK      bool
+	curQ, curS map[string][]byte
+	// visQ and visS are what Quadlet and systemd see of lychd's units.
+	visQ, visS map[string][]byte
+	// sysLinks are lychd's symlinks in SystemdDir by name, dangling or not.
+	sysLinks map[string]link
+	// gens are all gen-N entries in BindingsDir, including cur.
+	gens []string
+	// next is the number for a new generation.
+	next uint64
+	// debris are leftover temporary links of an interrupted run.
+	debris []string
+}
+
+// ours reports whether a symlink in dir with content target points into
+// BindingsDir, which is how lychd recognises the links it made.
+func (s *Site) ours(dir, target string) bool {
+	if !filepath.IsAbs(target) {
+		target = filepath.Join(dir, target)
+	}
+	return within(s.BindingsDir, filepath.Clean(target))
+}
+
+// readLinkIfSymlink returns the target of path when it is a symlink; ok is
+// false when path is something else; exists is false when path is absent.
+func readLinkIfSymlink(path string) (target string, ok, exists bool, err error) {
+	fi, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", false, false, nil
+	}
+	if err != nil {
+		return "", false, false, fmt.Errorf("inspect %s: %w", path, err)
+	}
+	if fi.Mode()&fs.ModeSymlink == 0 {
+		return "", false, true, nil
+	}
+	t, err := os.Readlink(path)
+	if err != nil {
+		return "", false, true, fmt.Errorf("read symlink %s: %w", path, err)
+	}
+	return t, true, true, nil
+}
+
+// checkDir verifies that an existing site directory is a directory owned by
+// the current user and not writable by group or others. An absent directory
+// is fine (Apply creates it).
+func checkDir(path string) error {
+	fi, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("inspect binding directory %s: %w", path, err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("binding directory %s is not a directory; move it away so lychd can create it", path)
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Geteuid() {
+		return fmt.Errorf("binding directory %s is owned by uid %d, not by you (uid %d); lychd only binds into your own directories; fix it with: chown %d %s",
+			path, st.Uid, os.Geteuid(), os.Geteuid(), path)
+	}
+	if perm := fi.Mode().Perm(); perm&0o022 != 0 {
+		return fmt.Errorf("binding directory %s is writable by group or others (mode %04o), so another user could change lychd's units; fix it with: chmod go-w %s",
+			path, perm, path)
+	}
+	return nil
+}
+
+// checkDirs runs checkDir on the three directories.
+func (s *Site) checkDirs() error {
+	for _, d := range []string{s.BindingsDir, s.QuadletDir, s.SystemdDir} {
+		if err := checkDir(d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readUnitDir reads the regular files with one of suffixes in dir,
+// following symlinks like Quadlet and systemd do. A missing dir (or a
+// dangling link to it) reads as empty.
+func readUnitDir(dir string, suffixes []string) (map[string][]byte, error) {
+	m := map[string][]byte{}
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return m, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", dir, err)
+	}
+	for _, e := range ents {
+		if !hasSuffix(e.Name(), suffixes) {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.EISDIR) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", filepath.Join(dir, e.Name()), err)
+		}
+		m[e.Name()] = data
+	}
+	return m, nil
+}
+
+// readGenDir reads a generation's subdirectory without following symlinks;
+// ok is false when it holds anything but valid regular unit files.
+func readGenDir(dir, kind string, suffixes []string) (m map[string][]byte, ok bool, err error) {
+	fi, err := os.Lstat(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("inspect %s: %w", dir, err)
+	}
+	if !fi.IsDir() {
+		return nil, false, nil
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, false, fmt.Errorf("read %s: %w", dir, err)
+	}
+	m = map[string][]byte{}
+	for _, e := range ents {
+		if !e.Type().IsRegular() || validateName(kind, e.Name(), suffixes) != nil {
+			return nil, false, nil
+		}
+		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return nil, false, fmt.Errorf("read %s: %w", filepath.Join(dir, e.Name()), err)
+		}
+		m[e.Name()] = data
+	}
+	return m, true, nil
+}
+
+// hasSuffix reports whether name is a non-hidden unit name with one of
+// suffixes.
+func hasSuffix(name string, suffixes []string) bool {
+	if strings.HasPrefix(name, ".") {
+		return false
+	}
+	for _, s := range suffixes {
+		if strings.HasSuffix(name, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// genNumber parses "gen-N".
+func genNumber(name string) (uint64, bool) {
+	digits, ok := strings.CutPrefix(name, genPrefix)
+	if !ok || digits == "" || strings.TrimLeft(digits, "0123456789") != "" {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(digits, 10, 64)
+	return n, err == nil
+}
+
+// observe reads the installed state. It never writes.
+func (s *Site) observe() (*state, error) {
+	st := &state{sysLinks: map[string]link{}, next: 1}
+
+	// BindingsDir: current, generations, leftovers.
+	curPath := filepath.Join(s.BindingsDir, currentName)
+	target, isLink, exists, err := readLinkIfSymlink(curPath)
+	if err != nil {
+		return nil, err
+	}
+	if exists && !isLink {
+		return nil, fmt.Errorf("%s is not a symlink; lychd keeps a symlink to the active generation there; move it away, then bind again", curPath)
+	}
+	if isLink {
+		if _, ok := genNumber(target); ok {
+			st.cur = target
+			q, okQ, err := readGenDir(filepath.Join(s.BindingsDir, target, "quadlet"), "Quadlet", quadletSuffixes)
+			if err != nil {
+				return nil, err
+			}
+			sd, okS, err := readGenDir(filepath.Join(s.BindingsDir, target, "systemd"), "systemd", systemdSuffixes)
+			if err != nil {
+				return nil, err
+			}
+			if fi, err := os.Lstat(filepath.Join(s.BindingsDir, target)); err == nil && fi.IsDir() && okQ && okS {
+				st.curOK, st.curQ, st.curS = true, q, sd
+			}
+		}
+	}
+	ents, err := os.ReadDir(s.BindingsDir)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("read %s: %w", s.BindingsDir, err)
+	}
+	for _, e := range ents {
+		if n, ok := genNumber(e.Name()); ok {
+			st.gens = append(st.gens, e.Name())
+			if n >= st.next {
+				st.next = n + 1
+			}
+		}
+		if e.Name() == "."+currentName+tmpSuffix && e.Type()&fs.ModeSymlink != 0 {
+			st.debris = append(st.debris, filepath.Join(s.BindingsDir, e.Name()))
+		}
+	}
+
+	// QuadletDir: the lychd link and its temporary twin.
+	qlink := filepath.Join(s.QuadletDir, QuadletLinkName)
+	target, isLink, _, err = readLinkIfSymlink(qlink)
+	if err != nil {
+		return nil, err
+	}
+	st.visQ = map[string][]byte{}
+	if isLink && s.ours(s.QuadletDir, target) {
+		st.quadletLink = &link{target: target, canonical: target == filepath.Join(s.BindingsDir, currentName, "quadlet")}
+		if st.visQ, err = readUnitDir(qlink, quadletSuffixes); err != nil {
+			return nil, err
+		}
+	}
+	tmpQ := filepath.Join(s.QuadletDir, "."+QuadletLinkName+tmpSuffix)
+	if target, isLink, _, err = readLinkIfSymlink(tmpQ); err != nil {
+		return nil, err
+	} else if isLink && s.ours(s.QuadletDir, target) {
+		st.debris = append(st.debris, tmpQ)
+	}
+
+	// SystemdDir: lychd's links, dangling or not, and temporary links.
+	st.visS = map[string][]byte{}
+	ents, err = os.ReadDir(s.SystemdDir)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("read %s: %w", s.SystemdDir, err)
+	}
+	for _, e := range ents {
+		if e.Type()&fs.ModeSymlink == 0 {
+			continue
+		}
+		p := filepath.Join(s.SystemdDir, e.Name())
+		target, err := os.Readlink(p)
+		if err != nil {
+			return nil, fmt.Errorf("read symlink %s: %w", p, err)
+		}
+		if !s.ours(s.SystemdDir, target) {
+			continue
+		}
+		if strings.HasPrefix(e.Name(), ".") && strings.HasSuffix(e.Name(), tmpSuffix) {
+			st.debris = append(st.debris, p)
+			continue
+		}
+		st.sysLinks[e.Name()] = link{target: target, canonical: target == filepath.Join(s.BindingsDir, currentName, "systemd", e.Name())}
+		data, err := os.ReadFile(p)
+		switch {
+		case err == nil:
+			st.visS[e.Name()] = data
+		case errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ELOOP) || errors.Is(err, syscall.EISDIR):
+			// Dangling or unusable: systemd treats the unit as absent.
+		default:
+			return nil, fmt.Errorf("read %s: %w", p, err)
+		}
+	}
+	slices.Sort(st.debris)
+	return st, nil
+}
+
+// ForeignFileError reports a file lychd did not create that is in the way of
+// one lychd needs. Nothing is written when it is returned.
+type ForeignFileError struct {
+	// Path is the foreign file.
+	Path string
+	// Msg is the complete explanation, including how to fix it.
+	Msg string
+}
+
+func (e *ForeignFileError) Error() string { return e.Msg }
+
+// conflicts finds foreign files at names lychd needs: the Quadlet link, the
+// systemd links, and Quadlet units anywhere in the Quadlet tree named like
+// one of lychd's.
+func (s *Site) conflicts(st *state, wantQ, wantS map[string][]byte) error {
+	var errs []error
+	qlink := filepath.Join(s.QuadletDir, QuadletLinkName)
+	if st.quadletLink == nil {
+		if _, err := os.Lstat(qlink); err == nil {
+			errs = append(errs, &ForeignFileError{Path: qlink, Msg: fmt.Sprintf(
+				"%s is in the way: lychd needs this name for the symlink to its Quadlet units, and lychd did not create this file (its own links point into %s); move it away, then bind again",
+				qlink, s.BindingsDir)})
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(wantS)) {
+		p := filepath.Join(s.SystemdDir, name)
+		if _, ours := st.sysLinks[name]; ours {
+			continue
+		}
+		if _, err := os.Lstat(p); err == nil {
+			errs = append(errs, &ForeignFileError{Path: p, Msg: fmt.Sprintf(
+				"%s is in the way: lychd needs this name for its unit %s, and lychd did not create this file (its own links point into %s); move it away, then bind again",
+				p, name, s.BindingsDir)})
+		}
+	}
+	if len(wantQ) > 0 {
+		found, err := s.scanQuadletTree(wantQ)
+		if err != nil {
+			return err
+		}
+		for _, p := range found {
+			errs = append(errs, &ForeignFileError{Path: p, Msg: fmt.Sprintf(
+				"%s has the same name as lychd's Quadlet unit %s, and Quadlet would use only one of them; rename or remove it, then bind again",
+				p, filepath.Base(p))})
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// scanQuadletTree walks the Quadlet directory like Quadlet does (recursing
+// into subdirectories and symlinked subdirectories), skipping lychd's own
+// link, and returns the paths of entries named like one of want.
+func (s *Site) scanQuadletTree(want map[string][]byte) ([]string, error) {
+	var found []string
+	type key struct{ dev, ino uint64 }
+	seen := map[key]bool{}
+	var walk func(dir string) error
+	walk = func(dir string) error {
+		fi, err := os.Stat(dir)
+		if err != nil {
+			return nil // absent or dangling: Quadlet sees nothing there either
+		}
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+			k := key{uint64(st.Dev), st.Ino}
+			if seen[k] {
+				return nil
+			}
+			seen[k] = true
+		}
+		ents, err := os.ReadDir(dir)
+		if err != nil {
+			return fmt.Errorf("scan Quadlet directory %s for files that clash with lychd's: %w", dir, err)
+		}
+		for _, e := range ents {
+			p := filepath.Join(dir, e.Name())
+			if dir == s.QuadletDir && e.Name() == QuadletLinkName {
+				continue
+			}
+			isDir := e.IsDir()
+			if e.Type()&fs.ModeSymlink != 0 {
+				if t, err := os.Readlink(p); err == nil && s.ours(dir, t) {
+					continue // lychd's own (e.g. a leftover temporary link)
+				}
+				if t, err := os.Stat(p); err == nil && t.IsDir() {
+					isDir = true
+				}
+			}
+			if isDir {
+				if err := walk(p); err != nil {
+					return err
+				}
+				continue
+			}
+			if _, clash := want[e.Name()]; clash {
+				found = append(found, p)
+			}
+		}
+		return nil
+	}
+	if err := walk(s.QuadletDir); err != nil {
+		return nil, err
+	}
+	slices.Sort(found)
+	return found, nil
+}
+
+// equalFiles compares two name->content maps.
+func equalFiles(a, b map[string][]byte) bool {
+	return maps.EqualFunc(a, b, bytes.Equal)
+}
