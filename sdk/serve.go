@@ -1,0 +1,231 @@
+package sdk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/lychd/lychd/sdk/internal/pb"
+	"github.com/lychd/lychd/sdk/internal/shared"
+)
+
+// Serve runs ext as a lychd extension. It is the only call in the
+// extension's main function and returns only when lychd is done with the
+// extension (it exits the process on error).
+//
+// Serve logs JSON lines on stderr, which lychd relays attributed to the
+// extension; panics inside Info and Assimilate are recovered and reported to
+// lychd as errors naming the panicking frames. Run by hand, the binary
+// prints that it is a lychd extension and how to install it, and exits 1.
+func Serve(ext Extension) {
+	if code := serve(ext, os.Getenv, os.Stderr, os.Args[0], nil); code != 0 {
+		os.Exit(code)
+	}
+}
+
+// serve is Serve with its environment injected. test, when non-nil, serves
+// in go-plugin's test mode (in-process, no cookie check).
+func serve(ext Extension, getenv func(string) string, stderr io.Writer, argv0 string, test *plugin.ServeTestConfig) int {
+	if test == nil && getenv(shared.CookieKey) != shared.CookieValue {
+		fmt.Fprint(stderr, notLaunchedMessage(ext, argv0))
+		return 1
+	}
+	logger := hclog.New(&hclog.LoggerOptions{
+		Name:       extensionName(ext),
+		Level:      hclog.Trace,
+		Output:     stderr,
+		JSONFormat: true,
+	})
+	plugin.Serve(serveConfig(ext, logger, test))
+	return 0
+}
+
+// serveConfig is the go-plugin configuration of an extension process.
+func serveConfig(ext Extension, logger hclog.Logger, test *plugin.ServeTestConfig) *plugin.ServeConfig {
+	return &plugin.ServeConfig{
+		HandshakeConfig: plugin.HandshakeConfig{
+			ProtocolVersion:  ProtocolVersion,
+			MagicCookieKey:   shared.CookieKey,
+			MagicCookieValue: shared.CookieValue,
+		},
+		VersionedPlugins: map[int]plugin.PluginSet{
+			ProtocolVersion: {shared.PluginName: &extensionPlugin{ext: ext, logger: logger}},
+		},
+		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
+			opts = append(opts, grpc.MaxRecvMsgSize(shared.MaxMessageBytes), grpc.MaxSendMsgSize(shared.MaxMessageBytes))
+			return grpc.NewServer(opts...)
+		},
+		Logger: logger,
+		Test:   test,
+	}
+}
+
+// notLaunchedMessage is what a user sees when running an extension by hand.
+func notLaunchedMessage(ext Extension, argv0 string) string {
+	name := extensionName(ext)
+	path := argv0
+	if abs, err := filepath.Abs(argv0); err == nil {
+		path = abs
+	}
+	return fmt.Sprintf("%s is a lychd extension (%s), not a program to run by hand.\n"+
+		"Install it with:\n\n\tlychd extension install %s\n\n"+
+		"lychd then launches it itself whenever it assimilates extensions.\n",
+		filepath.Base(argv0), name, path)
+}
+
+// extensionName is ext's name for messages, without trusting Info not to
+// panic.
+func extensionName(ext Extension) (name string) {
+	defer func() {
+		if recover() != nil {
+			name = "unnamed extension"
+		}
+	}()
+	if name = ext.Info().Name; name == "" {
+		name = "unnamed extension"
+	}
+	return name
+}
+
+// extensionPlugin is the extension side of the go-plugin plugin.
+type extensionPlugin struct {
+	plugin.NetRPCUnsupportedPlugin
+	ext    Extension
+	logger hclog.Logger
+}
+
+func (p *extensionPlugin) GRPCServer(broker *plugin.GRPCBroker, s *grpc.Server) error {
+	pb.RegisterExtensionServer(s, &extensionServer{ext: p.ext, logger: p.logger, broker: broker})
+	return nil
+}
+
+func (p *extensionPlugin) GRPCClient(context.Context, *plugin.GRPCBroker, *grpc.ClientConn) (any, error) {
+	return nil, errors.New("sdk: an extension cannot act as lychd; the host uses package wire")
+}
+
+// extensionServer serves the Extension service.
+type extensionServer struct {
+	pb.UnimplementedExtensionServer
+	ext    Extension
+	logger hclog.Logger
+	broker *plugin.GRPCBroker
+}
+
+func (s *extensionServer) Info(context.Context, *pb.InfoRequest) (*pb.InfoResponse, error) {
+	var info Info
+	if err := shared.Guard("Info", func() error { info = s.ext.Info(); return nil }); err != nil {
+		s.logger.Error("Info failed", "error", err)
+		return nil, status.Error(codes.Unknown, err.Error())
+	}
+	return &pb.InfoResponse{Info: &pb.ExtensionInfo{Name: info.Name, Version: info.Version, Description: info.Description}}, nil
+}
+
+func (s *extensionServer) Assimilate(ctx context.Context, req *pb.AssimilateRequest) (*pb.AssimilateResponse, error) {
+	conn, err := s.broker.DialWithOptions(req.GetHostBrokerId(), grpc.WithDefaultCallOptions(
+		grpc.MaxCallRecvMsgSize(shared.MaxMessageBytes), grpc.MaxCallSendMsgSize(shared.MaxMessageBytes)))
+	if err != nil {
+		return nil, status.Errorf(codes.Unavailable, "connecting back to lychd's Host service: %v", err)
+	}
+	defer func() { _ = conn.Close() }()
+	a := &remoteAssimilation{host: pb.NewHostClient(conn), config: req.GetConfigJson(), logger: s.logger}
+	if err := shared.Guard("Assimilate", func() error { return s.ext.Assimilate(ctx, a) }); err != nil {
+		s.logger.Error("Assimilate failed", "error", err)
+		return nil, status.Error(codes.Unknown, err.Error())
+	}
+	return &pb.AssimilateResponse{}, nil
+}
+
+// remoteAssimilation is the Assimilation of an extension process: its
+// registrations go back to lychd over the broker connection.
+type remoteAssimilation struct {
+	host   pb.HostClient
+	config []byte
+	logger hclog.Logger
+}
+
+func (a *remoteAssimilation) AddRune(ctx context.Context, r Rune) error {
+	_, err := a.host.AddRune(ctx, &pb.AddRuneRequest{Rune: runeToPB(r)})
+	return hostError(err)
+}
+
+func (a *remoteAssimilation) RegisterAnimator(ctx context.Context, an Animator) error {
+	_, err := a.host.RegisterAnimator(ctx, &pb.RegisterAnimatorRequest{Animator: animatorToPB(an)})
+	return hostError(err)
+}
+
+func (a *remoteAssimilation) Config(v any) error { return shared.DecodeConfig(a.config, v) }
+
+func (a *remoteAssimilation) Logger() hclog.Logger { return a.logger }
+
+// hostError gives the extension lychd's rejection as plain text, as an
+// in-process extension would see it.
+func hostError(err error) error {
+	if err == nil {
+		return nil
+	}
+	if st, ok := status.FromError(err); ok && st.Code() == codes.InvalidArgument {
+		return errors.New(st.Message())
+	}
+	return fmt.Errorf("calling lychd: %w", err)
+}
+
+func runeToPB(r Rune) *pb.Rune {
+	// Enum values are the sdk value plus one (zero means unspecified), so
+	// an unknown kind reaches lychd as itself and is rejected there with the
+	// same message as in-process.
+	kind := pb.RuneKind(r.Kind + 1)
+	env := make([]*pb.EnvVar, 0, len(r.Environment))
+	for k, v := range r.Environment {
+		env = append(env, &pb.EnvVar{Name: k, Value: v})
+	}
+	sort.Slice(env, func(i, j int) bool { return env[i].Name < env[j].Name })
+	return &pb.Rune{
+		Name:        r.Name,
+		Kind:        kind,
+		Description: r.Description,
+		Image:       r.Image,
+		Groups:      r.Groups,
+		After:       r.After,
+		Wants:       r.Wants,
+		Requires:    r.Requires,
+		Port:        clampInt32(r.Port),
+		ExposePort:  r.ExposePort,
+		HostPort:    clampInt32(r.HostPort),
+		Devices:     r.Devices,
+		Volumes:     r.Volumes,
+		Environment: env,
+		Exec:        r.Exec,
+	}
+}
+
+func animatorToPB(a Animator) *pb.Animator {
+	kind := pb.AnimatorKind(a.Kind + 1)
+	return &pb.Animator{
+		Name:         a.Name,
+		Kind:         kind,
+		Rune:         a.Rune,
+		Url:          a.URL,
+		Capabilities: a.Capabilities,
+		Tags:         a.Tags,
+	}
+}
+
+// clampInt32 keeps an absurd port invalid instead of letting it wrap into a
+// valid one.
+func clampInt32(v int) int32 {
+	if v < 0 || v > math.MaxInt32 {
+		return -1
+	}
+	return int32(v)
+}

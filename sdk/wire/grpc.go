@@ -1,0 +1,147 @@
+package wire
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/lychd/lychd/sdk"
+	"github.com/lychd/lychd/sdk/internal/pb"
+)
+
+// hostPlugin is the host side of the go-plugin plugin: it only makes
+// clients. The extension side lives in package sdk.
+type hostPlugin struct {
+	plugin.NetRPCUnsupportedPlugin
+}
+
+func (*hostPlugin) GRPCServer(*plugin.GRPCBroker, *grpc.Server) error {
+	return errors.New("wire: the host side of a lychd extension cannot serve it; extensions call sdk.Serve")
+}
+
+func (*hostPlugin) GRPCClient(_ context.Context, broker *plugin.GRPCBroker, conn *grpc.ClientConn) (any, error) {
+	return &grpcClient{broker: broker, client: pb.NewExtensionClient(conn)}, nil
+}
+
+// grpcClient is the Client of an extension binary.
+type grpcClient struct {
+	broker *plugin.GRPCBroker
+	client pb.ExtensionClient
+}
+
+func (c *grpcClient) Info(ctx context.Context) (sdk.Info, error) {
+	resp, err := c.client.Info(ctx, &pb.InfoRequest{}, callOptions()...)
+	if err != nil {
+		return sdk.Info{}, callError("Info", err)
+	}
+	info := infoFromPB(resp.GetInfo())
+	if err := sdk.ValidateInfo(info); err != nil {
+		return sdk.Info{}, err
+	}
+	return info, nil
+}
+
+func (c *grpcClient) Assimilate(ctx context.Context, configJSON []byte, sink Sink) error {
+	if sink == nil {
+		return errNilSink
+	}
+	if err := checkConfigSize(configJSON); err != nil {
+		return err
+	}
+	s := newSession(sink)
+	id, stop := c.serveHost(&hostServer{session: s})
+	defer stop()
+	_, err := c.client.Assimilate(ctx, &pb.AssimilateRequest{ConfigJson: configJSON, HostBrokerId: id}, callOptions()...)
+	if err != nil {
+		err = callError("Assimilate", err)
+	}
+	return s.finish(err)
+}
+
+// serveHost serves srv on a new broker id and returns the id and a
+// function that stops serving.
+func (c *grpcClient) serveHost(srv pb.HostServer) (id uint32, stop func()) {
+	id = c.broker.NextId()
+	var (
+		mu      sync.Mutex
+		server  *grpc.Server
+		stopped bool
+	)
+	newServer := func(opts []grpc.ServerOption) *grpc.Server {
+		opts = append(opts, grpc.MaxRecvMsgSize(MaxMessageBytes), grpc.MaxSendMsgSize(MaxMessageBytes))
+		s := grpc.NewServer(opts...)
+		pb.RegisterHostServer(s, srv)
+		mu.Lock()
+		defer mu.Unlock()
+		if stopped {
+			s.Stop()
+		}
+		server = s
+		return s
+	}
+	go c.broker.AcceptAndServe(id, newServer)
+	return id, func() {
+		mu.Lock()
+		stopped = true
+		if server != nil {
+			server.Stop()
+		}
+		mu.Unlock()
+	}
+}
+
+// callError turns a gRPC error from the extension into a host-side error.
+// An error the extension returned (codes.Unknown) becomes its text alone, so
+// that it reads the same as from an in-process extension; transport
+// failures keep their status and name the call.
+func callError(method string, err error) error {
+	st, ok := status.FromError(err)
+	if !ok {
+		return fmt.Errorf("calling the extension's %s: %w", method, err)
+	}
+	if st.Code() == codes.Unknown {
+		return errors.New(st.Message())
+	}
+	return fmt.Errorf("calling the extension's %s: %w", method, err)
+}
+
+// hostServer is the Host service the extension calls back during one
+// Assimilate.
+type hostServer struct {
+	pb.UnimplementedHostServer
+	session *session
+}
+
+func (h *hostServer) AddRune(ctx context.Context, req *pb.AddRuneRequest) (*pb.AddRuneResponse, error) {
+	r, err := runeFromPB(req.GetRune())
+	if err == nil {
+		err = h.session.AddRune(ctx, r)
+	} else {
+		err = h.session.rejectLocked(err)
+	}
+	if err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
+	return &pb.AddRuneResponse{}, nil
+}
+
+func (h *hostServer) RegisterAnimator(ctx context.Context, req *pb.RegisterAnimatorRequest) (*pb.RegisterAnimatorResponse, error) {
+	a, err := animatorFromPB(req.GetAnimator())
+	if err == nil {
+		err = h.session.RegisterAnimator(ctx, a)
+	} else {
+		err = h.session.rejectLocked(err)
+	}
+	if err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
+	return &pb.RegisterAnimatorResponse{}, nil
+}
+
+var _ Client = (*grpcClient)(nil)
