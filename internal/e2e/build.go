@@ -1,0 +1,44 @@
+package e2e
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// StubPodmanPackage is the import path of the stub podman program.
+const StubPodmanPackage = "github.com/lychd/lychd/internal/e2e/stubpodman"
+
+// LychdPackage is the import path of the lychd command.
+const LychdPackage = "github.com/lychd/lychd/cmd/lychd"
+
+// BuildStatic builds the Go main package pkg as a static binary (CGO_ENABLED=0)
+// into the test's temporary directory and returns its path. The Go build
+// cache makes repeated builds cheap.
+func BuildStatic(t testing.TB, pkg string) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), filepath.Base(pkg))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", out, pkg)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("e2e: go build %s: %v\n%s", pkg, err, b)
+	}
+	return out
+}
+
+// BuildStubPodman builds the stub podman (package stubpodman).
+func BuildStubPodman(t testing.TB) string {
+	t.Helper()
+	return BuildStatic(t, StubPodmanPackage)
+}
+
+// BuildLychd builds the lychd command.
+func BuildLychd(t testing.TB) string {
+	t.Helper()
+	return BuildStatic(t, LychdPackage)
+}
