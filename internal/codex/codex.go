@@ -1,0 +1,302 @@
+package codex
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/pelletier/go-toml/v2"
+
+	"github.com/lychd/lychd/internal/model"
+)
+
+// Names of the files and directories of a Codex.
+const (
+	MainFile      = "lychd.toml"
+	SoulstonesDir = "soulstones"
+	PortalsDir    = "portals"
+)
+
+// MaxFileSize is the largest Codex file Load reads (1 MiB).
+const MaxFileSize = 1 << 20
+
+// Pod defaults.
+const (
+	DefaultUserNS         = "keep-id"
+	DefaultPublishAddress = "127.0.0.1"
+)
+
+// Codex is the part of the manifest the user writes: pod settings,
+// alliances, soulstones and portals, plus the configuration handed on to the
+// core plugin and to extensions.
+type Codex struct {
+	// Pod holds [pod] with defaults applied. Publish entries are complete
+	// PublishPort= values: an entry without an address gets the
+	// publish_address prefixed ("127.0.0.1:8080:80").
+	Pod model.Pod
+	// Alliances are the alliances of lychd.toml, as written.
+	Alliances [][]string
+	// Runes are the soulstones, sorted by name, each with Source
+	// {Kind: codex, Name: "soulstones/FILE.toml", Line: line of its header}.
+	Runes []model.Rune
+	// Animators are the soulstones that declare capabilities or tags (kind
+	// soulstone, Rune = Name) and all portals (kind portal), sorted by name.
+	Animators []model.Animator
+	// Extensions maps an extension name to its [extensions.NAME] table,
+	// converted to JSON. It is never nil.
+	Extensions map[string]json.RawMessage
+	// Core is the [core] table converted to JSON, nil when absent.
+	Core json.RawMessage
+	// Assimilation holds the [assimilation] settings with defaults applied.
+	Assimilation Assimilation
+}
+
+// Assimilation are the limits of the assimilation of extensions.
+type Assimilation struct {
+	// StartTimeout bounds the launch of one extension up to its first
+	// answer (start_timeout_seconds, default 10).
+	StartTimeout time.Duration
+	// Deadline bounds the whole assimilation of one extension
+	// (deadline_seconds, default 30).
+	Deadline time.Duration
+	// Parallel is how many extensions are assimilated at once (parallel,
+	// default 4).
+	Parallel int
+}
+
+// DefaultAssimilation returns the assimilation settings used when
+// lychd.toml sets none.
+func DefaultAssimilation() Assimilation {
+	return Assimilation{StartTimeout: 10 * time.Second, Deadline: 30 * time.Second, Parallel: 4}
+}
+
+// Manifest returns the Codex part of the manifest: pod, alliances, runes and
+// Animators. The slices are shared with c.
+func (c *Codex) Manifest() model.Manifest {
+	return model.Manifest{Pod: c.Pod, Alliances: c.Alliances, Runes: c.Runes, Animators: c.Animators}
+}
+
+// Load reads the Codex under dir (paths.Paths.CodexDir()): lychd.toml,
+// soulstones/*.toml, portals/*.toml. A missing directory or file is an empty
+// Codex with defaults. It returns the Codex part of the manifest, or an
+// error of type Errors that lists every problem found, sorted by file, line
+// and key.
+func Load(dir string) (*Codex, error) {
+	l := &loader{
+		dir:   dir,
+		names: map[string]definition{},
+		c: &Codex{
+			Pod:          model.Pod{UserNS: DefaultUserNS, PublishAddress: DefaultPublishAddress},
+			Extensions:   map[string]json.RawMessage{},
+			Assimilation: DefaultAssimilation(),
+		},
+	}
+	if fi, err := os.Stat(dir); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return l.c, nil
+		}
+		l.fileError(dir, fmt.Sprintf("cannot read the Codex directory: %v; check its permissions", err))
+	} else if !fi.IsDir() {
+		l.fileError(dir, "the Codex must be a directory holding lychd.toml, soulstones/ and portals/; move this file away")
+	}
+	if len(l.errs) == 0 {
+		if d := l.readDoc(MainFile); d != nil {
+			l.main(d)
+		}
+		for _, name := range l.listDir(SoulstonesDir) {
+			if d := l.readDoc(name); d != nil {
+				l.soulstones(d)
+			}
+		}
+		for _, name := range l.listDir(PortalsDir) {
+			if d := l.readDoc(name); d != nil {
+				l.portals(d)
+			}
+		}
+	}
+	if len(l.errs) > 0 {
+		l.errs.sort()
+		return nil, l.errs
+	}
+	sort.Slice(l.c.Runes, func(i, j int) bool { return l.c.Runes[i].Name < l.c.Runes[j].Name })
+	sort.Slice(l.c.Animators, func(i, j int) bool { return l.c.Animators[i].Name < l.c.Animators[j].Name })
+	return l.c, nil
+}
+
+// loader carries the state of one Load.
+type loader struct {
+	dir  string
+	c    *Codex
+	errs Errors
+	// names maps soulstone and portal names to where they are defined;
+	// both share the namespace of Animator names.
+	names map[string]definition
+}
+
+func (l *loader) fileError(file, msg string) {
+	l.errs = append(l.errs, &Error{File: file, Msg: msg})
+}
+
+// ignored reports whether a directory entry is an editor backup, swap or
+// hidden file that Load skips without complaint.
+func ignored(name string) bool {
+	return strings.HasPrefix(name, ".") || // hidden, including .#lock and .x.swp
+		strings.HasSuffix(name, "~") || // backups of most editors
+		strings.HasSuffix(name, ".swp") || // vim swap
+		(len(name) > 1 && strings.HasPrefix(name, "#") && strings.HasSuffix(name, "#")) // emacs auto-save
+}
+
+// listDir returns the Codex-relative paths of the *.toml files in sub,
+// reporting any other entry. A missing directory has no files.
+func (l *loader) listDir(sub string) []string {
+	full := filepath.Join(l.dir, sub)
+	fi, err := os.Stat(full)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		l.fileError(sub, fmt.Sprintf("cannot read the directory: %v; check its permissions (chmod u+rx)", unwrapPath(err)))
+		return nil
+	case !fi.IsDir():
+		l.fileError(sub, fmt.Sprintf("is not a directory; %s/ must be a directory of *.toml files, move this file away", sub))
+		return nil
+	}
+	entries, err := os.ReadDir(full)
+	if err != nil {
+		l.fileError(sub, fmt.Sprintf("cannot read the directory: %v; check its permissions (chmod u+rx)", unwrapPath(err)))
+		return nil
+	}
+	var files []string
+	for _, e := range entries {
+		name := e.Name()
+		if ignored(name) {
+			continue
+		}
+		rel := path.Join(sub, name)
+		if !strings.HasSuffix(name, ".toml") {
+			if e.IsDir() {
+				l.fileError(rel, fmt.Sprintf("is a directory, and subdirectories are not read; move its files up into %s/ or move it out of %s/", sub, sub))
+			} else {
+				l.fileError(rel, fmt.Sprintf("is not a .toml file; lychd reads only %s/*.toml: rename it to end in .toml or move it out of %s/", sub, sub))
+			}
+			continue
+		}
+		files = append(files, rel)
+	}
+	return files
+}
+
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// readDoc reads and decodes one Codex file (rel is relative to the Codex
+// directory, with forward slashes). It returns nil when the file is absent
+// (lychd.toml only) or when it has problems, which are recorded.
+func (l *loader) readDoc(rel string) *doc {
+	data, err := readFile(filepath.Join(l.dir, filepath.FromSlash(rel)))
+	if err != nil {
+		switch {
+		case errors.Is(err, fs.ErrNotExist) && rel == MainFile && !isLink(filepath.Join(l.dir, MainFile)):
+			return nil
+		case errors.Is(err, fs.ErrNotExist) && !strings.Contains(err.Error(), "symbolic link"):
+			l.fileError(rel, "disappeared while the Codex was read; run the command again")
+		default:
+			l.fileError(rel, err.Error())
+		}
+		return nil
+	}
+	var values map[string]any
+	if err := toml.Unmarshal(data, &values); err != nil {
+		l.errs = append(l.errs, tomlError(rel, err))
+		return nil
+	}
+	return &doc{file: rel, values: values, pos: indexPositions(data), errs: &l.errs}
+}
+
+// readFile reads a regular file of at most MaxFileSize bytes. Its errors
+// say what to do and keep fs.ErrNotExist matchable.
+func readFile(name string) ([]byte, error) {
+	// Stat before opening: opening a FIFO would block.
+	fi, err := os.Stat(name)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			if _, lerr := os.Lstat(name); lerr == nil {
+				return nil, fmt.Errorf("is a symbolic link to a missing file (%w); fix or remove the link", fs.ErrNotExist)
+			}
+			return nil, err
+		}
+		return nil, fmt.Errorf("cannot read: %v; check its permissions", unwrapPath(err))
+	}
+	if fi.IsDir() {
+		return nil, errors.New("is a directory, not a file; move it away")
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, errors.New("is not a regular file; replace it with a plain text file")
+	}
+	if fi.Size() > MaxFileSize {
+		return nil, fmt.Errorf("is larger than %d bytes; a Codex file this large is surely not hand-written, check its content", MaxFileSize)
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, fmt.Errorf("cannot open: %v; check its permissions (chmod u+r)", unwrapPath(err))
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("cannot read: %v; check the file and its permissions", unwrapPath(err))
+	}
+	if len(data) > MaxFileSize {
+		return nil, fmt.Errorf("is larger than %d bytes; a Codex file this large is surely not hand-written, check its content", MaxFileSize)
+	}
+	return data, nil
+}
+
+func isLink(name string) bool {
+	_, err := os.Lstat(name)
+	return err == nil
+}
+
+// tomlError turns a go-toml error into an Error with the line it names.
+func tomlError(file string, err error) *Error {
+	var de *toml.DecodeError
+	if errors.As(err, &de) {
+		row, col := de.Position()
+		msg := strings.TrimPrefix(de.Error(), "toml: ")
+		return &Error{File: file, Line: row, Msg: fmt.Sprintf("invalid TOML at column %d: %s; fix the syntax (see https://toml.io)", col, msg)}
+	}
+	return &Error{File: file, Line: 1, Msg: fmt.Sprintf("invalid TOML: %v; fix the syntax (see https://toml.io)", err)}
+}
+
+// define claims name for a soulstone or portal defined at src, reporting a
+// name already defined elsewhere.
+func (l *loader) define(d *doc, p keyPath, kind, name string, src model.Source) bool {
+	if prev, dup := l.names[name]; dup {
+		hint := "rename one of the two"
+		if prev.kind != kind {
+			hint = "soulstones and portals share one set of names, rename one of the two"
+		}
+		d.errorf(p, "already defined by the %s at %s; %s", prev.kind, prev.src, hint)
+		return false
+	}
+	l.names[name] = definition{kind: kind, src: src}
+	return true
+}
+
+// definition is where a soulstone or portal name was first defined.
+type definition struct {
+	kind string
+	src  model.Source
+}
