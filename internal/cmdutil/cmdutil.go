@@ -5,12 +5,14 @@
 package cmdutil
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 
 	"github.com/lychd/lychd/internal/paths"
+	"github.com/lychd/lychd/internal/sepulcher"
 )
 
 // IOStreams are the standard streams a command writes to; tests inject
@@ -31,7 +33,16 @@ type Factory struct {
 	Getenv func(string) string
 	// Paths resolves lychd's directories from the environment.
 	Paths func() (paths.Paths, error)
+	// Assimilate runs the core and the installed extensions.
+	Assimilate sepulcher.Assimilator
+	// Reload asks the systemd user manager to reload its units; the error
+	// wraps ErrNoManager when no manager is reachable.
+	Reload func(ctx context.Context) error
 }
+
+// ErrNoManager is wrapped by errors that mean no systemd user manager could
+// be reached (as opposed to a manager that refused a request).
+var ErrNoManager = errors.New("no systemd user manager reachable")
 
 // NewFactory returns a Factory for the real process.
 func NewFactory() *Factory {

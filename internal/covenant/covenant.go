@@ -183,14 +183,14 @@ func (g *Graph) Compatible(a, b string) bool {
 func (g *Graph) HostileClasses(i, j int) bool { return g.hostile[i][j] }
 
 // WhyHostile explains in words why two soulstones cannot run together, e.g.
-// `covens "vision" and "tts" are not allied`.
+// `"a" is in coven "vision", "b" in coven "tts", and no alliance joins them`.
 func (g *Graph) WhyHostile(a, b string) string {
 	ca, cb := g.classOf[a], g.classOf[b]
 	if ca == nil || cb == nil {
 		return ""
 	}
-	return fmt.Sprintf("%s %s and %s %s share no coven and no alliance",
-		plural("coven", len(ca.Covens)), quoteList(ca.Covens), plural("coven", len(cb.Covens)), quoteList(cb.Covens))
+	return fmt.Sprintf("%q is in %s %s, %q in %s %s, and no alliance joins them",
+		a, plural("coven", len(ca.Covens)), quoteList(ca.Covens), b, plural("coven", len(cb.Covens)), quoteList(cb.Covens))
 }
 
 // ConflictingPair returns the first pair among names (soulstone names) that

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/lychd/lychd/internal/cmd/bind"
 	"github.com/lychd/lychd/internal/cmdutil"
 )
 
@@ -25,6 +26,7 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 		return &cmdutil.FlagError{Err: err}
 	})
 	// Subcommands are registered here, one line each.
+	cmd.AddCommand(bind.NewCmd(f, nil))
 	return cmd
 }
 

@@ -1,0 +1,179 @@
+// Package bind implements `lychd bind`: compile the Codex, the core and the
+// installed extensions into Quadlet and systemd units and inscribe them
+// atomically.
+package bind
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lychd/lychd/internal/cmdutil"
+	"github.com/lychd/lychd/internal/paths"
+	"github.com/lychd/lychd/internal/scribe"
+	"github.com/lychd/lychd/internal/sepulcher"
+	"github.com/lychd/lychd/internal/site"
+)
+
+// Options are the inputs of one bind.
+type Options struct {
+	IO       cmdutil.IOStreams
+	Paths    func() (paths.Paths, error)
+	DryRun   bool
+	JSON     bool
+	NoReload bool
+	// Assimilate runs the core and the extensions.
+	Assimilate sepulcher.Assimilator
+	// Reload asks the systemd user manager to reload its units. It returns
+	// an error wrapping cmdutil.ErrNoManager when no manager is reachable.
+	Reload func(ctx context.Context) error
+}
+
+// NewCmd returns the bind command. runF replaces the run function in tests.
+func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
+	opts := &Options{IO: f.IO, Paths: f.Paths, Assimilate: f.Assimilate, Reload: f.Reload}
+	cmd := &cobra.Command{
+		Use:   "bind",
+		Short: "Inscribe the Codex and extensions as Quadlet and systemd units",
+		Long: `Compile the Codex (~/.config/lychd), the core runes and every installed
+extension into Podman Quadlet units (~/.config/containers/systemd/lychd/) and
+coven targets (~/.config/systemd/user/), switch to them atomically and reload
+the systemd user manager. A bind with no change writes nothing.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return Run(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "print the files that would be created, updated or removed, with a diff, and change nothing")
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the result as JSON")
+	cmd.Flags().BoolVar(&opts.NoReload, "no-reload", false, "do not ask the systemd user manager to reload")
+	return cmd
+}
+
+// Result is what a bind did, as printed by --json.
+type Result struct {
+	DryRun  bool     `json:"dry_run"`
+	Changed bool     `json:"changed"`
+	Files   int      `json:"files"`
+	Changes []Change `json:"changes"`
+	// Reloaded is true when the user manager reloaded.
+	Reloaded bool `json:"reloaded"`
+	// ReloadHint is set when a reload was needed but not done.
+	ReloadHint string   `json:"reload_hint,omitempty"`
+	Extensions []string `json:"extensions"`
+}
+
+// Change is one file operation.
+type Change struct {
+	Op   string `json:"op"`
+	Path string `json:"path"`
+	Diff string `json:"diff,omitempty"`
+}
+
+// Run performs the bind.
+func Run(ctx context.Context, opts *Options) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	p, err := opts.Paths()
+	if err != nil {
+		return err
+	}
+	sep, err := sepulcher.Gather(ctx, p, opts.Assimilate)
+	if err != nil {
+		return fmt.Errorf("bind: nothing was written:\n%w", err)
+	}
+	out, err := scribe.Compile(sep.Manifest)
+	if err != nil {
+		return fmt.Errorf("bind: nothing was written:\n%w", err)
+	}
+	gen := site.Generation{}
+	for _, f := range out.Quadlet {
+		gen.Quadlet = append(gen.Quadlet, site.File{Name: f.Name, Data: f.Data})
+	}
+	for _, f := range out.Systemd {
+		gen.Systemd = append(gen.Systemd, site.File{Name: f.Name, Data: f.Data})
+	}
+	s := site.New(p)
+	var plan site.Plan
+	if opts.DryRun {
+		plan, err = s.Plan(gen)
+	} else {
+		plan, err = s.Apply(ctx, gen)
+	}
+	if err != nil {
+		return fmt.Errorf("bind: %w", err)
+	}
+	res := Result{DryRun: opts.DryRun, Changed: len(plan.Changes) > 0, Files: len(gen.Quadlet) + len(gen.Systemd), Changes: []Change{}, Extensions: sep.Assimilate.Extensions}
+	if res.Extensions == nil {
+		res.Extensions = []string{}
+	}
+	for _, c := range plan.Changes {
+		ch := Change{Op: c.Op, Path: c.Path}
+		if opts.DryRun {
+			ch.Diff = c.Diff
+		}
+		res.Changes = append(res.Changes, ch)
+	}
+	if res.Changed && !opts.DryRun && !opts.NoReload {
+		if err := opts.Reload(ctx); err != nil {
+			if !errors.Is(err, cmdutil.ErrNoManager) {
+				return fmt.Errorf("bind: the new units are in place, but reloading the systemd user manager failed: %w; run: systemctl --user daemon-reload", err)
+			}
+			res.ReloadHint = fmt.Sprintf("%v; the new units are in place: run `systemctl --user daemon-reload` to load them", err)
+		} else {
+			res.Reloaded = true
+		}
+	}
+	if opts.JSON {
+		enc := json.NewEncoder(opts.IO.Out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(res)
+	}
+	printHuman(opts.IO.Out, opts.IO.ErrOut, &res)
+	return nil
+}
+
+func printHuman(out, errOut io.Writer, r *Result) {
+	if !r.Changed {
+		fmt.Fprintf(out, "Nothing to do: %d files are already bound.\n", r.Files)
+		return
+	}
+	counts := map[string]int{}
+	for _, c := range r.Changes {
+		counts[c.Op]++
+	}
+	verb := "Bound"
+	if r.DryRun {
+		verb = "Would bind"
+	}
+	fmt.Fprintf(out, "%s %d files: %d created, %d updated, %d removed.\n", verb, r.Files, counts["create"], counts["update"], counts["remove"])
+	for _, c := range r.Changes {
+		fmt.Fprintf(out, "  %-6s %s\n", c.Op, c.Path)
+	}
+	if r.DryRun {
+		for _, c := range r.Changes {
+			if c.Diff != "" {
+				fmt.Fprint(out, "\n", strings.TrimRight(c.Diff, "\n"), "\n")
+			}
+		}
+		fmt.Fprintln(out, "\nDry run: nothing was written.")
+		return
+	}
+	switch {
+	case r.Reloaded:
+		fmt.Fprintln(out, "Reloaded the systemd user manager.")
+	case r.ReloadHint != "":
+		fmt.Fprintln(errOut, "lychd: warning: "+r.ReloadHint)
+	default:
+		fmt.Fprintln(out, "Not reloaded (--no-reload): run `systemctl --user daemon-reload` to load the new units.")
+	}
+}

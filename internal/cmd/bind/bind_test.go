@@ -1,0 +1,302 @@
+package bind
+
+import (
+	"bytes"
+	"context"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/lychd/lychd/internal/cmdutil"
+	"github.com/lychd/lychd/internal/codex"
+	"github.com/lychd/lychd/internal/model"
+	"github.com/lychd/lychd/internal/paths"
+	"github.com/lychd/lychd/internal/sepulcher"
+)
+
+// fakeCore stands in for the assimilation of the core plugin and
+// extensions; the real one is exercised by the end-to-end tests.
+func fakeCore(extra ...model.Rune) sepulcher.Assimilator {
+	return func(ctx context.Context, cx *codex.Codex) (*sepulcher.Assimilated, error) {
+		runes := []model.Rune{{Name: "vessel", Kind: model.KindCore, Image: "ghcr.io/hexanomicon/lychd:latest", Port: 8000, ExposePort: true, HostPort: 7134,
+			Source: model.Source{Kind: model.SourceCore, Name: "core"}}}
+		return &sepulcher.Assimilated{Runes: append(runes, extra...)}, nil
+	}
+}
+
+type env struct {
+	home     string
+	out, err *bytes.Buffer
+	reloads  int
+	opts     *Options
+}
+
+func newEnv(t *testing.T, files map[string]string) *env {
+	t.Helper()
+	e := &env{home: t.TempDir(), out: &bytes.Buffer{}, err: &bytes.Buffer{}}
+	e.writeCodex(t, files)
+	e.opts = &Options{
+		IO: cmdutil.IOStreams{In: strings.NewReader(""), Out: e.out, ErrOut: e.err},
+		Paths: func() (paths.Paths, error) {
+			return paths.FromEnv(func(k string) string {
+				if k == "HOME" {
+					return e.home
+				}
+				return ""
+			})
+		},
+		Assimilate: fakeCore(),
+		Reload: func(context.Context) error {
+			e.reloads++
+			return nil
+		},
+	}
+	return e
+}
+
+func (e *env) writeCodex(t *testing.T, files map[string]string) {
+	t.Helper()
+	dir := filepath.Join(e.home, ".config", "lychd")
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func (e *env) run(t *testing.T) error {
+	t.Helper()
+	e.out.Reset()
+	e.err.Reset()
+	return Run(context.Background(), e.opts)
+}
+
+// snapshot records every file, directory and link lychd may touch, with
+// contents, modes and link targets, to prove that a failed bind changed
+// nothing.
+func (e *env) snapshot(t *testing.T) map[string]string {
+	t.Helper()
+	snap := map[string]string{}
+	for _, root := range []string{
+		filepath.Join(e.home, ".config", "containers"),
+		filepath.Join(e.home, ".config", "systemd"),
+		filepath.Join(e.home, ".local", "share", "lychd"),
+	} {
+		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if os.IsNotExist(err) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			fi, err := os.Lstat(p)
+			if err != nil {
+				return err
+			}
+			rel, _ := filepath.Rel(e.home, p)
+			switch {
+			case fi.Mode()&fs.ModeSymlink != 0:
+				target, err := os.Readlink(p)
+				if err != nil {
+					return err
+				}
+				snap[rel] = "link " + target
+			case fi.IsDir():
+				snap[rel] = "dir " + fi.Mode().String()
+			default:
+				data, err := os.ReadFile(p)
+				if err != nil {
+					return err
+				}
+				snap[rel] = fi.Mode().String() + " " + fi.ModTime().String() + "\n" + string(data)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return snap
+}
+
+func sameSnapshot(t *testing.T, before, after map[string]string) {
+	t.Helper()
+	for k, v := range before {
+		if after[k] != v {
+			t.Errorf("binding site changed at %s:\nbefore: %q\nafter:  %q", k, v, after[k])
+		}
+	}
+	for k := range after {
+		if _, ok := before[k]; !ok {
+			t.Errorf("binding site gained %s", k)
+		}
+	}
+}
+
+const visionCodex = `[vision-preprocessor]
+image = "ghcr.io/example/pre:1"
+groups = ["vision"]
+
+[vision-analyzer]
+image = "ghcr.io/example/analyzer:1"
+groups = ["vision"]
+after = ["lychd-soulstone-vision-preprocessor.service"]
+requires = ["lychd-soulstone-vision-preprocessor.service"]
+`
+
+func TestBindThenNothingToDo(t *testing.T) {
+	e := newEnv(t, map[string]string{"soulstones/vision.toml": visionCodex, "soulstones/tts.toml": "[xtts]\nimage = \"ghcr.io/example/xtts:1\"\nport = 8081\n"})
+	if err := e.run(t); err != nil {
+		t.Fatalf("bind: %v", err)
+	}
+	want := `Bound 7 files: 7 created, 0 updated, 0 removed.
+  create ~/.config/containers/systemd/lychd/lychd-soulstone-vision-analyzer.container
+  create ~/.config/containers/systemd/lychd/lychd-soulstone-vision-preprocessor.container
+  create ~/.config/containers/systemd/lychd/lychd-soulstone-xtts.container
+  create ~/.config/containers/systemd/lychd/lychd-vessel.container
+  create ~/.config/containers/systemd/lychd/lychd.pod
+  create ~/.config/systemd/user/lychd-coven-vision.target
+  create ~/.config/systemd/user/lychd-hold-vision.target
+Reloaded the systemd user manager.
+`
+	if got := e.out.String(); got != want {
+		t.Errorf("first bind printed:\n%s\nwant:\n%s", got, want)
+	}
+	if e.reloads != 1 {
+		t.Errorf("reloads = %d, want 1", e.reloads)
+	}
+	before := e.snapshot(t)
+	if err := e.run(t); err != nil {
+		t.Fatalf("second bind: %v", err)
+	}
+	if got := e.out.String(); got != "Nothing to do: 7 files are already bound.\n" {
+		t.Errorf("second bind printed %q", got)
+	}
+	if e.reloads != 1 {
+		t.Errorf("a bind with no change reloaded (reloads = %d)", e.reloads)
+	}
+	sameSnapshot(t, before, e.snapshot(t))
+
+	// Quadlet sees the files through the stable lychd link.
+	data, err := os.ReadFile(filepath.Join(e.home, ".config/containers/systemd/lychd/lychd-soulstone-xtts.container"))
+	if err != nil || !strings.Contains(string(data), "Image=ghcr.io/example/xtts:1\n") {
+		t.Errorf("installed container file: %v\n%s", err, data)
+	}
+
+	// Removing a soulstone removes its files and the coven target.
+	e.writeCodex(t, map[string]string{"soulstones/tts.toml": "[xtts]\nimage = \"ghcr.io/example/xtts:2\"\n"})
+	if err := e.run(t); err != nil {
+		t.Fatalf("third bind: %v", err)
+	}
+	want = `Bound 3 files: 0 created, 1 updated, 4 removed.
+`
+	if got := e.out.String(); !strings.HasPrefix(got, want) {
+		t.Errorf("third bind printed:\n%s\nwant prefix:\n%s", got, want)
+	}
+	for _, gone := range []string{".config/systemd/user/lychd-coven-vision.target", ".config/containers/systemd/lychd/lychd-soulstone-vision-analyzer.container"} {
+		if _, err := os.Lstat(filepath.Join(e.home, gone)); !os.IsNotExist(err) {
+			t.Errorf("%s still exists after its soulstone was removed (err %v)", gone, err)
+		}
+	}
+}
+
+func TestDryRunChangesNothing(t *testing.T) {
+	e := newEnv(t, map[string]string{"soulstones/tts.toml": "[xtts]\nimage = \"ghcr.io/example/xtts:1\"\n"})
+	if err := e.run(t); err != nil {
+		t.Fatal(err)
+	}
+	e.writeCodex(t, map[string]string{"soulstones/tts.toml": "[xtts]\nimage = \"ghcr.io/example/xtts:2\"\n"})
+	before := e.snapshot(t)
+	e.opts.DryRun = true
+	if err := e.run(t); err != nil {
+		t.Fatal(err)
+	}
+	want := `Would bind 3 files: 0 created, 1 updated, 0 removed.
+  update ~/.config/containers/systemd/lychd/lychd-soulstone-xtts.container
+
+--- ~/.config/containers/systemd/lychd/lychd-soulstone-xtts.container
++++ ~/.config/containers/systemd/lychd/lychd-soulstone-xtts.container
+@@ -5,7 +5,7 @@
+ 
+ [Container]
+ ContainerName=lychd-soulstone-xtts
+-Image=ghcr.io/example/xtts:1
++Image=ghcr.io/example/xtts:2
+ Pod=lychd.pod
+ StartWithPod=false
+ 
+
+Dry run: nothing was written.
+`
+	if got := e.out.String(); got != want {
+		t.Errorf("dry run printed:\n%s\nwant:\n%s", got, want)
+	}
+	sameSnapshot(t, before, e.snapshot(t))
+	if e.reloads != 1 {
+		t.Errorf("dry run reloaded")
+	}
+}
+
+func TestNoManagerIsAWarning(t *testing.T) {
+	e := newEnv(t, map[string]string{"soulstones/tts.toml": "[xtts]\nimage = \"ghcr.io/example/xtts:1\"\n"})
+	e.opts.Reload = func(context.Context) error {
+		return &noManager{}
+	}
+	if err := e.run(t); err != nil {
+		t.Fatalf("bind without a manager must succeed: %v", err)
+	}
+	want := "lychd: warning: no systemd user manager reachable at /run/user/1000/systemd/private; the new units are in place: run `systemctl --user daemon-reload` to load them\n"
+	if got := e.err.String(); got != want {
+		t.Errorf("stderr %q, want %q", got, want)
+	}
+}
+
+type noManager struct{}
+
+func (*noManager) Error() string {
+	return "no systemd user manager reachable at /run/user/1000/systemd/private"
+}
+func (*noManager) Unwrap() error { return cmdutil.ErrNoManager }
+
+func TestJSON(t *testing.T) {
+	e := newEnv(t, map[string]string{"soulstones/tts.toml": "[xtts]\nimage = \"ghcr.io/example/xtts:1\"\n"})
+	e.opts.JSON = true
+	e.opts.NoReload = true
+	if err := e.run(t); err != nil {
+		t.Fatal(err)
+	}
+	want := `{
+  "dry_run": false,
+  "changed": true,
+  "files": 3,
+  "changes": [
+    {
+      "op": "create",
+      "path": "~/.config/containers/systemd/lychd/lychd-soulstone-xtts.container"
+    },
+    {
+      "op": "create",
+      "path": "~/.config/containers/systemd/lychd/lychd-vessel.container"
+    },
+    {
+      "op": "create",
+      "path": "~/.config/containers/systemd/lychd/lychd.pod"
+    }
+  ],
+  "reloaded": false,
+  "extensions": []
+}
+`
+	if got := e.out.String(); got != want {
+		t.Errorf("json:\n%s\nwant:\n%s", got, want)
+	}
+}
