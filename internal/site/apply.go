@@ -194,7 +194,7 @@ func (s *Site) execute(st *state, wantQ, wantS map[string][]byte) error {
 		if err := s.link(s.QuadletDir, QuadletLinkName, qtarget, st.quadletLink != nil); err != nil {
 			return err
 		}
-		if err := s.fsyncDir(s.QuadletDir); err != nil {
+		if err := s.fsyncDirStep(s.QuadletDir, "quadlet"); err != nil {
 			return err
 		}
 	}
@@ -210,7 +210,7 @@ func (s *Site) execute(st *state, wantQ, wantS map[string][]byte) error {
 		linked = true
 	}
 	if linked {
-		if err := s.fsyncDir(s.SystemdDir); err != nil {
+		if err := s.fsyncDirStep(s.SystemdDir, "systemd (new links)"); err != nil {
 			return err
 		}
 	}
@@ -220,7 +220,7 @@ func (s *Site) execute(st *state, wantQ, wantS map[string][]byte) error {
 		if err := s.link(s.BindingsDir, currentName, gen, true); err != nil {
 			return err
 		}
-		if err := s.fsyncDir(s.BindingsDir); err != nil {
+		if err := s.fsyncDirStep(s.BindingsDir, "bindings (switch)"); err != nil {
 			return err
 		}
 	}
@@ -238,7 +238,7 @@ func (s *Site) execute(st *state, wantQ, wantS map[string][]byte) error {
 		removed = true
 	}
 	if removed {
-		if err := s.fsyncDir(s.SystemdDir); err != nil {
+		if err := s.fsyncDirStep(s.SystemdDir, "systemd (old links removed)"); err != nil {
 			return err
 		}
 	}
@@ -257,7 +257,7 @@ func (s *Site) execute(st *state, wantQ, wantS map[string][]byte) error {
 		removed = true
 	}
 	if removed {
-		return s.fsyncDir(s.BindingsDir)
+		return s.fsyncDirStep(s.BindingsDir, "bindings (old generations removed)")
 	}
 	return nil
 }
@@ -296,8 +296,11 @@ func (s *Site) writeGeneration(gen string, wantQ, wantS map[string][]byte) error
 			}
 		}
 	}
-	for _, d := range []string{filepath.Join(root, "quadlet"), filepath.Join(root, "systemd"), root, s.BindingsDir} {
-		if err := s.fsyncDirStep(d, strings.Replace(s.step(d), "bindings/"+gen, "gen", 1)); err != nil {
+	for _, d := range []struct{ path, step string }{
+		{filepath.Join(root, "quadlet"), "gen/quadlet"}, {filepath.Join(root, "systemd"), "gen/systemd"},
+		{root, "gen"}, {s.BindingsDir, "bindings (new generation)"},
+	} {
+		if err := s.fsyncDirStep(d.path, d.step); err != nil {
 			return err
 		}
 	}
@@ -368,10 +371,8 @@ func (s *Site) remove(path, step string) error {
 	return nil
 }
 
-// fsyncDir makes the entries of dir durable.
-func (s *Site) fsyncDir(dir string) error { return s.fsyncDirStep(dir, s.step(dir)) }
-
-// fsyncDirStep is fsyncDir with an explicit step name.
+// fsyncDirStep makes the entries of dir durable; step names it for the
+// fault hook.
 func (s *Site) fsyncDirStep(dir, step string) error {
 	s.hook("fsync " + step)
 	f, err := os.Open(dir)
@@ -407,5 +408,5 @@ func (s *Site) mkdirAll(dir string, perm fs.FileMode) error {
 		}
 		return fmt.Errorf("create binding directory %s: %w", dir, err)
 	}
-	return s.fsyncDirStep(parent, s.display(parent))
+	return s.fsyncDirStep(parent, "parent of "+s.display(dir))
 }

@@ -21,6 +21,19 @@ func newSite(t testing.TB) *Site {
 	return siteAt(t.TempDir())
 }
 
+// fastHome returns a fresh fake $HOME on tmpfs when there is one: the
+// crash tests simulate killed processes, not power loss, so they need no
+// real fsync, and fsync on a disk would make them slow.
+func fastHome(t testing.TB) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("/dev/shm", "lychd-site-test-")
+	if err != nil {
+		return t.TempDir()
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
 // siteAt returns the Site for the fake $HOME home.
 func siteAt(home string) *Site {
 	return New(paths.Paths{
@@ -236,3 +249,39 @@ func mustWrite(t testing.TB, path, data string) {
 
 // sameContent reports whether two Generations hold the same files.
 func sameContent(a, b Generation) bool { return maps.Equal(flat(a), flat(b)) }
+
+// copyTree copies directories, regular files and symlinks (verbatim) from
+// src to dst.
+func copyTree(t testing.TB, src, dst string) {
+	t.Helper()
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		to := filepath.Join(dst, rel)
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		switch {
+		case d.IsDir():
+			return os.Mkdir(to, fi.Mode().Perm())
+		case d.Type()&fs.ModeSymlink != 0:
+			target, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			return os.Symlink(target, to)
+		default:
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			return os.WriteFile(to, data, fi.Mode().Perm())
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
