@@ -31,8 +31,14 @@
 //
 // Every rule below was checked by feeding .container files through the real
 // generator (quadlet -dryrun -user -no-kmsg-log, Podman 5.4.2) and the
-// generated services through systemd-analyze --user verify (systemd 252); the
-// tests in this package repeat those checks (quadlet_test.go).
+// generated services through systemd-analyze --user verify (systemd 252), and
+// end to end in a booted systemd 252 (systemd-nspawn, Quadlet as the user
+// generator, a stub podman logging the argv it receives): for 38 tricky Exec=
+// words, 13 Environment= values, a ContainerName= and a Description= with
+// quotes, backslashes, '%', '$', "${X}", ';', newlines, tabs, Unicode, leading
+// and trailing spaces and text that looks like a directive, podman received
+// exactly the intended strings. The tests in this package repeat those checks
+// (quadlet_test.go, booted_test.go).
 //
 // Lines. Quadlet trims every physical line with Go's strings.TrimSpace
 // (Unicode white space, including U+00A0) and treats ANY line ending in a
@@ -51,9 +57,10 @@
 //
 // '%' and '$'. Quadlet copies '%' and '$' unchanged into ExecStart= (Exec=
 // "%%h $$X $${Y}" came out as "%%h $$X $${Y}"), and systemd then expands
-// specifiers in every value and $VAR / ${VAR} in command lines. So Literal
-// doubles '%'; Arg, Words and EnvAssign double both '%' and '$'. systemd
-// does not expand '$' in Description= or in a [Service] Environment=, which
+// specifiers in every value and $VAR / ${VAR} in command lines ("$$" gives
+// "$"). So Literal doubles '%'; Arg, Words and EnvAssign double both '%' and
+// '$'. systemd does not expand '$' in Description= or in a [Service]
+// Environment= (there "A=$$x %%h" reached the process as "A=$$x %h"), which
 // is why Literal leaves '$' alone and EnvAssign is only for Quadlet's
 // [Container] Environment=.
 //
