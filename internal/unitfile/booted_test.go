@@ -41,9 +41,18 @@ func TestBootedSystemdArgv(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// Continuation lines, a comment inside them and an escaped trailing
+	// backslash, to compare Parse with systemd's own reading.
+	const cont = "[Unit]\nDescription=one \\\n# skipped comment\n   two \\\nthree\\\\\n\n[Service]\nType=oneshot\nExecStart=/bin/true\n"
+	parsed, err := Parse([]byte(cont))
+	if err != nil {
+		t.Fatal(err)
+	}
+
 	m := e2e.Boot(t, e2e.Options{})
 	m.WriteFile(t, e2e.QuadletUnitDir+"/tricky.container", string(container))
 	m.WriteFile(t, e2e.SystemdUserUnitDir+"/envcheck.service", string(envcheck))
+	m.WriteFile(t, e2e.SystemdUserUnitDir+"/cont.service", cont)
 	m.UserDaemonReload(t)
 	m.MustUserRun(t, "systemctl", "--user", "start", "tricky.service", "envcheck.service")
 
@@ -83,6 +92,12 @@ func TestBootedSystemdArgv(t *testing.T) {
 	out := m.MustUserRun(t, "systemctl", "--user", "show", "-P", "Description", "tricky.service")
 	if got := strings.TrimSpace(out); got != desc {
 		t.Errorf("Description = %q, want %q", got, desc)
+	}
+
+	out = m.MustUserRun(t, "systemctl", "--user", "show", "-P", "Description", "cont.service")
+	t.Logf("continued Description= as systemd read it: %q", out)
+	if got, want := strings.TrimSuffix(out, "\n"), parsed.Get("Unit", "Description"); len(want) != 1 || got != want[0] {
+		t.Errorf("systemd read the continued Description= as %q, Parse as %q", got, want)
 	}
 
 	env := m.ReadFile(t, e2e.LogDir+"/env.txt")
