@@ -8,6 +8,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lychd/lychd/internal/cmd/bind"
+	"github.com/lychd/lychd/internal/cmd/start"
+	"github.com/lychd/lychd/internal/cmd/status"
+	"github.com/lychd/lychd/internal/cmd/stop"
 	"github.com/lychd/lychd/internal/cmdutil"
 )
 
@@ -27,6 +30,9 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 	})
 	// Subcommands are registered here, one line each.
 	cmd.AddCommand(bind.NewCmd(f, nil))
+	cmd.AddCommand(start.NewCmd(f, nil))
+	cmd.AddCommand(stop.NewCmd(f, nil))
+	cmd.AddCommand(status.NewCmd(f, nil))
 	return cmd
 }
 

@@ -1,0 +1,149 @@
+// Package start implements `lychd start NAME...`: start covens or soulstones
+// through the user's systemd manager, refusing names that conflict with each
+// other before asking systemd, and reporting every job of the transaction
+// (including the stops of conflicting units systemd performs).
+package start
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lychd/lychd/internal/cmdutil"
+	"github.com/lychd/lychd/internal/systemd"
+)
+
+// Resolver maps the names a user types to units, from the compiled covenant
+// or from the installed units (systemd.UnitResolver).
+type Resolver interface {
+	// Resolve returns the unit for a coven (its target, when the coven has
+	// two or more members) or a soulstone (its service), and the soulstone
+	// services it covers.
+	Resolve(name string) (unit string, members []string, err error)
+	// Conflict returns a pair of the names that may not run together.
+	Conflict(names []string) (a, b string, ok bool)
+}
+
+// Options are the inputs of `lychd start`.
+type Options struct {
+	IO    cmdutil.IOStreams
+	Names []string
+	// Manager connects to the systemd user manager.
+	Manager func(ctx context.Context) (systemd.Manager, error)
+	// Resolver builds the name resolver; nil uses the installed units.
+	Resolver func(ctx context.Context, m systemd.Manager) (Resolver, error)
+}
+
+// NewCmd returns the start command. runF replaces the action in tests.
+func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
+	opts := &Options{
+		IO: f.IO,
+		Manager: func(ctx context.Context) (systemd.Manager, error) {
+			return systemd.Connect(ctx, f.Getenv("XDG_RUNTIME_DIR"))
+		},
+	}
+	cmd := &cobra.Command{
+		Use:   "start NAME...",
+		Short: "Start covens or soulstones, stopping whatever conflicts with them",
+		Long: `Start each NAME: a coven with two or more members starts its target
+lychd-coven-NAME.target, anything else the soulstone's service
+lychd-soulstone-NAME.service. Names that may not run together are refused
+before anything changes. systemd stops the running units that conflict with
+the new ones first; every stop and start is reported.`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return cmdutil.FlagErrorf("name at least one coven or soulstone to start")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Names = args
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return Run(cmd.Context(), opts)
+		},
+	}
+	return cmd
+}
+
+// Run starts opts.Names.
+func Run(ctx context.Context, opts *Options) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	m, err := opts.Manager(ctx)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	r, err := resolver(ctx, opts.Resolver, m)
+	if err != nil {
+		return err
+	}
+	units, err := resolveAll(r, opts.Names)
+	if err != nil {
+		return err
+	}
+	if a, b, ok := r.Conflict(opts.Names); ok {
+		return fmt.Errorf("refusing to start %s and %s together: they conflict (their covens are not allied; list them in one alliance in lychd.toml to run them together)", a, b)
+	}
+	requested := strings.Join(units, ", ")
+	jobs, err := m.Start(ctx, units, func(j systemd.Job) {
+		if systemd.Noise(j) {
+			return
+		}
+		line := systemd.JobLine(j)
+		if j.Result == "" && j.Type == "stop" && !j.Requested {
+			line += " (conflicts with " + requested + ")"
+		}
+		fmt.Fprintln(opts.IO.Out, line)
+	})
+	if err != nil {
+		return err
+	}
+	return Failed("start", jobs)
+}
+
+func resolver(ctx context.Context, build func(context.Context, systemd.Manager) (Resolver, error), m systemd.Manager) (Resolver, error) {
+	if build != nil {
+		return build(ctx, m)
+	}
+	return systemd.NewUnitResolver(ctx, m)
+}
+
+func resolveAll(r Resolver, names []string) ([]string, error) {
+	var units []string
+	seen := map[string]bool{}
+	var errs []error
+	for _, n := range names {
+		u, _, err := r.Resolve(n)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if !seen[u] {
+			seen[u] = true
+			units = append(units, u)
+		}
+	}
+	return units, errors.Join(errs...)
+}
+
+// Failed returns an error naming every job that did not finish with "done"
+// (skipped jobs count as done), or nil.
+func Failed(verb string, jobs []systemd.Job) error {
+	var bad []string
+	for _, j := range jobs {
+		if j.Result != systemd.ResultDone && j.Result != systemd.ResultSkipped {
+			bad = append(bad, j.Unit)
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%s failed for %s; see: journalctl --user -u %s", verb, strings.Join(bad, ", "), strings.Join(bad, " -u "))
+}

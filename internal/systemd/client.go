@@ -1,0 +1,380 @@
+package systemd
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	sd "github.com/coreos/go-systemd/v22/dbus"
+	"github.com/godbus/dbus/v5"
+)
+
+// Client is a Manager talking to a real systemd user manager.
+type Client struct {
+	conn *sd.Conn
+	// Where the client connected, for error messages.
+	addr string
+
+	mu   sync.Mutex
+	subs map[chan jobSignal]struct{}
+}
+
+var _ Manager = (*Client)(nil)
+
+// jobSignal is a JobRemoved signal.
+type jobSignal struct {
+	id     uint32
+	unit   string
+	result string
+}
+
+// Connect connects to the user manager of the calling user: its private
+// socket $XDG_RUNTIME_DIR/systemd/private (runtimeDir; /run/user/UID when
+// empty), falling back to the session bus.
+func Connect(ctx context.Context, runtimeDir string) (*Client, error) {
+	if runtimeDir == "" {
+		runtimeDir = fmt.Sprintf("/run/user/%d", os.Getuid())
+	}
+	private := filepath.Join(runtimeDir, "systemd", "private")
+	var dialed []*dbus.Conn
+	dial := func(hello bool, open func(...dbus.ConnOption) (*dbus.Conn, error)) func() (*dbus.Conn, error) {
+		return func() (*dbus.Conn, error) {
+			c, err := open(dbus.WithContext(ctx))
+			if err != nil {
+				return nil, err
+			}
+			if err := c.Auth([]dbus.Auth{dbus.AuthExternal(strconv.Itoa(os.Getuid()))}); err != nil {
+				c.Close()
+				return nil, err
+			}
+			if hello {
+				if err := c.Hello(); err != nil {
+					c.Close()
+					return nil, err
+				}
+			}
+			dialed = append(dialed, c)
+			return c, nil
+		}
+	}
+	privateOpen := func(opts ...dbus.ConnOption) (*dbus.Conn, error) {
+		return dbus.Dial("unix:path="+private, opts...)
+	}
+	addr := private
+	conn, err := sd.NewConnection(dial(false, privateOpen))
+	if err != nil {
+		dialed = nil
+		var serr error
+		conn, serr = sd.NewConnection(dial(true, dbus.SessionBusPrivate))
+		if serr != nil {
+			return nil, &NoManagerError{Socket: private, PrivateErr: err, BusErr: serr}
+		}
+		addr = "the session bus"
+	}
+	c := &Client{conn: conn, addr: addr, subs: map[chan jobSignal]struct{}{}}
+	// go-systemd dials the method connection first, then the signal one.
+	if len(dialed) != 2 {
+		conn.Close()
+		return nil, fmt.Errorf("connecting to the systemd user manager at %s: expected 2 connections, made %d", addr, len(dialed))
+	}
+	sig := make(chan *dbus.Signal, 1024)
+	dialed[1].Signal(sig)
+	// On a bus (not the private socket) signals need a match rule.
+	dialed[1].BusObject().Call("org.freedesktop.DBus.AddMatch", 0,
+		"type='signal',interface='org.freedesktop.systemd1.Manager',member='JobRemoved'")
+	go c.forward(sig)
+	// Without Subscribe systemd only tells a client about its own jobs, not
+	// the conflicting units' stop jobs a transaction adds.
+	if err := conn.Subscribe(); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("subscribing to the systemd user manager at %s: %w", addr, err)
+	}
+	return c, nil
+}
+
+// Close closes the connection.
+func (c *Client) Close() error {
+	c.conn.Close()
+	return nil
+}
+
+func (c *Client) forward(sig <-chan *dbus.Signal) {
+	for s := range sig {
+		if s.Name != "org.freedesktop.systemd1.Manager.JobRemoved" || len(s.Body) < 4 {
+			continue
+		}
+		id, _ := s.Body[0].(uint32)
+		unit, _ := s.Body[2].(string)
+		result, _ := s.Body[3].(string)
+		js := jobSignal{id: id, unit: unit, result: result}
+		c.mu.Lock()
+		for ch := range c.subs {
+			select {
+			case ch <- js:
+			default: // a stalled subscriber must not block the others
+			}
+		}
+		c.mu.Unlock()
+	}
+}
+
+func (c *Client) subscribe() chan jobSignal {
+	ch := make(chan jobSignal, 4096)
+	c.mu.Lock()
+	c.subs[ch] = struct{}{}
+	c.mu.Unlock()
+	return ch
+}
+
+func (c *Client) unsubscribe(ch chan jobSignal) {
+	c.mu.Lock()
+	delete(c.subs, ch)
+	c.mu.Unlock()
+}
+
+// Reload reloads the manager (daemon-reload).
+func (c *Client) Reload(ctx context.Context) error {
+	if err := c.conn.ReloadContext(ctx); err != nil {
+		return fmt.Errorf("daemon-reload of the systemd user manager at %s: %w", c.addr, err)
+	}
+	return nil
+}
+
+// Start starts units (job mode "replace") and waits for their transactions.
+func (c *Client) Start(ctx context.Context, units []string, progress func(Job)) ([]Job, error) {
+	return c.run(ctx, "start", units, progress)
+}
+
+// Stop stops units (job mode "replace") and waits for their transactions.
+func (c *Client) Stop(ctx context.Context, units []string, progress func(Job)) ([]Job, error) {
+	return c.run(ctx, "stop", units, progress)
+}
+
+func (c *Client) run(ctx context.Context, verb string, units []string, progress func(Job)) ([]Job, error) {
+	if progress == nil {
+		progress = func(Job) {}
+	}
+	sub := c.subscribe()
+	defer c.unsubscribe(sub)
+
+	jobs := map[uint32]*Job{}
+	var minID uint32
+	for _, u := range units {
+		var id int
+		var err error
+		if verb == "start" {
+			id, err = c.conn.StartUnitContext(ctx, u, "replace", nil)
+		} else {
+			id, err = c.conn.StopUnitContext(ctx, u, "replace", nil)
+		}
+		if err != nil {
+			return sortedJobs(jobs), fmt.Errorf("%s %s: %w", verb, u, err)
+		}
+		jobs[uint32(id)] = &Job{ID: uint32(id), Unit: u, Type: verb, Requested: true}
+		if minID == 0 || uint32(id) < minID {
+			minID = uint32(id)
+		}
+	}
+	// The transactions' other jobs got ids after the first requested one
+	// and are queued now, unless they already finished.
+	if queued, err := c.conn.ListJobsContext(ctx); err == nil {
+		for _, q := range queued {
+			if q.Id < minID {
+				continue
+			}
+			if j, ok := jobs[q.Id]; ok {
+				j.Type = q.JobType
+				continue
+			}
+			jobs[q.Id] = &Job{ID: q.Id, Unit: q.Unit, Type: q.JobType}
+		}
+	}
+	for _, j := range sortedJobs(jobs) {
+		progress(j)
+	}
+	pending := map[uint32]bool{}
+	for id := range jobs {
+		pending[id] = true
+	}
+	for len(pending) > 0 {
+		select {
+		case <-ctx.Done():
+			return sortedJobs(jobs), fmt.Errorf("waiting for %s jobs: %w", verb, ctx.Err())
+		case s := <-sub:
+			if s.id < minID {
+				continue
+			}
+			j, ok := jobs[s.id]
+			if !ok {
+				// Finished before ListJobs saw it: the unit's state tells
+				// what it did.
+				j = &Job{ID: s.id, Unit: s.unit, Type: c.guessType(ctx, s.unit)}
+				jobs[s.id] = j
+				progress(*j) // so that every job is reported queued, then finished
+			}
+			if j.Result != "" {
+				continue
+			}
+			j.Result = s.result
+			delete(pending, s.id)
+			progress(*j)
+		}
+	}
+	return sortedJobs(jobs), nil
+}
+
+func (c *Client) guessType(ctx context.Context, unit string) string {
+	st, err := c.conn.ListUnitsByNamesContext(ctx, []string{unit})
+	if err != nil || len(st) != 1 {
+		return ""
+	}
+	switch st[0].ActiveState {
+	case "active", "activating", "reloading":
+		return "start"
+	case "inactive", "failed", "deactivating":
+		return "stop"
+	}
+	return ""
+}
+
+func sortedJobs(m map[uint32]*Job) []Job {
+	out := make([]Job, 0, len(m))
+	for _, j := range m {
+		out = append(out, *j)
+	}
+	sort.Slice(out, func(i, k int) bool { return out[i].ID < out[k].ID })
+	return out
+}
+
+// ListUnits lists loaded and installed units matching patterns.
+func (c *Client) ListUnits(ctx context.Context, patterns ...string) ([]Unit, error) {
+	names := map[string]bool{}
+	files, err := c.conn.ListUnitFilesByPatternsContext(ctx, nil, patterns)
+	if err != nil {
+		return nil, fmt.Errorf("listing unit files %s at %s: %w", strings.Join(patterns, " "), c.addr, err)
+	}
+	for _, f := range files {
+		names[filepath.Base(f.Path)] = true
+	}
+	loaded, err := c.conn.ListUnitsByPatternsContext(ctx, nil, patterns)
+	if err != nil {
+		return nil, fmt.Errorf("listing units %s at %s: %w", strings.Join(patterns, " "), c.addr, err)
+	}
+	for _, u := range loaded {
+		names[u.Name] = true
+	}
+	var list []string
+	for n := range names {
+		// Template files (foo@.service) are not units.
+		if !strings.Contains(n, "@.") {
+			list = append(list, n)
+		}
+	}
+	sort.Strings(list)
+	if len(list) == 0 {
+		return nil, nil
+	}
+	// ListUnitsByNames loads units that are only installed as files.
+	st, err := c.conn.ListUnitsByNamesContext(ctx, list)
+	if err != nil {
+		return nil, fmt.Errorf("reading units at %s: %w", c.addr, err)
+	}
+	out := make([]Unit, 0, len(st))
+	for _, s := range st {
+		props, err := c.conn.GetUnitPropertiesContext(ctx, s.Name)
+		if err != nil {
+			return nil, fmt.Errorf("reading unit %s at %s: %w", s.Name, c.addr, err)
+		}
+		u := Unit{
+			Name:                   s.Name,
+			Description:            s.Description,
+			LoadState:              s.LoadState,
+			ActiveState:            s.ActiveState,
+			SubState:               s.SubState,
+			ActiveEnterTimestamp:   usec(props["ActiveEnterTimestamp"]),
+			InactiveEnterTimestamp: usec(props["InactiveEnterTimestamp"]),
+			NeedDaemonReload:       props["NeedDaemonReload"] == true,
+			FragmentPath:           str(props["FragmentPath"]),
+			SourcePath:             str(props["SourcePath"]),
+			Conflicts:              strs(props["Conflicts"]),
+			ConsistsOf:             strs(props["ConsistsOf"]),
+			Wants:                  strs(props["Wants"]),
+		}
+		if strings.HasSuffix(s.Name, ".service") && s.LoadState == "loaded" {
+			for _, prop := range []string{"ExecStartPre", "ExecStart"} {
+				p, err := c.conn.GetUnitTypePropertyContext(ctx, s.Name, "Service", prop)
+				if err != nil {
+					continue
+				}
+				u.PublishedPorts = append(u.PublishedPorts, publishedPorts(p.Value.Value())...)
+			}
+		}
+		out = append(out, u)
+	}
+	return out, nil
+}
+
+func usec(v any) time.Time {
+	n, ok := v.(uint64)
+	if !ok || n == 0 {
+		return time.Time{}
+	}
+	return time.UnixMicro(int64(n))
+}
+
+func str(v any) string {
+	s, _ := v.(string)
+	return s
+}
+
+func strs(v any) []string {
+	s, _ := v.([]string)
+	return s
+}
+
+// publishedPorts extracts --publish/-p values from an Exec* property
+// (a(sasbttttuii): path, argv, ...).
+func publishedPorts(v any) []string {
+	cmds, ok := v.([][]any)
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, cmd := range cmds {
+		if len(cmd) < 2 {
+			continue
+		}
+		argv, _ := cmd[1].([]string)
+		for i, a := range argv {
+			switch {
+			case (a == "--publish" || a == "-p") && i+1 < len(argv):
+				out = append(out, argv[i+1])
+			case strings.HasPrefix(a, "--publish="):
+				out = append(out, strings.TrimPrefix(a, "--publish="))
+			}
+		}
+	}
+	return out
+}
+
+// NoManagerError is Connect's error when neither the manager's private
+// socket nor the session bus answers.
+type NoManagerError struct {
+	// Socket is the private socket tried first.
+	Socket string
+	// PrivateErr and BusErr are why each attempt failed.
+	PrivateErr, BusErr error
+}
+
+func (e *NoManagerError) Error() string {
+	return fmt.Sprintf("no systemd user manager reachable at %s (%v) nor on the session bus (%v); is `systemctl --user` working? (try: loginctl enable-linger $USER)", e.Socket, e.PrivateErr, e.BusErr)
+}
+
+// Unwrap returns both causes.
+func (e *NoManagerError) Unwrap() []error { return []error{e.PrivateErr, e.BusErr} }

@@ -1,0 +1,112 @@
+package systemd
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Unit name conventions of lychd.
+const (
+	// UnitPattern matches every unit lychd generates.
+	UnitPattern = "lychd-*"
+	// PodUnit is the service Quadlet generates from lychd.pod.
+	PodUnit = "lychd-pod.service"
+	// CovenPrefix and CovenSuffix frame a coven target's name.
+	CovenPrefix = "lychd-coven-"
+	CovenSuffix = ".target"
+	// SoulstonePrefix and ServiceSuffix frame a soulstone service's name.
+	SoulstonePrefix = "lychd-soulstone-"
+	ServiceSuffix   = ".service"
+)
+
+// CovenUnit is the target of a coven with two or more members.
+func CovenUnit(name string) string { return CovenPrefix + name + CovenSuffix }
+
+// SoulstoneUnit is the service Quadlet generates for a soulstone.
+func SoulstoneUnit(name string) string { return SoulstonePrefix + name + ServiceSuffix }
+
+// UnitResolver resolves coven and soulstone names against the units the
+// manager has, and finds conflicts from the units' own Conflicts=: exactly
+// what systemd will enforce, with no need for the Codex.
+type UnitResolver struct {
+	units map[string]Unit
+}
+
+// NewUnitResolver reads every lychd unit from m.
+func NewUnitResolver(ctx context.Context, m Manager) (*UnitResolver, error) {
+	list, err := m.ListUnits(ctx, UnitPattern)
+	if err != nil {
+		return nil, err
+	}
+	r := &UnitResolver{units: map[string]Unit{}}
+	for _, u := range list {
+		if u.LoadState == "loaded" {
+			r.units[u.Name] = u
+		}
+	}
+	return r, nil
+}
+
+// Resolve returns the unit that starts or stops name (a coven's target, else
+// a soulstone's service) and the soulstone services it covers.
+func (r *UnitResolver) Resolve(name string) (unit string, members []string, err error) {
+	if t, ok := r.units[CovenUnit(name)]; ok {
+		seen := map[string]bool{}
+		for _, m := range append(append([]string(nil), t.ConsistsOf...), t.Wants...) {
+			if strings.HasPrefix(m, SoulstonePrefix) && !seen[m] {
+				seen[m] = true
+				members = append(members, m)
+			}
+		}
+		sort.Strings(members)
+		return t.Name, members, nil
+	}
+	if s, ok := r.units[SoulstoneUnit(name)]; ok {
+		return s.Name, []string{s.Name}, nil
+	}
+	return "", nil, fmt.Errorf("no coven or soulstone named %q: systemd has neither %s nor %s loaded (run `lychd bind` after adding it to the Codex; `lychd status` lists what is installed)",
+		name, CovenUnit(name), SoulstoneUnit(name))
+}
+
+// Conflict returns the first pair of names whose units conflict (directly or
+// through a coven member), in the order given.
+func (r *UnitResolver) Conflict(names []string) (a, b string, ok bool) {
+	sets := make([][]string, len(names))
+	for i, n := range names {
+		unit, members, err := r.Resolve(n)
+		if err != nil {
+			continue
+		}
+		sets[i] = append([]string{unit}, members...)
+	}
+	for i := range names {
+		for j := i + 1; j < len(names); j++ {
+			if r.setsConflict(sets[i], sets[j]) {
+				return names[i], names[j], true
+			}
+		}
+	}
+	return "", "", false
+}
+
+func (r *UnitResolver) setsConflict(x, y []string) bool {
+	for _, u := range x {
+		for _, v := range y {
+			if contains(r.units[u].Conflicts, v) || contains(r.units[v].Conflicts, u) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

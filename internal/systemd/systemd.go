@@ -1,0 +1,97 @@
+// Package systemd drives the user's systemd manager over D-Bus: reload it,
+// start and stop units while reporting every job of the resulting
+// transaction, and list units with the state lychd shows.
+//
+// Connect returns a *Client for the real manager; commands depend on the
+// Manager interface so that their tests can use a fake.
+package systemd
+
+import (
+	"context"
+	"time"
+)
+
+// Manager is what lychd needs from a systemd manager.
+type Manager interface {
+	// Reload is `systemctl --user daemon-reload`: it reruns the generators
+	// (Quadlet) and reloads every unit file. It returns once reloaded.
+	Reload(ctx context.Context) error
+	// Start starts units with job mode "replace" and waits for every job of
+	// the transactions (including stops of conflicting units). progress,
+	// when not nil, sees each job when it is queued (Result "") and when it
+	// finishes.
+	Start(ctx context.Context, units []string, progress func(Job)) ([]Job, error)
+	// Stop stops units like Start starts them.
+	Stop(ctx context.Context, units []string, progress func(Job)) ([]Job, error)
+	// ListUnits returns every unit, loaded or only installed as a file,
+	// whose name matches one of the shell patterns (e.g. "lychd-*"), sorted
+	// by name.
+	ListUnits(ctx context.Context, patterns ...string) ([]Unit, error)
+	// Close releases the connection.
+	Close() error
+}
+
+// Job results systemd reports when a job finishes.
+const (
+	ResultDone       = "done"
+	ResultCanceled   = "canceled"
+	ResultTimeout    = "timeout"
+	ResultFailed     = "failed"
+	ResultDependency = "dependency"
+	ResultSkipped    = "skipped"
+)
+
+// Job is one job of a start or stop transaction.
+type Job struct {
+	// ID is systemd's job id.
+	ID uint32
+	// Unit is the unit the job acts on.
+	Unit string
+	// Type is "start", "stop", ... ("" when systemd finished the job before
+	// its type could be read and the unit's state did not tell).
+	Type string
+	// Result is "" while the job is queued or running, then one of the
+	// Result constants.
+	Result string
+	// Requested is true for the jobs the caller asked for, false for jobs
+	// the transaction pulled in (e.g. stops of conflicting units).
+	Requested bool
+}
+
+// Done reports whether the job finished successfully.
+func (j Job) Done() bool { return j.Result == ResultDone }
+
+// Unit is a unit's state as `lychd status` shows it.
+type Unit struct {
+	Name        string
+	Description string
+	// LoadState is "loaded", "not-found", "masked", "error", ...
+	LoadState string
+	// ActiveState is "active", "inactive", "activating", "deactivating",
+	// "failed", ...
+	ActiveState string
+	// SubState is the type-specific state: "running", "dead", "exited", ...
+	SubState string
+	// ActiveEnterTimestamp is when the unit last became active; zero when
+	// never.
+	ActiveEnterTimestamp time.Time
+	// InactiveEnterTimestamp is when the unit last became inactive; zero
+	// when never.
+	InactiveEnterTimestamp time.Time
+	// NeedDaemonReload is true when the unit file (or a generator's input)
+	// changed since the last daemon-reload.
+	NeedDaemonReload bool
+	// FragmentPath is the unit file systemd loaded.
+	FragmentPath string
+	// SourcePath is the file a generator made the unit from (a Quadlet
+	// .container or .pod file).
+	SourcePath string
+	// Conflicts, ConsistsOf and Wants are the unit's dependencies (full unit
+	// names). ConsistsOf lists the units that are PartOf this one.
+	Conflicts  []string
+	ConsistsOf []string
+	Wants      []string
+	// PublishedPorts are the --publish values of a service's podman
+	// commands (Quadlet puts a pod's PublishPort= there).
+	PublishedPorts []string
+}

@@ -1,0 +1,90 @@
+// Package systemdfake is an in-memory systemd.Manager for command tests.
+package systemdfake
+
+import (
+	"context"
+	"path"
+	"strings"
+
+	"github.com/lychd/lychd/internal/systemd"
+)
+
+// Manager is a scripted systemd.Manager. The zero value has no units and
+// finishes every requested job with "done".
+type Manager struct {
+	// Units is what ListUnits filters.
+	Units []systemd.Unit
+	// Transactions scripts Start and Stop: the key is the verb and the units
+	// joined by spaces ("start a.service b.target"), the value every job of
+	// the transaction with its final result, in the order they are reported
+	// queued and then finished.
+	Transactions map[string][]systemd.Job
+	// Err, when set, is returned by every method.
+	Err error
+	// Calls records each call ("reload", "start a.service", "list lychd-*").
+	Calls []string
+}
+
+var _ systemd.Manager = (*Manager)(nil)
+
+// Reload records the call.
+func (m *Manager) Reload(context.Context) error {
+	m.Calls = append(m.Calls, "reload")
+	return m.Err
+}
+
+// Start plays the scripted transaction.
+func (m *Manager) Start(_ context.Context, units []string, progress func(systemd.Job)) ([]systemd.Job, error) {
+	return m.run("start", units, progress)
+}
+
+// Stop plays the scripted transaction.
+func (m *Manager) Stop(_ context.Context, units []string, progress func(systemd.Job)) ([]systemd.Job, error) {
+	return m.run("stop", units, progress)
+}
+
+func (m *Manager) run(verb string, units []string, progress func(systemd.Job)) ([]systemd.Job, error) {
+	key := verb + " " + strings.Join(units, " ")
+	m.Calls = append(m.Calls, key)
+	if m.Err != nil {
+		return nil, m.Err
+	}
+	jobs, ok := m.Transactions[key]
+	if !ok {
+		for i, u := range units {
+			jobs = append(jobs, systemd.Job{ID: uint32(i + 1), Unit: u, Type: verb, Result: systemd.ResultDone, Requested: true})
+		}
+	}
+	if progress != nil {
+		for _, j := range jobs {
+			q := j
+			q.Result = ""
+			progress(q)
+		}
+		for _, j := range jobs {
+			progress(j)
+		}
+	}
+	return jobs, nil
+}
+
+// ListUnits returns the units whose names match a pattern.
+func (m *Manager) ListUnits(_ context.Context, patterns ...string) ([]systemd.Unit, error) {
+	m.Calls = append(m.Calls, "list "+strings.Join(patterns, " "))
+	if m.Err != nil {
+		return nil, m.Err
+	}
+	var out []systemd.Unit
+	for _, u := range m.Units {
+		for _, p := range patterns {
+			if ok, _ := path.Match(p, u.Name); ok {
+				out = append(out, u)
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
+// Close does nothing.
+func (m *Manager) Close() error { return nil }
