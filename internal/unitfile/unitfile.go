@@ -68,7 +68,7 @@ func (f *File) AddWrapped(section, key string, width int, items ...string) {
 
 // EntryError reports a section, key or value that cannot be written safely.
 type EntryError struct {
-	// Section and Key name the entry (Key is empty for a bad section name).
+	// Section and Key name the entry.
 	Section, Key string
 	// Kind is the value kind ("Literal", "Words", ...); empty for name errors.
 	Kind string
@@ -79,24 +79,21 @@ type EntryError struct {
 	Problem, Fix string
 }
 
-// Error formats the error as "unitfile: [Section] Key=: Kind value ...: problem; fix".
+// Error formats the error as "unitfile: [Section] Key=: Kind value: problem;
+// fix", quoting a bad section or key name instead.
 func (e *EntryError) Error() string {
+	if !validName(e.Section) {
+		return fmt.Sprintf("unitfile: section name %q: %s; %s", e.Section, e.Problem, e.Fix)
+	}
+	if e.Key != "" && !validName(e.Key) || e.Key == "" && e.Kind == "" {
+		return fmt.Sprintf("unitfile: [%s] key name %q: %s; %s", e.Section, e.Key, e.Problem, e.Fix)
+	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "unitfile: [%s]", e.Section)
-	if e.Key != "" {
-		fmt.Fprintf(&b, " %s=", e.Key)
-	}
-	b.WriteString(":")
-	if e.Kind != "" {
-		fmt.Fprintf(&b, " %s", e.Kind)
-	}
+	fmt.Fprintf(&b, "unitfile: [%s] %s=: %s", e.Section, e.Key, e.Kind)
 	if e.Part != "" {
 		fmt.Fprintf(&b, " %s", e.Part)
 	}
-	if e.Kind != "" || e.Part != "" {
-		b.WriteString(":")
-	}
-	fmt.Fprintf(&b, " %s; %s", e.Problem, e.Fix)
+	fmt.Fprintf(&b, ": %s; %s", e.Problem, e.Fix)
 	return b.String()
 }
 

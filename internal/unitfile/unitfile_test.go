@@ -72,13 +72,13 @@ func TestBytesErrors(t *testing.T) {
 		want               string
 	}{
 		{"bad section", "Con tainer", "Image", Literal("x"),
-			`unitfile: [Con tainer]: invalid section name; use an ASCII letter followed by letters, digits or '-' (e.g. Container, X-Lychd)`},
+			`unitfile: section name "Con tainer": invalid section name; use an ASCII letter followed by letters, digits or '-' (e.g. Container, X-Lychd)`},
 		{"section with bracket", "A]\n[B", "Image", Literal("x"),
-			"unitfile: [A]\n[B]: invalid section name; use an ASCII letter followed by letters, digits or '-' (e.g. Container, X-Lychd)"},
+			`unitfile: section name "A]\n[B": invalid section name; use an ASCII letter followed by letters, digits or '-' (e.g. Container, X-Lychd)`},
 		{"key with equals", "Container", "Exec=x", Literal("x"),
-			`unitfile: [Container] Exec=x=: invalid key name; use an ASCII letter followed by letters, digits or '-' (never '=' or white space)`},
+			`unitfile: [Container] key name "Exec=x": invalid key name; use an ASCII letter followed by letters, digits or '-' (never '=' or white space)`},
 		{"empty key", "Container", "", Literal("x"),
-			`unitfile: [Container]: invalid key name; use an ASCII letter followed by letters, digits or '-' (never '=' or white space)`},
+			`unitfile: [Container] key name "": invalid key name; use an ASCII letter followed by letters, digits or '-' (never '=' or white space)`},
 		{"literal newline", "Unit", "Description", Literal("a\nExecStart=/bin/evil"),
 			`unitfile: [Unit] Description=: Literal "a\nExecStart=/bin/evil": value contains control character U+000A, which could end the line or be mangled; remove control characters (newline, CR, tab, NUL, ...)`},
 		{"literal CR", "Unit", "Description", Literal("a\rb"),
