@@ -64,4 +64,3 @@ func animatorFromPB(m *pb.Animator) (sdk.Animator, error) {
 		Tags:         cloneStrings(m.GetTags()),
 	}, nil
 }
-

@@ -88,10 +88,15 @@ const DefaultStartTimeout = 10 * time.Second
 // connection is a private Unix socket) and logger for the extension's stderr
 // lines. The caller may adjust fields before plugin.NewClient, and must
 // Kill() the client on every path once it is created.
+//
+// Plugins is also set (to the current version's set) because go-plugin uses
+// it, not VersionedPlugins, when reattaching to a running extension.
 func ClientConfig(cmd *exec.Cmd, logger hclog.Logger) *plugin.ClientConfig {
+	versioned := VersionedPlugins()
 	return &plugin.ClientConfig{
 		HandshakeConfig:  Handshake(),
-		VersionedPlugins: VersionedPlugins(),
+		VersionedPlugins: versioned,
+		Plugins:          versioned[sdk.ProtocolVersion],
 		Cmd:              cmd,
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		Logger:           logger,
