@@ -76,7 +76,9 @@ func Arg(s string) Value { return Value{kind: kindArg, s: s} }
 // friends). Each word is quoted and escaped so that Quadlet and systemd split
 // it back into exactly the same words, with '%' written as '%%' and '$' as
 // '$$'. Empty words and the word ";" are rejected: Quadlet 5.4 cannot carry
-// them (see the package documentation).
+// them (see the package documentation). In a systemd Exec*= line the first
+// word is the program, whose prefixes ('-', '@', ':', '+', '!') systemd
+// interprets; Words does not escape them.
 func Words(args ...string) Value {
 	return Value{kind: kindWords, words: append([]string(nil), args...)}
 }
