@@ -164,10 +164,7 @@ func (ps *positions) value(path keyPath, v *unstable.Node, line int) {
 			if n.Kind == unstable.Comment {
 				continue
 			}
-			l := line
-			if n.Raw.Length > 0 {
-				l = ps.lineOf(n)
-			}
+			l := ps.nodeLine(n, line)
 			elem := path.index(i)
 			ps.mark(elem, l)
 			ps.value(elem, n, l)
@@ -180,6 +177,23 @@ func (ps *positions) mark(p keyPath, line int) {
 	if _, ok := ps.first[p.id()]; !ok {
 		ps.first[p.id()] = line
 	}
+}
+
+// nodeLine returns the line where value n starts. Arrays carry no position
+// of their own: they take their first element's, else fallback.
+func (ps *positions) nodeLine(n *unstable.Node, fallback int) int {
+	if n.Raw.Length > 0 {
+		return ps.lineOf(n)
+	}
+	if n.Kind == unstable.Array {
+		it := n.Children()
+		for it.Next() {
+			if c := it.Node(); c.Kind != unstable.Comment {
+				return ps.nodeLine(c, fallback)
+			}
+		}
+	}
+	return fallback
 }
 
 // lineOf returns the 1-based line where node n starts.
