@@ -84,7 +84,7 @@ func crashGens() [2]Generation {
 	for i := range 5 {
 		old = append(old, fmt.Sprintf("lychd-coven-%d.target=[Unit]\nDescription=coven %d\n", i, i))
 	}
-	for i := 5; i < 30; i++ { // 00-04 removed
+	for i := 5; i < 40; i++ { // 00-04 removed, 24-39 added
 		v := "img"
 		if i%3 == 0 { // changed
 			v = "new-img"

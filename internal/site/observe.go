@@ -190,8 +190,9 @@ func genNumber(name string) (uint64, bool) {
 	return n, err == nil
 }
 
-// observe reads the installed state. It never writes.
-func (s *Site) observe() (*state, error) {
+// observe reads the installed state. It never writes. Without contents it
+// only classifies the entries (enough for conflicts) and reads no unit file.
+func (s *Site) observe(contents bool) (*state, error) {
 	st := &state{sysLinks: map[string]link{}, next: 1}
 
 	// BindingsDir: current, generations, leftovers.
@@ -203,7 +204,7 @@ func (s *Site) observe() (*state, error) {
 	if exists && !isLink {
 		return nil, fmt.Errorf("%s is not a symlink; lychd keeps a symlink to the active generation there; move it away, then bind again", curPath)
 	}
-	if isLink {
+	if isLink && contents {
 		if _, ok := genNumber(target); ok {
 			st.cur = target
 			q, okQ, err := readGenDir(filepath.Join(s.BindingsDir, target, "quadlet"), "Quadlet", quadletSuffixes)
@@ -244,8 +245,14 @@ func (s *Site) observe() (*state, error) {
 	st.visQ = map[string][]byte{}
 	if isLink && s.ours(s.QuadletDir, target) {
 		st.quadletLink = &link{target: target, canonical: target == filepath.Join(s.BindingsDir, currentName, "quadlet")}
-		if st.visQ, err = readUnitDir(qlink, quadletSuffixes); err != nil {
-			return nil, err
+		switch {
+		case !contents:
+		case st.quadletLink.canonical && st.curOK:
+			st.visQ = st.curQ // the link leads to exactly these files
+		default:
+			if st.visQ, err = readUnitDir(qlink, quadletSuffixes); err != nil {
+				return nil, err
+			}
 		}
 	}
 	tmpQ := filepath.Join(s.QuadletDir, "."+QuadletLinkName+tmpSuffix)
@@ -277,7 +284,17 @@ func (s *Site) observe() (*state, error) {
 			st.debris = append(st.debris, p)
 			continue
 		}
-		st.sysLinks[e.Name()] = link{target: target, canonical: target == filepath.Join(s.BindingsDir, currentName, "systemd", e.Name())}
+		l := link{target: target, canonical: target == filepath.Join(s.BindingsDir, currentName, "systemd", e.Name())}
+		st.sysLinks[e.Name()] = l
+		if !contents {
+			continue
+		}
+		if l.canonical && st.curOK {
+			if data, ok := st.curS[e.Name()]; ok {
+				st.visS[e.Name()] = data
+			}
+			continue
+		}
 		data, err := os.ReadFile(p)
 		switch {
 		case err == nil:

@@ -1,8 +1,3 @@
-// Package site installs a complete set of unit files (a Generation) into the
-// two binding sites, the Podman Quadlet directory and the systemd user unit
-// directory, so that Quadlet and systemd only ever see the old complete set or
-// the new complete set, even if lychd is killed or the machine loses power at
-// any moment. See doc.go for the on-disk layout and the crash analysis.
 package site
 
 import (

@@ -319,7 +319,7 @@ func TestLeftoversAloneAreCleaned(t *testing.T) {
 	var steps []string
 	s.Hook = func(step string) { steps = append(steps, step) }
 	apply(t, s, g)
-	want := []string{"lock", "remove systemd/gone.target", "fsync systemd", "remove bindings/gen-7", "fsync bindings"}
+	want := []string{"lock", "remove systemd/gone.target", "fsync systemd (old links removed)", "remove bindings/gen-7", "fsync bindings (old generations removed)"}
 	if !slices.Equal(steps, want) {
 		t.Fatalf("steps %v\nwant %v", steps, want)
 	}
@@ -472,4 +472,68 @@ func TestApplyCancelledWhileWaitingForLock(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertCanonical(t, s, genOf("b.container=B\n"))
+}
+
+// TestStepOrder pins the order of the steps (see doc.go) for a change that
+// adds, changes and removes files and targets.
+func TestStepOrder(t *testing.T) {
+	s := newSite(t)
+	apply(t, s, genOf("a.container=A\n", "b.container=B\n", "x.target=X\n", "y.target=Y\n"))
+	var steps []string
+	s.Hook = func(step string) { steps = append(steps, step) }
+	apply(t, s, genOf("a.container=A2\n", "c.container=C\n", "y.target=Y\n", "z.target=Z\n"))
+	want := []string{
+		"lock",
+		"mkdir gen",
+		"mkdir gen/quadlet",
+		"mkdir gen/systemd",
+		"write gen/quadlet/a.container",
+		"write gen/quadlet/c.container",
+		"write gen/systemd/y.target",
+		"write gen/systemd/z.target",
+		"fsync gen files",
+		"fsync gen/quadlet",
+		"fsync gen/systemd",
+		"fsync gen",
+		"fsync bindings (new generation)",
+		"symlink systemd/z.target",
+		"fsync systemd (new links)",
+		"symlink bindings/.current.lychd-tmp",
+		"rename bindings/current",
+		"fsync bindings (switch)",
+		"remove systemd/x.target",
+		"fsync systemd (old links removed)",
+		"remove bindings/gen-1",
+		"fsync bindings (old generations removed)",
+	}
+	if !slices.Equal(steps, want) {
+		t.Fatalf("steps:\n%s\nwant:\n%s", strings.Join(steps, "\n"), strings.Join(want, "\n"))
+	}
+	assertCanonical(t, s, genOf("a.container=A2\n", "c.container=C\n", "y.target=Y\n", "z.target=Z\n"))
+
+	// A fresh site also creates the directories, syncing each parent.
+	s = newSite(t)
+	steps = nil
+	s.Hook = func(step string) { steps = append(steps, step) }
+	apply(t, s, Generation{})
+	want = []string{
+		"mkdir ~/.local", "fsync parent of ~/.local",
+		"mkdir ~/.local/share", "fsync parent of ~/.local/share",
+		"mkdir ~/.local/share/lychd", "fsync parent of ~/.local/share/lychd",
+		"mkdir ~/.local/share/lychd/bindings", "fsync parent of ~/.local/share/lychd/bindings",
+		"mkdir ~/.config", "fsync parent of ~/.config",
+		"mkdir ~/.config/containers", "fsync parent of ~/.config/containers",
+		"mkdir ~/.config/containers/systemd", "fsync parent of ~/.config/containers/systemd",
+		"mkdir ~/.config/systemd", "fsync parent of ~/.config/systemd",
+		"mkdir ~/.config/systemd/user", "fsync parent of ~/.config/systemd/user",
+		"lock",
+		"mkdir gen", "mkdir gen/quadlet", "mkdir gen/systemd",
+		"fsync gen files", "fsync gen/quadlet", "fsync gen/systemd", "fsync gen", "fsync bindings (new generation)",
+		"symlink quadlet/lychd", "fsync quadlet",
+		"symlink bindings/.current.lychd-tmp", "rename bindings/current", "fsync bindings (switch)",
+	}
+	if !slices.Equal(steps, want) {
+		t.Fatalf("steps:\n%s\nwant:\n%s", strings.Join(steps, "\n"), strings.Join(want, "\n"))
+	}
+	assertCanonical(t, s, Generation{})
 }
