@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lychd/lychd/internal/cmd/bind"
+	"github.com/lychd/lychd/internal/cmd/extension"
 	"github.com/lychd/lychd/internal/cmd/start"
 	"github.com/lychd/lychd/internal/cmd/status"
 	"github.com/lychd/lychd/internal/cmd/stop"
@@ -33,6 +34,7 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 	cmd.AddCommand(start.NewCmd(f, nil))
 	cmd.AddCommand(stop.NewCmd(f, nil))
 	cmd.AddCommand(status.NewCmd(f, nil))
+	cmd.AddCommand(extension.NewCmd(f))
 	return cmd
 }
 

@@ -1,0 +1,429 @@
+package host
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"runtime/debug"
+
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/lychd/lychd/host/cache"
+	"github.com/lychd/lychd/host/exterr"
+	"github.com/lychd/lychd/host/launch"
+	"github.com/lychd/lychd/host/registry"
+	"github.com/lychd/lychd/internal/model"
+	"github.com/lychd/lychd/sdk"
+	"github.com/lychd/lychd/sdk/wire"
+)
+
+// Defaults for Options.
+const (
+	DefaultStartTimeout = 10 * time.Second
+	DefaultDeadline     = 30 * time.Second
+	DefaultParallel     = 4
+)
+
+// CoreName is the name of the in-process core extension.
+const CoreName = "core"
+
+// Options configure Assimilate.
+type Options struct {
+	// ExtensionsDir is where extensions are installed
+	// (paths.ExtensionsDir()).
+	ExtensionsDir string
+	// CacheDir is lychd's cache directory (paths.CacheDir()); empty
+	// disables the registration cache.
+	CacheDir string
+	// NoCache bypasses the registration cache (neither read nor written).
+	NoCache bool
+	// Core is the extension compiled into lychd; nil for none. It runs in
+	// process through the same checks as a binary.
+	Core sdk.Extension
+	// Config maps extension names to their [extensions.NAME] table as JSON;
+	// the core's is under "core".
+	Config map[string]json.RawMessage
+	// StartTimeout bounds each extension's handshake ([assimilation]
+	// start_timeout_seconds; DefaultStartTimeout when 0).
+	StartTimeout time.Duration
+	// Deadline bounds the whole assimilation ([assimilation]
+	// deadline_seconds; DefaultDeadline when 0).
+	Deadline time.Duration
+	// Parallel is how many extensions run at once (DefaultParallel when 0).
+	Parallel int
+	// Only restricts the assimilation to these extension names (the core
+	// included only when listed); nil means all.
+	Only []string
+	// Logger receives progress and the extensions' log lines; nil discards.
+	Logger hclog.Logger
+}
+
+// Stats describe one extension's assimilation.
+type Stats struct {
+	Name     string
+	Version  string
+	Protocol int
+	Source   model.Source
+	// Cached is true when the registration came from the cache: no launch.
+	Cached bool
+	// Launch is the time from the start of the binary's verification to
+	// the end of the handshake; Assimilation the Info and Assimilate calls.
+	Launch, Assimilation time.Duration
+	Runes, Animators     int
+}
+
+// Result is everything the extensions registered.
+type Result struct {
+	// Runes and Animators: the core's first, then each extension's in name
+	// order, each in registration order, with their Source set.
+	Runes     []model.Rune
+	Animators []model.Animator
+	// Extensions are sorted like the runes.
+	Extensions []Stats
+}
+
+// Assimilate launches the core and every installed extension (at most
+// Parallel at a time), collects and validates what each registers, and
+// returns it all. Any failure fails the whole assimilation: the error
+// lists every failing extension, sorted by name, each with what it did and
+// the tail of its stderr, and no Result is returned. Every launched process
+// (and everything it forked) is gone when Assimilate returns.
+func Assimilate(ctx context.Context, opts Options) (*Result, error) {
+	if opts.StartTimeout <= 0 {
+		opts.StartTimeout = DefaultStartTimeout
+	}
+	if opts.Deadline <= 0 {
+		opts.Deadline = DefaultDeadline
+	}
+	if opts.Parallel <= 0 {
+		opts.Parallel = DefaultParallel
+	}
+	if opts.Logger == nil {
+		opts.Logger = hclog.NewNullLogger()
+	}
+	want := func(name string) bool {
+		if opts.Only == nil {
+			return true
+		}
+		for _, n := range opts.Only {
+			if n == name {
+				return true
+			}
+		}
+		return false
+	}
+	ctx, cancel := context.WithTimeout(ctx, opts.Deadline)
+	defer cancel()
+
+	type job struct {
+		name string
+		run  func(ctx context.Context) (*outcome, error)
+	}
+	var jobs []job
+	if opts.Core != nil && want(CoreName) {
+		jobs = append(jobs, job{CoreName, func(ctx context.Context) (*outcome, error) { return assimilateCore(ctx, opts) }})
+	}
+	var inv *Inventory
+	if opts.ExtensionsDir != "" {
+		var err error
+		if inv, err = Discover(opts.ExtensionsDir); err != nil {
+			return nil, err
+		}
+		for _, in := range inv.Extensions {
+			if !want(in.Name) {
+				continue
+			}
+			in := in
+			jobs = append(jobs, job{in.Name, func(ctx context.Context) (*outcome, error) { return assimilateBinary(ctx, opts, in) }})
+		}
+	}
+	if opts.Only != nil {
+		for _, n := range opts.Only {
+			found := false
+			for _, j := range jobs {
+				found = found || j.name == n
+			}
+			if !found {
+				return nil, fmt.Errorf("extension %s is not installed; see the installed ones with: lychd extension list", quoteName(n))
+			}
+		}
+	}
+
+	outcomes := make([]*outcome, len(jobs))
+	errs := make([]*exterr.Error, len(jobs))
+	sem := make(chan struct{}, opts.Parallel)
+	var wg sync.WaitGroup
+	for i, j := range jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				errs[i] = &exterr.Error{Extension: j.name, Msg: deadlineMsg(opts.Deadline, "before it could be started")}
+				return
+			}
+			defer func() { <-sem }()
+			out, err := guard(j.name, func() (*outcome, error) { return j.run(ctx) })
+			if err != nil {
+				e, ok := exterr.As(err)
+				if !ok {
+					e = &exterr.Error{Extension: j.name, Msg: err.Error(), Err: err}
+				}
+				errs[i] = e
+				return
+			}
+			outcomes[i] = out
+		}()
+	}
+	wg.Wait()
+	var failed []*exterr.Error
+	for _, e := range errs {
+		if e != nil {
+			failed = append(failed, e)
+		}
+	}
+	if err := exterr.Join(failed); err != nil {
+		return nil, err
+	}
+	res := &Result{}
+	for _, o := range outcomes {
+		res.Runes = append(res.Runes, o.runes...)
+		res.Animators = append(res.Animators, o.animators...)
+		res.Extensions = append(res.Extensions, o.stats)
+	}
+	return res, nil
+}
+
+// outcome is one extension's successful assimilation.
+type outcome struct {
+	runes     []model.Rune
+	animators []model.Animator
+	stats     Stats
+}
+
+// guard runs fn, turning a panic in the host while it handles an
+// extension's data into that extension's error.
+func guard(name string, fn func() (*outcome, error)) (out *outcome, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			out = nil
+			err = &exterr.Error{Extension: name, Msg: fmt.Sprintf("lychd panicked while handling it (%v); please report this bug with the following stack:\n%s", r, debug.Stack())}
+		}
+	}()
+	return fn()
+}
+
+func deadlineMsg(d time.Duration, what string) string {
+	return fmt.Sprintf("the assimilation deadline of %s passed %s; raise deadline_seconds in the [assimilation] table of lychd.toml if your extensions are just slow", fmtDuration(d), what)
+}
+
+func fmtDuration(d time.Duration) string {
+	if d%time.Second == 0 {
+		return fmt.Sprintf("%ds", int(d/time.Second))
+	}
+	return d.Round(time.Millisecond).String()
+}
+
+// assimilateCore runs the in-process core through the same Sink checks as
+// a binary.
+func assimilateCore(ctx context.Context, opts Options) (*outcome, error) {
+	src := model.Source{Kind: model.SourceCore, Name: CoreName}
+	client := wire.InProcess(opts.Core, wire.WithLogger(opts.Logger.Named(CoreName)))
+	fail := func(msg string, err error) error {
+		return &exterr.Error{Extension: CoreName, Msg: msg, Err: err}
+	}
+	t0 := time.Now()
+	info, err := callWithin(ctx, func(ctx context.Context) (sdk.Info, error) { return client.Info(ctx) }, nil)
+	if err != nil {
+		return nil, fail(callFailure(ctx, opts.Deadline, "describing itself", err), err)
+	}
+	if info.Name != CoreName {
+		return nil, fail(fmt.Sprintf("the built-in extension calls itself %s instead of %q", quoteName(info.Name), CoreName), nil)
+	}
+	col := registry.New(src, registry.DefaultLimits)
+	if _, err := callWithin(ctx, func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, client.Assimilate(ctx, opts.Config[CoreName], col)
+	}, nil); err != nil {
+		return nil, fail(callFailure(ctx, opts.Deadline, "assimilating", err), err)
+	}
+	runes, animators, err := col.Result()
+	if err != nil {
+		return nil, fail(err.Error(), err)
+	}
+	return &outcome{runes: runes, animators: animators, stats: Stats{
+		Name: CoreName, Version: info.Version, Protocol: sdk.ProtocolVersion, Source: src,
+		Assimilation: time.Since(t0), Runes: len(runes), Animators: len(animators),
+	}}, nil
+}
+
+// assimilateBinary verifies, launches and assimilates one installed
+// extension, or takes its registration from the cache.
+func assimilateBinary(ctx context.Context, opts Options, in Installed) (*outcome, error) {
+	src := model.Source{Kind: model.SourceExtension, Name: in.Name}
+	if in.Problem != "" {
+		return nil, &exterr.Error{Extension: in.Name, Msg: in.Problem}
+	}
+	config := []byte(opts.Config[in.Name])
+	var c *cache.Cache
+	var key cache.Key
+	if opts.CacheDir != "" && !opts.NoCache {
+		c = cache.New(opts.CacheDir)
+		k, err := cache.KeyFor(in.Path, in.Entry.SHA256, in.Entry.Protocol, config)
+		if err == nil {
+			key = k
+			if e, ok := c.Load(in.Name, key); ok {
+				return fromCache(e, src, in), nil
+			}
+		} else {
+			c = nil
+		}
+	}
+
+	t0 := time.Now()
+	p, err := launch.Start(ctx, launch.Spec{
+		Name:         in.Name,
+		Path:         in.Path,
+		SHA256:       in.Entry.SHA256,
+		Source:       in.Entry.Source,
+		StartTimeout: opts.StartTimeout,
+		Logger:       opts.Logger,
+	})
+	if err != nil {
+		if launch.IsCanceled(err) || ctx.Err() != nil {
+			return nil, &exterr.Error{Extension: in.Name, Msg: deadlineMsg(opts.Deadline, "while it was starting"), Err: err}
+		}
+		return nil, err
+	}
+	defer p.Close()
+	launched := time.Since(t0)
+	if p.Protocol != in.Entry.Protocol {
+		return nil, p.Failure(fmt.Sprintf("now speaks protocol %d but was installed speaking protocol %d; reinstall it with: lychd extension install %s", p.Protocol, in.Entry.Protocol, orPath(in.Entry.Source)))
+	}
+
+	t1 := time.Now()
+	info, err := callWithin(ctx, func(ctx context.Context) (sdk.Info, error) { return p.Client.Info(ctx) }, p.Close)
+	if err != nil {
+		return nil, processFailure(ctx, opts, p, "describing itself", err)
+	}
+	if info.Name != in.Name {
+		return nil, p.Failure(fmt.Sprintf("calls itself %s but is installed as %q; reinstall it with: lychd extension install %s", quoteName(info.Name), in.Name, orPath(in.Entry.Source)))
+	}
+	col := registry.New(src, registry.DefaultLimits)
+	if _, err := callWithin(ctx, func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, p.Client.Assimilate(ctx, config, col)
+	}, p.Close); err != nil {
+		if rej := col.Rejected(); rej != nil {
+			return nil, p.Failure(rej.Error())
+		}
+		return nil, processFailure(ctx, opts, p, "assimilating", err)
+	}
+	runes, animators, err := col.Result()
+	if err != nil {
+		return nil, p.Failure(err.Error())
+	}
+	assimilated := time.Since(t1)
+	p.Close()
+
+	out := &outcome{runes: runes, animators: animators, stats: Stats{
+		Name: in.Name, Version: info.Version, Protocol: p.Protocol, Source: src,
+		Launch: launched, Assimilation: assimilated, Runes: len(runes), Animators: len(animators),
+	}}
+	if c != nil {
+		if err := c.Store(in.Name, &cache.Entry{Key: key, Version: info.Version, Runes: runes, Animators: animators}); err != nil {
+			opts.Logger.Warn("could not cache an extension's registration", "extension", in.Name, "error", err)
+		}
+	}
+	return out, nil
+}
+
+func fromCache(e *cache.Entry, src model.Source, in Installed) *outcome {
+	for i := range e.Runes {
+		e.Runes[i].Source = src
+	}
+	for i := range e.Animators {
+		e.Animators[i].Source = src
+	}
+	return &outcome{runes: e.Runes, animators: e.Animators, stats: Stats{
+		Name: in.Name, Version: e.Version, Protocol: in.Entry.Protocol, Source: src, Cached: true,
+		Runes: len(e.Runes), Animators: len(e.Animators),
+	}}
+}
+
+// callWithin runs call and returns when it does or when ctx ends, whichever
+// is first; in the latter case abort (if any) is called to unblock it. A
+// panic inside call becomes an error.
+func callWithin[T any](ctx context.Context, call func(context.Context) (T, error), abort func()) (T, error) {
+	type res struct {
+		v   T
+		err error
+	}
+	ch := make(chan res, 1)
+	go func() {
+		var r res
+		defer func() {
+			if p := recover(); p != nil {
+				r.err = fmt.Errorf("panic: %v", p)
+			}
+			ch <- r
+		}()
+		r.v, r.err = call(ctx)
+	}()
+	select {
+	case r := <-ch:
+		return r.v, r.err
+	case <-ctx.Done():
+		if abort != nil {
+			abort()
+		}
+		var zero T
+		return zero, ctx.Err()
+	}
+}
+
+// processFailure explains a failed call to a launched extension: a crash,
+// the deadline, or an error the extension returned.
+func processFailure(ctx context.Context, opts Options, p *launch.Process, doing string, err error) error {
+	if ctx.Err() != nil {
+		p.Close()
+		return p.Failure(fmt.Sprintf("did not finish %s within the assimilation deadline of %s and was killed; raise deadline_seconds in the [assimilation] table of lychd.toml if it is just slow", doing, fmtDuration(opts.Deadline)))
+	}
+	if isTransport(err) && p.Exited(time.Second) {
+		st := p.ExitStatus()
+		what := "exited"
+		if strings.Contains(strings.Join(p.StderrTail(), "\n"), "panic: ") {
+			what = "crashed with a panic"
+		}
+		return p.Failure(fmt.Sprintf("%s while %s (%s)", what, doing, st))
+	}
+	return p.Failure(callFailure(ctx, opts.Deadline, doing, err))
+}
+
+// callFailure phrases an error returned by Info or Assimilate.
+func callFailure(ctx context.Context, deadline time.Duration, doing string, err error) string {
+	if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Sprintf("did not finish %s within the assimilation deadline of %s; raise deadline_seconds in the [assimilation] table of lychd.toml if it is just slow", doing, fmtDuration(deadline))
+	}
+	msg := err.Error()
+	if s, ok := status.FromError(err); ok {
+		msg = s.Message()
+	}
+	return fmt.Sprintf("failed while %s: %s", doing, msg)
+}
+
+// isTransport reports whether err says the connection to the plugin broke
+// (rather than the plugin returning an error).
+func isTransport(err error) bool {
+	s, ok := status.FromError(err)
+	if !ok {
+		return strings.Contains(err.Error(), "EOF") || strings.Contains(err.Error(), "connection")
+	}
+	return s.Code() == codes.Unavailable || s.Code() == codes.Canceled || s.Code() == codes.Internal
+}

@@ -1,0 +1,150 @@
+package host
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/lychd/lychd/host/lockfile"
+	"github.com/lychd/lychd/internal/validate"
+)
+
+// BinaryPrefix starts the file name of every installed extension binary:
+// DIR/NAME/lychd-ext-NAME.
+const BinaryPrefix = "lychd-ext-"
+
+// BinaryPath returns where the binary of extension name is installed in
+// dir. It refuses names that are not valid extension names, and so can
+// never point outside dir.
+func BinaryPath(dir, name string) (string, error) {
+	if err := validate.Name(name); err != nil {
+		return "", fmt.Errorf("invalid extension name: %w", err)
+	}
+	p := filepath.Join(dir, name, BinaryPrefix+name)
+	rel, err := filepath.Rel(dir, p)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, "../") || filepath.IsAbs(rel) {
+		return "", fmt.Errorf("extension %q would be installed outside %s", name, dir)
+	}
+	return p, nil
+}
+
+// Installed is one extension listed in the lock file.
+type Installed struct {
+	Name  string
+	Path  string
+	Entry lockfile.Entry
+	// Problem is set when the lock lists the extension but its binary is
+	// missing or unusable; it says how to fix it.
+	Problem string
+}
+
+// Ignored is something in the extensions directory that is not an
+// installed extension.
+type Ignored struct {
+	Path   string
+	Reason string
+}
+
+// Inventory is what Discover found.
+type Inventory struct {
+	// Extensions are sorted by name.
+	Extensions []Installed
+	// Ignored are sorted by path.
+	Ignored []Ignored
+}
+
+// Discover reads the lock file and the extensions directory dir. The lock
+// is the source of truth: an extension is installed when the lock lists it.
+// Everything else in dir (checksum files, editor backups, leftovers of an
+// interrupted install, directories without a lock entry, non-executables)
+// is reported as ignored and never executed.
+func Discover(dir string) (*Inventory, error) {
+	lock, err := lockfile.Read(dir)
+	if err != nil {
+		return nil, err
+	}
+	inv := &Inventory{}
+	for name, e := range lock.Extensions {
+		in := Installed{Name: name, Entry: e}
+		p, err := BinaryPath(dir, name)
+		if err != nil {
+			in.Problem = fmt.Sprintf("the lock file lists an invalid name (%v); remove it with: lychd extension remove %s", err, name)
+			inv.Extensions = append(inv.Extensions, in)
+			continue
+		}
+		in.Path = p
+		in.Problem = checkBinary(p, e.Source)
+		inv.Extensions = append(inv.Extensions, in)
+	}
+	sort.Slice(inv.Extensions, func(i, j int) bool { return inv.Extensions[i].Name < inv.Extensions[j].Name })
+
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return inv, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read extensions directory: %w", err)
+	}
+	ignore := func(p, why string) { inv.Ignored = append(inv.Ignored, Ignored{Path: p, Reason: why}) }
+	for _, de := range entries {
+		name := de.Name()
+		p := filepath.Join(dir, name)
+		switch {
+		case lockfile.IsOwnFile(name):
+			continue
+		case strings.HasPrefix(name, ".") && strings.Contains(name, ".tmp-"):
+			ignore(p, "leftover of an interrupted install or lock update; safe to delete")
+			continue
+		case !de.IsDir():
+			ignore(p, "not an extension directory")
+			continue
+		}
+		if _, ok := lock.Extensions[name]; !ok {
+			ignore(p, "not in "+lockfile.FileName+"; install the extension with: lychd extension install PATH")
+			continue
+		}
+		files, err := os.ReadDir(p)
+		if err != nil {
+			ignore(p, fmt.Sprintf("unreadable: %v", err))
+			continue
+		}
+		for _, f := range files {
+			if f.Name() == BinaryPrefix+name {
+				continue
+			}
+			ignore(filepath.Join(p, f.Name()), "not the extension's binary ("+BinaryPrefix+name+")")
+		}
+	}
+	sort.Slice(inv.Ignored, func(i, j int) bool { return inv.Ignored[i].Path < inv.Ignored[j].Path })
+	return inv, nil
+}
+
+// checkBinary says what is wrong with an installed binary, or "".
+func checkBinary(p, source string) string {
+	fix := "reinstall it with: lychd extension install " + orPath(source)
+	st, err := os.Lstat(p)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "its binary " + p + " is missing; " + fix
+	case err != nil:
+		return fmt.Sprintf("cannot stat its binary: %v; %s", err, fix)
+	case !st.Mode().IsRegular():
+		return "its binary " + p + " is not a regular file; " + fix
+	case st.Mode().Perm()&0o111 == 0:
+		return "its binary " + p + " is not executable; " + fix
+	case st.Mode().Perm()&0o022 != 0:
+		return fmt.Sprintf("its binary %s is group- or world-writable (mode %04o); run: chmod go-w %s", p, st.Mode().Perm(), p)
+	}
+	return ""
+}
+
+func orPath(src string) string {
+	if src == "" {
+		return "PATH"
+	}
+	return src
+}

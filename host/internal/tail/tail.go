@@ -1,0 +1,102 @@
+// Package tail keeps the last bytes written to it, so that an extension's
+// stderr can be quoted in an error message without holding all of it.
+package tail
+
+import (
+	"encoding/json"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// Buffer is a bounded, concurrency-safe io.Writer that keeps the last Max
+// bytes written to it. The zero value keeps nothing; use New.
+type Buffer struct {
+	mu      sync.Mutex
+	max     int
+	buf     []byte
+	dropped bool
+}
+
+// New returns a Buffer keeping the last max bytes.
+func New(max int) *Buffer { return &Buffer{max: max} }
+
+// Write keeps the tail of p; it never fails.
+func (b *Buffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n := len(p)
+	if len(p) >= b.max {
+		b.buf = append(b.buf[:0], p[len(p)-b.max:]...)
+		b.dropped = true
+		return n, nil
+	}
+	if over := len(b.buf) + len(p) - b.max; over > 0 {
+		b.buf = append(b.buf[:0], b.buf[over:]...)
+		b.dropped = true
+	}
+	b.buf = append(b.buf, p...)
+	return n, nil
+}
+
+// Lines returns up to n last non-empty lines, oldest first. Lines written by
+// an hclog JSON logger are rendered as "[LEVEL] message key=value"; a
+// partial first line left by truncation is dropped.
+func (b *Buffer) Lines(n int) []string {
+	b.mu.Lock()
+	text := string(b.buf)
+	dropped := b.dropped
+	b.mu.Unlock()
+	raw := strings.Split(text, "\n")
+	if dropped && len(raw) > 1 {
+		raw = raw[1:]
+	}
+	var out []string
+	for _, l := range raw {
+		l = strings.TrimRight(l, "\r")
+		if strings.TrimSpace(l) == "" {
+			continue
+		}
+		out = append(out, render(l))
+	}
+	if len(out) > n {
+		out = out[len(out)-n:]
+	}
+	return out
+}
+
+// render turns one hclog JSON line into text; other lines pass through.
+func render(line string) string {
+	if !strings.HasPrefix(line, "{") {
+		return line
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(line), &m); err != nil {
+		return line
+	}
+	msg, ok := m["@message"].(string)
+	if !ok {
+		return line
+	}
+	level, _ := m["@level"].(string)
+	var sb strings.Builder
+	if level != "" {
+		sb.WriteString("[" + strings.ToUpper(level) + "] ")
+	}
+	sb.WriteString(msg)
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		if !strings.HasPrefix(k, "@") {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		v, err := json.Marshal(m[k])
+		if err != nil {
+			continue
+		}
+		sb.WriteString(" " + k + "=" + string(v))
+	}
+	return sb.String()
+}

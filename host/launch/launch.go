@@ -1,0 +1,321 @@
+// Package launch starts one extension binary as a go-plugin gRPC plugin and
+// guarantees that it, and every process it forks, is gone when Close
+// returns.
+//
+// Lifecycle: Start verifies the binary against the sha256 recorded at
+// install time by hashing an open file descriptor and then executing that
+// same descriptor (through /proc/self/fd), so a binary swapped or rewritten
+// on disk after the check is never the one that runs. The plugin runs in its
+// own process group with a parent-death signal of SIGKILL, so it dies with
+// the host even when the host is SIGKILLed. Close kills the whole process
+// group and then lets go-plugin reap the plugin; it runs on every path,
+// including every error path inside Start.
+package launch
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
+
+	"github.com/lychd/lychd/host/exterr"
+	"github.com/lychd/lychd/host/internal/tail"
+	"github.com/lychd/lychd/sdk/wire"
+)
+
+// stderrKeep is how many bytes of an extension's stderr are kept for error
+// messages, and stderrLines how many of its last lines are quoted.
+const (
+	stderrKeep  = 16 << 10
+	stderrLines = 12
+)
+
+// Spec says which binary to start and how.
+type Spec struct {
+	// Name is the extension's name, used in messages and as argv[0].
+	Name string
+	// Path is the binary.
+	Path string
+	// SHA256 is the expected hex digest of the binary. Empty skips the
+	// check (install computes the digest of its own copy).
+	SHA256 string
+	// Source is where the binary was installed from, quoted in the
+	// reinstall hint of a checksum mismatch.
+	Source string
+	// StartTimeout bounds the go-plugin handshake.
+	StartTimeout time.Duration
+	// Logger receives go-plugin's and the extension's log lines; nil
+	// discards them.
+	Logger hclog.Logger
+	// Env is appended to the minimal environment the plugin gets.
+	Env []string
+}
+
+// Process is a started extension. Close it on every path.
+type Process struct {
+	// Client talks to the extension.
+	Client wire.Client
+	// Protocol is the negotiated extension protocol version.
+	Protocol int
+	// Pid is the plugin's process id (and process group id).
+	Pid int
+	// Hashed is how long verifying the binary took.
+	Hashed time.Duration
+
+	name   string
+	cmd    *exec.Cmd
+	client *plugin.Client
+	stderr *tail.Buffer
+	once   sync.Once
+}
+
+// Start verifies and launches the binary and completes the handshake. The
+// returned error is an *exterr.Error naming the extension.
+func Start(ctx context.Context, s Spec) (*Process, error) {
+	fail := func(format string, args ...any) error {
+		return &exterr.Error{Extension: s.Name, Msg: fmt.Sprintf(format, args...)}
+	}
+	f, err := os.Open(s.Path)
+	if err != nil {
+		return nil, fail("cannot open its binary: %v; reinstall it with: lychd extension install %s", err, orPath(s.Source))
+	}
+	defer f.Close()
+	t0 := time.Now()
+	if s.SHA256 != "" {
+		h := sha256.New()
+		if _, err := io.Copy(h, io.NewSectionReader(f, 0, 1<<62)); err != nil {
+			return nil, fail("cannot read its binary %s: %v", s.Path, err)
+		}
+		if got := hex.EncodeToString(h.Sum(nil)); got != s.SHA256 {
+			return nil, fail("binary %s changed since it was installed (sha256 %s, the lock file says %s); if you upgraded it on purpose, reinstall it with: lychd extension install %s",
+				s.Path, short(got), short(s.SHA256), orPath(s.Source))
+		}
+	}
+	hashed := time.Since(t0)
+
+	timeout := s.StartTimeout
+	if timeout <= 0 {
+		timeout = 10 * time.Second
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		if left := time.Until(dl); left < timeout {
+			timeout = max(left, time.Millisecond)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fail("not started: %v", err)
+	}
+
+	logger := s.Logger
+	if logger == nil {
+		logger = hclog.NewNullLogger()
+	}
+	stderr := tail.New(stderrKeep)
+	cmd := &exec.Cmd{
+		// Executing the descriptor that was hashed closes the window between
+		// the check and the exec: renaming or replacing the path no longer
+		// matters once the file is open.
+		Path: fmt.Sprintf("/proc/self/fd/%d", f.Fd()),
+		Args: []string{"lychd-ext-" + s.Name},
+		Env:  append(minimalEnv(), s.Env...),
+		SysProcAttr: &syscall.SysProcAttr{
+			Setpgid:   true,
+			Pdeathsig: syscall.SIGKILL,
+		},
+	}
+	cfg := wire.ClientConfig(cmd, logger.Named(s.Name))
+	cfg.StartTimeout = timeout
+	// Stderr gets the raw stderr pipe (runtime panics, writes to fd 2);
+	// SyncStderr and SyncStdout get what the plugin writes to os.Stderr and
+	// os.Stdout after the handshake, which go-plugin forwards over gRPC.
+	cfg.Stderr = stderr
+	cfg.SyncStderr = stderr
+	cfg.SyncStdout = stderr
+	cfg.SkipHostEnv = true
+	cfg.Managed = false
+	cfg.AutoMTLS = false
+	client := plugin.NewClient(cfg)
+	p := &Process{name: s.Name, cmd: cmd, client: client, stderr: stderr, Hashed: hashed}
+	if err := p.handshake(); err != nil {
+		p.Close()
+		f := p.Failure(explainStart(err, p.ExitStatus(), timeout))
+		f.Err = err
+		return nil, f
+	}
+	return p, nil
+}
+
+// handshake starts the process and dispenses the extension client, turning
+// a panic inside go-plugin or the wire package into an error.
+func (p *Process) handshake() (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic in the host while starting it: %v", r)
+		}
+	}()
+	_, err = p.client.Start()
+	if p.cmd.Process != nil {
+		p.Pid = p.cmd.Process.Pid
+	}
+	if err != nil {
+		return wire.ExplainStartError(err)
+	}
+	c, err := wire.Dispense(p.client)
+	if err != nil {
+		return err
+	}
+	p.Client = c
+	p.Protocol = p.client.NegotiatedVersion()
+	return nil
+}
+
+// Failure builds the error for this extension with msg and the tail of its
+// stderr.
+func (p *Process) Failure(msg string) *exterr.Error {
+	return &exterr.Error{Extension: p.name, Msg: msg, Stderr: p.stderr.Lines(stderrLines)}
+}
+
+// StderrTail returns the last lines the extension wrote to stderr.
+func (p *Process) StderrTail() []string { return p.stderr.Lines(stderrLines) }
+
+// Exited waits up to wait for the plugin process to exit on its own and
+// reports whether it did.
+func (p *Process) Exited(wait time.Duration) bool {
+	deadline := time.Now().Add(wait)
+	for {
+		if p.client.Exited() {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// ExitStatus describes how the process ended ("exit status 3", "signal:
+// killed"), or "" while it runs or when it never started. Call it after
+// Close or after Exited returned true.
+func (p *Process) ExitStatus() string {
+	if !p.client.Exited() {
+		return ""
+	}
+	if st := p.cmd.ProcessState; st != nil {
+		return st.String()
+	}
+	return ""
+}
+
+// Close kills the plugin's whole process group with SIGKILL, then lets
+// go-plugin reap the plugin and drain its pipes. Killing the group first
+// matters: a child the extension forked holds the stdout and stderr pipes
+// open, and go-plugin's Kill waits for them to close. Close is idempotent
+// and safe on a plugin that already exited.
+//
+// The group is addressed by the plugin's pid. If the plugin already exited
+// and was reaped, the group only survives while a forked child is still in
+// it, and Linux does not reuse a pid that is still some group's id, so the
+// signal cannot reach an unrelated process group.
+func (p *Process) Close() {
+	p.once.Do(func() {
+		if p.Pid > 0 {
+			_ = syscall.Kill(-p.Pid, syscall.SIGKILL)
+		}
+		p.client.Kill()
+		if p.Pid > 0 {
+			// A child forked between the first kill and the plugin's death.
+			_ = syscall.Kill(-p.Pid, syscall.SIGKILL)
+		}
+	})
+}
+
+// minimalEnv is the environment every extension gets instead of the host's:
+// enough to run helper programs, nothing secret.
+func minimalEnv() []string {
+	env := []string{"PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8"}
+	for _, k := range []string{"HOME", "TMPDIR"} {
+		if v := os.Getenv(k); v != "" {
+			env = append(env, k+"="+v)
+		}
+	}
+	return env
+}
+
+var (
+	reCoreVersion = regexp.MustCompile(`incompatible core API version with plugin\. Plugin version: (\S+), Core version: (\d+)`)
+)
+
+// explainStart turns a go-plugin start error into what the extension did.
+func explainStart(err error, status string, timeout time.Duration) string {
+	msg := err.Error()
+	ended := ""
+	if status != "" {
+		ended = " (" + status + ")"
+	}
+	switch {
+	case strings.Contains(msg, "timeout while waiting for plugin to start"):
+		return fmt.Sprintf("did not complete the plugin handshake within %s and was killed; raise start_timeout_seconds in the [assimilation] table of lychd.toml if the machine is just slow", fmtDuration(timeout))
+	case strings.Contains(msg, "plugin exited before we could connect"):
+		return "exited before completing the plugin handshake" + ended + "; is it a lychd extension built with the lychd SDK (sdk.Serve)?"
+	case strings.HasPrefix(msg, "Unrecognized remote plugin message: "):
+		line := strings.TrimPrefix(msg, "Unrecognized remote plugin message: ")
+		if i := strings.IndexByte(line, '\n'); i >= 0 {
+			line = line[:i]
+		}
+		if len(line) > 200 {
+			line = line[:200] + "..."
+		}
+		return fmt.Sprintf("wrote %s to stdout instead of the plugin handshake; an extension must not print to stdout (log with the SDK logger or to stderr)", strconv.Quote(line))
+	}
+	var perr *wire.ProtocolError
+	if errors.As(err, &perr) {
+		return strings.TrimPrefix(perr.Error(), "the extension ")
+	}
+	if m := reCoreVersion.FindStringSubmatch(msg); m != nil {
+		return fmt.Sprintf("uses go-plugin core protocol %s, but this lychd uses %s; rebuild the extension with a current lychd SDK", m[1], m[2])
+	}
+	if strings.Contains(msg, "unsupported plugin protocol") {
+		return "does not speak gRPC (" + msg + "); rebuild it with the lychd SDK"
+	}
+	return "failed to start" + ended + ": " + msg
+}
+
+func fmtDuration(d time.Duration) string {
+	if d%time.Second == 0 {
+		return fmt.Sprintf("%ds", int(d/time.Second))
+	}
+	return d.Round(time.Millisecond).String()
+}
+
+// short abbreviates a hex digest for messages.
+func short(h string) string {
+	if len(h) > 16 {
+		return h[:16] + "…"
+	}
+	return h
+}
+
+func orPath(src string) string {
+	if src == "" {
+		return "PATH"
+	}
+	return src
+}
+
+// IsCanceled reports whether err is a context cancellation or deadline.
+func IsCanceled(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}

@@ -1,0 +1,59 @@
+// Package remove implements `lychd extension remove NAME`: delete an
+// installed extension's binary and its lock entry.
+package remove
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lychd/lychd/host"
+	"github.com/lychd/lychd/internal/cmdutil"
+	"github.com/lychd/lychd/internal/paths"
+)
+
+// Options are the inputs of `lychd extension remove`.
+type Options struct {
+	IO    cmdutil.IOStreams
+	Paths func() (paths.Paths, error)
+	Name  string
+}
+
+// NewCmd returns the remove command. runF replaces the action in tests.
+func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
+	opts := &Options{IO: f.IO, Paths: f.Paths}
+	return &cobra.Command{
+		Use:   "remove NAME",
+		Short: "Remove an installed extension",
+		Long: "Delete the extension's binary and its entry in extensions.lock.json. Its runes stay\n" +
+			"bound until the next \"lychd bind\".",
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return cmdutil.FlagErrorf("remove takes exactly one argument, the extension's name (see lychd extension list)")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Name = args[0]
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return Run(cmd.Context(), opts)
+		},
+	}
+}
+
+// Run removes the extension.
+func Run(_ context.Context, opts *Options) error {
+	p, err := opts.Paths()
+	if err != nil {
+		return err
+	}
+	e, err := host.Remove(host.RemoveOptions{Dir: p.ExtensionsDir(), CacheDir: p.CacheDir(), Name: opts.Name})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(opts.IO.Out, "Removed extension %s %s\n  run \"lychd bind\" to remove its runes from the Sepulcher\n", opts.Name, e.Version)
+	return nil
+}
