@@ -104,6 +104,12 @@ twice with identical content.
 
 # Limits
 
+Quadlet resolves the symlinked directory: the services it generates say
+SourcePath=BindingsDir/gen-N/quadlet/NAME, and it resolves relative paths in
+a unit (Volume=./data, EnvironmentFile=) against that directory, so units
+must use absolute paths. After an Apply the old SourcePath= is gone until
+the daemon-reload that follows it regenerates the services.
+
 Atomicity is of the on-disk state. A reader that runs while Apply switches
 (a Quadlet generator started by someone else's daemon-reload) may list the
 old generation and then open files of the new one; lychd reloads systemd
