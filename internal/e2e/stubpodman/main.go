@@ -158,8 +158,18 @@ func podStart(args []string) int {
 	}
 	cmd := exec.Command(self, infraArg, p.Name)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	ready, err := cmd.StdoutPipe()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "stub podman:", err)
+		return 125
+	}
 	if err := cmd.Start(); err != nil {
 		fmt.Fprintln(os.Stderr, "stub podman: starting infra:", err)
+		return 125
+	}
+	// The infra process writes one byte once it handles SIGTERM.
+	if _, err := ready.Read(make([]byte, 1)); err != nil {
+		fmt.Fprintln(os.Stderr, "stub podman: infra did not start:", err)
 		return 125
 	}
 	if p.PIDFile != "" {
@@ -176,6 +186,8 @@ func infra() int {
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	logEvent("started", nil)
+	_, _ = os.Stdout.Write([]byte{'\n'})
+	_ = os.Stdout.Close()
 	<-sigs
 	logEvent("stopping", nil)
 	time.Sleep(stopDelay())

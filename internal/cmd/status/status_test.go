@@ -1,0 +1,117 @@
+package status
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lychd/lychd/internal/cmdutil"
+	"github.com/lychd/lychd/internal/systemd"
+	"github.com/lychd/lychd/internal/systemd/systemdfake"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+func at(s string) time.Time {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+// sepulcher: pod and vessel up, coven vision active, hermes stopped, xtts
+// failed, a pending reload on vpre, and a unit that is not found.
+func sepulcher() []systemd.Unit {
+	return []systemd.Unit{
+		{Name: "lychd-soulstone-xtts.service", LoadState: "loaded", ActiveState: "failed", SubState: "failed", InactiveEnterTimestamp: at("2026-11-25T18:02:03Z")},
+		{Name: "lychd-soulstone-vpre.service", LoadState: "loaded", ActiveState: "active", SubState: "running", ActiveEnterTimestamp: at("2026-11-25T18:01:00Z"), NeedDaemonReload: true},
+		{Name: "lychd-soulstone-vana.service", LoadState: "loaded", ActiveState: "active", SubState: "running", ActiveEnterTimestamp: at("2026-11-25T18:01:01Z")},
+		{Name: "lychd-soulstone-hermes.service", LoadState: "loaded", ActiveState: "inactive", SubState: "dead"},
+		{Name: "lychd-coven-vision.target", LoadState: "loaded", ActiveState: "active", SubState: "active", ActiveEnterTimestamp: at("2026-11-25T18:01:01Z"),
+			ConsistsOf: []string{"lychd-soulstone-vpre.service"}, Wants: []string{"lychd-soulstone-vana.service", "lychd-soulstone-vpre.service"}},
+		{Name: "lychd-vessel.service", LoadState: "loaded", ActiveState: "active", SubState: "running", ActiveEnterTimestamp: at("2026-11-25T18:00:00Z")},
+		{Name: "lychd-pod.service", LoadState: "loaded", ActiveState: "active", SubState: "running", ActiveEnterTimestamp: at("2026-11-25T17:59:59Z"), PublishedPorts: []string{"8080:8080", "127.0.0.1:9000:9000"}},
+		{Name: "lychd-oculus.service", LoadState: "not-found", ActiveState: "inactive", SubState: "dead"},
+	}
+}
+
+func run(t *testing.T, fake *systemdfake.Manager, args ...string) string {
+	t.Helper()
+	var out bytes.Buffer
+	f := &cmdutil.Factory{IO: cmdutil.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &out}, Getenv: func(string) string { return "" }}
+	cmd := NewCmd(f, func(ctx context.Context, o *Options) error {
+		o.Manager = func(context.Context) (systemd.Manager, error) { return fake, nil }
+		o.Location = time.UTC
+		return Run(ctx, o)
+	})
+	cmd.SetArgs(append([]string{}, args...))
+	cmd.SilenceErrors, cmd.SilenceUsage = true, true
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	return out.String()
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	p := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(p, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs:\ngot:\n%s\nwant:\n%s", p, got, want)
+	}
+}
+
+func TestStatusTable(t *testing.T) {
+	golden(t, "table.golden", run(t, &systemdfake.Manager{Units: sepulcher()}))
+}
+
+func TestStatusJSON(t *testing.T) {
+	golden(t, "json.golden", run(t, &systemdfake.Manager{Units: sepulcher()}, "--json"))
+}
+
+func TestStatusWithCovenantCovens(t *testing.T) {
+	fake := &systemdfake.Manager{Units: sepulcher()}
+	var out bytes.Buffer
+	opts := &Options{
+		IO:       cmdutil.IOStreams{Out: &out},
+		Manager:  func(context.Context) (systemd.Manager, error) { return fake, nil },
+		Location: time.UTC,
+		// hermes is the single member of coven "reasoning"; vpre is also
+		// in the coven of one "prep".
+		Covens: func(context.Context) ([]Coven, error) {
+			return []Coven{
+				{Name: "vision", HasTarget: true, Members: []string{"lychd-soulstone-vana.service", "lychd-soulstone-vpre.service"}},
+				{Name: "reasoning", Members: []string{"lychd-soulstone-hermes.service"}},
+				{Name: "prep", Members: []string{"lychd-soulstone-vpre.service"}},
+			}, nil
+		},
+	}
+	if err := Run(context.Background(), opts); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "covenant.golden", out.String())
+}
+
+func TestStatusNothingInstalled(t *testing.T) {
+	if got := run(t, &systemdfake.Manager{}); got != "no lychd units installed; run `lychd bind`\n" {
+		t.Errorf("got %q", got)
+	}
+	want := "{\n  \"schema_version\": 1,\n  \"units\": [],\n  \"active_covens\": [],\n  \"need_daemon_reload\": false\n}\n"
+	if got := run(t, &systemdfake.Manager{}, "--json"); got != want {
+		t.Errorf("got %q\nwant %q", got, want)
+	}
+}

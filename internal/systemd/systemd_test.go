@@ -1,0 +1,117 @@
+package systemd
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestJobLine(t *testing.T) {
+	for _, tc := range []struct {
+		job  Job
+		want string
+	}{
+		{Job{Unit: "a.service", Type: "start"}, "starting a.service"},
+		{Job{Unit: "a.service", Type: "start", Result: ResultDone}, "started a.service"},
+		{Job{Unit: "a.service", Type: "stop"}, "stopping a.service"},
+		{Job{Unit: "a.service", Type: "stop", Result: ResultDone}, "stopped a.service"},
+		{Job{Unit: "a.service", Type: "start", Result: ResultFailed}, "failed to start a.service (result: failed)"},
+		{Job{Unit: "a.service", Type: "stop", Result: ResultTimeout}, "failed to stop a.service (result: timeout)"},
+		{Job{Unit: "a.service", Type: "start", Result: ResultSkipped}, "skipped start a.service (condition not met)"},
+		{Job{Unit: "a.service", Type: "verify-active"}, "running verify-active job for a.service"},
+		{Job{Unit: "a.service", Type: "verify-active", Result: ResultDone}, "finished verify-active job for a.service"},
+		{Job{Unit: "a.service"}, "changing a.service"},
+		{Job{Unit: "a.service", Result: ResultCanceled}, "failed to change a.service (result: canceled)"},
+	} {
+		if got := JobLine(tc.job); got != tc.want {
+			t.Errorf("JobLine(%+v) = %q, want %q", tc.job, got, tc.want)
+		}
+	}
+}
+
+func TestNoise(t *testing.T) {
+	if !Noise(Job{Unit: "app.slice", Type: "start", Result: ResultDone}) {
+		t.Error("a finished slice job should be noise")
+	}
+	if Noise(Job{Unit: "app.slice", Type: "start", Result: ResultFailed}) {
+		t.Error("a failed slice job must be reported")
+	}
+	if Noise(Job{Unit: "lychd-pod.service", Type: "start"}) {
+		t.Error("a service job must be reported")
+	}
+}
+
+func TestPublishedPorts(t *testing.T) {
+	exec := [][]any{
+		{"/usr/bin/podman", []string{"/usr/bin/podman", "pod", "create", "--publish", "8080:8080", "-p", "9000:9000", "--publish=127.0.0.1:53:53/udp", "--name", "lychd"}, false},
+		{"/usr/bin/true", []string{"true"}, false},
+	}
+	if got := strings.Join(publishedPorts(exec), " "); got != "8080:8080 9000:9000 127.0.0.1:53:53/udp" {
+		t.Errorf("publishedPorts = %q", got)
+	}
+	if publishedPorts("not a command list") != nil {
+		t.Error("a wrongly typed property should give no ports")
+	}
+}
+
+func TestUsec(t *testing.T) {
+	if !usec(uint64(0)).IsZero() || !usec("x").IsZero() {
+		t.Error("0 and wrong types are the zero time")
+	}
+	if got := usec(uint64(1_700_000_000_123_456)); !got.Equal(time.UnixMicro(1_700_000_000_123_456)) {
+		t.Errorf("usec = %v", got)
+	}
+}
+
+type listOnly struct {
+	Manager
+	units []Unit
+}
+
+func (l listOnly) ListUnits(context.Context, ...string) ([]Unit, error) { return l.units, nil }
+
+func TestUnitResolver(t *testing.T) {
+	m := listOnly{units: []Unit{
+		{Name: "lychd-coven-vision.target", LoadState: "loaded", ConsistsOf: []string{"lychd-soulstone-vpre.service"}, Wants: []string{"lychd-soulstone-vana.service", "lychd-soulstone-vpre.service", "other.service"}},
+		{Name: "lychd-soulstone-vana.service", LoadState: "loaded"},
+		{Name: "lychd-soulstone-vpre.service", LoadState: "loaded", Conflicts: []string{"lychd-soulstone-hermes.service"}},
+		{Name: "lychd-soulstone-hermes.service", LoadState: "loaded", Conflicts: []string{"lychd-coven-vision.target"}},
+		{Name: "lychd-soulstone-xtts.service", LoadState: "loaded"},
+		{Name: "lychd-soulstone-kokoro.service", LoadState: "loaded", Conflicts: []string{"lychd-soulstone-xtts.service"}},
+		{Name: "lychd-soulstone-gone.service", LoadState: "not-found"},
+	}}
+	r, err := NewUnitResolver(context.Background(), m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unit, members, err := r.Resolve("vision")
+	if err != nil || unit != "lychd-coven-vision.target" || strings.Join(members, " ") != "lychd-soulstone-vana.service lychd-soulstone-vpre.service" {
+		t.Errorf("Resolve(vision) = %s %v %v", unit, members, err)
+	}
+	if unit, members, err = r.Resolve("xtts"); err != nil || unit != "lychd-soulstone-xtts.service" || len(members) != 1 {
+		t.Errorf("Resolve(xtts) = %s %v %v", unit, members, err)
+	}
+	if _, _, err = r.Resolve("gone"); err == nil || !strings.HasPrefix(err.Error(), `no coven or soulstone named "gone"`) {
+		t.Errorf("Resolve(gone) err = %v", err)
+	}
+	for _, tc := range []struct {
+		names []string
+		want  string
+	}{
+		{[]string{"vision", "xtts"}, ""},
+		{[]string{"xtts", "vision", "hermes"}, "vision hermes"}, // member vpre conflicts with hermes
+		{[]string{"hermes", "vision"}, "hermes vision"},         // hermes conflicts with the target
+		{[]string{"xtts", "hermes", "kokoro"}, "xtts kokoro"},   // the reverse direction counts
+		{[]string{"hermes", "gone", "xtts"}, ""},                // unknown names are Resolve's business
+	} {
+		a, b, ok := r.Conflict(tc.names)
+		got := ""
+		if ok {
+			got = a + " " + b
+		}
+		if got != tc.want {
+			t.Errorf("Conflict(%v) = %q, want %q", tc.names, got, tc.want)
+		}
+	}
+}
