@@ -47,18 +47,18 @@ func withHeader(f *unitfile.File, comments ...string) ([]byte, error) {
 func renderPod(m *model.Manifest) ([]byte, error) {
 	f := unitfile.New()
 	f.Add("Unit", "Description", unitfile.Literal("LychD Sepulcher pod"))
-	f.Add("Pod", "PodName", unitfile.Literal("lychd"))
+	f.Add("Pod", "PodName", unitfile.Arg("lychd"))
 	userns := m.Pod.UserNS
 	if userns == "" {
 		userns = "keep-id"
 	}
-	f.Add("Pod", "UserNS", unitfile.Literal(userns))
+	f.Add("Pod", "UserNS", unitfile.Arg(userns))
 	addr := m.Pod.PublishAddress
 	if addr == "" {
 		addr = "127.0.0.1"
 	}
 	for _, p := range m.Pod.Publish {
-		f.Add("Pod", "PublishPort", unitfile.Literal(p))
+		f.Add("Pod", "PublishPort", unitfile.Arg(p))
 	}
 	for _, r := range m.SortedRunes() {
 		if !r.ExposePort {
@@ -68,7 +68,7 @@ func renderPod(m *model.Manifest) ([]byte, error) {
 		if hp == 0 {
 			hp = r.Port
 		}
-		f.Add("Pod", "PublishPort", unitfile.Literal(publishSpec(addr, hp, r.Port)))
+		f.Add("Pod", "PublishPort", unitfile.Arg(publishSpec(addr, hp, r.Port)))
 	}
 	f.Add("Install", "WantedBy", unitfile.Literal("default.target"))
 	return withHeader(f)
@@ -93,21 +93,21 @@ func renderContainer(r *model.Rune, d *deps) ([]byte, error) {
 	}
 	f.Add("Unit", "Description", unitfile.Literal(desc))
 	addUnitDeps(f, d)
-	f.Add("Container", "ContainerName", unitfile.Literal(r.UnitBase()))
-	f.Add("Container", "Image", unitfile.Literal(r.Image))
+	f.Add("Container", "ContainerName", unitfile.Arg(r.UnitBase()))
+	f.Add("Container", "Image", unitfile.Arg(r.Image))
 	f.Add("Container", "Pod", unitfile.Literal("lychd.pod"))
 	if r.Kind == model.KindSoulstone {
 		f.Add("Container", "StartWithPod", unitfile.Literal("false"))
 	}
 	for _, dev := range r.Devices {
-		f.Add("Container", "AddDevice", unitfile.Literal(dev))
+		f.Add("Container", "AddDevice", unitfile.Arg(dev))
 	}
 	for _, v := range r.Volumes {
 		if r.Source.Kind == model.SourceCore {
 			// Core volumes are written by lychd itself and use %h.
 			f.Add("Container", "Volume", unitfile.Specifier(v))
 		} else {
-			f.Add("Container", "Volume", unitfile.Literal(v))
+			f.Add("Container", "Volume", unitfile.Arg(v))
 		}
 	}
 	for _, e := range r.Environment {
