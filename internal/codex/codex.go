@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/pelletier/go-toml/v2"
@@ -103,7 +104,7 @@ func Load(dir string) (*Codex, error) {
 		if errors.Is(err, fs.ErrNotExist) {
 			return l.c, nil
 		}
-		l.fileError(dir, fmt.Sprintf("cannot read the Codex directory: %v; check its permissions", err))
+		l.fileError(dir, fmt.Sprintf("cannot read the Codex directory: %v; check its permissions", unwrapPath(err)))
 	} else if !fi.IsDir() {
 		l.fileError(dir, "the Codex must be a directory holding lychd.toml, soulstones/ and portals/; move this file away")
 	}
@@ -209,9 +210,9 @@ func (l *loader) readDoc(rel string) *doc {
 	data, err := readFile(filepath.Join(l.dir, filepath.FromSlash(rel)))
 	if err != nil {
 		switch {
-		case errors.Is(err, fs.ErrNotExist) && rel == MainFile && !isLink(filepath.Join(l.dir, MainFile)):
-			return nil
-		case errors.Is(err, fs.ErrNotExist) && !strings.Contains(err.Error(), "symbolic link"):
+		case err == errMissing && rel == MainFile:
+			return nil // lychd.toml is optional
+		case err == errMissing:
 			l.fileError(rel, "disappeared while the Codex was read; run the command again")
 		default:
 			l.fileError(rel, err.Error())
@@ -226,34 +227,34 @@ func (l *loader) readDoc(rel string) *doc {
 	return &doc{file: rel, values: values, pos: indexPositions(data), errs: &l.errs}
 }
 
-// readFile reads a regular file of at most MaxFileSize bytes. Its errors
-// say what to do and keep fs.ErrNotExist matchable.
+// errMissing is returned by readFile for a file that does not exist.
+var errMissing = errors.New("file does not exist")
+
+// readFile reads a regular file of at most MaxFileSize bytes. Its errors,
+// except errMissing, say what is wrong and what to do.
 func readFile(name string) ([]byte, error) {
-	// Stat before opening: opening a FIFO would block.
-	fi, err := os.Stat(name)
+	// O_NONBLOCK: opening a FIFO must not wait for a writer. It changes
+	// nothing for regular files.
+	f, err := os.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			if _, lerr := os.Lstat(name); lerr == nil {
-				return nil, fmt.Errorf("is a symbolic link to a missing file (%w); fix or remove the link", fs.ErrNotExist)
+				return nil, errors.New("is a symbolic link to a missing file; fix or remove the link")
 			}
-			return nil, err
+			return nil, errMissing
 		}
-		return nil, fmt.Errorf("cannot read: %v; check its permissions", unwrapPath(err))
-	}
-	if fi.IsDir() {
-		return nil, errors.New("is a directory, not a file; move it away")
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, errors.New("is not a regular file; replace it with a plain text file")
-	}
-	if fi.Size() > MaxFileSize {
-		return nil, fmt.Errorf("is larger than %d bytes; a Codex file this large is surely not hand-written, check its content", MaxFileSize)
-	}
-	f, err := os.Open(name)
-	if err != nil {
 		return nil, fmt.Errorf("cannot open: %v; check its permissions (chmod u+r)", unwrapPath(err))
 	}
 	defer f.Close()
+	fi, err := f.Stat()
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("cannot read: %v; check the file and its permissions", unwrapPath(err))
+	case fi.IsDir():
+		return nil, errors.New("is a directory, not a file; move it away")
+	case !fi.Mode().IsRegular():
+		return nil, errors.New("is not a regular file; replace it with a plain text file")
+	}
 	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("cannot read: %v; check the file and its permissions", unwrapPath(err))
@@ -262,11 +263,6 @@ func readFile(name string) ([]byte, error) {
 		return nil, fmt.Errorf("is larger than %d bytes; a Codex file this large is surely not hand-written, check its content", MaxFileSize)
 	}
 	return data, nil
-}
-
-func isLink(name string) bool {
-	_, err := os.Lstat(name)
-	return err == nil
 }
 
 // tomlError turns a go-toml error into an Error with the line it names.

@@ -350,9 +350,19 @@ func TestSpecialFiles(t *testing.T) {
 	}
 	_, err := Load(dir)
 	want := `portals/big.toml: is larger than 1048576 bytes; a Codex file this large is surely not hand-written, check its content
-soulstones/dangling.toml: is a symbolic link to a missing file (file does not exist); fix or remove the link
+soulstones/dangling.toml: is a symbolic link to a missing file; fix or remove the link
 soulstones/dir.toml: is a directory, not a file; move it away
 soulstones/fifo.toml: is not a regular file; replace it with a plain text file`
+	if err == nil || err.Error() != want {
+		t.Errorf("error text:\n got: %v\nwant: %s", err, want)
+	}
+
+	dir = t.TempDir()
+	if err := os.Symlink("elsewhere.toml", filepath.Join(dir, "lychd.toml")); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Load(dir)
+	want = "lychd.toml: is a symbolic link to a missing file; fix or remove the link"
 	if err == nil || err.Error() != want {
 		t.Errorf("error text:\n got: %v\nwant: %s", err, want)
 	}
