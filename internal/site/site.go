@@ -74,10 +74,13 @@ type Plan struct {
 	// Changes are the differences in what Quadlet and systemd see: unit
 	// files created, updated or removed. Sorted by Path.
 	Changes []Change
-	// Internal are the steps that do not change any unit's content:
-	// writing the new generation under BindingsDir, creating or repairing
-	// lychd's symlinks, removing dangling links, old generations and
-	// leftovers of an interrupted run. Sorted by Path.
+	// Internal are the steps that do not by themselves change any unit's
+	// content: writing the new generation under BindingsDir, creating or
+	// repairing lychd's symlinks, removing dangling links, old generations
+	// and leftovers of an interrupted run. Paths already listed in Changes
+	// are not repeated. When Changes is empty, what Quadlet and systemd
+	// load is the same before and after Apply, so no daemon-reload is
+	// needed. Sorted by Path.
 	Internal []Change
 }
 
