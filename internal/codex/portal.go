@@ -28,7 +28,7 @@ func (l *loader) portals(d *doc) {
 		p := root.child(name)
 		t, ok := d.values[name].(map[string]any)
 		if !ok {
-			l.notATable(d, p, name, "portal", d.values[name])
+			notATable(d, p, "portal", d.values[name])
 			continue
 		}
 		if err := validate.Name(name); err != nil {

@@ -62,7 +62,7 @@ func (l *loader) soulstones(d *doc) {
 		p := root.child(name)
 		t, ok := d.values[name].(map[string]any)
 		if !ok {
-			l.notATable(d, p, name, "soulstone", d.values[name])
+			notATable(d, p, "soulstone", d.values[name])
 			continue
 		}
 		if err := validate.Name(name); err != nil {
@@ -70,7 +70,7 @@ func (l *loader) soulstones(d *doc) {
 			continue
 		}
 		src := model.Source{Kind: model.SourceCodex, Name: d.file, Line: d.pos.line(p)}
-		r, caps, tags, ok := l.soulstone(d, p, name, t)
+		r, caps, tags, ok := soulstone(d, p, name, t)
 		if !l.define(d, p, "soulstone", name, src) || !ok {
 			continue
 		}
@@ -87,7 +87,7 @@ func (l *loader) soulstones(d *doc) {
 
 // notATable reports a top-level value of a soulstone or portal file that
 // is not a table.
-func (l *loader) notATable(d *doc, p keyPath, name, kind string, v any) {
+func notATable(d *doc, p keyPath, kind string, v any) {
 	if _, isArr := v.([]any); isArr && typeName(v) == "an array of tables" {
 		d.errorf(p, "expected a table, found an array of tables; write [%s], not [[%s]]", p, p)
 		return
@@ -104,7 +104,7 @@ func firstExample(kind string) string {
 
 // soulstone decodes the table of one soulstone. ok is false when a problem
 // was reported.
-func (l *loader) soulstone(d *doc, p keyPath, name string, t map[string]any) (r model.Rune, caps, tags []string, ok bool) {
+func soulstone(d *doc, p keyPath, name string, t map[string]any) (r model.Rune, caps, tags []string, ok bool) {
 	before := len(*d.errs)
 	r = model.Rune{Name: name, Kind: model.KindSoulstone}
 	hasImage, hasPort, hasHostPort, exposeValid := false, false, false, true
