@@ -46,6 +46,8 @@ func serve(ext Extension, getenv func(string) string, stderr io.Writer, argv0 st
 		Level:      hclog.Trace,
 		Output:     stderr,
 		JSONFormat: true,
+		// Lets machineryLogger quieten go-plugin without quietening ext.
+		IndependentLevels: true,
 	})
 	plugin.Serve(serveConfig(ext, logger, test))
 	return 0
@@ -66,9 +68,19 @@ func serveConfig(ext Extension, logger hclog.Logger, test *plugin.ServeTestConfi
 			opts = append(opts, grpc.MaxRecvMsgSize(shared.MaxMessageBytes), grpc.MaxSendMsgSize(shared.MaxMessageBytes))
 			return grpc.NewServer(opts...)
 		},
-		Logger: logger,
+		// go-plugin's own messages ("plugin address" and the like) are
+		// machinery, not the extension's.
+		Logger: machineryLogger(logger),
 		Test:   test,
 	}
+}
+
+// machineryLogger is the logger go-plugin logs its own messages to inside
+// the extension: module NAME.go-plugin, Info and above.
+func machineryLogger(logger hclog.Logger) hclog.Logger {
+	l := logger.Named("go-plugin")
+	l.SetLevel(hclog.Info)
+	return l
 }
 
 // notLaunchedMessage is what a user sees when running an extension by hand.

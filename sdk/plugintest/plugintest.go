@@ -1,0 +1,256 @@
+// Package plugintest runs a lychd extension from go test, the way lychd
+// runs it, and checks what it registers.
+//
+// Assimilate runs the extension in-process (through wire.InProcess, the path
+// lychd uses for its core extension); AssimilateBinary launches the built
+// binary through go-plugin exactly as lychd does, handshake and broker
+// callbacks included. Both apply lychd's rules to every registration and fail
+// the test when the extension's Assimilate fails, unless AllowError is given.
+//
+//	func TestRegisters(t *testing.T) {
+//		r := plugintest.Assimilate(t, &Organ{}, plugintest.WithConfig(map[string]any{"model": "qwen"}))
+//		plugintest.Check(t, r)
+//		rune := r.RequireRune(t, "vision-analyzer")
+//		...
+//	}
+package plugintest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
+
+	"github.com/lychd/lychd/sdk"
+	"github.com/lychd/lychd/sdk/wire"
+)
+
+// Option configures Assimilate and AssimilateBinary.
+type Option func(*options)
+
+type options struct {
+	config     any
+	hasConfig  bool
+	allowError bool
+	timeout    time.Duration
+}
+
+// WithConfig passes v, encoded as JSON, as the extension's config table
+// (the [extensions.NAME] table of lychd.toml). Use a map or a struct with
+// json tags; without WithConfig the table is absent.
+func WithConfig(v any) Option {
+	return func(o *options) { o.config, o.hasConfig = v, true }
+}
+
+// AllowError records an Assimilate error in Result.Err instead of failing
+// the test, to test how an extension refuses a bad config.
+func AllowError() Option {
+	return func(o *options) { o.allowError = true }
+}
+
+// WithTimeout bounds the assimilation (default DefaultTimeout), as lychd's
+// assimilation deadline does.
+func WithTimeout(d time.Duration) Option {
+	return func(o *options) { o.timeout = d }
+}
+
+// DefaultTimeout is the assimilation deadline unless WithTimeout says
+// otherwise.
+const DefaultTimeout = 30 * time.Second
+
+// Result is what an extension registered in one assimilation.
+type Result struct {
+	Info      sdk.Info
+	Runes     []sdk.Rune
+	Animators []sdk.Animator
+	// Logs are the extension's log lines, rendered as
+	// "[LEVEL] message: key=value ..." with keys sorted.
+	Logs []string
+	// Err is Assimilate's error; always nil unless AllowError was given.
+	Err error
+}
+
+// Assimilate runs ext in-process through wire.InProcess, as lychd runs its
+// core extension, and returns what it registered. It runs the extension a
+// second time with the same config and fails the test if the registrations
+// differ: lychd caches them, so assimilation must be deterministic.
+func Assimilate(t testing.TB, ext sdk.Extension, opts ...Option) *Result {
+	t.Helper()
+	o := collect(opts)
+	config := encodeConfig(t, o)
+	run := func() *Result {
+		rec := &logRecorder{}
+		logger := hclog.NewInterceptLogger(&hclog.LoggerOptions{Name: "plugintest", Level: hclog.Trace, Output: discard{}})
+		logger.RegisterSink(rec)
+		return assimilate(t, wire.InProcess(ext, wire.WithLogger(logger.Named("extension"))), config, o, rec)
+	}
+	first := run()
+	second := run()
+	if !sameRegistrations(first, second) {
+		t.Errorf("plugintest: %s registered different runes or Animators when run twice with the same config; lychd caches registrations, so Assimilate must be deterministic\nfirst:  %+v %+v\nsecond: %+v %+v",
+			first.Info.Name, first.Runes, first.Animators, second.Runes, second.Animators)
+	}
+	return first
+}
+
+// AssimilateBinary launches the extension binary at path through go-plugin
+// with lychd's client configuration (wire.ClientConfig: handshake, protocol
+// versions, message limits, broker callbacks), asks its Info, assimilates
+// it once and kills it. Build the binary with BuildBinary.
+func AssimilateBinary(t testing.TB, path string, opts ...Option) *Result {
+	t.Helper()
+	o := collect(opts)
+	config := encodeConfig(t, o)
+	rec := &logRecorder{relayedFrom: "plugintest." + filepath.Base(path)}
+	logger := hclog.NewInterceptLogger(&hclog.LoggerOptions{Name: "plugintest", Level: hclog.Trace, Output: discard{}})
+	logger.RegisterSink(rec)
+
+	cfg := wire.ClientConfig(exec.Command(path), logger)
+	pc := plugin.NewClient(cfg)
+	defer pc.Kill()
+	client, err := wire.Dispense(pc)
+	if err != nil {
+		t.Fatalf("plugintest: starting extension %s: %v\nlogs:\n%s", path, err, strings.Join(rec.lines(), "\n"))
+	}
+	r := assimilate(t, client, config, o, rec)
+	pc.Kill()
+	r.Logs = rec.lines()
+	return r
+}
+
+func assimilate(t testing.TB, c wire.Client, config []byte, o options, rec *logRecorder) *Result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
+	defer cancel()
+	r := &Result{}
+	info, err := c.Info(ctx)
+	if err != nil {
+		t.Fatalf("plugintest: Info: %v", err)
+	}
+	r.Info = info
+	sink := &sink{}
+	err = c.Assimilate(ctx, config, sink)
+	r.Runes, r.Animators = sink.runes, sink.animators
+	r.Logs = rec.lines()
+	if err != nil {
+		if !o.allowError {
+			t.Fatalf("plugintest: extension %s: Assimilate: %v", info.Name, err)
+		}
+		r.Err = err
+	}
+	return r
+}
+
+func collect(opts []Option) options {
+	o := options{timeout: DefaultTimeout}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o
+}
+
+func encodeConfig(t testing.TB, o options) []byte {
+	t.Helper()
+	if !o.hasConfig {
+		return nil
+	}
+	raw, err := json.Marshal(o.config)
+	if err != nil {
+		t.Fatalf("plugintest: WithConfig: encoding %T as JSON: %v", o.config, err)
+	}
+	return raw
+}
+
+// sink collects registrations in arrival order.
+type sink struct {
+	mu        sync.Mutex
+	runes     []sdk.Rune
+	animators []sdk.Animator
+}
+
+func (s *sink) AddRune(_ context.Context, r sdk.Rune) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.runes = append(s.runes, r)
+	return nil
+}
+
+func (s *sink) RegisterAnimator(_ context.Context, a sdk.Animator) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.animators = append(s.animators, a)
+	return nil
+}
+
+// sameRegistrations compares two results ignoring registration order.
+func sameRegistrations(a, b *Result) bool {
+	sortRunes := func(rs []sdk.Rune) []sdk.Rune {
+		out := append([]sdk.Rune(nil), rs...)
+		sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+		return out
+	}
+	sortAnimators := func(as []sdk.Animator) []sdk.Animator {
+		out := append([]sdk.Animator(nil), as...)
+		sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+		return out
+	}
+	return reflect.DeepEqual(sortRunes(a.Runes), sortRunes(b.Runes)) &&
+		reflect.DeepEqual(sortAnimators(a.Animators), sortAnimators(b.Animators)) &&
+		(a.Err == nil) == (b.Err == nil)
+}
+
+// logRecorder renders log entries into lines. relayedFrom, when set, keeps
+// only entries relayed from the extension's stderr (go-plugin names them
+// after the binary), dropping go-plugin's own messages.
+type logRecorder struct {
+	relayedFrom string
+	mu          sync.Mutex
+	out         []string
+}
+
+// Accept implements hclog.SinkAdapter.
+func (l *logRecorder) Accept(name string, level hclog.Level, msg string, args ...any) {
+	if l.relayedFrom != "" && name != l.relayedFrom && !strings.HasPrefix(name, l.relayedFrom+".") {
+		return
+	}
+	var kv []string
+	for i := 0; i+1 < len(args); i += 2 {
+		k := fmt.Sprint(args[i])
+		if k == "@module" && strings.HasSuffix(fmt.Sprint(args[i+1]), ".go-plugin") {
+			return // go-plugin's machinery inside the extension, not its logs
+		}
+		switch k {
+		case "timestamp", "@module", "@caller":
+			continue
+		}
+		kv = append(kv, fmt.Sprintf("%s=%v", k, args[i+1]))
+	}
+	sort.Strings(kv)
+	line := fmt.Sprintf("[%s] %s", strings.ToUpper(level.String()), msg)
+	if len(kv) > 0 {
+		line += ": " + strings.Join(kv, " ")
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.out = append(l.out, line)
+}
+
+func (l *logRecorder) lines() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string(nil), l.out...)
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }

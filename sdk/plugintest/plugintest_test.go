@@ -1,0 +1,165 @@
+package plugintest_test
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/lychd/lychd/sdk"
+	"github.com/lychd/lychd/sdk/plugintest"
+	"github.com/lychd/lychd/sdk/plugintest/internal/fixture"
+)
+
+var wantRunes = []sdk.Rune{{
+	Name:        "fixture-analyzer",
+	Description: "Fixture analyzer",
+	Image:       "ghcr.io/example/analyzer:1.0",
+	Groups:      []string{"fixture"},
+	After:       []string{"lychd-fixture-helper.service"},
+	Wants:       []string{"lychd-fixture-helper.service"},
+	Requires:    []string{"lychd-fixture-helper.service"},
+	Port:        8081,
+	ExposePort:  true,
+	HostPort:    18081,
+	Devices:     []string{"nvidia.com/gpu=all"},
+	Volumes:     []string{"%h/.cache/fixture:/cache:rw,Z"},
+	Environment: map[string]string{"MODEL": "qwen"},
+	Exec:        []string{"--model", "qwen"},
+}, {Name: "fixture-helper", Kind: sdk.AlwaysOn, Image: "docker.io/library/busybox:1.36"}}
+
+var wantAnimators = []sdk.Animator{
+	{Name: "fixture-eye", Rune: "fixture-analyzer", Capabilities: []string{"OpenAIChatCompletions"}, Tags: []string{"vision", "ocr"}},
+	{Name: "fixture-remote", Kind: sdk.AnimatorPortal, URL: "https://api.example.com/v1", Capabilities: []string{"OpenAIChatCompletions"}},
+}
+
+// TestBothPathsAgree runs the fixture in-process and as its real binary and
+// expects the exact same Result, logs included.
+func TestBothPathsAgree(t *testing.T) {
+	bin := plugintest.BuildBinary(t, "testdata/fixture")
+	cfg := plugintest.WithConfig(map[string]any{"model": "qwen"})
+	for name, r := range map[string]*plugintest.Result{
+		"in-process": plugintest.Assimilate(t, fixture.Fixture{}, cfg),
+		"binary":     plugintest.AssimilateBinary(t, bin, cfg),
+	} {
+		t.Run(name, func(t *testing.T) {
+			plugintest.Check(t, r)
+			if want := (sdk.Info{Name: "fixture", Version: "0.1.0", Description: "plugintest fixture"}); r.Info != want {
+				t.Errorf("Info = %+v, want %+v", r.Info, want)
+			}
+			if !reflect.DeepEqual(r.Runes, wantRunes) {
+				t.Errorf("Runes:\n got %+v\nwant %+v", r.Runes, wantRunes)
+			}
+			if !reflect.DeepEqual(r.Animators, wantAnimators) {
+				t.Errorf("Animators:\n got %+v\nwant %+v", r.Animators, wantAnimators)
+			}
+			if want := []string{"[INFO] assimilating: model=qwen runes=2"}; !reflect.DeepEqual(r.Logs, want) {
+				t.Errorf("Logs = %q, want %q", r.Logs, want)
+			}
+			if got := r.Tagged("ocr"); !reflect.DeepEqual(got, []string{"fixture-eye"}) {
+				t.Errorf("Tagged(ocr) = %q", got)
+			}
+			if got := r.RequireRune(t, "fixture-helper").Image; got != "docker.io/library/busybox:1.36" {
+				t.Errorf("helper image = %q", got)
+			}
+		})
+	}
+}
+
+func TestAllowErrorRecordsTheError(t *testing.T) {
+	bin := plugintest.BuildBinary(t, "testdata/fixture")
+	want := "refusing to assimilate: fail is set"
+	cfg := plugintest.WithConfig(map[string]any{"fail": true})
+	for name, r := range map[string]*plugintest.Result{
+		"in-process": plugintest.Assimilate(t, fixture.Fixture{}, cfg, plugintest.AllowError()),
+		"binary":     plugintest.AssimilateBinary(t, bin, cfg, plugintest.AllowError()),
+	} {
+		if r.Err == nil || r.Err.Error() != want {
+			t.Errorf("%s: Err = %v, want %q", name, r.Err, want)
+		}
+	}
+}
+
+// fakeTB records failures; Fatalf ends the calling goroutine like the real
+// one.
+type fakeTB struct {
+	testing.TB
+	mu       sync.Mutex
+	failures []string
+}
+
+func (f *fakeTB) Helper() {}
+func (f *fakeTB) Errorf(format string, args ...any) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.failures = append(f.failures, fmt.Sprintf(format, args...))
+}
+func (f *fakeTB) Fatalf(format string, args ...any) {
+	f.Errorf(format, args...)
+	runtime.Goexit()
+}
+
+// run calls fn with a fakeTB in its own goroutine and returns its failures.
+func run(fn func(tb testing.TB)) []string {
+	f := &fakeTB{}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		fn(f)
+	}()
+	<-done
+	return f.failures
+}
+
+func TestCheckReportsEveryViolation(t *testing.T) {
+	r := &plugintest.Result{
+		Info: sdk.Info{Name: "bad", Version: "1"},
+		Runes: []sdk.Rune{
+			{Name: "a", Image: "x", Devices: []string{"/dev/nvidia0"}},
+			{Name: "a", Image: "x"},
+		},
+		Animators: []sdk.Animator{{Name: "lonely", Capabilities: []string{"TTS"}}},
+	}
+	got := run(func(tb testing.TB) { plugintest.Check(tb, r) })
+	want := []string{
+		`plugintest.Check: extension bad: rune "a": Devices: "/dev/nvidia0" is not a CDI device name such as "nvidia.com/gpu=all"`,
+		`plugintest.Check: extension bad: rune "a" is added twice`,
+		`plugintest.Check: extension bad: animator "lonely": soulstone Animator is served by rune "lonely", which this extension did not add; add the rune or set Animator.Rune`,
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Check failures:\n got %q\nwant %q", got, want)
+	}
+}
+
+type nondeterministic struct{ calls int }
+
+func (*nondeterministic) Info() sdk.Info { return sdk.Info{Name: "flaky", Version: "1"} }
+func (n *nondeterministic) Assimilate(ctx context.Context, a sdk.Assimilation) error {
+	n.calls++
+	return a.AddRune(ctx, sdk.Rune{Name: "flaky", Image: fmt.Sprintf("busybox:%d", n.calls)})
+}
+
+func TestAssimilateDetectsNondeterminism(t *testing.T) {
+	got := run(func(tb testing.TB) { plugintest.Assimilate(tb, &nondeterministic{}) })
+	if len(got) != 1 || !strings.HasPrefix(got[0], "plugintest: flaky registered different runes or Animators when run twice with the same config; lychd caches registrations, so Assimilate must be deterministic") {
+		t.Errorf("failures = %q", got)
+	}
+}
+
+func TestFailuresNameTheCause(t *testing.T) {
+	got := run(func(tb testing.TB) {
+		plugintest.Assimilate(tb, fixture.Fixture{}, plugintest.WithConfig(map[string]any{"modle": "x"}))
+	})
+	want := []string{`plugintest: extension fixture: Assimilate: decoding the extension's config table: unknown key "modle" (check its spelling in lychd.toml)`}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("failures:\n got %q\nwant %q", got, want)
+	}
+	got = run(func(tb testing.TB) { plugintest.Assimilate(tb, fixture.Fixture{}).RequireRune(tb, "nope") })
+	want = []string{`plugintest: no rune "nope" registered; registered runes: ["fixture-analyzer" "fixture-helper"]`}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("failures:\n got %q\nwant %q", got, want)
+	}
+}

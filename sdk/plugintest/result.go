@@ -1,0 +1,108 @@
+package plugintest
+
+import (
+	"testing"
+
+	"github.com/lychd/lychd/sdk"
+)
+
+// Rune returns the rune named name.
+func (r *Result) Rune(name string) (sdk.Rune, bool) {
+	for _, ru := range r.Runes {
+		if ru.Name == name {
+			return ru, true
+		}
+	}
+	return sdk.Rune{}, false
+}
+
+// RequireRune returns the rune named name or fails the test, listing the
+// runes that were registered.
+func (r *Result) RequireRune(t testing.TB, name string) sdk.Rune {
+	t.Helper()
+	ru, ok := r.Rune(name)
+	if !ok {
+		t.Fatalf("plugintest: no rune %q registered; registered runes: %q", name, r.RuneNames())
+	}
+	return ru
+}
+
+// Animator returns the Animator named name.
+func (r *Result) Animator(name string) (sdk.Animator, bool) {
+	for _, a := range r.Animators {
+		if a.Name == name {
+			return a, true
+		}
+	}
+	return sdk.Animator{}, false
+}
+
+// RequireAnimator returns the Animator named name or fails the test,
+// listing the Animators that were registered.
+func (r *Result) RequireAnimator(t testing.TB, name string) sdk.Animator {
+	t.Helper()
+	a, ok := r.Animator(name)
+	if !ok {
+		t.Fatalf("plugintest: no Animator %q registered; registered Animators: %q", name, r.AnimatorNames())
+	}
+	return a
+}
+
+// RuneNames lists the registered runes' names in registration order.
+func (r *Result) RuneNames() []string {
+	out := make([]string, len(r.Runes))
+	for i, ru := range r.Runes {
+		out[i] = ru.Name
+	}
+	return out
+}
+
+// AnimatorNames lists the registered Animators' names in registration
+// order.
+func (r *Result) AnimatorNames() []string {
+	out := make([]string, len(r.Animators))
+	for i, a := range r.Animators {
+		out[i] = a.Name
+	}
+	return out
+}
+
+// Tagged returns the names of the Animators carrying tag, in registration
+// order: the Animators lychd's Dispatcher may route an intent for tag to.
+func (r *Result) Tagged(tag string) []string {
+	var out []string
+	for _, a := range r.Animators {
+		for _, t := range a.Tags {
+			if t == tag {
+				out = append(out, a.Name)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// Check applies the contract every extension must meet, the same rules lychd
+// applies (sdk.ValidateInfo and sdk.ValidateSet): valid names, an image on
+// every rune, known kinds, CDI device names, soulstone Animators paired with
+// a rune of the extension, no duplicate names, the limits. Each violation is
+// reported with t.Error.
+func Check(t testing.TB, r *Result) {
+	t.Helper()
+	if err := sdk.ValidateInfo(r.Info); err != nil {
+		t.Errorf("plugintest.Check: %v", err)
+	}
+	if err := sdk.ValidateSet(r.Runes, r.Animators); err != nil {
+		for _, e := range unjoin(err) {
+			t.Errorf("plugintest.Check: extension %s: %v", r.Info.Name, e)
+		}
+	}
+}
+
+// unjoin splits an errors.Join result into its parts.
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
