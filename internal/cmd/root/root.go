@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/lychd/lychd/internal/cmd/animators"
 	"github.com/lychd/lychd/internal/cmd/bind"
 	"github.com/lychd/lychd/internal/cmd/extension"
 	"github.com/lychd/lychd/internal/cmd/start"
@@ -31,6 +32,7 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 	})
 	// Subcommands are registered here, one line each.
 	cmd.AddCommand(bind.NewCmd(f, nil))
+	cmd.AddCommand(animators.NewCmd(f, nil))
 	cmd.AddCommand(start.NewCmd(f, nil))
 	cmd.AddCommand(stop.NewCmd(f, nil))
 	cmd.AddCommand(status.NewCmd(f, nil))
