@@ -27,6 +27,12 @@ type Resolver interface {
 	Conflict(names []string) (a, b string, ok bool)
 }
 
+// Explainer is optionally implemented by a Resolver to say why two names
+// conflict.
+type Explainer interface {
+	WhyConflict(a, b string) string
+}
+
 // Options are the inputs of `lychd start`.
 type Options struct {
 	IO    cmdutil.IOStreams
@@ -89,7 +95,13 @@ func Run(ctx context.Context, opts *Options) error {
 		return err
 	}
 	if a, b, ok := r.Conflict(opts.Names); ok {
-		return fmt.Errorf("refusing to start %s and %s together: they conflict (their covens are not allied; list them in one alliance in lychd.toml to run them together)", a, b)
+		why := "their covens are not allied"
+		if e, ok := r.(Explainer); ok {
+			if w := e.WhyConflict(a, b); w != "" {
+				why = w
+			}
+		}
+		return fmt.Errorf("refusing to start %s and %s together: they conflict (%s; list them in one alliance in lychd.toml to run them together)", a, b, why)
 	}
 	requested := strings.Join(units, ", ")
 	jobs, err := m.Start(ctx, units, func(j systemd.Job) {
