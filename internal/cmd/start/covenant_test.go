@@ -61,10 +61,12 @@ func TestStartExplainsCovenantConflict(t *testing.T) {
 	var out bytes.Buffer
 	fake := &systemdfake.Manager{}
 	opts := &Options{
-		IO:       cmdutil.IOStreams{Out: &out},
-		Names:    []string{"xtts", "vision"},
-		Manager:  func(context.Context) (systemd.Manager, error) { return fake, nil },
-		Resolver: func(context.Context, systemd.Manager) (Resolver, error) { return CovenantResolver{Graph: graph(t)}, nil },
+		IO:      cmdutil.IOStreams{Out: &out},
+		Names:   []string{"xtts", "vision"},
+		Manager: func(context.Context) (systemd.Manager, error) { return fake, nil },
+		Resolver: func(context.Context, systemd.Manager) (Resolver, error) {
+			return CovenantResolver{Graph: graph(t)}, nil
+		},
 	}
 	err := Run(context.Background(), opts)
 	want := `refusing to start xtts and vision together: they conflict ("xtts" is in coven "xtts", "vana" in coven "vision", and no alliance joins them; list them in one alliance in lychd.toml to run them together)`
