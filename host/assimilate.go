@@ -403,7 +403,11 @@ func processFailure(ctx context.Context, opts Options, p *launch.Process, doing 
 		}
 		return p.Failure(fmt.Sprintf("%s while %s (%s)", what, doing, st))
 	}
-	return p.Failure(callFailure(ctx, opts.Deadline, doing, err))
+	text := err.Error()
+	if s, ok := status.FromError(err); ok {
+		text = s.Message()
+	}
+	return p.FailureRepeating(callFailure(ctx, opts.Deadline, doing, err), text)
 }
 
 // callFailure phrases an error returned by Info or Assimilate.

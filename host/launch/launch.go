@@ -16,6 +16,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -186,6 +187,20 @@ func (p *Process) handshake() (err error) {
 // stderr.
 func (p *Process) Failure(msg string) *exterr.Error {
 	return &exterr.Error{Extension: p.name, Msg: msg, Stderr: p.stderr.Lines(stderrLines)}
+}
+
+// FailureRepeating is Failure for an error the extension returned with
+// text errText: stderr lines that only repeat errText (the SDK logs every
+// error it returns) are left out.
+func (p *Process) FailureRepeating(msg, errText string) *exterr.Error {
+	quoted, _ := json.Marshal(errText)
+	var keep []string
+	for _, l := range p.stderr.Lines(stderrLines) {
+		if errText == "" || !strings.Contains(l, string(quoted)) {
+			keep = append(keep, l)
+		}
+	}
+	return &exterr.Error{Extension: p.name, Msg: msg, Stderr: keep}
 }
 
 // StderrTail returns the last lines the extension wrote to stderr.

@@ -9,6 +9,9 @@ import (
 	"sync"
 )
 
+// MaxLine is the longest line Lines returns; longer ones are cut.
+const MaxLine = 400
+
 // Buffer is a bounded, concurrency-safe io.Writer that keeps the last Max
 // bytes written to it. The zero value keeps nothing; use New.
 type Buffer struct {
@@ -40,16 +43,21 @@ func (b *Buffer) Write(p []byte) (int, error) {
 }
 
 // Lines returns up to n last non-empty lines, oldest first. Lines written by
-// an hclog JSON logger are rendered as "[LEVEL] message key=value"; a
-// partial first line left by truncation is dropped.
+// an hclog JSON logger are rendered as "[LEVEL] message key=value" and
+// dropped at debug and trace level; a partial first line left by truncation
+// is dropped too.
 func (b *Buffer) Lines(n int) []string {
 	b.mu.Lock()
 	text := string(b.buf)
 	dropped := b.dropped
 	b.mu.Unlock()
 	raw := strings.Split(text, "\n")
-	if dropped && len(raw) > 1 {
-		raw = raw[1:]
+	if dropped {
+		if len(raw) > 1 {
+			raw = raw[1:]
+		} else {
+			raw[0] = "…" + raw[0]
+		}
 	}
 	var out []string
 	for _, l := range raw {
@@ -57,7 +65,12 @@ func (b *Buffer) Lines(n int) []string {
 		if strings.TrimSpace(l) == "" {
 			continue
 		}
-		out = append(out, render(l))
+		if r := render(l); r != "" {
+			if len(r) > MaxLine {
+				r = r[:MaxLine] + "…"
+			}
+			out = append(out, r)
+		}
 	}
 	if len(out) > n {
 		out = out[len(out)-n:]
@@ -65,7 +78,9 @@ func (b *Buffer) Lines(n int) []string {
 	return out
 }
 
-// render turns one hclog JSON line into text; other lines pass through.
+// render turns one hclog JSON line into text, or "" for a debug or trace
+// line (go-plugin's chatter, never what explains a failure); other lines
+// pass through.
 func render(line string) string {
 	if !strings.HasPrefix(line, "{") {
 		return line
@@ -79,6 +94,9 @@ func render(line string) string {
 		return line
 	}
 	level, _ := m["@level"].(string)
+	if level == "debug" || level == "trace" {
+		return ""
+	}
 	var sb strings.Builder
 	if level != "" {
 		sb.WriteString("[" + strings.ToUpper(level) + "] ")

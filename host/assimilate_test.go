@@ -1,0 +1,194 @@
+package host
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// failureCase is an extension misbehaving during assimilation.
+type failureCase struct {
+	name string
+	// bin is the test extension to plant, installed under its own name.
+	bin string
+	// config is the extension's config table (the actor acts on it); the
+	// marker is substituted for $MARKER and the temp dir for $TMP.
+	config string
+	// start and deadline override the default 5s/10s.
+	start, deadline time.Duration
+	// tamper appends a byte to the installed binary.
+	tamper bool
+	// want is the exact error, after norm; wantPrefix when the tail of
+	// stderr is a stack that changes with the build.
+	want, wantPrefix string
+	// wantContains must appear in the error as well.
+	wantContains string
+}
+
+func TestAssimilateFailures(t *testing.T) {
+	t.Parallel()
+	cases := []failureCase{
+		{
+			name: "exit during assimilation", bin: "actor", config: `{"Exit": 3}`,
+			want: "extension \"actor\": exited while assimilating (exit status 3)\n  last lines of its stderr:\n  | giving up with exit code 3",
+		},
+		{
+			name: "unrecoverable nil dereference", bin: "actor", config: `{"CrashGoroutine": true}`,
+			wantPrefix:   "extension \"actor\": crashed with a panic while assimilating (exit status 2)\n  last lines of its stderr:\n  | ",
+			wantContains: "panic: runtime error: invalid memory address or nil pointer dereference",
+		},
+		{
+			name: "panic recovered by the SDK", bin: "actor", config: `{"Panic": true}`,
+			wantPrefix:   "extension \"actor\": failed while assimilating: ",
+			wantContains: "assignment to entry in nil map",
+		},
+		{
+			name: "error returned", bin: "actor", config: `{"Fail": "model directory /srv/models does not exist"}`,
+			want: "extension \"actor\": failed while assimilating: model directory /srv/models does not exist",
+		},
+		{
+			name: "hang in Assimilate", bin: "actor", config: `{"Hang": true}`, deadline: 1500 * time.Millisecond,
+			want: "extension \"actor\": did not finish assimilating within the assimilation deadline of 1.5s and was killed; raise deadline_seconds in the [assimilation] table of lychd.toml if it is just slow",
+		},
+		{
+			name: "hang ignoring SIGTERM", bin: "actor", config: `{"Hang": true, "IgnoreTerm": true}`, deadline: 1500 * time.Millisecond,
+			want: "extension \"actor\": did not finish assimilating within the assimilation deadline of 1.5s and was killed; raise deadline_seconds in the [assimilation] table of lychd.toml if it is just slow",
+		},
+		{
+			name: "fork a child and exit", bin: "actor", config: `{"Fork": true, "Marker": "$MARKER"}`,
+			want: "extension \"actor\": exited while assimilating (exit status 4)\n  last lines of its stderr:\n  | forked a child, exiting",
+		},
+		{
+			name: "fork a child and hang", bin: "actor", config: `{"ForkStay": true, "Hang": true, "Marker": "$MARKER"}`, deadline: 1500 * time.Millisecond,
+			want: "extension \"actor\": did not finish assimilating within the assimilation deadline of 1.5s and was killed; raise deadline_seconds in the [assimilation] table of lychd.toml if it is just slow",
+		},
+		{
+			name: "hang before the handshake", bin: "slowstart", start: 700 * time.Millisecond,
+			want: "extension \"slowstart\": did not complete the plugin handshake within 700ms and was killed; raise start_timeout_seconds in the [assimilation] table of lychd.toml if the machine is just slow\n  last lines of its stderr:\n  | loading a very large model first",
+		},
+		{
+			name: "stdout noise before the handshake", bin: "noisy",
+			want: "extension \"noisy\": wrote \"hello from noisy, version 1.0.0\" to stdout instead of the plugin handshake; an extension must not print to stdout (log with the SDK logger or to stderr)",
+		},
+		{
+			name: "wrong protocol version", bin: "protocol2",
+			want: "extension \"protocol2\": speaks lychd extension protocol 2 but this lychd speaks protocol 1; upgrade lychd, or install a build of the extension made for an older lychd",
+		},
+		{
+			name: "binary tampered after install", bin: "actor", tamper: true,
+			want: "extension \"actor\": binary $DIR/actor/lychd-ext-actor changed since it was installed (sha256 $GOT, the lock file says $WANT); if you upgraded it on purpose, reinstall it with: lychd extension install $EXT/actor",
+		},
+		{
+			name: "100k runes", bin: "actor", config: `{"Count": 100000}`,
+			want: "extension \"actor\": failed while assimilating: rune 64: rune \"gen-64\": the extension already added 64 runes, the limit",
+		},
+		{
+			name: "one 64 MiB field", bin: "actor", config: `{"BigFieldMB": 64}`,
+			wantPrefix:   "extension \"actor\": failed while assimilating: calling lychd: rpc error: code = ResourceExhausted desc = ",
+			wantContains: "vs. 4194304)",
+		},
+		{
+			name: "rune name with ../", bin: "actor", config: `{"Runes": [{"Name": "../../etc", "Image": "docker.io/library/alpine:3.20"}]}`,
+			wantPrefix: "extension \"actor\": failed while assimilating: rune: name \"../../etc\" must be lower-case letters, digits and dashes, start with a letter and not end with a dash",
+		},
+		{
+			name: "rune name with a slash", bin: "actor", config: `{"Runes": [{"Name": "a/b", "Image": "docker.io/library/alpine:3.20"}]}`,
+			wantPrefix: "extension \"actor\": failed while assimilating: rune: name \"a/b\" must be lower-case letters",
+		},
+		{
+			name: "rune name with NUL", bin: "actor", config: `{"Runes": [{"Name": "a\u0000b", "Image": "docker.io/library/alpine:3.20"}]}`,
+			wantPrefix: "extension \"actor\": failed while assimilating: rune: name \"a\\x00b\" must be lower-case letters",
+		},
+		{
+			name: "unit name with a specifier", bin: "actor", config: `{"Runes": [{"Name": "a", "Image": "docker.io/library/alpine:3.20", "After": ["%h.service"]}]}`,
+			wantPrefix: "extension \"actor\": failed while assimilating: rune \"a\": ",
+		},
+		{
+			name: "unit name with a line break", bin: "actor", config: `{"Runes": [{"Name": "a", "Image": "docker.io/library/alpine:3.20", "Requires": ["x.service\nExecStartPre=/bin/rm -rf ~"]}]}`,
+			wantPrefix: "extension \"actor\": failed while assimilating: rune \"a\": ",
+		},
+		{
+			name: "soulstone Animator without its rune", bin: "actor", config: `{"Animators": [{"Name": "vision", "Capabilities": ["OpenAIChatCompletions"]}]}`,
+			wantPrefix: "extension \"actor\": failed while assimilating: ",
+		},
+		{
+			name: "invalid name in Info", bin: "badname",
+			wantPrefix: "extension \"badname\": failed while describing itself: extension info: name \"../../evil\" must be lower-case letters",
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			runFailure(t, tc)
+		})
+	}
+}
+
+func runFailure(t *testing.T, tc failureCase) {
+	tmp := t.TempDir()
+	dir := filepath.Join(tmp, "ext")
+	marker := fmt.Sprintf("m%d", time.Now().UnixNano())
+	bin := plant(t, dir, tc.bin, tc.bin)
+	var gotSum, wantSum string
+	if tc.tamper {
+		inv, err := Discover(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantSum = inv.Extensions[0].Entry.SHA256[:16] + "…"
+		f, err := os.OpenFile(bin, os.O_WRONLY|os.O_APPEND, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Write([]byte{0})
+		f.Close()
+		gotSum = fileSum(t, bin)[:16] + "…"
+	}
+	cfg := strings.NewReplacer("$MARKER", marker, "$TMP", tmp).Replace(tc.config)
+	opts := Options{
+		ExtensionsDir: dir,
+		StartTimeout:  5 * time.Second,
+		Deadline:      20 * time.Second,
+		Config:        map[string]json.RawMessage{tc.bin: json.RawMessage(cfg)},
+	}
+	if cfg == "" {
+		opts.Config = nil
+	}
+	if tc.start != 0 {
+		opts.StartTimeout = tc.start
+	}
+	if tc.deadline != 0 {
+		opts.Deadline = tc.deadline
+	}
+	res, err := Assimilate(context.Background(), opts)
+	if err == nil {
+		t.Fatalf("Assimilate succeeded with %d runes; want an error", len(res.Runes))
+	}
+	got := norm(t, err.Error(), dir, "$DIR", gotSum, "$GOT", wantSum, "$WANT")
+	switch {
+	case tc.want != "":
+		if got != tc.want {
+			t.Errorf("error:\n%s\nwant:\n%s", got, tc.want)
+		}
+	case !strings.HasPrefix(got, tc.wantPrefix):
+		t.Errorf("error:\n%s\nwant prefix:\n%s", got, tc.wantPrefix)
+	}
+	if !strings.Contains(got, tc.wantContains) {
+		t.Errorf("error:\n%s\nwant it to contain %q", got, tc.wantContains)
+	}
+	noLeftovers(t, marker, tmp)
+}
+
+func fileSum(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sha256Hex(data)
+}
