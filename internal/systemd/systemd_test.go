@@ -2,7 +2,9 @@ package systemd
 
 import (
 	"context"
+	"errors"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -113,5 +115,22 @@ func TestUnitResolver(t *testing.T) {
 		if got != tc.want {
 			t.Errorf("Conflict(%v) = %q, want %q", tc.names, got, tc.want)
 		}
+	}
+}
+
+func TestConnectNoManager(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path="+dir+"/no-bus")
+	_, err := Connect(context.Background(), dir)
+	var nm *NoManagerError
+	if !errors.As(err, &nm) {
+		t.Fatalf("err = %v, want a *NoManagerError", err)
+	}
+	want := "no systemd user manager reachable at " + dir + "/systemd/private (dial unix " + dir + "/systemd/private: connect: no such file or directory) nor on the session bus (dial unix " + dir + "/no-bus: connect: no such file or directory); is `systemctl --user` working? (try: loginctl enable-linger $USER)"
+	if err.Error() != want {
+		t.Errorf("err =\n%s\nwant\n%s", err, want)
+	}
+	if !errors.Is(err, syscall.ENOENT) {
+		t.Error("the causes should unwrap")
 	}
 }
