@@ -1,0 +1,215 @@
+// Package core is lychd's core extension: the always-on runes every
+// Sepulcher has, the Vessel (lychd itself), the Phylactery (PostgreSQL with
+// pgvector) and the Oculus (Arize Phoenix tracing).
+//
+// It is an ordinary sdk.Extension named "core" that lychd compiles in and
+// serves in-process through wire.InProcess, with the [core] table of
+// lychd.toml as its config (see Config). It registers runes only, no
+// Animators.
+package core
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/lychd/lychd/sdk"
+)
+
+// Name is the core extension's name, and the name of its config table.
+const Name = "core"
+
+// Version is the core extension's version, reported in its Info.
+const Version = "1.0.0"
+
+// Defaults for Config.
+const (
+	DefaultVesselImage     = "ghcr.io/hexanomicon/lychd:latest"
+	DefaultPhylacteryImage = "docker.io/pgvector/pgvector:pg16"
+	DefaultOculusImage     = "docker.io/arizephoenix/phoenix:latest"
+	// VesselPort is the port the Vessel serves on inside the pod.
+	VesselPort = 8000
+	// DefaultVesselHostPort is where the Vessel is published on the host.
+	DefaultVesselHostPort = 7134
+	// PhylacteryPort is PostgreSQL's port inside the pod (never published).
+	PhylacteryPort = 5432
+	// OculusPort is Phoenix's UI and HTTP collector port inside the pod.
+	OculusPort = 6006
+)
+
+// Config is the [core] table of lychd.toml. Every key is optional:
+//
+//	[core.vessel]
+//	image = "ghcr.io/hexanomicon/lychd:1.4"
+//	host_port = 7134
+//	devices = ["nvidia.com/gpu=all"]
+//	library_sources = ["%h/Documents/Books"]
+//
+//	[core.phylactery]
+//	image = "docker.io/pgvector/pgvector:pg16"
+//
+//	[core.oculus]
+//	image = "docker.io/arizephoenix/phoenix:latest"
+//	host_port = 6006   # 0 keeps the Oculus inside the pod
+type Config struct {
+	Vessel     VesselConfig  `json:"vessel"`
+	Phylactery ServiceConfig `json:"phylactery"`
+	Oculus     OculusConfig  `json:"oculus"`
+}
+
+// VesselConfig is the [core.vessel] table.
+type VesselConfig struct {
+	// Image overrides DefaultVesselImage.
+	Image string `json:"image"`
+	// HostPort is where the Vessel's port 8000 is published on the host
+	// (default 7134).
+	HostPort int `json:"host_port"`
+	// Devices are CDI device names for the Vessel (default none).
+	Devices []string `json:"devices"`
+	// LibrarySources are host directories mounted read-only as reference
+	// data, each at %h/work/library/BASENAME inside the Vessel.
+	LibrarySources []string `json:"library_sources"`
+}
+
+// ServiceConfig is a core service's table.
+type ServiceConfig struct {
+	// Image overrides the service's default image.
+	Image string `json:"image"`
+}
+
+// OculusConfig is the [core.oculus] table.
+type OculusConfig struct {
+	// Image overrides DefaultOculusImage.
+	Image string `json:"image"`
+	// HostPort publishes the Phoenix UI on the host. Absent means 6006; 0
+	// keeps it inside the pod.
+	HostPort *int `json:"host_port"`
+}
+
+// Extension is the core extension. The zero value is ready to use.
+type Extension struct{}
+
+// New returns the core extension.
+func New() *Extension { return &Extension{} }
+
+var _ sdk.Extension = (*Extension)(nil)
+
+// Info describes the core extension.
+func (*Extension) Info() sdk.Info {
+	return sdk.Info{Name: Name, Version: Version, Description: "Core runes: the Vessel, the Phylactery and the Oculus"}
+}
+
+// Assimilate decodes the [core] table and adds the three core runes.
+func (e *Extension) Assimilate(ctx context.Context, a sdk.Assimilation) error {
+	var cfg Config
+	if err := a.Config(&cfg); err != nil {
+		return fmt.Errorf("the [core] table of lychd.toml: %w", err)
+	}
+	runes, err := Runes(cfg)
+	if err != nil {
+		return err
+	}
+	for _, r := range runes {
+		if err := a.AddRune(ctx, r); err != nil {
+			return fmt.Errorf("adding core rune %q: %w", r.Name, err)
+		}
+	}
+	return nil
+}
+
+// Runes returns the core runes for cfg: vessel, phylactery, oculus.
+func Runes(cfg Config) ([]sdk.Rune, error) {
+	vessel, err := vesselRune(cfg.Vessel)
+	if err != nil {
+		return nil, err
+	}
+	return []sdk.Rune{vessel, phylacteryRune(cfg.Phylactery), oculusRune(cfg.Oculus)}, nil
+}
+
+func vesselRune(c VesselConfig) (sdk.Rune, error) {
+	hostPort := c.HostPort
+	if hostPort == 0 {
+		hostPort = DefaultVesselHostPort
+	}
+	volumes := []string{
+		// The Codex, read-only, at the same path inside.
+		"%h/.config/lychd:%h/.config/lychd:ro,Z",
+		// The Crypt, read-write; the two read-only overlays below keep the
+		// core and the installed extensions immutable at runtime.
+		"%h/.local/share/lychd:%h/.local/share/lychd:rw,Z",
+		"%h/.local/share/lychd/core:%h/.local/share/lychd/core:ro,Z",
+		"%h/.local/share/lychd/extensions:%h/.local/share/lychd/extensions:ro,Z",
+	}
+	seen := map[string]string{}
+	for _, src := range c.LibrarySources {
+		if !strings.HasPrefix(src, "/") && !strings.HasPrefix(src, "%h/") {
+			return sdk.Rune{}, fmt.Errorf("the [core.vessel] table of lychd.toml: library source %q must be an absolute path or start with %%h/", src)
+		}
+		base := path.Base(path.Clean(src))
+		if base == "/" || base == "." || base == "%h" {
+			return sdk.Rune{}, fmt.Errorf("the [core.vessel] table of lychd.toml: library source %q has no directory name to mount it under", src)
+		}
+		if prev, dup := seen[base]; dup {
+			return sdk.Rune{}, fmt.Errorf("the [core.vessel] table of lychd.toml: library sources %q and %q would both mount at %%h/work/library/%s; rename one directory", prev, src, base)
+		}
+		seen[base] = src
+		volumes = append(volumes, fmt.Sprintf("%s:%%h/work/library/%s:ro,Z", path.Clean(src), base))
+	}
+	return sdk.Rune{
+		Name:        "vessel",
+		Kind:        sdk.AlwaysOn,
+		Description: "The LychD Daemon Vessel",
+		Image:       orDefault(c.Image, DefaultVesselImage),
+		Wants:       []string{"network-online.target", "lychd-phylactery.service"},
+		After:       []string{"network-online.target", "lychd-phylactery.service"},
+		Port:        VesselPort,
+		ExposePort:  true,
+		HostPort:    hostPort,
+		Devices:     append([]string(nil), c.Devices...),
+		Volumes:     volumes,
+	}, nil
+}
+
+func phylacteryRune(c ServiceConfig) sdk.Rune {
+	return sdk.Rune{
+		Name:        "phylactery",
+		Kind:        sdk.AlwaysOn,
+		Description: "The LychD Phylactery (PostgreSQL with pgvector)",
+		Image:       orDefault(c.Image, DefaultPhylacteryImage),
+		Port:        PhylacteryPort,
+		Volumes:     []string{"%h/.local/share/lychd/phylactery:/var/lib/postgresql/data:rw,Z"},
+		Environment: map[string]string{
+			"POSTGRES_DB":   "lychd",
+			"POSTGRES_USER": "lychd",
+			// Reachable only inside lychd.pod: the port is never published.
+			"POSTGRES_HOST_AUTH_METHOD": "trust",
+			"PGDATA":                    "/var/lib/postgresql/data/pgdata",
+		},
+	}
+}
+
+func oculusRune(c OculusConfig) sdk.Rune {
+	hostPort := OculusPort
+	if c.HostPort != nil {
+		hostPort = *c.HostPort
+	}
+	return sdk.Rune{
+		Name:        "oculus",
+		Kind:        sdk.AlwaysOn,
+		Description: "The LychD Oculus (Arize Phoenix tracing)",
+		Image:       orDefault(c.Image, DefaultOculusImage),
+		Port:        OculusPort,
+		ExposePort:  hostPort != 0,
+		HostPort:    hostPort,
+		Volumes:     []string{"%h/.local/share/lychd/oculus:/mnt/data:rw,Z"},
+		Environment: map[string]string{"PHOENIX_WORKING_DIR": "/mnt/data"},
+	}
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
