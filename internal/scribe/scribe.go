@@ -88,7 +88,7 @@ func Compile(m *model.Manifest) (*Output, error) {
 	var rerr error
 	add := func(dst *[]File, name string, data []byte, err error) {
 		if err != nil {
-			rerr = errors.Join(rerr, fmt.Errorf("rendering %s: %w", name, err))
+			rerr = errors.Join(rerr, fmt.Errorf("%s: %w", name, err))
 			return
 		}
 		*dst = append(*dst, File{Name: name, Data: data})
@@ -97,6 +97,9 @@ func Compile(m *model.Manifest) (*Output, error) {
 	add(&out.Quadlet, "lychd.pod", data, err)
 	for _, r := range m.SortedRunes() {
 		data, err := renderContainer(&r, l.units[r.ServiceName()])
+		if err != nil {
+			err = fmt.Errorf("%s: rune %q cannot be written safely: %w", r.Source, r.Name, err)
+		}
 		add(&out.Quadlet, r.UnitBase()+".container", data, err)
 	}
 	for _, c := range g.Covens() {

@@ -1,0 +1,134 @@
+package scribe
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/lychd/lychd/internal/codex"
+	"github.com/lychd/lychd/internal/model"
+	"github.com/lychd/lychd/internal/unitfile"
+)
+
+// FuzzCodexToUnits drives the whole path from a Codex file to unit files:
+// any input either fails with positioned Codex errors or flattening errors,
+// or renders files in which every value reads back exactly as the Codex
+// wrote it, in exactly the keys lychd meant to write (no value can add a
+// line, a section or a directive).
+func FuzzCodexToUnits(f *testing.F) {
+	f.Add([]byte("[a]\nimage = \"ghcr.io/x/a:1\"\ngroups = [\"g\"]\n"))
+	f.Add([]byte("[a]\nimage = \"x\"\nexec = [\"--p\", \"100%\", \"$HOME\", \"a b\", \"\\\"q\\\"\"]\nenvironment = { A = \"x y\", B = \"%h $$\" }\ndescription = \"d %n\"\n"))
+	f.Add([]byte("[a]\nimage = \"x\"\nvolumes = [\"/a b:/c:ro\"]\ndevices = [\"nvidia.com/gpu=all\"]\nport = 1\nexpose_port = true\nhost_port = 2\n"))
+	f.Add([]byte("[a]\nimage = \"x\"\ndescription = \"x\\n[Service]\\nExecStart=/bin/sh\"\n"))
+	f.Add([]byte("[a]\nimage = \"x\"\nexec = [\";\", \"\"]\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		dir := t.TempDir()
+		if err := os.MkdirAll(filepath.Join(dir, "soulstones"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "soulstones", "f.toml"), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cx, err := codex.Load(dir)
+		if err != nil {
+			var errs codex.Errors
+			if !errors.As(err, &errs) {
+				t.Fatalf("Load returned %T, want codex.Errors: %v", err, err)
+			}
+			for _, e := range errs {
+				if e.File == "" {
+					t.Fatalf("codex error without a file: %v", e)
+				}
+			}
+			return
+		}
+		m := cx.Manifest()
+		out, err := Compile(&m)
+		if err != nil {
+			return
+		}
+		files := map[string][]byte{}
+		for _, f := range append(append([]File(nil), out.Quadlet...), out.Systemd...) {
+			files[f.Name] = f.Data
+		}
+		for _, r := range m.Runes {
+			checkRoundTrip(t, &r, files[r.UnitBase()+".container"])
+		}
+	})
+}
+
+var allowedKeys = map[string]bool{
+	"Unit/Description": true, "Unit/Wants": true, "Unit/Requires": true, "Unit/After": true, "Unit/PartOf": true, "Unit/Conflicts": true,
+	"Container/ContainerName": true, "Container/Image": true, "Container/Pod": true, "Container/StartWithPod": true,
+	"Container/AddDevice": true, "Container/Volume": true, "Container/Environment": true, "Container/Exec": true,
+	"Service/Restart": true,
+}
+
+func checkRoundTrip(t *testing.T, r *model.Rune, data []byte) {
+	t.Helper()
+	if data == nil {
+		t.Fatalf("no unit file for rune %q", r.Name)
+	}
+	p, err := unitfile.Parse(data)
+	if err != nil {
+		t.Fatalf("rendered file does not parse: %v\n%s", err, data)
+	}
+	for _, s := range p.Sections() {
+		for _, e := range s.Entries {
+			if !allowedKeys[s.Name+"/"+e.Key] {
+				t.Fatalf("rendered file has unexpected key [%s] %s=%q:\n%s", s.Name, e.Key, e.Value, data)
+			}
+		}
+	}
+	one := func(section, key string) string {
+		v := p.Get(section, key)
+		if len(v) != 1 {
+			t.Fatalf("[%s] %s appears %d times:\n%s", section, key, len(v), data)
+		}
+		return v[0]
+	}
+	if got := unitfile.UnescapeArg(one("Container", "Image")); got != r.Image {
+		t.Fatalf("Image reads back as %q, want %q", got, r.Image)
+	}
+	desc := r.Description
+	if desc == "" {
+		desc = "LychD soulstone " + r.Name
+	}
+	if got := unitfile.UnescapeLiteral(one("Unit", "Description")); got != desc {
+		t.Fatalf("Description reads back as %q, want %q", got, desc)
+	}
+	if len(r.Exec) > 0 {
+		words, err := unitfile.SplitWords(one("Container", "Exec"))
+		if err != nil || !reflect.DeepEqual(words, r.Exec) {
+			t.Fatalf("Exec reads back as %q (%v), want %q", words, err, r.Exec)
+		}
+	}
+	var env []model.EnvVar
+	for _, raw := range p.Get("Container", "Environment") {
+		n, v, err := unitfile.ParseEnvAssign(raw)
+		if err != nil {
+			t.Fatalf("Environment %q: %v", raw, err)
+		}
+		env = append(env, model.EnvVar{Name: n, Value: v})
+	}
+	if len(env) != len(r.Environment) || (len(env) > 0 && !reflect.DeepEqual(env, r.Environment)) {
+		t.Fatalf("Environment reads back as %v, want %v", env, r.Environment)
+	}
+	var vols []string
+	for _, raw := range p.Get("Container", "Volume") {
+		vols = append(vols, unitfile.UnescapeArg(raw))
+	}
+	if strings.Join(vols, "\x00") != strings.Join(r.Volumes, "\x00") {
+		t.Fatalf("Volume reads back as %q, want %q", vols, r.Volumes)
+	}
+	var devs []string
+	for _, raw := range p.Get("Container", "AddDevice") {
+		devs = append(devs, unitfile.UnescapeArg(raw))
+	}
+	if strings.Join(devs, "\x00") != strings.Join(r.Devices, "\x00") {
+		t.Fatalf("AddDevice reads back as %q, want %q", devs, r.Devices)
+	}
+}
