@@ -36,6 +36,7 @@ StartWithPod=false
 // podman's log that each swap stopped the running container completely
 // before its replacement began.
 func TestSmokeConflictSwap(t *testing.T) {
+	t.Parallel()
 	m := Boot(t, Options{})
 	t.Logf("boot (nspawn start to user manager running): %v", m.BootTime)
 

@@ -305,6 +305,9 @@ func (c *Client) ListUnits(ctx context.Context, patterns ...string) ([]Unit, err
 			Conflicts:              strs(props["Conflicts"]),
 			ConsistsOf:             strs(props["ConsistsOf"]),
 			Wants:                  strs(props["Wants"]),
+			Requires:               strs(props["Requires"]),
+			BindsTo:                strs(props["BindsTo"]),
+			PartOf:                 strs(props["PartOf"]),
 		}
 		if strings.HasSuffix(s.Name, ".service") && s.LoadState == "loaded" {
 			for _, prop := range []string{"ExecStartPre", "ExecStart"} {

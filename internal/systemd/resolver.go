@@ -70,16 +70,19 @@ func (r *UnitResolver) Resolve(name string) (unit string, members []string, err 
 		name, CovenUnit(name), SoulstoneUnit(name))
 }
 
-// Conflict returns the first pair of names whose units conflict (directly or
-// through a coven member), in the order given.
+// Conflict returns the first pair of names, in the order given, that systemd
+// would not let run together: some unit that starting one of them starts
+// (the unit and, transitively, the lychd units it Wants=, Requires= or
+// BindsTo=, such as its coven's members and their hold targets) conflicts
+// with some unit that starting the other one starts.
 func (r *UnitResolver) Conflict(names []string) (a, b string, ok bool) {
-	sets := make([][]string, len(names))
+	sets := make([]map[string]bool, len(names))
 	for i, n := range names {
-		unit, members, err := r.Resolve(n)
+		unit, _, err := r.Resolve(n)
 		if err != nil {
 			continue
 		}
-		sets[i] = append([]string{unit}, members...)
+		sets[i] = r.closure(unit)
 	}
 	for i := range names {
 		for j := i + 1; j < len(names); j++ {
@@ -91,21 +94,42 @@ func (r *UnitResolver) Conflict(names []string) (a, b string, ok bool) {
 	return "", "", false
 }
 
-func (r *UnitResolver) setsConflict(x, y []string) bool {
-	for _, u := range x {
-		for _, v := range y {
-			if contains(r.units[u].Conflicts, v) || contains(r.units[v].Conflicts, u) {
+// closure returns unit and the loaded lychd units it pulls in when started.
+func (r *UnitResolver) closure(unit string) map[string]bool {
+	seen := map[string]bool{}
+	stack := []string{unit}
+	for len(stack) > 0 {
+		u := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if seen[u] {
+			continue
+		}
+		seen[u] = true
+		d := r.units[u]
+		for _, deps := range [][]string{d.Wants, d.Requires, d.BindsTo} {
+			for _, v := range deps {
+				if _, ok := r.units[v]; ok && !seen[v] {
+					stack = append(stack, v)
+				}
+			}
+		}
+	}
+	return seen
+}
+
+func (r *UnitResolver) setsConflict(x, y map[string]bool) bool {
+	for u := range x {
+		for _, c := range r.units[u].Conflicts {
+			if y[c] {
 				return true
 			}
 		}
 	}
-	return false
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
+	for v := range y {
+		for _, c := range r.units[v].Conflicts {
+			if x[c] {
+				return true
+			}
 		}
 	}
 	return false

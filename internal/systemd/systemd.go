@@ -86,11 +86,15 @@ type Unit struct {
 	// SourcePath is the file a generator made the unit from (a Quadlet
 	// .container or .pod file).
 	SourcePath string
-	// Conflicts, ConsistsOf and Wants are the unit's dependencies (full unit
-	// names). ConsistsOf lists the units that are PartOf this one.
+	// Conflicts, ConsistsOf, Wants, Requires, BindsTo and PartOf are the
+	// unit's dependencies (full unit names). ConsistsOf lists the units that
+	// are PartOf this one.
 	Conflicts  []string
 	ConsistsOf []string
 	Wants      []string
+	Requires   []string
+	BindsTo    []string
+	PartOf     []string
 	// PublishedPorts are the --publish values of a service's podman
 	// commands (Quadlet puts a pod's PublishPort= there).
 	PublishedPorts []string

@@ -134,3 +134,37 @@ func TestConnectNoManager(t *testing.T) {
 		t.Error("the causes should unwrap")
 	}
 }
+
+// TestUnitResolverHoldTargets uses the shape lychd bind generates: members
+// of a multi-soulstone class want and are part of a hold target, and their
+// enemies conflict with the hold target.
+func TestUnitResolverHoldTargets(t *testing.T) {
+	m := listOnly{units: []Unit{
+		{Name: "lychd-coven-vision.target", LoadState: "loaded", Wants: []string{"lychd-soulstone-omni.service", "lychd-soulstone-vana.service", "lychd-soulstone-vpre.service"}, Conflicts: []string{"lychd-soulstone-hermes.service", "lychd-soulstone-xtts.service"}},
+		{Name: "lychd-coven-chat.target", LoadState: "loaded", Wants: []string{"lychd-soulstone-omni.service", "lychd-soulstone-qwen.service"}, Conflicts: []string{"lychd-soulstone-hermes.service", "lychd-soulstone-xtts.service"}},
+		{Name: "lychd-hold-vision.target", LoadState: "loaded"},
+		{Name: "lychd-soulstone-vpre.service", LoadState: "loaded", Wants: []string{"lychd-hold-vision.target"}, PartOf: []string{"lychd-hold-vision.target", "lychd-coven-vision.target"}},
+		{Name: "lychd-soulstone-vana.service", LoadState: "loaded", Wants: []string{"lychd-hold-vision.target"}, PartOf: []string{"lychd-hold-vision.target", "lychd-coven-vision.target"}},
+		{Name: "lychd-soulstone-omni.service", LoadState: "loaded", Conflicts: []string{"lychd-soulstone-hermes.service"}},
+		{Name: "lychd-soulstone-qwen.service", LoadState: "loaded", Conflicts: []string{"lychd-soulstone-hermes.service", "lychd-hold-vision.target"}},
+		{Name: "lychd-soulstone-hermes.service", LoadState: "loaded", Conflicts: []string{"lychd-hold-vision.target"}},
+		{Name: "lychd-soulstone-xtts.service", LoadState: "loaded", Conflicts: []string{"lychd-soulstone-qwen.service", "lychd-soulstone-omni.service", "lychd-hold-vision.target"}},
+	}}
+	r, err := NewUnitResolver(context.Background(), m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		a, b string
+		hostile bool
+	}{
+		{"vpre", "hermes", true}, {"hermes", "vpre", true}, {"vision", "hermes", true},
+		{"qwen", "vpre", true}, {"chat", "xtts", true}, {"vision", "chat", true},
+		{"hermes", "xtts", false}, {"omni", "vpre", false}, {"omni", "qwen", false}, {"vpre", "vana", false}, {"omni", "vision", false},
+	} {
+		_, _, got := r.Conflict([]string{tc.a, tc.b})
+		if got != tc.hostile {
+			t.Errorf("Conflict(%s, %s) = %v, want %v", tc.a, tc.b, got, tc.hostile)
+		}
+	}
+}

@@ -51,7 +51,7 @@ type Options struct {
 // Report is the --json output.
 type Report struct {
 	SchemaVersion int `json:"schema_version"`
-	// Units are sorted by kind (pod, core, coven, soulstone, other), then
+	// Units are sorted by kind (pod, core, coven, hold, soulstone, other), then
 	// name.
 	Units []UnitStatus `json:"units"`
 	// ActiveCovens are the covens whose target (or single soulstone) is
@@ -64,9 +64,12 @@ type Report struct {
 
 // Unit kinds in a Report.
 const (
-	KindPod       = "pod"
-	KindCore      = "core"
-	KindCoven     = "coven"
+	KindPod   = "pod"
+	KindCore  = "core"
+	KindCoven = "coven"
+	// KindHold is a hold target lychd bind generates for soulstones with
+	// the same covens: active while one of them runs.
+	KindHold      = "hold"
 	KindSoulstone = "soulstone"
 	KindOther     = "other"
 )
@@ -194,6 +197,8 @@ func Kind(unit string) string {
 		return KindCoven
 	case strings.HasPrefix(unit, systemd.SoulstonePrefix) && strings.HasSuffix(unit, systemd.ServiceSuffix):
 		return KindSoulstone
+	case strings.HasPrefix(unit, "lychd-hold-") && strings.HasSuffix(unit, ".target"):
+		return KindHold
 	case strings.HasPrefix(unit, "lychd-") && strings.HasSuffix(unit, systemd.ServiceSuffix):
 		return KindCore
 	}
@@ -201,12 +206,12 @@ func Kind(unit string) string {
 }
 
 func kindRank(kind string) int {
-	for i, k := range []string{KindPod, KindCore, KindCoven, KindSoulstone} {
+	for i, k := range []string{KindPod, KindCore, KindCoven, KindHold, KindSoulstone} {
 		if k == kind {
 			return i
 		}
 	}
-	return 4
+	return 5
 }
 
 // Build assembles the report.

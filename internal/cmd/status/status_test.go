@@ -35,6 +35,7 @@ func sepulcher() []systemd.Unit {
 		{Name: "lychd-soulstone-hermes.service", LoadState: "loaded", ActiveState: "inactive", SubState: "dead"},
 		{Name: "lychd-coven-vision.target", LoadState: "loaded", ActiveState: "active", SubState: "active", ActiveEnterTimestamp: at("2026-11-25T18:01:01Z"),
 			ConsistsOf: []string{"lychd-soulstone-vpre.service"}, Wants: []string{"lychd-soulstone-vana.service", "lychd-soulstone-vpre.service"}},
+		{Name: "lychd-hold-vision.target", LoadState: "loaded", ActiveState: "active", SubState: "active", ActiveEnterTimestamp: at("2026-11-25T18:01:00Z")},
 		{Name: "lychd-vessel.service", LoadState: "loaded", ActiveState: "active", SubState: "running", ActiveEnterTimestamp: at("2026-11-25T18:00:00Z")},
 		{Name: "lychd-pod.service", LoadState: "loaded", ActiveState: "active", SubState: "running", ActiveEnterTimestamp: at("2026-11-25T17:59:59Z"), PublishedPorts: []string{"8080:8080", "127.0.0.1:9000:9000"}},
 		{Name: "lychd-oculus.service", LoadState: "not-found", ActiveState: "inactive", SubState: "dead"},
