@@ -155,7 +155,7 @@ func TestUnitResolverHoldTargets(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
-		a, b string
+		a, b    string
 		hostile bool
 	}{
 		{"vpre", "hermes", true}, {"hermes", "vpre", true}, {"vision", "hermes", true},
