@@ -3,192 +3,191 @@ package sdk
 import (
 	"errors"
 	"fmt"
-	"net/url"
-	"regexp"
 	"sort"
-	"strings"
-	"unicode"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/lychd/lychd/sdk/validate"
 )
 
-// Limits on what one extension may register. lychd enforces them on every
-// extension, in-process or not; they are generous for real extensions and
-// only stop runaway ones.
+// Limits on what one extension may register, as lychd applies them.
 const (
-	// MaxNameLen bounds extension, rune, coven, Animator and tag names, so
-	// that unit names such as lychd-soulstone-NAME.service stay short.
-	MaxNameLen = 48
 	// MaxRunes is the most runes one extension may add.
-	MaxRunes = 64
+	MaxRunes = 1000
 	// MaxAnimators is the most Animators one extension may register.
-	MaxAnimators = 64
-	// MaxListLen bounds every list field of a rune or Animator
-	// (groups, volumes, environment variables, exec arguments, tags...).
-	MaxListLen = 64
-	// MaxValueLen bounds every single string value (an image reference, a
-	// volume spec, an environment value, a URL...).
-	MaxValueLen = 1024
+	MaxAnimators = 1000
+	// MaxField bounds every string field, in bytes.
+	MaxField = 64 << 10
+	// MaxList bounds every list or map field, in entries.
+	MaxList = 1000
 )
 
-var (
-	namePattern       = regexp.MustCompile(`^[a-z]([a-z0-9-]*[a-z0-9])?$`)
-	unitPattern       = regexp.MustCompile(`^[A-Za-z0-9:_.@\\-]+\.(service|target|socket|mount|path|timer|slice|scope|device|swap|automount)$`)
-	cdiPattern        = regexp.MustCompile(`^[a-z0-9]([a-z0-9.-]*[a-z0-9])?\.[a-z]+/[a-zA-Z0-9]([a-zA-Z0-9._-]*)=[a-zA-Z0-9_.:-]+$`)
-	envNamePattern    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	capabilityPattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9]*$`)
-)
+// ReservedName is the name of lychd's built-in extension; no installed
+// extension may use it.
+const ReservedName = "core"
 
-// ValidateName checks an extension, rune, coven, Animator or tag name:
-// lower-case letters, digits and dashes, starting with a letter, not ending
-// with a dash, at most MaxNameLen bytes.
-func ValidateName(name string) error {
-	switch {
-	case name == "":
-		return errors.New("name is empty")
-	case len(name) > MaxNameLen:
-		return fmt.Errorf("name %q is %d bytes long; the limit is %d", name, len(name), MaxNameLen)
-	case !namePattern.MatchString(name):
-		return fmt.Errorf("name %q must be lower-case letters, digits and dashes, start with a letter and not end with a dash", name)
-	}
-	return nil
-}
+// The Validate functions apply the rules lychd applies to everything an
+// extension registers, with the same messages; plugintest uses them so that
+// an extension that passes its tests is accepted by lychd. The value rules
+// themselves are in package validate.
 
-// ValidateInfo checks an extension's Info.
+// ValidateInfo checks an extension's Info: a valid, unreserved name and
+// one-line version and description.
 func ValidateInfo(i Info) error {
-	if err := ValidateName(i.Name); err != nil {
-		return fmt.Errorf("extension info: %w", err)
+	if err := validate.Name(i.Name); err != nil {
+		return fmt.Errorf("the extension's name is invalid: %w", err)
 	}
-	if strings.TrimSpace(i.Version) == "" {
-		return fmt.Errorf("extension %q: Info.Version is empty; set it, e.g. to \"0.1.0\"", i.Name)
+	if i.Name == ReservedName {
+		return fmt.Errorf("the extension calls itself %q, which is reserved for lychd's built-in extension; rename it", i.Name)
 	}
-	if err := checkLine("Info.Version", i.Version, 64); err != nil {
-		return fmt.Errorf("extension %q: %w", i.Name, err)
+	if err := checkField("version", i.Version); err != nil {
+		return err
 	}
-	if err := checkLine("Info.Description", i.Description, 200); err != nil {
-		return fmt.Errorf("extension %q: %w", i.Name, err)
+	if err := validate.Description(i.Version); err != nil {
+		return fmt.Errorf("version: %w", err)
 	}
-	return nil
+	if err := checkField("description", i.Description); err != nil {
+		return err
+	}
+	return validate.Description(i.Description)
 }
 
-// ValidateRune checks one rune on its own (ValidateSet checks a whole
-// registration). The error names the rune.
+// ValidateRune checks one rune on its own; ValidateSet checks a whole
+// registration. The error names the rune.
 func ValidateRune(r Rune) error {
-	if err := ValidateName(r.Name); err != nil {
-		return fmt.Errorf("rune: %w", err)
+	if err := checkField("rune name", r.Name); err != nil {
+		return err
 	}
-	if err := validateRuneFields(r); err != nil {
-		return fmt.Errorf("rune %q: %w", r.Name, err)
+	if err := validate.Name(r.Name); err != nil {
+		return fmt.Errorf("registered a rune with an invalid name: %w", err)
+	}
+	if err := validateRune(r); err != nil {
+		return fmt.Errorf("rune %s: %w", quote(r.Name), err)
 	}
 	return nil
 }
 
-func validateRuneFields(r Rune) error {
+func validateRune(r Rune) error {
 	if r.Kind != Soulstone && r.Kind != AlwaysOn {
-		return fmt.Errorf("unknown Kind %d; use sdk.Soulstone or sdk.AlwaysOn", r.Kind)
+		return fmt.Errorf("unknown kind %d; use sdk.Soulstone or sdk.AlwaysOn", int(r.Kind))
 	}
-	if err := checkLine("Description", r.Description, MaxValueLen); err != nil {
+	if err := checkField("description", r.Description); err != nil {
 		return err
 	}
-	if r.Image == "" {
-		return errors.New("Image is empty; set it to an image reference such as docker.io/library/busybox:latest")
-	}
-	if err := checkToken("Image", r.Image); err != nil {
-		return err
-	}
-	if r.Kind == AlwaysOn && len(r.Groups) > 0 {
-		return fmt.Errorf("Groups %q is set on an AlwaysOn rune; covens are for soulstones only", r.Groups)
-	}
-	if err := checkList("Groups", r.Groups, func(g string) error { return ValidateName(g) }); err != nil {
-		return err
-	}
-	for _, dep := range []struct {
-		field string
-		units []string
-	}{{"After", r.After}, {"Wants", r.Wants}, {"Requires", r.Requires}} {
-		if err := checkList(dep.field, dep.units, checkUnit); err != nil {
+	if r.Description != "" {
+		if err := validate.Description(r.Description); err != nil {
 			return err
 		}
 	}
-	if r.Port < 0 || r.Port > 65535 {
-		return fmt.Errorf("Port %d is outside 1-65535 (0 means none)", r.Port)
-	}
-	if r.HostPort < 0 || r.HostPort > 65535 {
-		return fmt.Errorf("HostPort %d is outside 1-65535 (0 means the same as Port)", r.HostPort)
-	}
-	if r.ExposePort && r.Port == 0 {
-		return errors.New("ExposePort is set but Port is 0; set the port to publish")
-	}
-	if r.HostPort != 0 && !r.ExposePort {
-		return fmt.Errorf("HostPort %d is set but ExposePort is false; set ExposePort to publish the port", r.HostPort)
-	}
-	if err := checkList("Devices", r.Devices, checkDevice); err != nil {
+	if err := checkField("image", r.Image); err != nil {
 		return err
 	}
-	if err := checkList("Volumes", r.Volumes, checkVolume); err != nil {
+	if err := validate.Image(r.Image); err != nil {
 		return err
 	}
-	if len(r.Environment) > MaxListLen {
-		return fmt.Errorf("Environment has %d variables; the limit is %d", len(r.Environment), MaxListLen)
+	if len(r.Groups) > 0 && r.Kind == AlwaysOn {
+		return errors.New("an AlwaysOn rune belongs to no coven; remove its groups or make it a soulstone")
 	}
-	for _, k := range sortedKeys(r.Environment) {
-		if !envNamePattern.MatchString(k) {
-			return fmt.Errorf("Environment variable name %q must be letters, digits and underscores, not starting with a digit", k)
-		}
-		if err := checkLine("Environment["+k+"]", r.Environment[k], MaxValueLen); err != nil {
+	for _, ck := range []struct {
+		what string
+		vals []string
+		fn   func(string) error
+	}{
+		{"groups", r.Groups, validate.Name},
+		{"after", r.After, validate.UnitName},
+		{"wants", r.Wants, validate.UnitName},
+		{"requires", r.Requires, validate.UnitName},
+		{"devices", r.Devices, validate.Device},
+		{"volumes", r.Volumes, validate.Volume},
+		{"exec", r.Exec, validate.ExecArg},
+	} {
+		if err := each(ck.what, ck.vals, ck.fn); err != nil {
 			return err
 		}
 	}
-	return checkList("Exec", r.Exec, func(arg string) error { return checkLine("argument", arg, MaxValueLen) })
+	if r.Port != 0 {
+		if err := validate.Port(r.Port); err != nil {
+			return err
+		}
+	}
+	if r.HostPort != 0 {
+		if err := validate.Port(r.HostPort); err != nil {
+			return fmt.Errorf("host port: %w", err)
+		}
+	}
+	if (r.ExposePort || r.HostPort != 0) && r.Port == 0 {
+		return errors.New("exposes a port but declares none; set Port")
+	}
+	if err := checkList("environment", len(r.Environment)); err != nil {
+		return err
+	}
+	keys := make([]string, 0, len(r.Environment))
+	for k := range r.Environment {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		v := r.Environment[k]
+		if err := checkField("environment name", k); err != nil {
+			return err
+		}
+		if err := checkField("environment value", v); err != nil {
+			return err
+		}
+		if err := validate.EnvName(k); err != nil {
+			return fmt.Errorf("environment: %w", err)
+		}
+		if err := validate.EnvValue(v); err != nil {
+			return fmt.Errorf("environment %s: %w", k, err)
+		}
+	}
+	return nil
 }
 
 // ValidateAnimator checks one Animator on its own. The error names it.
 func ValidateAnimator(a Animator) error {
-	if err := ValidateName(a.Name); err != nil {
-		return fmt.Errorf("animator: %w", err)
+	if err := checkField("Animator name", a.Name); err != nil {
+		return err
 	}
-	if err := validateAnimatorFields(a); err != nil {
-		return fmt.Errorf("animator %q: %w", a.Name, err)
+	if err := validate.Name(a.Name); err != nil {
+		return fmt.Errorf("registered an Animator with an invalid name: %w", err)
+	}
+	if err := validateAnimator(a); err != nil {
+		return fmt.Errorf("Animator %s: %w", quote(a.Name), err)
 	}
 	return nil
 }
 
-func validateAnimatorFields(a Animator) error {
+func validateAnimator(a Animator) error {
 	switch a.Kind {
 	case AnimatorSoulstone:
 		if a.URL != "" {
-			return fmt.Errorf("URL %q is set on a soulstone Animator; only portals have a URL (use sdk.AnimatorPortal)", a.URL)
+			return errors.New("a soulstone Animator has no URL; remove it or make the Animator a portal")
 		}
-		if a.Rune != "" {
-			if err := ValidateName(a.Rune); err != nil {
-				return fmt.Errorf("Rune: %w", err)
-			}
+		rn := RuneFor(a)
+		if err := checkField("rune", rn); err != nil {
+			return err
+		}
+		if err := validate.Name(rn); err != nil {
+			return fmt.Errorf("rune: %w", err)
 		}
 	case AnimatorPortal:
 		if a.Rune != "" {
-			return fmt.Errorf("Rune %q is set on a portal; portals have no rune", a.Rune)
+			return fmt.Errorf("a portal is served by a remote URL, not by rune %s; remove the rune or make the Animator a soulstone", quote(a.Rune))
 		}
-		if err := checkURL(a.URL); err != nil {
+		if err := checkField("URL", a.URL); err != nil {
+			return err
+		}
+		if err := validate.URL(a.URL); err != nil {
 			return err
 		}
 	default:
-		return fmt.Errorf("unknown Kind %d; use sdk.AnimatorSoulstone or sdk.AnimatorPortal", a.Kind)
+		return fmt.Errorf("unknown kind %d; use sdk.AnimatorSoulstone or sdk.AnimatorPortal", int(a.Kind))
 	}
-	if len(a.Capabilities) == 0 {
-		return errors.New("Capabilities is empty; name at least one calling convention, e.g. \"OpenAIChatCompletions\"")
-	}
-	if err := checkList("Capabilities", a.Capabilities, func(c string) error {
-		if len(c) > MaxNameLen || !capabilityPattern.MatchString(c) {
-			return fmt.Errorf("capability %q must be letters and digits starting with a letter, at most %d bytes (e.g. \"OpenAIChatCompletions\")", c, MaxNameLen)
-		}
-		return nil
-	}); err != nil {
+	if err := each("capabilities", a.Capabilities, validate.Capability); err != nil {
 		return err
 	}
-	return checkList("Tags", a.Tags, func(t string) error {
-		if err := ValidateName(t); err != nil {
-			return fmt.Errorf("tag: %w", err)
-		}
-		return nil
-	})
+	return each("tags", a.Tags, validate.Tag)
 }
 
 // RuneFor returns the name of the rune that manifests a soulstone Animator:
@@ -204,16 +203,16 @@ func RuneFor(a Animator) string {
 }
 
 // ValidateSet checks everything one extension registered: each rune and
-// Animator, the limits, no duplicate names, and every soulstone Animator
-// paired with a rune of the same registration. Errors are reported in a
-// deterministic order and joined.
+// Animator, the limits, no name registered twice, and every soulstone
+// Animator served by a rune of the same registration. All problems are
+// returned, joined, in registration order.
 func ValidateSet(runes []Rune, animators []Animator) error {
 	var errs []error
 	if len(runes) > MaxRunes {
-		errs = append(errs, fmt.Errorf("%d runes registered; the limit is %d", len(runes), MaxRunes))
+		errs = append(errs, fmt.Errorf("registered more than %d runes; an extension may register at most %d", MaxRunes, MaxRunes))
 	}
 	if len(animators) > MaxAnimators {
-		errs = append(errs, fmt.Errorf("%d Animators registered; the limit is %d", len(animators), MaxAnimators))
+		errs = append(errs, fmt.Errorf("registered more than %d Animators; an extension may register at most %d", MaxAnimators, MaxAnimators))
 	}
 	runeNames := map[string]bool{}
 	for _, r := range runes {
@@ -221,7 +220,7 @@ func ValidateSet(runes []Rune, animators []Animator) error {
 			errs = append(errs, err)
 		}
 		if runeNames[r.Name] {
-			errs = append(errs, fmt.Errorf("rune %q is added twice", r.Name))
+			errs = append(errs, fmt.Errorf("registered rune %s twice; give each rune its own name", quote(r.Name)))
 		}
 		runeNames[r.Name] = true
 	}
@@ -231,108 +230,57 @@ func ValidateSet(runes []Rune, animators []Animator) error {
 			errs = append(errs, err)
 		}
 		if animatorNames[a.Name] {
-			errs = append(errs, fmt.Errorf("animator %q is registered twice", a.Name))
+			errs = append(errs, fmt.Errorf("registered Animator %s twice; give each Animator its own name", quote(a.Name)))
 		}
 		animatorNames[a.Name] = true
 		if rn := RuneFor(a); rn != "" && !runeNames[rn] {
-			errs = append(errs, fmt.Errorf("animator %q: soulstone Animator is served by rune %q, which this extension did not add; add the rune or set Animator.Rune", a.Name, rn))
+			errs = append(errs, fmt.Errorf("Animator %s is served by rune %s, which this extension did not register; add the rune with AddRune or make the Animator a portal", quote(a.Name), quote(rn)))
 		}
 	}
 	return errors.Join(errs...)
 }
 
-func checkList(field string, values []string, check func(string) error) error {
-	if len(values) > MaxListLen {
-		return fmt.Errorf("%s has %d entries; the limit is %d", field, len(values), MaxListLen)
+// checkField bounds one string field before anything else looks at it, so
+// that a huge value never reaches a message.
+func checkField(what, s string) error {
+	if len(s) > MaxField {
+		return fmt.Errorf("%s is %d bytes long; the limit is %d bytes", what, len(s), MaxField)
 	}
-	seen := map[string]bool{}
-	for _, v := range values {
+	return nil
+}
+
+func checkList(what string, n int) error {
+	if n > MaxList {
+		return fmt.Errorf("%s has %d entries; the limit is %d", what, n, MaxList)
+	}
+	return nil
+}
+
+// each checks every entry of a string list with check.
+func each(what string, vals []string, check func(string) error) error {
+	if err := checkList(what, len(vals)); err != nil {
+		return err
+	}
+	for _, v := range vals {
+		if err := checkField(what+" entry", v); err != nil {
+			return err
+		}
 		if err := check(v); err != nil {
-			return fmt.Errorf("%s: %w", field, err)
-		}
-		if seen[v] {
-			return fmt.Errorf("%s lists %q twice", field, v)
-		}
-		seen[v] = true
-	}
-	return nil
-}
-
-// checkLine accepts one line of text: no control characters but tab.
-func checkLine(field, v string, limit int) error {
-	if len(v) > limit {
-		return fmt.Errorf("%s is %d bytes long; the limit is %d", field, len(v), limit)
-	}
-	for _, c := range v {
-		if c != '\t' && unicode.IsControl(c) {
-			return fmt.Errorf("%s %q contains the control character %U; it must be a single line", field, v, c)
+			return fmt.Errorf("%s: %w", what, err)
 		}
 	}
 	return nil
 }
 
-// checkToken accepts a non-empty value without spaces or control
-// characters.
-func checkToken(field, v string) error {
-	if err := checkLine(field, v, MaxValueLen); err != nil {
-		return err
+// quote renders a value for a message, shortened when long.
+func quote(s string) string {
+	const max = 80
+	if len(s) > max {
+		cut := max
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		return strconv.Quote(s[:cut]) + "..."
 	}
-	if strings.ContainsFunc(v, unicode.IsSpace) {
-		return fmt.Errorf("%s %q contains white space", field, v)
-	}
-	return nil
-}
-
-func checkUnit(u string) error {
-	if len(u) > MaxValueLen || !unitPattern.MatchString(u) {
-		return fmt.Errorf("%q is not a full systemd unit name such as \"lychd-soulstone-vision-preprocessor.service\"", u)
-	}
-	return nil
-}
-
-func checkDevice(d string) error {
-	if !cdiPattern.MatchString(d) {
-		return fmt.Errorf("%q is not a CDI device name such as \"nvidia.com/gpu=all\"", d)
-	}
-	return nil
-}
-
-func checkVolume(v string) error {
-	if err := checkToken("volume", v); err != nil {
-		return err
-	}
-	parts := strings.Split(v, ":")
-	if len(parts) < 2 || len(parts) > 3 || parts[0] == "" || parts[1] == "" {
-		return fmt.Errorf("%q is not a volume spec SRC:DST[:OPTIONS]", v)
-	}
-	if !strings.HasPrefix(parts[1], "/") && !strings.HasPrefix(parts[1], "%h") {
-		return fmt.Errorf("volume %q: the destination %q must be an absolute path (or start with %%h)", v, parts[1])
-	}
-	if len(parts) == 3 && parts[2] == "" {
-		return fmt.Errorf("volume %q ends with an empty options field", v)
-	}
-	return nil
-}
-
-func checkURL(raw string) error {
-	if raw == "" {
-		return errors.New("URL is empty; a portal needs the endpoint of its remote API, e.g. \"https://api.example.com/v1\"")
-	}
-	if err := checkToken("URL", raw); err != nil {
-		return err
-	}
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("URL %q is not an absolute http or https URL", raw)
-	}
-	return nil
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
+	return strconv.Quote(s)
 }

@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/lychd/lychd/sdk"
+	"github.com/lychd/lychd/sdk/validate"
 )
 
 // Name is the core extension's name, and the name of its config table.
@@ -124,13 +125,26 @@ func Runes(cfg Config) ([]sdk.Rune, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []sdk.Rune{vessel, phylacteryRune(cfg.Phylactery), oculusRune(cfg.Oculus)}, nil
+	oculus, err := oculusRune(cfg.Oculus)
+	if err != nil {
+		return nil, err
+	}
+	return []sdk.Rune{vessel, phylacteryRune(cfg.Phylactery), oculus}, nil
 }
 
 func vesselRune(c VesselConfig) (sdk.Rune, error) {
+	const table = "the [core.vessel] table of lychd.toml"
 	hostPort := c.HostPort
 	if hostPort == 0 {
 		hostPort = DefaultVesselHostPort
+	}
+	if err := validate.Port(hostPort); err != nil {
+		return sdk.Rune{}, fmt.Errorf("%s: host_port: %w", table, err)
+	}
+	for _, d := range c.Devices {
+		if err := validate.Device(d); err != nil {
+			return sdk.Rune{}, fmt.Errorf("%s: devices: %w", table, err)
+		}
 	}
 	volumes := []string{
 		// The Codex, read-only, at the same path inside.
@@ -144,16 +158,21 @@ func vesselRune(c VesselConfig) (sdk.Rune, error) {
 	seen := map[string]string{}
 	for _, src := range c.LibrarySources {
 		if !strings.HasPrefix(src, "/") && !strings.HasPrefix(src, "%h/") {
-			return sdk.Rune{}, fmt.Errorf("the [core.vessel] table of lychd.toml: library source %q must be an absolute path or start with %%h/", src)
+			return sdk.Rune{}, fmt.Errorf("%s: library source %q must be an absolute path or start with %%h/", table, src)
 		}
 		base := path.Base(path.Clean(src))
 		if base == "/" || base == "." || base == "%h" {
-			return sdk.Rune{}, fmt.Errorf("the [core.vessel] table of lychd.toml: library source %q has no directory name to mount it under", src)
+			return sdk.Rune{}, fmt.Errorf("%s: library source %q has no directory name to mount it under", table, src)
 		}
 		if prev, dup := seen[base]; dup {
-			return sdk.Rune{}, fmt.Errorf("the [core.vessel] table of lychd.toml: library sources %q and %q would both mount at %%h/work/library/%s; rename one directory", prev, src, base)
+			return sdk.Rune{}, fmt.Errorf("%s: library sources %q and %q would both mount at %%h/work/library/%s; rename one directory", table, prev, src, base)
 		}
 		seen[base] = src
+		// The source is written into the Vessel's unit as is (core volumes
+		// may use %h), so it gets the checks of any volume source.
+		if err := validate.Volume(strings.Replace(path.Clean(src), "%h/", "/", 1) + ":/library"); err != nil {
+			return sdk.Rune{}, fmt.Errorf("%s: library source %q: %w", table, src, err)
+		}
 		volumes = append(volumes, fmt.Sprintf("%s:%%h/work/library/%s:ro,Z", path.Clean(src), base))
 	}
 	return sdk.Rune{
@@ -189,10 +208,15 @@ func phylacteryRune(c ServiceConfig) sdk.Rune {
 	}
 }
 
-func oculusRune(c OculusConfig) sdk.Rune {
+func oculusRune(c OculusConfig) (sdk.Rune, error) {
 	hostPort := OculusPort
 	if c.HostPort != nil {
 		hostPort = *c.HostPort
+	}
+	if hostPort != 0 {
+		if err := validate.Port(hostPort); err != nil {
+			return sdk.Rune{}, fmt.Errorf("the [core.oculus] table of lychd.toml: host_port: %w", err)
+		}
 	}
 	return sdk.Rune{
 		Name:        "oculus",
@@ -204,7 +228,7 @@ func oculusRune(c OculusConfig) sdk.Rune {
 		HostPort:    hostPort,
 		Volumes:     []string{"%h/.local/share/lychd/oculus:/mnt/data:rw,Z"},
 		Environment: map[string]string{"PHOENIX_WORKING_DIR": "/mnt/data"},
-	}
+	}, nil
 }
 
 func orDefault(v, def string) string {

@@ -4,8 +4,11 @@
 // Assimilate runs the extension in-process (through wire.InProcess, the path
 // lychd uses for its core extension); AssimilateBinary launches the built
 // binary through go-plugin exactly as lychd does, handshake and broker
-// callbacks included. Both apply lychd's rules to every registration and fail
-// the test when the extension's Assimilate fails, unless AllowError is given.
+// callbacks included. Both refuse registrations as lychd does (the rules of
+// sdk.ValidateRune and sdk.ValidateAnimator, each name once) and fail the
+// test when the extension's Assimilate fails, unless AllowError is given.
+// Check then applies the checks on the whole registration
+// (sdk.ValidateSet), such as every soulstone Animator having its rune.
 //
 //	func TestRegisters(t *testing.T) {
 //		r := plugintest.Assimilate(t, &Organ{}, plugintest.WithConfig(map[string]any{"model": "qwen"}))
@@ -171,16 +174,41 @@ func encodeConfig(t testing.TB, o options) []byte {
 	return raw
 }
 
-// sink collects registrations in arrival order.
+// sink collects registrations in arrival order and refuses them as lychd's
+// does: each one is checked with sdk.ValidateRune or sdk.ValidateAnimator, a
+// name may be registered once, and after the first refusal every further
+// registration is refused too.
 type sink struct {
 	mu        sync.Mutex
 	runes     []sdk.Rune
 	animators []sdk.Animator
+	rejected  error
+}
+
+func (s *sink) refuse(err error) error {
+	if s.rejected == nil {
+		s.rejected = err
+	}
+	return err
 }
 
 func (s *sink) AddRune(_ context.Context, r sdk.Rune) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.rejected != nil {
+		return fmt.Errorf("registration refused after an earlier error: %w", s.rejected)
+	}
+	if len(s.runes) >= sdk.MaxRunes {
+		return s.refuse(fmt.Errorf("registered more than %d runes; an extension may register at most %d", sdk.MaxRunes, sdk.MaxRunes))
+	}
+	if err := sdk.ValidateRune(r); err != nil {
+		return s.refuse(err)
+	}
+	for _, have := range s.runes {
+		if have.Name == r.Name {
+			return s.refuse(fmt.Errorf("registered rune %q twice; give each rune its own name", r.Name))
+		}
+	}
 	s.runes = append(s.runes, r)
 	return nil
 }
@@ -188,6 +216,20 @@ func (s *sink) AddRune(_ context.Context, r sdk.Rune) error {
 func (s *sink) RegisterAnimator(_ context.Context, a sdk.Animator) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.rejected != nil {
+		return fmt.Errorf("registration refused after an earlier error: %w", s.rejected)
+	}
+	if len(s.animators) >= sdk.MaxAnimators {
+		return s.refuse(fmt.Errorf("registered more than %d Animators; an extension may register at most %d", sdk.MaxAnimators, sdk.MaxAnimators))
+	}
+	if err := sdk.ValidateAnimator(a); err != nil {
+		return s.refuse(err)
+	}
+	for _, have := range s.animators {
+		if have.Name == a.Name {
+			return s.refuse(fmt.Errorf("registered Animator %q twice; give each Animator its own name", a.Name))
+		}
+	}
 	s.animators = append(s.animators, a)
 	return nil
 }

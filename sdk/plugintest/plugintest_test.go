@@ -26,7 +26,7 @@ var wantRunes = []sdk.Rune{{
 	ExposePort:  true,
 	HostPort:    18081,
 	Devices:     []string{"nvidia.com/gpu=all"},
-	Volumes:     []string{"%h/.cache/fixture:/cache:rw,Z"},
+	Volumes:     []string{"lychd-fixture-cache:/cache:rw,Z"},
 	Environment: map[string]string{"MODEL": "qwen"},
 	Exec:        []string{"--model", "qwen"},
 }, {Name: "fixture-helper", Kind: sdk.AlwaysOn, Image: "docker.io/library/busybox:1.36"}}
@@ -118,16 +118,16 @@ func TestCheckReportsEveryViolation(t *testing.T) {
 	r := &plugintest.Result{
 		Info: sdk.Info{Name: "bad", Version: "1"},
 		Runes: []sdk.Rune{
-			{Name: "a", Image: "x", Devices: []string{"/dev/nvidia0"}},
+			{Name: "a", Image: "x", Devices: []string{"nvidia0"}},
 			{Name: "a", Image: "x"},
 		},
 		Animators: []sdk.Animator{{Name: "lonely", Capabilities: []string{"TTS"}}},
 	}
 	got := run(func(tb testing.TB) { plugintest.Check(tb, r) })
 	want := []string{
-		`plugintest.Check: extension bad: rune "a": Devices: "/dev/nvidia0" is not a CDI device name such as "nvidia.com/gpu=all"`,
-		`plugintest.Check: extension bad: rune "a" is added twice`,
-		`plugintest.Check: extension bad: animator "lonely": soulstone Animator is served by rune "lonely", which this extension did not add; add the rune or set Animator.Rune`,
+		`plugintest.Check: extension bad: rune "a": devices: device "nvidia0" is not a CDI name of the form vendor/class=name; write a CDI name such as "nvidia.com/gpu=all" (list yours with "nvidia-ctk cdi list" or look in /etc/cdi)`,
+		`plugintest.Check: extension bad: registered rune "a" twice; give each rune its own name`,
+		`plugintest.Check: extension bad: Animator "lonely" is served by rune "lonely", which this extension did not register; add the rune with AddRune or make the Animator a portal`,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Check failures:\n got %q\nwant %q", got, want)
@@ -161,5 +161,22 @@ func TestFailuresNameTheCause(t *testing.T) {
 	want = []string{`plugintest: no rune "nope" registered; registered runes: ["fixture-analyzer" "fixture-helper"]`}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("failures:\n got %q\nwant %q", got, want)
+	}
+}
+
+type twice struct{}
+
+func (twice) Info() sdk.Info { return sdk.Info{Name: "twice", Version: "1"} }
+func (twice) Assimilate(ctx context.Context, a sdk.Assimilation) error {
+	_ = a.AddRune(ctx, sdk.Rune{Name: "x", Image: "busybox"})
+	_ = a.AddRune(ctx, sdk.Rune{Name: "x", Image: "busybox"}) // ignored refusal
+	return a.AddRune(ctx, sdk.Rune{Name: "y", Image: "busybox"})
+}
+
+func TestRefusalsStickAsInLychd(t *testing.T) {
+	r := plugintest.Assimilate(t, twice{}, plugintest.AllowError())
+	want := `registration refused after an earlier error: registered rune "x" twice; give each rune its own name`
+	if r.Err == nil || r.Err.Error() != want {
+		t.Errorf("Err:\n got %v\nwant %s", r.Err, want)
 	}
 }

@@ -40,11 +40,7 @@ func (c *grpcClient) Info(ctx context.Context) (sdk.Info, error) {
 	if err != nil {
 		return sdk.Info{}, callError("Info", err)
 	}
-	info := infoFromPB(resp.GetInfo())
-	if err := sdk.ValidateInfo(info); err != nil {
-		return sdk.Info{}, err
-	}
-	return info, nil
+	return infoFromPB(resp.GetInfo()), nil
 }
 
 func (c *grpcClient) Assimilate(ctx context.Context, configJSON []byte, sink Sink) error {
@@ -123,7 +119,7 @@ func (h *hostServer) AddRune(ctx context.Context, req *pb.AddRuneRequest) (*pb.A
 	if err == nil {
 		err = h.session.AddRune(ctx, r)
 	} else {
-		err = h.session.rejectLocked(err)
+		err = h.session.reject(err)
 	}
 	if err != nil {
 		return nil, status.Error(codes.InvalidArgument, err.Error())
@@ -136,7 +132,7 @@ func (h *hostServer) RegisterAnimator(ctx context.Context, req *pb.RegisterAnima
 	if err == nil {
 		err = h.session.RegisterAnimator(ctx, a)
 	} else {
-		err = h.session.rejectLocked(err)
+		err = h.session.reject(err)
 	}
 	if err != nil {
 		return nil, status.Error(codes.InvalidArgument, err.Error())

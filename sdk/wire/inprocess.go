@@ -44,9 +44,6 @@ func (p *inProcess) Info(ctx context.Context) (sdk.Info, error) {
 	if err != nil {
 		return sdk.Info{}, err
 	}
-	if err := sdk.ValidateInfo(info); err != nil {
-		return sdk.Info{}, err
-	}
 	return info, nil
 }
 

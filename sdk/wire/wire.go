@@ -7,12 +7,12 @@
 // the same contract without a process.
 //
 // Both kinds of Client behave identically: the config table is decoded the
-// same way, panics inside the extension come back as errors naming the
-// panicking frames, every registration is checked with sdk.ValidateRune and
-// sdk.ValidateAnimator before it reaches the Sink, and the whole set is
-// checked with sdk.ValidateSet before Assimilate returns. A registration the
-// checks or the Sink reject fails Assimilate even if the extension ignored the
-// error.
+// same way (strictly: an unknown key is an error), panics inside the
+// extension come back as errors naming the panicking frames, the extension
+// gets the Sink's refusals as the same text, and a registration the Sink
+// refused fails Assimilate even if the extension ignored the error. Package
+// wire applies no rules of its own to registrations: the host's Sink does,
+// with the rules of sdk.ValidateRune and sdk.ValidateAnimator.
 package wire
 
 import (
@@ -108,13 +108,13 @@ func ClientConfig(cmd *exec.Cmd, logger hclog.Logger) *plugin.ClientConfig {
 // Client is what the host gets for an extension: from Dispense for a binary,
 // from InProcess for an extension compiled into lychd.
 type Client interface {
-	// Info asks the extension to describe itself. The result is checked
-	// with sdk.ValidateInfo.
+	// Info asks the extension to describe itself (unchecked: see
+	// sdk.ValidateInfo).
 	Info(ctx context.Context) (sdk.Info, error)
 	// Assimilate runs the extension's registration with configJSON as its
 	// config table (a JSON object, or empty when the table is absent).
-	// Registrations arrive at sink, already checked, while Assimilate runs;
-	// an error means the whole registration must be discarded.
+	// Registrations arrive at sink while Assimilate runs; an error means
+	// the whole registration must be discarded.
 	Assimilate(ctx context.Context, configJSON []byte, sink Sink) error
 }
 

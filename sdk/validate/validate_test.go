@@ -1,0 +1,300 @@
+package validate
+
+import (
+	"strings"
+	"testing"
+)
+
+// check runs fn on every input and compares the error text exactly ("" means
+// the value is valid).
+func check(t *testing.T, fn func(string) error, cases map[string]string) {
+	t.Helper()
+	for in, want := range cases {
+		err := fn(in)
+		got := ""
+		if err != nil {
+			got = err.Error()
+		}
+		if got != want {
+			t.Errorf("input %q:\n got: %s\nwant: %s", in, got, want)
+		}
+	}
+}
+
+func TestName(t *testing.T) {
+	how := `use 1 to 63 characters: a lower-case letter, then a-z, 0-9 and single "-" (e.g. "vision-analyzer")`
+	check(t, Name, map[string]string{
+		"a":                     "",
+		"vision-analyzer":       "",
+		"xtts2":                 "",
+		strings.Repeat("a", 63): "",
+		"":                      "name is empty; " + how,
+		strings.Repeat("a", 64): `name "` + strings.Repeat("a", 64) + `" is 64 characters long; ` + how,
+		"1vision":               `name "1vision" does not start with a lower-case letter; ` + how,
+		"-vision":               `name "-vision" does not start with a lower-case letter; ` + how,
+		"Vision":                `name "Vision" does not start with a lower-case letter; ` + how,
+		"visIon":                `name "visIon" has an upper-case letter; use "vision" instead`,
+		"vision_analyzer":       `name "vision_analyzer" contains '_'; ` + how,
+		"vision.service":        `name "vision.service" contains '.'; ` + how,
+		"a/b":                   `name "a/b" contains '/'; ` + how,
+		"a%i":                   `name "a%i" contains '%'; ` + how,
+		"a\nb":                  `name "a\nb" contains the character U+000A; ` + how,
+		"a b":                   `name "a b" contains a space; ` + how,
+		"a\xffb":                `name "a\xffb" contains the invalid byte 0xff; ` + how,
+		"vision--x":             `name "vision--x" contains "--"; use single dashes between words`,
+		"vision-":               `name "vision-" ends with "-"; end it with a letter or digit`,
+	})
+}
+
+func TestUnitName(t *testing.T) {
+	how := `write a full unit name such as "lychd-soulstone-NAME.service" or "network-online.target"`
+	long := strings.Repeat("a", 250) + ".service"
+	check(t, UnitName, map[string]string{
+		"lychd-soulstone-vision-preprocessor.service": "",
+		"network-online.target":                       "",
+		"getty@tty1.service":                          "",
+		"dev-dri-card0.device":                        "",
+		"home.mount":                                  "",
+		`sys-devices-x\x2dy.device`:                   "",
+		"":                                            "unit name is empty; " + how,
+		long:                                          `unit name "` + long[:80] + `"... is 258 characters long; systemd allows at most 255`,
+		"/etc/systemd/x.service":                      `unit name "/etc/systemd/x.service" contains "/"; name the unit, not its file path (e.g. "foo.service")`,
+		"lychd-%i.service":                            `unit name "lychd-%i.service" contains "%"; systemd specifiers are not allowed, write the name out in full`,
+		"a b.service":                                 `unit name "a b.service" contains a space; unit names use only letters, digits and : _ . \ @ -`,
+		"a\n.service":                                 `unit name "a\n.service" contains the character U+000A; unit names use only letters, digits and : _ . \ @ -`,
+		"lychd-soulstone-vision":                      `unit name "lychd-soulstone-vision" has no unit type suffix; ` + how + ` (known suffixes: .service .target .socket .mount .path .timer .device .slice .scope .swap .automount)`,
+		"x.container":                                 `unit name "x.container" has no unit type suffix; ` + how + ` (known suffixes: .service .target .socket .mount .path .timer .device .slice .scope .swap .automount)`,
+		".service":                                    `unit name ".service" has only a suffix; ` + how,
+		"-x.service":                                  `unit name "-x.service" starts with "-"; start it with a letter or digit`,
+		"a@b@c.service":                               `unit name "a@b@c.service" contains more than one "@"; a template instance looks like "name@instance.service"`,
+		"@x.service":                                  `unit name "@x.service" has an empty template name before "@"; write "name@instance.service"`,
+	})
+}
+
+func TestCDIDevice(t *testing.T) {
+	how := `write a CDI name such as "nvidia.com/gpu=all" (list yours with "nvidia-ctk cdi list" or look in /etc/cdi)`
+	check(t, CDIDevice, map[string]string{
+		"nvidia.com/gpu=all":           "",
+		"nvidia.com/gpu=0":             "",
+		"nvidia.com/gpu=GPU-1a2b:mig1": "",
+		"vendor.example_x/class-1=a.b": "",
+		"":                             "device is empty; " + how,
+		"-nvidia.com/gpu=all":          `device "-nvidia.com/gpu=all" starts with "-"; Quadlet would treat it as an optional device path and drop it, remove the "-"`,
+		"nvidia.com/gpu":               `device "nvidia.com/gpu" is not a CDI name of the form vendor/class=name; ` + how,
+		"gpu=all":                      `device "gpu=all" is not a CDI name of the form vendor/class=name; ` + how,
+		"a=b/c":                        `device "a=b/c" is not a CDI name of the form vendor/class=name; ` + how,
+		"/gpu=all":                     `device "/gpu=all": the vendor is empty; ` + how,
+		"1nvidia.com/gpu=all":          `device "1nvidia.com/gpu=all": the vendor "1nvidia.com" does not start with a letter; ` + how,
+		"nvidia.com./gpu=all":          `device "nvidia.com./gpu=all": the vendor "nvidia.com." does not end with a letter or digit; ` + how,
+		"nv idia.com/gpu=all":          `device "nv idia.com/gpu=all": the vendor "nv idia.com" contains a space; ` + how,
+		"nvidia.com/=all":              `device "nvidia.com/=all": the class is empty; ` + how,
+		"nvidia.com/g/pu=all":          `device "nvidia.com/g/pu=all": the class "g/pu" contains '/'; ` + how,
+		"nvidia.com/gpu=":              `device "nvidia.com/gpu=": the device name after "=" is empty; ` + how,
+		"nvidia.com/gpu=:0":            `device "nvidia.com/gpu=:0": the device name ":0" does not start and end with a letter or digit; ` + how,
+		"nvidia.com/gpu=a=b":           `device "nvidia.com/gpu=a=b": the device name "a=b" contains '='; ` + how,
+	})
+}
+
+func TestDevice(t *testing.T) {
+	how := `write a device path such as "/dev/dri" or "/dev/dri:/dev/dri:rw", or a CDI name such as "nvidia.com/gpu=all"`
+	check(t, Device, map[string]string{
+		"nvidia.com/gpu=all":    "",
+		"/dev/dri":              "",
+		"/dev/kfd:/dev/kfd":     "",
+		"/dev/dri:/dev/dri:rwm": "",
+		"-nvidia.com/gpu=all":   `device "-nvidia.com/gpu=all" starts with "-"; Quadlet would treat it as an optional device path and drop it, remove the "-"`,
+		"/etc/passwd":           `device "/etc/passwd": the host path "/etc/passwd" is not under /dev/; ` + how,
+		"/dev/":                 `device "/dev/": the host path "/dev/" is not under /dev/; ` + how,
+		"/dev/dri:dri":          `device "/dev/dri:dri": the container path "dri" is not under /dev/; ` + how,
+		"/dev/../etc/shadow":    `device "/dev/../etc/shadow": the path "/dev/../etc/shadow" contains ".."; write the path without ".."`,
+		"/dev/dri:/dev/dri:rx":  `device "/dev/dri:/dev/dri:rx": permissions "rx" must combine r, w and m (e.g. "rw"); ` + how,
+		"/dev/dri:/dev/dri:":    `device "/dev/dri:/dev/dri:": permissions "" must combine r, w and m (e.g. "rw"); ` + how,
+		"/dev/a:/dev/b:r:w":     `device "/dev/a:/dev/b:r:w" has more than three ":"-separated parts; ` + how,
+		"/dev/dri\n":            `device "/dev/dri\n" contains the control character U+000A; remove it (values must fit on one line)`,
+	})
+}
+
+func TestImage(t *testing.T) {
+	how := `write a reference such as "docker.io/library/alpine:3.20"`
+	long := strings.Repeat("a", 1025)
+	check(t, Image, map[string]string{
+		"...":                                    "",
+		"docker.io/library/alpine:3.20":          "",
+		"ghcr.io/ggml-org/llama.cpp:server-cuda": "",
+		"quay.io/x/y@sha256:0123abcd":            "",
+		"[::1]:5000/img:tag":                     "",
+		"vision.image":                           "",
+		"":                                       "image is empty; " + how,
+		long:                                     "image reference is 1025 characters long; the limit is 1024",
+		"-v":                                     `image "-v" starts with "-"; Podman would read it as an option, ` + how,
+		"alpine latest":                          `image "alpine latest" contains a space; ` + how + ` (only letters, digits and . _ - / : @ [ ] + are allowed)`,
+		"alpine\n":                               `image "alpine\n" contains the character U+000A; ` + how + ` (only letters, digits and . _ - / : @ [ ] + are allowed)`,
+		"%h/img":                                 `image "%h/img" contains '%'; ` + how + ` (only letters, digits and . _ - / : @ [ ] + are allowed)`,
+		"img$X":                                  `image "img$X" contains '$'; ` + how + ` (only letters, digits and . _ - / : @ [ ] + are allowed)`,
+		"imagé":                                  `image "imagé" contains 'é'; ` + how + ` (only letters, digits and . _ - / : @ [ ] + are allowed)`,
+	})
+}
+
+func TestPort(t *testing.T) {
+	for n, want := range map[int]string{
+		1:     "",
+		8081:  "",
+		65535: "",
+		0:     "port 0 is out of range; use a number from 1 to 65535",
+		-1:    "port -1 is out of range; use a number from 1 to 65535",
+		65536: "port 65536 is out of range; use a number from 1 to 65535",
+	} {
+		got := ""
+		if err := Port(n); err != nil {
+			got = err.Error()
+		}
+		if got != want {
+			t.Errorf("Port(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+func TestVolume(t *testing.T) {
+	how := `write "SRC:DST[:OPTIONS]" with SRC an absolute host path or a volume name, e.g. "/srv/models:/models:ro,Z" or "models:/models"`
+	check(t, Volume, map[string]string{
+		"/srv/models:/models":      "",
+		"/srv/models:/models:ro,Z": "",
+		"models:/models":           "",
+		"models.volume:/models:U":  "",
+		"":                         "volume is empty; " + how,
+		"/models":                  `volume "/models" has no container path; ` + how,
+		"a:/b:ro:x":                `volume "a:/b:ro:x" has more than three ":"-separated parts; ` + how,
+		":/models":                 `volume ":/models" has an empty source; ` + how,
+		"~/models:/models":         `volume "~/models:/models": source "~/models" starts with "~", which Podman does not expand; write the absolute path`,
+		"./models:/models":         `volume "./models:/models": source "./models" is a relative path; write the absolute path`,
+		"_x:/models":               `volume "_x:/models": volume name "_x" must start with a letter or digit; ` + how,
+		"models/sub:/models":       `volume "models/sub:/models": source "models/sub" is neither an absolute path nor a volume name (it contains '/'); ` + how,
+		"/srv/models:models":       `volume "/srv/models:models": container path "models" is not absolute; start it with "/"`,
+		"/srv/my models:/models":   `volume "/srv/my models:/models" contains a space; paths with spaces are not supported, link the directory from a path without spaces`,
+		"%h/models:/models":        `volume "%h/models:/models" contains "%"; systemd specifiers are not allowed, write the absolute path out`,
+		"/a:/b:ro,,Z":              `volume "/a:/b:ro,,Z" has an empty option; separate options with single commas, e.g. "ro,Z"`,
+		"/a:/b:-ro":                `volume "/a:/b:-ro": option "-ro" starts with "-"; write options such as "ro" or "Z"`,
+		"/a\n:/b":                  `volume "/a\n:/b" contains the control character U+000A; remove it (values must fit on one line)`,
+	})
+}
+
+func TestEnv(t *testing.T) {
+	how := `use letters, digits and "_", not starting with a digit (e.g. "HF_HOME")`
+	check(t, EnvName, map[string]string{
+		"HF_HOME": "",
+		"_x1":     "",
+		"":        "environment variable name is empty; " + how,
+		"1X":      `environment variable name "1X" does not start with a letter or "_"; ` + how,
+		"A-B":     `environment variable name "A-B" contains '-'; ` + how,
+		"A=B":     `environment variable name "A=B" contains '='; ` + how,
+	})
+	check(t, EnvValue, map[string]string{
+		"":                 "",
+		"a b $HOME %h \"'": "",
+		"line\nbreak":      `value "line\nbreak" contains the control character U+000A; remove it (values must fit on one line)`,
+		"tab\there":        `value "tab\there" contains the control character U+0009; remove it (values must fit on one line)`,
+		"bad\xff":          `value is not valid UTF-8 (at byte 3); save the file as UTF-8`,
+	})
+	check(t, ExecArg, map[string]string{
+		"--model=/models/x.gguf": "",
+		"a\x00b":                 `argument "a\x00b" contains the control character U+0000; remove it (values must fit on one line)`,
+	})
+}
+
+func TestDescription(t *testing.T) {
+	check(t, Description, map[string]string{
+		"":                          "",
+		"Vision model (Qwen2.5-VL)": "",
+		strings.Repeat("x", 1025):   "description is 1025 bytes long; keep it to one line of at most 1024 bytes",
+		"two\nlines":                `description "two\nlines" contains the control character U+000A; remove it (values must fit on one line)`,
+	})
+}
+
+func TestCapabilityTag(t *testing.T) {
+	capHow := `start with a letter and use letters, digits, "_", "." and "-", at most 64 characters (e.g. "OpenAIChatCompletions")`
+	check(t, Capability, map[string]string{
+		"OpenAIChatCompletions": "",
+		"TTS":                   "",
+		"openai.v1-chat_x":      "",
+		"":                      "capability is empty; " + capHow,
+		"1tts":                  `capability "1tts" does not start with a letter; ` + capHow,
+		"chat completions":      `capability "chat completions" contains a space; ` + capHow,
+		strings.Repeat("A", 65): `capability "` + strings.Repeat("A", 65) + `" is 65 characters long; ` + capHow,
+	})
+	tagHow := `start with a letter and use letters, digits, "_", "." and "-", at most 64 characters (e.g. "vision")`
+	check(t, Tag, map[string]string{
+		"vision": "",
+		"ocr":    "",
+		"a/b":    `tag "a/b" contains '/'; ` + tagHow,
+	})
+}
+
+func TestURL(t *testing.T) {
+	how := `write an absolute URL such as "https://api.example.com/v1"`
+	check(t, URL, map[string]string{
+		"https://api.openai.com/v1": "",
+		"http://127.0.0.1:8080":     "",
+		"http://[::1]:8080/v1?x=y":  "",
+		"":                          "URL is empty; " + how,
+		"api.openai.com/v1":         `URL "api.openai.com/v1" has no scheme; ` + how,
+		"ftp://x.org/":              `URL "ftp://x.org/" has scheme "ftp"; use http or https`,
+		"https:///v1":               `URL "https:///v1" has no host; ` + how,
+		"https://:80/":              `URL "https://:80/" has no host; ` + how,
+		"https://x.org:99999/":      `URL "https://x.org:99999/" has port 99999 out of range; use a port from 1 to 65535`,
+		"https://x.org/a b":         `URL "https://x.org/a b" contains whitespace; percent-encode it as %20 or remove it`,
+		"https://x.org/\n":          `URL "https://x.org/\n" contains the control character U+000A; remove it (values must fit on one line)`,
+		"http://x.org/%zz":          `URL "http://x.org/%zz" does not parse (invalid URL escape "%zz"); ` + how,
+	})
+}
+
+func TestUserNS(t *testing.T) {
+	how := `use "keep-id", "keep-id:uid=N,gid=N", "auto", "host" or "nomap"`
+	check(t, UserNS, map[string]string{
+		"keep-id":                   "",
+		"auto":                      "",
+		"host":                      "",
+		"nomap":                     "",
+		"keep-id:uid=1000,gid=1000": "",
+		"keep-id:uid=0":             "",
+		"":                          "user namespace mode is empty; " + how,
+		"keepid":                    `user namespace mode "keepid" is not supported; ` + how,
+		"keep-id:size=10":           `user namespace mode "keep-id:size=10" has option "size=10"; keep-id takes only uid=N and gid=N, e.g. "keep-id:uid=1000,gid=1000"`,
+		"keep-id:uid=1,uid=2":       `user namespace mode "keep-id:uid=1,uid=2" sets uid twice; give it once`,
+		"keep-id:uid=x":             `user namespace mode "keep-id:uid=x": uid="x" is not a user or group id; use a decimal number such as 1000`,
+		"keep-id:gid=4294967295":    `user namespace mode "keep-id:gid=4294967295": gid="4294967295" is not a user or group id; use a decimal number such as 1000`,
+		"keep-id:uid=":              `user namespace mode "keep-id:uid=": uid="" is not a user or group id; use a decimal number such as 1000`,
+	})
+}
+
+func TestIPAddress(t *testing.T) {
+	check(t, IPAddress, map[string]string{
+		"127.0.0.1": "",
+		"0.0.0.0":   "",
+		"::1":       "",
+		"localhost": `address "localhost" is not an IP address; use e.g. "127.0.0.1" (this host only) or "0.0.0.0" (all interfaces)`,
+		"":          `address "" is not an IP address; use e.g. "127.0.0.1" (this host only) or "0.0.0.0" (all interfaces)`,
+	})
+}
+
+func TestPublishPort(t *testing.T) {
+	how := `write "HOST:CONTAINER" or "IP:HOST:CONTAINER", optionally with "/tcp" or "/udp", e.g. "8080:80"`
+	check(t, PublishPort, map[string]string{
+		"8080:80":                 "",
+		"8080:80/udp":             "",
+		"127.0.0.1:5432:5432/tcp": "",
+		"[::1]:8080:80":           "",
+		"80":                      `port mapping "80" is not of the form HOST:CONTAINER; ` + how,
+		"a:b:c:d":                 `port mapping "a:b:c:d" is not of the form HOST:CONTAINER; ` + how,
+		"8080:80/sctp":            `port mapping "8080:80/sctp" has protocol "sctp"; use "tcp" or "udp"`,
+		"x:80":                    `port mapping "x:80": "x" is not a port number; ` + how,
+		"+80:80":                  `port mapping "+80:80": "+80" is not a port number; ` + how,
+		"0:80":                    `port mapping "0:80": port 0 is out of range; use a number from 1 to 65535`,
+		"host:80:80":              `port mapping "host:80:80": "host" is not an IPv4 address (write IPv6 addresses in brackets); ` + how,
+		"[::1:80:80":              `port mapping "[::1:80:80" has an unterminated IPv6 address; ` + how,
+		"[1.2.3.4]:80:80":         `port mapping "[1.2.3.4]:80:80": "1.2.3.4" is not an IPv6 address; ` + how,
+	})
+	ip, h, c, proto, err := ParsePublishPort("[::1]:8080:80/udp")
+	if err != nil || ip != "::1" || h != 8080 || c != 80 || proto != "udp" {
+		t.Errorf("ParsePublishPort = %q %d %d %q %v", ip, h, c, proto, err)
+	}
+}
