@@ -2,6 +2,7 @@ package systemd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -366,6 +367,9 @@ func publishedPorts(v any) []string {
 	return out
 }
 
+// ErrNoManager matches (errors.Is) every *NoManagerError.
+var ErrNoManager = errors.New("no systemd user manager reachable")
+
 // NoManagerError is Connect's error when neither the manager's private
 // socket nor the session bus answers.
 type NoManagerError struct {
@@ -379,5 +383,19 @@ func (e *NoManagerError) Error() string {
 	return fmt.Sprintf("no systemd user manager reachable at %s (%v) nor on the session bus (%v); is `systemctl --user` working? (try: loginctl enable-linger $USER)", e.Socket, e.PrivateErr, e.BusErr)
 }
 
+// Is makes errors.Is(err, ErrNoManager) true.
+func (e *NoManagerError) Is(target error) bool { return target == ErrNoManager }
+
 // Unwrap returns both causes.
 func (e *NoManagerError) Unwrap() []error { return []error{e.PrivateErr, e.BusErr} }
+
+// ReloadUser connects to the user manager (see Connect), reloads it and
+// disconnects. Its error matches ErrNoManager when no manager is reachable.
+func ReloadUser(ctx context.Context, runtimeDir string) error {
+	c, err := Connect(ctx, runtimeDir)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return c.Reload(ctx)
+}

@@ -130,6 +130,12 @@ func TestConnectNoManager(t *testing.T) {
 	if err.Error() != want {
 		t.Errorf("err =\n%s\nwant\n%s", err, want)
 	}
+	if !errors.Is(err, ErrNoManager) {
+		t.Error("err does not match ErrNoManager")
+	}
+	if err := ReloadUser(context.Background(), dir); !errors.Is(err, ErrNoManager) {
+		t.Errorf("ReloadUser err = %v", err)
+	}
 	if !errors.Is(err, syscall.ENOENT) {
 		t.Error("the causes should unwrap")
 	}
