@@ -160,16 +160,19 @@ func Assimilate(ctx context.Context, opts Options) (*Result, error) {
 	errs := make([]*exterr.Error, len(jobs))
 	sem := make(chan struct{}, opts.Parallel)
 	var wg sync.WaitGroup
+	// Slots are taken in job order (core first, then by name), so which
+	// extensions run first, and which ones the deadline leaves unstarted,
+	// is deterministic.
 	for i, j := range jobs {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			errs[i] = &exterr.Error{Extension: j.name, Msg: deadlineMsg(opts.Deadline, "before it could be started")}
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				errs[i] = &exterr.Error{Extension: j.name, Msg: deadlineMsg(opts.Deadline, "before it could be started")}
-				return
-			}
 			defer func() { <-sem }()
 			out, err := guard(j.name, func() (*outcome, error) { return j.run(ctx) })
 			if err != nil {
@@ -321,7 +324,7 @@ func assimilateBinary(ctx context.Context, opts Options, in Installed) (*outcome
 		return struct{}{}, p.Client.Assimilate(ctx, config, col)
 	}, p.Close); err != nil {
 		if rej := col.Rejected(); rej != nil {
-			return nil, p.Failure(rej.Error())
+			return nil, p.FailureRepeating(rej.Error(), rej.Error())
 		}
 		return nil, processFailure(ctx, opts, p, "assimilating", err)
 	}
@@ -391,7 +394,7 @@ func callWithin[T any](ctx context.Context, call func(context.Context) (T, error
 // processFailure explains a failed call to a launched extension: a crash,
 // the deadline, or an error the extension returned.
 func processFailure(ctx context.Context, opts Options, p *launch.Process, doing string, err error) error {
-	if ctx.Err() != nil {
+	if ctx.Err() != nil || isDeadline(err) {
 		p.Close()
 		return p.Failure(fmt.Sprintf("did not finish %s within the assimilation deadline of %s and was killed; raise deadline_seconds in the [assimilation] table of lychd.toml if it is just slow", doing, fmtDuration(opts.Deadline)))
 	}
@@ -412,7 +415,7 @@ func processFailure(ctx context.Context, opts Options, p *launch.Process, doing 
 
 // callFailure phrases an error returned by Info or Assimilate.
 func callFailure(ctx context.Context, deadline time.Duration, doing string, err error) string {
-	if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) {
+	if ctx.Err() != nil || isDeadline(err) {
 		return fmt.Sprintf("did not finish %s within the assimilation deadline of %s; raise deadline_seconds in the [assimilation] table of lychd.toml if it is just slow", doing, fmtDuration(deadline))
 	}
 	msg := err.Error()
@@ -420,6 +423,17 @@ func callFailure(ctx context.Context, deadline time.Duration, doing string, err 
 		msg = s.Message()
 	}
 	return fmt.Sprintf("failed while %s: %s", doing, msg)
+}
+
+// isDeadline reports whether err is the assimilation deadline, as a
+// context error or as gRPC's own DeadlineExceeded (gRPC's timer can fire a
+// moment before the context's).
+func isDeadline(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	s, ok := status.FromError(err)
+	return ok && s.Code() == codes.DeadlineExceeded
 }
 
 // isTransport reports whether err says the connection to the plugin broke

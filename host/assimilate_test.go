@@ -85,7 +85,7 @@ func TestAssimilateFailures(t *testing.T) {
 		},
 		{
 			name: "100k runes", bin: "actor", config: `{"Count": 100000}`,
-			want: "extension \"actor\": failed while assimilating: rune 64: rune \"gen-64\": the extension already added 64 runes, the limit",
+			want: "extension \"actor\": registered more than 1000 runes; an extension may register at most 1000",
 		},
 		{
 			name: "one 64 MiB field", bin: "actor", config: `{"BigFieldMB": 64}`,
@@ -94,31 +94,31 @@ func TestAssimilateFailures(t *testing.T) {
 		},
 		{
 			name: "rune name with ../", bin: "actor", config: `{"Runes": [{"Name": "../../etc", "Image": "docker.io/library/alpine:3.20"}]}`,
-			wantPrefix: "extension \"actor\": failed while assimilating: rune: name \"../../etc\" must be lower-case letters, digits and dashes, start with a letter and not end with a dash",
+			want: "extension \"actor\": registered a rune with an invalid name: name \"../../etc\" does not start with a lower-case letter; use 1 to 63 characters: a lower-case letter, then a-z, 0-9 and single \"-\" (e.g. \"vision-analyzer\")",
 		},
 		{
 			name: "rune name with a slash", bin: "actor", config: `{"Runes": [{"Name": "a/b", "Image": "docker.io/library/alpine:3.20"}]}`,
-			wantPrefix: "extension \"actor\": failed while assimilating: rune: name \"a/b\" must be lower-case letters",
+			want: "extension \"actor\": registered a rune with an invalid name: name \"a/b\" contains '/'; use 1 to 63 characters: a lower-case letter, then a-z, 0-9 and single \"-\" (e.g. \"vision-analyzer\")",
 		},
 		{
 			name: "rune name with NUL", bin: "actor", config: `{"Runes": [{"Name": "a\u0000b", "Image": "docker.io/library/alpine:3.20"}]}`,
-			wantPrefix: "extension \"actor\": failed while assimilating: rune: name \"a\\x00b\" must be lower-case letters",
+			want: "extension \"actor\": registered a rune with an invalid name: name \"a\\x00b\" contains the character U+0000; use 1 to 63 characters: a lower-case letter, then a-z, 0-9 and single \"-\" (e.g. \"vision-analyzer\")",
 		},
 		{
 			name: "unit name with a specifier", bin: "actor", config: `{"Runes": [{"Name": "a", "Image": "docker.io/library/alpine:3.20", "After": ["%h.service"]}]}`,
-			wantPrefix: "extension \"actor\": failed while assimilating: rune \"a\": ",
+			want: "extension \"actor\": rune \"a\": after: unit name \"%h.service\" contains \"%\"; systemd specifiers are not allowed, write the name out in full",
 		},
 		{
 			name: "unit name with a line break", bin: "actor", config: `{"Runes": [{"Name": "a", "Image": "docker.io/library/alpine:3.20", "Requires": ["x.service\nExecStartPre=/bin/rm -rf ~"]}]}`,
-			wantPrefix: "extension \"actor\": failed while assimilating: rune \"a\": ",
+			want: "extension \"actor\": rune \"a\": requires: unit name \"x.service\\nExecStartPre=/bin/rm -rf ~\" contains \"/\"; name the unit, not its file path (e.g. \"foo.service\")",
 		},
 		{
 			name: "soulstone Animator without its rune", bin: "actor", config: `{"Animators": [{"Name": "vision", "Capabilities": ["OpenAIChatCompletions"]}]}`,
-			wantPrefix: "extension \"actor\": failed while assimilating: ",
+			want: "extension \"actor\": Animator \"vision\" is served by rune \"vision\", which this extension did not register; add the rune with AddRune or make the Animator a portal",
 		},
 		{
 			name: "invalid name in Info", bin: "badname",
-			wantPrefix: "extension \"badname\": failed while describing itself: extension info: name \"../../evil\" must be lower-case letters",
+			want: "extension \"badname\": calls itself \"../../evil\" but is installed as \"badname\"; reinstall it with: lychd extension install $EXT/badname",
 		},
 	}
 	for _, tc := range cases {
@@ -130,7 +130,7 @@ func TestAssimilateFailures(t *testing.T) {
 }
 
 func runFailure(t *testing.T, tc failureCase) {
-	tmp := t.TempDir()
+	tmp := tempDir(t)
 	dir := filepath.Join(tmp, "ext")
 	marker := fmt.Sprintf("m%d", time.Now().UnixNano())
 	bin := plant(t, dir, tc.bin, tc.bin)

@@ -101,3 +101,19 @@ func noLeftovers(t testing.TB, marker string, dirs ...string) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// tempDir is t.TempDir on a tmpfs when there is one: the host fsyncs every
+// binary and lock file it writes, and on a busy disk each fsync can take
+// seconds, which says nothing about the host. The code paths are the same.
+func tempDir(t testing.TB) string {
+	t.Helper()
+	if st, err := os.Stat("/dev/shm"); err != nil || !st.IsDir() {
+		return t.TempDir()
+	}
+	dir, err := os.MkdirTemp("/dev/shm", "lychd-host-test-")
+	if err != nil {
+		return t.TempDir()
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}

@@ -194,9 +194,10 @@ func (p *Process) Failure(msg string) *exterr.Error {
 // error it returns) are left out.
 func (p *Process) FailureRepeating(msg, errText string) *exterr.Error {
 	quoted, _ := json.Marshal(errText)
+	inner := strings.TrimSuffix(strings.TrimPrefix(string(quoted), `"`), `"`)
 	var keep []string
 	for _, l := range p.stderr.Lines(stderrLines) {
-		if errText == "" || !strings.Contains(l, string(quoted)) {
+		if errText == "" || !strings.Contains(l, inner) {
 			keep = append(keep, l)
 		}
 	}

@@ -30,8 +30,11 @@ type Limits struct {
 	MaxList int
 }
 
-// DefaultLimits are the limits the host applies.
-var DefaultLimits = Limits{MaxRunes: 1000, MaxAnimators: 1000, MaxField: 64 << 10, MaxList: 1000}
+// DefaultLimits are the limits the host applies: the SDK's documented
+// counts (sdk.MaxRunes, sdk.MaxAnimators), and a 64 KiB bound on any field
+// checked before anything else reads it (sdk.ValidateRune then applies the
+// SDK's tighter per-value limits).
+var DefaultLimits = Limits{MaxRunes: sdk.MaxRunes, MaxAnimators: sdk.MaxAnimators, MaxField: 64 << 10, MaxList: 1000}
 
 // Collector receives one extension's registrations. It is safe for
 // concurrent use.
@@ -40,6 +43,8 @@ type Collector struct {
 	limits Limits
 
 	mu        sync.Mutex
+	sdkRunes  []sdk.Rune
+	sdkAnims  []sdk.Animator
 	runes     []model.Rune
 	animators []model.Animator
 	runeNames map[string]bool
@@ -73,6 +78,7 @@ func (c *Collector) AddRune(_ context.Context, r sdk.Rune) error {
 	}
 	c.runeNames[m.Name] = true
 	c.runes = append(c.runes, m)
+	c.sdkRunes = append(c.sdkRunes, r)
 	return nil
 }
 
@@ -95,6 +101,7 @@ func (c *Collector) RegisterAnimator(_ context.Context, a sdk.Animator) error {
 	}
 	c.animNames[m.Name] = true
 	c.animators = append(c.animators, m)
+	c.sdkAnims = append(c.sdkAnims, a)
 	return nil
 }
 
@@ -131,6 +138,9 @@ func (c *Collector) Result() ([]model.Rune, []model.Animator, error) {
 		sort.Strings(missing)
 		return nil, nil, fmt.Errorf("%s", missing[0])
 	}
+	if err := sdk.ValidateSet(c.sdkRunes, c.sdkAnims); err != nil {
+		return nil, nil, err
+	}
 	return append([]model.Rune(nil), c.runes...), append([]model.Animator(nil), c.animators...), nil
 }
 
@@ -141,6 +151,29 @@ func (c *Collector) field(what, s string) error {
 		return fmt.Errorf("%s is %d bytes long; the limit is %d bytes", what, len(s), c.limits.MaxField)
 	}
 	return nil
+}
+
+// sizes bounds every string of a registration before any validation reads
+// it, so that a huge value is refused cheaply and never quoted.
+func (c *Collector) sizes(name, what string, strs []string) error {
+	for _, s := range strs {
+		if len(s) > c.limits.MaxField {
+			return fmt.Errorf("%s %s has a field of %d bytes; the limit is %d bytes", what, exterr.Quote(name), len(s), c.limits.MaxField)
+		}
+	}
+	return nil
+}
+
+// runeStrings lists every string of r except its name.
+func runeStrings(r sdk.Rune) []string {
+	out := []string{r.Description, r.Image}
+	for _, l := range [][]string{r.Groups, r.After, r.Wants, r.Requires, r.Devices, r.Volumes, r.Exec} {
+		out = append(out, l...)
+	}
+	for k, v := range r.Environment {
+		out = append(out, k, v)
+	}
+	return out
 }
 
 func (c *Collector) list(what string, n int) error {
@@ -168,6 +201,12 @@ func (c *Collector) each(what string, vals []string, check func(string) error) e
 
 func (c *Collector) convertRune(r sdk.Rune) (model.Rune, error) {
 	if err := c.field("rune name", r.Name); err != nil {
+		return model.Rune{}, err
+	}
+	if err := c.sizes(r.Name, "rune", runeStrings(r)); err != nil {
+		return model.Rune{}, err
+	}
+	if err := sdk.ValidateRune(r); err != nil {
 		return model.Rune{}, err
 	}
 	if err := validate.Name(r.Name); err != nil {
@@ -272,6 +311,13 @@ func (c *Collector) convertRune(r sdk.Rune) (model.Rune, error) {
 
 func (c *Collector) convertAnimator(a sdk.Animator) (model.Animator, error) {
 	if err := c.field("Animator name", a.Name); err != nil {
+		return model.Animator{}, err
+	}
+	strs := append([]string{a.Rune, a.URL}, a.Capabilities...)
+	if err := c.sizes(a.Name, "Animator", append(strs, a.Tags...)); err != nil {
+		return model.Animator{}, err
+	}
+	if err := sdk.ValidateAnimator(a); err != nil {
 		return model.Animator{}, err
 	}
 	if err := validate.Name(a.Name); err != nil {
