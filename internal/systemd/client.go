@@ -337,8 +337,12 @@ func str(v any) string {
 	return s
 }
 
+// strs returns a string-list property sorted (systemd's order is a hash
+// set's).
 func strs(v any) []string {
 	s, _ := v.([]string)
+	s = append([]string(nil), s...)
+	sort.Strings(s)
 	return s
 }
 
