@@ -367,4 +367,3 @@ func TestProtocolMismatchIsExplained(t *testing.T) {
 		t.Error("ExplainStartError changed an unrelated error")
 	}
 }
-
