@@ -94,6 +94,20 @@ func (r *UnitResolver) Conflict(names []string) (a, b string, ok bool) {
 	return "", "", false
 }
 
+// ConflictingWith returns the units among starting that unit conflicts with
+// (either way, through what each pulls in), in the order given: why systemd
+// stops unit when starting them.
+func (r *UnitResolver) ConflictingWith(unit string, starting []string) []string {
+	cu := r.closure(unit)
+	var out []string
+	for _, s := range starting {
+		if s != unit && r.setsConflict(cu, r.closure(s)) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // closure returns unit and the loaded lychd units it pulls in when started.
 func (r *UnitResolver) closure(unit string) map[string]bool {
 	seen := map[string]bool{}

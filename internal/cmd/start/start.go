@@ -33,6 +33,12 @@ type Explainer interface {
 	WhyConflict(a, b string) string
 }
 
+// Blamer is optionally implemented by a Resolver to say which of the units
+// being started make systemd stop unit.
+type Blamer interface {
+	ConflictingWith(unit string, starting []string) []string
+}
+
 // Options are the inputs of `lychd start`.
 type Options struct {
 	IO    cmdutil.IOStreams
@@ -103,14 +109,20 @@ func Run(ctx context.Context, opts *Options) error {
 		}
 		return fmt.Errorf("refusing to start %s and %s together: they conflict (%s; list them in one alliance in lychd.toml to run them together)", a, b, why)
 	}
-	requested := strings.Join(units, ", ")
+	blamer, _ := r.(Blamer)
 	jobs, err := m.Start(ctx, units, func(j systemd.Job) {
 		if systemd.Noise(j) {
 			return
 		}
 		line := systemd.JobLine(j)
 		if j.Result == "" && j.Type == "stop" && !j.Requested {
-			line += " (conflicts with " + requested + ")"
+			causes := units
+			if blamer != nil {
+				causes = blamer.ConflictingWith(j.Unit, units)
+			}
+			if len(causes) > 0 {
+				line += " (conflicts with " + strings.Join(causes, ", ") + ")"
+			}
 		}
 		fmt.Fprintln(opts.IO.Out, line)
 	})

@@ -143,3 +143,30 @@ func TestStartSystemdError(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestStartBlamesTheRightUnit(t *testing.T) {
+	fake := &systemdfake.Manager{Units: units(), Transactions: map[string][]systemd.Job{
+		"start lychd-soulstone-xtts.service lychd-soulstone-hermes.service": {
+			{ID: 3, Unit: "lychd-soulstone-xtts.service", Type: "start", Result: "done", Requested: true},
+			{ID: 4, Unit: "lychd-soulstone-hermes.service", Type: "start", Result: "done", Requested: true},
+			{ID: 5, Unit: "lychd-soulstone-vpre.service", Type: "stop", Result: "done"},
+			{ID: 6, Unit: "other.service", Type: "stop", Result: "done"},
+		},
+	}}
+	out, _, err := run(t, fake, "xtts", "hermes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `starting lychd-soulstone-xtts.service
+starting lychd-soulstone-hermes.service
+stopping lychd-soulstone-vpre.service (conflicts with lychd-soulstone-hermes.service)
+stopping other.service
+started lychd-soulstone-xtts.service
+started lychd-soulstone-hermes.service
+stopped lychd-soulstone-vpre.service
+stopped other.service
+`
+	if out != want {
+		t.Errorf("output:\n%s\nwant:\n%s", out, want)
+	}
+}
