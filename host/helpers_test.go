@@ -10,14 +10,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lychd/lychd/host/internal/testext"
+	"github.com/lychd/lychd/host/hosttest"
 	"github.com/lychd/lychd/host/lockfile"
 )
 
 // extBin returns the path of a built test extension.
 func extBin(t testing.TB, name string) string {
 	t.Helper()
-	dir, err := testext.Dir()
+	dir, err := hosttest.Dir()
 	if err != nil {
 		t.Fatalf("building the test extensions: %v", err)
 	}
@@ -67,7 +67,7 @@ func plant(t testing.TB, dir, bin, name string) string {
 // the build cache) with placeholders.
 func norm(t testing.TB, s string, repl ...string) string {
 	t.Helper()
-	dir, err := testext.Dir()
+	dir, err := hosttest.Dir()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +87,7 @@ func noLeftovers(t testing.TB, marker string, dirs ...string) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		left := testext.Leftovers(marker, dirs...)
+		left := hosttest.Leftovers(marker, dirs...)
 		if len(left) == 0 {
 			return
 		}

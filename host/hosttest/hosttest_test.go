@@ -1,4 +1,4 @@
-package testext
+package hosttest
 
 import (
 	"os"

@@ -1,11 +1,11 @@
-// Package testext builds the test extensions under host/testdata/ext and
+// Package hosttest builds the test extensions under host/testdata/ext and
 // finds processes they left behind. It is for tests only.
 //
 // The binaries are built once per content: the key hashes the Go version,
 // both go.sum files and every file of host/testdata/ext and sdk, and the
 // binaries are kept under the user cache directory, so only the first run
 // after a change pays for linking them.
-package testext
+package hosttest
 
 import (
 	"crypto/sha256"

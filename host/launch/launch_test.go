@@ -1,0 +1,147 @@
+package launch
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/lychd/lychd/host/hosttest"
+	"github.com/lychd/lychd/host/registry"
+	"github.com/lychd/lychd/internal/model"
+)
+
+const helperEnv = "LYCHD_LAUNCH_TEST_HELPER"
+
+func TestMain(m *testing.M) {
+	if bin := os.Getenv(helperEnv); bin != "" {
+		os.Exit(helper(bin))
+	}
+	os.Exit(m.Run())
+}
+
+// helper is a host that launches the extension at bin, starts an
+// assimilation that hangs, prints the plugin's pid and SIGKILLs itself.
+func helper(bin string) int {
+	p, err := Start(context.Background(), Spec{Name: "actor", Path: bin, SHA256: sum(bin), StartTimeout: 10 * time.Second})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	go p.Client.Assimilate(context.Background(), []byte(`{"Hang": true}`), registry.New(model.Source{Kind: model.SourceExtension, Name: "actor"}, registry.DefaultLimits))
+	time.Sleep(200 * time.Millisecond)
+	fmt.Println(p.Pid)
+	syscall.Kill(os.Getpid(), syscall.SIGKILL)
+	return 0
+}
+
+func sum(path string) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	s := sha256.Sum256(data)
+	return hex.EncodeToString(s[:])
+}
+
+// installed copies the actor test extension into a fresh directory.
+func installed(t *testing.T) string {
+	t.Helper()
+	dir, err := hosttest.Dir()
+	if err != nil {
+		t.Fatalf("building the test extensions: %v", err)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "actor"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp, err := os.MkdirTemp("/dev/shm", "lychd-launch-test-")
+	if err != nil {
+		tmp = t.TempDir()
+	} else {
+		t.Cleanup(func() { os.RemoveAll(tmp) })
+	}
+	bin := filepath.Join(tmp, "lychd-ext-actor")
+	if err := os.WriteFile(bin, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return bin
+}
+
+func alive(pid int) bool {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	i := strings.LastIndexByte(string(stat), ')')
+	return i > 0 && len(stat) > i+2 && stat[i+2] != 'Z'
+}
+
+// A host killed with SIGKILL cannot run Close: the plugin must die anyway
+// (parent-death signal).
+func TestPluginDiesWithSIGKILLedHost(t *testing.T) {
+	bin := installed(t)
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), helperEnv+"="+bin)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, _ := bufio.NewReader(out).ReadString('\n')
+	err = cmd.Wait()
+	if st, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !st.Signaled() || st.Signal() != syscall.SIGKILL {
+		t.Fatalf("helper ended with %v (%v), want SIGKILL; output %q", cmd.ProcessState, err, line)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(line))
+	if err != nil {
+		t.Fatalf("helper printed %q, want the plugin's pid", line)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for alive(pid) {
+		if time.Now().After(deadline) {
+			syscall.Kill(pid, syscall.SIGKILL)
+			t.Fatalf("plugin pid %d outlived its SIGKILLed host", pid)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// Start hashes the descriptor it then executes: replacing the file on disk
+// after the check cannot swap the program that runs, and a changed file is
+// refused before anything runs.
+func TestStartVerifiesTheBinary(t *testing.T) {
+	bin := installed(t)
+	good := sum(bin)
+	p, err := Start(context.Background(), Spec{Name: "actor", Path: bin, SHA256: good, StartTimeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := p.Client.Info(context.Background())
+	p.Close()
+	if err != nil || info.Name != "actor" || p.Protocol != 1 {
+		t.Fatalf("Info = %+v, %v; protocol %d", info, err, p.Protocol)
+	}
+	if alive(p.Pid) {
+		t.Errorf("plugin %d alive after Close", p.Pid)
+	}
+	p.Close() // idempotent
+
+	_, err = Start(context.Background(), Spec{Name: "actor", Path: bin, SHA256: strings.Repeat("0", 64), Source: "/src/actor"})
+	want := fmt.Sprintf("extension \"actor\": binary %s changed since it was installed (sha256 %s…, the lock file says 0000000000000000…); if you upgraded it on purpose, reinstall it with: lychd extension install /src/actor", bin, good[:16])
+	if err == nil || err.Error() != want {
+		t.Errorf("error:\n%v\nwant:\n%s", err, want)
+	}
+}

@@ -1,0 +1,222 @@
+package extension
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/lychd/lychd/host/hosttest"
+	"github.com/lychd/lychd/internal/cmd/extension/list"
+	"github.com/lychd/lychd/internal/cmdutil"
+	"github.com/lychd/lychd/internal/paths"
+)
+
+type env struct {
+	t        *testing.T
+	home     string
+	ext      string // the test extensions' build directory
+	out, err bytes.Buffer
+	f        *cmdutil.Factory
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	ext, err := hosttest.Dir()
+	if err != nil {
+		t.Fatalf("building the test extensions: %v", err)
+	}
+	home, err := os.MkdirTemp("/dev/shm", "lychd-cmd-ext-")
+	if err != nil {
+		home = t.TempDir()
+	} else {
+		t.Cleanup(func() { os.RemoveAll(home) })
+	}
+	e := &env{t: t, home: home, ext: ext}
+	getenv := func(k string) string {
+		if k == "HOME" {
+			return home
+		}
+		return ""
+	}
+	e.f = &cmdutil.Factory{IO: cmdutil.IOStreams{In: strings.NewReader(""), Out: &e.out, ErrOut: &e.err}, Getenv: getenv}
+	e.f.Paths = func() (paths.Paths, error) { return paths.FromEnv(getenv) }
+	return e
+}
+
+// run executes `lychd extension ARGS` and returns its normalized stdout
+// and error.
+func (e *env) run(args ...string) (string, string) {
+	e.t.Helper()
+	e.out.Reset()
+	e.err.Reset()
+	cmd := NewCmd(e.f)
+	cmd.SetArgs(args)
+	cmd.SetOut(&e.out)
+	cmd.SetErr(&e.err)
+	cmd.SilenceErrors, cmd.SilenceUsage = true, true
+	err := cmd.Execute()
+	msg := ""
+	if err != nil {
+		msg = e.norm(err.Error())
+	}
+	return e.norm(e.out.String()), msg
+}
+
+func (e *env) norm(s string) string {
+	sum := fileSum(e.t, filepath.Join(e.ext, "actor"))
+	twin := fileSum(e.t, filepath.Join(e.ext, "twin"))
+	return strings.NewReplacer(e.home, "$HOME", e.ext, "$EXT", sum, "$SUM", sum[:12], "$SHORT", twin, "$TWINSUM", twin[:12], "$TWINSHORT").Replace(s)
+}
+
+func fileSum(t *testing.T, p string) string {
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := sha256.Sum256(data)
+	return hex.EncodeToString(s[:])
+}
+
+func TestInstallListInspectRemove(t *testing.T) {
+	e := newEnv(t)
+	out, err := e.run("list")
+	if want := "No extensions installed in $HOME/.local/share/lychd/extensions.\nInstall one with: lychd extension install PATH\n"; out != want || err != "" {
+		t.Errorf("empty list:\n%s%s\nwant:\n%s", out, err, want)
+	}
+
+	out, err = e.run("install", filepath.Join(e.ext, "actor"))
+	want := "Installed extension actor 1.0.0 (protocol 1, sha256 $SUM)\n  binary: $HOME/.local/share/lychd/extensions/actor/lychd-ext-actor\n  run \"lychd bind\" to assimilate it\n"
+	if out != want || err != "" {
+		t.Errorf("install:\n%s%s\nwant:\n%s", out, err, want)
+	}
+	out, err = e.run("install", filepath.Join(e.ext, "actor"))
+	want = "Reinstalled extension actor 1.0.0 (unchanged, sha256 $SUM)\n  binary: $HOME/.local/share/lychd/extensions/actor/lychd-ext-actor\n  run \"lychd bind\" to assimilate it\n"
+	if out != want || err != "" {
+		t.Errorf("reinstall:\n%s%s\nwant:\n%s", out, err, want)
+	}
+	if _, err := e.run("install", filepath.Join(e.ext, "twin")); err != "" {
+		t.Fatal(err)
+	}
+
+	// Things that are not extensions are only mentioned with --verbose.
+	dir := filepath.Join(e.home, ".local/share/lychd/extensions")
+	os.WriteFile(filepath.Join(dir, "actor", "lychd-ext-actor.bak"), []byte("x"), 0o755)
+	out, err = e.run("list")
+	want = "NAME   VERSION  PROTOCOL  SHA256        DESCRIPTION\n" +
+		"actor  1.0.0    1         $SHORT  test extension actor\n" +
+		"twin   2.0.0    1         $TWINSHORT  test extension twin\n"
+	if out != want || err != "" {
+		t.Errorf("list:\n%s%s\nwant:\n%s", out, err, want)
+	}
+	out, _ = e.run("list", "--verbose")
+	if wantTail := "ignored: $HOME/.local/share/lychd/extensions/actor/lychd-ext-actor.bak: not the extension's binary (lychd-ext-actor)\n"; !strings.HasSuffix(out, wantTail) {
+		t.Errorf("list --verbose:\n%s\nwant it to end with:\n%s", out, wantTail)
+	}
+	out, _ = e.run("list", "--json")
+	var rep list.Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("list --json: %v\n%s", err, out)
+	}
+	if rep.SchemaVersion != 1 || len(rep.Extensions) != 2 || rep.Extensions[0].Name != "actor" || rep.Extensions[0].SHA256 != "$SUM" ||
+		rep.Extensions[0].Source != "$EXT/actor" || rep.Ignored != nil {
+		t.Errorf("list --json:\n%s", out)
+	}
+
+	out, err = e.run("inspect", "actor", "--config", `{"Runes": [{"Name": "vision", "Image": "docker.io/library/alpine:3.20", "Groups": ["eyes"], "Port": 8081}], "Animators": [{"Name": "vision", "Capabilities": ["OpenAIChatCompletions"], "Tags": ["vision", "ocr"]}]}`)
+	if err != "" {
+		t.Fatal(err)
+	}
+	installedLine := strings.Split(out, "\n")[5]
+	want = "Extension:   actor 1.0.0\n" +
+		"Description: test extension actor\n" +
+		"Protocol:    1\n" +
+		"SHA256:      $SUM\n" +
+		"Size:        " + size(t, filepath.Join(e.ext, "actor")) + " bytes\n" +
+		installedLine + "\n" +
+		"Binary:      $HOME/.local/share/lychd/extensions/actor/lychd-ext-actor\n" +
+		"Runes (1):\n" +
+		"  vision  soulstone  image docker.io/library/alpine:3.20  covens eyes  port 8081\n" +
+		"Animators (1):\n" +
+		"  vision  soulstone  rune vision  capabilities OpenAIChatCompletions  tags vision,ocr\n"
+	if out != want {
+		t.Errorf("inspect:\n%s\nwant:\n%s", out, want)
+	}
+	if !strings.HasPrefix(installedLine, "Installed:   20") || !strings.HasSuffix(installedLine, "Z from $EXT/actor") {
+		t.Errorf("inspect: installed line %q", installedLine)
+	}
+
+	// A binary changed behind lychd's back is refused with the fix.
+	bin := filepath.Join(dir, "actor", "lychd-ext-actor")
+	f, _ := os.OpenFile(bin, os.O_WRONLY|os.O_APPEND, 0)
+	f.Write([]byte("!"))
+	f.Close()
+	changed := fileSum(t, bin)
+	_, err = e.run("inspect", "actor")
+	want = "extension \"actor\": binary $HOME/.local/share/lychd/extensions/actor/lychd-ext-actor changed since it was installed (sha256 " + changed[:16] + "…, the lock file says $SHORT" + fileSum(t, filepath.Join(e.ext, "actor"))[12:16] + "…); if you upgraded it on purpose, reinstall it with: lychd extension install $EXT/actor"
+	if err != want {
+		t.Errorf("inspect tampered:\n%s\nwant:\n%s", err, want)
+	}
+
+	out, err = e.run("remove", "actor")
+	if want := "Removed extension actor 1.0.0\n  run \"lychd bind\" to remove its runes from the Sepulcher\n"; out != want || err != "" {
+		t.Errorf("remove:\n%s%s\nwant:\n%s", out, err, want)
+	}
+	_, err = e.run("remove", "actor")
+	if want := "extension \"actor\" is not installed; see the installed ones with: lychd extension list"; err != want {
+		t.Errorf("remove again: %s\nwant: %s", err, want)
+	}
+	_, err = e.run("inspect", "actor")
+	if want := "extension \"actor\" is not installed; see the installed ones with: lychd extension list"; err != want {
+		t.Errorf("inspect removed: %s\nwant: %s", err, want)
+	}
+}
+
+func size(t *testing.T, p string) string {
+	st, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strconv.FormatInt(st.Size(), 10)
+}
+
+func TestInstallRefusesWorldWritable(t *testing.T) {
+	e := newEnv(t)
+	data, err := os.ReadFile(filepath.Join(e.ext, "actor"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := filepath.Join(e.home, "actor")
+	os.WriteFile(src, data, 0o755)
+	os.Chmod(src, 0o757)
+	_, msg := e.run("install", src)
+	if want := "refusing to install $HOME/actor: it is group- or world-writable (mode 0757), so another user could have replaced it; if it is yours, run: chmod go-w $HOME/actor"; msg != want {
+		t.Errorf("error: %s\nwant: %s", msg, want)
+	}
+	if _, err := os.Stat(filepath.Join(e.home, ".local/share/lychd/extensions/extensions.lock.json")); !os.IsNotExist(err) {
+		t.Errorf("a refused install wrote the lock file (%v)", err)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	e := newEnv(t)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"install"}, "install takes exactly one argument, the path of the extension binary"},
+		{[]string{"remove", "a", "b"}, "remove takes exactly one argument, the extension's name (see lychd extension list)"},
+		{[]string{"inspect"}, "inspect takes exactly one argument, the extension's name (see lychd extension list)"},
+		{[]string{"list", "x"}, `unknown command "x" for "extension list"`},
+	} {
+		_, msg := e.run(tc.args...)
+		if msg != tc.want {
+			t.Errorf("%q: %s\nwant: %s", tc.args, msg, tc.want)
+		}
+	}
+}
