@@ -153,9 +153,22 @@ func (s *extensionServer) Assimilate(ctx context.Context, req *pb.AssimilateRequ
 	a := &remoteAssimilation{host: pb.NewHostClient(conn), config: req.GetConfigJson(), logger: s.logger}
 	if err := shared.Guard("Assimilate", func() error { return s.ext.Assimilate(ctx, a) }); err != nil {
 		s.logger.Error("Assimilate failed", "error", err)
-		return nil, status.Error(codes.Unknown, err.Error())
+		return nil, status.Error(errorCode(err), err.Error())
 	}
 	return &pb.AssimilateResponse{}, nil
+}
+
+// errorCode is the status code an extension's error travels with: the
+// context's codes for context errors (so lychd can tell a missed deadline),
+// Unknown for everything else.
+func errorCode(err error) codes.Code {
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return codes.DeadlineExceeded
+	case errors.Is(err, context.Canceled):
+		return codes.Canceled
+	}
+	return codes.Unknown
 }
 
 // remoteAssimilation is the Assimilation of an extension process: its

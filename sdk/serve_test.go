@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
@@ -233,13 +234,13 @@ func TestErrorsAreTheSameOnBothPaths(t *testing.T) {
 			var c modelConfig
 			return a.Config(&c)
 		},
-		want: `decoding the extension's config table: key "port" is a string, the extension expects int`,
+		want: `decoding the extension's config table: key "port": got string, the extension expects int`,
 	}, {
 		name: "config into a non-pointer",
 		fn: func(_ context.Context, a sdk.Assimilation) error {
 			return a.Config(modelConfig{})
 		},
-		want: `Config needs a non-nil pointer to decode the config table into, got sdk_test.modelConfig`,
+		want: `the config table can only be decoded into a non-nil pointer, got sdk_test.modelConfig`,
 	}}
 	for _, tc := range cases {
 		for _, path := range paths {
@@ -289,7 +290,8 @@ func TestPanicsBecomeErrors(t *testing.T) {
 		t.Run(path, func(t *testing.T) {
 			c := client(t, path, funcExt{assimilate: func(context.Context, sdk.Assimilation) error {
 				var m map[string]int
-				m["boom"] = 1 // panics: assignment to entry in nil map
+				//lint:ignore SA5000 the panic is what this test is about
+				m["boom"] = 1
 				return nil
 			}}, &bytes.Buffer{})
 			err := c.Assimilate(context.Background(), nil, &recordingSink{})
@@ -365,5 +367,67 @@ func TestProtocolMismatchIsExplained(t *testing.T) {
 	}
 	if other := errors.New("fork/exec: permission denied"); wire.ExplainStartError(other) != other {
 		t.Error("ExplainStartError changed an unrelated error")
+	}
+}
+
+func TestDeadlineReachesTheExtension(t *testing.T) {
+	for _, path := range paths {
+		t.Run(path, func(t *testing.T) {
+			c := client(t, path, funcExt{assimilate: func(ctx context.Context, _ sdk.Assimilation) error {
+				<-ctx.Done()
+				return ctx.Err()
+			}}, &bytes.Buffer{})
+			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+			defer cancel()
+			err := c.Assimilate(ctx, nil, &recordingSink{})
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("Assimilate error = %v, want one wrapping context.DeadlineExceeded", err)
+			}
+		})
+	}
+}
+
+func TestConfigSizeLimit(t *testing.T) {
+	big := []byte(`{"k":"` + strings.Repeat("x", wire.MaxConfigBytes) + `"}`)
+	want := fmt.Sprintf("the extension's config table is %d bytes as JSON; the limit is %d", len(big), wire.MaxConfigBytes)
+	for _, path := range paths {
+		t.Run(path, func(t *testing.T) {
+			called := false
+			c := client(t, path, funcExt{assimilate: func(context.Context, sdk.Assimilation) error { called = true; return nil }}, &bytes.Buffer{})
+			err := c.Assimilate(context.Background(), big, &recordingSink{})
+			if err == nil || err.Error() != want {
+				t.Errorf("error:\n got %v\nwant %s", err, want)
+			}
+			if called {
+				t.Error("the extension was called with an oversized config")
+			}
+		})
+	}
+}
+
+// TestOversizedMessageFailsCleanly sends a rune larger than MaxMessageBytes
+// back to the host: the call fails with an error instead of hanging or
+// reaching the Sink.
+func TestOversizedMessageFailsCleanly(t *testing.T) {
+	huge := sdk.Rune{Name: "huge", Image: "busybox", Exec: []string{strings.Repeat("x", wire.MaxMessageBytes)}}
+	c := client(t, "grpc", funcExt{assimilate: func(ctx context.Context, a sdk.Assimilation) error {
+		return a.AddRune(ctx, huge)
+	}}, &bytes.Buffer{})
+	sink := &recordingSink{}
+	err := c.Assimilate(context.Background(), nil, sink)
+	if err == nil || !strings.Contains(err.Error(), "calling lychd: rpc error: code = ResourceExhausted") {
+		t.Fatalf("error = %.300v, want a ResourceExhausted from the call to lychd", err)
+	}
+	if len(sink.runes) != 0 {
+		t.Error("the oversized rune reached the Sink")
+	}
+}
+
+func TestNilSink(t *testing.T) {
+	for _, path := range paths {
+		c := client(t, path, funcExt{assimilate: registerAll}, &bytes.Buffer{})
+		if err := c.Assimilate(context.Background(), nil, nil); err == nil || err.Error() != "wire: Assimilate needs a non-nil Sink" {
+			t.Errorf("%s: error = %v", path, err)
+		}
 	}
 }

@@ -93,19 +93,35 @@ func (c *grpcClient) serveHost(srv pb.HostServer) (id uint32, stop func()) {
 }
 
 // callError turns a gRPC error from the extension into a host-side error.
-// An error the extension returned (codes.Unknown) becomes its text alone, so
-// that it reads the same as from an in-process extension; transport
-// failures keep their status and name the call.
+// An error the extension returned becomes its text alone, so that it reads
+// the same as from an in-process extension; a deadline or cancellation (the
+// extension's own context error or the transport's) wraps
+// context.DeadlineExceeded or context.Canceled, so errors.Is works as
+// in-process; other transport failures keep their status and name the call.
 func callError(method string, err error) error {
 	st, ok := status.FromError(err)
 	if !ok {
 		return fmt.Errorf("calling the extension's %s: %w", method, err)
 	}
-	if st.Code() == codes.Unknown {
+	switch st.Code() {
+	case codes.Unknown:
 		return errors.New(st.Message())
+	case codes.DeadlineExceeded:
+		return &contextError{msg: st.Message(), err: context.DeadlineExceeded}
+	case codes.Canceled:
+		return &contextError{msg: st.Message(), err: context.Canceled}
 	}
 	return fmt.Errorf("calling the extension's %s: %w", method, err)
 }
+
+// contextError is an extension's error caused by the end of its context.
+type contextError struct {
+	msg string
+	err error
+}
+
+func (e *contextError) Error() string { return e.msg }
+func (e *contextError) Unwrap() error { return e.err }
 
 // hostServer is the Host service the extension calls back during one
 // Assimilate.

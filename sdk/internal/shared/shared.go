@@ -41,7 +41,7 @@ const (
 func DecodeConfig(raw []byte, v any) error {
 	rv := reflect.ValueOf(v)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() {
-		return fmt.Errorf("Config needs a non-nil pointer to decode the config table into, got %T", v)
+		return fmt.Errorf("the config table can only be decoded into a non-nil pointer, got %T", v)
 	}
 	trimmed := bytes.TrimSpace(raw)
 	if len(trimmed) == 0 || string(trimmed) == "null" {
@@ -65,9 +65,9 @@ func describeJSONError(err error) string {
 	if errors.As(err, &typeErr) {
 		key := typeErr.Field
 		if key == "" {
-			return fmt.Sprintf("the table is a %s, the extension expects %s", typeErr.Value, typeErr.Type)
+			return fmt.Sprintf("got %s for the whole table, the extension expects %s", typeErr.Value, typeErr.Type)
 		}
-		return fmt.Sprintf("key %q is a %s, the extension expects %s", key, typeErr.Value, typeErr.Type)
+		return fmt.Sprintf("key %q: got %s, the extension expects %s", key, typeErr.Value, typeErr.Type)
 	}
 	msg := err.Error()
 	if rest, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
