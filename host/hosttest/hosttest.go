@@ -24,7 +24,7 @@ import (
 )
 
 // Names are the test extensions, one main package each.
-var Names = []string{"actor", "twin", "slowstart", "noisy", "badname", "protocol2"}
+var Names = []string{"actor", "twin", "slowstart", "noisy", "badname", "protocol2", "minimal"}
 
 var (
 	once     sync.Once

@@ -11,6 +11,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/lychd/lychd/host/exterr"
@@ -260,7 +261,7 @@ func (c *Collector) convertRune(r sdk.Rune) (model.Rune, error) {
 		{"wants", r.Wants, validate.UnitName, &m.Wants},
 		{"requires", r.Requires, validate.UnitName, &m.Requires},
 		{"devices", r.Devices, validate.Device, &m.Devices},
-		{"volumes", r.Volumes, validate.Volume, &m.Volumes},
+		{"volumes", r.Volumes, c.volumeCheck(), &m.Volumes},
 		{"exec", r.Exec, validate.ExecArg, &m.Exec},
 	}
 	for _, ck := range checks {
@@ -367,4 +368,14 @@ func (c *Collector) convertAnimator(a sdk.Animator) (model.Animator, error) {
 	m.Capabilities = append([]string(nil), a.Capabilities...)
 	m.Tags = append([]string(nil), a.Tags...)
 	return m, nil
+}
+
+// volumeCheck validates volumes. The core, compiled into lychd and trusted,
+// may use the %h specifier (the user's home, as in the spec's Vessel unit);
+// extensions may not use any specifier.
+func (c *Collector) volumeCheck() func(string) error {
+	if c.source.Kind != model.SourceCore {
+		return validate.Volume
+	}
+	return func(s string) error { return validate.Volume(strings.ReplaceAll(s, "%h/", "/home/")) }
 }
