@@ -203,10 +203,42 @@ func (c *Client) run(ctx context.Context, verb string, units []string, progress 
 	for id := range jobs {
 		pending[id] = true
 	}
+	// JobRemoved signals are the way to learn results; polling the queue is
+	// only a safety net should a signal be lost.
+	poll := time.NewTicker(2 * time.Second)
+	defer poll.Stop()
+	missing := map[uint32]bool{}
 	for len(pending) > 0 {
 		select {
 		case <-ctx.Done():
 			return sortedJobs(jobs), fmt.Errorf("waiting for %s jobs: %w", verb, ctx.Err())
+		case <-poll.C:
+			queued, err := c.conn.ListJobsContext(ctx)
+			if err != nil {
+				continue
+			}
+			inQueue := map[uint32]bool{}
+			for _, q := range queued {
+				inQueue[q.Id] = true
+			}
+			for id := range pending {
+				if inQueue[id] {
+					continue
+				}
+				// Gone from the queue for a whole poll period without a
+				// signal: judge the result by the unit's state.
+				if !missing[id] {
+					missing[id] = true
+					continue
+				}
+				j := jobs[id]
+				j.Result = ResultFailed
+				if t := c.guessType(ctx, j.Unit); t == j.Type || j.Type == "" {
+					j.Result = ResultDone
+				}
+				delete(pending, id)
+				progress(*j)
+			}
 		case s := <-sub:
 			if s.id < minID {
 				continue
