@@ -18,6 +18,12 @@
 // extension registers is validated by the host; an invalid registration fails
 // the whole assimilation of that extension with an error naming it.
 //
+// Panics inside Info and Assimilate are recovered and reported to lychd as
+// errors naming the panicking frames; a panic in a goroutine of your own
+// still kills the process.
+//
 // Package plugintest runs an extension in-process or through its real binary
-// so that authors can test it with go test.
+// so that authors can test it with go test; ValidateRune, ValidateAnimator
+// and ValidateSet are the rules lychd applies to registrations. See
+// README.md for a walk-through.
 package sdk

@@ -103,8 +103,10 @@ type Assimilation interface {
 	// RegisterAnimator registers a logical provider with the host.
 	RegisterAnimator(ctx context.Context, a Animator) error
 	// Config decodes the extension's [extensions.NAME] table from lychd.toml
-	// into v (a pointer), as encoding/json would. An absent table leaves v
-	// unchanged.
+	// into v (a pointer), as encoding/json would with json struct tags,
+	// except that a key v has no field for is an error (a misspelt key is
+	// reported, not ignored). An absent table leaves v unchanged, so set
+	// defaults in v before calling Config.
 	Config(v any) error
 	// Logger returns a logger whose lines reach the host attributed to the
 	// extension.

@@ -1,8 +1,11 @@
 package plugintest_test
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"os/exec"
 	"reflect"
 	"runtime"
 	"strings"
@@ -178,5 +181,41 @@ func TestRefusalsStickAsInLychd(t *testing.T) {
 	want := `registration refused after an earlier error: registered rune "x" twice; give each rune its own name`
 	if r.Err == nil || r.Err.Error() != want {
 		t.Errorf("Err:\n got %v\nwant %s", r.Err, want)
+	}
+}
+
+func TestBinaryRunByHandExplainsItself(t *testing.T) {
+	bin := plugintest.BuildBinary(t, "testdata/fixture")
+	cmd := exec.Command(bin)
+	cmd.Env = []string{"PATH=/usr/bin:/bin"} // no handshake cookie
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+		t.Fatalf("running the binary by hand: %v, want exit status 1", err)
+	}
+	want := "fixture is a lychd extension (fixture), not a program to run by hand.\n" +
+		"Install it with:\n\n\tlychd extension install " + bin + "\n\n" +
+		"lychd then launches it itself whenever it assimilates extensions.\n"
+	if stderr.String() != want || stdout.Len() != 0 {
+		t.Errorf("stdout %q, stderr:\n%s\nwant stderr:\n%s", stdout.String(), stderr.String(), want)
+	}
+}
+
+// BenchmarkAssimilateBinary measures one launch of an extension binary
+// through to a finished assimilation and Kill, as lychd does per extension.
+func BenchmarkAssimilateBinary(b *testing.B) {
+	bin := plugintest.BuildBinary(b, "testdata/fixture")
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		plugintest.AssimilateBinary(b, bin)
+	}
+}
+
+// BenchmarkAssimilateInProcess is the same through wire.InProcess.
+func BenchmarkAssimilateInProcess(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		plugintest.Assimilate(b, fixture.Fixture{})
 	}
 }
