@@ -6,6 +6,8 @@
 #   go install google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12
 #   go install google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.6.2
 set -eu
+# go install puts the plugins in $(go env GOPATH)/bin, often not on PATH.
+PATH="$PATH:$(go env GOPATH)/bin"
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 for tool in protoc protoc-gen-go protoc-gen-go-grpc; do
