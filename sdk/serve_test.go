@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -430,4 +431,28 @@ func TestNilSink(t *testing.T) {
 			t.Errorf("%s: error = %v", path, err)
 		}
 	}
+}
+
+// TestRepeatedAssimilationsLeakNothing runs many assimilations over one
+// connection: the per-call callback server must go away each time.
+func TestRepeatedAssimilationsLeakNothing(t *testing.T) {
+	c := client(t, "grpc", funcExt{assimilate: registerAll}, &bytes.Buffer{})
+	run := func() {
+		if err := c.Assimilate(context.Background(), nil, &recordingSink{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run()
+	before := runtime.NumGoroutine()
+	for i := 0; i < 50; i++ {
+		run()
+	}
+	var after int
+	for wait := 0; wait < 100; wait++ {
+		if after = runtime.NumGoroutine(); after <= before+5 {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Errorf("goroutines grew from %d to %d over 50 assimilations", before, after)
 }
