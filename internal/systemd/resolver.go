@@ -71,27 +71,47 @@ func (r *UnitResolver) Resolve(name string) (unit string, members []string, err 
 }
 
 // Conflict returns the first pair of names, in the order given, that systemd
-// would not let run together: some unit that starting one of them starts
-// (the unit and, transitively, the lychd units it Wants=, Requires= or
-// BindsTo=, such as its coven's members and their hold targets) conflicts
-// with some unit that starting the other one starts.
+// would not let run together (see ConflictAmong). Names Resolve does not know
+// are skipped.
 func (r *UnitResolver) Conflict(names []string) (a, b string, ok bool) {
-	sets := make([]map[string]bool, len(names))
-	for i, n := range names {
-		unit, _, err := r.Resolve(n)
-		if err != nil {
-			continue
+	var units, known []string
+	for _, n := range names {
+		if u, _, err := r.Resolve(n); err == nil {
+			units = append(units, u)
+			known = append(known, n)
 		}
-		sets[i] = r.closure(unit)
 	}
-	for i := range names {
-		for j := i + 1; j < len(names); j++ {
+	i, j, ok := r.ConflictAmong(units)
+	if !ok {
+		return "", "", false
+	}
+	return known[i], known[j], true
+}
+
+// ConflictAmong returns the indexes of the first pair of units, in the order
+// given, that systemd would not let run together: some unit that starting
+// one of them starts (the unit and, transitively, the lychd units it
+// Wants=, Requires= or BindsTo=, such as a coven's members and their hold
+// targets) conflicts with some unit that starting the other one starts.
+func (r *UnitResolver) ConflictAmong(units []string) (i, j int, ok bool) {
+	sets := make([]map[string]bool, len(units))
+	for k, u := range units {
+		sets[k] = r.closure(u)
+	}
+	for i := range units {
+		for j := i + 1; j < len(units); j++ {
 			if r.setsConflict(sets[i], sets[j]) {
-				return names[i], names[j], true
+				return i, j, true
 			}
 		}
 	}
-	return "", "", false
+	return 0, 0, false
+}
+
+// Has reports whether systemd has unit loaded.
+func (r *UnitResolver) Has(unit string) bool {
+	_, ok := r.units[unit]
+	return ok
 }
 
 // ConflictingWith returns the units among starting that unit conflicts with

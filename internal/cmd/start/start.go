@@ -45,7 +45,8 @@ type Options struct {
 	Names []string
 	// Manager connects to the systemd user manager.
 	Manager func(ctx context.Context) (systemd.Manager, error)
-	// Resolver builds the name resolver; nil uses the installed units.
+	// Resolver builds the name resolver; nil uses the installed units only
+	// (NewCmd sets DefaultResolver).
 	Resolver func(ctx context.Context, m systemd.Manager) (Resolver, error)
 }
 
@@ -56,6 +57,7 @@ func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cob
 		Manager: func(ctx context.Context) (systemd.Manager, error) {
 			return systemd.Connect(ctx, f.Getenv("XDG_RUNTIME_DIR"))
 		},
+		Resolver: DefaultResolver(f),
 	}
 	cmd := &cobra.Command{
 		Use:   "start NAME...",

@@ -27,7 +27,8 @@ type Options struct {
 	Names []string
 	// Manager connects to the systemd user manager.
 	Manager func(ctx context.Context) (systemd.Manager, error)
-	// Resolver builds the name resolver; nil uses the installed units.
+	// Resolver builds the name resolver; nil uses the installed units only
+	// (NewCmd sets start.DefaultResolver).
 	Resolver func(ctx context.Context, m systemd.Manager) (Resolver, error)
 }
 
@@ -37,6 +38,9 @@ func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cob
 		IO: f.IO,
 		Manager: func(ctx context.Context) (systemd.Manager, error) {
 			return systemd.Connect(ctx, f.Getenv("XDG_RUNTIME_DIR"))
+		},
+		Resolver: func(ctx context.Context, m systemd.Manager) (Resolver, error) {
+			return start.DefaultResolver(f)(ctx, m)
 		},
 	}
 	return &cobra.Command{
