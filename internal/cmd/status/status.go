@@ -16,7 +16,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/lychd/lychd/internal/cmd/start"
 	"github.com/lychd/lychd/internal/cmdutil"
+	"github.com/lychd/lychd/internal/covenant"
 	"github.com/lychd/lychd/internal/systemd"
 )
 
@@ -40,9 +42,10 @@ type Options struct {
 	JSON bool
 	// Manager connects to the systemd user manager.
 	Manager func(ctx context.Context) (systemd.Manager, error)
-	// Covens returns the covens from the compiled covenant; nil derives them
-	// from the units (targets and their members; any other soulstone is a
-	// coven of one named after it).
+	// Covens returns the covens from the compiled covenant (NewCmd loads the
+	// Codex and extensions). When nil or failing (with a warning), they are
+	// derived from the units: targets and their members, and any other
+	// soulstone as a coven of one named after it.
 	Covens func(ctx context.Context) ([]Coven, error)
 	// Location renders times for humans; nil is time.Local.
 	Location *time.Location
@@ -99,6 +102,15 @@ func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cob
 			return systemd.Connect(ctx, f.Getenv("XDG_RUNTIME_DIR"))
 		},
 	}
+	if f.Assimilate != nil && f.Paths != nil {
+		opts.Covens = func(ctx context.Context) ([]Coven, error) {
+			g, err := start.LoadCovenant(ctx, f)
+			if err != nil {
+				return nil, err
+			}
+			return FromCovenant(g), nil
+		}
+	}
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show the state of every lychd unit and which covens are active",
@@ -131,9 +143,11 @@ func Run(ctx context.Context, opts *Options) error {
 	var covens []Coven
 	if opts.Covens != nil {
 		if covens, err = opts.Covens(ctx); err != nil {
-			return err
+			fmt.Fprintf(opts.IO.ErrOut, "warning: covens are guessed from the unit names: the Codex could not be read: %v\n", err)
+			covens = nil
 		}
-	} else {
+	}
+	if covens == nil {
 		covens = DeriveCovens(units)
 	}
 	rep := Build(units, covens)
@@ -320,4 +334,18 @@ func orNone(s string) string {
 		return "none"
 	}
 	return s
+}
+
+// FromCovenant converts the compiled covenant's covens, with unit names for
+// members.
+func FromCovenant(g *covenant.Graph) []Coven {
+	var out []Coven
+	for _, c := range g.Covens() {
+		cv := Coven{Name: c.Name, HasTarget: c.HasTarget}
+		for _, m := range c.Members {
+			cv.Members = append(cv.Members, systemd.SoulstoneUnit(m))
+		}
+		out = append(out, cv)
+	}
+	return out
 }

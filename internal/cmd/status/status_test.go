@@ -3,7 +3,9 @@ package status
 import (
 	"bytes"
 	"context"
+	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +13,8 @@ import (
 	"time"
 
 	"github.com/lychd/lychd/internal/cmdutil"
+	"github.com/lychd/lychd/internal/covenant"
+	"github.com/lychd/lychd/internal/model"
 	"github.com/lychd/lychd/internal/systemd"
 	"github.com/lychd/lychd/internal/systemd/systemdfake"
 )
@@ -114,5 +118,37 @@ func TestStatusNothingInstalled(t *testing.T) {
 	want := "{\n  \"schema_version\": 1,\n  \"units\": [],\n  \"active_covens\": [],\n  \"need_daemon_reload\": false\n}\n"
 	if got := run(t, &systemdfake.Manager{}, "--json"); got != want {
 		t.Errorf("got %q\nwant %q", got, want)
+	}
+}
+
+func TestStatusCodexUnreadableWarnsAndDerives(t *testing.T) {
+	var out, errOut bytes.Buffer
+	opts := &Options{
+		IO:       cmdutil.IOStreams{Out: &out, ErrOut: &errOut},
+		Manager:  func(context.Context) (systemd.Manager, error) { return &systemdfake.Manager{Units: sepulcher()}, nil },
+		Location: time.UTC,
+		Covens:   func(context.Context) ([]Coven, error) { return nil, errors.New("lychd.toml:2: unknown key \"aliances\"") },
+	}
+	if err := Run(context.Background(), opts); err != nil {
+		t.Fatal(err)
+	}
+	if got := errOut.String(); got != "warning: covens are guessed from the unit names: the Codex could not be read: lychd.toml:2: unknown key \"aliances\"\n" {
+		t.Errorf("stderr = %q", got)
+	}
+	golden(t, "table.golden", out.String())
+}
+
+func TestFromCovenant(t *testing.T) {
+	g, err := covenant.Build([]model.Rune{
+		{Name: "vpre", Kind: model.KindSoulstone, Image: "x", Groups: []string{"vision"}},
+		{Name: "vana", Kind: model.KindSoulstone, Image: "x", Groups: []string{"vision"}},
+		{Name: "hermes", Kind: model.KindSoulstone, Image: "x", Groups: []string{"reasoning"}},
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := fmt.Sprint(FromCovenant(g))
+	if want := "[{reasoning [lychd-soulstone-hermes.service] false} {vision [lychd-soulstone-vana.service lychd-soulstone-vpre.service] true}]"; got != want {
+		t.Errorf("FromCovenant = %s\nwant %s", got, want)
 	}
 }
