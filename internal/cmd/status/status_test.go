@@ -127,7 +127,9 @@ func TestStatusCodexUnreadableWarnsAndDerives(t *testing.T) {
 		IO:       cmdutil.IOStreams{Out: &out, ErrOut: &errOut},
 		Manager:  func(context.Context) (systemd.Manager, error) { return &systemdfake.Manager{Units: sepulcher()}, nil },
 		Location: time.UTC,
-		Covens:   func(context.Context) ([]Coven, error) { return nil, errors.New("lychd.toml:2: unknown key \"aliances\"") },
+		Covens: func(context.Context) ([]Coven, error) {
+			return nil, errors.New("lychd.toml:2: unknown key \"aliances\"")
+		},
 	}
 	if err := Run(context.Background(), opts); err != nil {
 		t.Fatal(err)
