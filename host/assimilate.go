@@ -18,6 +18,7 @@ import (
 	"github.com/lychd/lychd/host/cache"
 	"github.com/lychd/lychd/host/exterr"
 	"github.com/lychd/lychd/host/launch"
+	"github.com/lychd/lychd/host/lockfile"
 	"github.com/lychd/lychd/host/registry"
 	"github.com/lychd/lychd/internal/model"
 	"github.com/lychd/lychd/sdk"
@@ -132,7 +133,13 @@ func Assimilate(ctx context.Context, opts Options) (*Result, error) {
 	}
 	var inv *Inventory
 	if opts.ExtensionsDir != "" {
-		var err error
+		// A concurrent install or remove waits until every binary has been
+		// verified and run against the lock file read here.
+		release, err := lockfile.AcquireShared(opts.ExtensionsDir)
+		if err != nil {
+			return nil, err
+		}
+		defer release()
 		if inv, err = Discover(opts.ExtensionsDir); err != nil {
 			return nil, err
 		}

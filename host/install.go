@@ -10,7 +10,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -111,7 +110,7 @@ func Install(ctx context.Context, opts InstallOptions) (*InstallResult, error) {
 
 	// Probe the copy, not the source: what is asked is what gets installed.
 	probe := "probe"
-	p, err := startRetryingBusy(ctx, launch.Spec{
+	p, err := launch.Start(ctx, launch.Spec{
 		Name:         probe,
 		Path:         tmpPath,
 		SHA256:       sum,
@@ -183,20 +182,6 @@ func Install(ctx context.Context, opts InstallOptions) (*InstallResult, error) {
 		}
 	}
 	return res, nil
-}
-
-// startRetryingBusy starts a just-written binary. Another goroutine's fork
-// may briefly hold a copy of the write descriptor (a known Go issue), making
-// exec fail with ETXTBSY; that is retried for up to a second.
-func startRetryingBusy(ctx context.Context, s launch.Spec) (*launch.Process, error) {
-	deadline := time.Now().Add(time.Second)
-	for {
-		p, err := launch.Start(ctx, s)
-		if err == nil || !errors.Is(err, syscall.ETXTBSY) || time.Now().After(deadline) {
-			return p, err
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 // installError rephrases a probe launch failure for install.

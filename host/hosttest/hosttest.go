@@ -21,6 +21,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 )
 
 // Names are the test extensions, one main package each.
@@ -77,6 +78,19 @@ func build() (string, error) {
 	}
 	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
 		return "", err
+	}
+	// go test runs packages in parallel processes; one builds, the others
+	// wait for it and then find the binaries in place.
+	lock, err := os.OpenFile(filepath.Join(filepath.Dir(dir), ".build.lock"), os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return "", err
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		return "", err
+	}
+	if complete(dir) {
+		return dir, nil
 	}
 	tmp, err := os.MkdirTemp(filepath.Dir(dir), ".build-")
 	if err != nil {

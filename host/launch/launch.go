@@ -124,6 +124,25 @@ func Start(ctx context.Context, s Spec) (*Process, error) {
 	if logger == nil {
 		logger = hclog.NewNullLogger()
 	}
+	// A file written a moment ago can fail to execute with ETXTBSY while a
+	// concurrent fork elsewhere in this process still holds a copy of its
+	// write descriptor (a known Go issue); that clears within milliseconds.
+	busyUntil := time.Now().Add(time.Second)
+	for {
+		p, err := start(f, s, timeout, logger)
+		if err == nil {
+			p.Hashed = hashed
+			return p, nil
+		}
+		if !errors.Is(err, syscall.ETXTBSY) || time.Now().After(busyUntil) {
+			return nil, err
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// start launches the open binary f once.
+func start(f *os.File, s Spec, timeout time.Duration, logger hclog.Logger) (*Process, error) {
 	stderr := tail.New(stderrKeep)
 	cmd := &exec.Cmd{
 		// Executing the descriptor that was hashed closes the window between
@@ -149,7 +168,7 @@ func Start(ctx context.Context, s Spec) (*Process, error) {
 	cfg.Managed = false
 	cfg.AutoMTLS = false
 	client := plugin.NewClient(cfg)
-	p := &Process{name: s.Name, cmd: cmd, client: client, stderr: stderr, Hashed: hashed}
+	p := &Process{name: s.Name, cmd: cmd, client: client, stderr: stderr}
 	if err := p.handshake(); err != nil {
 		p.Close()
 		f := p.Failure(explainStart(err, p.ExitStatus(), timeout))

@@ -123,13 +123,26 @@ func Update(dir string, fn func(*Lock) error) error {
 
 // Acquire takes the exclusive flock of the extensions directory dir (which
 // must exist) and returns the function releasing it.
-func Acquire(dir string) (release func(), err error) {
+func Acquire(dir string) (release func(), err error) { return acquire(dir, unix.LOCK_EX) }
+
+// AcquireShared takes the flock of dir shared: held during an
+// assimilation, it keeps install and remove from changing binaries and the
+// lock file until the assimilation has read and verified them. A missing
+// directory needs no lock (release is then a no-op).
+func AcquireShared(dir string) (release func(), err error) {
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		return func() {}, nil
+	}
+	return acquire(dir, unix.LOCK_SH)
+}
+
+func acquire(dir string, how int) (release func(), err error) {
 	f, err := os.OpenFile(filepath.Join(dir, flockName), os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("open extension lock: %w", err)
 	}
 	for {
-		err = unix.Flock(int(f.Fd()), unix.LOCK_EX)
+		err = unix.Flock(int(f.Fd()), how)
 		if err != unix.EINTR {
 			break
 		}

@@ -61,9 +61,10 @@ func New(source model.Source, limits Limits) *Collector {
 // AddRune validates r and records it. A rejected rune is reported to the
 // caller and remembered: Result then fails even if the extension ignored
 // the error.
-func (c *Collector) AddRune(_ context.Context, r sdk.Rune) error {
+func (c *Collector) AddRune(_ context.Context, r sdk.Rune) (err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	defer c.recoverInto(&err)
 	if c.rejected != nil {
 		return fmt.Errorf("registration refused after an earlier error: %w", c.rejected)
 	}
@@ -84,9 +85,10 @@ func (c *Collector) AddRune(_ context.Context, r sdk.Rune) error {
 }
 
 // RegisterAnimator validates a and records it, like AddRune.
-func (c *Collector) RegisterAnimator(_ context.Context, a sdk.Animator) error {
+func (c *Collector) RegisterAnimator(_ context.Context, a sdk.Animator) (err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	defer c.recoverInto(&err)
 	if c.rejected != nil {
 		return fmt.Errorf("registration refused after an earlier error: %w", c.rejected)
 	}
@@ -104,6 +106,15 @@ func (c *Collector) RegisterAnimator(_ context.Context, a sdk.Animator) error {
 	c.animators = append(c.animators, m)
 	c.sdkAnims = append(c.sdkAnims, a)
 	return nil
+}
+
+// recoverInto turns a panic while checking an extension's data (a bug in
+// lychd) into a rejection: the calls arrive on gRPC server goroutines, where
+// a panic would crash the whole host.
+func (c *Collector) recoverInto(err *error) {
+	if r := recover(); r != nil {
+		*err = c.reject(fmt.Errorf("lychd panicked while checking this registration (%v); please report this bug", r))
+	}
 }
 
 func (c *Collector) reject(err error) error {
@@ -139,7 +150,11 @@ func (c *Collector) Result() ([]model.Rune, []model.Animator, error) {
 		sort.Strings(missing)
 		return nil, nil, fmt.Errorf("%s", missing[0])
 	}
-	if err := sdk.ValidateSet(c.sdkRunes, c.sdkAnims); err != nil {
+	vrunes := make([]sdk.Rune, len(c.sdkRunes))
+	for i, r := range c.sdkRunes {
+		vrunes[i] = c.forValidation(r)
+	}
+	if err := sdk.ValidateSet(vrunes, c.sdkAnims); err != nil {
 		return nil, nil, err
 	}
 	return append([]model.Rune(nil), c.runes...), append([]model.Animator(nil), c.animators...), nil
@@ -207,7 +222,7 @@ func (c *Collector) convertRune(r sdk.Rune) (model.Rune, error) {
 	if err := c.sizes(r.Name, "rune", runeStrings(r)); err != nil {
 		return model.Rune{}, err
 	}
-	if err := sdk.ValidateRune(r); err != nil {
+	if err := sdk.ValidateRune(c.forValidation(r)); err != nil {
 		return model.Rune{}, err
 	}
 	if err := validate.Name(r.Name); err != nil {
@@ -378,4 +393,19 @@ func (c *Collector) volumeCheck() func(string) error {
 		return validate.Volume
 	}
 	return func(s string) error { return validate.Volume(strings.ReplaceAll(s, "%h/", "/home/")) }
+}
+
+// forValidation returns r as the SDK's rules should see it: the trusted core
+// may use %h in volumes (see volumeCheck), which the rules for extensions
+// refuse.
+func (c *Collector) forValidation(r sdk.Rune) sdk.Rune {
+	if c.source.Kind != model.SourceCore || len(r.Volumes) == 0 {
+		return r
+	}
+	vols := make([]string, len(r.Volumes))
+	for i, v := range r.Volumes {
+		vols[i] = strings.ReplaceAll(v, "%h/", "/home/")
+	}
+	r.Volumes = vols
+	return r
 }
