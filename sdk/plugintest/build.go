@@ -11,8 +11,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strings"
 	"testing"
+	"time"
 )
 
 // BuildBinary builds the extension's main package in pkgDir with go build
@@ -24,7 +26,7 @@ import (
 // for every package linked in either its module version (for downloaded
 // modules, which are immutable) or the content of its source files (for the
 // extension's own module and replaced modules). Set LYCHD_PLUGINTEST_NOCACHE=1
-// to always build.
+// to always build. The cache keeps the 16 most recently used binaries.
 func BuildBinary(t testing.TB, pkgDir string) string {
 	t.Helper()
 	abs, err := filepath.Abs(pkgDir)
@@ -40,6 +42,8 @@ func BuildBinary(t testing.TB, pkgDir string) string {
 			if base, err := os.UserCacheDir(); err == nil {
 				cacheDir = filepath.Join(base, "lychd", "plugintest", key)
 				if copyFile(filepath.Join(cacheDir, name), out) == nil {
+					now := time.Now()
+					_ = os.Chtimes(cacheDir, now, now) // most recently used
 					return out
 				}
 			}
@@ -63,9 +67,35 @@ func BuildBinary(t testing.TB, pkgDir string) string {
 				_ = os.Rename(tmp, filepath.Join(cacheDir, name))
 			}
 			_ = os.Remove(tmp)
+			pruneCache(filepath.Dir(cacheDir), maxCachedBinaries)
 		}
 	}
 	return out
+}
+
+// maxCachedBinaries bounds the cache (an extension binary is about 19 MB).
+const maxCachedBinaries = 16
+
+// pruneCache removes all but the keep most recently used entries of dir.
+func pruneCache(dir string, keep int) {
+	entries, err := os.ReadDir(dir)
+	if err != nil || len(entries) <= keep {
+		return
+	}
+	type entry struct {
+		path string
+		used time.Time
+	}
+	var all []entry
+	for _, e := range entries {
+		if info, err := e.Info(); err == nil && e.IsDir() {
+			all = append(all, entry{filepath.Join(dir, e.Name()), info.ModTime()})
+		}
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].used.After(all[j].used) })
+	for _, e := range all[min(keep, len(all)):] {
+		_ = os.RemoveAll(e.path)
+	}
 }
 
 // listedPackage is the part of `go list -json` output buildKey needs.
