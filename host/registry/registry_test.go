@@ -1,0 +1,127 @@
+package registry
+
+import (
+	"context"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/lychd/lychd/internal/model"
+	"github.com/lychd/lychd/sdk"
+)
+
+var src = model.Source{Kind: model.SourceExtension, Name: "vision-organ"}
+
+func TestConvertsToTheModelWithSource(t *testing.T) {
+	c := New(src, DefaultLimits)
+	ctx := context.Background()
+	r := sdk.Rune{Name: "analyzer", Image: "ghcr.io/x/analyzer:1", Groups: []string{"vision"}, After: []string{"lychd-soulstone-pre.service"},
+		Port: 8081, ExposePort: true, Devices: []string{"nvidia.com/gpu=all"}, Volumes: []string{"models:/models:ro"},
+		Environment: map[string]string{"Z": "1", "A": "2"}, Exec: []string{"--model", "/models/x"}}
+	if err := c.AddRune(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.AddRune(ctx, sdk.Rune{Name: "proxy", Kind: sdk.AlwaysOn, Image: "docker.io/library/caddy:2"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.RegisterAnimator(ctx, sdk.Animator{Name: "analyzer", Capabilities: []string{"OpenAIChatCompletions"}, Tags: []string{"vision"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.RegisterAnimator(ctx, sdk.Animator{Name: "remote", Kind: sdk.AnimatorPortal, URL: "https://api.example.com/v1", Capabilities: []string{"OpenAIChatCompletions"}}); err != nil {
+		t.Fatal(err)
+	}
+	runes, anims, err := c.Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []model.Rune{
+		{Name: "analyzer", Kind: model.KindSoulstone, Image: "ghcr.io/x/analyzer:1", Groups: []string{"vision"}, After: []string{"lychd-soulstone-pre.service"},
+			Port: 8081, ExposePort: true, Devices: []string{"nvidia.com/gpu=all"}, Volumes: []string{"models:/models:ro"},
+			Environment: []model.EnvVar{{Name: "A", Value: "2"}, {Name: "Z", Value: "1"}}, Exec: []string{"--model", "/models/x"}, Source: src},
+		{Name: "proxy", Kind: model.KindCore, Image: "docker.io/library/caddy:2", Source: src},
+	}
+	normalize := func(rs []model.Rune) {
+		for i := range rs {
+			for _, p := range []*[]string{&rs[i].Groups, &rs[i].After, &rs[i].Wants, &rs[i].Requires, &rs[i].Devices, &rs[i].Volumes, &rs[i].Exec} {
+				if *p == nil {
+					*p = []string{}
+				}
+			}
+		}
+	}
+	normalize(runes)
+	normalize(want)
+	if !reflect.DeepEqual(runes, want) {
+		t.Errorf("runes:\n%#v\nwant:\n%#v", runes, want)
+	}
+	wantA := []model.Animator{
+		{Name: "analyzer", Kind: model.AnimatorSoulstone, Rune: "analyzer", Capabilities: []string{"OpenAIChatCompletions"}, Tags: []string{"vision"}, Source: src},
+		{Name: "remote", Kind: model.AnimatorPortal, URL: "https://api.example.com/v1", Capabilities: []string{"OpenAIChatCompletions"}, Tags: []string{}, Source: src},
+	}
+	if anims[1].Tags == nil {
+		anims[1].Tags = []string{}
+	}
+	if !reflect.DeepEqual(anims, wantA) {
+		t.Errorf("animators:\n%#v\nwant:\n%#v", anims, wantA)
+	}
+}
+
+func TestRefusalsStick(t *testing.T) {
+	ctx := context.Background()
+	img := "docker.io/library/alpine:3.20"
+	cases := []struct {
+		name string
+		do   func(c *Collector) error
+		want string
+	}{
+		{"duplicate rune", func(c *Collector) error {
+			c.AddRune(ctx, sdk.Rune{Name: "a", Image: img})
+			return c.AddRune(ctx, sdk.Rune{Name: "a", Image: img})
+		}, `registered rune "a" twice; give each rune its own name`},
+		{"huge field", func(c *Collector) error {
+			return c.AddRune(ctx, sdk.Rune{Name: "a", Image: img, Description: strings.Repeat("x", 70000)})
+		}, `rune "a" has a field of 70000 bytes; the limit is 65536 bytes`},
+		{"too many runes", func(c *Collector) error {
+			var err error
+			for i := 0; i <= c.limits.MaxRunes && err == nil; i++ {
+				err = c.AddRune(ctx, sdk.Rune{Name: "r" + strconv.Itoa(i), Image: img})
+			}
+			return err
+		}, "registered more than 1000 runes; an extension may register at most 1000"},
+		{"AlwaysOn with groups", func(c *Collector) error {
+			return c.AddRune(ctx, sdk.Rune{Name: "a", Kind: sdk.AlwaysOn, Image: img, Groups: []string{"g"}})
+		}, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := New(src, DefaultLimits)
+			err := tc.do(c)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if tc.want != "" && err.Error() != tc.want {
+				t.Errorf("error %q, want %q", err, tc.want)
+			}
+			if _, _, rerr := c.Result(); rerr == nil || rerr.Error() != err.Error() {
+				t.Errorf("Result error %v, want the first refusal %v", rerr, err)
+			}
+			if err := c.AddRune(ctx, sdk.Rune{Name: "later", Image: img}); err == nil || !strings.HasPrefix(err.Error(), "registration refused after an earlier error: ") {
+				t.Errorf("registration after a refusal: %v", err)
+			}
+		})
+	}
+}
+
+func TestSoulstoneAnimatorNeedsItsRune(t *testing.T) {
+	c := New(src, DefaultLimits)
+	ctx := context.Background()
+	if err := c.RegisterAnimator(ctx, sdk.Animator{Name: "vision", Rune: "vlm", Capabilities: []string{"OpenAIChatCompletions"}}); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := c.Result()
+	want := `Animator "vision" is served by rune "vlm", which this extension did not register; add the rune with AddRune or make the Animator a portal`
+	if err == nil || err.Error() != want {
+		t.Errorf("error %v, want %s", err, want)
+	}
+}
