@@ -6,10 +6,10 @@ package main
 import (
 	"os"
 
+	"github.com/lychd/lychd/internal/cmd/factory"
 	"github.com/lychd/lychd/internal/cmd/root"
-	"github.com/lychd/lychd/internal/cmdutil"
 )
 
 func main() {
-	os.Exit(root.Run(cmdutil.NewFactory(), os.Args[1:]))
+	os.Exit(root.Run(factory.New(), os.Args[1:]))
 }

@@ -36,13 +36,9 @@ type Factory struct {
 	// Assimilate runs the core and the installed extensions.
 	Assimilate sepulcher.Assimilator
 	// Reload asks the systemd user manager to reload its units; the error
-	// wraps ErrNoManager when no manager is reachable.
+	// matches systemd.ErrNoManager when no manager is reachable.
 	Reload func(ctx context.Context) error
 }
-
-// ErrNoManager is wrapped by errors that mean no systemd user manager could
-// be reached (as opposed to a manager that refused a request).
-var ErrNoManager = errors.New("no systemd user manager reachable")
 
 // NewFactory returns a Factory for the real process.
 func NewFactory() *Factory {

@@ -18,6 +18,7 @@ import (
 	"github.com/lychd/lychd/internal/scribe"
 	"github.com/lychd/lychd/internal/sepulcher"
 	"github.com/lychd/lychd/internal/site"
+	"github.com/lychd/lychd/internal/systemd"
 )
 
 // Options are the inputs of one bind.
@@ -30,7 +31,7 @@ type Options struct {
 	// Assimilate runs the core and the extensions.
 	Assimilate sepulcher.Assimilator
 	// Reload asks the systemd user manager to reload its units. It returns
-	// an error wrapping cmdutil.ErrNoManager when no manager is reachable.
+	// an error wrapping systemd.ErrNoManager when no manager is reachable.
 	Reload func(ctx context.Context) error
 }
 
@@ -125,7 +126,7 @@ func Run(ctx context.Context, opts *Options) error {
 	}
 	if res.Changed && !opts.DryRun && !opts.NoReload {
 		if err := opts.Reload(ctx); err != nil {
-			if !errors.Is(err, cmdutil.ErrNoManager) {
+			if !errors.Is(err, systemd.ErrNoManager) {
 				return fmt.Errorf("bind: the new units are in place, but reloading the systemd user manager failed: %w; run: systemctl --user daemon-reload", err)
 			}
 			res.ReloadHint = fmt.Sprintf("%v; the new units are in place: run `systemctl --user daemon-reload` to load them", err)

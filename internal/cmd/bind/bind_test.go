@@ -14,6 +14,7 @@ import (
 	"github.com/lychd/lychd/internal/model"
 	"github.com/lychd/lychd/internal/paths"
 	"github.com/lychd/lychd/internal/sepulcher"
+	"github.com/lychd/lychd/internal/systemd"
 )
 
 // fakeCore stands in for the assimilation of the core plugin and
@@ -265,7 +266,7 @@ type noManager struct{}
 func (*noManager) Error() string {
 	return "no systemd user manager reachable at /run/user/1000/systemd/private"
 }
-func (*noManager) Unwrap() error { return cmdutil.ErrNoManager }
+func (*noManager) Unwrap() error { return systemd.ErrNoManager }
 
 func TestJSON(t *testing.T) {
 	e := newEnv(t, map[string]string{"soulstones/tts.toml": "[xtts]\nimage = \"ghcr.io/example/xtts:1\"\n"})
