@@ -340,7 +340,7 @@ func (c *Collector) convertAnimator(a sdk.Animator) (model.Animator, error) {
 		return model.Animator{}, fmt.Errorf("registered an Animator with an invalid name: %w", err)
 	}
 	wrap := func(err error) (model.Animator, error) {
-		return model.Animator{}, fmt.Errorf("Animator %s: %w", exterr.Quote(a.Name), err)
+		return model.Animator{}, fmt.Errorf("animator %s: %w", exterr.Quote(a.Name), err)
 	}
 	m := model.Animator{Name: a.Name, Source: c.source}
 	switch a.Kind {
