@@ -1,0 +1,128 @@
+package e2e
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+)
+
+var codexFiles = map[string]string{
+	"/root/.config/lychd/lychd.toml": `alliances = [["reasoning", "xtts"]]
+`,
+	"/root/.config/lychd/soulstones/e2e.toml": `[vpre]
+image = "example.invalid/vpre:1"
+groups = ["vision"]
+
+[vana]
+image = "example.invalid/vana:1"
+groups = ["vision"]
+after = ["lychd-soulstone-vpre.service"]
+
+[hermes]
+image = "example.invalid/hermes:1"
+groups = ["reasoning"]
+
+[xtts]
+image = "example.invalid/xtts:1"
+`,
+}
+
+// soulstoneLines keeps the progress lines about soulstones and covens (the
+// core services the pod starts are the core's business), sorted.
+func soulstoneLines(s string) string {
+	var keep []string
+	for _, l := range strings.Split(strings.TrimRight(s, "\n"), "\n") {
+		if strings.Contains(l, "lychd-soulstone-") || strings.Contains(l, "lychd-coven-") {
+			keep = append(keep, l)
+		}
+	}
+	return sortedLines(strings.Join(keep, "\n"))
+}
+
+// TestLychdBindThenStart is the whole round trip inside a booted machine:
+// lychd bind compiles a Codex into units and reloads the user manager, then
+// lychd start/stop/status drive them by coven and soulstone names, including
+// a coven of one named differently from its soulstone.
+func TestLychdBindThenStart(t *testing.T) {
+	t.Parallel()
+	m := Boot(t, Options{Lychd: BuildLychd(t)})
+	for p, c := range codexFiles {
+		m.WriteFile(t, p, c)
+	}
+	if out, errOut, ok := lychd(t, m, "bind"); !ok {
+		t.Fatalf("lychd bind failed:\n%s%s", out, errOut)
+	}
+
+	step := func(args []string, wantOK bool, wantOut, wantErr string) {
+		t.Helper()
+		got, errOut, ok := lychd(t, m, args...)
+		if ok != wantOK || soulstoneLines(got) != soulstoneLines(wantOut) || errOut != wantErr {
+			t.Fatalf("lychd %s: ok=%v, want %v\nstdout:\n%s\nwant (soulstone lines, sorted):\n%s\nstderr:\n%s\nwant stderr:\n%s",
+				strings.Join(args, " "), ok, wantOK, got, soulstoneLines(wantOut), errOut, wantErr)
+		}
+	}
+	step([]string{"start", "reasoning", "xtts"}, true, `starting lychd-soulstone-hermes.service
+started lychd-soulstone-hermes.service
+starting lychd-soulstone-xtts.service
+started lychd-soulstone-xtts.service
+`, "")
+	step([]string{"start", "reasoning", "vision"}, false, "",
+		"lychd: refusing to start reasoning and vision together: they conflict (\"hermes\" is in coven \"reasoning\", \"vana\" in coven \"vision\", and no alliance joins them; list them in one alliance in lychd.toml to run them together)\n")
+	step([]string{"start", "vision"}, true, `starting lychd-coven-vision.target
+started lychd-coven-vision.target
+starting lychd-soulstone-vpre.service
+started lychd-soulstone-vpre.service
+starting lychd-soulstone-vana.service
+started lychd-soulstone-vana.service
+stopping lychd-soulstone-hermes.service (conflicts with lychd-coven-vision.target)
+stopped lychd-soulstone-hermes.service
+stopping lychd-soulstone-xtts.service (conflicts with lychd-coven-vision.target)
+stopped lychd-soulstone-xtts.service
+`, "")
+
+	out, errOut, ok := lychd(t, m, "status")
+	if !ok || errOut != "" {
+		t.Fatalf("status failed:\n%s%s", out, errOut)
+	}
+	for _, re := range []string{
+		`(?m)^lychd-coven-vision\.target +coven +vision +active/active `,
+		`(?m)^lychd-soulstone-hermes\.service +soulstone +reasoning +inactive/dead `,
+		`(?m)^lychd-soulstone-vpre\.service +soulstone +vision +active/running `,
+		`(?m)^lychd-soulstone-xtts\.service +soulstone +xtts +inactive/dead `,
+		`(?m)^active covens: vision$`,
+	} {
+		if !regexp.MustCompile(re).MatchString(out) {
+			t.Errorf("status output does not match %s:\n%s", re, out)
+		}
+	}
+
+	step([]string{"stop", "vision"}, true, `stopping lychd-coven-vision.target
+stopped lychd-coven-vision.target
+stopping lychd-soulstone-vpre.service
+stopped lychd-soulstone-vpre.service
+stopping lychd-soulstone-vana.service
+stopped lychd-soulstone-vana.service
+`, "")
+
+	log := m.PodmanLog(t)
+	for _, a := range []string{"lychd-soulstone-hermes.service", "lychd-soulstone-xtts.service"} {
+		for _, b := range []string{"lychd-soulstone-vpre.service", "lychd-soulstone-vana.service"} {
+			if o := Overlaps(log, a, b); len(o) > 0 {
+				t.Errorf("incompatible soulstones overlapped: %v\nlog:\n%s", o, dump(log))
+			}
+		}
+	}
+	// vana is ordered after vpre within the coven.
+	var vpre, vana int64
+	for _, l := range Lifetimes(log) {
+		switch l.Unit {
+		case "lychd-soulstone-vpre.service":
+			vpre = l.Started
+		case "lychd-soulstone-vana.service":
+			vana = l.Call
+		}
+	}
+	if vpre == 0 || vana == 0 || vana < vpre {
+		t.Errorf("vana's podman run (%d) did not follow vpre's readiness (%d)", vana, vpre)
+	}
+}
