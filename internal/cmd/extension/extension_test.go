@@ -220,3 +220,31 @@ func TestUsageErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestInspectUsesTheCodexTable(t *testing.T) {
+	e := newEnv(t)
+	if _, err := e.run("install", filepath.Join(e.ext, "actor")); err != "" {
+		t.Fatal(err)
+	}
+	codexDir := filepath.Join(e.home, ".config", "lychd")
+	os.MkdirAll(codexDir, 0o755)
+	toml := "[extensions.actor]\nrunes = [{ name = \"from-toml\", image = \"docker.io/library/alpine:3.20\" }]\n"
+	if err := os.WriteFile(filepath.Join(codexDir, "lychd.toml"), []byte(toml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := e.run("inspect", "actor")
+	if err != "" {
+		t.Fatal(err)
+	}
+	if want := "Runes (1):\n  from-toml  soulstone  image docker.io/library/alpine:3.20\nAnimators (0):\n"; !strings.HasSuffix(out, want) {
+		t.Errorf("inspect:\n%s\nwant it to end with:\n%s", out, want)
+	}
+	out, _ = e.run("inspect", "actor", "--config", "{}")
+	if want := "Runes (0):\nAnimators (0):\n"; !strings.HasSuffix(out, want) {
+		t.Errorf("inspect --config {}:\n%s\nwant it to end with:\n%s", out, want)
+	}
+	_, err = e.run("inspect", "actor", "--config", "{")
+	if want := "--config is not valid JSON; give the config table as a JSON object, e.g. --config '{\"model\": \"x\"}'"; err != want {
+		t.Errorf("bad --config: %s\nwant: %s", err, want)
+	}
+}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/lychd/lychd/host"
 	"github.com/lychd/lychd/internal/cmdutil"
+	"github.com/lychd/lychd/internal/codex"
 	"github.com/lychd/lychd/internal/model"
 	"github.com/lychd/lychd/internal/paths"
 )
@@ -27,9 +28,12 @@ type Options struct {
 	Paths func() (paths.Paths, error)
 	Name  string
 	JSON  bool
-	// Config is the extension's config table as JSON ("" for none).
+	// Config replaces the extension's [extensions.NAME] table of lychd.toml
+	// with this JSON object ("" keeps the table).
 	Config string
-	// StartTimeout and Deadline bound the launch and the assimilation.
+	// StartTimeout and Deadline bound the launch and the assimilation when
+	// the Codex cannot be loaded; otherwise its [assimilation] settings
+	// apply.
 	StartTimeout, Deadline time.Duration
 }
 
@@ -56,8 +60,8 @@ func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cob
 		Use:   "inspect NAME",
 		Short: "Show an installed extension and the runes and Animators it registers",
 		Long: "Verify the extension's binary against extensions.lock.json, launch it and assimilate it\n" +
-			"on its own, then print its lock entry and everything it registered. The extension gets\n" +
-			"the config table given with --config (JSON), not the one in lychd.toml.",
+			"on its own with its [extensions.NAME] table from lychd.toml (or --config), then print its\n" +
+			"lock entry and everything it registered.",
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return cmdutil.FlagErrorf("inspect takes exactly one argument, the extension's name (see lychd extension list)")
@@ -73,7 +77,7 @@ func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cob
 		},
 	}
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, fmt.Sprintf("print a JSON report (schema version %d)", SchemaVersion))
-	cmd.Flags().StringVar(&opts.Config, "config", "", "the extension's config table as a JSON object")
+	cmd.Flags().StringVar(&opts.Config, "config", "", "use this JSON object as the extension's config table instead of the one in lychd.toml")
 	return cmd
 }
 
@@ -99,19 +103,30 @@ func Run(ctx context.Context, opts *Options) error {
 	if found == nil {
 		return fmt.Errorf("extension %q is not installed; see the installed ones with: lychd extension list", opts.Name)
 	}
-	var config map[string]json.RawMessage
+	// The extension gets its table from lychd.toml, as in lychd bind,
+	// unless --config replaces it.
+	config := map[string]json.RawMessage{}
+	start, deadline := opts.StartTimeout, opts.Deadline
+	if cx, err := codex.Load(p.CodexDir()); err != nil {
+		fmt.Fprintf(opts.IO.ErrOut, "warning: the Codex could not be loaded, so the extension gets no config table from lychd.toml:\n%v\n", err)
+	} else {
+		if raw, ok := cx.Extensions[opts.Name]; ok {
+			config[opts.Name] = raw
+		}
+		start, deadline = cx.Assimilation.StartTimeout, cx.Assimilation.Deadline
+	}
 	if opts.Config != "" {
 		if !json.Valid([]byte(opts.Config)) {
 			return cmdutil.FlagErrorf("--config is not valid JSON; give the config table as a JSON object, e.g. --config '{\"model\": \"x\"}'")
 		}
-		config = map[string]json.RawMessage{opts.Name: json.RawMessage(opts.Config)}
+		config[opts.Name] = json.RawMessage(opts.Config)
 	}
 	res, err := host.Assimilate(ctx, host.Options{
 		ExtensionsDir: p.ExtensionsDir(),
 		NoCache:       true,
 		Config:        config,
-		StartTimeout:  opts.StartTimeout,
-		Deadline:      opts.Deadline,
+		StartTimeout:  start,
+		Deadline:      deadline,
 		Only:          []string{opts.Name},
 	})
 	if err != nil {
