@@ -1,0 +1,180 @@
+// Package assimilation is the end-to-end test of the extension path: the real
+// lychd binary installs the three example extensions into a sandbox HOME,
+// binds them with the core and the demo Codex, and the real Quadlet 5.4
+// generator and systemd-analyze accept what it wrote.
+package assimilation
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lychd/lychd/internal/e2e"
+	"github.com/lychd/lychd/internal/testtool"
+	"github.com/lychd/lychd/internal/verify"
+)
+
+var examples = []string{"vision-organ", "tts-organ", "portal-organ"}
+
+type sandbox struct {
+	lychd, home string
+}
+
+func (s *sandbox) run(t *testing.T, args ...string) (string, string, error) {
+	t.Helper()
+	cmd := exec.Command(s.lychd, args...)
+	cmd.Env = []string{"HOME=" + s.home, "PATH=/usr/bin:/bin", "XDG_RUNTIME_DIR=" + filepath.Join(s.home, "run")}
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	return out.String(), errOut.String(), err
+}
+
+func (s *sandbox) must(t *testing.T, args ...string) string {
+	t.Helper()
+	out, errOut, err := s.run(t, args...)
+	if err != nil {
+		t.Fatalf("lychd %s: %v\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), err, out, errOut)
+	}
+	return out
+}
+
+func copyDir(t *testing.T, src, dst string) {
+	t.Helper()
+	err := filepath.Walk(src, func(p string, fi os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		if fi.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestInstallBindVerify(t *testing.T) {
+	quadlet := testtool.Quadlet(t)
+	testtool.SystemdAnalyze(t)
+	root, err := testtool.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &sandbox{lychd: e2e.BuildLychd(t), home: t.TempDir()}
+	copyDir(t, filepath.Join(root, "examples", "codex"), filepath.Join(s.home, ".config", "lychd"))
+	for _, name := range examples {
+		bin := e2e.BuildStatic(t, "github.com/lychd/lychd/plugins/examples/"+name)
+		out := s.must(t, "extension", "install", bin)
+		if !strings.HasPrefix(out, "Installed extension "+name+" 0.1.0 (protocol 1, sha256 ") {
+			t.Errorf("install %s printed:\n%s", name, out)
+		}
+	}
+
+	t0 := time.Now()
+	out := s.must(t, "bind", "--json", "--no-reload")
+	cold := time.Since(t0)
+	var res struct {
+		Changed    bool     `json:"changed"`
+		Files      int      `json:"files"`
+		Extensions []string `json:"extensions"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("bind --json: %v\n%s", err, out)
+	}
+	if !res.Changed || res.Files != 15 {
+		t.Errorf("bind: changed=%v files=%d, want a change of 15 files", res.Changed, res.Files)
+	}
+	if len(res.Extensions) != 4 {
+		t.Errorf("extensions = %q, want the core and three examples", res.Extensions)
+	}
+	t.Logf("cold bind of core + 3 extensions: %v; %s", cold, strings.Join(res.Extensions, "; "))
+
+	// What the real generator sees through the binding site.
+	dirs := verify.Dirs{Quadlet: filepath.Join(s.home, ".config", "containers", "systemd"), Systemd: filepath.Join(s.home, ".config", "systemd", "user")}
+	if err := verify.QuadletDryRun(context.Background(), quadlet, dirs); err != nil {
+		t.Error(err)
+	}
+	if err := verify.SystemdVerify(context.Background(), quadlet, dirs); err != nil {
+		t.Error(err)
+	}
+
+	// A second bind changes nothing.
+	t0 = time.Now()
+	if out := s.must(t, "bind", "--no-reload"); out != "Nothing to do: 15 files are already bound.\n" {
+		t.Errorf("second bind printed %q", out)
+	}
+	t.Logf("warm bind: %v", time.Since(t0))
+
+	// Removing an extension whose coven an alliance names makes the next
+	// bind fail (a typo in an alliance must not silently make covens
+	// hostile); once the alliance goes, its runes go.
+	s.must(t, "extension", "remove", "tts-organ")
+	_, errOut, err := s.run(t, "bind", "--no-reload")
+	want := "lychd: bind: nothing was written:\nlychd.toml: alliances: unknown coven \"xtts\": no soulstone belongs to it (known covens: reasoning, vision, vision-ocr); remove it from the alliance or add a soulstone with groups = [\"xtts\"]\n"
+	if err == nil || !strings.HasSuffix(errOut, want) {
+		t.Errorf("bind after removing tts-organ: err %v, stderr:\n%s\nwant suffix:\n%s", err, errOut, want)
+	}
+	toml := filepath.Join(s.home, ".config", "lychd", "lychd.toml")
+	data, err := os.ReadFile(toml)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data = bytes.Replace(data, []byte(`alliances = [["reasoning", "xtts"]]`), nil, 1)
+	if err := os.WriteFile(toml, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out = s.must(t, "bind", "--no-reload")
+	if !strings.Contains(out, "remove ~/.config/containers/systemd/lychd/lychd-soulstone-xtts.container") {
+		t.Errorf("bind after removing tts-organ printed:\n%s", out)
+	}
+}
+
+// TestTamperedExtensionWritesNothing: a binary changed after install fails the
+// bind with an actionable error and the binding site stays as it was.
+func TestTamperedExtensionWritesNothing(t *testing.T) {
+	s := &sandbox{lychd: e2e.BuildLychd(t), home: t.TempDir()}
+	bin := e2e.BuildStatic(t, "github.com/lychd/lychd/plugins/examples/tts-organ")
+	s.must(t, "extension", "install", bin)
+	s.must(t, "bind", "--no-reload")
+	installed := filepath.Join(s.home, ".local", "share", "lychd", "extensions", "tts-organ", "lychd-ext-tts-organ")
+	before, err := os.ReadFile(filepath.Join(s.home, ".config", "containers", "systemd", "lychd", "lychd-soulstone-xtts.container"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(installed, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write([]byte{0})
+	f.Close()
+	// Make the Codex change so that a bind would have something to write.
+	os.MkdirAll(filepath.Join(s.home, ".config", "lychd", "soulstones"), 0o755)
+	os.WriteFile(filepath.Join(s.home, ".config", "lychd", "soulstones", "a.toml"), []byte("[a]\nimage = \"ghcr.io/example/a:1\"\n"), 0o644)
+	out, errOut, err := s.run(t, "bind", "--no-reload")
+	if err == nil {
+		t.Fatalf("bind with a tampered extension succeeded:\n%s", out)
+	}
+	if !strings.Contains(errOut, `extension "tts-organ"`) || !strings.Contains(errOut, "lychd extension install") {
+		t.Errorf("error does not name the extension and the fix:\n%s", errOut)
+	}
+	after, err := os.ReadFile(filepath.Join(s.home, ".config", "containers", "systemd", "lychd", "lychd-soulstone-xtts.container"))
+	if err != nil || !bytes.Equal(before, after) {
+		t.Errorf("binding site changed after a failed bind")
+	}
+	if _, err := os.Stat(filepath.Join(s.home, ".config", "containers", "systemd", "lychd", "lychd-soulstone-a.container")); !os.IsNotExist(err) {
+		t.Errorf("a failed bind wrote the new soulstone")
+	}
+}
