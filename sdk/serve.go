@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"sync"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
@@ -151,7 +152,11 @@ func (s *extensionServer) Assimilate(ctx context.Context, req *pb.AssimilateRequ
 	}
 	defer func() { _ = conn.Close() }()
 	a := &remoteAssimilation{host: pb.NewHostClient(conn), config: req.GetConfigJson(), logger: s.logger}
-	if err := shared.Guard("Assimilate", func() error { return s.ext.Assimilate(ctx, a) }); err != nil {
+	err = shared.Guard("Assimilate", func() error { return s.ext.Assimilate(ctx, a) })
+	if err == nil {
+		err = a.unsent()
+	}
+	if err != nil {
 		s.logger.Error("Assimilate failed", "error", err)
 		return nil, status.Error(errorCode(err), err.Error())
 	}
@@ -177,32 +182,55 @@ type remoteAssimilation struct {
 	host   pb.HostClient
 	config []byte
 	logger hclog.Logger
+
+	mu sync.Mutex
+	// failed is the first registration that never reached lychd (a
+	// transport failure, e.g. a message over the size limit). lychd records
+	// the refusals it makes itself; this covers the rest, so that ignoring
+	// such an error fails the assimilation as it does in-process.
+	failed error
 }
 
 func (a *remoteAssimilation) AddRune(ctx context.Context, r Rune) error {
 	_, err := a.host.AddRune(ctx, &pb.AddRuneRequest{Rune: runeToPB(r)})
-	return hostError(err)
+	return a.hostError(err)
 }
 
 func (a *remoteAssimilation) RegisterAnimator(ctx context.Context, an Animator) error {
 	_, err := a.host.RegisterAnimator(ctx, &pb.RegisterAnimatorRequest{Animator: animatorToPB(an)})
-	return hostError(err)
+	return a.hostError(err)
+}
+
+// unsent returns the first registration that failed to reach lychd.
+func (a *remoteAssimilation) unsent() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.failed == nil {
+		return nil
+	}
+	return fmt.Errorf("the extension returned success but a registration was refused: %w", a.failed)
 }
 
 func (a *remoteAssimilation) Config(v any) error { return shared.DecodeConfig(a.config, v) }
 
 func (a *remoteAssimilation) Logger() hclog.Logger { return a.logger }
 
-// hostError gives the extension lychd's rejection as plain text, as an
-// in-process extension would see it.
-func hostError(err error) error {
+// hostError gives the extension lychd's refusal as plain text, as an
+// in-process extension would see it, and records other failures.
+func (a *remoteAssimilation) hostError(err error) error {
 	if err == nil {
 		return nil
 	}
 	if st, ok := status.FromError(err); ok && st.Code() == codes.InvalidArgument {
 		return errors.New(st.Message())
 	}
-	return fmt.Errorf("calling lychd: %w", err)
+	err = fmt.Errorf("calling lychd: %w", err)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.failed == nil {
+		a.failed = err
+	}
+	return err
 }
 
 func runeToPB(r Rune) *pb.Rune {

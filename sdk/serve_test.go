@@ -406,21 +406,44 @@ func TestConfigSizeLimit(t *testing.T) {
 	}
 }
 
-// TestOversizedMessageFailsCleanly sends a rune larger than MaxMessageBytes
-// back to the host: the call fails with an error instead of hanging or
-// reaching the Sink.
-func TestOversizedMessageFailsCleanly(t *testing.T) {
-	huge := sdk.Rune{Name: "huge", Image: "busybox", Exec: []string{strings.Repeat("x", wire.MaxMessageBytes)}}
-	c := client(t, "grpc", funcExt{assimilate: func(ctx context.Context, a sdk.Assimilation) error {
-		return a.AddRune(ctx, huge)
-	}}, &bytes.Buffer{})
-	sink := &recordingSink{}
-	err := c.Assimilate(context.Background(), nil, sink)
-	if err == nil || !strings.Contains(err.Error(), "calling lychd: rpc error: code = ResourceExhausted") {
-		t.Fatalf("error = %.300v, want a ResourceExhausted from the call to lychd", err)
-	}
-	if len(sink.runes) != 0 {
-		t.Error("the oversized rune reached the Sink")
+// TestOversizedRegistrationsFail sends runes too large for one
+// registration: both paths refuse them, also when the extension ignores the
+// error, and nothing reaches the Sink.
+func TestOversizedRegistrationsFail(t *testing.T) {
+	for _, size := range []int{wire.MaxRegistrationBytes + 1, wire.MaxMessageBytes} {
+		huge := sdk.Rune{Name: "huge", Image: "busybox", Exec: []string{strings.Repeat("x", size)}}
+		for _, ignore := range []bool{false, true} {
+			for _, path := range paths {
+				t.Run(fmt.Sprintf("%d/ignore=%v/%s", size, ignore, path), func(t *testing.T) {
+					c := client(t, path, funcExt{assimilate: func(ctx context.Context, a sdk.Assimilation) error {
+						err := a.AddRune(ctx, huge)
+						if ignore {
+							return nil
+						}
+						return err
+					}}, &bytes.Buffer{})
+					sink := &recordingSink{}
+					err := c.Assimilate(context.Background(), nil, sink)
+					if err == nil {
+						t.Fatal("Assimilate succeeded")
+					}
+					text := fmt.Sprintf("rune \"huge\" carries %d bytes of text; one registration may carry at most %d", size+len("huge")+len("busybox"), wire.MaxRegistrationBytes)
+					if path == "grpc" && size >= wire.MaxMessageBytes {
+						// Too large for the wire: the extension's send fails.
+						text = "calling lychd: rpc error: code = ResourceExhausted"
+					}
+					if !strings.Contains(err.Error(), text) {
+						t.Errorf("error = %.300s, want it to contain %q", err, text)
+					}
+					if ignore && !strings.HasPrefix(err.Error(), "the extension returned success but a registration was refused: ") {
+						t.Errorf("error = %.300s, want the ignored refusal", err)
+					}
+					if len(sink.runes) != 0 {
+						t.Error("the oversized rune reached the Sink")
+					}
+				})
+			}
+		}
 	}
 }
 

@@ -36,6 +36,9 @@ func (s *session) reject(err error) error {
 
 // AddRune passes r on to the Sink.
 func (s *session) AddRune(ctx context.Context, r sdk.Rune) error {
+	if n := runeBytes(r); n > MaxRegistrationBytes {
+		return s.reject(fmt.Errorf("rune %q carries %d bytes of text; one registration may carry at most %d", r.Name, n, MaxRegistrationBytes))
+	}
 	if err := s.sink.AddRune(ctx, r); err != nil {
 		return s.reject(err)
 	}
@@ -44,6 +47,9 @@ func (s *session) AddRune(ctx context.Context, r sdk.Rune) error {
 
 // RegisterAnimator passes a on to the Sink.
 func (s *session) RegisterAnimator(ctx context.Context, a sdk.Animator) error {
+	if n := animatorBytes(a); n > MaxRegistrationBytes {
+		return s.reject(fmt.Errorf("animator %q carries %d bytes of text; one registration may carry at most %d", a.Name, n, MaxRegistrationBytes))
+	}
 	if err := s.sink.RegisterAnimator(ctx, a); err != nil {
 		return s.reject(err)
 	}
@@ -74,3 +80,32 @@ func checkConfigSize(configJSON []byte) error {
 }
 
 var errNilSink = errors.New("wire: Assimilate needs a non-nil Sink")
+
+// MaxRegistrationBytes bounds the text one rune or Animator carries (the sum
+// of its strings). It is far below MaxMessageBytes, so a registration the
+// in-process path accepts always fits in a gRPC message, and one that would
+// not fit is refused in-process too.
+const MaxRegistrationBytes = 1 << 20
+
+func runeBytes(r sdk.Rune) int {
+	n := len(r.Name) + len(r.Description) + len(r.Image)
+	for _, list := range [][]string{r.Groups, r.After, r.Wants, r.Requires, r.Devices, r.Volumes, r.Exec} {
+		n += stringsBytes(list)
+	}
+	for k, v := range r.Environment {
+		n += len(k) + len(v)
+	}
+	return n
+}
+
+func animatorBytes(a sdk.Animator) int {
+	return len(a.Name) + len(a.Rune) + len(a.URL) + stringsBytes(a.Capabilities) + stringsBytes(a.Tags)
+}
+
+func stringsBytes(list []string) int {
+	n := 0
+	for _, s := range list {
+		n += len(s)
+	}
+	return n
+}
