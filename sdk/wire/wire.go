@@ -9,8 +9,10 @@
 // Both kinds of Client behave identically: the config table is decoded the
 // same way (strictly: an unknown key is an error), panics inside the
 // extension come back as errors naming the panicking frames, the extension
-// gets the Sink's refusals as the same text, and a registration the Sink
-// refused fails Assimilate even if the extension ignored the error. Package
+// gets the Sink's refusals as the same text, a registration carrying more
+// than MaxRegistrationBytes of text is refused before the Sink, and a
+// refused registration fails Assimilate even if the extension ignored the
+// error. Package
 // wire applies no rules of its own to registrations: the host's Sink does,
 // with the rules of sdk.ValidateRune and sdk.ValidateAnimator.
 package wire
