@@ -12,9 +12,9 @@
 // gets the Sink's refusals as the same text, a registration carrying more
 // than MaxRegistrationBytes of text is refused before the Sink, and a
 // refused registration fails Assimilate even if the extension ignored the
-// error. Package
-// wire applies no rules of its own to registrations: the host's Sink does,
-// with the rules of sdk.ValidateRune and sdk.ValidateAnimator.
+// error. Apart from that bound, package wire applies no rules of its own to
+// registrations: the host's Sink does, with the rules of sdk.ValidateRune
+// and sdk.ValidateAnimator.
 package wire
 
 import (
