@@ -340,7 +340,7 @@ func assimilateBinary(ctx context.Context, opts Options, in Installed) (*outcome
 		return nil, p.Failure(err.Error())
 	}
 	assimilated := time.Since(t1)
-	p.Close()
+	p.Shutdown()
 
 	out := &outcome{runes: runes, animators: animators, stats: Stats{
 		Name: in.Name, Version: info.Version, Protocol: p.Protocol, Source: src,

@@ -124,7 +124,7 @@ func Install(ctx context.Context, opts InstallOptions) (*InstallResult, error) {
 	info, err := p.Client.Info(ctx)
 	protocol := p.Protocol
 	tailLines := p.StderrTail()
-	p.Close()
+	p.Shutdown()
 	if err != nil {
 		return nil, fmt.Errorf("cannot install %s: asking the extension to describe itself failed: %v%s", src, err, stderrSuffix(tailLines))
 	}

@@ -1,14 +1,18 @@
 package host
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hashicorp/go-hclog"
 
 	"github.com/lychd/lychd/internal/model"
 	"github.com/lychd/lychd/sdk"
@@ -171,4 +175,29 @@ func TestAssimilateDeadlineCoversExtensionsWaitingForASlot(t *testing.T) {
 		t.Errorf("error:\n%v\nwant:\n%s", err, want)
 	}
 	noLeftovers(t, "", tmp)
+}
+
+// A successful extension is shut down gracefully: nothing is logged at
+// warning level, and a child it forked (holding its pipes) is killed with
+// its process group.
+func TestSuccessfulExtensionEndsQuietlyWithItsChildren(t *testing.T) {
+	t.Parallel()
+	tmp := tempDir(t)
+	dir := filepath.Join(tmp, "ext")
+	plant(t, dir, "actor", "actor")
+	plant(t, dir, "twin", "twin")
+	marker := fmt.Sprintf("m%d", time.Now().UnixNano())
+	var logs bytes.Buffer
+	_, err := Assimilate(context.Background(), Options{
+		ExtensionsDir: dir,
+		Config:        map[string]json.RawMessage{"actor": json.RawMessage(`{"ForkStay": true, "Marker": "` + marker + `"}`)},
+		Logger:        hclog.New(&hclog.LoggerOptions{Level: hclog.Warn, Output: &logs}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if logs.Len() > 0 {
+		t.Errorf("a successful assimilation logged:\n%s", logs.String())
+	}
+	noLeftovers(t, marker, tmp)
 }

@@ -65,7 +65,8 @@ type Spec struct {
 	Env []string
 }
 
-// Process is a started extension. Close it on every path.
+// Process is a started extension. End it on every path: Shutdown after
+// success, Close otherwise (both are idempotent and the first one wins).
 type Process struct {
 	// Client talks to the extension.
 	Client wire.Client
@@ -266,15 +267,43 @@ func (p *Process) ExitStatus() string {
 // signal cannot reach an unrelated process group.
 func (p *Process) Close() {
 	p.once.Do(func() {
-		if p.Pid > 0 {
-			_ = syscall.Kill(-p.Pid, syscall.SIGKILL)
-		}
+		p.killGroup()
 		p.client.Kill()
-		if p.Pid > 0 {
-			// A child forked between the first kill and the plugin's death.
-			_ = syscall.Kill(-p.Pid, syscall.SIGKILL)
-		}
+		// A child forked between the first kill and the plugin's death.
+		p.killGroup()
 	})
+}
+
+// gracePeriod is how long Shutdown lets go-plugin's graceful shutdown run
+// before it kills the process group.
+const gracePeriod = 500 * time.Millisecond
+
+// Shutdown ends a plugin that did its job: go-plugin's graceful shutdown
+// (the plugin exits on its own, so nothing logs a kill), bounded by
+// gracePeriod, then a SIGKILL of the process group for anything the plugin
+// forked or anything still running. Use Close on failure paths.
+func (p *Process) Shutdown() {
+	p.once.Do(func() {
+		done := make(chan struct{})
+		go func() {
+			p.client.Kill()
+			close(done)
+		}()
+		select {
+		case <-done:
+		case <-time.After(gracePeriod):
+			// A forked child holding the plugin's pipes keeps Kill waiting.
+			p.killGroup()
+			<-done
+		}
+		p.killGroup()
+	})
+}
+
+func (p *Process) killGroup() {
+	if p.Pid > 0 {
+		_ = syscall.Kill(-p.Pid, syscall.SIGKILL)
+	}
 }
 
 // minimalEnv is the environment every extension gets instead of the host's:
