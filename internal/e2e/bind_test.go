@@ -45,7 +45,7 @@ func soulstoneLines(s string) string {
 // a coven of one named differently from its soulstone.
 func TestLychdBindThenStart(t *testing.T) {
 	t.Parallel()
-	m := Boot(t, Options{Lychd: BuildLychd(t)})
+	m := Boot(t, shared(t))
 	for p, c := range codexFiles {
 		m.WriteFile(t, p, c)
 	}

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,14 +22,24 @@ const LychdPackage = "github.com/lychd/lychd/cmd/lychd"
 func BuildStatic(t testing.TB, pkg string) string {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), filepath.Base(pkg))
+	if err := BuildStaticTo(pkg, out); err != nil {
+		t.Fatalf("e2e: %v", err)
+	}
+	return out
+}
+
+// BuildStaticTo builds the Go main package pkg as a static binary at out;
+// for binaries shared by a package's tests (build once in TestMain or a
+// sync.Once, remove after m.Run).
+func BuildStaticTo(pkg, out string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", out, pkg)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("e2e: go build %s: %v\n%s", pkg, err, b)
+		return fmt.Errorf("go build %s: %v\n%s", pkg, err, b)
 	}
-	return out
+	return nil
 }
 
 // BuildStubPodman builds the stub podman (package stubpodman).

@@ -35,7 +35,7 @@ func TestLychdOnGeneratedUnits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := Boot(t, Options{Lychd: BuildLychd(t)})
+	m := Boot(t, shared(t))
 	for _, f := range out.Quadlet {
 		m.WriteFile(t, path.Join(QuadletUnitDir, "lychd", f.Name), string(f.Data))
 	}

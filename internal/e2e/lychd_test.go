@@ -100,7 +100,7 @@ func sortedLines(s string) string {
 // that no two conflicting containers ever ran at once.
 func TestLychdStartStopStatus(t *testing.T) {
 	t.Parallel()
-	m := Boot(t, Options{Lychd: BuildLychd(t)})
+	m := Boot(t, shared(t))
 	for p, c := range lychdUnits {
 		m.WriteFile(t, p, c)
 	}

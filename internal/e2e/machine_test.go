@@ -37,7 +37,7 @@ StartWithPod=false
 // before its replacement began.
 func TestSmokeConflictSwap(t *testing.T) {
 	t.Parallel()
-	m := Boot(t, Options{})
+	m := Boot(t, shared(t))
 	t.Logf("boot (nspawn start to user manager running): %v", m.BootTime)
 
 	m.WriteFile(t, QuadletUnitDir+"/lychd.pod", smokePod)

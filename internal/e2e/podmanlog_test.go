@@ -56,7 +56,7 @@ func TestParsePodmanLog(t *testing.T) {
 // TestStubPodmanOnHost plays a container's and a pod's life with the stub on
 // the host (no systemd: sd_notify is a no-op without NOTIFY_SOCKET).
 func TestStubPodmanOnHost(t *testing.T) {
-	stub := BuildStubPodman(t)
+	stub := shared(t).StubPodman
 	dir := t.TempDir()
 	logPath := filepath.Join(dir, "podman.log")
 	env := append(os.Environ(), "LYCHD_STUB_PODMAN_LOG="+logPath, "LYCHD_STUB_PODMAN_STOP_DELAY=50ms", "PODMAN_SYSTEMD_UNIT=x.service")
