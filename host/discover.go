@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"github.com/lychd/lychd/host/lockfile"
-	"github.com/lychd/lychd/internal/validate"
+	"github.com/lychd/lychd/sdk/validate"
 )
 
 // BinaryPrefix starts the file name of every installed extension binary:

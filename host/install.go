@@ -18,7 +18,8 @@ import (
 	"github.com/lychd/lychd/host/internal/fsutil"
 	"github.com/lychd/lychd/host/launch"
 	"github.com/lychd/lychd/host/lockfile"
-	"github.com/lychd/lychd/internal/validate"
+	"github.com/lychd/lychd/sdk"
+	"github.com/lychd/lychd/sdk/validate"
 )
 
 // InstallOptions configure Install.
@@ -133,6 +134,9 @@ func Install(ctx context.Context, opts InstallOptions) (*InstallResult, error) {
 	}
 	if reservedNames[info.Name] {
 		return nil, fmt.Errorf("refusing to install %s: the name %q is reserved for lychd's built-in extension; ask its author to rename it", src, info.Name)
+	}
+	if err := sdk.ValidateInfo(info); err != nil {
+		return nil, fmt.Errorf("refusing to install %s: its description of itself is invalid: %v; ask its author to fix it", src, err)
 	}
 	target, err := BinaryPath(opts.Dir, info.Name)
 	if err != nil {

@@ -16,8 +16,8 @@ import (
 
 	"github.com/lychd/lychd/host/exterr"
 	"github.com/lychd/lychd/internal/model"
-	"github.com/lychd/lychd/internal/validate"
 	"github.com/lychd/lychd/sdk"
+	"github.com/lychd/lychd/sdk/validate"
 )
 
 // Limits bound what one extension may register.

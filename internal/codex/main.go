@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/lychd/lychd/internal/validate"
+	"github.com/lychd/lychd/sdk/validate"
 )
 
 // Keys of lychd.toml.

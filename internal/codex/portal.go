@@ -2,7 +2,7 @@ package codex
 
 import (
 	"github.com/lychd/lychd/internal/model"
-	"github.com/lychd/lychd/internal/validate"
+	"github.com/lychd/lychd/sdk/validate"
 )
 
 // Keys of a portal table.

@@ -5,7 +5,7 @@ import (
 	"sort"
 
 	"github.com/lychd/lychd/internal/model"
-	"github.com/lychd/lychd/internal/validate"
+	"github.com/lychd/lychd/sdk/validate"
 )
 
 // Keys of a soulstone table.
