@@ -123,6 +123,19 @@ func Assimilate(ctx context.Context, opts Options) (*Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, opts.Deadline)
 	defer cancel()
 
+	// Extensions that succeeded are shut down in the background, so that
+	// their slot goes to the next one at once; Assimilate still returns only
+	// once every one of them is gone.
+	var reaper sync.WaitGroup
+	defer reaper.Wait()
+	reap := func(end func()) {
+		reaper.Add(1)
+		go func() {
+			defer reaper.Done()
+			end()
+		}()
+	}
+
 	type job struct {
 		name string
 		run  func(ctx context.Context) (*outcome, error)
@@ -148,7 +161,7 @@ func Assimilate(ctx context.Context, opts Options) (*Result, error) {
 				continue
 			}
 			in := in
-			jobs = append(jobs, job{in.Name, func(ctx context.Context) (*outcome, error) { return assimilateBinary(ctx, opts, in) }})
+			jobs = append(jobs, job{in.Name, func(ctx context.Context) (*outcome, error) { return assimilateBinary(ctx, opts, in, reap) }})
 		}
 	}
 	if opts.Only != nil {
@@ -276,7 +289,7 @@ func assimilateCore(ctx context.Context, opts Options) (*outcome, error) {
 
 // assimilateBinary verifies, launches and assimilates one installed
 // extension, or takes its registration from the cache.
-func assimilateBinary(ctx context.Context, opts Options, in Installed) (*outcome, error) {
+func assimilateBinary(ctx context.Context, opts Options, in Installed, reap func(func())) (*outcome, error) {
 	src := model.Source{Kind: model.SourceExtension, Name: in.Name}
 	if in.Problem != "" {
 		return nil, &exterr.Error{Extension: in.Name, Msg: in.Problem}
@@ -312,7 +325,12 @@ func assimilateBinary(ctx context.Context, opts Options, in Installed) (*outcome
 		}
 		return nil, err
 	}
-	defer p.Close()
+	succeeded := false
+	defer func() {
+		if !succeeded {
+			p.Close()
+		}
+	}()
 	launched := time.Since(t0)
 	if p.Protocol != in.Entry.Protocol {
 		return nil, p.Failure(fmt.Sprintf("now speaks protocol %d but was installed speaking protocol %d; reinstall it with: lychd extension install %s", p.Protocol, in.Entry.Protocol, orPath(in.Entry.Source)))
@@ -325,6 +343,9 @@ func assimilateBinary(ctx context.Context, opts Options, in Installed) (*outcome
 	}
 	if info.Name != in.Name {
 		return nil, p.Failure(fmt.Sprintf("calls itself %s but is installed as %q; reinstall it with: lychd extension install %s", quoteName(info.Name), in.Name, orPath(in.Entry.Source)))
+	}
+	if err := sdk.ValidateInfo(info); err != nil {
+		return nil, p.Failure(fmt.Sprintf("describes itself wrongly: %v", err))
 	}
 	col := registry.New(src, registry.DefaultLimits)
 	if _, err := callWithin(ctx, func(ctx context.Context) (struct{}, error) {
@@ -340,7 +361,8 @@ func assimilateBinary(ctx context.Context, opts Options, in Installed) (*outcome
 		return nil, p.Failure(err.Error())
 	}
 	assimilated := time.Since(t1)
-	p.Shutdown()
+	succeeded = true
+	reap(p.Shutdown)
 
 	out := &outcome{runes: runes, animators: animators, stats: Stats{
 		Name: in.Name, Version: info.Version, Protocol: p.Protocol, Source: src,
