@@ -28,6 +28,16 @@ if [[ $(id -u) -ne 0 ]]; then
 	exit 1
 fi
 
+# One run at a time: concurrent `make test`s would race on apt and on the
+# root file system build (and delete each other's temporary directories).
+cache="${XDG_CACHE_HOME:-${HOME}/.cache}/lychd"
+mkdir -p "${cache}"
+exec 9>"${cache}/.ensure-deps.lock"
+if ! flock -n 9; then
+	log "waiting for another ensure-deps.sh run to finish"
+	flock 9
+fi
+
 # 1. Debian packages.
 missing=()
 for pkg in debootstrap systemd-container util-linux; do
@@ -53,7 +63,6 @@ quadlet=$("${here}/fetch-quadlet.sh")
 log "quadlet: ${quadlet}"
 
 # 3. The e2e root file system.
-cache="${XDG_CACHE_HOME:-${HOME}/.cache}/lychd"
 rootfs="${cache}/e2e-rootfs"
 stamp="${rootfs}/.lychd-e2e-rootfs-recipe"
 if [[ -f "${stamp}" && "$(cat "${stamp}")" == "${rootfs_recipe}" ]]; then
@@ -61,7 +70,6 @@ if [[ -f "${stamp}" && "$(cat "${stamp}")" == "${rootfs_recipe}" ]]; then
 	exit 0
 fi
 
-mkdir -p "${cache}"
 tmp=$(mktemp -d "${cache}/e2e-rootfs.tmp.XXXXXX")
 cleanup() { rm -rf --one-file-system "${tmp}"; }
 trap cleanup EXIT
