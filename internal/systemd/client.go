@@ -415,6 +415,7 @@ type NoManagerError struct {
 	PrivateErr, BusErr error
 }
 
+// Error says where no manager answered and how to get one.
 func (e *NoManagerError) Error() string {
 	return fmt.Sprintf("no systemd user manager reachable at %s (%v) nor on the session bus (%v); is `systemctl --user` working? (try: loginctl enable-linger $USER)", e.Socket, e.PrivateErr, e.BusErr)
 }
