@@ -201,3 +201,18 @@ func TestSuccessfulExtensionEndsQuietlyWithItsChildren(t *testing.T) {
 	}
 	noLeftovers(t, marker, tmp)
 }
+
+func TestAssimilateWithoutExtensionsDirectory(t *testing.T) {
+	t.Parallel()
+	res, err := Assimilate(context.Background(), Options{ExtensionsDir: filepath.Join(tempDir(t), "none"), Core: testCore{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Runes) != 1 || res.Runes[0].Name != "vessel" || len(res.Extensions) != 1 {
+		t.Errorf("result %+v", res)
+	}
+	_, err = Assimilate(context.Background(), Options{ExtensionsDir: filepath.Join(tempDir(t), "none"), Only: []string{"vision"}})
+	if want := `extension "vision" is not installed; see the installed ones with: lychd extension list`; err == nil || err.Error() != want {
+		t.Errorf("Only an unknown extension: %v, want %s", err, want)
+	}
+}
