@@ -207,31 +207,6 @@ func buildLayout(m *model.Manifest, g *covenant.Graph) (*layout, Errors) {
 		}
 	}
 
-	// A coven target conflicts with every class hostile to all its members,
-	// so that it goes inactive exactly when its whole coven is stopped by an
-	// enemy. Its members' own presences carry the stop-before-start ordering.
-	for _, c := range g.Covens() {
-		if !c.HasTarget {
-			continue
-		}
-		memberClasses := map[int]bool{}
-		for _, mem := range c.Members {
-			memberClasses[g.ClassOf(mem).Index] = true
-		}
-		d := l.unit(c.TargetName())
-		for _, cl := range classes {
-			all := true
-			for mc := range memberClasses {
-				if !g.HostileClasses(mc, cl.Index) {
-					all = false
-					break
-				}
-			}
-			if all {
-				d.Conflicts = append(d.Conflicts, l.presence[cl.Index])
-			}
-		}
-	}
 	for _, d := range l.units {
 		d.Wants = uniq(d.Wants)
 		d.Requires = uniq(d.Requires)

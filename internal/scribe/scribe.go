@@ -34,9 +34,14 @@
 // the ordering is never dropped as redundant (an inactive coven target would
 // be, which is why coven targets do not carry the ordering).
 //
-// A coven target additionally conflicts with the classes hostile to all of
-// its members, so it goes inactive when its whole coven is displaced; a
-// soulstone in two covens is never stopped by a coven it is allied with.
+// Coven targets carry no Conflicts=: when an enemy displaces some or all of
+// a coven, its target stays active (the switch is still on), and starting it
+// again brings the displaced members back (systemd re-queues the missing
+// wants of an active target; proven on the booted systemd). `lychd status`
+// reports a coven as running from its members. Leaving these edges out keeps
+// every transaction smaller: with them, every start also stopped every
+// hostile coven target and propagated that stop to its members once more.
+// A soulstone in two covens is never stopped by a coven it is allied with.
 //
 // The number of dependency edges is linear in runes plus quadratic in
 // classes (distinct coven sets), never quadratic in runes.

@@ -279,3 +279,26 @@ func TestReanimation(t *testing.T) {
 		}
 	}
 }
+
+// TestRestartDisplacedCoven: a coven target stays active while one of its
+// members still runs (omni, allied with chat); starting the target again must
+// bring back the member an enemy displaced (llava), stopping that enemy.
+func TestRestartDisplacedCoven(t *testing.T) {
+	fx := setup(t)
+	fx.start(t, target("vision"))
+	fx.start(t, svc("qwen"))
+	act := fx.states(t)
+	if act["llava"] || !act["omni"] || !act["qwen"] {
+		t.Fatalf("after vision then qwen: %v, want llava stopped, omni and qwen running", act)
+	}
+	if !fx.active(t, target("vision")) {
+		t.Fatalf("coven vision went inactive although omni still runs")
+	}
+	fx.start(t, target("vision"))
+	act = fx.states(t)
+	if !act["llava"] || !act["omni"] || act["qwen"] {
+		t.Errorf("after starting vision again: %v, want llava and omni running, qwen stopped", act)
+	}
+	fx.checkInvariant(t, "restart of a displaced coven")
+	fx.checkNoOverlap(t)
+}
