@@ -21,12 +21,14 @@
 //     stored registration without launching or hashing anything.
 //  3. Open the binary, hash the open descriptor, compare with the lock, and
 //     execute that descriptor through /proc/self/fd (package launch), in its
-//     own process group, with a parent-death signal, a minimal environment
-//     and the handshake bounded by Options.StartTimeout.
+//     own process group and PID namespace, with a parent-death signal, a
+//     minimal environment and the handshake bounded by Options.StartTimeout.
 //  4. Ask Info, check the name against the lock, run Assimilate with the
 //     extension's config; every registration goes through a registry.Collector
 //     (size limits, the SDK's rules, internal/validate) as it arrives.
-//  5. Kill the process group and reap the plugin, on every path.
+//  5. End the plugin on every path: a bounded graceful shutdown after
+//     success (in the background, so the next extension starts at once), an
+//     immediate kill of the process group after a failure.
 //
 // Any failure (crash, hang, deadline, handshake, protocol, refused
 // registration, panic) becomes one *ExtensionError naming the extension,

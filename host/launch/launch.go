@@ -4,12 +4,21 @@
 //
 // Lifecycle: Start verifies the binary against the sha256 recorded at
 // install time by hashing an open file descriptor and then executing that
-// same descriptor (through /proc/self/fd), so a binary swapped or rewritten
-// on disk after the check is never the one that runs. The plugin runs in its
-// own process group with a parent-death signal of SIGKILL, so it dies with
-// the host even when the host is SIGKILLed. Close kills the whole process
-// group and then lets go-plugin reap the plugin; it runs on every path,
-// including every error path inside Start.
+// same descriptor (through /proc/self/fd), so a binary swapped or renamed
+// on disk after the check is never the one that runs. (A process running as
+// the same user could still rewrite the open file in place between the hash
+// and the exec; such a process could as well rewrite the lock file, so the
+// check guards against accidents and upgrades behind lychd's back, not
+// against the user's own account.)
+//
+// The plugin runs in its own process group with a parent-death signal of
+// SIGKILL, so it dies with the host even when the host is SIGKILLed, and,
+// where user namespaces are available, as the init of its own PID namespace,
+// so that the kernel also kills every process it forked when it dies. Close
+// (after a failure) kills the whole process group at once and lets go-plugin
+// reap the plugin; Shutdown (after success) lets the plugin exit gracefully
+// for a bounded time first. One of them runs on every path, including every
+// error path inside Start.
 package launch
 
 import (
@@ -20,6 +29,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"regexp"
@@ -76,6 +86,9 @@ type Process struct {
 	Pid int
 	// Hashed is how long verifying the binary took.
 	Hashed time.Duration
+	// Isolated is true when the plugin is the init of its own PID
+	// namespace (see sysProcAttr).
+	Isolated bool
 
 	name   string
 	cmd    *exec.Cmd
@@ -129,33 +142,64 @@ func Start(ctx context.Context, s Spec) (*Process, error) {
 	// concurrent fork elsewhere in this process still holds a copy of its
 	// write descriptor (a known Go issue); that clears within milliseconds.
 	busyUntil := time.Now().Add(time.Second)
+	isolate := true
 	for {
-		p, err := start(f, s, timeout, logger)
+		p, err := start(f, s, timeout, logger, isolate)
 		if err == nil {
 			p.Hashed = hashed
 			return p, nil
 		}
-		if !errors.Is(err, syscall.ETXTBSY) || time.Now().After(busyUntil) {
+		switch {
+		case isolate && refusedNamespaces(err):
+			// No user namespaces here (disabled, restricted by a security
+			// module, or out of them): run without the PID namespace.
+			isolate = false
+		case errors.Is(err, syscall.ETXTBSY) && time.Now().Before(busyUntil):
+			time.Sleep(5 * time.Millisecond)
+		default:
 			return nil, err
 		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }
 
+// refusedNamespaces reports whether starting the process failed because
+// the kernel refused to create its namespaces.
+func refusedNamespaces(err error) bool {
+	var pe *fs.PathError
+	if !errors.As(err, &pe) || pe.Op != "fork/exec" {
+		return false
+	}
+	return errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EINVAL) || errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.EUSERS)
+}
+
+// sysProcAttr puts the plugin in its own process group, kills it when the
+// host dies, and, with isolate, makes it the init of a new PID namespace
+// (inside a user namespace mapping only the user's own uid and gid, so
+// that no privilege is needed). When a namespace's init dies the kernel
+// kills every process left in it, so even children an extension forks
+// cannot outlive a host killed with SIGKILL.
+func sysProcAttr(isolate bool) *syscall.SysProcAttr {
+	a := &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if isolate {
+		a.Cloneflags = syscall.CLONE_NEWUSER | syscall.CLONE_NEWPID
+		a.UidMappings = []syscall.SysProcIDMap{{ContainerID: os.Getuid(), HostID: os.Getuid(), Size: 1}}
+		a.GidMappings = []syscall.SysProcIDMap{{ContainerID: os.Getgid(), HostID: os.Getgid(), Size: 1}}
+		a.GidMappingsEnableSetgroups = false
+	}
+	return a
+}
+
 // start launches the open binary f once.
-func start(f *os.File, s Spec, timeout time.Duration, logger hclog.Logger) (*Process, error) {
+func start(f *os.File, s Spec, timeout time.Duration, logger hclog.Logger, isolate bool) (*Process, error) {
 	stderr := tail.New(stderrKeep)
 	cmd := &exec.Cmd{
 		// Executing the descriptor that was hashed closes the window between
 		// the check and the exec: renaming or replacing the path no longer
 		// matters once the file is open.
-		Path: fmt.Sprintf("/proc/self/fd/%d", f.Fd()),
-		Args: []string{"lychd-ext-" + s.Name},
-		Env:  append(minimalEnv(), s.Env...),
-		SysProcAttr: &syscall.SysProcAttr{
-			Setpgid:   true,
-			Pdeathsig: syscall.SIGKILL,
-		},
+		Path:        fmt.Sprintf("/proc/self/fd/%d", f.Fd()),
+		Args:        []string{"lychd-ext-" + s.Name},
+		Env:         append(minimalEnv(), s.Env...),
+		SysProcAttr: sysProcAttr(isolate),
 	}
 	cfg := wire.ClientConfig(cmd, logger.Named(s.Name))
 	cfg.StartTimeout = timeout
@@ -169,7 +213,7 @@ func start(f *os.File, s Spec, timeout time.Duration, logger hclog.Logger) (*Pro
 	cfg.Managed = false
 	cfg.AutoMTLS = false
 	client := plugin.NewClient(cfg)
-	p := &Process{name: s.Name, cmd: cmd, client: client, stderr: stderr}
+	p := &Process{name: s.Name, cmd: cmd, client: client, stderr: stderr, Isolated: isolate}
 	if err := p.handshake(); err != nil {
 		p.Close()
 		f := p.Failure(explainStart(err, p.ExitStatus(), timeout))

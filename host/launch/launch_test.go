@@ -20,7 +20,10 @@ import (
 	"github.com/lychd/lychd/internal/model"
 )
 
-const helperEnv = "LYCHD_LAUNCH_TEST_HELPER"
+const (
+	helperEnv = "LYCHD_LAUNCH_TEST_HELPER"
+	markerEnv = "LYCHD_LAUNCH_TEST_MARKER"
+)
 
 func TestMain(m *testing.M) {
 	if bin := os.Getenv(helperEnv); bin != "" {
@@ -37,9 +40,10 @@ func helper(bin string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	go p.Client.Assimilate(context.Background(), []byte(`{"Hang": true}`), registry.New(model.Source{Kind: model.SourceExtension, Name: "actor"}, registry.DefaultLimits))
-	time.Sleep(200 * time.Millisecond)
-	fmt.Println(p.Pid)
+	cfg := fmt.Sprintf(`{"ForkStay": true, "Hang": true, "Marker": %q}`, os.Getenv(markerEnv))
+	go p.Client.Assimilate(context.Background(), []byte(cfg), registry.New(model.Source{Kind: model.SourceExtension, Name: "actor"}, registry.DefaultLimits))
+	time.Sleep(300 * time.Millisecond)
+	fmt.Println(p.Pid, p.Isolated)
 	syscall.Kill(os.Getpid(), syscall.SIGKILL)
 	return 0
 }
@@ -87,11 +91,13 @@ func alive(pid int) bool {
 }
 
 // A host killed with SIGKILL cannot run Close: the plugin must die anyway
-// (parent-death signal).
+// (parent-death signal), and so must the child it forked (the kernel kills
+// what is left in the plugin's PID namespace when the plugin dies).
 func TestPluginDiesWithSIGKILLedHost(t *testing.T) {
 	bin := installed(t)
+	marker := fmt.Sprintf("launch%d", time.Now().UnixNano())
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), helperEnv+"="+bin)
+	cmd.Env = append(os.Environ(), helperEnv+"="+bin, markerEnv+"="+marker)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -105,15 +111,36 @@ func TestPluginDiesWithSIGKILLedHost(t *testing.T) {
 	if st, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !st.Signaled() || st.Signal() != syscall.SIGKILL {
 		t.Fatalf("helper ended with %v (%v), want SIGKILL; output %q", cmd.ProcessState, err, line)
 	}
-	pid, err := strconv.Atoi(strings.TrimSpace(line))
+	fields := strings.Fields(line)
+	if len(fields) != 2 {
+		t.Fatalf("helper printed %q, want the plugin's pid and whether it is isolated", line)
+	}
+	pid, err := strconv.Atoi(fields[0])
 	if err != nil {
 		t.Fatalf("helper printed %q, want the plugin's pid", line)
+	}
+	isolated := fields[1] == "true"
+	if !isolated && os.Getenv("CI") == "true" {
+		t.Errorf("the plugin did not get its own PID namespace; user namespaces must be available in CI")
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for alive(pid) {
 		if time.Now().After(deadline) {
 			syscall.Kill(pid, syscall.SIGKILL)
 			t.Fatalf("plugin pid %d outlived its SIGKILLed host", pid)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !isolated {
+		t.Logf("no PID namespace on this machine: the extension's own children are not covered")
+		return
+	}
+	for left := hosttest.Leftovers(marker); len(left) > 0; left = hosttest.Leftovers(marker) {
+		if time.Now().After(deadline) {
+			for _, p := range left {
+				syscall.Kill(p.Pid, syscall.SIGKILL)
+			}
+			t.Fatalf("the extension's child outlived the SIGKILLed host: %v", left)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -131,8 +158,8 @@ func TestStartVerifiesTheBinary(t *testing.T) {
 	}
 	info, err := p.Client.Info(context.Background())
 	p.Close()
-	if err != nil || info.Name != "actor" || p.Protocol != 1 {
-		t.Fatalf("Info = %+v, %v; protocol %d", info, err, p.Protocol)
+	if err != nil || info.Name != "actor" || p.Protocol != 1 || !p.Isolated {
+		t.Fatalf("Info = %+v, %v; protocol %d; isolated %v", info, err, p.Protocol, p.Isolated)
 	}
 	if alive(p.Pid) {
 		t.Errorf("plugin %d alive after Close", p.Pid)
