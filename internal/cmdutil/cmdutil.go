@@ -66,5 +66,5 @@ func FlagErrorf(format string, args ...any) error {
 	return &FlagError{Err: fmt.Errorf(format, args...)}
 }
 
-// SilentError is returned when the command already printed its error.
-var SilentError = errors.New("SilentError")
+// ErrSilent is returned when the command already printed its error.
+var ErrSilent = errors.New("error already reported")
