@@ -4,6 +4,7 @@ package root
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -50,6 +51,10 @@ func Run(f *cmdutil.Factory, args []string) int {
 	}
 	if errors.Is(err, cmdutil.ErrSilent) {
 		return cmdutil.ExitError
+	}
+	if strings.HasPrefix(err.Error(), "unknown command ") {
+		fmt.Fprintf(f.IO.ErrOut, "lychd: %v\nRun '%s --help' for usage.\n", err, c.CommandPath())
+		return cmdutil.ExitUsage
 	}
 	var ferr *cmdutil.FlagError
 	if errors.As(err, &ferr) {

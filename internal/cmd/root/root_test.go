@@ -1,0 +1,43 @@
+package root
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/lychd/lychd/internal/cmdutil"
+	"github.com/lychd/lychd/internal/paths"
+)
+
+func run(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	home := t.TempDir()
+	f := &cmdutil.Factory{
+		IO:     cmdutil.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut},
+		Getenv: func(k string) string { return map[string]string{"HOME": home}[k] },
+	}
+	f.Paths = func() (paths.Paths, error) { return paths.FromEnv(f.Getenv) }
+	code := Run(f, args)
+	return code, out.String(), errOut.String()
+}
+
+func TestExitCodes(t *testing.T) {
+	code, _, errOut := run(t, "bogus")
+	if code != cmdutil.ExitUsage || errOut != "lychd: unknown command \"bogus\" for \"lychd\"\nRun 'lychd --help' for usage.\n" {
+		t.Errorf("unknown command: exit %d, stderr %q", code, errOut)
+	}
+	code, _, errOut = run(t, "bind", "--bogus")
+	if code != cmdutil.ExitUsage || !strings.HasPrefix(errOut, "lychd: unknown flag: --bogus\n\nUsage:\n  lychd bind [flags]\n") {
+		t.Errorf("bad flag: exit %d, stderr %q", code, errOut)
+	}
+	code, out, _ := run(t, "--help")
+	if code != cmdutil.ExitOK {
+		t.Errorf("--help: exit %d", code)
+	}
+	for _, c := range []string{"animators", "bind", "extension", "start", "status", "stop"} {
+		if !strings.Contains(out, "\n  "+c+" ") {
+			t.Errorf("--help does not list %s:\n%s", c, out)
+		}
+	}
+}
