@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lychd/lychd/internal/cmdutil"
+	"github.com/lychd/lychd/internal/model"
 	"github.com/lychd/lychd/internal/paths"
 	"github.com/lychd/lychd/internal/scribe"
 	"github.com/lychd/lychd/internal/sepulcher"
@@ -96,6 +97,7 @@ func Run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return fmt.Errorf("bind: nothing was written:\n%w", err)
 	}
+	warnings := shortNameWarnings(sep.Manifest.SortedRunes())
 	gen := site.Generation{}
 	for _, f := range out.Quadlet {
 		gen.Quadlet = append(gen.Quadlet, site.File{Name: f.Name, Data: f.Data})
@@ -112,6 +114,9 @@ func Run(ctx context.Context, opts *Options) error {
 	}
 	if err != nil {
 		return fmt.Errorf("bind: %w", err)
+	}
+	for _, w := range warnings {
+		fmt.Fprintln(opts.IO.ErrOut, "lychd: warning: "+w)
 	}
 	res := Result{DryRun: opts.DryRun, Changed: len(plan.Changes) > 0, Files: len(gen.Quadlet) + len(gen.Systemd), Changes: []Change{}, Extensions: sep.Assimilate.Extensions}
 	if res.Extensions == nil {
@@ -177,4 +182,28 @@ func printHuman(out, errOut io.Writer, r *Result) {
 	default:
 		fmt.Fprintln(out, "Not reloaded (--no-reload): run `systemctl --user daemon-reload` to load the new units.")
 	}
+}
+
+// shortNameWarnings lists runes whose image is not fully qualified: Quadlet
+// warns about them at every daemon-reload and Podman resolves them through
+// short-name aliases, which may pick another registry than meant.
+func shortNameWarnings(runes []model.Rune) []string {
+	var out []string
+	for _, r := range runes {
+		if !fullyQualified(r.Image) {
+			out = append(out, fmt.Sprintf("%s: rune %q: image %q is not fully qualified; name its registry (e.g. docker.io/library/NAME:TAG) so Podman does not have to guess", r.Source, r.Name, r.Image))
+		}
+	}
+	return out
+}
+
+// fullyQualified reports whether an image reference names its registry: its
+// first path component contains a '.' or ':' or is "localhost", the rule
+// Podman and Quadlet use.
+func fullyQualified(image string) bool {
+	first, rest, ok := strings.Cut(image, "/")
+	if !ok || rest == "" {
+		return false
+	}
+	return strings.ContainsAny(first, ".:") || first == "localhost"
 }

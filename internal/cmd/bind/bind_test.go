@@ -301,3 +301,30 @@ func TestJSON(t *testing.T) {
 		t.Errorf("json:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+// The spec's example (image = "...") loads unchanged and binds, with a
+// warning for its short image names (Quadlet warns about them too).
+func TestSpecExampleWarnsAboutShortNames(t *testing.T) {
+	spec := strings.ReplaceAll(strings.ReplaceAll(visionCodex, `"ghcr.io/example/pre:1"`, `"..."`), `"ghcr.io/example/analyzer:1"`, `"..."`)
+	e := newEnv(t, map[string]string{"soulstones/vision.toml": spec})
+	if err := e.run(t); err != nil {
+		t.Fatal(err)
+	}
+	want := `lychd: warning: soulstones/vision.toml:5: rune "vision-analyzer": image "..." is not fully qualified; name its registry (e.g. docker.io/library/NAME:TAG) so Podman does not have to guess
+lychd: warning: soulstones/vision.toml:1: rune "vision-preprocessor": image "..." is not fully qualified; name its registry (e.g. docker.io/library/NAME:TAG) so Podman does not have to guess
+`
+	if got := e.err.String(); got != want {
+		t.Errorf("stderr:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+func TestFullyQualified(t *testing.T) {
+	for image, want := range map[string]bool{
+		"docker.io/library/alpine:3": true, "localhost/x": true, "registry:5000/x": true,
+		"alpine": false, "library/alpine": false, "...": false, "ghcr.io/x/y@sha256:00": true,
+	} {
+		if got := fullyQualified(image); got != want {
+			t.Errorf("fullyQualified(%q) = %v, want %v", image, got, want)
+		}
+	}
+}
