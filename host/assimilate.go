@@ -94,8 +94,9 @@ type Result struct {
 // Parallel at a time), collects and validates what each registers, and
 // returns it all. Any failure fails the whole assimilation: the error
 // lists every failing extension, sorted by name, each with what it did and
-// the tail of its stderr, and no Result is returned. Every launched process
-// (and everything it forked) is gone when Assimilate returns.
+// the tail of its stderr, and no Result is returned. Every launched process,
+// and everything left in its process group or PID namespace, is gone when
+// Assimilate returns.
 func Assimilate(ctx context.Context, opts Options) (*Result, error) {
 	if opts.StartTimeout <= 0 {
 		opts.StartTimeout = DefaultStartTimeout
@@ -184,10 +185,15 @@ func Assimilate(ctx context.Context, opts Options) (*Result, error) {
 	// extensions run first, and which ones the deadline leaves unstarted,
 	// is deterministic.
 	for i, j := range jobs {
+		notStarted := &exterr.Error{Extension: j.name, Msg: deadlineMsg(opts.Deadline, "before it could be started")}
+		if ctx.Err() != nil {
+			errs[i] = notStarted
+			continue
+		}
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
-			errs[i] = &exterr.Error{Extension: j.name, Msg: deadlineMsg(opts.Deadline, "before it could be started")}
+			errs[i] = notStarted
 			continue
 		}
 		wg.Add(1)
