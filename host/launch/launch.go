@@ -103,7 +103,12 @@ func Start(ctx context.Context, s Spec) (*Process, error) {
 	fail := func(format string, args ...any) error {
 		return &exterr.Error{Extension: s.Name, Msg: fmt.Sprintf(format, args...)}
 	}
-	f, err := os.Open(s.Path)
+	// O_NOFOLLOW: an installed binary is a regular file lychd wrote; a
+	// symbolic link in its place was put there by someone else.
+	f, err := os.OpenFile(s.Path, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	if errors.Is(err, syscall.ELOOP) {
+		return nil, fail("its binary %s was replaced by a symbolic link; reinstall it with: lychd extension install %s", s.Path, orPath(s.Source))
+	}
 	if err != nil {
 		return nil, fail("cannot open its binary: %v; reinstall it with: lychd extension install %s", err, orPath(s.Source))
 	}

@@ -172,3 +172,16 @@ func TestStartVerifiesTheBinary(t *testing.T) {
 		t.Errorf("error:\n%v\nwant:\n%s", err, want)
 	}
 }
+
+func TestStartRefusesASymlinkInPlaceOfTheBinary(t *testing.T) {
+	bin := installed(t)
+	link := filepath.Join(filepath.Dir(bin), "lychd-ext-link")
+	if err := os.Symlink(bin, link); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Start(context.Background(), Spec{Name: "link", Path: link, SHA256: sum(bin), Source: "/src/link"})
+	want := "extension \"link\": its binary " + link + " was replaced by a symbolic link; reinstall it with: lychd extension install /src/link"
+	if err == nil || err.Error() != want {
+		t.Errorf("error:\n%v\nwant:\n%s", err, want)
+	}
+}
