@@ -85,6 +85,8 @@ func TestInstallRefusals(t *testing.T) {
 	os.Chmod(writable, 0o777) // umask-proof
 	noisyCopy := filepath.Join(tmp, "noisy")
 	copyFile(t, extBin(t, "noisy"), noisyCopy, 0o755)
+	notPlugin := filepath.Join(tmp, "true")
+	copyFile(t, "/bin/true", notPlugin, 0o755)
 	notBinary := filepath.Join(tmp, "script.txt")
 	os.WriteFile(notBinary, []byte("hello\n"), 0o644)
 	cases := []struct{ src, want string }{
@@ -92,6 +94,7 @@ func TestInstallRefusals(t *testing.T) {
 		{extBin(t, "badname"), "refusing to install $EXT/badname: the extension calls itself \"../../evil\", which is not a valid extension name: name \"../../evil\" does not start with a lower-case letter; use 1 to 63 characters: a lower-case letter, then a-z, 0-9 and single \"-\" (e.g. \"vision-analyzer\"); ask its author to rename it"},
 		{noisyCopy, "cannot install $TMP/noisy: the binary wrote \"hello from noisy, version 1.0.0\" to stdout instead of the plugin handshake; an extension must not print to stdout (log with the SDK logger or to stderr)"},
 		{extBin(t, "protocol2"), "cannot install $EXT/protocol2: the binary speaks lychd extension protocol 2 but this lychd speaks protocol 1; upgrade lychd, or install a build of the extension made for an older lychd"},
+		{notPlugin, "cannot install $TMP/true: the binary exited before completing the plugin handshake (exit status 0); is it a lychd extension built with the lychd SDK (sdk.Serve)?"},
 		{notBinary, "cannot install $TMP/script.txt: the binary failed to start: fork/exec /proc/self/fd/N: exec format error"},
 		{filepath.Join(tmp, "missing"), "cannot install $TMP/missing: open $TMP/missing: no such file or directory"},
 		{tmp, "cannot install $TMP: it is not a regular file; give the path of the extension's binary"},

@@ -381,7 +381,8 @@ func explainStart(err error, status string, timeout time.Duration) string {
 	switch {
 	case strings.Contains(msg, "timeout while waiting for plugin to start"):
 		return fmt.Sprintf("did not complete the plugin handshake within %s and was killed; raise start_timeout_seconds in the [assimilation] table of lychd.toml if the machine is just slow", fmtDuration(timeout))
-	case strings.Contains(msg, "plugin exited before we could connect"):
+	case strings.Contains(msg, "plugin exited before we could connect"),
+		strings.Contains(msg, "Failed to read any lines from plugin's stdout"):
 		return "exited before completing the plugin handshake" + ended + "; is it a lychd extension built with the lychd SDK (sdk.Serve)?"
 	case strings.HasPrefix(msg, "Unrecognized remote plugin message: "):
 		line := strings.TrimPrefix(msg, "Unrecognized remote plugin message: ")
