@@ -64,6 +64,9 @@ type Options struct {
 	Only []string
 	// Logger receives progress and the extensions' log lines; nil discards.
 	Logger hclog.Logger
+
+	// hostID is cache.HostFingerprint(), computed once per assimilation.
+	hostID string
 }
 
 // Stats describe one extension's assimilation.
@@ -109,6 +112,9 @@ func Assimilate(ctx context.Context, opts Options) (*Result, error) {
 	}
 	if opts.Logger == nil {
 		opts.Logger = hclog.NewNullLogger()
+	}
+	if opts.CacheDir != "" && !opts.NoCache {
+		opts.hostID = cache.HostFingerprint()
 	}
 	want := func(name string) bool {
 		if opts.Only == nil {
@@ -305,7 +311,7 @@ func assimilateBinary(ctx context.Context, opts Options, in Installed, reap func
 	var key cache.Key
 	if opts.CacheDir != "" && !opts.NoCache {
 		c = cache.New(opts.CacheDir)
-		k, err := cache.KeyFor(in.Path, in.Entry.SHA256, in.Entry.Protocol, config)
+		k, err := cache.KeyFor(in.Path, in.Entry.SHA256, in.Entry.Protocol, config, opts.hostID)
 		if err == nil {
 			key = k
 			if e, ok := c.Load(in.Name, key); ok {

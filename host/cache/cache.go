@@ -41,6 +41,26 @@ type Key struct {
 	Device   uint64 `json:"device"`
 	// Config is the hex sha256 of the extension's configuration JSON.
 	Config string `json:"config"`
+	// Host fingerprints the lychd executable (see HostFingerprint), so that
+	// upgrading lychd, and with it the rules registrations were checked
+	// against, invalidates every entry.
+	Host string `json:"host"`
+}
+
+// HostFingerprint identifies the running lychd executable by the stat of
+// os.Executable() (size, mtime, ctime, inode). It is "" when that cannot
+// be read, which still works as a key but survives an upgrade only if the
+// Format does not change.
+func HostFingerprint() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	var st syscall.Stat_t
+	if err := syscall.Stat(exe, &st); err != nil {
+		return ""
+	}
+	return fmt.Sprintf("%d:%d:%d:%d:%d", st.Size, st.Mtim.Nano(), st.Ctim.Nano(), st.Ino, st.Dev)
 }
 
 // Entry is one cached registration.
@@ -58,8 +78,8 @@ type Cache struct{ dir string }
 func New(dir string) *Cache { return &Cache{dir: filepath.Join(dir, "registrations")} }
 
 // KeyFor builds the key of the binary at path, given the lock's sha256 and
-// protocol and the extension's configuration.
-func KeyFor(path, sha string, protocol int, config []byte) (Key, error) {
+// protocol, the extension's configuration and the HostFingerprint.
+func KeyFor(path, sha string, protocol int, config []byte, host string) (Key, error) {
 	var st syscall.Stat_t
 	if err := syscall.Stat(path, &st); err != nil {
 		return Key{}, &fs.PathError{Op: "stat", Path: path, Err: err}
@@ -75,6 +95,7 @@ func KeyFor(path, sha string, protocol int, config []byte) (Key, error) {
 		Inode:    st.Ino,
 		Device:   uint64(st.Dev),
 		Config:   hex.EncodeToString(sum[:]),
+		Host:     host,
 	}, nil
 }
 

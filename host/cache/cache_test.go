@@ -14,7 +14,7 @@ func TestStoreLoadAndInvalidation(t *testing.T) {
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "bin")
 	os.WriteFile(bin, []byte("binary"), 0o755)
-	key, err := KeyFor(bin, "abc", 1, []byte(`{"a":1}`))
+	key, err := KeyFor(bin, "abc", 1, []byte(`{"a":1}`), "lychd-1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,13 +28,14 @@ func TestStoreLoadAndInvalidation(t *testing.T) {
 		t.Fatalf("Load = %+v, %v", got, ok)
 	}
 	changed := map[string]func() Key{
-		"config":   func() Key { k, _ := KeyFor(bin, "abc", 1, []byte(`{"a":2}`)); return k },
-		"sha":      func() Key { k, _ := KeyFor(bin, "abd", 1, []byte(`{"a":1}`)); return k },
-		"protocol": func() Key { k, _ := KeyFor(bin, "abc", 2, []byte(`{"a":1}`)); return k },
+		"config":   func() Key { k, _ := KeyFor(bin, "abc", 1, []byte(`{"a":2}`), "lychd-1"); return k },
+		"sha":      func() Key { k, _ := KeyFor(bin, "abd", 1, []byte(`{"a":1}`), "lychd-1"); return k },
+		"lychd":    func() Key { k, _ := KeyFor(bin, "abc", 1, []byte(`{"a":1}`), "lychd-2"); return k },
+		"protocol": func() Key { k, _ := KeyFor(bin, "abc", 2, []byte(`{"a":1}`), "lychd-1"); return k },
 		"touched": func() Key {
 			time.Sleep(10 * time.Millisecond)
 			os.Chtimes(bin, time.Now(), time.Now())
-			k, _ := KeyFor(bin, "abc", 1, []byte(`{"a":1}`))
+			k, _ := KeyFor(bin, "abc", 1, []byte(`{"a":1}`), "lychd-1")
 			return k
 		},
 	}
