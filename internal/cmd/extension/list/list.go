@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -111,12 +112,19 @@ func Run(_ context.Context, opts *Options) error {
 	if len(rep.Extensions) == 0 {
 		fmt.Fprintf(out, "No extensions installed in %s.\nInstall one with: lychd extension install PATH\n", p.ExtensionsDir())
 	} else {
-		tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+		var table strings.Builder
+		tw := tabwriter.NewWriter(&table, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "NAME\tVERSION\tPROTOCOL\tSHA256\tDESCRIPTION")
 		for _, e := range rep.Extensions {
 			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", e.Name, e.Version, e.Protocol, shortSum(e.SHA256), e.Description)
 		}
 		tw.Flush()
+		// An empty last column leaves padding behind; drop it.
+		for _, line := range strings.SplitAfter(table.String(), "\n") {
+			if line != "" {
+				fmt.Fprintln(out, strings.TrimRight(line, " \n"))
+			}
+		}
 	}
 	for _, e := range rep.Extensions {
 		if e.Problem != "" {
