@@ -220,6 +220,16 @@ daemon-reload pending: lychd-soulstone-vpre.service changed on disk; run: system
 		t.Errorf("status --json pod entry wrong: %+v", u)
 	}
 
+	// Fast swaps: more than systemd's default 5 starts in 10 s of the same
+	// units must not be refused (lychd start resets the start limits).
+	m.MustUserRun(t, "systemctl", "--user", "set-environment", "LYCHD_STUB_PODMAN_STOP_DELAY=10ms")
+	for i := 0; i < 12; i++ {
+		name := []string{"vision", "hermes"}[i%2]
+		if out, errOut, ok := lychd(t, m, "start", name); !ok {
+			t.Fatalf("swap %d to %s failed:\n%s%s", i, name, out, errOut)
+		}
+	}
+
 	log := m.PodmanLog(t)
 	for _, pair := range [][2]string{
 		{"lychd-soulstone-hermes.service", "lychd-soulstone-vpre.service"},

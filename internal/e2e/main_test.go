@@ -25,7 +25,7 @@ func TestMain(m *testing.M) {
 }
 
 // shared returns Options with the shared lychd and stub podman binaries.
-func shared(t *testing.T) Options {
+func shared(t testing.TB) Options {
 	t.Helper()
 	binaries.once.Do(func() {
 		binaries.dir, binaries.err = os.MkdirTemp("", "lychd-e2e-bin-")

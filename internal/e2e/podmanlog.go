@@ -94,7 +94,8 @@ type Lifetime struct {
 	// Call is when `podman run` began: from here the container holds its
 	// resources.
 	Call int64
-	// Started, Stopping and Stopped are 0 when the event did not happen.
+	// Started, Stopping and Stopped are 0 when the event did not happen;
+	// Stopped is also when a run that failed to start exited.
 	Started, Stopping, Stopped int64
 }
 
@@ -117,7 +118,8 @@ func Lifetimes(calls []PodmanCall) []Lifetime {
 			out[i].Started = c.NS
 		case EventStopping:
 			out[i].Stopping = c.NS
-		case EventStopped:
+		case EventStopped, EventFailed:
+			// A run that refused to start exited at once.
 			out[i].Stopped = c.NS
 		}
 	}

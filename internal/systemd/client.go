@@ -147,6 +147,21 @@ func (c *Client) Reload(ctx context.Context) error {
 	return nil
 }
 
+// ResetFailed resets the failed state and start rate limit of the inactive
+// or failed loaded units matching patterns.
+func (c *Client) ResetFailed(ctx context.Context, patterns ...string) error {
+	st, err := c.conn.ListUnitsByPatternsContext(ctx, []string{"inactive", "failed"}, patterns)
+	if err != nil {
+		return fmt.Errorf("listing units %s at %s: %w", strings.Join(patterns, " "), c.addr, err)
+	}
+	for _, u := range st {
+		if err := c.conn.ResetFailedUnitContext(ctx, u.Name); err != nil {
+			return fmt.Errorf("reset-failed %s at %s: %w", u.Name, c.addr, err)
+		}
+	}
+	return nil
+}
+
 // Start starts units (job mode "replace") and waits for their transactions.
 func (c *Client) Start(ctx context.Context, units []string, progress func(Job)) ([]Job, error) {
 	return c.run(ctx, "start", units, progress)

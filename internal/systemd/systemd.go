@@ -27,6 +27,11 @@ type Manager interface {
 	// whose name matches one of the shell patterns (e.g. "lychd-*"), sorted
 	// by name.
 	ListUnits(ctx context.Context, patterns ...string) ([]Unit, error)
+	// ResetFailed is `systemctl --user reset-failed` for the loaded units
+	// matching the patterns that are inactive or failed: it clears their
+	// failed state and their start rate limit (by default systemd refuses a
+	// sixth start within 10 s, which fast coven swaps reach).
+	ResetFailed(ctx context.Context, patterns ...string) error
 	// Close releases the connection.
 	Close() error
 }

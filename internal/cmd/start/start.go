@@ -66,7 +66,9 @@ func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cob
 lychd-coven-NAME.target, anything else the soulstone's service
 lychd-soulstone-NAME.service. Names that may not run together are refused
 before anything changes. systemd stops the running units that conflict with
-the new ones first; every stop and start is reported.`,
+the new ones first; every stop and start is reported. Failed lychd units
+are reset first (like systemctl reset-failed), so that fast swaps are not
+refused by systemd's start rate limit.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return cmdutil.FlagErrorf("name at least one coven or soulstone to start")
@@ -110,6 +112,12 @@ func Run(ctx context.Context, opts *Options) error {
 			}
 		}
 		return fmt.Errorf("refusing to start %s and %s together: they conflict (%s; list them in one alliance in lychd.toml to run them together)", a, b, why)
+	}
+	// An explicit start must not be refused because earlier swaps used up
+	// systemd's start rate limit (5 starts in 10 s by default); crash loops
+	// of Restart= stay limited.
+	if err := m.ResetFailed(ctx, systemd.UnitPattern); err != nil {
+		return err
 	}
 	blamer, _ := r.(Blamer)
 	jobs, err := m.Start(ctx, units, func(j systemd.Job) {

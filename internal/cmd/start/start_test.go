@@ -62,7 +62,7 @@ stopped lychd-soulstone-vpre.service
 	if out != want {
 		t.Errorf("output:\n%s\nwant:\n%s", out, want)
 	}
-	if got := strings.Join(fake.Calls, "; "); got != "list lychd-*; start lychd-soulstone-hermes.service" {
+	if got := strings.Join(fake.Calls, "; "); got != "list lychd-*; reset-failed lychd-*; start lychd-soulstone-hermes.service" {
 		t.Errorf("calls = %s", got)
 	}
 }

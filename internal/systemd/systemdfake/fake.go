@@ -86,5 +86,11 @@ func (m *Manager) ListUnits(_ context.Context, patterns ...string) ([]systemd.Un
 	return out, nil
 }
 
+// ResetFailed records the call.
+func (m *Manager) ResetFailed(_ context.Context, patterns ...string) error {
+	m.Calls = append(m.Calls, "reset-failed "+strings.Join(patterns, " "))
+	return m.Err
+}
+
 // Close does nothing.
 func (m *Manager) Close() error { return nil }
