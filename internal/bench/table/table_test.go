@@ -1,0 +1,78 @@
+package table
+
+import (
+	"strings"
+	"testing"
+)
+
+const sample = `goos: linux
+pkg: github.com/lychd/lychd/internal/bench
+BenchmarkBindCold32-2   	       1	2193298089 ns/op	      2000 bind-ms	       1000 floor-ms	        20 host-peak-MB	        32.00 launches	         2.0 x-floor
+BenchmarkBindCold32-2   	       1	2193298089 ns/op	      3000 bind-ms	       1000 floor-ms	        22 host-peak-MB	        32.00 launches	         3.0 x-floor
+BenchmarkBindCold32-2   	       1	2193298089 ns/op	      1500 bind-ms	       1000 floor-ms	        21 host-peak-MB	        32.00 launches	         1.5 x-floor
+BenchmarkBindWarm32-2   	       1	  81235063 ns/op	        25 bind-ms	         0 files-written	        16.26 host-peak-MB	         0 launches	         0 reloads
+BenchmarkBindWarm32-2   	       1	  81235063 ns/op	        27 bind-ms	         0 files-written	        16.26 host-peak-MB	         0 launches	         0 reloads
+BenchmarkScribe/soulstones=100-2         	       1	 104207753 ns/op	       200 quadlet-ms	       100 scribe-ms	         0.5 x-floor
+BenchmarkScribe/soulstones=1000-2        	       1	 670540845 ns/op	      2000 quadlet-ms	       1000 scribe-ms	         0.5 x-floor
+--- FAIL: BenchmarkScribe/soulstones=10000
+BenchmarkAnalyze1000-2   	       1	1500000000 ns/op	      1101 units
+PASS
+`
+
+func TestParseAndMedian(t *testing.T) {
+	r, err := Parse(strings.NewReader(sample))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, unit string
+		want       float64
+	}{
+		{Cold, "bind-ms", 2000},
+		{Cold, "x-floor", 2},
+		{Warm, "bind-ms", 26},
+		{Scribe + "1000", "scribe-ms", 1000},
+		{Analyze, "ns/op", 1.5e9},
+	} {
+		if got, ok := r.Median(c.name, c.unit); !ok || got != c.want {
+			t.Errorf("Median(%s, %s) = %v, %v; want %v", c.name, c.unit, got, ok, c.want)
+		}
+	}
+	if _, ok := r.Median(Scribe+"10000", "scribe-ms"); ok {
+		t.Error("a failed benchmark has a median")
+	}
+}
+
+func TestParseMalformed(t *testing.T) {
+	_, err := Parse(strings.NewReader("BenchmarkX-2 1 12 ns/op 3\n"))
+	want := `benchmark output line 1: want NAME ITERATIONS then VALUE UNIT pairs, got "BenchmarkX-2 1 12 ns/op 3"`
+	if err == nil || err.Error() != want {
+		t.Errorf("err = %v, want %s", err, want)
+	}
+}
+
+func TestRender(t *testing.T) {
+	r, err := Parse(strings.NewReader(sample))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := Render(&b, Rows(r)); err != nil {
+		t.Fatal(err)
+	}
+	want := `| what | median | floor | ratio | target | met |
+|---|---|---|---|---|---|
+| bind, 32 extensions, cold (empty cache) [n=3] | 2.00 s | 1.00 s: 32 bare go-plugin plugins launched, 4 at a time, 1 RPC each, same iteration | 2.00x | ≤ 1.5x | **no** |
+| bind, 32 extensions, warm (cache valid) [n=2] | 26.0 ms, 0 processes launched (max) | — | — | < 30 ms, 0 processes launched | yes |
+| Scribe, 100 soulstones: Codex -> files on disk (compile + durable site.Apply) [n=1] | 100 ms | 200 ms: Quadlet generator over the same files | 0.50x | ~linear growth | yes |
+| Scribe, 1000 soulstones: Codex -> files on disk (compile + durable site.Apply) [n=1] | 1.00 s; 10.0x the time of 100 (10x the soulstones) | 2.00 s: Quadlet generator over the same files | 0.50x | < 1x | yes |
+| Scribe, 10000 soulstones: Codex -> files on disk (compile + durable site.Apply) [n=0] | not run | not run | not run | ~linear growth | — |
+| systemd-analyze --user verify of the 1,000-soulstone units (1101 units; Quadlet generation not included) [n=1] | 1.50 s | — | — | < 2 s | yes |
+| re-bind with no change: files written, reloads (max over runs) | 0 / 0 | — | — | 0 / 0 | yes |
+| peak RSS of ` + "`lychd bind`" + ` with 32 extensions, cold (host process only, VmHWM) | 21.0 MB (max 22.0 MB) | — | — | < 64 MB | yes |
+| swap latency (systemctl start of a soulstone) | see the orchestrator e2e (internal/e2e/matrix logs) | — | — | — | — |
+`
+	if got := b.String(); got != want {
+		t.Errorf("table:\n%s\nwant:\n%s", got, want)
+	}
+}

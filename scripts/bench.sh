@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# bench.sh: run lychd's performance benchmarks (internal/bench, see
+# BENCHMARKS.md) and print one table of medians, floors, ratios and targets.
+#
+# Each benchmark iteration is one full operation (one bind, one Scribe run,
+# one systemd-analyze), so the benchmarks run with -benchtime 1x and the
+# table takes the median over -count runs.
+#
+# Environment:
+#   BENCH_COUNT  runs per benchmark (default 5)
+#   BENCH        -bench regexp (default: all of internal/bench)
+#   BENCH_OUT    file to keep the raw go test output in (default: a temp file)
+#   LYCHD_QUADLET  the Quadlet generator (default: scripts/fetch-quadlet.sh)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+count=${BENCH_COUNT:-5}
+bench=${BENCH:-.}
+out=${BENCH_OUT:-$(mktemp -t lychd-bench-XXXXXX.txt)}
+
+machine() {
+	echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(go version | cut -d' ' -f3-)"
+	echo "load average $1: $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+
+machine "before" >&2
+echo "go test -run '^\$' -bench '$bench' -benchtime 1x -count $count ./internal/bench/ (raw output: $out)" >&2
+go test -run '^$' -bench "$bench" -benchtime 1x -count "$count" -timeout 90m ./internal/bench/ | tee "$out" >&2
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+echo
+go run ./internal/bench/cmd/benchtable < "$out"
