@@ -439,7 +439,7 @@ func processFailure(ctx context.Context, opts Options, p *launch.Process, doing 
 		p.Close()
 		return p.Failure(fmt.Sprintf("did not finish %s within the assimilation deadline of %s and was killed; raise deadline_seconds in the [assimilation] table of lychd.toml if it is just slow", doing, fmtDuration(opts.Deadline)))
 	}
-	if isTransport(err) && p.Exited(time.Second) {
+	if isTransport(err) && p.Exited(5*time.Second) {
 		st := p.ExitStatus()
 		what := "exited"
 		if strings.Contains(strings.Join(p.StderrTail(), "\n"), "panic: ") {

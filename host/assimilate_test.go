@@ -52,24 +52,24 @@ func TestAssimilateFailures(t *testing.T) {
 			want: "extension \"actor\": failed while assimilating: model directory /srv/models does not exist",
 		},
 		{
-			name: "hang in Assimilate", bin: "actor", config: `{"Hang": true}`, deadline: 1500 * time.Millisecond,
-			want: "extension \"actor\": did not finish assimilating within the assimilation deadline of 1.5s and was killed; raise deadline_seconds in the [assimilation] table of lychd.toml if it is just slow",
+			name: "hang in Assimilate", bin: "actor", config: `{"Hang": true}`, deadline: 3 * time.Second,
+			want: "extension \"actor\": did not finish assimilating within the assimilation deadline of 3s and was killed; raise deadline_seconds in the [assimilation] table of lychd.toml if it is just slow",
 		},
 		{
-			name: "hang ignoring SIGTERM", bin: "actor", config: `{"Hang": true, "IgnoreTerm": true}`, deadline: 1500 * time.Millisecond,
-			want: "extension \"actor\": did not finish assimilating within the assimilation deadline of 1.5s and was killed; raise deadline_seconds in the [assimilation] table of lychd.toml if it is just slow",
+			name: "hang ignoring SIGTERM", bin: "actor", config: `{"Hang": true, "IgnoreTerm": true}`, deadline: 3 * time.Second,
+			want: "extension \"actor\": did not finish assimilating within the assimilation deadline of 3s and was killed; raise deadline_seconds in the [assimilation] table of lychd.toml if it is just slow",
 		},
 		{
 			name: "fork a child and exit", bin: "actor", config: `{"Fork": true, "Marker": "$MARKER"}`,
 			want: "extension \"actor\": exited while assimilating (exit status 4)\n  last lines of its stderr:\n  | forked a child, exiting",
 		},
 		{
-			name: "fork a child and hang", bin: "actor", config: `{"ForkStay": true, "Hang": true, "Marker": "$MARKER"}`, deadline: 1500 * time.Millisecond,
-			want: "extension \"actor\": did not finish assimilating within the assimilation deadline of 1.5s and was killed; raise deadline_seconds in the [assimilation] table of lychd.toml if it is just slow",
+			name: "fork a child and hang", bin: "actor", config: `{"ForkStay": true, "Hang": true, "Marker": "$MARKER"}`, deadline: 3 * time.Second,
+			want: "extension \"actor\": did not finish assimilating within the assimilation deadline of 3s and was killed; raise deadline_seconds in the [assimilation] table of lychd.toml if it is just slow",
 		},
 		{
-			name: "hang before the handshake", bin: "slowstart", start: 700 * time.Millisecond,
-			want: "extension \"slowstart\": did not complete the plugin handshake within 700ms and was killed; raise start_timeout_seconds in the [assimilation] table of lychd.toml if the machine is just slow\n  last lines of its stderr:\n  | loading a very large model first",
+			name: "hang before the handshake", bin: "slowstart", start: 2 * time.Second,
+			want: "extension \"slowstart\": did not complete the plugin handshake within 2s and was killed; raise start_timeout_seconds in the [assimilation] table of lychd.toml if the machine is just slow\n  last lines of its stderr:\n  | loading a very large model first",
 		},
 		{
 			name: "stdout noise before the handshake", bin: "noisy",
