@@ -78,9 +78,10 @@ type Stats struct {
 	// Cached is true when the registration came from the cache: no launch.
 	Cached bool
 	// Launch is the time from the start of the binary's verification to
-	// the end of the handshake; Assimilation the Info and Assimilate calls.
-	Launch, Assimilation time.Duration
-	Runes, Animators     int
+	// the end of the handshake, Verify the part of it spent hashing the
+	// binary; Assimilation is the Info and Assimilate calls.
+	Launch, Verify, Assimilation time.Duration
+	Runes, Animators             int
 }
 
 // Result is everything the extensions registered.
@@ -378,7 +379,7 @@ func assimilateBinary(ctx context.Context, opts Options, in Installed, reap func
 
 	out := &outcome{runes: runes, animators: animators, stats: Stats{
 		Name: in.Name, Version: info.Version, Protocol: p.Protocol, Source: src,
-		Launch: launched, Assimilation: assimilated, Runes: len(runes), Animators: len(animators),
+		Launch: launched, Verify: p.Hashed, Assimilation: assimilated, Runes: len(runes), Animators: len(animators),
 	}}
 	if c != nil {
 		if err := c.Store(in.Name, &cache.Entry{Key: key, Version: info.Version, Runes: runes, Animators: animators}); err != nil {
