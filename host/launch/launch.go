@@ -167,6 +167,20 @@ func Start(ctx context.Context, s Spec) (*Process, error) {
 	}
 }
 
+// execPath is what to execute for the open binary f found at path: the
+// descriptor itself through /proc/self/fd, which closes the window between
+// the check and the exec (renaming or replacing the path no longer matters
+// once the file is open). Without /proc, the path is executed; the lock
+// file's flock, held shared by assimilations and exclusively by install and
+// remove, still keeps lychd itself from swapping the binary in between.
+func execPath(f *os.File, path string) string {
+	fdPath := fmt.Sprintf("/proc/self/fd/%d", f.Fd())
+	if _, err := os.Stat(fdPath); err != nil {
+		return path
+	}
+	return fdPath
+}
+
 // refusedNamespaces reports whether starting the process failed because
 // the kernel refused to create its namespaces.
 func refusedNamespaces(err error) bool {
@@ -198,10 +212,7 @@ func sysProcAttr(isolate bool) *syscall.SysProcAttr {
 func start(f *os.File, s Spec, timeout time.Duration, logger hclog.Logger, isolate bool) (*Process, error) {
 	stderr := tail.New(stderrKeep)
 	cmd := &exec.Cmd{
-		// Executing the descriptor that was hashed closes the window between
-		// the check and the exec: renaming or replacing the path no longer
-		// matters once the file is open.
-		Path:        fmt.Sprintf("/proc/self/fd/%d", f.Fd()),
+		Path:        execPath(f, s.Path),
 		Args:        []string{"lychd-ext-" + s.Name},
 		Env:         append(minimalEnv(), s.Env...),
 		SysProcAttr: sysProcAttr(isolate),
