@@ -27,12 +27,15 @@ image = "example.invalid/xtts:1"
 `,
 }
 
+// soulOrCovenLine matches a progress line about a soulstone or coven target.
+var soulOrCovenLine = regexp.MustCompile(`^(\S+|failed to \S+) lychd-(soulstone|coven)-`)
+
 // soulstoneLines keeps the progress lines about soulstones and covens (the
 // core services the pod starts are the core's business), sorted.
 func soulstoneLines(s string) string {
 	var keep []string
 	for _, l := range strings.Split(strings.TrimRight(s, "\n"), "\n") {
-		if strings.Contains(l, "lychd-soulstone-") || strings.Contains(l, "lychd-coven-") {
+		if soulOrCovenLine.MatchString(l) {
 			keep = append(keep, l)
 		}
 	}

@@ -57,8 +57,7 @@ type Report struct {
 	// Units are sorted by kind (pod, core, coven, hold, soulstone, other), then
 	// name.
 	Units []UnitStatus `json:"units"`
-	// ActiveCovens are the covens whose target (or single soulstone) is
-	// active, sorted.
+	// ActiveCovens are the covens whose members are all active, sorted.
 	ActiveCovens []string `json:"active_covens"`
 	// NeedDaemonReload is true when any unit changed on disk since the last
 	// daemon-reload.
@@ -272,15 +271,15 @@ func Build(units []systemd.Unit, covens []Coven) Report {
 		}
 		return a.Unit < b.Unit
 	})
+	// A coven is active when every member runs. Its target says nothing:
+	// lychd bind gives targets no Conflicts=, so a target stays active while
+	// a hostile soulstone displaces its members.
 	for _, c := range covens {
-		unit := systemd.CovenUnit(c.Name)
-		if !c.HasTarget {
-			if len(c.Members) != 1 {
-				continue
-			}
-			unit = c.Members[0]
+		active := len(c.Members) > 0
+		for _, m := range c.Members {
+			active = active && state[m] == "active"
 		}
-		if state[unit] == "active" {
+		if active {
 			rep.ActiveCovens = append(rep.ActiveCovens, c.Name)
 		}
 	}

@@ -154,3 +154,17 @@ func TestFromCovenant(t *testing.T) {
 		t.Errorf("FromCovenant = %s\nwant %s", got, want)
 	}
 }
+
+func TestActiveCovensFollowMembersNotTargets(t *testing.T) {
+	units := []systemd.Unit{
+		// The target stayed active while hermes displaced its members.
+		{Name: "lychd-coven-vision.target", LoadState: "loaded", ActiveState: "active", Wants: []string{"lychd-soulstone-vana.service", "lychd-soulstone-vpre.service"}},
+		{Name: "lychd-soulstone-vana.service", LoadState: "loaded", ActiveState: "inactive"},
+		{Name: "lychd-soulstone-vpre.service", LoadState: "loaded", ActiveState: "active"},
+		{Name: "lychd-soulstone-hermes.service", LoadState: "loaded", ActiveState: "active"},
+	}
+	rep := Build(units, DeriveCovens(units))
+	if got := strings.Join(rep.ActiveCovens, ","); got != "hermes" {
+		t.Errorf("active covens = %q, want hermes only", got)
+	}
+}
