@@ -99,9 +99,11 @@ func buildLayout(m *model.Manifest, g *covenant.Graph) (*layout, Errors) {
 		if r.Kind == model.KindSoulstone {
 			cl := g.ClassOf(r.Name)
 			if h, ok := l.holds[cl.Index]; ok {
-				d.Wants = append(d.Wants, h)
+				// Requires= (not Wants=): a member never runs without
+				// its hold, even if the hold cannot start, and a stop of
+				// the hold propagates to the member.
+				d.Requires = append(d.Requires, h)
 				d.After = append(d.After, h)
-				d.PartOf = append(d.PartOf, h)
 				order.edge(h, svc)
 			}
 			for _, cn := range cl.Covens {

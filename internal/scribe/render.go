@@ -131,6 +131,9 @@ func renderHold(cl *covenant.Class, d *deps) ([]byte, error) {
 	f := unitfile.New()
 	f.Add("Unit", "Description", unitfile.Literal("LychD hold of coven "+strings.Join(cl.Covens, " + ")))
 	f.Add("Unit", "StopWhenUnneeded", unitfile.Literal("yes"))
+	// Holds start and stop at every swap; systemd's default start rate
+	// limit (5 in 10 s) must never stop one from starting.
+	f.Add("Unit", "StartLimitIntervalSec", unitfile.Literal("0"))
 	addUnitDeps(f, d)
 	return withHeader(f, "Active while a soulstone of exactly these covens runs; carries their enmity.")
 }

@@ -15,8 +15,8 @@
 //     switch. It wants its members; members are PartOf= it.
 //   - lychd-hold-COVENS.target for every set of two or more soulstones with
 //     exactly the same covens (a "class"): active exactly while one of them
-//     runs (members want it, it stops when unneeded), and the unit that
-//     carries the class's enmity.
+//     runs (members require it, it stops when unneeded, it has no start
+//     rate limit), and the unit that carries the class's enmity.
 //
 // # How exclusivity is enforced
 //
@@ -25,7 +25,7 @@
 // (in a topological order that respects every after= the user wrote) gets
 // Conflicts= and After= on the earlier one's presence unit (its hold target,
 // or the service itself for a class of one). Starting any member pulls its
-// class's hold, whose conflict stops the enemy hold; PartOf= propagates that
+// class's hold, whose conflict stops the enemy hold; Requires= propagates that
 // stop to every running enemy, and the ordering chain
 // enemy stop -> enemy hold stop -> own hold start -> member start guarantees
 // that no two incompatible containers ever overlap, whether the user starts a
