@@ -29,9 +29,10 @@ const parallel = 4
 // and installing take seconds, so it is made once, by the first benchmark
 // that needs it, and removed by TestMain.
 type fixture struct {
-	dir   string
-	sb    *Sandbox
-	bares []string
+	dir       string
+	sb        *Sandbox
+	bares     []string
+	installed []string
 }
 
 var (
@@ -84,6 +85,9 @@ func makeFixture() (*fixture, error) {
 	if err := f.sb.Install(exts); err != nil {
 		return nil, err
 	}
+	for _, n := range Names("bx", Extensions) {
+		f.installed = append(f.installed, filepath.Join(f.sb.Home, ".local", "share", "lychd", "extensions", n, "lychd-ext-"+n))
+	}
 	if f.bares, err = Copies(filepath.Join(dir, "bareplugin"), filepath.Join(dir, "bare"), Names("bare", Extensions)); err != nil {
 		return nil, err
 	}
@@ -109,11 +113,15 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 // each bind; the units are already bound, so the bind writes nothing), and
 // in the same iteration the floor: 32 bare go-plugin plugins launched 4 at
 // a time, one RPC each. It reports bind-ms, floor-ms, their ratio
-// (x-floor), the launches counted, and the peak memory of the lychd
-// process alone (host-peak-MB, its VmHWM).
+// (x-floor), the launches counted, the peak memory of the lychd process
+// alone (host-peak-MB, its VmHWM), and, to explain the time: the mean
+// launch time lychd reports per extension (ext-launch-ms: checksum,
+// start, handshake) and the time to sha256 the 32 installed binaries one
+// after the other in the benchmark process (sha256-all-ms), which lychd
+// does before every cold launch.
 func BenchmarkBindCold32(b *testing.B) {
 	f := sharedFixture(b)
-	var bind, floor time.Duration
+	var bind, floor, extLaunch, hash time.Duration
 	var launches int
 	var peak Peak
 	for b.Loop() {
@@ -143,6 +151,17 @@ func BenchmarkBindCold32(b *testing.B) {
 		}
 		launches += n
 		peak.HostKB = max(peak.HostKB, p.HostKB)
+		r, _ := ParseBind(out)
+		el, err := ExtensionLaunches(r.Extensions)
+		if err != nil {
+			b.Fatal(err)
+		}
+		extLaunch += el
+		th := time.Now()
+		if err := HashAll(f.installed); err != nil {
+			b.Fatal(err)
+		}
+		hash += time.Since(th)
 		t1 := time.Now()
 		if err := LaunchBare(context.Background(), f.bares, parallel); err != nil {
 			b.Fatal(err)
@@ -156,6 +175,8 @@ func BenchmarkBindCold32(b *testing.B) {
 	b.ReportMetric(float64(bind)/float64(floor), "x-floor")
 	b.ReportMetric(float64(launches)/n, "launches")
 	b.ReportMetric(float64(peak.HostKB)/1024, "host-peak-MB")
+	b.ReportMetric(ms(extLaunch)/n/Extensions, "ext-launch-ms")
+	b.ReportMetric(ms(hash)/n, "sha256-all-ms")
 }
 
 // BenchmarkBindWarm32 runs the real `lychd bind --json` (reload allowed)
@@ -163,7 +184,9 @@ func BenchmarkBindCold32(b *testing.B) {
 // already bound. It fails if an extension is launched, and reports
 // bind-ms, launches, the entries of the sandbox HOME written
 // (files-written) and the reloads lychd attempted, both of which must be
-// 0, and the peak memory as BenchmarkBindCold32 does.
+// 0, the peak memory as BenchmarkBindCold32 does, and the time of
+// `lychd --version` in the same iteration (version-ms: what starting the
+// lychd process costs by itself).
 func BenchmarkBindWarm32(b *testing.B) {
 	f := sharedFixture(b)
 	// Make sure the cache is valid (a cold benchmark may have emptied it).
@@ -173,7 +196,7 @@ func BenchmarkBindWarm32(b *testing.B) {
 	if _, err := f.sb.Launches(); err != nil {
 		b.Fatal(err)
 	}
-	var bind time.Duration
+	var bind, noop time.Duration
 	var written, reloads int
 	var peak Peak
 	for b.Loop() {
@@ -213,10 +236,16 @@ func BenchmarkBindWarm32(b *testing.B) {
 			b.Fatalf("a warm bind launched %d extensions, want 0", n)
 		}
 		peak.HostKB = max(peak.HostKB, p.HostKB)
+		t1 := time.Now()
+		if _, err := f.sb.Run("--version"); err != nil {
+			b.Fatal(err)
+		}
+		noop += time.Since(t1)
 		b.StartTimer()
 	}
 	n := float64(b.N)
 	b.ReportMetric(ms(bind)/n, "bind-ms")
+	b.ReportMetric(ms(noop)/n, "version-ms")
 	b.ReportMetric(0, "launches")
 	b.ReportMetric(float64(written)/n, "files-written")
 	b.ReportMetric(float64(reloads)/n, "reloads")
@@ -302,16 +331,23 @@ func BenchmarkScribe(b *testing.B) {
 	}
 }
 
-// BenchmarkAnalyze1000 measures `systemd-analyze --user verify` (through
+// BenchmarkAnalyze measures `systemd-analyze --user verify` (through
 // verify.AnalyzeUnits, in a private mount namespace) over the services
-// Quadlet generated from 1,000 soulstones and their targets; the
-// generation itself is not timed here (see quadlet-ms of BenchmarkScribe).
-func BenchmarkAnalyze1000(b *testing.B) {
+// Quadlet generated from 1,000 soulstones (and, to show how it grows, 100)
+// and their targets; the generation itself is not timed here (see
+// quadlet-ms of BenchmarkScribe).
+func BenchmarkAnalyze(b *testing.B) {
+	for _, n := range []int{100, 1000} {
+		b.Run(fmt.Sprintf("soulstones=%d", n), func(b *testing.B) { benchAnalyze(b, n) })
+	}
+}
+
+func benchAnalyze(b *testing.B, n int) {
 	quadlet := testtool.Quadlet(b)
 	testtool.SystemdAnalyze(b)
 	ctx := context.Background()
 	tmp := b.TempDir()
-	s, err := inscribe(ctx, filepath.Join(tmp, "home"), 1000)
+	s, err := inscribe(ctx, filepath.Join(tmp, "home"), n)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -335,7 +371,7 @@ func BenchmarkAnalyze1000(b *testing.B) {
 		}
 	}
 	sort.Strings(units)
-	if len(units) < 1000 {
+	if len(units) < n {
 		b.Fatalf("only %d units to verify", len(units))
 	}
 	i := 0

@@ -15,7 +15,7 @@ BenchmarkBindWarm32-2   	       1	  81235063 ns/op	        27 bind-ms	         0
 BenchmarkScribe/soulstones=100-2         	       1	 104207753 ns/op	       200 quadlet-ms	       100 scribe-ms	         0.5 x-floor
 BenchmarkScribe/soulstones=1000-2        	       1	 670540845 ns/op	      2000 quadlet-ms	       1000 scribe-ms	         0.5 x-floor
 --- FAIL: BenchmarkScribe/soulstones=10000
-BenchmarkAnalyze1000-2   	       1	1500000000 ns/op	      1101 units
+BenchmarkAnalyze/soulstones=1000-2   	       1	1500000000 ns/op	      1101 units
 PASS
 `
 
@@ -32,7 +32,7 @@ func TestParseAndMedian(t *testing.T) {
 		{Cold, "x-floor", 2},
 		{Warm, "bind-ms", 26},
 		{Scribe + "1000", "scribe-ms", 1000},
-		{Analyze, "ns/op", 1.5e9},
+		{Analyze + "1000", "ns/op", 1.5e9},
 	} {
 		if got, ok := r.Median(c.name, c.unit); !ok || got != c.want {
 			t.Errorf("Median(%s, %s) = %v, %v; want %v", c.name, c.unit, got, ok, c.want)
@@ -70,6 +70,8 @@ func TestRender(t *testing.T) {
 | systemd-analyze --user verify of the 1,000-soulstone units (1101 units; Quadlet generation not included) [n=1] | 1.50 s | — | — | < 2 s | yes |
 | re-bind with no change: files written, reloads (max over runs) | 0 / 0 | — | — | 0 / 0 | yes |
 | peak RSS of ` + "`lychd bind`" + ` with 32 extensions, cold (host process only, VmHWM) | 21.0 MB (max 22.0 MB) | — | — | < 64 MB | yes |
+| diagnostic, cold bind: launch time per extension as lychd reports it (checksum + start + handshake); sha256 of the 32 installed binaries, one after the other | not run; not run | — | — | — | — |
+| diagnostic, warm bind: ` + "`lychd --version`" + ` in the same iteration (process start alone) | not run | — | — | — | — |
 | swap latency (systemctl start of a soulstone) | see the orchestrator e2e (internal/e2e/matrix logs) | — | — | — | — |
 `
 	if got := b.String(); got != want {
