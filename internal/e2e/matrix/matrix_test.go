@@ -302,3 +302,31 @@ func TestRestartDisplacedCoven(t *testing.T) {
 	fx.checkInvariant(t, "restart of a displaced coven")
 	fx.checkNoOverlap(t)
 }
+
+// TestRapidSwapsKeepTheHold swaps a two-member class (kokoro, parler, whose
+// hold target starts at every swap) with rotating enemies: the hold starts 7
+// times in a few seconds, more than systemd's default start rate limit (5 in
+// 10 s) allows a service. The hold must start every time and no incompatible
+// pair may overlap. (systemd 252 did not rate-limit the target even without
+// the StartLimitIntervalSec=0 lychd writes; the setting guards other
+// versions, and Requires= makes a member fail rather than run without it.)
+func TestRapidSwapsKeepTheHold(t *testing.T) {
+	fx := setup(t)
+	fx.m.MustUserRun(t, "systemctl", "--user", "set-environment", "LYCHD_STUB_PODMAN_STOP_DELAY=50ms")
+	seq := []string{"kokoro", "sdxl", "parler", "xtts", "kokoro", "llava", "parler", "sdxl", "kokoro", "xtts", "parler", "llava", "kokoro"}
+	t0 := time.Now()
+	for _, n := range seq {
+		fx.start(t, svc(n))
+		if !fx.active(t, svc(n)) {
+			t.Fatalf("%s did not start", n)
+		}
+	}
+	if d := time.Since(t0); d > 10*time.Second {
+		t.Logf("sequence took %v: longer than the rate-limit window, the test proves less", d)
+	}
+	if !fx.active(t, "lychd-hold-speech.target") {
+		t.Errorf("kokoro runs without its hold target")
+	}
+	fx.checkInvariant(t, "rapid swaps")
+	fx.checkNoOverlap(t)
+}
