@@ -25,7 +25,14 @@ machine() {
 
 machine "before" >&2
 echo "go test -run '^\$' -bench '$bench' -benchtime 1x -count $count ./internal/bench/ (raw output: $out)" >&2
-go test -run '^$' -bench "$bench" -benchtime 1x -count "$count" -timeout 90m ./internal/bench/ | tee "$out" >&2
+status=0
+go test -run '^$' -bench "$bench" -benchtime 1x -count "$count" -timeout 90m ./internal/bench/ | tee "$out" >&2 || status=$?
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 echo
+# The table shows what ran; a failed benchmark shows as "not run" and makes
+# the script fail after the table.
 go run ./internal/bench/cmd/benchtable < "$out"
+if [ "$status" -ne 0 ]; then
+	echo "bench.sh: a benchmark failed (see above)" >&2
+fi
+exit "$status"
