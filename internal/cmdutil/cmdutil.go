@@ -13,6 +13,7 @@ import (
 
 	"github.com/lychd/lychd/internal/paths"
 	"github.com/lychd/lychd/internal/sepulcher"
+	"github.com/lychd/lychd/internal/systemd"
 )
 
 // IOStreams are the standard streams a command writes to; tests inject
@@ -38,12 +39,20 @@ type Factory struct {
 	// Reload asks the systemd user manager to reload its units; the error
 	// matches systemd.ErrNoManager when no manager is reachable.
 	Reload func(ctx context.Context) error
+	// Manager connects to the systemd user manager.
+	Manager func(ctx context.Context) (systemd.Manager, error)
 }
 
 // NewFactory returns a Factory for the real process.
 func NewFactory() *Factory {
 	f := &Factory{IO: SystemIO(), Getenv: os.Getenv}
 	f.Paths = func() (paths.Paths, error) { return paths.FromEnv(f.Getenv) }
+	f.Manager = func(ctx context.Context) (systemd.Manager, error) {
+		return systemd.Connect(ctx, f.Getenv("XDG_RUNTIME_DIR"))
+	}
+	f.Reload = func(ctx context.Context) error {
+		return systemd.ReloadUser(ctx, f.Getenv("XDG_RUNTIME_DIR"))
+	}
 	return f
 }
 

@@ -40,10 +40,7 @@ type Options struct {
 
 // NewCmd returns the animators command. runF replaces the action in tests.
 func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
-	opts := &Options{IO: f.IO, Paths: f.Paths, Assimilate: f.Assimilate,
-		Manager: func(ctx context.Context) (systemd.Manager, error) {
-			return systemd.Connect(ctx, f.Getenv("XDG_RUNTIME_DIR"))
-		}}
+	opts := &Options{IO: f.IO, Paths: f.Paths, Assimilate: f.Assimilate, Manager: f.Manager}
 	cmd := &cobra.Command{
 		Use:   "animators [--capability C] [--tag T ...] [--pick]",
 		Short: "List the Animators that serve an intent, or pick the fewest that cover it",

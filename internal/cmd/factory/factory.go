@@ -16,7 +16,6 @@ import (
 	"github.com/lychd/lychd/internal/cmdutil"
 	"github.com/lychd/lychd/internal/codex"
 	"github.com/lychd/lychd/internal/sepulcher"
-	"github.com/lychd/lychd/internal/systemd"
 	"github.com/lychd/lychd/plugins/core"
 )
 
@@ -24,9 +23,6 @@ import (
 func New() *cmdutil.Factory {
 	f := cmdutil.NewFactory()
 	f.Assimilate = Assimilator(f)
-	f.Reload = func(ctx context.Context) error {
-		return systemd.ReloadUser(ctx, f.Getenv("XDG_RUNTIME_DIR"))
-	}
 	return f
 }
 

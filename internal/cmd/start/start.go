@@ -53,10 +53,8 @@ type Options struct {
 // NewCmd returns the start command. runF replaces the action in tests.
 func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
 	opts := &Options{
-		IO: f.IO,
-		Manager: func(ctx context.Context) (systemd.Manager, error) {
-			return systemd.Connect(ctx, f.Getenv("XDG_RUNTIME_DIR"))
-		},
+		IO:       f.IO,
+		Manager:  f.Manager,
 		Resolver: DefaultResolver(f),
 	}
 	cmd := &cobra.Command{

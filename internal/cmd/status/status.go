@@ -96,10 +96,8 @@ type UnitStatus struct {
 // NewCmd returns the status command. runF replaces the action in tests.
 func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
 	opts := &Options{
-		IO: f.IO,
-		Manager: func(ctx context.Context) (systemd.Manager, error) {
-			return systemd.Connect(ctx, f.Getenv("XDG_RUNTIME_DIR"))
-		},
+		IO:      f.IO,
+		Manager: f.Manager,
 	}
 	if f.Assimilate != nil && f.Paths != nil {
 		opts.Covens = func(ctx context.Context) ([]Coven, error) {

@@ -35,10 +35,8 @@ type Options struct {
 // NewCmd returns the stop command. runF replaces the action in tests.
 func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
 	opts := &Options{
-		IO: f.IO,
-		Manager: func(ctx context.Context) (systemd.Manager, error) {
-			return systemd.Connect(ctx, f.Getenv("XDG_RUNTIME_DIR"))
-		},
+		IO:      f.IO,
+		Manager: f.Manager,
 		Resolver: func(ctx context.Context, m systemd.Manager) (Resolver, error) {
 			return start.DefaultResolver(f)(ctx, m)
 		},
