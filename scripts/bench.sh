@@ -2,9 +2,10 @@
 # bench.sh: run lychd's performance benchmarks (internal/bench, see
 # BENCHMARKS.md) and print one table of medians, floors, ratios and targets.
 #
-# Each benchmark iteration is one full operation (one bind, one Scribe run,
-# one systemd-analyze), so the benchmarks run with -benchtime 1x and the
-# table takes the median over -count runs.
+# Each benchmark iteration of internal/bench is one full operation (one
+# bind, one Scribe run, one systemd-analyze), so they run with -benchtime 1x
+# and the table takes the median over -count runs. host/launch's
+# BenchmarkLaunchFloor (20 launches per run) splits one launch's cost.
 #
 # Environment:
 #   BENCH_COUNT  runs per benchmark (default 5)
@@ -27,6 +28,9 @@ machine "before" >&2
 echo "go test -run '^\$' -bench '$bench' -benchtime 1x -count $count ./internal/bench/ (raw output: $out)" >&2
 status=0
 go test -run '^$' -bench "$bench" -benchtime 1x -count "$count" -timeout 90m ./internal/bench/ | tee "$out" >&2 || status=$?
+# Where a launch's time goes: one launch at a time, with and without the
+# checksum and the namespaces, against a bare go-plugin plugin.
+go test -run '^$' -bench "LaunchFloor" -benchtime 20x -count "$count" -timeout 30m ./host/launch/ | tee -a "$out" >&2 || status=$?
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 echo
 # The table shows what ran; a failed benchmark shows as "not run" and makes

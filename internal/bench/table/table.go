@@ -95,6 +95,8 @@ const (
 	Warm    = "BenchmarkBindWarm32"
 	Scribe  = "BenchmarkScribe/soulstones="
 	Analyze = "BenchmarkAnalyze/soulstones="
+	// Launch is host/launch's BenchmarkLaunchFloor (one launch at a time).
+	Launch = "BenchmarkLaunchFloor/"
 )
 
 // Row is one line of the table.
@@ -224,6 +226,17 @@ func Rows(r Results) []Row {
 	rows = append(rows, Row{
 		What:   "diagnostic, warm bind: `lychd --help` in the same iteration (process start alone)",
 		Median: or(m13, msText(ver)),
+		Floor:  "—", Ratio: "—", Target: "—", Met: "—",
+	})
+
+	var parts []string
+	for _, v := range []string{"full", "no-sha256", "no-isolation", "bare"} {
+		d, m := med(Launch+v, "ns/op")
+		parts = append(parts, v+" "+or(m, msText(d/1e6)))
+	}
+	rows = append(rows, Row{
+		What:   "diagnostic, one extension launch + Info + shutdown, alone (host/launch BenchmarkLaunchFloor)",
+		Median: strings.Join(parts, ", "),
 		Floor:  "—", Ratio: "—", Target: "—", Met: "—",
 	})
 

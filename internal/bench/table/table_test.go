@@ -72,6 +72,7 @@ func TestRender(t *testing.T) {
 | peak RSS of ` + "`lychd bind`" + ` with 32 extensions, cold (host process only, VmHWM) | 21.0 MB (max 22.0 MB) | — | — | < 64 MB | yes |
 | diagnostic, cold bind: launch time per extension as lychd reports it (checksum + start + handshake); sha256 of the 32 installed binaries, one after the other | not run; not run | — | — | — | — |
 | diagnostic, warm bind: ` + "`lychd --help`" + ` in the same iteration (process start alone) | not run | — | — | — | — |
+| diagnostic, one extension launch + Info + shutdown, alone (host/launch BenchmarkLaunchFloor) | full not run, no-sha256 not run, no-isolation not run, bare not run | — | — | — | — |
 | swap latency (systemctl start of a soulstone) | see the orchestrator e2e (internal/e2e/matrix logs) | — | — | — | — |
 `
 	if got := b.String(); got != want {
