@@ -164,7 +164,8 @@ func Rows(r Results) []Row {
 			target, ok = "< 1x", x < 1
 		}
 		if prev > 0 && m5 == "" {
-			ok = ok && s/prev <= 15
+			// ~linear: 10x the soulstones in at most 12x the time.
+			ok = ok && s/prev <= 12
 		}
 		prev = s
 		rows = append(rows, Row{
