@@ -159,7 +159,7 @@ func Rows(r Results) []Row {
 		if prev > 0 && m5 == "" {
 			growth = fmt.Sprintf("; %.1fx the time of %d (10x the soulstones)", s/prev, n/10)
 		}
-		target, ok := "~linear growth", true
+		target, ok := "~linear growth (≤ 12x per 10x)", true
 		if n == 1000 {
 			target, ok = "< 1x", x < 1
 		}

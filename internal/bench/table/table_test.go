@@ -64,9 +64,9 @@ func TestRender(t *testing.T) {
 |---|---|---|---|---|---|
 | bind, 32 extensions, cold (empty cache) [n=3] | 2.00 s | 1.00 s: 32 bare go-plugin plugins launched, 4 at a time, 1 RPC each, same iteration | 2.00x | ≤ 1.5x | **no** |
 | bind, 32 extensions, warm (cache valid) [n=2] | 26.0 ms, 0 processes launched (max) | — | — | < 30 ms, 0 processes launched | yes |
-| Scribe, 100 soulstones: Codex -> files on disk (compile + durable site.Apply) [n=1] | 100 ms | 200 ms: Quadlet generator over the same files | 0.50x | ~linear growth | yes |
+| Scribe, 100 soulstones: Codex -> files on disk (compile + durable site.Apply) [n=1] | 100 ms | 200 ms: Quadlet generator over the same files | 0.50x | ~linear growth (≤ 12x per 10x) | yes |
 | Scribe, 1000 soulstones: Codex -> files on disk (compile + durable site.Apply) [n=1] | 1.00 s; 10.0x the time of 100 (10x the soulstones) | 2.00 s: Quadlet generator over the same files | 0.50x | < 1x | yes |
-| Scribe, 10000 soulstones: Codex -> files on disk (compile + durable site.Apply) [n=0] | not run | not run | not run | ~linear growth | — |
+| Scribe, 10000 soulstones: Codex -> files on disk (compile + durable site.Apply) [n=0] | not run | not run | not run | ~linear growth (≤ 12x per 10x) | — |
 | systemd-analyze --user verify of the 1,000-soulstone units (1101 units; Quadlet generation not included) [n=1] | 1.50 s | — | — | < 2 s | yes |
 | re-bind with no change: files written, reloads (max over runs) | 0 / 0 | — | — | 0 / 0 | yes |
 | peak RSS of ` + "`lychd bind`" + ` with 32 extensions, cold (host process only, VmHWM) | 21.0 MB (max 22.0 MB) | — | — | < 64 MB | yes |
