@@ -1,6 +1,7 @@
 package scribe
 
 import (
+	"container/heap"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -22,25 +23,89 @@ type deps struct {
 // layout is the compiled dependency graph: what every unit depends on.
 type layout struct {
 	graph *covenant.Graph
-	// holds maps a class index to its hold target (classes of two or more
-	// members only).
-	holds map[int]string
-	// presence maps a class index to the unit that is active exactly while a
-	// member of the class runs: its hold target, or its only member's service.
-	presence map[int]string
+	// groups are the presence groups: classes with exactly the same
+	// compatible classes. Their members may all run together and have the
+	// same enemies, so one hold serves them all.
+	groups []*group
+	// groupOf maps a class index to its group.
+	groupOf map[int]*group
 	// units maps a unit name to its dependencies.
 	units map[string]*deps
 }
 
-// holdName names the hold target of a class. Coven names never contain '_',
-// so joining with '_' is unambiguous; very long names are hashed.
-func holdName(cl *covenant.Class) string {
-	key := strings.Join(cl.Covens, "_")
+// group is a presence group.
+type group struct {
+	classes []*covenant.Class
+	// members are the soulstones of every class, sorted.
+	members []string
+	// hold is the group's hold target, "" for a group of one soulstone.
+	hold string
+	// presence is the unit active exactly while a member runs: the hold,
+	// or the only member's service.
+	presence string
+}
+
+// covens lists the group's classes as "a+b, c" for descriptions.
+func (gr *group) covens() string {
+	parts := make([]string, len(gr.classes))
+	for i, cl := range gr.classes {
+		parts[i] = strings.Join(cl.Covens, "+")
+	}
+	return strings.Join(parts, ", ")
+}
+
+// holdName names a group's hold target after its classes: covens joined by
+// '_' within a class (coven names never contain '_') and classes joined by
+// '.'; very long names are shortened with a hash.
+func holdName(classes []*covenant.Class) string {
+	parts := make([]string, len(classes))
+	for i, cl := range classes {
+		parts[i] = strings.Join(cl.Covens, "_")
+	}
+	key := strings.Join(parts, ".")
 	if len(key) > 180 {
-		sum := sha256.Sum256([]byte(strings.Join(cl.Covens, "\x00")))
-		key = cl.Covens[0] + "_" + hex.EncodeToString(sum[:8])
+		sum := sha256.Sum256([]byte(key))
+		key = classes[0].Covens[0] + "_" + hex.EncodeToString(sum[:8])
 	}
 	return "lychd-hold-" + key + ".target"
+}
+
+// groupClasses puts classes with identical rows of the hostility matrix into
+// one presence group, in class order. Two such classes are compatible with
+// each other (each is compatible with itself) and have the same enemies.
+func groupClasses(g *covenant.Graph) ([]*group, map[int]*group) {
+	classes := g.Classes()
+	byRow := map[string]*group{}
+	var groups []*group
+	groupOf := map[int]*group{}
+	row := make([]byte, len(classes))
+	for _, cl := range classes {
+		for j := range classes {
+			row[j] = '0'
+			if g.HostileClasses(cl.Index, j) {
+				row[j] = '1'
+			}
+		}
+		gr := byRow[string(row)]
+		if gr == nil {
+			gr = &group{}
+			byRow[string(row)] = gr
+			groups = append(groups, gr)
+		}
+		gr.classes = append(gr.classes, cl)
+		gr.members = append(gr.members, cl.Members...)
+		groupOf[cl.Index] = gr
+	}
+	for _, gr := range groups {
+		sort.Strings(gr.members)
+		if len(gr.members) >= 2 {
+			gr.hold = holdName(gr.classes)
+			gr.presence = gr.hold
+		} else {
+			gr.presence = "lychd-soulstone-" + gr.members[0] + ".service"
+		}
+	}
+	return groups, groupOf
 }
 
 func (l *layout) unit(name string) *deps {
@@ -56,21 +121,14 @@ func (l *layout) unit(name string) *deps {
 // unknown lychd units, dependencies on incompatible soulstones and ordering
 // cycles.
 func buildLayout(m *model.Manifest, g *covenant.Graph) (*layout, Errors) {
-	l := &layout{graph: g, holds: map[int]string{}, presence: map[int]string{}, units: map[string]*deps{}}
+	l := &layout{graph: g, units: map[string]*deps{}}
+	l.groups, l.groupOf = groupClasses(g)
 	var errs Errors
 
 	runes := m.SortedRunes()
 	byService := map[string]*model.Rune{}
 	for i := range runes {
 		byService[runes[i].ServiceName()] = &runes[i]
-	}
-	for _, cl := range g.Classes() {
-		if len(cl.Members) >= 2 {
-			l.holds[cl.Index] = holdName(cl)
-			l.presence[cl.Index] = l.holds[cl.Index]
-		} else {
-			l.presence[cl.Index] = "lychd-soulstone-" + cl.Members[0] + ".service"
-		}
 	}
 	targets := map[string]*covenant.Coven{}
 	for _, c := range g.Covens() {
@@ -88,8 +146,10 @@ func buildLayout(m *model.Manifest, g *covenant.Graph) (*layout, Errors) {
 	for _, r := range runes {
 		order.node(r.ServiceName())
 	}
-	for _, h := range l.holds {
-		order.node(h)
+	for _, gr := range l.groups {
+		if gr.hold != "" {
+			order.node(gr.hold)
+		}
 	}
 
 	for i := range runes {
@@ -98,7 +158,7 @@ func buildLayout(m *model.Manifest, g *covenant.Graph) (*layout, Errors) {
 		d := l.unit(svc)
 		if r.Kind == model.KindSoulstone {
 			cl := g.ClassOf(r.Name)
-			if h, ok := l.holds[cl.Index]; ok {
+			if h := l.groupOf[cl.Index].hold; h != "" {
 				// Requires= (not Wants=): a member never runs without
 				// its hold, even if the hold cannot start, and a stop of
 				// the hold propagates to the member.
@@ -190,16 +250,15 @@ func buildLayout(m *model.Manifest, g *covenant.Graph) (*layout, Errors) {
 		return l, errs
 	}
 
-	// Enmity between classes, expressed once per hostile pair on the unit
+	// Enmity between groups, expressed once per hostile pair on the unit
 	// that comes later in the order, with an ordering edge so that the stop
 	// of one always completes before the start of the other.
-	classes := g.Classes()
-	for i := range classes {
-		for j := i + 1; j < len(classes); j++ {
-			if !g.HostileClasses(i, j) {
+	for i, gi := range l.groups {
+		for _, gj := range l.groups[i+1:] {
+			if !g.HostileClasses(gi.classes[0].Index, gj.classes[0].Index) {
 				continue
 			}
-			a, b := l.presence[i], l.presence[j]
+			a, b := gi.presence, gj.presence
 			if rank[a] > rank[b] {
 				a, b = b, a
 			}
@@ -303,8 +362,8 @@ func (d *digraph) has(from, to string) bool {
 	return ok1 && ok2 && d.out[i][j]
 }
 
-// topo returns each node's rank in a deterministic topological order, or a
-// cycle.
+// topo returns each node's rank in a deterministic topological order (ready
+// nodes are taken in name order), or a cycle.
 func (d *digraph) topo() (map[string]int, []string) {
 	n := len(d.names)
 	indeg := make([]int, n)
@@ -313,38 +372,44 @@ func (d *digraph) topo() (map[string]int, []string) {
 			indeg[j]++
 		}
 	}
-	// Ready nodes are processed in name order for determinism.
-	var ready []int
+	ready := &nameHeap{names: d.names}
 	for i := 0; i < n; i++ {
 		if indeg[i] == 0 {
-			ready = append(ready, i)
+			ready.idx = append(ready.idx, i)
 		}
 	}
+	heap.Init(ready)
 	rank := make(map[string]int, n)
-	byName := func(s []int) {
-		sort.Slice(s, func(a, b int) bool { return d.names[s[a]] < d.names[s[b]] })
-	}
-	byName(ready)
-	for len(ready) > 0 {
-		i := ready[0]
-		ready = ready[1:]
+	for ready.Len() > 0 {
+		i := heap.Pop(ready).(int)
 		rank[d.names[i]] = len(rank)
-		var next []int
 		for j := range d.out[i] {
 			indeg[j]--
 			if indeg[j] == 0 {
-				next = append(next, j)
+				heap.Push(ready, j)
 			}
-		}
-		if len(next) > 0 {
-			ready = append(ready, next...)
-			byName(ready)
 		}
 	}
 	if len(rank) == n {
 		return rank, nil
 	}
 	return nil, d.findCycle(rank)
+}
+
+// nameHeap is a min-heap of node indexes ordered by node name.
+type nameHeap struct {
+	names []string
+	idx   []int
+}
+
+func (h *nameHeap) Len() int           { return len(h.idx) }
+func (h *nameHeap) Less(a, b int) bool { return h.names[h.idx[a]] < h.names[h.idx[b]] }
+func (h *nameHeap) Swap(a, b int)      { h.idx[a], h.idx[b] = h.idx[b], h.idx[a] }
+func (h *nameHeap) Push(x any)         { h.idx = append(h.idx, x.(int)) }
+func (h *nameHeap) Pop() any {
+	last := h.idx[len(h.idx)-1]
+	h.idx = h.idx[:len(h.idx)-1]
+	return last
 }
 
 func (d *digraph) findCycle(done map[string]int) []string {

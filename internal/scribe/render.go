@@ -127,15 +127,15 @@ func renderCovenTarget(c *covenant.Coven, d *deps) ([]byte, error) {
 	return withHeader(f)
 }
 
-func renderHold(cl *covenant.Class, d *deps) ([]byte, error) {
+func renderHold(gr *group, d *deps) ([]byte, error) {
 	f := unitfile.New()
-	f.Add("Unit", "Description", unitfile.Literal("LychD hold of coven "+strings.Join(cl.Covens, " + ")))
+	f.Add("Unit", "Description", unitfile.Literal("LychD hold of covens "+gr.covens()))
 	f.Add("Unit", "StopWhenUnneeded", unitfile.Literal("yes"))
 	// Holds start and stop at every swap; systemd's default start rate
 	// limit (5 in 10 s) must never stop one from starting.
 	f.Add("Unit", "StartLimitIntervalSec", unitfile.Literal("0"))
 	addUnitDeps(f, d)
-	return withHeader(f, "Active while a soulstone of exactly these covens runs; carries their enmity.")
+	return withHeader(f, "Active while a soulstone with exactly these enemies runs; carries their enmity.")
 }
 
 // printable replaces anything but printable ASCII, so a comment can never

@@ -113,10 +113,10 @@ func Compile(m *model.Manifest) (*Output, error) {
 			add(&out.Systemd, c.TargetName(), data, err)
 		}
 	}
-	for _, cl := range g.Classes() {
-		if h, ok := l.holds[cl.Index]; ok {
-			data, err := renderHold(cl, l.units[h])
-			add(&out.Systemd, h, data, err)
+	for _, gr := range l.groups {
+		if gr.hold != "" {
+			data, err := renderHold(gr, l.units[gr.hold])
+			add(&out.Systemd, gr.hold, data, err)
 		}
 	}
 	if rerr != nil {
