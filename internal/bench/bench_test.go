@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lychd/lychd/internal/model/modeltest"
 	"github.com/lychd/lychd/internal/scribe"
 	"github.com/lychd/lychd/internal/site"
 	"github.com/lychd/lychd/internal/testtool"
@@ -264,7 +265,7 @@ func siteIn(home string) *site.Site {
 
 // inscribe compiles m and applies it, durably, to a fresh HOME.
 func inscribe(ctx context.Context, home string, n int) (*site.Site, error) {
-	out, err := scribe.Compile(ScaleManifest(n, 10))
+	out, err := scribe.Compile(modeltest.ScaleManifest(n, 10))
 	if err != nil {
 		return nil, err
 	}

@@ -2,42 +2,13 @@ package scribe
 
 import (
 	"context"
-	"fmt"
 	"testing"
 	"time"
 
-	"github.com/lychd/lychd/internal/model"
+	"github.com/lychd/lychd/internal/model/modeltest"
 	"github.com/lychd/lychd/internal/testtool"
 	"github.com/lychd/lychd/internal/verify"
 )
-
-// ScaleManifest is n soulstones spread over covens of perCoven members, with
-// every tenth soulstone also in the next coven (two-coven members) and
-// covens allied in pairs (2k, 2k+1).
-func ScaleManifest(n, perCoven int) *model.Manifest {
-	m := &model.Manifest{}
-	covens := (n + perCoven - 1) / perCoven
-	for i := 0; i < n; i++ {
-		c := i / perCoven
-		r := model.Rune{Name: fmt.Sprintf("s%d", i), Kind: model.KindSoulstone, Image: "ghcr.io/example/engine:1", Port: 8081,
-			Groups: []string{fmt.Sprintf("c%d", c)}, Source: model.Source{Kind: model.SourceCodex, Name: "soulstones/scale.toml", Line: i + 1}}
-		if i%10 == 9 && c+1 < covens {
-			r.Groups = append(r.Groups, fmt.Sprintf("c%d", c+1))
-			r.Port = 0 // it may run with both covens
-		}
-		m.Runes = append(m.Runes, r)
-	}
-	for c := 0; c+1 < covens; c += 2 {
-		m.Alliances = append(m.Alliances, []string{fmt.Sprintf("c%d", c), fmt.Sprintf("c%d", c+1)})
-	}
-	// Runes that can run together need distinct ports: give each its own.
-	for i := range m.Runes {
-		if m.Runes[i].Port != 0 {
-			m.Runes[i].Port = 10000 + i
-		}
-	}
-	return m
-}
 
 // TestScaleVerify compiles 1,000 soulstones in 100 covens and checks that
 // real Quadlet and systemd-analyze accept them; it logs their timings (the
@@ -48,7 +19,7 @@ func TestScaleVerify(t *testing.T) {
 	}
 	quadlet := testtool.Quadlet(t)
 	testtool.SystemdAnalyze(t)
-	m := ScaleManifest(1000, 10)
+	m := modeltest.ScaleManifest(1000, 10)
 	t0 := time.Now()
 	out, err := Compile(m)
 	if err != nil {

@@ -1,4 +1,5 @@
-package bench
+// Package modeltest builds manifests for tests and benchmarks.
+package modeltest
 
 import (
 	"fmt"
@@ -8,9 +9,8 @@ import (
 
 // ScaleManifest returns n soulstones, perCoven to a coven, covens allied in
 // pairs, every tenth soulstone also in the next coven, each with its own
-// port. It is the manifest of internal/scribe's scale test (ScaleManifest
-// in scale_test.go, which other packages cannot import), copied so that the
-// figures are comparable.
+// port. It is the manifest of the scale tests and benchmarks
+// (internal/scribe, internal/bench).
 func ScaleManifest(n, perCoven int) *model.Manifest {
 	m := &model.Manifest{}
 	covens := (n + perCoven - 1) / perCoven
