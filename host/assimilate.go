@@ -328,6 +328,7 @@ func assimilateBinary(ctx context.Context, opts Options, in Installed, reap func
 		Name:         in.Name,
 		Path:         in.Path,
 		SHA256:       in.Entry.SHA256,
+		Identity:     in.Entry.Identity,
 		Source:       in.Entry.Source,
 		StartTimeout: opts.StartTimeout,
 		Logger:       opts.Logger,

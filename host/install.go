@@ -174,6 +174,9 @@ func Install(ctx context.Context, opts InstallOptions) (*InstallResult, error) {
 		if err := fsutil.SyncDir(opts.Dir); err != nil {
 			return err
 		}
+		if fi, err := os.Lstat(target); err == nil {
+			res.Entry.Identity = lockfile.IdentityOf(fi)
+		}
 		l.Extensions[info.Name] = res.Entry
 		return nil
 	})

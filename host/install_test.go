@@ -3,6 +3,7 @@ package host
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -46,7 +47,8 @@ func TestInstallWritesBinaryAndLock(t *testing.T) {
       "size": ` + jsonInt(st.Size()) + `,
       "installed": "2026-11-25T18:00:00Z",
       "source": "` + src + `",
-      "description": "test extension actor"
+      "description": "test extension actor",
+      "identity": ` + identityJSON(t, res.Path) + `
     }
   }
 }
@@ -207,4 +209,16 @@ func TestDiscoverIgnoresWhatIsNotAnExtension(t *testing.T) {
 	if p := norm(t, inv.Extensions[0].Problem, dir, "$DIR"); p != "its binary $DIR/actor/lychd-ext-actor is group- or world-writable (mode 0775); run: chmod go-w $DIR/actor/lychd-ext-actor" {
 		t.Errorf("group-writable: %s", p)
 	}
+}
+
+// identityJSON renders the identity of the installed file as the lock file
+// records it (indented as inside an entry).
+func identityJSON(t *testing.T, path string) string {
+	t.Helper()
+	fi, err := os.Lstat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := lockfile.IdentityOf(fi)
+	return fmt.Sprintf("{\n        \"dev\": %d,\n        \"ino\": %d,\n        \"size\": %d,\n        \"mtime_ns\": %d,\n        \"ctime_ns\": %d\n      }", id.Dev, id.Ino, id.Size, id.MtimeNs, id.CtimeNs)
 }

@@ -44,6 +44,7 @@ import (
 
 	"github.com/lychd/lychd/host/exterr"
 	"github.com/lychd/lychd/host/internal/tail"
+	"github.com/lychd/lychd/host/lockfile"
 	"github.com/lychd/lychd/sdk/wire"
 )
 
@@ -63,6 +64,10 @@ type Spec struct {
 	// SHA256 is the expected hex digest of the binary. Empty skips the
 	// check (install computes the digest of its own copy).
 	SHA256 string
+	// Identity is the binary's file identity recorded at install; when the
+	// open file still has it, the sha256 check is skipped (the file cannot
+	// have been written since). Nil always hashes.
+	Identity *lockfile.Identity
 	// Source is where the binary was installed from, quoted in the
 	// reinstall hint of a checksum mismatch.
 	Source string
@@ -114,7 +119,7 @@ func Start(ctx context.Context, s Spec) (*Process, error) {
 	}
 	defer f.Close()
 	t0 := time.Now()
-	if s.SHA256 != "" {
+	if s.SHA256 != "" && !unchangedSinceInstall(f, s.Identity) {
 		h := sha256.New()
 		if _, err := io.Copy(h, io.NewSectionReader(f, 0, 1<<62)); err != nil {
 			return nil, fail("cannot read its binary %s: %v", s.Path, err)
@@ -443,4 +448,18 @@ func orPath(src string) string {
 // IsCanceled reports whether err is a context cancellation or deadline.
 func IsCanceled(err error) bool {
 	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// unchangedSinceInstall reports whether the open file still has the identity
+// recorded at install (same device, inode, size, mtime and ctime).
+func unchangedSinceInstall(f *os.File, want *lockfile.Identity) bool {
+	if want == nil {
+		return false
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		return false
+	}
+	got := lockfile.IdentityOf(fi)
+	return got != nil && *got == *want
 }

@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -45,6 +46,36 @@ type Entry struct {
 	Source string `json:"source"`
 	// Description is the extension's one-line description.
 	Description string `json:"description,omitempty"`
+	// Identity is the installed file's identity right after install. While
+	// the file still has it, the binary cannot have been written since
+	// (any write or chmod moves its ctime, which no user can set back), so
+	// a launch need not hash it again.
+	Identity *Identity `json:"identity,omitempty"`
+}
+
+// Identity identifies one version of a file on disk.
+type Identity struct {
+	Dev     uint64 `json:"dev"`
+	Ino     uint64 `json:"ino"`
+	Size    int64  `json:"size"`
+	MtimeNs int64  `json:"mtime_ns"`
+	CtimeNs int64  `json:"ctime_ns"`
+}
+
+// IdentityOf returns the identity of fi, or nil when the platform's stat
+// data is not available.
+func IdentityOf(fi os.FileInfo) *Identity {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return nil
+	}
+	return &Identity{
+		Dev:     uint64(st.Dev),
+		Ino:     st.Ino,
+		Size:    st.Size,
+		MtimeNs: st.Mtim.Nano(),
+		CtimeNs: st.Ctim.Nano(),
+	}
 }
 
 // Lock is the content of the lock file.
