@@ -89,9 +89,24 @@ func Run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
+	s := site.New(p)
+	// Extensions run as the user: one could write to the binding sites
+	// while it is assimilated. Compare what the sites look like before and
+	// after, and refuse to build on a site that changed under our feet.
+	before, err := s.Snapshot()
+	if err != nil {
+		return fmt.Errorf("bind: %w", err)
+	}
 	sep, err := sepulcher.Gather(ctx, p, opts.Assimilate)
 	if err != nil {
 		return fmt.Errorf("bind: nothing was written:\n%w", err)
+	}
+	after, err := s.Snapshot()
+	if err != nil {
+		return fmt.Errorf("bind: %w", err)
+	}
+	if changed := site.Changed(before, after); len(changed) > 0 {
+		return fmt.Errorf("bind: nothing was written: the binding site changed while the extensions were being assimilated (%s); an extension, or another program such as a second lychd bind, wrote to it. Run lychd bind again; if this repeats with no other bind running, look for the extension that writes there with lychd extension inspect NAME", strings.Join(limit(changed, 3), ", "))
 	}
 	out, err := scribe.Compile(sep.Manifest)
 	if err != nil {
@@ -105,7 +120,6 @@ func Run(ctx context.Context, opts *Options) error {
 	for _, f := range out.Systemd {
 		gen.Systemd = append(gen.Systemd, site.File{Name: f.Name, Data: f.Data})
 	}
-	s := site.New(p)
 	var plan site.Plan
 	if opts.DryRun {
 		plan, err = s.Plan(gen)
@@ -206,4 +220,12 @@ func fullyQualified(image string) bool {
 		return false
 	}
 	return strings.ContainsAny(first, ".:") || first == "localhost"
+}
+
+// limit returns at most n items of list, with a count of the rest.
+func limit(list []string, n int) []string {
+	if len(list) <= n {
+		return list
+	}
+	return append(append([]string(nil), list[:n]...), fmt.Sprintf("and %d more", len(list)-n))
 }

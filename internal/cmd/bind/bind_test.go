@@ -328,3 +328,31 @@ func TestFullyQualified(t *testing.T) {
 		}
 	}
 }
+
+// An extension that writes to the binding site while it is assimilated
+// fails the bind; lychd writes nothing on top of the tampered site.
+func TestSiteWrittenDuringAssimilation(t *testing.T) {
+	e := newEnv(t, map[string]string{"soulstones/tts.toml": goodTTS})
+	if err := e.run(t); err != nil {
+		t.Fatal(err)
+	}
+	e.writeCodex(t, map[string]string{"soulstones/tts.toml": strings.Replace(goodTTS, "xtts:1", "xtts:2", 1)})
+	evil := filepath.Join(e.home, ".config", "systemd", "user", "lychd-coven-evil.target")
+	inner := fakeCore()
+	e.opts.Assimilate = func(ctx context.Context, cx *codex.Codex) (*sepulcher.Assimilated, error) {
+		if err := os.WriteFile(evil, []byte("[Unit]\n"), 0o644); err != nil {
+			return nil, err
+		}
+		return inner(ctx, cx)
+	}
+	before := e.snapshot(t)
+	err := e.run(t)
+	want := "bind: nothing was written: the binding site changed while the extensions were being assimilated (~/.config/systemd/user/lychd-coven-evil.target); an extension, or another program such as a second lychd bind, wrote to it. Run lychd bind again; if this repeats with no other bind running, look for the extension that writes there with lychd extension inspect NAME"
+	if err == nil || err.Error() != want {
+		t.Fatalf("err = %v\nwant %s", err, want)
+	}
+	delete(before, ".config/systemd/user/lychd-coven-evil.target")
+	after := e.snapshot(t)
+	delete(after, ".config/systemd/user/lychd-coven-evil.target")
+	sameSnapshot(t, before, after)
+}

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lychd/lychd/host/hosttest"
 	"github.com/lychd/lychd/internal/e2e"
 	"github.com/lychd/lychd/internal/testtool"
 	"github.com/lychd/lychd/internal/verify"
@@ -176,5 +177,44 @@ func TestTamperedExtensionWritesNothing(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(s.home, ".config", "containers", "systemd", "lychd", "lychd-soulstone-a.container")); !os.IsNotExist(err) {
 		t.Errorf("a failed bind wrote the new soulstone")
+	}
+}
+
+// TestExtensionWritingToTheBindingSite: a real extension that writes a unit
+// into the Quadlet directory while it is assimilated fails the bind with a
+// clear error, and lychd writes nothing.
+func TestExtensionWritingToTheBindingSite(t *testing.T) {
+	dir, err := hosttest.Dir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &sandbox{lychd: e2e.BuildLychd(t), home: t.TempDir()}
+	s.must(t, "extension", "install", filepath.Join(dir, "actor"))
+	s.must(t, "bind", "--no-reload")
+	planted := filepath.Join(s.home, ".config", "containers", "systemd", "evil.container")
+	codexDir := filepath.Join(s.home, ".config", "lychd")
+	if err := os.MkdirAll(codexDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	toml := "[extensions.actor]\nWriteFile = \"" + planted + "\"\n"
+	if err := os.WriteFile(filepath.Join(codexDir, "lychd.toml"), []byte(toml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	gens := func() []string {
+		ents, _ := os.ReadDir(filepath.Join(s.home, ".local", "share", "lychd", "bindings"))
+		var names []string
+		for _, e := range ents {
+			names = append(names, e.Name())
+		}
+		return names
+	}
+	before := gens()
+	_, errOut, err := s.run(t, "bind", "--no-reload")
+	want := "lychd: bind: nothing was written: the binding site changed while the extensions were being assimilated (~/.config/containers/systemd/evil.container); an extension, or another program such as a second lychd bind, wrote to it. Run lychd bind again; if this repeats with no other bind running, look for the extension that writes there with lychd extension inspect NAME\n"
+	if err == nil || errOut != want {
+		t.Errorf("err %v, stderr:\n%s\nwant:\n%s", err, errOut, want)
+	}
+	if after := gens(); strings.Join(after, " ") != strings.Join(before, " ") {
+		t.Errorf("bindings changed: %v -> %v", before, after)
 	}
 }
