@@ -11,6 +11,8 @@ import (
 	"io"
 	"os"
 
+	"github.com/spf13/cobra"
+
 	"github.com/lychd/lychd/internal/paths"
 	"github.com/lychd/lychd/internal/sepulcher"
 	"github.com/lychd/lychd/internal/systemd"
@@ -77,3 +79,25 @@ func FlagErrorf(format string, args ...any) error {
 
 // ErrSilent is returned when the command already printed its error.
 var ErrSilent = errors.New("error already reported")
+
+// ExactArgs returns a cobra argument check that requires exactly n
+// arguments and otherwise fails with a FlagError carrying msg.
+func ExactArgs(n int, msg string) func(*cobra.Command, []string) error {
+	return func(_ *cobra.Command, args []string) error {
+		if len(args) != n {
+			return FlagErrorf("%s", msg)
+		}
+		return nil
+	}
+}
+
+// MinimumArgs returns a cobra argument check that requires at least n
+// arguments and otherwise fails with a FlagError carrying msg.
+func MinimumArgs(n int, msg string) func(*cobra.Command, []string) error {
+	return func(_ *cobra.Command, args []string) error {
+		if len(args) < n {
+			return FlagErrorf("%s", msg)
+		}
+		return nil
+	}
+}

@@ -67,12 +67,7 @@ before anything changes. systemd stops the running units that conflict with
 the new ones first; every stop and start is reported. Failed lychd units
 are reset first (like systemctl reset-failed), so that fast swaps are not
 refused by systemd's start rate limit.`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				return cmdutil.FlagErrorf("name at least one coven or soulstone to start")
-			}
-			return nil
-		},
+		Args: cmdutil.MinimumArgs(1, "name at least one coven or soulstone to start"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Names = args
 			if runF != nil {

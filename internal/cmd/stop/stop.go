@@ -47,12 +47,7 @@ func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cob
 		Long: `Stop each NAME: a coven with two or more members stops its target
 lychd-coven-NAME.target (and with it every member), anything else the
 soulstone's service lychd-soulstone-NAME.service.`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				return cmdutil.FlagErrorf("name at least one coven or soulstone to stop")
-			}
-			return nil
-		},
+		Args: cmdutil.MinimumArgs(1, "name at least one coven or soulstone to stop"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Names = args
 			if runF != nil {

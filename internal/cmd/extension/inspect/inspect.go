@@ -62,12 +62,7 @@ func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cob
 		Long: "Verify the extension's binary against extensions.lock.json, launch it and assimilate it\n" +
 			"on its own with its [extensions.NAME] table from lychd.toml (or --config), then print its\n" +
 			"lock entry and everything it registered.",
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) != 1 {
-				return cmdutil.FlagErrorf("inspect takes exactly one argument, the extension's name (see lychd extension list)")
-			}
-			return nil
-		},
+		Args: cmdutil.ExactArgs(1, "inspect takes exactly one argument, the extension's name (see lychd extension list)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = args[0]
 			if runF != nil {

@@ -37,12 +37,7 @@ func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cob
 			"ask its name, version and protocol, and record its sha256 in extensions.lock.json.\n" +
 			"Installing an extension that is already installed upgrades it. Binaries that are group-\n" +
 			"or world-writable are refused.",
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) != 1 {
-				return cmdutil.FlagErrorf("install takes exactly one argument, the path of the extension binary")
-			}
-			return nil
-		},
+		Args: cmdutil.ExactArgs(1, "install takes exactly one argument, the path of the extension binary"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Source = args[0]
 			if runF != nil {

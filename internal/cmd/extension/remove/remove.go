@@ -28,12 +28,7 @@ func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cob
 		Short: "Remove an installed extension",
 		Long: "Delete the extension's binary and its entry in extensions.lock.json. Its runes stay\n" +
 			"bound until the next \"lychd bind\".",
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) != 1 {
-				return cmdutil.FlagErrorf("remove takes exactly one argument, the extension's name (see lychd extension list)")
-			}
-			return nil
-		},
+		Args: cmdutil.ExactArgs(1, "remove takes exactly one argument, the extension's name (see lychd extension list)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = args[0]
 			if runF != nil {
