@@ -12,6 +12,7 @@
 #   BENCH        -bench regexp (default: all of internal/bench)
 #   BENCH_OUT    file to keep the raw go test output in (default: a temp file)
 #   LYCHD_QUADLET  the Quadlet generator (default: scripts/fetch-quadlet.sh)
+#   BENCH_NO_SWAP  when set, skip the booted-systemd swap benchmark
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,6 +32,12 @@ go test -run '^$' -bench "$bench" -benchtime 1x -count "$count" -timeout 90m ./i
 # Where a launch's time goes: one launch at a time, with and without the
 # checksum and the namespaces, against a bare go-plugin plugin.
 go test -run '^$' -bench "LaunchFloor" -benchtime 20x -count "$count" -timeout 30m ./host/launch/ | tee -a "$out" >&2 || status=$?
+# What lychd start adds to a coven swap over a bare systemctl start, on the
+# booted systemd of internal/e2e (root and the cached rootfs; it skips with
+# a reason elsewhere, and the row shows "not run").
+if [ -z "${BENCH_NO_SWAP:-}" ]; then
+	go test -run '^$' -bench "SwapLatency" -benchtime 1x -count "$count" -timeout 30m ./internal/e2e/matrix/ | tee -a "$out" >&2 || status=$?
+fi
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 echo
 # The table shows what ran; a failed benchmark shows as "not run" and makes

@@ -19,6 +19,8 @@ import (
 // Client is a Manager talking to a real systemd user manager.
 type Client struct {
 	conn *sd.Conn
+	// bus is conn's method connection, for the calls go-systemd lacks.
+	bus *dbus.Conn
 	// Where the client connected, for error messages.
 	addr string
 
@@ -78,12 +80,12 @@ func Connect(ctx context.Context, runtimeDir string) (*Client, error) {
 		}
 		addr = "the session bus"
 	}
-	c := &Client{conn: conn, addr: addr, subs: map[chan jobSignal]struct{}{}}
 	// go-systemd dials the method connection first, then the signal one.
 	if len(dialed) != 2 {
 		conn.Close()
 		return nil, fmt.Errorf("connecting to the systemd user manager at %s: expected 2 connections, made %d", addr, len(dialed))
 	}
+	c := &Client{conn: conn, bus: dialed[0], addr: addr, subs: map[chan jobSignal]struct{}{}}
 	sig := make(chan *dbus.Signal, 1024)
 	dialed[1].Signal(sig)
 	// On a bus (not the private socket) signals need a match rule.
@@ -300,8 +302,9 @@ func sortedJobs(m map[uint32]*Job) []Job {
 	return out
 }
 
-// ListUnits lists loaded and installed units matching patterns.
-func (c *Client) ListUnits(ctx context.Context, patterns ...string) ([]Unit, error) {
+// ListUnitStates lists loaded and installed units matching patterns with
+// their states only: three calls, whatever the number of units.
+func (c *Client) ListUnitStates(ctx context.Context, patterns ...string) ([]Unit, error) {
 	names := map[string]bool{}
 	files, err := c.conn.ListUnitFilesByPatternsContext(ctx, nil, patterns)
 	if err != nil {
@@ -335,40 +338,88 @@ func (c *Client) ListUnits(ctx context.Context, patterns ...string) ([]Unit, err
 	}
 	out := make([]Unit, 0, len(st))
 	for _, s := range st {
-		props, err := c.conn.GetUnitPropertiesContext(ctx, s.Name)
-		if err != nil {
-			return nil, fmt.Errorf("reading unit %s at %s: %w", s.Name, c.addr, err)
-		}
-		u := Unit{
-			Name:                   s.Name,
-			Description:            s.Description,
-			LoadState:              s.LoadState,
-			ActiveState:            s.ActiveState,
-			SubState:               s.SubState,
-			ActiveEnterTimestamp:   usec(props["ActiveEnterTimestamp"]),
-			InactiveEnterTimestamp: usec(props["InactiveEnterTimestamp"]),
-			NeedDaemonReload:       props["NeedDaemonReload"] == true,
-			FragmentPath:           str(props["FragmentPath"]),
-			SourcePath:             str(props["SourcePath"]),
-			Conflicts:              strs(props["Conflicts"]),
-			ConsistsOf:             strs(props["ConsistsOf"]),
-			Wants:                  strs(props["Wants"]),
-			Requires:               strs(props["Requires"]),
-			BindsTo:                strs(props["BindsTo"]),
-			PartOf:                 strs(props["PartOf"]),
-		}
-		if strings.HasSuffix(s.Name, ".service") && s.LoadState == "loaded" {
-			for _, prop := range []string{"ExecStartPre", "ExecStart"} {
-				p, err := c.conn.GetUnitTypePropertyContext(ctx, s.Name, "Service", prop)
-				if err != nil {
-					continue
-				}
-				u.PublishedPorts = append(u.PublishedPorts, publishedPorts(p.Value.Value())...)
-			}
-		}
-		out = append(out, u)
+		out = append(out, Unit{Name: s.Name, Description: s.Description, LoadState: s.LoadState, ActiveState: s.ActiveState, SubState: s.SubState})
 	}
 	return out, nil
+}
+
+// ListUnits lists loaded and installed units matching patterns with every
+// property Unit has: ListUnitStates, then one ReadUnit per unit, several in
+// flight at once.
+func (c *Client) ListUnits(ctx context.Context, patterns ...string) ([]Unit, error) {
+	st, err := c.ListUnitStates(ctx, patterns...)
+	if err != nil || len(st) == 0 {
+		return nil, err
+	}
+	out := make([]Unit, len(st))
+	errs := make([]error, len(st))
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range min(len(st), listWorkers) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				out[i], errs[i] = c.ReadUnit(ctx, st[i].Name)
+			}
+		}()
+	}
+	for i := range st {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// listWorkers bounds the ReadUnit calls ListUnits has in flight.
+const listWorkers = 8
+
+// ReadUnit reads one unit's properties in a single call: GetAll over every
+// interface of the unit's object, as `systemctl show` does. Each call on
+// an inactive unit makes systemd load it and the units it references, and
+// unload them again, so lychd reads as few units as it can, each once.
+func (c *Client) ReadUnit(ctx context.Context, name string) (Unit, error) {
+	var props map[string]dbus.Variant
+	obj := c.bus.Object("org.freedesktop.systemd1", dbus.ObjectPath("/org/freedesktop/systemd1/unit/"+sd.PathBusEscape(name)))
+	if err := obj.CallWithContext(ctx, "org.freedesktop.DBus.Properties.GetAll", 0, "").Store(&props); err != nil {
+		return Unit{}, fmt.Errorf("reading unit %s at %s: %w", name, c.addr, err)
+	}
+	v := func(k string) any {
+		if p, ok := props[k]; ok {
+			return p.Value()
+		}
+		return nil
+	}
+	u := Unit{
+		Name:                   name,
+		Description:            str(v("Description")),
+		LoadState:              str(v("LoadState")),
+		ActiveState:            str(v("ActiveState")),
+		SubState:               str(v("SubState")),
+		ActiveEnterTimestamp:   usec(v("ActiveEnterTimestamp")),
+		InactiveEnterTimestamp: usec(v("InactiveEnterTimestamp")),
+		NeedDaemonReload:       v("NeedDaemonReload") == true,
+		FragmentPath:           str(v("FragmentPath")),
+		SourcePath:             str(v("SourcePath")),
+		Conflicts:              strs(v("Conflicts")),
+		ConsistsOf:             strs(v("ConsistsOf")),
+		Wants:                  strs(v("Wants")),
+		Requires:               strs(v("Requires")),
+		BindsTo:                strs(v("BindsTo")),
+		PartOf:                 strs(v("PartOf")),
+	}
+	for _, prop := range []string{"ExecStartPre", "ExecStart"} {
+		if x := v(prop); x != nil {
+			u.PublishedPorts = append(u.PublishedPorts, publishedPorts(x)...)
+		}
+	}
+	return u, nil
 }
 
 func usec(v any) time.Time {

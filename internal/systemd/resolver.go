@@ -30,29 +30,69 @@ func SoulstoneUnit(name string) string { return SoulstonePrefix + name + Service
 // UnitResolver resolves coven and soulstone names against the units the
 // manager has, and finds conflicts from the units' own Conflicts=: exactly
 // what systemd will enforce, with no need for the Codex.
+//
+// It reads a unit only when a question needs it, each at most once, and
+// lists nothing: reading an inactive unit makes systemd load it and every
+// unit it references, so listing and reading every lychd unit up front made
+// `lychd start` cost twice a bare `systemctl start`.
 type UnitResolver struct {
-	units map[string]Unit
+	ctx  context.Context
+	m    Manager
+	read map[string]readUnit
+	err  error
 }
 
-// NewUnitResolver reads every lychd unit from m.
-func NewUnitResolver(ctx context.Context, m Manager) (*UnitResolver, error) {
-	list, err := m.ListUnits(ctx, UnitPattern)
-	if err != nil {
-		return nil, err
-	}
-	r := &UnitResolver{units: map[string]Unit{}}
-	for _, u := range list {
-		if u.LoadState == "loaded" {
-			r.units[u.Name] = u
-		}
-	}
-	return r, nil
+type readUnit struct {
+	u   Unit
+	err error
 }
+
+// NewUnitResolver returns a resolver that reads units from m with ctx.
+func NewUnitResolver(ctx context.Context, m Manager) (*UnitResolver, error) {
+	return &UnitResolver{ctx: ctx, m: m, read: map[string]readUnit{}}, nil
+}
+
+// Err returns the first error reading a unit met. The answers of Conflict,
+// ConflictAmong and ConflictingWith are incomplete when it is not nil.
+func (r *UnitResolver) Err() error { return r.err }
+
+// unit returns the lychd unit called name with its dependencies, reading it
+// on first use. Other units, and units that fail to read, have none.
+func (r *UnitResolver) unit(name string) Unit {
+	u, _ := r.get(name)
+	return u
+}
+
+// get is unit with the read's error, which it also keeps for Err.
+func (r *UnitResolver) get(name string) (Unit, error) {
+	if !strings.HasPrefix(name, "lychd-") {
+		return Unit{Name: name}, nil
+	}
+	if x, ok := r.read[name]; ok {
+		return x.u, x.err
+	}
+	u, err := r.m.ReadUnit(r.ctx, name)
+	if err != nil {
+		if r.err == nil {
+			r.err = err
+		}
+		u = Unit{Name: name}
+	}
+	r.read[name] = readUnit{u, err}
+	return u, err
+}
+
+// loaded reports whether systemd has the lychd unit name loaded.
+func (r *UnitResolver) loaded(name string) bool { return r.unit(name).LoadState == "loaded" }
 
 // Resolve returns the unit that starts or stops name (a coven's target, else
 // a soulstone's service) and the soulstone services it covers.
 func (r *UnitResolver) Resolve(name string) (unit string, members []string, err error) {
-	if t, ok := r.units[CovenUnit(name)]; ok {
+	t, err := r.get(CovenUnit(name))
+	if err != nil {
+		return "", nil, fmt.Errorf("looking up %q: %w", name, err)
+	}
+	if t.LoadState == "loaded" {
 		seen := map[string]bool{}
 		for _, m := range append(append([]string(nil), t.ConsistsOf...), t.Wants...) {
 			if strings.HasPrefix(m, SoulstonePrefix) && !seen[m] {
@@ -63,7 +103,11 @@ func (r *UnitResolver) Resolve(name string) (unit string, members []string, err 
 		sort.Strings(members)
 		return t.Name, members, nil
 	}
-	if s, ok := r.units[SoulstoneUnit(name)]; ok {
+	s, err := r.get(SoulstoneUnit(name))
+	if err != nil {
+		return "", nil, fmt.Errorf("looking up %q: %w", name, err)
+	}
+	if s.LoadState == "loaded" {
 		return s.Name, []string{s.Name}, nil
 	}
 	return "", nil, fmt.Errorf("no coven or soulstone named %q: systemd has neither %s nor %s loaded (run `lychd bind` after adding it to the Codex; `lychd status` lists what is installed)",
@@ -94,6 +138,9 @@ func (r *UnitResolver) Conflict(names []string) (a, b string, ok bool) {
 // Wants=, Requires= or BindsTo=, such as a coven's members and their hold
 // targets) conflicts with some unit that starting the other one starts.
 func (r *UnitResolver) ConflictAmong(units []string) (i, j int, ok bool) {
+	if len(units) < 2 {
+		return 0, 0, false
+	}
 	sets := make([]map[string]bool, len(units))
 	for k, u := range units {
 		sets[k] = r.closure(u)
@@ -109,10 +156,7 @@ func (r *UnitResolver) ConflictAmong(units []string) (i, j int, ok bool) {
 }
 
 // Has reports whether systemd has unit loaded.
-func (r *UnitResolver) Has(unit string) bool {
-	_, ok := r.units[unit]
-	return ok
-}
+func (r *UnitResolver) Has(unit string) bool { return r.loaded(unit) }
 
 // ConflictingWith returns the units among starting that unit conflicts with
 // (either way, through what each pulls in), in the order given: why systemd
@@ -139,10 +183,10 @@ func (r *UnitResolver) closure(unit string) map[string]bool {
 			continue
 		}
 		seen[u] = true
-		d := r.units[u]
+		d := r.unit(u)
 		for _, deps := range [][]string{d.Wants, d.Requires, d.BindsTo} {
 			for _, v := range deps {
-				if _, ok := r.units[v]; ok && !seen[v] {
+				if r.loaded(v) && !seen[v] {
 					stack = append(stack, v)
 				}
 			}
@@ -153,14 +197,14 @@ func (r *UnitResolver) closure(unit string) map[string]bool {
 
 func (r *UnitResolver) setsConflict(x, y map[string]bool) bool {
 	for u := range x {
-		for _, c := range r.units[u].Conflicts {
+		for _, c := range r.unit(u).Conflicts {
 			if y[c] {
 				return true
 			}
 		}
 	}
 	for v := range y {
-		for _, c := range r.units[v].Conflicts {
+		for _, c := range r.unit(v).Conflicts {
 			if x[c] {
 				return true
 			}

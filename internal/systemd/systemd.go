@@ -27,6 +27,12 @@ type Manager interface {
 	// whose name matches one of the shell patterns (e.g. "lychd-*"), sorted
 	// by name.
 	ListUnits(ctx context.Context, patterns ...string) ([]Unit, error)
+	// ListUnitStates is ListUnits with only Name, Description, LoadState,
+	// ActiveState and SubState set: a constant number of calls, where
+	// ListUnits reads every unit.
+	ListUnitStates(ctx context.Context, patterns ...string) ([]Unit, error)
+	// ReadUnit returns one unit with every property ListUnits sets.
+	ReadUnit(ctx context.Context, name string) (Unit, error)
 	// ResetFailed is `systemctl --user reset-failed` for the loaded units
 	// matching the patterns that are inactive or failed: it clears their
 	// failed state and their start rate limit (by default systemd refuses a

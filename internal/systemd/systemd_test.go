@@ -69,9 +69,34 @@ func TestUsec(t *testing.T) {
 type listOnly struct {
 	Manager
 	units []Unit
+	// readErr fails every ReadUnit.
+	readErr error
+	// reads records ReadUnit's calls.
+	reads *[]string
 }
 
-func (l listOnly) ListUnits(context.Context, ...string) ([]Unit, error) { return l.units, nil }
+func (l listOnly) ListUnitStates(context.Context, ...string) ([]Unit, error) {
+	var out []Unit
+	for _, u := range l.units {
+		out = append(out, Unit{Name: u.Name, LoadState: u.LoadState})
+	}
+	return out, nil
+}
+
+func (l listOnly) ReadUnit(_ context.Context, name string) (Unit, error) {
+	if l.reads != nil {
+		*l.reads = append(*l.reads, name)
+	}
+	if l.readErr != nil {
+		return Unit{}, l.readErr
+	}
+	for _, u := range l.units {
+		if u.Name == name {
+			return u, nil
+		}
+	}
+	return Unit{Name: name, LoadState: "not-found"}, nil
+}
 
 func TestUnitResolver(t *testing.T) {
 	m := listOnly{units: []Unit{
@@ -172,5 +197,49 @@ func TestUnitResolverHoldTargets(t *testing.T) {
 		if got != tc.hostile {
 			t.Errorf("Conflict(%s, %s) = %v, want %v", tc.a, tc.b, got, tc.hostile)
 		}
+	}
+}
+
+// TestUnitResolverReadsLazily: a name costs the reads of its coven target
+// and soulstone service, each once; a conflict check of one name reads
+// nothing more; a read error surfaces from Resolve, naming the name, and
+// from Err.
+func TestUnitResolverReadsLazily(t *testing.T) {
+	var reads []string
+	units := []Unit{
+		{Name: "lychd-coven-vision.target", LoadState: "loaded", Wants: []string{"lychd-soulstone-vana.service"}},
+		{Name: "lychd-soulstone-vana.service", LoadState: "loaded"},
+		{Name: "lychd-soulstone-xtts.service", LoadState: "loaded"},
+	}
+	r, err := NewUnitResolver(context.Background(), listOnly{units: units, reads: &reads})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := r.Resolve("xtts"); err != nil || strings.Join(reads, " ") != "lychd-coven-xtts.target lychd-soulstone-xtts.service" {
+		t.Errorf("Resolve(xtts): err %v, reads %v", err, reads)
+	}
+	if _, _, ok := r.Conflict([]string{"xtts"}); ok || len(reads) != 2 {
+		t.Errorf("Conflict of one name: reads %v; want no more", reads)
+	}
+	reads = nil
+	for range 2 {
+		if _, members, err := r.Resolve("vision"); err != nil || len(members) != 1 {
+			t.Errorf("Resolve(vision) = %v, %v", members, err)
+		}
+	}
+	if strings.Join(reads, " ") != "lychd-coven-vision.target" {
+		t.Errorf("reads = %v, want the target once", reads)
+	}
+
+	failing := errors.New("reading unit at the bus: broken")
+	r, err = NewUnitResolver(context.Background(), listOnly{units: units, readErr: failing})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := r.Resolve("vision"); err == nil || err.Error() != `looking up "vision": reading unit at the bus: broken` || !errors.Is(err, failing) {
+		t.Errorf("Resolve(vision) err = %v", err)
+	}
+	if _, _, ok := r.Conflict([]string{"xtts", "vision"}); ok || r.Err() != failing {
+		t.Errorf("Conflict with a failing read: ok %v, Err %v", ok, r.Err())
 	}
 }

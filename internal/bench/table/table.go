@@ -97,6 +97,8 @@ const (
 	Analyze = "BenchmarkAnalyze/soulstones="
 	// Launch is host/launch's BenchmarkLaunchFloor (one launch at a time).
 	Launch = "BenchmarkLaunchFloor/"
+	// Swap is internal/e2e/matrix's BenchmarkSwapLatency (booted systemd).
+	Swap = "BenchmarkSwapLatency"
 )
 
 // Row is one line of the table.
@@ -241,13 +243,22 @@ func Rows(r Results) []Row {
 		Floor:  "—", Ratio: "—", Target: "—", Met: "—",
 	})
 
+	lychd, m14 := med(Swap, "lychd-ms")
+	bare, m15 := med(Swap, "systemctl-ms")
+	added, m16 := med(Swap, "added-ms")
+	swaps, _ := r.Max(Swap, "swaps")
 	rows = append(rows, Row{
-		What: "swap latency (systemctl start of a soulstone)", Median: "see the orchestrator e2e (internal/e2e/matrix logs)",
-		Floor: "—", Ratio: "—", Target: "—", Met: "—",
+		What: fmt.Sprintf("coven swap on a booted systemd: `lychd start` vs `systemctl --user start` of the same unit, interleaved, stub stop delay 0 s (%g swaps each per run) [n=%d]",
+			swaps, r.Runs(Swap, "lychd-ms")),
+		Median: or(m14, msText(lychd)+"; lychd adds "+or(m16, msText(added))),
+		Floor:  or(m15, msText(bare)+": `systemctl --user start`, same swaps"),
+		Ratio:  or(or(m14, m15), fmt.Sprintf("%.2fx", lychd/bare)),
+		Target: "report (no target)", Met: "—",
 	})
 	return rows
 }
 
+// or returns missing when a figure is missing (not ""), else s.
 func or(missing, s string) string {
 	if missing != "" {
 		return missing

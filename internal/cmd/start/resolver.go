@@ -60,6 +60,9 @@ func (r *Installed) Resolve(name string) (unit string, members []string, err err
 	return cu, cm, nil
 }
 
+// Err returns the first error reading an installed unit met.
+func (r *Installed) Err() error { return r.Units.Err() }
+
 // Conflict returns the first pair of names whose installed units conflict.
 func (r *Installed) Conflict(names []string) (a, b string, ok bool) {
 	var units, known []string

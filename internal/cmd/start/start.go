@@ -97,7 +97,11 @@ func Run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	if a, b, ok := r.Conflict(opts.Names); ok {
+	a, b, conflict := r.Conflict(opts.Names)
+	if e, ok := r.(interface{ Err() error }); ok && e.Err() != nil {
+		return fmt.Errorf("checking %s for conflicts: %w", strings.Join(opts.Names, ", "), e.Err())
+	}
+	if conflict {
 		why := "their covens are not allied"
 		if e, ok := r.(Explainer); ok {
 			if w := e.WhyConflict(a, b); w != "" {

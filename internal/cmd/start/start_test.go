@@ -62,7 +62,13 @@ stopped lychd-soulstone-vpre.service
 	if out != want {
 		t.Errorf("output:\n%s\nwant:\n%s", out, want)
 	}
-	if got := strings.Join(fake.Calls, "; "); got != "list lychd-*; reset-failed lychd-*; start lychd-soulstone-hermes.service" {
+	// Before the start, lychd reads only what the name may be; the
+	// "conflicts with" notes read the units the transaction holds loaded:
+	// reading an inactive unit makes systemd load its whole neighbourhood,
+	// and reading every lychd unit first made lychd start twice as slow as
+	// systemctl start.
+	if got := strings.Join(fake.Calls, "; "); got != "read lychd-coven-hermes.target; read lychd-soulstone-hermes.service; reset-failed lychd-*; start lychd-soulstone-hermes.service; "+
+		"read lychd-coven-vision.target; read lychd-soulstone-vana.service; read lychd-soulstone-vpre.service" {
 		t.Errorf("calls = %s", got)
 	}
 }
@@ -168,5 +174,21 @@ stopped other.service
 `
 	if out != want {
 		t.Errorf("output:\n%s\nwant:\n%s", out, want)
+	}
+}
+
+// TestStartReadErrorStopsBeforeSystemd: when a unit cannot be read,
+// nothing is started.
+func TestStartReadErrorStopsBeforeSystemd(t *testing.T) {
+	fake := &systemdfake.Manager{Units: units(), ReadErr: errors.New("reading unit at the bus: connection reset")}
+	_, _, err := run(t, fake, "xtts", "hermes")
+	want := `looking up "xtts": reading unit at the bus: connection reset` + "\n" + `looking up "hermes": reading unit at the bus: connection reset`
+	if err == nil || err.Error() != want {
+		t.Fatalf("err = %v, want %s", err, want)
+	}
+	for _, c := range fake.Calls {
+		if strings.HasPrefix(c, "start") || strings.HasPrefix(c, "reset-failed") {
+			t.Errorf("called %s after a failed read", c)
+		}
 	}
 }

@@ -79,7 +79,7 @@ func TestStopUnknown(t *testing.T) {
 	if err == nil || !strings.HasPrefix(err.Error(), `no coven or soulstone named "ghost"`) {
 		t.Fatalf("err = %v", err)
 	}
-	if strings.Join(fake.Calls, ";") != "list lychd-*" {
+	if strings.Join(fake.Calls, ";") != "read lychd-coven-ghost.target;read lychd-soulstone-ghost.service" {
 		t.Errorf("calls = %v", fake.Calls)
 	}
 }

@@ -55,14 +55,21 @@ type fixture struct {
 	timings []time.Duration
 }
 
-func setup(t *testing.T) *fixture {
+func setup(t testing.TB) *fixture {
+	t.Helper()
+	return setupWith(t, e2e.Options{})
+}
+
+// setupWith boots a machine with opts and installs the units lychd
+// generates for manifest().
+func setupWith(t testing.TB, opts e2e.Options) *fixture {
 	t.Helper()
 	man := manifest()
 	out, err := scribe.Compile(man)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := e2e.Boot(t, e2e.Options{})
+	m := e2e.Boot(t, opts)
 	for _, f := range out.Quadlet {
 		m.WriteFile(t, path.Join(e2e.QuadletUnitDir, "lychd", f.Name), string(f.Data))
 	}
@@ -87,13 +94,13 @@ func setup(t *testing.T) *fixture {
 func svc(n string) string    { return "lychd-soulstone-" + n + ".service" }
 func target(c string) string { return "lychd-coven-" + c + ".target" }
 
-func (fx *fixture) active(t *testing.T, unit string) bool {
+func (fx *fixture) active(t testing.TB, unit string) bool {
 	t.Helper()
 	out, _, _ := fx.m.UserRun(t, "systemctl", "--user", "is-active", unit)
 	return strings.TrimSpace(out) == "active"
 }
 
-func (fx *fixture) start(t *testing.T, unit string) {
+func (fx *fixture) start(t testing.TB, unit string) {
 	t.Helper()
 	t0 := time.Now()
 	fx.m.MustUserRun(t, "systemctl", "--user", "start", unit)
@@ -101,7 +108,7 @@ func (fx *fixture) start(t *testing.T, unit string) {
 }
 
 // reset stops every soulstone and coven target.
-func (fx *fixture) reset(t *testing.T) {
+func (fx *fixture) reset(t testing.TB) {
 	t.Helper()
 	args := []string{"systemctl", "--user", "stop"}
 	for _, n := range fx.names {
@@ -114,7 +121,7 @@ func (fx *fixture) reset(t *testing.T) {
 }
 
 // states asks systemd for the active state of every soulstone at once.
-func (fx *fixture) states(t *testing.T) map[string]bool {
+func (fx *fixture) states(t testing.TB) map[string]bool {
 	t.Helper()
 	args := []string{"systemctl", "--user", "is-active"}
 	for _, n := range fx.names {
@@ -133,7 +140,7 @@ func (fx *fixture) states(t *testing.T) map[string]bool {
 }
 
 // checkInvariant fails when two incompatible soulstones are active.
-func (fx *fixture) checkInvariant(t *testing.T, what string) {
+func (fx *fixture) checkInvariant(t testing.TB, what string) {
 	t.Helper()
 	act := fx.states(t)
 	for _, a := range fx.names {
@@ -147,7 +154,7 @@ func (fx *fixture) checkInvariant(t *testing.T, what string) {
 
 // checkNoOverlap proves from the stub's timestamps that no two incompatible
 // containers ever held resources at the same time.
-func (fx *fixture) checkNoOverlap(t *testing.T) {
+func (fx *fixture) checkNoOverlap(t testing.TB) {
 	t.Helper()
 	log := fx.m.PodmanLog(t)
 	for _, a := range fx.names {

@@ -21,6 +21,8 @@ type Manager struct {
 	Transactions map[string][]systemd.Job
 	// Err, when set, is returned by every method.
 	Err error
+	// ReadErr, when set, is returned by ReadUnit.
+	ReadErr error
 	// Calls records each call ("reload", "start a.service", "list lychd-*").
 	Calls []string
 }
@@ -74,6 +76,10 @@ func (m *Manager) ListUnits(_ context.Context, patterns ...string) ([]systemd.Un
 	if m.Err != nil {
 		return nil, m.Err
 	}
+	return m.match(patterns), nil
+}
+
+func (m *Manager) match(patterns []string) []systemd.Unit {
 	var out []systemd.Unit
 	for _, u := range m.Units {
 		for _, p := range patterns {
@@ -83,7 +89,39 @@ func (m *Manager) ListUnits(_ context.Context, patterns ...string) ([]systemd.Un
 			}
 		}
 	}
+	return out
+}
+
+// ListUnitStates returns the matching units with only their states, as
+// the real manager does.
+func (m *Manager) ListUnitStates(ctx context.Context, patterns ...string) ([]systemd.Unit, error) {
+	m.Calls = append(m.Calls, "list-states "+strings.Join(patterns, " "))
+	if m.Err != nil {
+		return nil, m.Err
+	}
+	var out []systemd.Unit
+	for _, u := range m.match(patterns) {
+		out = append(out, systemd.Unit{Name: u.Name, Description: u.Description, LoadState: u.LoadState, ActiveState: u.ActiveState, SubState: u.SubState})
+	}
 	return out, nil
+}
+
+// ReadUnit returns the unit called name; an unknown name is "not-found",
+// as systemd reports it.
+func (m *Manager) ReadUnit(_ context.Context, name string) (systemd.Unit, error) {
+	m.Calls = append(m.Calls, "read "+name)
+	if m.Err != nil {
+		return systemd.Unit{}, m.Err
+	}
+	if m.ReadErr != nil {
+		return systemd.Unit{}, m.ReadErr
+	}
+	for _, u := range m.Units {
+		if u.Name == name {
+			return u, nil
+		}
+	}
+	return systemd.Unit{Name: name, LoadState: "not-found", ActiveState: "inactive", SubState: "dead"}, nil
 }
 
 // ResetFailed records the call.
