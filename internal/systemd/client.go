@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -343,19 +344,26 @@ func (c *Client) ListUnitStates(ctx context.Context, patterns ...string) ([]Unit
 	return out, nil
 }
 
-// ListUnits lists loaded and installed units matching patterns with every
-// property Unit has: ListUnitStates, then one ReadUnit per unit, several in
-// flight at once.
+// ListUnits lists loaded and installed units matching patterns
+// (ListUnitStates), then reads every property of the loaded units that are
+// not inactive (ReadUnit, several in flight at once). See Manager.ListUnits
+// for why inactive units are not read.
 func (c *Client) ListUnits(ctx context.Context, patterns ...string) ([]Unit, error) {
 	st, err := c.ListUnitStates(ctx, patterns...)
 	if err != nil || len(st) == 0 {
 		return nil, err
 	}
-	out := make([]Unit, len(st))
+	out := slices.Clone(st)
+	var read []int
+	for i, u := range st {
+		if Resident(u) {
+			read = append(read, i)
+		}
+	}
 	errs := make([]error, len(st))
 	work := make(chan int)
 	var wg sync.WaitGroup
-	for range min(len(st), listWorkers) {
+	for range min(len(read), listWorkers) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -364,7 +372,7 @@ func (c *Client) ListUnits(ctx context.Context, patterns ...string) ([]Unit, err
 			}
 		}()
 	}
-	for i := range st {
+	for _, i := range read {
 		work <- i
 	}
 	close(work)
@@ -420,6 +428,28 @@ func (c *Client) ReadUnit(ctx context.Context, name string) (Unit, error) {
 		}
 	}
 	return u, nil
+}
+
+// LastLoad reads the manager's UnitsLoadTimestamp (set by each
+// daemon-reload, systemd 248 and later), else its UnitsLoadFinishTimestamp
+// (the load at start).
+func (c *Client) LastLoad(ctx context.Context) (time.Time, error) {
+	obj := c.bus.Object("org.freedesktop.systemd1", "/org/freedesktop/systemd1")
+	var last time.Time
+	for _, prop := range []string{"UnitsLoadTimestamp", "UnitsLoadFinishTimestamp"} {
+		var v dbus.Variant
+		err := obj.CallWithContext(ctx, "org.freedesktop.DBus.Properties.Get", 0, "org.freedesktop.systemd1.Manager", prop).Store(&v)
+		if err != nil {
+			continue // an older manager without the property
+		}
+		if t := usec(v.Value()); t.After(last) {
+			last = t
+		}
+	}
+	if last.IsZero() {
+		return last, fmt.Errorf("reading when the systemd user manager at %s last loaded its units: it reports neither UnitsLoadTimestamp nor UnitsLoadFinishTimestamp", c.addr)
+	}
+	return last, nil
 }
 
 func usec(v any) time.Time {

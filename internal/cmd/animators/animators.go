@@ -180,7 +180,7 @@ func unitStates(ctx context.Context, opts *Options) map[string]string {
 		return nil
 	}
 	defer m.Close()
-	units, err := m.ListUnits(ctx, "lychd-*")
+	units, err := m.ListUnitStates(ctx, systemd.UnitPattern)
 	if err != nil {
 		return nil
 	}

@@ -9,6 +9,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -19,7 +21,10 @@ import (
 	"github.com/lychd/lychd/internal/cmd/start"
 	"github.com/lychd/lychd/internal/cmdutil"
 	"github.com/lychd/lychd/internal/covenant"
+	"github.com/lychd/lychd/internal/paths"
+	"github.com/lychd/lychd/internal/pending"
 	"github.com/lychd/lychd/internal/systemd"
+	"github.com/lychd/lychd/internal/unitfile"
 )
 
 // SchemaVersion is the version of the --json output. Fields are only ever
@@ -49,6 +54,10 @@ type Options struct {
 	Covens func(ctx context.Context) ([]Coven, error)
 	// Location renders times for humans; nil is time.Local.
 	Location *time.Location
+	// Paths locates the unit files, to tell whether a daemon-reload is
+	// pending; nil relies on what systemd reports of the units it keeps
+	// loaded.
+	Paths func() (paths.Paths, error)
 }
 
 // Report is the --json output.
@@ -62,6 +71,13 @@ type Report struct {
 	// NeedDaemonReload is true when any unit changed on disk since the last
 	// daemon-reload.
 	NeedDaemonReload bool `json:"need_daemon_reload"`
+	// ChangedOnDisk are the units whose files (unit file or Quadlet source)
+	// were written after systemd last loaded its units, sorted, including
+	// units systemd does not know yet.
+	ChangedOnDisk []string `json:"changed_on_disk"`
+	// RemovedOnDisk is true when lychd unit files were removed after
+	// systemd last loaded its units.
+	RemovedOnDisk bool `json:"removed_on_disk"`
 }
 
 // Unit kinds in a Report.
@@ -98,6 +114,7 @@ func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cob
 	opts := &Options{
 		IO:      f.IO,
 		Manager: f.Manager,
+		Paths:   f.Paths,
 	}
 	if f.Assimilate != nil && f.Paths != nil {
 		opts.Covens = func(ctx context.Context) ([]Coven, error) {
@@ -137,6 +154,10 @@ func Run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
+	// The pod's published ports are shown even while it is stopped.
+	if err := readInactive(ctx, m, units, func(u systemd.Unit) bool { return u.Name == systemd.PodUnit }); err != nil {
+		return err
+	}
 	var covens []Coven
 	if opts.Covens != nil {
 		if covens, err = opts.Covens(ctx); err != nil {
@@ -145,9 +166,27 @@ func Run(ctx context.Context, opts *Options) error {
 		}
 	}
 	if covens == nil {
+		if err := readCovenTargets(ctx, m, opts.Paths, units); err != nil {
+			return err
+		}
 		covens = DeriveCovens(units)
 	}
 	rep := Build(units, covens)
+	if opts.Paths != nil {
+		p, err := opts.Paths()
+		if err != nil {
+			return err
+		}
+		loaded, err := m.LastLoad(ctx)
+		if err != nil {
+			return err
+		}
+		ch, err := pending.Since(p, loaded)
+		if err != nil {
+			return err
+		}
+		rep.AddPending(ch)
+	}
 	if opts.JSON {
 		enc := json.NewEncoder(opts.IO.Out)
 		enc.SetIndent("", "  ")
@@ -158,6 +197,73 @@ func Run(ctx context.Context, opts *Options) error {
 		loc = time.Local
 	}
 	return WriteTable(opts.IO.Out, rep, loc)
+}
+
+// readInactive reads every property of the loaded, inactive units that
+// want selects, which ListUnits leaves with their states only; each such
+// read makes systemd load the whole lychd graph, so only a few units are
+// read this way.
+func readInactive(ctx context.Context, m systemd.Manager, units []systemd.Unit, want func(systemd.Unit) bool) error {
+	for i, u := range units {
+		if u.LoadState != "loaded" || systemd.Resident(u) || !want(u) {
+			continue
+		}
+		full, err := m.ReadUnit(ctx, u.Name)
+		if err != nil {
+			return err
+		}
+		units[i] = full
+	}
+	return nil
+}
+
+// readCovenTargets fills in the members (Wants=) of the inactive coven
+// targets, which ListUnits leaves with their states only: from the target
+// files in the systemd user directory when paths are known (lychd writes
+// them there), else over D-Bus, one graph load per target.
+func readCovenTargets(ctx context.Context, m systemd.Manager, locate func() (paths.Paths, error), units []systemd.Unit) error {
+	isTarget := func(u systemd.Unit) bool { return Kind(u.Name) == KindCoven }
+	if locate == nil {
+		return readInactive(ctx, m, units, isTarget)
+	}
+	p, err := locate()
+	if err != nil {
+		return err
+	}
+	for i, u := range units {
+		if u.LoadState != "loaded" || systemd.Resident(u) || !isTarget(u) {
+			continue
+		}
+		wants, err := targetWants(filepath.Join(p.SystemdUserDir(), u.Name))
+		if err != nil {
+			// Not where lychd puts it: ask systemd.
+			full, rerr := m.ReadUnit(ctx, u.Name)
+			if rerr != nil {
+				return rerr
+			}
+			units[i] = full
+			continue
+		}
+		units[i].Wants = wants
+	}
+	return nil
+}
+
+// targetWants reads the Wants= of a target file.
+func targetWants(path string) ([]string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	f, err := unitfile.Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	var wants []string
+	for _, v := range f.Get("Unit", "Wants") {
+		wants = append(wants, strings.Fields(v)...)
+	}
+	return wants, nil
 }
 
 // DeriveCovens reads the covens from the units: every coven target with its
@@ -237,7 +343,7 @@ func Build(units []systemd.Unit, covens []Coven) Report {
 		}
 	}
 	state := map[string]string{}
-	rep := Report{SchemaVersion: SchemaVersion, Units: []UnitStatus{}, ActiveCovens: []string{}}
+	rep := Report{SchemaVersion: SchemaVersion, Units: []UnitStatus{}, ActiveCovens: []string{}, ChangedOnDisk: []string{}}
 	for _, u := range units {
 		state[u.Name] = u.ActiveState
 		s := UnitStatus{
@@ -285,6 +391,27 @@ func Build(units []systemd.Unit, covens []Coven) Report {
 	return rep
 }
 
+// AddPending marks the units whose files changed on disk after systemd
+// last loaded them (ListUnits reports NeedDaemonReload only for the units
+// systemd keeps loaded).
+func (rep *Report) AddPending(ch pending.Changes) {
+	changed := map[string]bool{}
+	for _, u := range ch.Units {
+		changed[u] = true
+	}
+	for i := range rep.Units {
+		if changed[rep.Units[i].Unit] {
+			rep.Units[i].NeedDaemonReload = true
+		}
+	}
+	rep.ChangedOnDisk = append([]string{}, ch.Units...)
+	rep.RemovedOnDisk = ch.Removed
+	rep.NeedDaemonReload = rep.NeedDaemonReload || ch.Any()
+}
+
+// maxStaleNames bounds the unit names the pending-reload line lists.
+const maxStaleNames = 8
+
 // WriteTable prints the report for humans.
 func WriteTable(w io.Writer, rep Report, loc *time.Location) error {
 	if len(rep.Units) == 0 {
@@ -314,7 +441,24 @@ func WriteTable(w io.Writer, rep Report, loc *time.Location) error {
 	}
 	fmt.Fprintf(w, "\nactive covens: %s\n", orNone(strings.Join(rep.ActiveCovens, ", ")))
 	if rep.NeedDaemonReload {
-		fmt.Fprintf(w, "daemon-reload pending: %s changed on disk; run: systemctl --user daemon-reload\n", strings.Join(stale, ", "))
+		seen := map[string]bool{}
+		for _, u := range stale {
+			seen[u] = true
+		}
+		for _, u := range rep.ChangedOnDisk {
+			if !seen[u] {
+				stale = append(stale, u)
+			}
+		}
+		what := "lychd units were removed"
+		if len(stale) > 0 {
+			what = strings.Join(stale[:min(len(stale), maxStaleNames)], ", ")
+			if len(stale) > maxStaleNames {
+				what += fmt.Sprintf(" and %d more", len(stale)-maxStaleNames)
+			}
+			what += " changed"
+		}
+		fmt.Fprintf(w, "daemon-reload pending: %s on disk; run: systemctl --user daemon-reload\n", what)
 	}
 	return nil
 }

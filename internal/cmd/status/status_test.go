@@ -3,6 +3,7 @@ package status
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"github.com/lychd/lychd/internal/cmdutil"
 	"github.com/lychd/lychd/internal/covenant"
 	"github.com/lychd/lychd/internal/model"
+	"github.com/lychd/lychd/internal/paths"
 	"github.com/lychd/lychd/internal/systemd"
 	"github.com/lychd/lychd/internal/systemd/systemdfake"
 )
@@ -115,7 +117,7 @@ func TestStatusNothingInstalled(t *testing.T) {
 	if got := run(t, &systemdfake.Manager{}); got != "no lychd units installed; run `lychd bind`\n" {
 		t.Errorf("got %q", got)
 	}
-	want := "{\n  \"schema_version\": 1,\n  \"units\": [],\n  \"active_covens\": [],\n  \"need_daemon_reload\": false\n}\n"
+	want := "{\n  \"schema_version\": 1,\n  \"units\": [],\n  \"active_covens\": [],\n  \"need_daemon_reload\": false,\n  \"changed_on_disk\": [],\n  \"removed_on_disk\": false\n}\n"
 	if got := run(t, &systemdfake.Manager{}, "--json"); got != want {
 		t.Errorf("got %q\nwant %q", got, want)
 	}
@@ -166,5 +168,148 @@ func TestActiveCovensFollowMembersNotTargets(t *testing.T) {
 	rep := Build(units, DeriveCovens(units))
 	if got := strings.Join(rep.ActiveCovens, ","); got != "hermes" {
 		t.Errorf("active covens = %q, want hermes only", got)
+	}
+}
+
+// TestStatusStoppedSepulcher: with everything stopped, status reads only the
+// pod (for its ports) and, when it must derive the covens from the units,
+// the coven targets; never an inactive soulstone (each read of an inactive
+// unit makes systemd load the whole graph).
+func TestStatusStoppedSepulcher(t *testing.T) {
+	fake := &systemdfake.Manager{Units: []systemd.Unit{
+		{Name: "lychd-pod.service", LoadState: "loaded", ActiveState: "inactive", SubState: "dead", PublishedPorts: []string{"8080:8080"}},
+		{Name: "lychd-coven-vision.target", LoadState: "loaded", ActiveState: "inactive", SubState: "dead", Wants: []string{"lychd-soulstone-vana.service", "lychd-soulstone-vpre.service"}},
+		{Name: "lychd-soulstone-vana.service", LoadState: "loaded", ActiveState: "inactive", SubState: "dead", Conflicts: []string{"lychd-soulstone-hermes.service"}},
+		{Name: "lychd-soulstone-vpre.service", LoadState: "loaded", ActiveState: "inactive", SubState: "dead"},
+		{Name: "lychd-soulstone-hermes.service", LoadState: "loaded", ActiveState: "failed", SubState: "failed", InactiveEnterTimestamp: at("2026-11-25T18:02:03Z")},
+	}}
+	got := run(t, fake)
+	want := `UNIT                            KIND       COVENS  STATE          SINCE                PORTS
+lychd-pod.service               pod        -       inactive/dead  -                    8080:8080
+lychd-coven-vision.target       coven      vision  inactive/dead  -                    -
+lychd-soulstone-hermes.service  soulstone  hermes  failed/failed  2026-11-25 18:02:03  -
+lychd-soulstone-vana.service    soulstone  vision  inactive/dead  -                    -
+lychd-soulstone-vpre.service    soulstone  vision  inactive/dead  -                    -
+
+active covens: none
+`
+	if got != want {
+		t.Errorf("status:\n%s\nwant:\n%s", got, want)
+	}
+	if calls := strings.Join(fake.Calls, "; "); calls != "list lychd-*; read lychd-pod.service; read lychd-coven-vision.target" {
+		t.Errorf("calls = %s", calls)
+	}
+}
+
+// TestStatusPendingFromFiles: a pending reload is told from the files'
+// times against the manager's last load, without reading the inactive
+// units; a unit systemd does not know yet is named too.
+func TestStatusPendingFromFiles(t *testing.T) {
+	home := t.TempDir()
+	p, err := paths.FromEnv(func(k string) string { return map[string]string{"HOME": home}[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	loaded := time.Now().Add(-time.Minute)
+	if err := os.MkdirAll(p.QuadletDir(), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, at := range map[string]time.Time{
+		"lychd-soulstone-hermes.container": loaded.Add(time.Second), // changed
+		"lychd-soulstone-vana.container":   loaded.Add(-time.Hour),  // not
+		"lychd-soulstone-new.container":    loaded.Add(time.Second), // unknown to systemd
+	} {
+		f := filepath.Join(p.QuadletDir(), name)
+		if err := os.WriteFile(f, []byte("[Container]\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(f, at, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fake := &systemdfake.Manager{LoadedAt: loaded, Units: []systemd.Unit{
+		{Name: "lychd-soulstone-hermes.service", LoadState: "loaded", ActiveState: "inactive", SubState: "dead"},
+		{Name: "lychd-soulstone-vana.service", LoadState: "loaded", ActiveState: "inactive", SubState: "dead"},
+	}}
+	var out bytes.Buffer
+	opts := &Options{
+		IO:       cmdutil.IOStreams{Out: &out},
+		Manager:  func(context.Context) (systemd.Manager, error) { return fake, nil },
+		Location: time.UTC,
+		Paths:    func() (paths.Paths, error) { return p, nil },
+	}
+	if err := Run(context.Background(), opts); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := lastLine(out.String()), "daemon-reload pending: lychd-soulstone-hermes.service, lychd-soulstone-new.service changed on disk; run: systemctl --user daemon-reload"; got != want {
+		t.Errorf("last line:\n%s\nwant:\n%s", got, want)
+	}
+	if calls := strings.Join(fake.Calls, "; "); calls != "list lychd-*; last-load" {
+		t.Errorf("calls = %s", calls)
+	}
+
+	out.Reset()
+	opts.JSON = true
+	if err := Run(context.Background(), opts); err != nil {
+		t.Fatal(err)
+	}
+	var rep Report
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if !rep.NeedDaemonReload || strings.Join(rep.ChangedOnDisk, " ") != "lychd-soulstone-hermes.service lychd-soulstone-new.service" ||
+		!rep.Units[0].NeedDaemonReload || rep.Units[1].NeedDaemonReload {
+		t.Errorf("report = %+v", rep)
+	}
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return lines[len(lines)-1]
+}
+
+// TestStatusDerivesCovensFromTargetFiles: without the Codex, the members of
+// inactive coven targets come from the target files lychd wrote, not from
+// reading each target over D-Bus.
+func TestStatusDerivesCovensFromTargetFiles(t *testing.T) {
+	home := t.TempDir()
+	p, err := paths.FromEnv(func(k string) string { return map[string]string{"HOME": home}[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(p.SystemdUserDir(), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	target := "[Unit]\nDescription=coven vision\nWants=lychd-soulstone-vana.service \\\n  lychd-soulstone-vpre.service\n"
+	if err := os.WriteFile(filepath.Join(p.SystemdUserDir(), "lychd-coven-vision.target"), []byte(target), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fake := &systemdfake.Manager{LoadedAt: time.Now(), Units: []systemd.Unit{
+		{Name: "lychd-coven-vision.target", LoadState: "loaded", ActiveState: "inactive", SubState: "dead"},
+		{Name: "lychd-soulstone-vana.service", LoadState: "loaded", ActiveState: "inactive", SubState: "dead"},
+		{Name: "lychd-soulstone-vpre.service", LoadState: "loaded", ActiveState: "inactive", SubState: "dead"},
+	}}
+	var out bytes.Buffer
+	opts := &Options{
+		IO:       cmdutil.IOStreams{Out: &out},
+		Manager:  func(context.Context) (systemd.Manager, error) { return fake, nil },
+		Location: time.UTC,
+		Paths:    func() (paths.Paths, error) { return p, nil },
+		JSON:     true,
+	}
+	if err := Run(context.Background(), opts); err != nil {
+		t.Fatal(err)
+	}
+	var rep Report
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range rep.Units {
+		if strings.Join(u.Covens, ",") != "vision" {
+			t.Errorf("%s covens = %v, want vision", u.Unit, u.Covens)
+		}
+	}
+	if calls := strings.Join(fake.Calls, "; "); calls != "list lychd-*; last-load" {
+		t.Errorf("calls = %s", calls)
 	}
 }

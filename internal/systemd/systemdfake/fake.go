@@ -5,6 +5,7 @@ import (
 	"context"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/lychd/lychd/internal/systemd"
 )
@@ -23,6 +24,8 @@ type Manager struct {
 	Err error
 	// ReadErr, when set, is returned by ReadUnit.
 	ReadErr error
+	// LoadedAt is what LastLoad returns.
+	LoadedAt time.Time
 	// Calls records each call ("reload", "start a.service", "list lychd-*").
 	Calls []string
 }
@@ -70,13 +73,25 @@ func (m *Manager) run(verb string, units []string, progress func(systemd.Job)) (
 	return jobs, nil
 }
 
-// ListUnits returns the units whose names match a pattern.
+// ListUnits returns the units whose names match a pattern; like the real
+// manager's, only the systemd.Resident ones carry more than their states.
 func (m *Manager) ListUnits(_ context.Context, patterns ...string) ([]systemd.Unit, error) {
 	m.Calls = append(m.Calls, "list "+strings.Join(patterns, " "))
 	if m.Err != nil {
 		return nil, m.Err
 	}
-	return m.match(patterns), nil
+	var out []systemd.Unit
+	for _, u := range m.match(patterns) {
+		if !systemd.Resident(u) {
+			u = states(u)
+		}
+		out = append(out, u)
+	}
+	return out, nil
+}
+
+func states(u systemd.Unit) systemd.Unit {
+	return systemd.Unit{Name: u.Name, Description: u.Description, LoadState: u.LoadState, ActiveState: u.ActiveState, SubState: u.SubState}
 }
 
 func (m *Manager) match(patterns []string) []systemd.Unit {
@@ -101,7 +116,7 @@ func (m *Manager) ListUnitStates(ctx context.Context, patterns ...string) ([]sys
 	}
 	var out []systemd.Unit
 	for _, u := range m.match(patterns) {
-		out = append(out, systemd.Unit{Name: u.Name, Description: u.Description, LoadState: u.LoadState, ActiveState: u.ActiveState, SubState: u.SubState})
+		out = append(out, states(u))
 	}
 	return out, nil
 }
@@ -122,6 +137,12 @@ func (m *Manager) ReadUnit(_ context.Context, name string) (systemd.Unit, error)
 		}
 	}
 	return systemd.Unit{Name: name, LoadState: "not-found", ActiveState: "inactive", SubState: "dead"}, nil
+}
+
+// LastLoad returns LoadedAt.
+func (m *Manager) LastLoad(context.Context) (time.Time, error) {
+	m.Calls = append(m.Calls, "last-load")
+	return m.LoadedAt, m.Err
 }
 
 // ResetFailed records the call.
