@@ -259,6 +259,8 @@ func runeToPB(r Rune) *pb.Rune {
 		Volumes:     r.Volumes,
 		Environment: env,
 		Exec:        r.Exec,
+
+		StartTimeoutNs: int64(r.StartTimeout),
 	}
 }
 

@@ -113,6 +113,8 @@ var fullRune = sdk.Rune{
 	Volumes:     []string{"lychd-models:/models:ro,Z"},
 	Environment: map[string]string{"MODEL": "qwen", "A_FIRST": "1"},
 	Exec:        []string{"--port", "8081", "two words"},
+
+	StartTimeout: 900 * time.Second,
 }
 
 // fullAnimator sets every field of sdk.Animator but URL, which a soulstone

@@ -2,6 +2,7 @@ package sdk
 
 import (
 	"context"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 )
@@ -67,6 +68,11 @@ type Rune struct {
 	Environment map[string]string
 	// Exec is the argument vector passed to the image's entrypoint.
 	Exec []string
+	// StartTimeout is how long systemd lets the container start, pulling
+	// its image on first start included (TimeoutStartSec=); whole seconds
+	// up to 24h, 0 for systemd's default (90s), which a large image can
+	// exceed.
+	StartTimeout time.Duration
 }
 
 // AnimatorKind says how an Animator is served.

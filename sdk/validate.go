@@ -118,6 +118,11 @@ func validateRune(r Rune) error {
 	if (r.ExposePort || r.HostPort != 0) && r.Port == 0 {
 		return errors.New("exposes a port but declares none; set Port")
 	}
+	if r.StartTimeout != 0 {
+		if err := validate.StartTimeout(r.StartTimeout); err != nil {
+			return err
+		}
+	}
 	if err := checkList("environment", len(r.Environment)); err != nil {
 		return err
 	}

@@ -239,6 +239,8 @@ func (c *Collector) convertRune(r sdk.Rune) (model.Rune, error) {
 		ExposePort:  r.ExposePort,
 		HostPort:    r.HostPort,
 		Source:      c.source,
+
+		StartTimeout: r.StartTimeout,
 	}
 	switch r.Kind {
 	case sdk.Soulstone:

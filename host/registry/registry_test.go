@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lychd/lychd/internal/model"
 	"github.com/lychd/lychd/sdk"
@@ -18,7 +19,7 @@ func TestConvertsToTheModelWithSource(t *testing.T) {
 	ctx := context.Background()
 	r := sdk.Rune{Name: "analyzer", Image: "ghcr.io/x/analyzer:1", Groups: []string{"vision"}, After: []string{"lychd-soulstone-pre.service"},
 		Port: 8081, ExposePort: true, Devices: []string{"nvidia.com/gpu=all"}, Volumes: []string{"models:/models:ro"},
-		Environment: map[string]string{"Z": "1", "A": "2"}, Exec: []string{"--model", "/models/x"}}
+		Environment: map[string]string{"Z": "1", "A": "2"}, Exec: []string{"--model", "/models/x"}, StartTimeout: 15 * time.Minute}
 	if err := c.AddRune(ctx, r); err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +39,7 @@ func TestConvertsToTheModelWithSource(t *testing.T) {
 	want := []model.Rune{
 		{Name: "analyzer", Kind: model.KindSoulstone, Image: "ghcr.io/x/analyzer:1", Groups: []string{"vision"}, After: []string{"lychd-soulstone-pre.service"},
 			Port: 8081, ExposePort: true, Devices: []string{"nvidia.com/gpu=all"}, Volumes: []string{"models:/models:ro"},
-			Environment: []model.EnvVar{{Name: "A", Value: "2"}, {Name: "Z", Value: "1"}}, Exec: []string{"--model", "/models/x"}, Source: src},
+			Environment: []model.EnvVar{{Name: "A", Value: "2"}, {Name: "Z", Value: "1"}}, Exec: []string{"--model", "/models/x"}, StartTimeout: 15 * time.Minute, Source: src},
 		{Name: "proxy", Kind: model.KindCore, Image: "docker.io/library/caddy:2", Source: src},
 	}
 	normalize := func(rs []model.Rune) {
@@ -89,6 +90,9 @@ func TestRefusalsStick(t *testing.T) {
 			}
 			return err
 		}, "registered more than 1000 runes; an extension may register at most 1000"},
+		{"start timeout not whole seconds", func(c *Collector) error {
+			return c.AddRune(ctx, sdk.Rune{Name: "a", Image: img, StartTimeout: 1500 * time.Millisecond})
+		}, `rune "a": start timeout 1.5s is not a whole number of seconds from 1s to 24h; pulling the image on first start counts, so allow for it (e.g. 15m)`},
 		{"AlwaysOn with groups", func(c *Collector) error {
 			return c.AddRune(ctx, sdk.Rune{Name: "a", Kind: sdk.AlwaysOn, Image: img, Groups: []string{"g"}})
 		}, ""},

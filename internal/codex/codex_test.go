@@ -219,7 +219,7 @@ var malformedCases = []malformed{
 	// Keys and types.
 	{"unknown key with alias", ss("[vision-analyzer]\nimage = \"x\"\n\ngpu = [\"nvidia.com/gpu=all\"]\n"), `soulstones/s.toml:4: vision-analyzer.gpu: unknown key; did you mean "devices"?`},
 	{"unknown key typo", ss("[a]\nimgae = \"x\"\n"), `soulstones/s.toml:2: a.imgae: unknown key; did you mean "image"?`},
-	{"unknown key no suggestion", ss("[a]\nimage = \"x\"\nflavour = 1\n"), `soulstones/s.toml:3: a.flavour: unknown key; a soulstone takes only after, capabilities, description, devices, environment, exec, expose_port, groups, host_port, image, port, requires, tags, volumes, wants`},
+	{"unknown key no suggestion", ss("[a]\nimage = \"x\"\nflavour = 1\n"), `soulstones/s.toml:3: a.flavour: unknown key; a soulstone takes only after, capabilities, description, devices, environment, exec, expose_port, groups, host_port, image, port, requires, start_timeout_seconds, tags, volumes, wants`},
 	{"missing image", ss("# header\n[a]\ngroups = [\"g\"]\n"), `soulstones/s.toml:2: a.image: missing; every soulstone needs a container image, e.g. image = "ghcr.io/ggml-org/llama.cpp:server"`},
 	{"image wrong type", ss("[a]\nimage = 3\n"), `soulstones/s.toml:2: a.image: expected a string, found an integer; write e.g. image = "ghcr.io/ggml-org/llama.cpp:server"`},
 	{"image with space", ss("[a]\nimage = \"alpine latest\"\n"), `soulstones/s.toml:2: a.image: image "alpine latest" contains a space; write a reference such as "docker.io/library/alpine:3.20" (only letters, digits and . _ - / : @ [ ] + are allowed)`},
@@ -228,6 +228,9 @@ var malformedCases = []malformed{
 	{"duplicate group", ss("[a]\nimage = \"x\"\ngroups = [\"v\", \"v\"]\n"), `soulstones/s.toml:3: a.groups[1]: "v" is listed twice (also at a.groups[0]); list it once`},
 	{"after not a unit", ss("[a]\nimage = \"x\"\nafter = [\"lychd-soulstone-b\"]\n"), `soulstones/s.toml:3: a.after[0]: unit name "lychd-soulstone-b" has no unit type suffix; write a full unit name such as "lychd-soulstone-NAME.service" or "network-online.target" (known suffixes: .service .target .socket .mount .path .timer .device .slice .scope .swap .automount)`},
 	{"requires specifier", ss("[a]\nimage = \"x\"\nrequires = [\"%i.service\"]\n"), `soulstones/s.toml:3: a.requires[0]: unit name "%i.service" contains "%"; systemd specifiers are not allowed, write the name out in full`},
+	{"start timeout zero", ss("[a]\nimage = \"x\"\nstart_timeout_seconds = 0\n"), `soulstones/s.toml:3: a.start_timeout_seconds: 0 is out of range; a start timeout in seconds (an image pull on first start counts) must be from 1 to 86400`},
+	{"start timeout as duration", ss("[a]\nimage = \"x\"\nstart_timeout_seconds = \"15m\"\n"), `soulstones/s.toml:3: a.start_timeout_seconds: expected an integer, found a string; write e.g. start_timeout_seconds = 900`},
+	{"start timeout alias", ss("[a]\nimage = \"x\"\ntimeout = 900\n"), `soulstones/s.toml:3: a.timeout: unknown key; did you mean "start_timeout_seconds"?`},
 	{"port string", ss("[a]\nimage = \"x\"\nport = \"8080\"\n"), `soulstones/s.toml:3: a.port: expected an integer, found a string; write e.g. port = 8081`},
 	{"port out of range", ss("[a]\nimage = \"x\"\nport = 70000\n"), `soulstones/s.toml:3: a.port: 70000 is out of range; a port must be from 1 to 65535`},
 	{"port float", ss("[a]\nimage = \"x\"\nport = 80.5\n"), `soulstones/s.toml:3: a.port: expected an integer, found a float; write e.g. port = 8081`},

@@ -3,6 +3,7 @@ package codex
 import (
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/lychd/lychd/internal/model"
 	"github.com/lychd/lychd/sdk/validate"
@@ -24,6 +25,7 @@ var (
 		{"volumes", "array of strings", `volumes = ["/srv/models:/models:ro"]`},
 		{"environment", "table", `environment = { HF_HOME = "/models" }`},
 		{"exec", "array of strings", `exec = ["--model", "/models/model.gguf"]`},
+		{"start_timeout_seconds", "integer", `start_timeout_seconds = 900`},
 		{"capabilities", "array of strings", `capabilities = ["OpenAIChatCompletions"]`},
 		{"tags", "array of strings", `tags = ["vision"]`},
 	}
@@ -42,6 +44,7 @@ var (
 		"cmd": "exec", "command": "exec", "args": "exec", "arguments": "exec",
 		"capability": "capabilities", "caps": "capabilities",
 		"tag": "tags", "labels": "tags",
+		"start_timeout": "start_timeout_seconds", "timeout": "start_timeout_seconds", "timeout_start_sec": "start_timeout_seconds", "timeoutstartsec": "start_timeout_seconds",
 	}
 )
 
@@ -143,6 +146,9 @@ func soulstone(d *doc, p keyPath, name string, t map[string]any) (r model.Rune, 
 			}
 		case "exec":
 			r.Exec = d.strList(kp, f, v, validate.ExecArg)
+		case "start_timeout_seconds":
+			n, _ := d.integer(kp, f, v, 1, int64(validate.MaxStartTimeout/time.Second), "a start timeout in seconds (an image pull on first start counts)")
+			r.StartTimeout = time.Duration(n) * time.Second
 		case "capabilities":
 			caps = d.strList(kp, f, v, validate.Capability)
 		case "tags":

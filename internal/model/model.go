@@ -10,6 +10,7 @@ package model
 import (
 	"fmt"
 	"sort"
+	"time"
 )
 
 // SourceKind says where a definition came from.
@@ -97,8 +98,11 @@ type Rune struct {
 	Volumes     []string
 	Environment []EnvVar
 	// Exec is the argument vector passed to the image's entrypoint.
-	Exec   []string
-	Source Source
+	Exec []string
+	// StartTimeout is the service's TimeoutStartSec= (whole seconds); 0
+	// leaves systemd's default.
+	StartTimeout time.Duration
+	Source       Source
 }
 
 // Covens returns the covens of a soulstone: its groups, or a coven of one

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lychd/lychd/internal/model"
 	"github.com/lychd/lychd/internal/testtool"
@@ -22,7 +23,7 @@ func codexSrc(file string, line int) model.Source {
 
 func core() []model.Rune {
 	return []model.Rune{
-		{Name: "vessel", Kind: model.KindCore, Description: "The LychD Daemon Vessel", Image: "ghcr.io/hexanomicon/lychd:latest", Port: 8000, ExposePort: true, HostPort: 7134,
+		{Name: "vessel", Kind: model.KindCore, Description: "The LychD Daemon Vessel", Image: "ghcr.io/hexanomicon/lychd:latest", Port: 8000, ExposePort: true, HostPort: 7134, StartTimeout: 300 * time.Second,
 			Volumes: []string{"%h/.config/lychd:%h/.config/lychd:ro,Z"}, Source: model.Source{Kind: model.SourceCore, Name: "core"}},
 		{Name: "phylactery", Kind: model.KindCore, Image: "docker.io/pgvector/pgvector:pg16", Port: 5432, Source: model.Source{Kind: model.SourceCore, Name: "core"}},
 	}

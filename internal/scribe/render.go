@@ -3,6 +3,7 @@ package scribe
 import (
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/lychd/lychd/internal/covenant"
 	"github.com/lychd/lychd/internal/model"
@@ -117,6 +118,10 @@ func renderContainer(r *model.Rune, d *deps) ([]byte, error) {
 		f.Add("Container", "Exec", unitfile.Words(r.Exec...))
 	}
 	f.Add("Service", "Restart", unitfile.Literal("always"))
+	if r.StartTimeout > 0 {
+		// Whole seconds (validated); an image pull on first start counts.
+		f.Add("Service", "TimeoutStartSec", unitfile.Literal(strconv.FormatInt(int64(r.StartTimeout/time.Second), 10)))
+	}
 	return withHeader(f, "Source: "+printable(r.Source.String()))
 }
 

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/lychd/lychd/sdk"
 	"github.com/lychd/lychd/sdk/validate"
@@ -31,6 +32,8 @@ const (
 	DefaultOculusImage     = "docker.io/arizephoenix/phoenix:latest"
 	// VesselPort is the port the Vessel serves on inside the pod.
 	VesselPort = 8000
+	// VesselStartTimeout is the Vessel's TimeoutStartSec=.
+	VesselStartTimeout = 300 * time.Second
 	// DefaultVesselHostPort is where the Vessel is published on the host.
 	DefaultVesselHostPort = 7134
 	// PhylacteryPort is PostgreSQL's port inside the pod (never published).
@@ -187,6 +190,9 @@ func vesselRune(c VesselConfig) (sdk.Rune, error) {
 		HostPort:    hostPort,
 		Devices:     append([]string(nil), c.Devices...),
 		Volumes:     volumes,
+		// The spec's TimeoutStartSec=300: the Vessel runs its migrations
+		// before it reports ready, and its first start pulls the image.
+		StartTimeout: VesselStartTimeout,
 	}, nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/lychd/lychd/sdk"
 	"github.com/lychd/lychd/sdk/plugintest"
@@ -32,6 +33,8 @@ var wantRunes = []sdk.Rune{{
 	Volumes:     []string{"lychd-fixture-cache:/cache:rw,Z"},
 	Environment: map[string]string{"MODEL": "qwen"},
 	Exec:        []string{"--model", "qwen"},
+
+	StartTimeout: 15 * time.Minute,
 }, {Name: "fixture-helper", Kind: sdk.AlwaysOn, Image: "docker.io/library/busybox:1.36"}}
 
 var wantAnimators = []sdk.Animator{

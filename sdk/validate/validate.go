@@ -22,6 +22,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -250,6 +251,19 @@ func Image(s string) error {
 func Port(n int) error {
 	if n < 1 || n > 65535 {
 		return fmt.Errorf("port %d is out of range; use a number from 1 to 65535", n)
+	}
+	return nil
+}
+
+// MaxStartTimeout bounds a rune's start timeout.
+const MaxStartTimeout = 24 * time.Hour
+
+// StartTimeout checks a rune's start timeout (systemd's TimeoutStartSec=):
+// whole seconds from 1 s to MaxStartTimeout. Zero (systemd's default) is
+// the caller's to allow.
+func StartTimeout(d time.Duration) error {
+	if d < time.Second || d > MaxStartTimeout || d%time.Second != 0 {
+		return fmt.Errorf("start timeout %v is not a whole number of seconds from 1s to 24h; pulling the image on first start counts, so allow for it (e.g. 15m)", d)
 	}
 	return nil
 }

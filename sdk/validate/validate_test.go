@@ -3,6 +3,7 @@ package validate
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // check runs fn on every input and compares the error text exactly ("" means
@@ -150,6 +151,26 @@ func TestPort(t *testing.T) {
 		}
 		if got != want {
 			t.Errorf("Port(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+func TestStartTimeout(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		time.Second:             "",
+		15 * time.Minute:        "",
+		24 * time.Hour:          "",
+		0:                       "start timeout 0s is not a whole number of seconds from 1s to 24h; pulling the image on first start counts, so allow for it (e.g. 15m)",
+		-time.Second:            "start timeout -1s is not a whole number of seconds from 1s to 24h; pulling the image on first start counts, so allow for it (e.g. 15m)",
+		1500 * time.Millisecond: "start timeout 1.5s is not a whole number of seconds from 1s to 24h; pulling the image on first start counts, so allow for it (e.g. 15m)",
+		25 * time.Hour:          "start timeout 25h0m0s is not a whole number of seconds from 1s to 24h; pulling the image on first start counts, so allow for it (e.g. 15m)",
+	} {
+		got := ""
+		if err := StartTimeout(d); err != nil {
+			got = err.Error()
+		}
+		if got != want {
+			t.Errorf("StartTimeout(%v) = %q, want %q", d, got, want)
 		}
 	}
 }

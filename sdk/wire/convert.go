@@ -2,6 +2,7 @@ package wire
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/lychd/lychd/sdk"
 	"github.com/lychd/lychd/sdk/internal/pb"
@@ -47,6 +48,8 @@ func runeFromPB(m *pb.Rune) (sdk.Rune, error) {
 		Volumes:     cloneStrings(m.GetVolumes()),
 		Environment: env,
 		Exec:        cloneStrings(m.GetExec()),
+
+		StartTimeout: time.Duration(m.GetStartTimeoutNs()),
 	}, nil
 }
 

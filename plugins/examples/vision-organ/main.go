@@ -22,6 +22,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/lychd/lychd/sdk"
 )
@@ -90,6 +91,9 @@ func (Organ) Assimilate(ctx context.Context, a sdk.Assimilation) error {
 		Volumes:     []string{hfCache},
 		Environment: map[string]string{"HF_HOME": "/models"},
 		Exec:        []string{"--model", cfg.Model, "--port", "8081"},
+		// The vLLM image is several gigabytes: its first pull needs far
+		// more than systemd's default 90 s.
+		StartTimeout: 15 * time.Minute,
 	}}
 	for _, r := range runes {
 		if err := a.AddRune(ctx, r); err != nil {

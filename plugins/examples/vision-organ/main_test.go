@@ -3,6 +3,7 @@ package main
 import (
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/lychd/lychd/sdk"
 	"github.com/lychd/lychd/sdk/plugintest"
@@ -29,14 +30,15 @@ func want(model string) ([]sdk.Rune, []sdk.Animator) {
 			Environment: map[string]string{"PREPROCESSOR_URL": "http://127.0.0.1:8082"},
 			Exec:        []string{"--port", "8081"},
 		}, {
-			Name:        "vision-ocr",
-			Description: "Vision-language model for image understanding and OCR",
-			Image:       "docker.io/vllm/vllm-openai:v0.6.3",
-			Port:        8081,
-			Devices:     []string{"nvidia.com/gpu=all"},
-			Volumes:     []string{"lychd-hf-cache:/models:rw,Z"},
-			Environment: map[string]string{"HF_HOME": "/models"},
-			Exec:        []string{"--model", model, "--port", "8081"},
+			Name:         "vision-ocr",
+			Description:  "Vision-language model for image understanding and OCR",
+			Image:        "docker.io/vllm/vllm-openai:v0.6.3",
+			Port:         8081,
+			Devices:      []string{"nvidia.com/gpu=all"},
+			Volumes:      []string{"lychd-hf-cache:/models:rw,Z"},
+			Environment:  map[string]string{"HF_HOME": "/models"},
+			Exec:         []string{"--model", model, "--port", "8081"},
+			StartTimeout: 15 * time.Minute,
 		}}, []sdk.Animator{
 			{Name: "vision", Rune: "vision-analyzer", Capabilities: []string{"OpenAIChatCompletions"}, Tags: []string{"vision"}},
 			{Name: "vision-ocr", Capabilities: []string{"OpenAIChatCompletions"}, Tags: []string{"vision", "ocr"}},

@@ -429,24 +429,28 @@ func (x *EnvVar) GetValue() string {
 
 // Rune mirrors sdk.Rune field for field.
 type Rune struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Kind          RuneKind               `protobuf:"varint,2,opt,name=kind,proto3,enum=lychd.extension.v1.RuneKind" json:"kind,omitempty"`
-	Description   string                 `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
-	Image         string                 `protobuf:"bytes,4,opt,name=image,proto3" json:"image,omitempty"`
-	Groups        []string               `protobuf:"bytes,5,rep,name=groups,proto3" json:"groups,omitempty"`
-	After         []string               `protobuf:"bytes,6,rep,name=after,proto3" json:"after,omitempty"`
-	Wants         []string               `protobuf:"bytes,7,rep,name=wants,proto3" json:"wants,omitempty"`
-	Requires      []string               `protobuf:"bytes,8,rep,name=requires,proto3" json:"requires,omitempty"`
-	Port          int32                  `protobuf:"varint,9,opt,name=port,proto3" json:"port,omitempty"`
-	ExposePort    bool                   `protobuf:"varint,10,opt,name=expose_port,json=exposePort,proto3" json:"expose_port,omitempty"`
-	HostPort      int32                  `protobuf:"varint,11,opt,name=host_port,json=hostPort,proto3" json:"host_port,omitempty"`
-	Devices       []string               `protobuf:"bytes,12,rep,name=devices,proto3" json:"devices,omitempty"`
-	Volumes       []string               `protobuf:"bytes,13,rep,name=volumes,proto3" json:"volumes,omitempty"`
-	Environment   []*EnvVar              `protobuf:"bytes,14,rep,name=environment,proto3" json:"environment,omitempty"`
-	Exec          []string               `protobuf:"bytes,15,rep,name=exec,proto3" json:"exec,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Name        string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Kind        RuneKind               `protobuf:"varint,2,opt,name=kind,proto3,enum=lychd.extension.v1.RuneKind" json:"kind,omitempty"`
+	Description string                 `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
+	Image       string                 `protobuf:"bytes,4,opt,name=image,proto3" json:"image,omitempty"`
+	Groups      []string               `protobuf:"bytes,5,rep,name=groups,proto3" json:"groups,omitempty"`
+	After       []string               `protobuf:"bytes,6,rep,name=after,proto3" json:"after,omitempty"`
+	Wants       []string               `protobuf:"bytes,7,rep,name=wants,proto3" json:"wants,omitempty"`
+	Requires    []string               `protobuf:"bytes,8,rep,name=requires,proto3" json:"requires,omitempty"`
+	Port        int32                  `protobuf:"varint,9,opt,name=port,proto3" json:"port,omitempty"`
+	ExposePort  bool                   `protobuf:"varint,10,opt,name=expose_port,json=exposePort,proto3" json:"expose_port,omitempty"`
+	HostPort    int32                  `protobuf:"varint,11,opt,name=host_port,json=hostPort,proto3" json:"host_port,omitempty"`
+	Devices     []string               `protobuf:"bytes,12,rep,name=devices,proto3" json:"devices,omitempty"`
+	Volumes     []string               `protobuf:"bytes,13,rep,name=volumes,proto3" json:"volumes,omitempty"`
+	Environment []*EnvVar              `protobuf:"bytes,14,rep,name=environment,proto3" json:"environment,omitempty"`
+	Exec        []string               `protobuf:"bytes,15,rep,name=exec,proto3" json:"exec,omitempty"`
+	// start_timeout_ns is sdk.Rune.StartTimeout in nanoseconds (exact, so
+	// that the host judges the value the extension gave); 0 for systemd's
+	// default. Older hosts ignore the field.
+	StartTimeoutNs int64 `protobuf:"varint,16,opt,name=start_timeout_ns,json=startTimeoutNs,proto3" json:"start_timeout_ns,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Rune) Reset() {
@@ -582,6 +586,13 @@ func (x *Rune) GetExec() []string {
 		return x.Exec
 	}
 	return nil
+}
+
+func (x *Rune) GetStartTimeoutNs() int64 {
+	if x != nil {
+		return x.StartTimeoutNs
+	}
+	return 0
 }
 
 // Animator mirrors sdk.Animator field for field.
@@ -848,7 +859,7 @@ const file_lychd_extension_v1_extension_proto_rawDesc = "" +
 	"\x12AssimilateResponse\"2\n" +
 	"\x06EnvVar\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value\"\xbc\x03\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value\"\xe6\x03\n" +
 	"\x04Rune\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x120\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x1c.lychd.extension.v1.RuneKindR\x04kind\x12 \n" +
@@ -866,7 +877,8 @@ const file_lychd_extension_v1_extension_proto_rawDesc = "" +
 	"\adevices\x18\f \x03(\tR\adevices\x12\x18\n" +
 	"\avolumes\x18\r \x03(\tR\avolumes\x12<\n" +
 	"\venvironment\x18\x0e \x03(\v2\x1a.lychd.extension.v1.EnvVarR\venvironment\x12\x12\n" +
-	"\x04exec\x18\x0f \x03(\tR\x04exec\"\xb2\x01\n" +
+	"\x04exec\x18\x0f \x03(\tR\x04exec\x12(\n" +
+	"\x10start_timeout_ns\x18\x10 \x01(\x03R\x0estartTimeoutNs\"\xb2\x01\n" +
 	"\bAnimator\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x124\n" +
 	"\x04kind\x18\x02 \x01(\x0e2 .lychd.extension.v1.AnimatorKindR\x04kind\x12\x12\n" +
