@@ -32,11 +32,11 @@ go test -run '^$' -bench "$bench" -benchtime 1x -count "$count" -timeout 90m ./i
 # Where a launch's time goes: one launch at a time, with and without the
 # checksum and the namespaces, against a bare go-plugin plugin.
 go test -run '^$' -bench "LaunchFloor" -benchtime 20x -count "$count" -timeout 30m ./host/launch/ | tee -a "$out" >&2 || status=$?
-# What lychd start adds to a coven swap over a bare systemctl start, on the
-# booted systemd of internal/e2e (root and the cached rootfs; it skips with
+# What lychd start adds to a coven swap over a bare systemctl start, and
+# lychd status over 1,000 soulstones, on the booted systemd of internal/e2e (root and the cached rootfs; it skips with
 # a reason elsewhere, and the row shows "not run").
 if [ -z "${BENCH_NO_SWAP:-}" ]; then
-	go test -run '^$' -bench "SwapLatency" -benchtime 1x -count "$count" -timeout 30m ./internal/e2e/matrix/ | tee -a "$out" >&2 || status=$?
+	go test -run '^$' -bench "SwapLatency|StatusLarge" -benchtime 1x -count "$count" -timeout 30m ./internal/e2e/matrix/ | tee -a "$out" >&2 || status=$?
 fi
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 echo

@@ -303,16 +303,22 @@ func sortedJobs(m map[uint32]*Job) []Job {
 	return out
 }
 
-// ListUnitStates lists loaded and installed units matching patterns with
-// their states only: three calls, whatever the number of units.
-func (c *Client) ListUnitStates(ctx context.Context, patterns ...string) ([]Unit, error) {
+// ListUnitStates lists the loaded units matching patterns and the known
+// ones (installed unit files when known is nil) with their states only: a
+// constant number of calls, whatever the number of units.
+func (c *Client) ListUnitStates(ctx context.Context, known []string, patterns ...string) ([]Unit, error) {
 	names := map[string]bool{}
-	files, err := c.conn.ListUnitFilesByPatternsContext(ctx, nil, patterns)
-	if err != nil {
-		return nil, fmt.Errorf("listing unit files %s at %s: %w", strings.Join(patterns, " "), c.addr, err)
+	for _, n := range known {
+		names[n] = true
 	}
-	for _, f := range files {
-		names[filepath.Base(f.Path)] = true
+	if known == nil {
+		files, err := c.conn.ListUnitFilesByPatternsContext(ctx, nil, patterns)
+		if err != nil {
+			return nil, fmt.Errorf("listing unit files %s at %s: %w", strings.Join(patterns, " "), c.addr, err)
+		}
+		for _, f := range files {
+			names[filepath.Base(f.Path)] = true
+		}
 	}
 	loaded, err := c.conn.ListUnitsByPatternsContext(ctx, nil, patterns)
 	if err != nil {
@@ -348,8 +354,8 @@ func (c *Client) ListUnitStates(ctx context.Context, patterns ...string) ([]Unit
 // (ListUnitStates), then reads every property of the loaded units that are
 // not inactive (ReadUnit, several in flight at once). See Manager.ListUnits
 // for why inactive units are not read.
-func (c *Client) ListUnits(ctx context.Context, patterns ...string) ([]Unit, error) {
-	st, err := c.ListUnitStates(ctx, patterns...)
+func (c *Client) ListUnits(ctx context.Context, known []string, patterns ...string) ([]Unit, error) {
+	st, err := c.ListUnitStates(ctx, known, patterns...)
 	if err != nil || len(st) == 0 {
 		return nil, err
 	}

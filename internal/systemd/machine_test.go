@@ -56,7 +56,7 @@ func inside(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("Reload: %v", time.Since(t0))
-	units, err := c.ListUnits(ctx, UnitPattern)
+	units, err := c.ListUnits(ctx, nil, UnitPattern)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +115,7 @@ lychd-soulstone-b.service start "done" requested=true`
 		t.Errorf("progress:\n%s\nwant:\n%s", got, want)
 	}
 
-	units, err = c.ListUnits(ctx, "lychd-soulstone-*")
+	units, err = c.ListUnits(ctx, nil, "lychd-soulstone-*")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +134,7 @@ lychd-soulstone-b.service start "done" requested=true`
 	if err := os.Chtimes("/root/.config/containers/systemd/lychd-soulstone-b.container", future, future); err != nil {
 		t.Fatal(err)
 	}
-	units, err = c.ListUnits(ctx, "lychd-soulstone-b.service")
+	units, err = c.ListUnits(ctx, nil, "lychd-soulstone-b.service")
 	if err != nil || len(units) != 1 || !units[0].NeedDaemonReload {
 		t.Errorf("after touching b's source: %+v, %v; want NeedDaemonReload", units, err)
 	}

@@ -75,7 +75,7 @@ type listOnly struct {
 	reads *[]string
 }
 
-func (l listOnly) ListUnitStates(context.Context, ...string) ([]Unit, error) {
+func (l listOnly) ListUnitStates(context.Context, []string, ...string) ([]Unit, error) {
 	var out []Unit
 	for _, u := range l.units {
 		out = append(out, Unit{Name: u.Name, LoadState: u.LoadState})

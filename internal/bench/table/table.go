@@ -99,6 +99,8 @@ const (
 	Launch = "BenchmarkLaunchFloor/"
 	// Swap is internal/e2e/matrix's BenchmarkSwapLatency (booted systemd).
 	Swap = "BenchmarkSwapLatency"
+	// Status is internal/e2e/matrix's BenchmarkStatusLarge (booted systemd).
+	Status = "BenchmarkStatusLarge"
 )
 
 // Row is one line of the table.
@@ -253,6 +255,17 @@ func Rows(r Results) []Row {
 		Median: or(m14, msText(lychd)+"; lychd adds "+or(m16, msText(added))),
 		Floor:  or(m15, msText(bare)+": `systemctl --user start`, same swaps"),
 		Ratio:  or(or(m14, m15), fmt.Sprintf("%.2fx", lychd/bare)),
+		Target: "report (no target)", Met: "—",
+	})
+
+	st, m17 := med(Status, "status-ms")
+	cold, m18 := med(Status, "start-ms")
+	n, _ := r.Max(Status, "soulstones")
+	rows = append(rows, Row{
+		What:   fmt.Sprintf("`lychd status` on a booted systemd, %g soulstones, nothing running (no unit loaded), median of 5 per run [n=%d]", n, r.Runs(Status, "status-ms")),
+		Median: or(m17, msText(st)),
+		Floor:  or(m18, msText(cold)+": one cold `systemctl --user start` of a soulstone (loads the same graph once)"),
+		Ratio:  or(or(m17, m18), fmt.Sprintf("%.2fx", st/cold)),
 		Target: "report (no target)", Met: "—",
 	})
 	return rows

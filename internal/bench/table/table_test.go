@@ -17,6 +17,7 @@ BenchmarkScribe/soulstones=1000-2        	       1	 670540845 ns/op	      2000 q
 --- FAIL: BenchmarkScribe/soulstones=10000
 BenchmarkAnalyze/soulstones=1000-2   	       1	1500000000 ns/op	      1101 units
 BenchmarkSwapLatency-2   	       1	5923707305 ns/op	        53.40 added-ms	       174.1 lychd-ms	        20.00 swaps	       120.7 systemctl-ms
+BenchmarkStatusLarge-2   	       1	4555634262 ns/op	      1000 soulstones	       532.7 start-ms	       873.6 status-ms
 PASS
 `
 
@@ -75,6 +76,7 @@ func TestRender(t *testing.T) {
 | diagnostic, warm bind: ` + "`lychd --help`" + ` in the same iteration (process start alone) | not run | — | — | — | — |
 | diagnostic, one extension launch + Info + shutdown, alone (host/launch BenchmarkLaunchFloor) | full not run, no-sha256 not run, no-isolation not run, bare not run | — | — | — | — |
 | coven swap on a booted systemd: ` + "`lychd start` vs `systemctl --user start`" + ` of the same unit, interleaved, stub stop delay 0 s (20 swaps each per run) [n=1] | 174 ms; lychd adds 53.4 ms | 121 ms: ` + "`systemctl --user start`" + `, same swaps | 1.44x | report (no target) | — |
+| ` + "`lychd status`" + ` on a booted systemd, 1000 soulstones, nothing running (no unit loaded), median of 5 per run [n=1] | 874 ms | 533 ms: one cold ` + "`systemctl --user start`" + ` of a soulstone (loads the same graph once) | 1.64x | report (no target) | — |
 `
 	if got := b.String(); got != want {
 		t.Errorf("table:\n%s\nwant:\n%s", got, want)

@@ -180,7 +180,9 @@ func unitStates(ctx context.Context, opts *Options) map[string]string {
 		return nil
 	}
 	defer m.Close()
-	units, err := m.ListUnitStates(ctx, systemd.UnitPattern)
+	// Only loaded units can be running; one that systemd has not loaded is
+	// inactive (the caller's default), so no unit file need be listed.
+	units, err := m.ListUnitStates(ctx, []string{}, systemd.UnitPattern)
 	if err != nil {
 		return nil
 	}

@@ -21,8 +21,8 @@ import (
 	"github.com/lychd/lychd/internal/cmd/start"
 	"github.com/lychd/lychd/internal/cmdutil"
 	"github.com/lychd/lychd/internal/covenant"
+	"github.com/lychd/lychd/internal/installed"
 	"github.com/lychd/lychd/internal/paths"
-	"github.com/lychd/lychd/internal/pending"
 	"github.com/lychd/lychd/internal/systemd"
 	"github.com/lychd/lychd/internal/unitfile"
 )
@@ -150,7 +150,24 @@ func Run(ctx context.Context, opts *Options) error {
 		return err
 	}
 	defer m.Close()
-	units, err := m.ListUnits(ctx, systemd.UnitPattern)
+	// lychd's own files say which units exist, so that systemd need not
+	// scan its unit directories; without paths, it does.
+	var known []string
+	var p *paths.Paths
+	if opts.Paths != nil {
+		pp, err := opts.Paths()
+		if err != nil {
+			return err
+		}
+		p = &pp
+		if known, err = installed.Units(pp); err != nil {
+			return err
+		}
+		if known == nil {
+			known = []string{}
+		}
+	}
+	units, err := m.ListUnits(ctx, known, systemd.UnitPattern)
 	if err != nil {
 		return err
 	}
@@ -166,22 +183,18 @@ func Run(ctx context.Context, opts *Options) error {
 		}
 	}
 	if covens == nil {
-		if err := readCovenTargets(ctx, m, opts.Paths, units); err != nil {
+		if err := readCovenTargets(ctx, m, p, units); err != nil {
 			return err
 		}
 		covens = DeriveCovens(units)
 	}
 	rep := Build(units, covens)
-	if opts.Paths != nil {
-		p, err := opts.Paths()
-		if err != nil {
-			return err
-		}
+	if p != nil {
 		loaded, err := m.LastLoad(ctx)
 		if err != nil {
 			return err
 		}
-		ch, err := pending.Since(p, loaded)
+		ch, err := installed.ChangedSince(*p, loaded)
 		if err != nil {
 			return err
 		}
@@ -221,14 +234,10 @@ func readInactive(ctx context.Context, m systemd.Manager, units []systemd.Unit, 
 // targets, which ListUnits leaves with their states only: from the target
 // files in the systemd user directory when paths are known (lychd writes
 // them there), else over D-Bus, one graph load per target.
-func readCovenTargets(ctx context.Context, m systemd.Manager, locate func() (paths.Paths, error), units []systemd.Unit) error {
+func readCovenTargets(ctx context.Context, m systemd.Manager, p *paths.Paths, units []systemd.Unit) error {
 	isTarget := func(u systemd.Unit) bool { return Kind(u.Name) == KindCoven }
-	if locate == nil {
+	if p == nil {
 		return readInactive(ctx, m, units, isTarget)
-	}
-	p, err := locate()
-	if err != nil {
-		return err
 	}
 	for i, u := range units {
 		if u.LoadState != "loaded" || systemd.Resident(u) || !isTarget(u) {
@@ -394,7 +403,7 @@ func Build(units []systemd.Unit, covens []Coven) Report {
 // AddPending marks the units whose files changed on disk after systemd
 // last loaded them (ListUnits reports NeedDaemonReload only for the units
 // systemd keeps loaded).
-func (rep *Report) AddPending(ch pending.Changes) {
+func (rep *Report) AddPending(ch installed.Changes) {
 	changed := map[string]bool{}
 	for _, u := range ch.Units {
 		changed[u] = true

@@ -1,12 +1,16 @@
 package matrix
 
 import (
+	"path"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/lychd/lychd/internal/e2e"
+	"github.com/lychd/lychd/internal/model/modeltest"
+	"github.com/lychd/lychd/internal/scribe"
 )
 
 // swapsPerRun is how many swaps each of `lychd start` and bare
@@ -101,3 +105,54 @@ func median(d []time.Duration) time.Duration {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// BenchmarkStatusLarge measures `lychd status` on a booted systemd holding
+// the units lychd generates for 1,000 soulstones (100 covens of 10, the
+// scale manifest of the Scribe benchmarks), with nothing running, so that
+// systemd keeps none of them loaded: the case where reading each unit made
+// systemd load the whole graph again (49.7 s for 300 soulstones before
+// status stopped reading inactive units). There is no Codex in the machine,
+// so status also derives the covens from the target files. Reports the
+// median of statusRuns runs (status-ms) and, as a reference, one bare
+// `systemctl --user start` of a soulstone from the same cold state
+// (start-ms): both load the whole graph once.
+//
+// Run it with -benchtime 1x; scripts/bench.sh does.
+func BenchmarkStatusLarge(b *testing.B) {
+	const soulstones, statusRuns = 1000, 5
+	lychd := filepath.Join(b.TempDir(), "lychd")
+	if err := e2e.BuildStaticTo(e2e.LychdPackage, lychd); err != nil {
+		b.Fatal(err)
+	}
+	out, err := scribe.Compile(modeltest.ScaleManifest(soulstones, 10))
+	if err != nil {
+		b.Fatal(err)
+	}
+	m := e2e.Boot(b, e2e.Options{Lychd: lychd})
+	for _, f := range out.Quadlet {
+		m.WriteFile(b, path.Join(e2e.QuadletUnitDir, "lychd", f.Name), string(f.Data))
+	}
+	for _, f := range out.Systemd {
+		m.WriteFile(b, path.Join(e2e.SystemdUserUnitDir, f.Name), string(f.Data))
+	}
+	m.UserDaemonReload(b)
+	var took []time.Duration
+	b.ResetTimer()
+	for range b.N {
+		for range statusRuns {
+			t0 := time.Now()
+			report := m.MustUserRun(b, e2e.LychdPath, "status")
+			took = append(took, time.Since(t0))
+			if !strings.Contains(report, "lychd-soulstone-s999.service") {
+				b.Fatalf("status does not list the last soulstone:\n%s", report)
+			}
+		}
+	}
+	b.StopTimer()
+	t0 := time.Now()
+	m.MustUserRun(b, "systemctl", "--user", "start", svc("s5"))
+	start := time.Since(t0)
+	b.ReportMetric(ms(median(took)), "status-ms")
+	b.ReportMetric(ms(start), "start-ms")
+	b.ReportMetric(float64(soulstones), "soulstones")
+}

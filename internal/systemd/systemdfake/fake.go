@@ -4,6 +4,7 @@ package systemdfake
 import (
 	"context"
 	"path"
+	"sort"
 	"strings"
 	"time"
 
@@ -75,13 +76,13 @@ func (m *Manager) run(verb string, units []string, progress func(systemd.Job)) (
 
 // ListUnits returns the units whose names match a pattern; like the real
 // manager's, only the systemd.Resident ones carry more than their states.
-func (m *Manager) ListUnits(_ context.Context, patterns ...string) ([]systemd.Unit, error) {
+func (m *Manager) ListUnits(_ context.Context, known []string, patterns ...string) ([]systemd.Unit, error) {
 	m.Calls = append(m.Calls, "list "+strings.Join(patterns, " "))
 	if m.Err != nil {
 		return nil, m.Err
 	}
 	var out []systemd.Unit
-	for _, u := range m.match(patterns) {
+	for _, u := range m.match(known, patterns) {
 		if !systemd.Resident(u) {
 			u = states(u)
 		}
@@ -94,28 +95,40 @@ func states(u systemd.Unit) systemd.Unit {
 	return systemd.Unit{Name: u.Name, Description: u.Description, LoadState: u.LoadState, ActiveState: u.ActiveState, SubState: u.SubState}
 }
 
-func (m *Manager) match(patterns []string) []systemd.Unit {
+// match returns the units matching a pattern plus the known ones, sorted by
+// name; a known name the fake has no unit for is "not-found", as systemd
+// reports it. (The fake has no notion of loading: every unit matches.)
+func (m *Manager) match(known, patterns []string) []systemd.Unit {
 	var out []systemd.Unit
+	seen := map[string]bool{}
 	for _, u := range m.Units {
 		for _, p := range patterns {
 			if ok, _ := path.Match(p, u.Name); ok {
 				out = append(out, u)
+				seen[u.Name] = true
 				break
 			}
 		}
 	}
+	for _, n := range known {
+		if !seen[n] {
+			seen[n] = true
+			out = append(out, systemd.Unit{Name: n, LoadState: "not-found", ActiveState: "inactive", SubState: "dead"})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
 }
 
 // ListUnitStates returns the matching units with only their states, as
 // the real manager does.
-func (m *Manager) ListUnitStates(ctx context.Context, patterns ...string) ([]systemd.Unit, error) {
+func (m *Manager) ListUnitStates(ctx context.Context, known []string, patterns ...string) ([]systemd.Unit, error) {
 	m.Calls = append(m.Calls, "list-states "+strings.Join(patterns, " "))
 	if m.Err != nil {
 		return nil, m.Err
 	}
 	var out []systemd.Unit
-	for _, u := range m.match(patterns) {
+	for _, u := range m.match(known, patterns) {
 		out = append(out, states(u))
 	}
 	return out, nil

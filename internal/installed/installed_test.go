@@ -1,4 +1,4 @@
-package pending
+package installed
 
 import (
 	"os"
@@ -71,10 +71,10 @@ func touchLink(t *testing.T, l string, at time.Time) {
 	}
 }
 
-func TestSinceNothingChanged(t *testing.T) {
+func TestChangedSinceNothingChanged(t *testing.T) {
 	loaded := time.Now().Add(-time.Minute)
 	p := site(t, loaded.Add(-time.Hour))
-	ch, err := Since(p, loaded)
+	ch, err := ChangedSince(p, loaded)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +83,7 @@ func TestSinceNothingChanged(t *testing.T) {
 	}
 }
 
-func TestSinceChangedSourceAndTarget(t *testing.T) {
+func TestChangedSinceChangedSourceAndTarget(t *testing.T) {
 	loaded := time.Now().Add(-time.Minute)
 	p := site(t, loaded.Add(-time.Hour))
 	gen := filepath.Join(p.BindingsDir(), "gen-1")
@@ -93,7 +93,7 @@ func TestSinceChangedSourceAndTarget(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(gen, "quadlet", "lychd-soulstone-new.container"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ch, err := Since(p, loaded)
+	ch, err := ChangedSince(p, loaded)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,14 +102,14 @@ func TestSinceChangedSourceAndTarget(t *testing.T) {
 	}
 }
 
-func TestSinceRemovedUnit(t *testing.T) {
+func TestChangedSinceRemovedUnit(t *testing.T) {
 	loaded := time.Now().Add(-time.Minute)
 	p := site(t, loaded.Add(-time.Hour))
 	gen := filepath.Join(p.BindingsDir(), "gen-1", "quadlet")
 	if err := os.Remove(filepath.Join(gen, "lychd-soulstone-a.container")); err != nil {
 		t.Fatal(err)
 	}
-	ch, err := Since(p, loaded)
+	ch, err := ChangedSince(p, loaded)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,14 +118,14 @@ func TestSinceRemovedUnit(t *testing.T) {
 	}
 }
 
-func TestSinceNewGeneration(t *testing.T) {
+func TestChangedSinceNewGeneration(t *testing.T) {
 	loaded := time.Now().Add(-time.Minute)
 	p := site(t, loaded.Add(-time.Hour))
 	// A bind that only dropped a unit: the current link is new, every
 	// remaining file is old.
 	cur := filepath.Join(p.BindingsDir(), "current")
 	touchLink(t, cur, loaded.Add(time.Second))
-	ch, err := Since(p, loaded)
+	ch, err := ChangedSince(p, loaded)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,12 +134,12 @@ func TestSinceNewGeneration(t *testing.T) {
 	}
 }
 
-func TestSinceNoSite(t *testing.T) {
+func TestChangedSinceNoSite(t *testing.T) {
 	p, err := paths.FromEnv(func(k string) string { return map[string]string{"HOME": t.TempDir()}[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ch, err := Since(p, time.Now()); err != nil || ch.Any() {
+	if ch, err := ChangedSince(p, time.Now()); err != nil || ch.Any() {
 		t.Errorf("Since on an empty home = %+v, %v", ch, err)
 	}
 }
@@ -155,5 +155,21 @@ func TestQuadletUnit(t *testing.T) {
 	}
 	if _, ok := quadletUnit("README.md"); ok {
 		t.Error("README.md is no unit")
+	}
+}
+
+func TestUnits(t *testing.T) {
+	p := site(t, time.Now().Add(-time.Hour))
+	// A hand-written lychd Quadlet file next to the binding site's link
+	// counts; the user's own files do not.
+	if err := os.WriteFile(filepath.Join(p.QuadletDir(), "lychd-soulstone-hand.container"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Units(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "lychd-coven-c.target lychd-pod.service lychd-soulstone-a.service lychd-soulstone-hand.service"; strings.Join(got, " ") != want {
+		t.Errorf("Units = %v, want %s", got, want)
 	}
 }
