@@ -205,11 +205,7 @@ active covens: none
 // times against the manager's last load, without reading the inactive
 // units; a unit systemd does not know yet is named too.
 func TestStatusPendingFromFiles(t *testing.T) {
-	home := t.TempDir()
-	p, err := paths.FromEnv(func(k string) string { return map[string]string{"HOME": home}[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := homePaths(t)
 	loaded := time.Now().Add(-time.Minute)
 	if err := os.MkdirAll(p.QuadletDir(), 0o755); err != nil {
 		t.Fatal(err)
@@ -232,12 +228,7 @@ func TestStatusPendingFromFiles(t *testing.T) {
 		{Name: "lychd-soulstone-vana.service", LoadState: "loaded", ActiveState: "inactive", SubState: "dead"},
 	}}
 	var out bytes.Buffer
-	opts := &Options{
-		IO:       cmdutil.IOStreams{Out: &out},
-		Manager:  func(context.Context) (systemd.Manager, error) { return fake, nil },
-		Location: time.UTC,
-		Paths:    func() (paths.Paths, error) { return p, nil },
-	}
+	opts := optionsFor(fake, p, &out)
 	if err := Run(context.Background(), opts); err != nil {
 		t.Fatal(err)
 	}
@@ -279,11 +270,7 @@ func lastLine(s string) string {
 // inactive coven targets come from the target files lychd wrote, not from
 // reading each target over D-Bus.
 func TestStatusDerivesCovensFromTargetFiles(t *testing.T) {
-	home := t.TempDir()
-	p, err := paths.FromEnv(func(k string) string { return map[string]string{"HOME": home}[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := homePaths(t)
 	if err := os.MkdirAll(p.SystemdUserDir(), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -297,13 +284,8 @@ func TestStatusDerivesCovensFromTargetFiles(t *testing.T) {
 		{Name: "lychd-soulstone-vpre.service", LoadState: "loaded", ActiveState: "inactive", SubState: "dead"},
 	}}
 	var out bytes.Buffer
-	opts := &Options{
-		IO:       cmdutil.IOStreams{Out: &out},
-		Manager:  func(context.Context) (systemd.Manager, error) { return fake, nil },
-		Location: time.UTC,
-		Paths:    func() (paths.Paths, error) { return p, nil },
-		JSON:     true,
-	}
+	opts := optionsFor(fake, p, &out)
+	opts.JSON = true
 	if err := Run(context.Background(), opts); err != nil {
 		t.Fatal(err)
 	}
@@ -318,5 +300,27 @@ func TestStatusDerivesCovensFromTargetFiles(t *testing.T) {
 	}
 	if calls := strings.Join(fake.Calls, "; "); calls != "list lychd-*; last-load" {
 		t.Errorf("calls = %s", calls)
+	}
+}
+
+// homePaths returns the paths of a fresh HOME.
+func homePaths(t *testing.T) paths.Paths {
+	t.Helper()
+	home := t.TempDir()
+	p, err := paths.FromEnv(func(k string) string { return map[string]string{"HOME": home}[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// optionsFor returns status Options on fake and the files under p, writing
+// to out.
+func optionsFor(fake *systemdfake.Manager, p paths.Paths, out *bytes.Buffer) *Options {
+	return &Options{
+		IO:       cmdutil.IOStreams{Out: out},
+		Manager:  func(context.Context) (systemd.Manager, error) { return fake, nil },
+		Location: time.UTC,
+		Paths:    func() (paths.Paths, error) { return p, nil },
 	}
 }
