@@ -5,8 +5,10 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lychd/lychd/internal/codex"
 	"github.com/lychd/lychd/internal/model"
@@ -24,6 +26,7 @@ func FuzzCodexToUnits(f *testing.F) {
 	f.Add([]byte("[a]\nimage = \"x\"\nvolumes = [\"/a b:/c:ro\"]\ndevices = [\"nvidia.com/gpu=all\"]\nport = 1\nexpose_port = true\nhost_port = 2\n"))
 	f.Add([]byte("[a]\nimage = \"x\"\ndescription = \"x\\n[Service]\\nExecStart=/bin/sh\"\n"))
 	f.Add([]byte("[a]\nimage = \"x\"\nexec = [\";\", \"\"]\n"))
+	f.Add([]byte("[a]\nimage = \"x\"\nstart_timeout_seconds = 900\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		dir := t.TempDir()
 		if err := os.MkdirAll(filepath.Join(dir, "soulstones"), 0o755); err != nil {
@@ -64,7 +67,7 @@ var allowedKeys = map[string]bool{
 	"Unit/Description": true, "Unit/Wants": true, "Unit/Requires": true, "Unit/After": true, "Unit/PartOf": true, "Unit/Conflicts": true,
 	"Container/ContainerName": true, "Container/Image": true, "Container/Pod": true, "Container/StartWithPod": true,
 	"Container/AddDevice": true, "Container/Volume": true, "Container/Environment": true, "Container/Exec": true,
-	"Service/Restart": true,
+	"Service/Restart": true, "Service/TimeoutStartSec": true,
 }
 
 func checkRoundTrip(t *testing.T, r *model.Rune, data []byte) {
@@ -89,6 +92,13 @@ func checkRoundTrip(t *testing.T, r *model.Rune, data []byte) {
 			t.Fatalf("[%s] %s appears %d times:\n%s", section, key, len(v), data)
 		}
 		return v[0]
+	}
+	if r.StartTimeout > 0 {
+		if got, want := one("Service", "TimeoutStartSec"), strconv.FormatInt(int64(r.StartTimeout/time.Second), 10); got != want {
+			t.Fatalf("TimeoutStartSec reads back as %q, want %q", got, want)
+		}
+	} else if len(p.Get("Service", "TimeoutStartSec")) != 0 {
+		t.Fatalf("TimeoutStartSec written without a start timeout:\n%s", data)
 	}
 	if got := unitfile.UnescapeArg(one("Container", "Image")); got != r.Image {
 		t.Fatalf("Image reads back as %q, want %q", got, r.Image)
