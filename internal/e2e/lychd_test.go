@@ -241,4 +241,17 @@ daemon-reload pending: lychd-soulstone-vpre.service changed on disk; run: system
 			t.Errorf("conflicting containers overlapped: %v\nlog:\n%s", o, dump(log))
 		}
 	}
+
+	// A soulstone whose file is written but not loaded yet: lychd resolves
+	// the name from the file and systemd's refusal says what to do.
+	m.WriteFile(t, QuadletUnitDir+"/lychd-soulstone-fresh.container", "[Container]\nImage=example.invalid/fresh:1\nPod=lychd.pod\nStartWithPod=false\n")
+	step("bound, not loaded", []string{"start", "fresh"}, false, "",
+		"lychd: start lychd-soulstone-fresh.service: systemd has no such unit loaded (Unit lychd-soulstone-fresh.service not found.); if lychd bind wrote it, load it with: systemctl --user daemon-reload\n", false)
+	out, _, _ = lychd(t, m, "status")
+	if !strings.Contains(normalizeStatus(out), "lychd-soulstone-fresh.service soulstone fresh not-found - -") ||
+		!strings.Contains(out, "daemon-reload pending: lychd-soulstone-fresh.service, lychd-soulstone-vpre.service changed on disk") {
+		t.Errorf("status with an unloaded soulstone:\n%s", out)
+	}
+	m.UserDaemonReload(t)
+	step("loaded after the reload", []string{"start", "fresh"}, true, "starting lychd-soulstone-fresh.service\nstarted lychd-soulstone-fresh.service\n", "", true)
 }

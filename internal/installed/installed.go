@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/lychd/lychd/internal/paths"
+	"github.com/lychd/lychd/internal/unitfile"
 )
 
 // Changes are the lychd unit files written after a manager's last load.
@@ -37,6 +38,7 @@ func (c Changes) Any() bool { return len(c.Units) > 0 || c.Removed }
 // file is one unit defined by an installed file.
 type file struct {
 	unit string
+	path string
 	// times are the modification times of the file and of every symbolic
 	// link on the way to it that lychd owns.
 	times []time.Time
@@ -87,7 +89,7 @@ func scan(p paths.Paths) (files []file, dirs []time.Time, err error) {
 				continue
 			}
 			if u, ok := quadletUnit(name); ok {
-				files = append(files, file{unit: u, times: []time.Time{lfi.ModTime(), fi.ModTime()}})
+				files = append(files, file{unit: u, path: full, times: []time.Time{lfi.ModTime(), fi.ModTime()}})
 			}
 		}
 		return nil
@@ -109,29 +111,80 @@ func scan(p paths.Paths) (files []file, dirs []time.Time, err error) {
 		lfi, lerr := os.Lstat(full)
 		fi, err := os.Stat(full)
 		if lerr == nil && err == nil && !fi.IsDir() {
-			files = append(files, file{unit: name, times: []time.Time{lfi.ModTime(), fi.ModTime()}})
+			files = append(files, file{unit: name, path: full, times: []time.Time{lfi.ModTime(), fi.ModTime()}})
 		}
 	}
 	return files, dirs, nil
 }
 
-// Units returns the units lychd's installed files define, sorted: every
-// lychd unit systemd can know of without being told by lychd.
-func Units(p paths.Paths) ([]string, error) {
+// Index is the set of units lychd's installed files define.
+type Index struct {
+	// paths maps a unit to the file defining it: the unit file for units in
+	// the systemd user directory, the Quadlet source for generated ones.
+	paths map[string]string
+}
+
+// Load indexes the units lychd's installed files define.
+func Load(p paths.Paths) (*Index, error) {
 	files, _, err := scan(p)
 	if err != nil {
 		return nil, err
 	}
-	seen := map[string]bool{}
-	var out []string
+	ix := &Index{paths: map[string]string{}}
 	for _, f := range files {
-		if !seen[f.unit] {
-			seen[f.unit] = true
-			out = append(out, f.unit)
+		if _, dup := ix.paths[f.unit]; !dup {
+			ix.paths[f.unit] = f.path
 		}
 	}
+	return ix, nil
+}
+
+// Units returns the indexed units, sorted: every lychd unit systemd can
+// know of without being told by lychd.
+func (ix *Index) Units() []string {
+	out := make([]string, 0, len(ix.paths))
+	for u := range ix.paths {
+		out = append(out, u)
+	}
 	sort.Strings(out)
-	return out, nil
+	return out
+}
+
+// Has reports whether a file of lychd's defines unit.
+func (ix *Index) Has(unit string) bool {
+	_, ok := ix.paths[unit]
+	return ok
+}
+
+// Wants returns the Wants= of the [Unit] section of a unit lychd wrote as a
+// unit file (a coven target), split into unit names.
+func (ix *Index) Wants(unit string) ([]string, error) {
+	p, ok := ix.paths[unit]
+	if !ok || !strings.HasSuffix(p, unit) {
+		return nil, fmt.Errorf("no unit file of lychd's defines %s", unit)
+	}
+	data, err := os.ReadFile(p)
+	if err != nil {
+		return nil, err
+	}
+	f, err := unitfile.Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", p, err)
+	}
+	var wants []string
+	for _, v := range f.Get("Unit", "Wants") {
+		wants = append(wants, strings.Fields(v)...)
+	}
+	return wants, nil
+}
+
+// Units returns the units lychd's installed files define, sorted.
+func Units(p paths.Paths) ([]string, error) {
+	ix, err := Load(p)
+	if err != nil {
+		return nil, err
+	}
+	return ix.Units(), nil
 }
 
 // ChangedSince returns the changes under p made after loaded (the

@@ -193,6 +193,12 @@ func (c *Client) run(ctx context.Context, verb string, units []string, progress 
 			id, err = c.conn.StopUnitContext(ctx, u, "replace", nil)
 		}
 		if err != nil {
+			var de dbus.Error
+			if errors.As(err, &de) && de.Name == "org.freedesktop.systemd1.NoSuchUnit" {
+				// lychd resolves names from its own unit files; systemd
+				// learns of new ones at a daemon-reload.
+				return sortedJobs(jobs), fmt.Errorf("%s %s: systemd has no such unit loaded (%w); if lychd bind wrote it, load it with: systemctl --user daemon-reload", verb, u, err)
+			}
 			return sortedJobs(jobs), fmt.Errorf("%s %s: %w", verb, u, err)
 		}
 		jobs[uint32(id)] = &Job{ID: uint32(id), Unit: u, Type: verb, Requested: true}

@@ -36,11 +36,27 @@ func SoulstoneUnit(name string) string { return SoulstonePrefix + name + Service
 // unit it references, so listing and reading every lychd unit up front made
 // `lychd start` cost twice a bare `systemctl start`.
 type UnitResolver struct {
-	ctx  context.Context
-	m    Manager
-	read map[string]readUnit
-	err  error
+	ctx   context.Context
+	m     Manager
+	read  map[string]readUnit
+	err   error
+	files Files
 }
+
+// Files answers from the unit files lychd installed (installed.Index), so
+// that a name resolves without asking systemd: before a start, reading the
+// inactive unit would make systemd load the whole graph once more (~0.4 s
+// with 1,000 soulstones).
+type Files interface {
+	// Has reports whether a file of lychd's defines unit.
+	Has(unit string) bool
+	// Wants returns the Wants= of a unit file lychd wrote.
+	Wants(unit string) ([]string, error)
+}
+
+// UseFiles makes Resolve answer from f for the names f defines; other
+// names are still looked up in systemd.
+func (r *UnitResolver) UseFiles(f Files) { r.files = f }
 
 type readUnit struct {
 	u   Unit
@@ -88,20 +104,22 @@ func (r *UnitResolver) loaded(name string) bool { return r.unit(name).LoadState 
 // Resolve returns the unit that starts or stops name (a coven's target, else
 // a soulstone's service) and the soulstone services it covers.
 func (r *UnitResolver) Resolve(name string) (unit string, members []string, err error) {
+	if r.files != nil {
+		if t := CovenUnit(name); r.files.Has(t) {
+			if wants, err := r.files.Wants(t); err == nil {
+				return t, soulstones(wants), nil
+			}
+		}
+		if s := SoulstoneUnit(name); r.files.Has(s) {
+			return s, []string{s}, nil
+		}
+	}
 	t, err := r.get(CovenUnit(name))
 	if err != nil {
 		return "", nil, fmt.Errorf("looking up %q: %w", name, err)
 	}
 	if t.LoadState == "loaded" {
-		seen := map[string]bool{}
-		for _, m := range append(append([]string(nil), t.ConsistsOf...), t.Wants...) {
-			if strings.HasPrefix(m, SoulstonePrefix) && !seen[m] {
-				seen[m] = true
-				members = append(members, m)
-			}
-		}
-		sort.Strings(members)
-		return t.Name, members, nil
+		return t.Name, soulstones(append(append([]string(nil), t.ConsistsOf...), t.Wants...)), nil
 	}
 	s, err := r.get(SoulstoneUnit(name))
 	if err != nil {
@@ -112,6 +130,20 @@ func (r *UnitResolver) Resolve(name string) (unit string, members []string, err 
 	}
 	return "", nil, fmt.Errorf("no coven or soulstone named %q: systemd has neither %s nor %s loaded (run `lychd bind` after adding it to the Codex; `lychd status` lists what is installed)",
 		name, CovenUnit(name), SoulstoneUnit(name))
+}
+
+// soulstones returns the soulstone services among units, sorted, once each.
+func soulstones(units []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, u := range units {
+		if strings.HasPrefix(u, SoulstonePrefix) && !seen[u] {
+			seen[u] = true
+			out = append(out, u)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // Conflict returns the first pair of names, in the order given, that systemd

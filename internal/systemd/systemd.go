@@ -44,7 +44,8 @@ type Manager interface {
 	// daemon-reload, else its start.
 	LastLoad(ctx context.Context) (time.Time, error)
 	// ResetFailed is `systemctl --user reset-failed` for the loaded units
-	// matching the patterns that are inactive or failed: it clears their
+	// matching the patterns (a unit name matches itself) that are inactive
+	// or failed: it clears their
 	// failed state and their start rate limit (by default systemd refuses a
 	// sixth start within 10 s, which fast coven swaps reach).
 	ResetFailed(ctx context.Context, patterns ...string) error

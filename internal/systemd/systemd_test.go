@@ -3,6 +3,7 @@ package systemd
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"syscall"
 	"testing"
@@ -241,5 +242,44 @@ func TestUnitResolverReadsLazily(t *testing.T) {
 	}
 	if _, _, ok := r.Conflict([]string{"xtts", "vision"}); ok || r.Err() != failing {
 		t.Errorf("Conflict with a failing read: ok %v, Err %v", ok, r.Err())
+	}
+}
+
+type fakeFiles map[string][]string
+
+func (f fakeFiles) Has(unit string) bool { _, ok := f[unit]; return ok }
+func (f fakeFiles) Wants(unit string) ([]string, error) {
+	w, ok := f[unit]
+	if !ok {
+		return nil, fmt.Errorf("no file for %s", unit)
+	}
+	return w, nil
+}
+
+// TestUnitResolverFiles: names lychd's files define resolve without a read
+// (members from the target file's Wants=); other names fall back to systemd.
+func TestUnitResolverFiles(t *testing.T) {
+	var reads []string
+	r, err := NewUnitResolver(context.Background(), listOnly{reads: &reads, units: []Unit{
+		{Name: "lychd-soulstone-hand.service", LoadState: "loaded"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.UseFiles(fakeFiles{
+		"lychd-coven-vision.target":    {"lychd-soulstone-vpre.service", "lychd-soulstone-vana.service", "lychd-hold-x.target"},
+		"lychd-soulstone-xtts.service": nil,
+	})
+	if u, m, err := r.Resolve("vision"); err != nil || u != "lychd-coven-vision.target" || strings.Join(m, " ") != "lychd-soulstone-vana.service lychd-soulstone-vpre.service" {
+		t.Errorf("Resolve(vision) = %s %v %v", u, m, err)
+	}
+	if u, _, err := r.Resolve("xtts"); err != nil || u != "lychd-soulstone-xtts.service" {
+		t.Errorf("Resolve(xtts) = %s %v", u, err)
+	}
+	if len(reads) != 0 {
+		t.Errorf("reads = %v, want none for names the files define", reads)
+	}
+	if u, _, err := r.Resolve("hand"); err != nil || u != "lychd-soulstone-hand.service" || strings.Join(reads, " ") != "lychd-coven-hand.target lychd-soulstone-hand.service" {
+		t.Errorf("Resolve(hand) = %s %v, reads %v; want it found in systemd", u, err, reads)
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/lychd/lychd/internal/cmdutil"
 	"github.com/lychd/lychd/internal/covenant"
+	"github.com/lychd/lychd/internal/installed"
 	"github.com/lychd/lychd/internal/sepulcher"
 	"github.com/lychd/lychd/internal/systemd"
 )
@@ -98,13 +99,25 @@ func (r *Installed) WhyConflict(a, b string) string {
 }
 
 // DefaultResolver returns the resolver lychd start and stop use: Installed,
-// with the covenant gathered from f's Codex and extensions when f can
-// assimilate them.
+// answering from lychd's installed unit files where it can (no D-Bus read
+// before the start), with the covenant gathered from f's Codex and
+// extensions when f can assimilate them.
 func DefaultResolver(f *cmdutil.Factory) func(ctx context.Context, m systemd.Manager) (Resolver, error) {
 	return func(ctx context.Context, m systemd.Manager) (Resolver, error) {
 		units, err := systemd.NewUnitResolver(ctx, m)
 		if err != nil {
 			return nil, err
+		}
+		if f.Paths != nil {
+			p, err := f.Paths()
+			if err != nil {
+				return nil, err
+			}
+			ix, err := installed.Load(p)
+			if err != nil {
+				return nil, err
+			}
+			units.UseFiles(ix)
 		}
 		r := &Installed{Units: units}
 		if f.Assimilate != nil && f.Paths != nil {

@@ -18,7 +18,7 @@ import (
 	"github.com/lychd/lychd/internal/systemd/systemdfake"
 )
 
-func installed(t *testing.T, load func() (*covenant.Graph, error)) *Installed {
+func installedResolver(t *testing.T, load func() (*covenant.Graph, error)) *Installed {
 	t.Helper()
 	// vpre is not installed: the Codex changed since the last bind.
 	var us []systemd.Unit
@@ -36,7 +36,7 @@ func installed(t *testing.T, load func() (*covenant.Graph, error)) *Installed {
 
 func TestInstalledFallsBackToTheCovenant(t *testing.T) {
 	loads := 0
-	r := installed(t, func() (*covenant.Graph, error) { loads++; return graph(t), nil })
+	r := installedResolver(t, func() (*covenant.Graph, error) { loads++; return graph(t), nil })
 	if u, _, err := r.Resolve("vision"); err != nil || u != "lychd-coven-vision.target" || loads != 0 {
 		t.Errorf("Resolve(vision) = %s, %v after %d loads; want the target without loading the Codex", u, err, loads)
 	}
@@ -61,7 +61,7 @@ func TestInstalledFallsBackToTheCovenant(t *testing.T) {
 }
 
 func TestInstalledCodexUnreadable(t *testing.T) {
-	r := installed(t, func() (*covenant.Graph, error) { return nil, errors.New("lychd.toml:3: bad alliance") })
+	r := installedResolver(t, func() (*covenant.Graph, error) { return nil, errors.New("lychd.toml:3: bad alliance") })
 	_, _, err := r.Resolve("reasoning")
 	want := "no coven or soulstone named \"reasoning\": systemd has neither lychd-coven-reasoning.target nor lychd-soulstone-reasoning.service loaded (run `lychd bind` after adding it to the Codex; `lychd status` lists what is installed); reading the Codex to look for a coven of that name failed too: lychd.toml:3: bad alliance"
 	if err == nil || err.Error() != want {

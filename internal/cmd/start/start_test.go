@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -67,7 +68,7 @@ stopped lychd-soulstone-vpre.service
 	// reading an inactive unit makes systemd load its whole neighbourhood,
 	// and reading every lychd unit first made lychd start twice as slow as
 	// systemctl start.
-	if got := strings.Join(fake.Calls, "; "); got != "read lychd-coven-hermes.target; read lychd-soulstone-hermes.service; reset-failed lychd-*; start lychd-soulstone-hermes.service; "+
+	if got := strings.Join(fake.Calls, "; "); got != "read lychd-coven-hermes.target; read lychd-soulstone-hermes.service; reset-failed lychd-soulstone-hermes.service; start lychd-soulstone-hermes.service; "+
 		"read lychd-coven-vision.target; read lychd-soulstone-vana.service; read lychd-soulstone-vpre.service" {
 		t.Errorf("calls = %s", got)
 	}
@@ -82,6 +83,11 @@ func TestStartResolvesCovenTargetAndDedupes(t *testing.T) {
 	want := "starting lychd-coven-vision.target\nstarting lychd-soulstone-xtts.service\nstarted lychd-coven-vision.target\nstarted lychd-soulstone-xtts.service\n"
 	if out != want {
 		t.Errorf("output:\n%s\nwant:\n%s", out, want)
+	}
+	// The start limits reset are those of the units started and the
+	// coven's members, not of every lychd unit.
+	if !slices.Contains(fake.Calls, "reset-failed lychd-coven-vision.target lychd-soulstone-xtts.service lychd-soulstone-vana.service lychd-soulstone-vpre.service") {
+		t.Errorf("calls = %q", fake.Calls)
 	}
 }
 

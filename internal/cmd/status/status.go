@@ -9,8 +9,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -24,7 +22,6 @@ import (
 	"github.com/lychd/lychd/internal/installed"
 	"github.com/lychd/lychd/internal/paths"
 	"github.com/lychd/lychd/internal/systemd"
-	"github.com/lychd/lychd/internal/unitfile"
 )
 
 // SchemaVersion is the version of the --json output. Fields are only ever
@@ -154,18 +151,17 @@ func Run(ctx context.Context, opts *Options) error {
 	// scan its unit directories; without paths, it does.
 	var known []string
 	var p *paths.Paths
+	var ix *installed.Index
 	if opts.Paths != nil {
 		pp, err := opts.Paths()
 		if err != nil {
 			return err
 		}
 		p = &pp
-		if known, err = installed.Units(pp); err != nil {
+		if ix, err = installed.Load(pp); err != nil {
 			return err
 		}
-		if known == nil {
-			known = []string{}
-		}
+		known = ix.Units()
 	}
 	units, err := m.ListUnits(ctx, known, systemd.UnitPattern)
 	if err != nil {
@@ -183,7 +179,7 @@ func Run(ctx context.Context, opts *Options) error {
 		}
 	}
 	if covens == nil {
-		if err := readCovenTargets(ctx, m, p, units); err != nil {
+		if err := readCovenTargets(ctx, m, ix, units); err != nil {
 			return err
 		}
 		covens = DeriveCovens(units)
@@ -232,47 +228,26 @@ func readInactive(ctx context.Context, m systemd.Manager, units []systemd.Unit, 
 
 // readCovenTargets fills in the members (Wants=) of the inactive coven
 // targets, which ListUnits leaves with their states only: from the target
-// files in the systemd user directory when paths are known (lychd writes
-// them there), else over D-Bus, one graph load per target.
-func readCovenTargets(ctx context.Context, m systemd.Manager, p *paths.Paths, units []systemd.Unit) error {
-	isTarget := func(u systemd.Unit) bool { return Kind(u.Name) == KindCoven }
-	if p == nil {
-		return readInactive(ctx, m, units, isTarget)
-	}
+// files lychd wrote when ix knows them, else over D-Bus, one graph load per
+// target.
+func readCovenTargets(ctx context.Context, m systemd.Manager, ix *installed.Index, units []systemd.Unit) error {
 	for i, u := range units {
-		if u.LoadState != "loaded" || systemd.Resident(u) || !isTarget(u) {
+		if u.LoadState != "loaded" || systemd.Resident(u) || Kind(u.Name) != KindCoven {
 			continue
 		}
-		wants, err := targetWants(filepath.Join(p.SystemdUserDir(), u.Name))
-		if err != nil {
-			// Not where lychd puts it: ask systemd.
-			full, rerr := m.ReadUnit(ctx, u.Name)
-			if rerr != nil {
-				return rerr
+		if ix != nil {
+			if wants, err := ix.Wants(u.Name); err == nil {
+				units[i].Wants = wants
+				continue
 			}
-			units[i] = full
-			continue
 		}
-		units[i].Wants = wants
+		full, err := m.ReadUnit(ctx, u.Name)
+		if err != nil {
+			return err
+		}
+		units[i] = full
 	}
 	return nil
-}
-
-// targetWants reads the Wants= of a target file.
-func targetWants(path string) ([]string, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	f, err := unitfile.Parse(data)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	var wants []string
-	for _, v := range f.Get("Unit", "Wants") {
-		wants = append(wants, strings.Fields(v)...)
-	}
-	return wants, nil
 }
 
 // DeriveCovens reads the covens from the units: every coven target with its
