@@ -128,4 +128,31 @@ stopped lychd-soulstone-vana.service
 	if vpre == 0 || vana == 0 || vana < vpre {
 		t.Errorf("vana's podman run (%d) did not follow vpre's readiness (%d)", vana, vpre)
 	}
+
+	// lychd bind reloaded: no reload is pending. A bind that does not
+	// reload leaves one, naming what changed, including a soulstone systemd
+	// does not know yet.
+	if strings.Contains(out, "daemon-reload pending") {
+		t.Errorf("status after lychd bind reports a pending reload:\n%s", out)
+	}
+	m.WriteFile(t, "/root/.config/lychd/soulstones/e2e.toml", codexFiles["/root/.config/lychd/soulstones/e2e.toml"]+`
+[fresh]
+image = "example.invalid/fresh:1"
+`)
+	if out, errOut, ok := lychd(t, m, "bind", "--no-reload"); !ok {
+		t.Fatalf("lychd bind --no-reload failed:\n%s%s", out, errOut)
+	}
+	out, errOut, ok = lychd(t, m, "status")
+	if !ok || errOut != "" {
+		t.Fatalf("status failed:\n%s%s", out, errOut)
+	}
+	// Quadlet records the resolved source path (inside the old generation,
+	// which the bind removed), so systemd itself reports every loaded
+	// generated unit as needing a reload; the files name the soulstone
+	// systemd has never seen.
+	norm := normalizeStatus(out)
+	if !strings.Contains(norm, "lychd-soulstone-fresh.service soulstone fresh not-found - -") ||
+		!regexp.MustCompile(`(?m)^daemon-reload pending: .*lychd-soulstone-fresh\.service.* changed on disk; run: systemctl --user daemon-reload$`).MatchString(out) {
+		t.Errorf("status after bind --no-reload:\n%s", out)
+	}
 }

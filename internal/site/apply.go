@@ -1,6 +1,7 @@
 package site
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -184,7 +186,7 @@ func (s *Site) execute(st *state, wantQ, wantS map[string][]byte) error {
 	needGen := needGeneration(st, wantQ, wantS)
 	if needGen {
 		gen = fmt.Sprintf("%s%d", genPrefix, st.next)
-		if err := s.writeGeneration(gen, wantQ, wantS); err != nil {
+		if err := s.writeGeneration(gen, wantQ, wantS, st); err != nil {
 			return err
 		}
 	}
@@ -280,8 +282,12 @@ func (s *Site) step(path string) string {
 }
 
 // writeGeneration writes every file of a new generation directory and makes
-// it durable: files, then their directories, then BindingsDir's entry.
-func (s *Site) writeGeneration(gen string, wantQ, wantS map[string][]byte) error {
+// it durable: files, then their directories, then BindingsDir's entry. A
+// file with the same content as in the current generation keeps that
+// file's modification time, so that the time says when the unit last
+// changed (lychd status compares it with the manager's last load to tell a
+// pending daemon-reload).
+func (s *Site) writeGeneration(gen string, wantQ, wantS map[string][]byte, st *state) error {
 	root := filepath.Join(s.BindingsDir, gen)
 	for _, d := range []struct{ path, step string }{{root, "gen"}, {filepath.Join(root, "quadlet"), "gen/quadlet"}, {filepath.Join(root, "systemd"), "gen/systemd"}} {
 		s.hook("mkdir " + d.step)
@@ -291,13 +297,21 @@ func (s *Site) writeGeneration(gen string, wantQ, wantS map[string][]byte) error
 	}
 	var written []string
 	for _, set := range []struct {
-		sub string
-		m   map[string][]byte
-	}{{"quadlet", wantQ}, {"systemd", wantS}} {
+		sub  string
+		m    map[string][]byte
+		curr map[string][]byte
+	}{{"quadlet", wantQ, st.curQ}, {"systemd", wantS, st.curS}} {
 		for _, name := range slices.Sorted(maps.Keys(set.m)) {
 			path := filepath.Join(root, set.sub, name)
 			if err := s.writeFile(path, "gen/"+set.sub+"/"+name, set.m[name]); err != nil {
 				return err
+			}
+			if old, ok := set.curr[name]; ok && st.curOK && bytes.Equal(old, set.m[name]) {
+				if fi, err := os.Stat(filepath.Join(s.BindingsDir, st.cur, set.sub, name)); err == nil {
+					if err := os.Chtimes(path, time.Time{}, fi.ModTime()); err != nil {
+						return fmt.Errorf("keep the time of unchanged unit file %s: %w", path, err)
+					}
+				}
 			}
 			written = append(written, path)
 		}
