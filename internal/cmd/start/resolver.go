@@ -108,16 +108,14 @@ func DefaultResolver(f *cmdutil.Factory) func(ctx context.Context, m systemd.Man
 		if err != nil {
 			return nil, err
 		}
+		// The files only save reads: when they cannot be read, systemd
+		// answers for every name.
 		if f.Paths != nil {
-			p, err := f.Paths()
-			if err != nil {
-				return nil, err
+			if p, err := f.Paths(); err == nil {
+				if ix, err := installed.Load(p); err == nil {
+					units.UseFiles(ix)
+				}
 			}
-			ix, err := installed.Load(p)
-			if err != nil {
-				return nil, err
-			}
-			units.UseFiles(ix)
 		}
 		r := &Installed{Units: units}
 		if f.Assimilate != nil && f.Paths != nil {
