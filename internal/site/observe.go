@@ -35,6 +35,12 @@ type state struct {
 	visQ, visS map[string][]byte
 	// sysLinks are lychd's symlinks in SystemdDir by name, dangling or not.
 	sysLinks map[string]link
+	// quadletForeign and sysForeign record what else was at the names lychd
+	// needs when the directories were read: conflicts judges from this one
+	// observation, so that a concurrent lychd creating its links between two
+	// looks cannot pass for a foreign file.
+	quadletForeign bool
+	sysForeign     map[string]bool
 	// gens are all gen-N entries in BindingsDir, including cur.
 	gens []string
 	// next is the number for a new generation.
@@ -66,6 +72,11 @@ func readLinkIfSymlink(path string) (target string, ok, exists bool, err error) 
 		return "", false, true, nil
 	}
 	t, err := os.Readlink(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		// Removed since the Lstat: only the look before the bind lock
+		// can see another lychd do that.
+		return "", false, false, nil
+	}
 	if err != nil {
 		return "", false, true, fmt.Errorf("read symlink %s: %w", path, err)
 	}
@@ -238,10 +249,11 @@ func (s *Site) observe(contents bool) (*state, error) {
 
 	// QuadletDir: the lychd link and its temporary twin.
 	qlink := filepath.Join(s.QuadletDir, QuadletLinkName)
-	target, isLink, _, err = readLinkIfSymlink(qlink)
+	target, isLink, exists, err = readLinkIfSymlink(qlink)
 	if err != nil {
 		return nil, err
 	}
+	st.quadletForeign = exists && !(isLink && s.ours(s.QuadletDir, target))
 	st.visQ = map[string][]byte{}
 	if isLink && s.ours(s.QuadletDir, target) {
 		st.quadletLink = &link{target: target, canonical: target == filepath.Join(s.BindingsDir, currentName, "quadlet")}
@@ -268,16 +280,22 @@ func (s *Site) observe(contents bool) (*state, error) {
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("read %s: %w", s.SystemdDir, err)
 	}
+	st.sysForeign = map[string]bool{}
 	for _, e := range ents {
 		if e.Type()&fs.ModeSymlink == 0 {
+			st.sysForeign[e.Name()] = true
 			continue
 		}
 		p := filepath.Join(s.SystemdDir, e.Name())
 		target, err := os.Readlink(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // removed since the listing (by a lychd binding before we hold the lock)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("read symlink %s: %w", p, err)
 		}
 		if !s.ours(s.SystemdDir, target) {
+			st.sysForeign[e.Name()] = true
 			continue
 		}
 		if strings.HasPrefix(e.Name(), ".") && strings.HasSuffix(e.Name(), tmpSuffix) {
@@ -326,19 +344,14 @@ func (e *ForeignFileError) Error() string { return e.Msg }
 func (s *Site) conflicts(st *state, wantQ, wantS map[string][]byte) error {
 	var errs []error
 	qlink := filepath.Join(s.QuadletDir, QuadletLinkName)
-	if st.quadletLink == nil {
-		if _, err := os.Lstat(qlink); err == nil {
-			errs = append(errs, &ForeignFileError{Path: qlink, Msg: fmt.Sprintf(
-				"%s is in the way: lychd needs this name for the symlink to its Quadlet units, and lychd did not create this file (its own links point into %s); move it away, then bind again",
-				qlink, s.BindingsDir)})
-		}
+	if st.quadletForeign {
+		errs = append(errs, &ForeignFileError{Path: qlink, Msg: fmt.Sprintf(
+			"%s is in the way: lychd needs this name for the symlink to its Quadlet units, and lychd did not create this file (its own links point into %s); move it away, then bind again",
+			qlink, s.BindingsDir)})
 	}
 	for _, name := range slices.Sorted(maps.Keys(wantS)) {
 		p := filepath.Join(s.SystemdDir, name)
-		if _, ours := st.sysLinks[name]; ours {
-			continue
-		}
-		if _, err := os.Lstat(p); err == nil {
+		if st.sysForeign[name] {
 			errs = append(errs, &ForeignFileError{Path: p, Msg: fmt.Sprintf(
 				"%s is in the way: lychd needs this name for its unit %s, and lychd did not create this file (its own links point into %s); move it away, then bind again",
 				p, name, s.BindingsDir)})
