@@ -231,23 +231,17 @@ func readInactive(ctx context.Context, m systemd.Manager, units []systemd.Unit, 
 // files lychd wrote when ix knows them, else over D-Bus, one graph load per
 // target.
 func readCovenTargets(ctx context.Context, m systemd.Manager, ix *installed.Index, units []systemd.Unit) error {
+	fromFile := map[string]bool{}
 	for i, u := range units {
-		if u.LoadState != "loaded" || systemd.Resident(u) || Kind(u.Name) != KindCoven {
+		if ix == nil || Kind(u.Name) != KindCoven || systemd.Resident(u) {
 			continue
 		}
-		if ix != nil {
-			if wants, err := ix.Wants(u.Name); err == nil {
-				units[i].Wants = wants
-				continue
-			}
+		if wants, err := ix.Wants(u.Name); err == nil {
+			units[i].Wants = wants
+			fromFile[u.Name] = true
 		}
-		full, err := m.ReadUnit(ctx, u.Name)
-		if err != nil {
-			return err
-		}
-		units[i] = full
 	}
-	return nil
+	return readInactive(ctx, m, units, func(u systemd.Unit) bool { return Kind(u.Name) == KindCoven && !fromFile[u.Name] })
 }
 
 // DeriveCovens reads the covens from the units: every coven target with its

@@ -239,15 +239,7 @@ func TestStatusPendingFromFiles(t *testing.T) {
 		t.Errorf("calls = %s", calls)
 	}
 
-	out.Reset()
-	opts.JSON = true
-	if err := Run(context.Background(), opts); err != nil {
-		t.Fatal(err)
-	}
-	var rep Report
-	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
-		t.Fatal(err)
-	}
+	rep := runJSON(t, opts, &out)
 	if !rep.NeedDaemonReload || strings.Join(rep.ChangedOnDisk, " ") != "lychd-soulstone-hermes.service lychd-soulstone-new.service" {
 		t.Errorf("report = %+v", rep)
 	}
@@ -284,15 +276,7 @@ func TestStatusDerivesCovensFromTargetFiles(t *testing.T) {
 		{Name: "lychd-soulstone-vpre.service", LoadState: "loaded", ActiveState: "inactive", SubState: "dead"},
 	}}
 	var out bytes.Buffer
-	opts := optionsFor(fake, p, &out)
-	opts.JSON = true
-	if err := Run(context.Background(), opts); err != nil {
-		t.Fatal(err)
-	}
-	var rep Report
-	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
-		t.Fatal(err)
-	}
+	rep := runJSON(t, optionsFor(fake, p, &out), &out)
 	for _, u := range rep.Units {
 		if strings.Join(u.Covens, ",") != "vision" {
 			t.Errorf("%s covens = %v, want vision", u.Unit, u.Covens)
@@ -323,4 +307,20 @@ func optionsFor(fake *systemdfake.Manager, p paths.Paths, out *bytes.Buffer) *Op
 		Location: time.UTC,
 		Paths:    func() (paths.Paths, error) { return p, nil },
 	}
+}
+
+// runJSON runs status with --json on opts, whose output goes to out, and
+// decodes the report.
+func runJSON(t *testing.T, opts *Options, out *bytes.Buffer) Report {
+	t.Helper()
+	out.Reset()
+	opts.JSON = true
+	if err := Run(context.Background(), opts); err != nil {
+		t.Fatal(err)
+	}
+	var rep Report
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatal(err)
+	}
+	return rep
 }
