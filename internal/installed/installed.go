@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/lychd/lychd/internal/paths"
+	"github.com/lychd/lychd/internal/site"
 	"github.com/lychd/lychd/internal/unitfile"
 )
 
@@ -50,7 +51,7 @@ type file struct {
 // followed), lychd's units in the systemd user directory (links and what
 // they point to), and the binding site's current link.
 func scan(p paths.Paths) (files []file, dirs []time.Time, err error) {
-	if fi, err := os.Lstat(filepath.Join(p.BindingsDir(), "current")); err == nil {
+	if fi, err := os.Lstat(filepath.Join(p.BindingsDir(), site.CurrentLinkName)); err == nil {
 		dirs = append(dirs, fi.ModTime())
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, fmt.Errorf("reading the binding site: %w", err)
@@ -67,7 +68,7 @@ func scan(p paths.Paths) (files []file, dirs []time.Time, err error) {
 		}
 		for _, e := range ents {
 			name := e.Name()
-			if depth == 0 && !strings.HasPrefix(name, "lychd") {
+			if depth == 0 && !strings.HasPrefix(name, site.QuadletLinkName) {
 				continue // the user's own Quadlet files
 			}
 			full := filepath.Join(dir, name)

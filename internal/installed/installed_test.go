@@ -10,10 +10,10 @@ import (
 	"github.com/lychd/lychd/internal/paths"
 )
 
-// site lays out what lychd bind writes: a generation with Quadlet files and a
+// siteLayout lays out what lychd bind writes: a generation with Quadlet files and a
 // target, the current link, the Quadlet link and the target's link, every
 // file and link dated at, plus a user's own Quadlet file dated now.
-func site(t *testing.T, at time.Time) paths.Paths {
+func siteLayout(t *testing.T, at time.Time) paths.Paths {
 	t.Helper()
 	home := t.TempDir()
 	p, err := paths.FromEnv(func(k string) string { return map[string]string{"HOME": home}[k] })
@@ -73,7 +73,7 @@ func touchLink(t *testing.T, l string, at time.Time) {
 
 func TestChangedSinceNothingChanged(t *testing.T) {
 	loaded := time.Now().Add(-time.Minute)
-	p := site(t, loaded.Add(-time.Hour))
+	p := siteLayout(t, loaded.Add(-time.Hour))
 	ch, err := ChangedSince(p, loaded)
 	if err != nil {
 		t.Fatal(err)
@@ -85,7 +85,7 @@ func TestChangedSinceNothingChanged(t *testing.T) {
 
 func TestChangedSinceChangedSourceAndTarget(t *testing.T) {
 	loaded := time.Now().Add(-time.Minute)
-	p := site(t, loaded.Add(-time.Hour))
+	p := siteLayout(t, loaded.Add(-time.Hour))
 	gen := filepath.Join(p.BindingsDir(), "gen-1")
 	touch(t, filepath.Join(gen, "quadlet", "lychd-soulstone-a.container"), loaded.Add(time.Second))
 	touch(t, filepath.Join(gen, "systemd", "lychd-coven-c.target"), loaded.Add(time.Second))
@@ -104,7 +104,7 @@ func TestChangedSinceChangedSourceAndTarget(t *testing.T) {
 
 func TestChangedSinceRemovedUnit(t *testing.T) {
 	loaded := time.Now().Add(-time.Minute)
-	p := site(t, loaded.Add(-time.Hour))
+	p := siteLayout(t, loaded.Add(-time.Hour))
 	gen := filepath.Join(p.BindingsDir(), "gen-1", "quadlet")
 	if err := os.Remove(filepath.Join(gen, "lychd-soulstone-a.container")); err != nil {
 		t.Fatal(err)
@@ -120,7 +120,7 @@ func TestChangedSinceRemovedUnit(t *testing.T) {
 
 func TestChangedSinceNewGeneration(t *testing.T) {
 	loaded := time.Now().Add(-time.Minute)
-	p := site(t, loaded.Add(-time.Hour))
+	p := siteLayout(t, loaded.Add(-time.Hour))
 	// A bind that only dropped a unit: the current link is new, every
 	// remaining file is old.
 	cur := filepath.Join(p.BindingsDir(), "current")
@@ -159,7 +159,7 @@ func TestQuadletUnit(t *testing.T) {
 }
 
 func TestUnits(t *testing.T) {
-	p := site(t, time.Now().Add(-time.Hour))
+	p := siteLayout(t, time.Now().Add(-time.Hour))
 	// A hand-written lychd Quadlet file next to the binding site's link
 	// counts; the user's own files do not.
 	if err := os.WriteFile(filepath.Join(p.QuadletDir(), "lychd-soulstone-hand.container"), nil, 0o644); err != nil {

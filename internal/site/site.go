@@ -93,7 +93,10 @@ const (
 	// QuadletLinkName is the stable symlink in the Quadlet directory that
 	// points at the current generation's Quadlet files.
 	QuadletLinkName = "lychd"
-	currentName     = "current"
+	// CurrentLinkName is the symlink in the bindings directory whose
+	// replacement switches generations.
+	CurrentLinkName = "current"
+	currentName     = CurrentLinkName
 	lockName        = "bind.lock"
 	genPrefix       = "gen-"
 	tmpSuffix       = ".lychd-tmp"
