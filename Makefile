@@ -13,12 +13,20 @@ EXT_BIN  := $(BIN)/extensions
 EXAMPLES := vision-organ tts-organ portal-organ
 STATICCHECK := $(shell $(GO) env GOPATH)/bin/staticcheck
 
-.PHONY: all build examples demo test test-go lint deps bench fuzz proto clean
+PREFIX   ?= $(HOME)/.local
+
+.PHONY: all build install examples demo test test-go lint deps bench fuzz proto clean
 
 all: build examples
 
+# lychd and lychd-host are installed side by side: lychd runs lychd-host,
+# which links the plugin host, from its own directory.
 build:
-	$(GO) build -o $(BIN)/lychd ./cmd/lychd
+	$(GO) build -o $(BIN)/ ./cmd/lychd ./cmd/lychd-host
+
+install: build
+	install -d $(PREFIX)/bin
+	install -m 0755 $(BIN)/lychd $(BIN)/lychd-host $(PREFIX)/bin/
 
 examples:
 	@mkdir -p $(EXT_BIN)

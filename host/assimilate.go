@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/lychd/lychd/host/assimilation"
 	"github.com/lychd/lychd/host/cache"
 	"github.com/lychd/lychd/host/exterr"
 	"github.com/lychd/lychd/host/launch"
@@ -33,7 +34,7 @@ const (
 )
 
 // CoreName is the name of the in-process core extension.
-const CoreName = "core"
+const CoreName = assimilation.CoreName
 
 // Options configure Assimilate.
 type Options struct {
@@ -64,35 +65,17 @@ type Options struct {
 	Only []string
 	// Logger receives progress and the extensions' log lines; nil discards.
 	Logger hclog.Logger
-
-	// hostID is cache.HostFingerprint(), computed once per assimilation.
-	hostID string
+	// HostID is the host fingerprint cache entries are stored under and
+	// must match; empty means cache.HostFingerprint() of this executable.
+	// The lychd command passes the fingerprint of both its binaries.
+	HostID string
 }
 
 // Stats describe one extension's assimilation.
-type Stats struct {
-	Name     string
-	Version  string
-	Protocol int
-	Source   model.Source
-	// Cached is true when the registration came from the cache: no launch.
-	Cached bool
-	// Launch is the time from the start of the binary's verification to
-	// the end of the handshake, Verify the part of it spent hashing the
-	// binary; Assimilation is the Info and Assimilate calls.
-	Launch, Verify, Assimilation time.Duration
-	Runes, Animators             int
-}
+type Stats = assimilation.Stats
 
 // Result is everything the extensions registered.
-type Result struct {
-	// Runes and Animators: the core's first, then each extension's in name
-	// order, each in registration order, with their Source set.
-	Runes     []model.Rune
-	Animators []model.Animator
-	// Extensions are sorted like the runes.
-	Extensions []Stats
-}
+type Result = assimilation.Result
 
 // Assimilate launches the core and every installed extension (at most
 // Parallel at a time), collects and validates what each registers, and
@@ -114,8 +97,8 @@ func Assimilate(ctx context.Context, opts Options) (*Result, error) {
 	if opts.Logger == nil {
 		opts.Logger = hclog.NewNullLogger()
 	}
-	if opts.CacheDir != "" && !opts.NoCache {
-		opts.hostID = cache.HostFingerprint()
+	if opts.CacheDir != "" && !opts.NoCache && opts.HostID == "" {
+		opts.HostID = cache.HostFingerprint()
 	}
 	want := func(name string) bool {
 		if opts.Only == nil {
@@ -231,9 +214,7 @@ func Assimilate(ctx context.Context, opts Options) (*Result, error) {
 	}
 	res := &Result{}
 	for _, o := range outcomes {
-		res.Runes = append(res.Runes, o.runes...)
-		res.Animators = append(res.Animators, o.animators...)
-		res.Extensions = append(res.Extensions, o.stats)
+		res.Add(o.runes, o.animators, o.stats)
 	}
 	return res, nil
 }
@@ -268,10 +249,24 @@ func fmtDuration(d time.Duration) string {
 	return d.Round(time.Millisecond).String()
 }
 
+// registrationCache is the cache opts use, or nil.
+func registrationCache(opts Options) *cache.Cache {
+	if opts.CacheDir == "" || opts.NoCache {
+		return nil
+	}
+	return cache.New(opts.CacheDir)
+}
+
 // assimilateCore runs the in-process core through the same Sink checks as
-// a binary.
+// a binary, or takes its registration from the cache.
 func assimilateCore(ctx context.Context, opts Options) (*outcome, error) {
-	src := model.Source{Kind: model.SourceCore, Name: CoreName}
+	src := assimilation.CoreSource
+	c := registrationCache(opts)
+	if c != nil {
+		if runes, animators, s, ok := assimilation.LoadCore(c, opts.Config[CoreName], opts.HostID); ok {
+			return &outcome{runes: runes, animators: animators, stats: s}, nil
+		}
+	}
 	client := wire.InProcess(opts.Core, wire.WithLogger(opts.Logger.Named(CoreName)))
 	fail := func(msg string, err error) error {
 		return &exterr.Error{Extension: CoreName, Msg: msg, Err: err}
@@ -294,6 +289,12 @@ func assimilateCore(ctx context.Context, opts Options) (*outcome, error) {
 	if err != nil {
 		return nil, fail(err.Error(), err)
 	}
+	if c != nil {
+		e := &cache.Entry{Key: assimilation.CoreKey(opts.Config[CoreName], opts.HostID), Version: info.Version, Protocol: sdk.ProtocolVersion, Runes: runes, Animators: animators}
+		if err := c.Store(CoreName, e); err != nil {
+			opts.Logger.Warn("could not cache the core's registration", "error", err)
+		}
+	}
 	return &outcome{runes: runes, animators: animators, stats: Stats{
 		Name: CoreName, Version: info.Version, Protocol: sdk.ProtocolVersion, Source: src,
 		Assimilation: time.Since(t0), Runes: len(runes), Animators: len(animators),
@@ -308,15 +309,14 @@ func assimilateBinary(ctx context.Context, opts Options, in Installed, reap func
 		return nil, &exterr.Error{Extension: in.Name, Msg: in.Problem}
 	}
 	config := []byte(opts.Config[in.Name])
-	var c *cache.Cache
+	c := registrationCache(opts)
 	var key cache.Key
-	if opts.CacheDir != "" && !opts.NoCache {
-		c = cache.New(opts.CacheDir)
-		k, err := cache.KeyFor(in.Path, in.Entry.SHA256, in.Entry.Protocol, config, opts.hostID)
+	if c != nil {
+		k, err := assimilation.ExtensionKey(in, config, opts.HostID)
 		if err == nil {
 			key = k
-			if e, ok := c.Load(in.Name, key); ok {
-				return fromCache(e, src, in), nil
+			if runes, animators, s, ok := assimilation.LoadExtension(c, in, key); ok {
+				return &outcome{runes: runes, animators: animators, stats: s}, nil
 			}
 		} else {
 			c = nil
@@ -388,19 +388,6 @@ func assimilateBinary(ctx context.Context, opts Options, in Installed, reap func
 		}
 	}
 	return out, nil
-}
-
-func fromCache(e *cache.Entry, src model.Source, in Installed) *outcome {
-	for i := range e.Runes {
-		e.Runes[i].Source = src
-	}
-	for i := range e.Animators {
-		e.Animators[i].Source = src
-	}
-	return &outcome{runes: e.Runes, animators: e.Animators, stats: Stats{
-		Name: in.Name, Version: e.Version, Protocol: in.Entry.Protocol, Source: src, Cached: true,
-		Runes: len(e.Runes), Animators: len(e.Animators),
-	}}
 }
 
 // callWithin runs call and returns when it does or when ctx ends, whichever

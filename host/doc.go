@@ -18,7 +18,11 @@
 //  1. Take the shared flock, read the lock, and for each extension (at most
 //     Options.Parallel at once, in name order, the in-process core first):
 //  2. Consult the registration cache (package cache): a hit returns the
-//     stored registration without launching or hashing anything.
+//     stored registration without launching or hashing anything. The
+//     core's registration is cached too, keyed by the host fingerprint and
+//     its configuration, so that package assimilation can read a whole
+//     Result without linking this package (the lychd command does; it runs
+//     lychd-host, which links this package, only on a miss).
 //  3. Open the binary, hash the open descriptor, compare with the lock, and
 //     execute that descriptor through /proc/self/fd (package launch), in its
 //     own process group and PID namespace, with a parent-death signal, a

@@ -27,7 +27,7 @@ import (
 
 // Format is bumped whenever the entry layout or the host's validation
 // changes, invalidating every cached registration.
-const Format = 1
+const Format = 2
 
 // Key identifies one registration.
 type Key struct {
@@ -47,26 +47,36 @@ type Key struct {
 	Host string `json:"host"`
 }
 
-// HostFingerprint identifies the running lychd executable by the stat of
-// os.Executable() (size, mtime, ctime, inode). It is "" when that cannot
-// be read, which still works as a key but survives an upgrade only if the
+// HostFingerprint identifies the running executable by the stat of
+// os.Executable() (see FileFingerprint). It is "" when that cannot be
+// read, which still works as a key but survives an upgrade only if the
 // Format does not change.
 func HostFingerprint() string {
 	exe, err := os.Executable()
 	if err != nil {
 		return ""
 	}
+	return FileFingerprint(exe)
+}
+
+// FileFingerprint identifies the file at path by its size, mtime, ctime,
+// inode and device, or is "-" when it cannot be stat'ed. Several of them
+// joined make the host fingerprint of a lychd made of several binaries.
+func FileFingerprint(path string) string {
 	var st syscall.Stat_t
-	if err := syscall.Stat(exe, &st); err != nil {
-		return ""
+	if err := syscall.Stat(path, &st); err != nil {
+		return "-"
 	}
 	return fmt.Sprintf("%d:%d:%d:%d:%d", st.Size, st.Mtim.Nano(), st.Ctim.Nano(), st.Ino, st.Dev)
 }
 
 // Entry is one cached registration.
 type Entry struct {
-	Key       Key              `json:"key"`
-	Version   string           `json:"version"`
+	Key     Key    `json:"key"`
+	Version string `json:"version"`
+	// Protocol is the protocol the registration was made in, for the
+	// core (an extension's is in its Key).
+	Protocol  int              `json:"protocol,omitempty"`
 	Runes     []model.Rune     `json:"runes"`
 	Animators []model.Animator `json:"animators"`
 }
@@ -97,6 +107,13 @@ func KeyFor(path, sha string, protocol int, config []byte, host string) (Key, er
 		Config:   hex.EncodeToString(sum[:]),
 		Host:     host,
 	}, nil
+}
+
+// KeyForConfig builds the key of a registration that only the host and
+// the configuration decide (the core compiled into the host).
+func KeyForConfig(config []byte, host string) Key {
+	sum := sha256.Sum256(config)
+	return Key{Format: Format, Config: hex.EncodeToString(sum[:]), Host: host}
 }
 
 func (c *Cache) path(name string) string { return filepath.Join(c.dir, name+".json") }

@@ -71,7 +71,8 @@ func makeFixture() (*fixture, error) {
 	}
 	fixDir = dir
 	f := &fixture{dir: dir, sb: &Sandbox{Lychd: filepath.Join(dir, "lychd"), Home: filepath.Join(dir, "home")}}
-	for pkg, out := range map[string]string{LychdPackage: f.sb.Lychd, BarePluginPackage: filepath.Join(dir, "bareplugin")} {
+	// lychd-host goes next to lychd, where lychd looks for it.
+	for pkg, out := range map[string]string{LychdPackage: f.sb.Lychd, LychdHostPackage: filepath.Join(dir, "lychd-host"), BarePluginPackage: filepath.Join(dir, "bareplugin")} {
 		if err := Build(root, pkg, out, ""); err != nil {
 			return nil, err
 		}

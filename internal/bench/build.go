@@ -13,6 +13,7 @@ import (
 // Package paths of the binaries the benchmarks build.
 const (
 	LychdPackage      = "github.com/lychd/lychd/cmd/lychd"
+	LychdHostPackage  = "github.com/lychd/lychd/cmd/lychd-host"
 	MinExtPackage     = "github.com/lychd/lychd/internal/bench/testdata/minext"
 	BarePluginPackage = "github.com/lychd/lychd/internal/bench/testdata/bareplugin"
 )

@@ -43,6 +43,10 @@ type Factory struct {
 	Reload func(ctx context.Context) error
 	// Manager connects to the systemd user manager.
 	Manager func(ctx context.Context) (systemd.Manager, error)
+	// Delegate hands the whole command line args (without the program
+	// name) to lychd-host, which links the plugin host; in production it
+	// replaces the process and returns only on failure.
+	Delegate func(args []string) error
 }
 
 // NewFactory returns a Factory for the real process.

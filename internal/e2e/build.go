@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -13,8 +14,12 @@ import (
 // StubPodmanPackage is the import path of the stub podman program.
 const StubPodmanPackage = "github.com/lychd/lychd/internal/e2e/stubpodman"
 
-// LychdPackage is the import path of the lychd command.
-const LychdPackage = "github.com/lychd/lychd/cmd/lychd"
+// LychdPackage and LychdHostPackage are the import paths of the lychd
+// command and of lychd-host, which lychd runs from its own directory.
+const (
+	LychdPackage     = "github.com/lychd/lychd/cmd/lychd"
+	LychdHostPackage = "github.com/lychd/lychd/cmd/lychd-host"
+)
 
 // BuildStatic builds the Go main package pkg as a static binary (CGO_ENABLED=0)
 // into the test's temporary directory and returns its path. The Go build
@@ -32,12 +37,27 @@ func BuildStatic(t testing.TB, pkg string) string {
 // for binaries shared by a package's tests (build once in TestMain or a
 // sync.Once, remove after m.Run).
 func BuildStaticTo(pkg, out string) error {
+	return goBuild(out, pkg)
+}
+
+// BuildLychdTo builds lychd and lychd-host as static binaries side by side
+// in dir, as they are installed, and returns the path of lychd.
+func BuildLychdTo(dir string) (string, error) {
+	if err := goBuild(dir+"/", LychdPackage, LychdHostPackage); err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, "lychd"), nil
+}
+
+// goBuild runs `go build -trimpath -o out pkgs...` with cgo disabled; out
+// ending in a slash is a directory receiving one binary per package.
+func goBuild(out string, pkgs ...string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", out, pkg)
+	cmd := exec.CommandContext(ctx, "go", append([]string{"build", "-trimpath", "-o", out}, pkgs...)...)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if b, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build %s: %v\n%s", pkg, err, b)
+		return fmt.Errorf("go build %s: %v\n%s", strings.Join(pkgs, " "), err, b)
 	}
 	return nil
 }
@@ -48,8 +68,13 @@ func BuildStubPodman(t testing.TB) string {
 	return BuildStatic(t, StubPodmanPackage)
 }
 
-// BuildLychd builds the lychd command.
+// BuildLychd builds lychd and lychd-host side by side (BuildLychdTo) into
+// the test's temporary directory and returns the path of lychd.
 func BuildLychd(t testing.TB) string {
 	t.Helper()
-	return BuildStatic(t, LychdPackage)
+	p, err := BuildLychdTo(t.TempDir())
+	if err != nil {
+		t.Fatalf("e2e: %v", err)
+	}
+	return p
 }

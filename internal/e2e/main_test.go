@@ -32,10 +32,8 @@ func shared(t testing.TB) Options {
 		if binaries.err != nil {
 			return
 		}
-		binaries.lychd = filepath.Join(binaries.dir, "lychd")
 		binaries.podman = filepath.Join(binaries.dir, "podman")
-		if err := BuildStaticTo(LychdPackage, binaries.lychd); err != nil {
-			binaries.err = err
+		if binaries.lychd, binaries.err = BuildLychdTo(binaries.dir); binaries.err != nil {
 			return
 		}
 		binaries.err = BuildStaticTo(StubPodmanPackage, binaries.podman)

@@ -1,6 +1,9 @@
-// Package factory builds the production cmdutil.Factory: the real
-// assimilation of the core and installed extensions, and the real systemd
-// user manager.
+// Package factory builds the production cmdutil.Factory of the lychd
+// command: assimilation from the registration cache, or by lychd-host on a
+// miss (package hostproc), and the real systemd user manager.
+//
+// It must not link the plugin host: lychd's start-up time is what every
+// warm bind, start and status pays (see cmd/lychd's dependency test).
 package factory
 
 import (
@@ -10,75 +13,110 @@ import (
 	"os"
 	"strings"
 
-	"github.com/hashicorp/go-hclog"
-
-	"github.com/lychd/lychd/host"
+	"github.com/lychd/lychd/host/assimilation"
 	"github.com/lychd/lychd/internal/cmdutil"
 	"github.com/lychd/lychd/internal/codex"
+	"github.com/lychd/lychd/internal/hostproc"
 	"github.com/lychd/lychd/internal/sepulcher"
-	"github.com/lychd/lychd/plugins/core"
 )
 
 // New returns the Factory the lychd command runs with.
 func New() *cmdutil.Factory {
 	f := cmdutil.NewFactory()
-	f.Assimilate = Assimilator(f)
+	f.Assimilate = Assimilator(f, hostproc.Here)
+	f.Delegate = func(args []string) error {
+		b, err := hostproc.Here()
+		if err != nil {
+			return err
+		}
+		path, err := b.Host()
+		if err != nil {
+			return err
+		}
+		return hostproc.Exec(path, args, os.Environ())
+	}
 	return f
 }
 
-// Assimilator runs the in-process core and every installed extension with
-// the settings and tables of the Codex. Extension log lines go to stderr at
-// the level in $LYCHD_LOG (default warn).
-func Assimilator(f *cmdutil.Factory) sepulcher.Assimilator {
+// Assimilator takes the whole registration of the core and every
+// installed extension from the cache when it is valid, and otherwise has
+// lychd-host (found by locate) launch them with the settings and tables of
+// the Codex. $LYCHD_NO_CACHE bypasses the cache.
+func Assimilator(f *cmdutil.Factory, locate func() (hostproc.Binaries, error)) sepulcher.Assimilator {
 	return func(ctx context.Context, cx *codex.Codex) (*sepulcher.Assimilated, error) {
 		p, err := f.Paths()
 		if err != nil {
 			return nil, err
 		}
-		cfg := map[string]json.RawMessage{}
-		for name, raw := range cx.Extensions {
-			cfg[name] = raw
-		}
-		if cx.Core != nil {
-			cfg[host.CoreName] = cx.Core
-		}
-		level := hclog.LevelFromString(f.Getenv("LYCHD_LOG"))
-		if level == hclog.NoLevel {
-			level = hclog.Warn
-		}
-		res, err := host.Assimilate(ctx, host.Options{
-			ExtensionsDir: p.ExtensionsDir(),
-			CacheDir:      p.CacheDir(),
-			NoCache:       f.Getenv("LYCHD_NO_CACHE") != "",
-			Core:          core.New(),
-			Config:        cfg,
-			StartTimeout:  cx.Assimilation.StartTimeout,
-			Deadline:      cx.Assimilation.Deadline,
-			Parallel:      cx.Assimilation.Parallel,
-			Logger:        hclog.New(&hclog.LoggerOptions{Name: "lychd", Level: level, Output: errOut(f)}),
-		})
+		bins, err := locate()
 		if err != nil {
 			return nil, err
 		}
-		out := &sepulcher.Assimilated{Runes: res.Runes, Animators: res.Animators}
-		for _, s := range res.Extensions {
-			line := fmt.Sprintf("%s %s", s.Name, s.Version)
-			var notes []string
-			if s.Cached {
-				notes = append(notes, "cached")
-			} else if s.Name != host.CoreName {
-				notes = append(notes, fmt.Sprintf("launch %s, assimilation %s", s.Launch.Round(100_000), s.Assimilation.Round(100_000)))
+		cfg := Config(cx)
+		noCache := f.Getenv("LYCHD_NO_CACHE") != ""
+		hostID := bins.Fingerprint()
+		if !noCache {
+			res, ok := assimilation.FromCache(assimilation.Warm{
+				ExtensionsDir: p.ExtensionsDir(),
+				CacheDir:      p.CacheDir(),
+				Core:          true,
+				Config:        cfg,
+				Host:          hostID,
+			})
+			if ok {
+				return Assimilated(res), nil
 			}
-			notes = append(notes, fmt.Sprintf("%d runes, %d animators", s.Runes, s.Animators))
-			out.Extensions = append(out.Extensions, line+" ("+strings.Join(notes, "; ")+")")
 		}
-		return out, nil
+		path, err := bins.Host()
+		if err != nil {
+			return nil, err
+		}
+		res, err := hostproc.Assimilate(ctx, path, hostproc.Request{
+			Config:       cfg,
+			StartTimeout: cx.Assimilation.StartTimeout,
+			Deadline:     cx.Assimilation.Deadline,
+			Parallel:     cx.Assimilation.Parallel,
+			NoCache:      noCache,
+			HostID:       hostID,
+		}, f.IO.ErrOut)
+		if err != nil {
+			return nil, err
+		}
+		return Assimilated(res), nil
 	}
 }
 
-func errOut(f *cmdutil.Factory) *os.File {
-	if w, ok := f.IO.ErrOut.(*os.File); ok {
-		return w
+// Config maps every extension name to its [extensions.NAME] table of the
+// Codex, and the core's name to its [core] table.
+func Config(cx *codex.Codex) map[string]json.RawMessage {
+	cfg := map[string]json.RawMessage{}
+	for name, raw := range cx.Extensions {
+		cfg[name] = raw
 	}
-	return os.Stderr
+	if cx.Core != nil {
+		cfg[assimilation.CoreName] = cx.Core
+	}
+	return cfg
+}
+
+// Assimilated turns a Result into what commands report: one line per
+// extension, e.g. "vision-organ 1.2.0 (launch 7ms, assimilation 2ms; 2
+// runes, 1 animators)". The core, part of lychd, gets neither timings nor
+// a cache note.
+func Assimilated(res *assimilation.Result) *sepulcher.Assimilated {
+	out := &sepulcher.Assimilated{Runes: res.Runes, Animators: res.Animators}
+	for _, s := range res.Extensions {
+		line := fmt.Sprintf("%s %s", s.Name, s.Version)
+		var notes []string
+		switch {
+		case s.Name == assimilation.CoreName:
+		case s.Cached:
+			notes = append(notes, "cached")
+		default:
+			notes = append(notes, fmt.Sprintf("launch %s, assimilation %s", s.Launch.Round(100_000), s.Assimilation.Round(100_000)))
+		}
+		notes = append(notes, fmt.Sprintf("%d runes, %d animators", s.Runes, s.Animators))
+		out.Extensions = append(out.Extensions, line+" ("+strings.Join(notes, "; ")+")")
+	}
+	return out
 }

@@ -10,7 +10,7 @@ import (
 
 	"github.com/lychd/lychd/internal/cmd/animators"
 	"github.com/lychd/lychd/internal/cmd/bind"
-	"github.com/lychd/lychd/internal/cmd/extension"
+	"github.com/lychd/lychd/internal/cmd/extension/relay"
 	"github.com/lychd/lychd/internal/cmd/start"
 	"github.com/lychd/lychd/internal/cmd/status"
 	"github.com/lychd/lychd/internal/cmd/stop"
@@ -18,7 +18,9 @@ import (
 )
 
 // NewCmdRoot returns the lychd root command with every subcommand attached.
-func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
+// extension is the `extension` command group; nil relays it to lychd-host
+// (package relay), which is what the lychd command does.
+func NewCmdRoot(f *cmdutil.Factory, extension *cobra.Command) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:           "lychd <command>",
 		Short:         "Bind and drive the LychD Sepulcher: Quadlet units, covens, extensions",
@@ -37,13 +39,22 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 	cmd.AddCommand(start.NewCmd(f, nil))
 	cmd.AddCommand(stop.NewCmd(f, nil))
 	cmd.AddCommand(status.NewCmd(f, nil))
-	cmd.AddCommand(extension.NewCmd(f))
+	if extension == nil {
+		extension = relay.NewCmd(f)
+	}
+	cmd.AddCommand(extension)
 	return cmd
 }
 
-// Run executes the command tree with args and returns the process exit code.
+// Run executes the lychd command tree with args and returns the process
+// exit code.
 func Run(f *cmdutil.Factory, args []string) int {
-	cmd := NewCmdRoot(f)
+	return Execute(f, NewCmdRoot(f, nil), args)
+}
+
+// Execute runs the command tree cmd with args, prints any error the lychd
+// way and returns the process exit code.
+func Execute(f *cmdutil.Factory, cmd *cobra.Command, args []string) int {
 	cmd.SetArgs(args)
 	c, err := cmd.ExecuteC()
 	if err == nil {

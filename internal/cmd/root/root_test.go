@@ -2,6 +2,8 @@ package root
 
 import (
 	"bytes"
+	"errors"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -39,5 +41,29 @@ func TestExitCodes(t *testing.T) {
 		if !strings.Contains(out, "\n  "+c+" ") {
 			t.Errorf("--help does not list %s:\n%s", c, out)
 		}
+	}
+}
+
+func TestExtensionCommandsRunInLychdHost(t *testing.T) {
+	var out, errOut bytes.Buffer
+	var got [][]string
+	f := &cmdutil.Factory{
+		IO:       cmdutil.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut},
+		Getenv:   func(string) string { return "" },
+		Delegate: func(args []string) error { got = append(got, args); return nil },
+	}
+	for _, args := range [][]string{{"extension", "install", "--help"}, {"extension", "list", "--json"}, {"extension"}} {
+		if code := Run(f, args); code != cmdutil.ExitOK {
+			t.Errorf("%q: exit %d, stderr %q", args, code, errOut.String())
+		}
+	}
+	want := [][]string{{"extension", "install", "--help"}, {"extension", "list", "--json"}, {"extension"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("delegated %q, want %q", got, want)
+	}
+	f.Delegate = func([]string) error { return errors.New("lychd-host is missing: ...") }
+	errOut.Reset()
+	if code := Run(f, []string{"extension", "list"}); code != cmdutil.ExitError || errOut.String() != "lychd: lychd-host is missing: ...\n" {
+		t.Errorf("failed delegation: exit %d, stderr %q", code, errOut.String())
 	}
 }

@@ -218,3 +218,66 @@ func TestExtensionWritingToTheBindingSite(t *testing.T) {
 		t.Errorf("bindings changed: %v -> %v", before, after)
 	}
 }
+
+// TestWarmCommandsRunNoLychdHost: lychd runs lychd-host, which links the
+// plugin host, only when it must launch something: for the extension
+// commands and on a registration cache miss, never for a bind or
+// animators whose registrations are all cached. lychd-host is wrapped in a
+// script that logs its arguments (what lychd sees of it, its fingerprint
+// included, stays the same throughout).
+func TestWarmCommandsRunNoLychdHost(t *testing.T) {
+	real := filepath.Dir(e2e.BuildLychd(t))
+	dir := t.TempDir()
+	data, err := os.ReadFile(filepath.Join(real, "lychd"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "lychd"), data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	runs := filepath.Join(dir, "runs")
+	wrapper := "#!/bin/sh\necho \"$*\" >> " + runs + "\nexec " + filepath.Join(real, "lychd-host") + " \"$@\"\n"
+	if err := os.WriteFile(filepath.Join(dir, "lychd-host"), []byte(wrapper), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s := &sandbox{lychd: filepath.Join(dir, "lychd"), home: t.TempDir()}
+	ran := func(step string, want ...string) {
+		t.Helper()
+		data, err := os.ReadFile(runs)
+		if err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+		got := strings.Fields(strings.ReplaceAll(strings.TrimSpace(string(data)), " ", "_"))
+		if strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Errorf("%s: lychd-host ran %q, want %q", step, got, want)
+		}
+		os.Remove(runs)
+	}
+	bin := e2e.BuildStatic(t, "github.com/lychd/lychd/plugins/examples/tts-organ")
+	s.must(t, "extension", "install", bin)
+	ran("install", "extension_install_"+bin)
+	first := s.must(t, "bind", "--no-reload", "--json")
+	ran("first bind", "assimilate")
+	second := s.must(t, "bind", "--no-reload", "--json")
+	ran("second bind")
+	if !strings.Contains(first, `"changed": true`) || !strings.Contains(second, `"changed": false`) || !strings.Contains(second, "tts-organ 0.1.0 (cached; ") {
+		t.Errorf("first bind:\n%s\nsecond bind:\n%s", first, second)
+	}
+	s.must(t, "animators")
+	ran("animators")
+
+	// The extension's configuration is part of its cache key.
+	codexDir := filepath.Join(s.home, ".config", "lychd")
+	if err := os.MkdirAll(codexDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(codexDir, "lychd.toml"), []byte("[extensions.tts-organ]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.must(t, "bind", "--no-reload")
+	ran("bind after a configuration change", "assimilate")
+	s.must(t, "bind", "--no-reload")
+	ran("bind after that")
+	s.must(t, "extension", "list")
+	ran("list", "extension_list")
+}

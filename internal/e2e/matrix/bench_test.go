@@ -2,7 +2,6 @@ package matrix
 
 import (
 	"path"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -35,8 +34,8 @@ const swapsPerRun = 20
 //
 // Run it with -benchtime 1x; scripts/bench.sh does.
 func BenchmarkSwapLatency(b *testing.B) {
-	lychd := filepath.Join(b.TempDir(), "lychd")
-	if err := e2e.BuildStaticTo(e2e.LychdPackage, lychd); err != nil {
+	lychd, err := e2e.BuildLychdTo(b.TempDir())
+	if err != nil {
 		b.Fatal(err)
 	}
 	fx := setupWith(b, e2e.Options{Lychd: lychd})
@@ -120,8 +119,8 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 // Run it with -benchtime 1x; scripts/bench.sh does.
 func BenchmarkStatusLarge(b *testing.B) {
 	const soulstones, statusRuns = 1000, 5
-	lychd := filepath.Join(b.TempDir(), "lychd")
-	if err := e2e.BuildStaticTo(e2e.LychdPackage, lychd); err != nil {
+	lychd, err := e2e.BuildLychdTo(b.TempDir())
+	if err != nil {
 		b.Fatal(err)
 	}
 	out, err := scribe.Compile(modeltest.ScaleManifest(soulstones, 10))

@@ -1,4 +1,8 @@
-package host
+// Package inventory reads what is installed in the extensions directory:
+// the lock file is the source of truth, and everything else found there is
+// reported and never executed. It links no plugin machinery, so the light
+// lychd command can read it without paying for go-plugin's start-up.
+package inventory
 
 import (
 	"errors"

@@ -1,0 +1,106 @@
+// Package hostcmd is the lychd-host command: the lychd command tree with
+// the plugin host linked in, so that it assimilates in process and runs
+// the real extension commands, plus the hidden `assimilate` command that
+// lychd runs when its registration cache misses (package hostproc).
+package hostcmd
+
+import (
+	"context"
+	"os"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/spf13/cobra"
+
+	"github.com/lychd/lychd/host"
+	"github.com/lychd/lychd/host/assimilation"
+	"github.com/lychd/lychd/internal/cmd/extension"
+	"github.com/lychd/lychd/internal/cmd/factory"
+	"github.com/lychd/lychd/internal/cmd/root"
+	"github.com/lychd/lychd/internal/cmdutil"
+	"github.com/lychd/lychd/internal/codex"
+	"github.com/lychd/lychd/internal/hostproc"
+	"github.com/lychd/lychd/internal/sepulcher"
+	"github.com/lychd/lychd/plugins/core"
+)
+
+// NewFactory returns the Factory lychd-host runs with: assimilation in
+// this process, under the cache fingerprint of this installation's pair of
+// binaries, so that lychd and lychd-host share the registration cache.
+func NewFactory() *cmdutil.Factory {
+	f := cmdutil.NewFactory()
+	f.Assimilate = func(ctx context.Context, cx *codex.Codex) (*sepulcher.Assimilated, error) {
+		var hostID string
+		if b, err := hostproc.Here(); err == nil {
+			hostID = b.Fingerprint()
+		}
+		res, err := Assimilate(ctx, f, hostproc.Request{
+			Config:       factory.Config(cx),
+			StartTimeout: cx.Assimilation.StartTimeout,
+			Deadline:     cx.Assimilation.Deadline,
+			Parallel:     cx.Assimilation.Parallel,
+			NoCache:      f.Getenv("LYCHD_NO_CACHE") != "",
+			HostID:       hostID,
+		})
+		if err != nil {
+			return nil, err
+		}
+		return factory.Assimilated(res), nil
+	}
+	return f
+}
+
+// NewCmdRoot returns lychd-host's command tree.
+func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
+	cmd := root.NewCmdRoot(f, extension.NewCmd(f))
+	cmd.AddCommand(NewCmdAssimilate(f))
+	return cmd
+}
+
+// NewCmdAssimilate returns the hidden command that serves one
+// hostproc.Request from stdin with a hostproc.Response on stdout.
+func NewCmdAssimilate(f *cmdutil.Factory) *cobra.Command {
+	return &cobra.Command{
+		Use:    hostproc.AssimilateCommand,
+		Short:  "Assimilate the core and the installed extensions for lychd (reads a JSON request on stdin)",
+		Hidden: true,
+		Args:   cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return hostproc.Serve(cmd.Context(), f.IO.In, f.IO.Out, func(ctx context.Context, req hostproc.Request) (*assimilation.Result, error) {
+				return Assimilate(ctx, f, req)
+			})
+		},
+	}
+}
+
+// Assimilate runs the in-process core and every installed extension as req
+// says. Extension log lines go to stderr at the level in $LYCHD_LOG
+// (default warn).
+func Assimilate(ctx context.Context, f *cmdutil.Factory, req hostproc.Request) (*assimilation.Result, error) {
+	p, err := f.Paths()
+	if err != nil {
+		return nil, err
+	}
+	level := hclog.LevelFromString(f.Getenv("LYCHD_LOG"))
+	if level == hclog.NoLevel {
+		level = hclog.Warn
+	}
+	return host.Assimilate(ctx, host.Options{
+		ExtensionsDir: p.ExtensionsDir(),
+		CacheDir:      p.CacheDir(),
+		NoCache:       req.NoCache,
+		HostID:        req.HostID,
+		Core:          core.New(),
+		Config:        req.Config,
+		StartTimeout:  req.StartTimeout,
+		Deadline:      req.Deadline,
+		Parallel:      req.Parallel,
+		Logger:        hclog.New(&hclog.LoggerOptions{Name: "lychd", Level: level, Output: errOut(f)}),
+	})
+}
+
+func errOut(f *cmdutil.Factory) *os.File {
+	if w, ok := f.IO.ErrOut.(*os.File); ok {
+		return w
+	}
+	return os.Stderr
+}
