@@ -144,11 +144,11 @@ func FromCache(w Warm) (*Result, bool) {
 		return nil, false
 	}
 	defer release()
-	inv, err := inventory.Discover(w.ExtensionsDir)
+	exts, err := inventory.Listed(w.ExtensionsDir)
 	if err != nil {
 		return nil, false
 	}
-	for _, in := range inv.Extensions {
+	for _, in := range exts {
 		if in.Problem != "" {
 			return nil, false
 		}

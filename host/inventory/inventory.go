@@ -61,6 +61,35 @@ type Inventory struct {
 	Ignored []Ignored
 }
 
+// Listed returns the extensions the lock file in dir lists, sorted by
+// name, each with its Problem set; unlike Discover it does not look at
+// anything else in dir.
+func Listed(dir string) ([]Installed, error) {
+	lock, err := lockfile.Read(dir)
+	if err != nil {
+		return nil, err
+	}
+	return listed(dir, lock), nil
+}
+
+func listed(dir string, lock *lockfile.Lock) []Installed {
+	var out []Installed
+	for name, e := range lock.Extensions {
+		in := Installed{Name: name, Entry: e}
+		p, err := BinaryPath(dir, name)
+		if err != nil {
+			in.Problem = fmt.Sprintf("the lock file lists an invalid name (%v); remove it with: lychd extension remove %s", err, name)
+			out = append(out, in)
+			continue
+		}
+		in.Path = p
+		in.Problem = checkBinary(p, e.Source)
+		out = append(out, in)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
 // Discover reads the lock file and the extensions directory dir. The lock
 // is the source of truth: an extension is installed when the lock lists it.
 // Everything else in dir (checksum files, editor backups, leftovers of an
@@ -71,20 +100,7 @@ func Discover(dir string) (*Inventory, error) {
 	if err != nil {
 		return nil, err
 	}
-	inv := &Inventory{}
-	for name, e := range lock.Extensions {
-		in := Installed{Name: name, Entry: e}
-		p, err := BinaryPath(dir, name)
-		if err != nil {
-			in.Problem = fmt.Sprintf("the lock file lists an invalid name (%v); remove it with: lychd extension remove %s", err, name)
-			inv.Extensions = append(inv.Extensions, in)
-			continue
-		}
-		in.Path = p
-		in.Problem = checkBinary(p, e.Source)
-		inv.Extensions = append(inv.Extensions, in)
-	}
-	sort.Slice(inv.Extensions, func(i, j int) bool { return inv.Extensions[i].Name < inv.Extensions[j].Name })
+	inv := &Inventory{Extensions: listed(dir, lock)}
 
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {

@@ -6,6 +6,7 @@ package hostcmd
 
 import (
 	"context"
+	"errors"
 	"os"
 
 	"github.com/hashicorp/go-hclog"
@@ -33,13 +34,22 @@ func NewFactory() *cmdutil.Factory {
 		if b, err := hostproc.Here(); err == nil {
 			hostID = b.Fingerprint()
 		}
+		if err := sepulcher.BeforeLaunch(ctx); err != nil {
+			return nil, err
+		}
+		p, err := f.Paths()
+		if err != nil {
+			return nil, err
+		}
 		res, err := Assimilate(ctx, f, hostproc.Request{
-			Config:       factory.Config(cx),
-			StartTimeout: cx.Assimilation.StartTimeout,
-			Deadline:     cx.Assimilation.Deadline,
-			Parallel:     cx.Assimilation.Parallel,
-			NoCache:      f.Getenv("LYCHD_NO_CACHE") != "",
-			HostID:       hostID,
+			ExtensionsDir: p.ExtensionsDir(),
+			CacheDir:      p.CacheDir(),
+			Config:        factory.Config(cx),
+			StartTimeout:  cx.Assimilation.StartTimeout,
+			Deadline:      cx.Assimilation.Deadline,
+			Parallel:      cx.Assimilation.Parallel,
+			NoCache:       f.Getenv("LYCHD_NO_CACHE") != "",
+			HostID:        hostID,
 		})
 		if err != nil {
 			return nil, err
@@ -76,17 +86,16 @@ func NewCmdAssimilate(f *cmdutil.Factory) *cobra.Command {
 // says. Extension log lines go to stderr at the level in $LYCHD_LOG
 // (default warn).
 func Assimilate(ctx context.Context, f *cmdutil.Factory, req hostproc.Request) (*assimilation.Result, error) {
-	p, err := f.Paths()
-	if err != nil {
-		return nil, err
+	if req.ExtensionsDir == "" {
+		return nil, errors.New("the assimilation request names no extensions directory")
 	}
 	level := hclog.LevelFromString(f.Getenv("LYCHD_LOG"))
 	if level == hclog.NoLevel {
 		level = hclog.Warn
 	}
 	return host.Assimilate(ctx, host.Options{
-		ExtensionsDir: p.ExtensionsDir(),
-		CacheDir:      p.CacheDir(),
+		ExtensionsDir: req.ExtensionsDir,
+		CacheDir:      req.CacheDir,
 		NoCache:       req.NoCache,
 		HostID:        req.HostID,
 		Core:          core.New(),

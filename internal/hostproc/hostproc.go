@@ -91,9 +91,12 @@ func Exec(path string, args []string, env []string) error {
 }
 
 // Request asks lychd-host for one assimilation of the core and every
-// installed extension. Paths come from lychd-host's environment, which is
-// lychd's.
+// installed extension.
 type Request struct {
+	// ExtensionsDir and CacheDir are lychd's (paths.Paths); lychd-host
+	// takes them from here, not from its environment.
+	ExtensionsDir string `json:"extensions_dir"`
+	CacheDir      string `json:"cache_dir"`
 	// Config maps extension names to their configuration JSON; the
 	// core's is under assimilation.CoreName.
 	Config map[string]json.RawMessage `json:"config"`

@@ -6,6 +6,7 @@ package sepulcher
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"github.com/lychd/lychd/internal/codex"
 	"github.com/lychd/lychd/internal/model"
@@ -22,8 +23,33 @@ type Assimilated struct {
 }
 
 // Assimilator runs the core and every installed extension with their
-// configuration from the Codex.
+// configuration from the Codex. Before it starts any process (lychd-host
+// or an extension) it must call BeforeLaunch(ctx) and fail with its error;
+// one that takes everything from the registration cache starts none.
 type Assimilator func(ctx context.Context, cx *codex.Codex) (*Assimilated, error)
+
+type beforeLaunchKey struct{}
+
+// WithBeforeLaunch returns a copy of ctx with which an Assimilator calls
+// fn, once, before it starts any process: lychd bind snapshots the binding
+// site there, to notice an extension writing to it, and needs no snapshot
+// when nothing runs.
+func WithBeforeLaunch(ctx context.Context, fn func() error) context.Context {
+	var once sync.Once
+	var err error
+	return context.WithValue(ctx, beforeLaunchKey{}, func() error {
+		once.Do(func() { err = fn() })
+		return err
+	})
+}
+
+// BeforeLaunch runs the function WithBeforeLaunch put in ctx, if any.
+func BeforeLaunch(ctx context.Context) error {
+	if fn, ok := ctx.Value(beforeLaunchKey{}).(func() error); ok {
+		return fn()
+	}
+	return nil
+}
 
 // Sepulcher is the gathered state.
 type Sepulcher struct {

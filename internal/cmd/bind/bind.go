@@ -91,22 +91,24 @@ func Run(ctx context.Context, opts *Options) error {
 	}
 	s := site.New(p)
 	// Extensions run as the user: one could write to the binding sites
-	// while it is assimilated. Compare what the sites look like before and
-	// after, and refuse to build on a site that changed under our feet.
-	before, err := s.Snapshot()
-	if err != nil {
-		return fmt.Errorf("bind: %w", err)
-	}
-	sep, err := sepulcher.Gather(ctx, p, opts.Assimilate)
+	// while it is assimilated. Compare what the sites look like before any
+	// process starts and after the assimilation, and refuse to build on a
+	// site that changed under our feet. When every registration comes from
+	// the cache nothing runs, and nothing needs comparing.
+	var before site.Snapshot
+	watch := sepulcher.WithBeforeLaunch(ctx, func() error {
+		var err error
+		before, err = s.Snapshot()
+		return err
+	})
+	sep, err := sepulcher.Gather(watch, p, opts.Assimilate)
 	if err != nil {
 		return fmt.Errorf("bind: nothing was written:\n%w", err)
 	}
-	after, err := s.Snapshot()
-	if err != nil {
-		return fmt.Errorf("bind: %w", err)
-	}
-	if changed := site.Changed(before, after); len(changed) > 0 {
-		return fmt.Errorf("bind: nothing was written: the binding site changed while the extensions were being assimilated (%s); an extension, or another program such as a second lychd bind, wrote to it. Run lychd bind again; if this repeats with no other bind running, look for the extension that writes there with lychd extension inspect NAME", strings.Join(limit(changed, 3), ", "))
+	if before != nil {
+		if err := unchangedSince(s, before); err != nil {
+			return err
+		}
 	}
 	out, err := scribe.Compile(sep.Manifest)
 	if err != nil {
@@ -228,4 +230,17 @@ func limit(list []string, n int) []string {
 		return list
 	}
 	return append(append([]string(nil), list[:n]...), fmt.Sprintf("and %d more", len(list)-n))
+}
+
+// unchangedSince fails when the binding site s no longer looks as in
+// before (taken before the assimilation started any process).
+func unchangedSince(s *site.Site, before site.Snapshot) error {
+	after, err := s.Snapshot()
+	if err != nil {
+		return fmt.Errorf("bind: %w", err)
+	}
+	if changed := site.Changed(before, after); len(changed) > 0 {
+		return fmt.Errorf("bind: nothing was written: the binding site changed while the extensions were being assimilated (%s); an extension, or another program such as a second lychd bind, wrote to it. Run lychd bind again; if this repeats with no other bind running, look for the extension that writes there with lychd extension inspect NAME", strings.Join(limit(changed, 3), ", "))
+	}
+	return nil
 }

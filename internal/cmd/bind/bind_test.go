@@ -340,6 +340,9 @@ func TestSiteWrittenDuringAssimilation(t *testing.T) {
 	evil := filepath.Join(e.home, ".config", "systemd", "user", "lychd-coven-evil.target")
 	inner := fakeCore()
 	e.opts.Assimilate = func(ctx context.Context, cx *codex.Codex) (*sepulcher.Assimilated, error) {
+		if err := sepulcher.BeforeLaunch(ctx); err != nil {
+			return nil, err
+		}
 		if err := os.WriteFile(evil, []byte("[Unit]\n"), 0o644); err != nil {
 			return nil, err
 		}

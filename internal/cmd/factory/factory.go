@@ -71,13 +71,18 @@ func Assimilator(f *cmdutil.Factory, locate func() (hostproc.Binaries, error)) s
 		if err != nil {
 			return nil, err
 		}
+		if err := sepulcher.BeforeLaunch(ctx); err != nil {
+			return nil, err
+		}
 		res, err := hostproc.Assimilate(ctx, path, hostproc.Request{
-			Config:       cfg,
-			StartTimeout: cx.Assimilation.StartTimeout,
-			Deadline:     cx.Assimilation.Deadline,
-			Parallel:     cx.Assimilation.Parallel,
-			NoCache:      noCache,
-			HostID:       hostID,
+			ExtensionsDir: p.ExtensionsDir(),
+			CacheDir:      p.CacheDir(),
+			Config:        cfg,
+			StartTimeout:  cx.Assimilation.StartTimeout,
+			Deadline:      cx.Assimilation.Deadline,
+			Parallel:      cx.Assimilation.Parallel,
+			NoCache:       noCache,
+			HostID:        hostID,
 		}, f.IO.ErrOut)
 		if err != nil {
 			return nil, err

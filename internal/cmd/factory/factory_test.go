@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -18,6 +19,7 @@ import (
 	"github.com/lychd/lychd/internal/hostproc"
 	"github.com/lychd/lychd/internal/model"
 	"github.com/lychd/lychd/internal/paths"
+	"github.com/lychd/lychd/internal/sepulcher"
 )
 
 // fakeHost is a lychd-host that logs its request and answers with one
@@ -53,6 +55,9 @@ func setup(t *testing.T) (*cmdutil.Factory, hostproc.Binaries, paths.Paths, *byt
 
 func TestAssimilatorTakesTheCacheThenLychdHost(t *testing.T) {
 	f, bins, p, errOut := setup(t)
+	if p.ExtensionsDir() == "" || p.CacheDir() == "" {
+		t.Fatal("no paths")
+	}
 	assimilate := Assimilator(f, func() (hostproc.Binaries, error) { return bins, nil })
 	cx := &codex.Codex{Core: json.RawMessage(`{"port":8000}`), Assimilation: codex.Assimilation{Deadline: 30 * time.Second, Parallel: 4}}
 
@@ -62,9 +67,14 @@ func TestAssimilatorTakesTheCacheThenLychdHost(t *testing.T) {
 	if err := cache.New(p.CacheDir()).Store(assimilation.CoreName, entry); err != nil {
 		t.Fatal(err)
 	}
-	got, err := assimilate(context.Background(), cx)
+	launches := 0
+	ctx := sepulcher.WithBeforeLaunch(context.Background(), func() error { launches++; return nil })
+	got, err := assimilate(ctx, cx)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if launches != 0 {
+		t.Errorf("the cache path called BeforeLaunch %d times", launches)
 	}
 	vessel.Source = assimilation.CoreSource
 	if !reflect.DeepEqual(got.Runes, []model.Rune{vessel}) || !reflect.DeepEqual(got.Extensions, []string{"core 1.0.0 (1 runes, 0 animators)"}) {
@@ -76,9 +86,12 @@ func TestAssimilatorTakesTheCacheThenLychdHost(t *testing.T) {
 
 	// Another core configuration misses: lychd-host answers.
 	cx.Core = json.RawMessage(`{"port":9000}`)
-	got, err = assimilate(context.Background(), cx)
+	got, err = assimilate(ctx, cx)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if launches != 1 {
+		t.Errorf("running lychd-host called BeforeLaunch %d times, want 1", launches)
 	}
 	if len(got.Runes) != 1 || got.Runes[0].Image != "ghcr.io/lychd/vessel:2" || errOut.String() != "lychd-host ran\n" {
 		t.Errorf("after a miss: %+v, stderr %q", got, errOut)
@@ -87,9 +100,21 @@ func TestAssimilatorTakesTheCacheThenLychdHost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"config":{"core":{"port":9000}},"start_timeout_ns":0,"deadline_ns":30000000000,"parallel":4,"no_cache":false,"host_id":"` + bins.Fingerprint() + `"}`
+	want := `{"extensions_dir":"` + p.ExtensionsDir() + `","cache_dir":"` + p.CacheDir() + `","config":{"core":{"port":9000}},"start_timeout_ns":0,"deadline_ns":30000000000,"parallel":4,"no_cache":false,"host_id":"` + bins.Fingerprint() + `"}`
 	if string(req) != want {
 		t.Errorf("request:\n%s\nwant:\n%s", req, want)
+	}
+}
+
+func TestAssimilatorStopsWhenBeforeLaunchFails(t *testing.T) {
+	f, bins, _, errOut := setup(t)
+	assimilate := Assimilator(f, func() (hostproc.Binaries, error) { return bins, nil })
+	ctx := sepulcher.WithBeforeLaunch(context.Background(), func() error { return errors.New("snapshot failed") })
+	if _, err := assimilate(ctx, &codex.Codex{}); err == nil || err.Error() != "snapshot failed" {
+		t.Errorf("error %v, want the hook's", err)
+	}
+	if errOut.Len() != 0 {
+		t.Errorf("lychd-host ran after the hook failed: %s", errOut)
 	}
 }
 
