@@ -155,4 +155,14 @@ image = "example.invalid/fresh:1"
 		!regexp.MustCompile(`(?m)^daemon-reload pending: .*lychd-soulstone-fresh\.service.* changed on disk; run: systemctl --user daemon-reload$`).MatchString(out) {
 		t.Errorf("status after bind --no-reload:\n%s", out)
 	}
+
+	// The next bind, with nothing else to do, owes systemd that reload.
+	out, errOut, ok = lychd(t, m, "bind")
+	if !ok || out != "Nothing to do: 12 files are already bound.\nReloaded the systemd user manager, which an earlier bind had left to do.\n" {
+		t.Errorf("bind after bind --no-reload:\n%s%s", out, errOut)
+	}
+	out, errOut, ok = lychd(t, m, "status")
+	if !ok || errOut != "" || strings.Contains(out, "daemon-reload pending") || !strings.Contains(normalizeStatus(out), "lychd-soulstone-fresh.service soulstone fresh inactive") {
+		t.Errorf("status after the catch-up bind:\n%s%s", out, errOut)
+	}
 }

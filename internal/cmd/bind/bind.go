@@ -9,6 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -45,7 +48,9 @@ func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cob
 		Long: `Compile the Codex (~/.config/lychd), the core runes and every installed
 extension into Podman Quadlet units (~/.config/containers/systemd/lychd/) and
 coven targets (~/.config/systemd/user/), switch to them atomically and reload
-the systemd user manager. A bind with no change writes nothing.`,
+the systemd user manager. A bind with no change writes nothing; it reloads
+only when an earlier bind left a reload undone (--no-reload, or a failed
+reload).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if runF != nil {
@@ -145,14 +150,9 @@ func Run(ctx context.Context, opts *Options) error {
 		}
 		res.Changes = append(res.Changes, ch)
 	}
-	if res.Changed && !opts.DryRun && !opts.NoReload {
-		if err := opts.Reload(ctx); err != nil {
-			if !errors.Is(err, systemd.ErrNoManager) {
-				return fmt.Errorf("bind: the new units are in place, but reloading the systemd user manager failed: %w; run: systemctl --user daemon-reload", err)
-			}
-			res.ReloadHint = fmt.Sprintf("%v; the new units are in place: run `systemctl --user daemon-reload` to load them", err)
-		} else {
-			res.Reloaded = true
+	if !opts.DryRun {
+		if err := settleReload(ctx, opts, p, &res); err != nil {
+			return err
 		}
 	}
 	if opts.JSON {
@@ -164,9 +164,67 @@ func Run(ctx context.Context, opts *Options) error {
 	return nil
 }
 
+// reloadPendingName is the file in lychd's data directory recording a
+// reload lychd owes the systemd user manager: a bind that changed the units
+// without reloading (--no-reload, or a reload that failed) writes it; a
+// successful reload, or finding no manager at all (one that starts later
+// reads the units as they are), removes it. A bind with no change reloads
+// while it exists, so `lychd bind` always leaves systemd current.
+const reloadPendingName = "daemon-reload-pending"
+
+// settleReload reloads the user manager when this bind changed the units
+// or an earlier one left a reload pending, and keeps the pending-reload
+// record (reloadPendingName) in step.
+func settleReload(ctx context.Context, opts *Options, p paths.Paths, res *Result) error {
+	pending := filepath.Join(p.DataDir(), reloadPendingName)
+	_, err := os.Lstat(pending)
+	owed := res.Changed || err == nil
+	if !owed {
+		return nil
+	}
+	if opts.NoReload {
+		if res.Changed {
+			recordPending(opts, pending)
+		}
+		return nil
+	}
+	err = opts.Reload(ctx)
+	switch {
+	case err == nil:
+		res.Reloaded = true
+	case errors.Is(err, systemd.ErrNoManager):
+		res.ReloadHint = fmt.Sprintf("%v; the new units are in place: run `systemctl --user daemon-reload` to load them", err)
+	default:
+		recordPending(opts, pending)
+		return fmt.Errorf("bind: the units are in place, but reloading the systemd user manager failed: %w; run: systemctl --user daemon-reload (or lychd bind again)", err)
+	}
+	if err := os.Remove(pending); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		fmt.Fprintf(opts.IO.ErrOut, "lychd: warning: could not clear the pending-reload record: %v\n", err)
+	}
+	return nil
+}
+
+// recordPending writes the pending-reload record; failing to is only a
+// warning, since the units themselves are in place.
+func recordPending(opts *Options, pending string) {
+	err := os.MkdirAll(filepath.Dir(pending), 0o755)
+	if err == nil {
+		err = os.WriteFile(pending, []byte("a lychd bind changed the units without reloading the systemd user manager\n"), 0o644)
+	}
+	if err != nil {
+		fmt.Fprintf(opts.IO.ErrOut, "lychd: warning: could not record that a reload is pending (%v); run `systemctl --user daemon-reload` to load the new units\n", err)
+	}
+}
+
 func printHuman(out, errOut io.Writer, r *Result) {
 	if !r.Changed {
 		fmt.Fprintf(out, "Nothing to do: %d files are already bound.\n", r.Files)
+		switch {
+		case r.Reloaded:
+			fmt.Fprintln(out, "Reloaded the systemd user manager, which an earlier bind had left to do.")
+		case r.ReloadHint != "":
+			fmt.Fprintln(errOut, "lychd: warning: "+r.ReloadHint)
+		}
 		return
 	}
 	counts := map[string]int{}

@@ -3,6 +3,7 @@ package bind
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -358,4 +359,67 @@ func TestSiteWrittenDuringAssimilation(t *testing.T) {
 	after := e.snapshot(t)
 	delete(after, ".config/systemd/user/lychd-coven-evil.target")
 	sameSnapshot(t, before, after)
+}
+
+// A bind that left the units unloaded (--no-reload, or a reload that
+// failed) is caught up by the next bind, even one with no change; finding
+// no manager at all settles it too (a manager that starts later reads the
+// units as they are).
+func TestPendingReloadIsCaughtUp(t *testing.T) {
+	e := newEnv(t, map[string]string{"soulstones/tts.toml": goodTTS})
+	pending := filepath.Join(e.home, ".local", "share", "lychd", reloadPendingName)
+	exists := func() bool {
+		_, err := os.Lstat(pending)
+		return err == nil
+	}
+	e.opts.NoReload = true
+	if err := e.run(t); err != nil {
+		t.Fatal(err)
+	}
+	if e.reloads != 0 || !exists() {
+		t.Fatalf("--no-reload: reloads %d, pending record %v", e.reloads, exists())
+	}
+	// Another --no-reload bind with no change keeps the debt.
+	if err := e.run(t); err != nil || e.reloads != 0 || !exists() {
+		t.Fatalf("second --no-reload: %v, reloads %d, pending record %v", err, e.reloads, exists())
+	}
+
+	e.opts.NoReload = false
+	if err := e.run(t); err != nil {
+		t.Fatal(err)
+	}
+	want := "Nothing to do: 3 files are already bound.\nReloaded the systemd user manager, which an earlier bind had left to do.\n"
+	if e.reloads != 1 || exists() || e.out.String() != want {
+		t.Errorf("catch-up bind: reloads %d, pending record %v, printed %q, want %q", e.reloads, exists(), e.out.String(), want)
+	}
+	before := e.snapshot(t)
+	if err := e.run(t); err != nil {
+		t.Fatal(err)
+	}
+	if e.reloads != 1 || e.out.String() != "Nothing to do: 3 files are already bound.\n" {
+		t.Errorf("bind after the catch-up: reloads %d, printed %q", e.reloads, e.out.String())
+	}
+	sameSnapshot(t, before, e.snapshot(t))
+
+	// A failed reload is owed too, and retried by the next bind.
+	e.writeCodex(t, map[string]string{"soulstones/tts.toml": strings.Replace(goodTTS, "xtts:1", "xtts:2", 1)})
+	e.opts.Reload = func(context.Context) error { return errors.New("connection reset by peer") }
+	err := e.run(t)
+	wantErr := "bind: the units are in place, but reloading the systemd user manager failed: connection reset by peer; run: systemctl --user daemon-reload (or lychd bind again)"
+	if err == nil || err.Error() != wantErr || !exists() {
+		t.Fatalf("failed reload: %v (pending record %v), want %s", err, exists(), wantErr)
+	}
+	e.opts.Reload = func(context.Context) error { return &noManager{} }
+	if err := e.run(t); err != nil {
+		t.Fatal(err)
+	}
+	wantWarn := "lychd: warning: no systemd user manager reachable at /run/user/1000/systemd/private; the new units are in place: run `systemctl --user daemon-reload` to load them\n"
+	if exists() || e.err.String() != wantWarn {
+		t.Errorf("no manager: pending record %v, stderr %q", exists(), e.err.String())
+	}
+	// With nothing owed, a bind with no change does not even ask.
+	e.opts.Reload = func(context.Context) error { t.Error("reloaded with nothing owed"); return nil }
+	if err := e.run(t); err != nil {
+		t.Fatal(err)
+	}
 }
