@@ -19,10 +19,12 @@ PREFIX   ?= $(HOME)/.local
 
 all: build examples
 
-# lychd and lychd-host are installed side by side: lychd runs lychd-host,
-# which links the plugin host, from its own directory.
+# lychd and lychd-host are installed side by side: built with the
+# lychd_split tag, lychd does not link the plugin host and runs lychd-host,
+# which does, from its own directory. (A plain `go build ./cmd/lychd` gives
+# one self-contained, slower-starting binary instead.)
 build:
-	$(GO) build -o $(BIN)/ ./cmd/lychd ./cmd/lychd-host
+	$(GO) build -tags lychd_split -o $(BIN)/ ./cmd/lychd ./cmd/lychd-host
 
 install: build
 	install -d $(PREFIX)/bin

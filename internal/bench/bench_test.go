@@ -75,7 +75,7 @@ func makeFixture() (*fixture, error) {
 	// its runs.
 	realHost := filepath.Join(dir, "real", "lychd-host")
 	for pkg, out := range map[string]string{LychdPackage: f.sb.Lychd, LychdHostPackage: realHost, BarePluginPackage: filepath.Join(dir, "bareplugin")} {
-		if err := Build(root, pkg, out, ""); err != nil {
+		if err := BuildTagged(root, pkg, out, "", SplitTag); err != nil {
 			return nil, err
 		}
 	}

@@ -37,24 +37,46 @@ func BuildStatic(t testing.TB, pkg string) string {
 // for binaries shared by a package's tests (build once in TestMain or a
 // sync.Once, remove after m.Run).
 func BuildStaticTo(pkg, out string) error {
-	return goBuild(out, pkg)
+	return goBuild(out, "", pkg)
 }
 
-// BuildLychdTo builds lychd and lychd-host as static binaries side by side
-// in dir, as they are installed, and returns the path of lychd.
+// SplitTag is the build tag of the installed form of lychd: light, with
+// lychd-host beside it (see cmd/lychd).
+const SplitTag = "lychd_split"
+
+// BuildLychdTo builds lychd (with SplitTag) and lychd-host as static
+// binaries side by side in dir, as `make install` installs them, and
+// returns the path of lychd.
 func BuildLychdTo(dir string) (string, error) {
-	if err := goBuild(dir+"/", LychdPackage, LychdHostPackage); err != nil {
+	if err := goBuild(dir+"/", SplitTag, LychdPackage, LychdHostPackage); err != nil {
 		return "", err
 	}
 	return filepath.Join(dir, "lychd"), nil
 }
 
-// goBuild runs `go build -trimpath -o out pkgs...` with cgo disabled; out
-// ending in a slash is a directory receiving one binary per package.
-func goBuild(out string, pkgs ...string) error {
+// BuildSelfContainedLychd builds lychd as a plain `go build ./cmd/lychd`
+// does (one binary, plugin host linked in) into the test's temporary
+// directory and returns its path.
+func BuildSelfContainedLychd(t testing.TB) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "lychd")
+	if err := goBuild(out, "", LychdPackage); err != nil {
+		t.Fatalf("e2e: %v", err)
+	}
+	return out
+}
+
+// goBuild runs `go build -trimpath [-tags tags] -o out pkgs...` with cgo
+// disabled; out ending in a slash is a directory receiving one binary per
+// package.
+func goBuild(out, tags string, pkgs ...string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "go", append([]string{"build", "-trimpath", "-o", out}, pkgs...)...)
+	args := []string{"build", "-trimpath", "-o", out}
+	if tags != "" {
+		args = append(args, "-tags", tags)
+	}
+	cmd := exec.CommandContext(ctx, "go", append(args, pkgs...)...)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("go build %s: %v\n%s", strings.Join(pkgs, " "), err, b)

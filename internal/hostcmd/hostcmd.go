@@ -1,7 +1,8 @@
-// Package hostcmd is the lychd-host command: the lychd command tree with
-// the plugin host linked in, so that it assimilates in process and runs
-// the real extension commands, plus the hidden `assimilate` command that
-// lychd runs when its registration cache misses (package hostproc).
+// Package hostcmd is the self-contained lychd command, as lychd-host and as
+// a plain `go build ./cmd/lychd` build it: the lychd command tree with the
+// plugin host linked in, so that it assimilates in process and runs the
+// real extension commands, plus the hidden `assimilate` command that the
+// light lychd runs when its registration cache misses (package hostproc).
 package hostcmd
 
 import (
@@ -24,7 +25,7 @@ import (
 	"github.com/lychd/lychd/plugins/core"
 )
 
-// NewFactory returns the Factory lychd-host runs with: assimilation in
+// NewFactory returns the Factory of the self-contained command: assimilation in
 // this process, under the cache fingerprint of this installation's pair of
 // binaries, so that lychd and lychd-host share the registration cache.
 func NewFactory() *cmdutil.Factory {

@@ -1,7 +1,8 @@
-// Package hostproc is how the lychd command uses lychd-host, the binary
+// Package hostproc is how the light lychd command uses lychd-host, the binary
 // that links the plugin host (go-plugin, gRPC, the core extension).
 //
-// lychd links none of that, so that it starts in a few milliseconds: a
+// lychd built with the lychd_split tag (as make build and make install
+// build it) links none of that, so that it starts in a few milliseconds: a
 // bind, start or status whose registrations are all in the cache never
 // needs more. When the cache misses, lychd runs `lychd-host assimilate`,
 // which launches the extensions, refills the cache and answers on stdout

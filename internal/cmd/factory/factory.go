@@ -1,6 +1,7 @@
-// Package factory builds the production cmdutil.Factory of the lychd
-// command: assimilation from the registration cache, or by lychd-host on a
-// miss (package hostproc), and the real systemd user manager.
+// Package factory builds the cmdutil.Factory of the light lychd command
+// (cmd/lychd built with the lychd_split tag): assimilation from the
+// registration cache, or by lychd-host on a miss (package hostproc), and
+// the real systemd user manager.
 //
 // It must not link the plugin host: lychd's start-up time is what every
 // warm bind, start and status pays (see cmd/lychd's dependency test).

@@ -281,3 +281,27 @@ func TestWarmCommandsRunNoLychdHost(t *testing.T) {
 	s.must(t, "extension", "list")
 	ran("list", "extension_list")
 }
+
+// TestSelfContainedLychd: a plain `go build ./cmd/lychd` gives a lychd that
+// needs no lychd-host: it installs, lists, assimilates and caches by
+// itself.
+func TestSelfContainedLychd(t *testing.T) {
+	lychd := e2e.BuildSelfContainedLychd(t)
+	if _, err := os.Stat(filepath.Join(filepath.Dir(lychd), "lychd-host")); !os.IsNotExist(err) {
+		t.Fatalf("lychd-host next to the self-contained lychd: %v", err)
+	}
+	s := &sandbox{lychd: lychd, home: t.TempDir()}
+	bin := e2e.BuildStatic(t, "github.com/lychd/lychd/plugins/examples/tts-organ")
+	s.must(t, "extension", "install", bin)
+	if out := s.must(t, "extension", "list"); !strings.Contains(out, "tts-organ") {
+		t.Errorf("extension list:\n%s", out)
+	}
+	first := s.must(t, "bind", "--no-reload", "--json")
+	second := s.must(t, "bind", "--no-reload", "--json")
+	if !strings.Contains(first, "tts-organ 0.1.0 (launch ") || !strings.Contains(second, "tts-organ 0.1.0 (cached; ") || !strings.Contains(second, `"changed": false`) {
+		t.Errorf("first bind:\n%s\nsecond bind:\n%s", first, second)
+	}
+	if _, err := os.Stat(filepath.Join(s.home, ".config", "containers", "systemd", "lychd", "lychd-soulstone-xtts.container")); err != nil {
+		t.Errorf("the extension's soulstone was not bound: %v", err)
+	}
+}
