@@ -141,7 +141,8 @@ func (c *Cache) Store(name string, e *Entry) error {
 	if err != nil {
 		return fmt.Errorf("encode registration cache entry for %q: %w", name, err)
 	}
-	return fsutil.WriteFile(c.path(name), data, 0o600)
+	// A cache need not survive a crash: a lost or torn entry is a miss.
+	return fsutil.ReplaceFile(c.path(name), data, 0o600)
 }
 
 // Forget deletes the entry of extension name, if any.
