@@ -21,6 +21,7 @@ import (
 	"github.com/lychd/lychd/host/launch"
 	"github.com/lychd/lychd/host/lockfile"
 	"github.com/lychd/lychd/host/registry"
+	"github.com/lychd/lychd/host/spawn"
 	"github.com/lychd/lychd/internal/model"
 	"github.com/lychd/lychd/sdk"
 	"github.com/lychd/lychd/sdk/wire"
@@ -69,6 +70,15 @@ type Options struct {
 	// must match; empty means cache.HostFingerprint() of this executable.
 	// The lychd command passes the fingerprint of both its binaries.
 	HostID string
+	// SpawnerExe is an executable serving spawn.Command (the lychd
+	// executables do): when set, the first launch starts it as the fork
+	// server that starts every extension (package spawn); when it cannot
+	// be started, extensions are started directly.
+	SpawnerExe string
+
+	// spawner returns the fork server, starting it on first use; nil
+	// when there is none.
+	spawner func() *spawn.Spawner
 }
 
 // Stats describe one extension's assimilation.
@@ -113,6 +123,32 @@ func Assimilate(ctx context.Context, opts Options) (*Result, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, opts.Deadline)
 	defer cancel()
+
+	// The fork server is started by the first launch and stopped after the
+	// last extension is gone (this defer runs after reaper.Wait below).
+	var spawnOnce sync.Once
+	var spawner *spawn.Spawner
+	opts.spawner = func() *spawn.Spawner {
+		spawnOnce.Do(func() {
+			if opts.SpawnerExe == "" {
+				return
+			}
+			s, err := spawn.Start(opts.SpawnerExe)
+			if err != nil {
+				opts.Logger.Warn("starting extensions directly: no fork server", "error", err)
+				return
+			}
+			spawner = s
+		})
+		return spawner
+	}
+	defer func() {
+		if spawner != nil {
+			if err := spawner.Close(); err != nil {
+				opts.Logger.Debug("fork server", "error", err)
+			}
+		}
+	}()
 
 	// Extensions that succeeded are shut down in the background, so that
 	// their slot goes to the next one at once; Assimilate still returns only
@@ -332,6 +368,7 @@ func assimilateBinary(ctx context.Context, opts Options, in Installed, reap func
 		Source:       in.Entry.Source,
 		StartTimeout: opts.StartTimeout,
 		Logger:       opts.Logger,
+		Spawner:      opts.spawner(),
 	})
 	if err != nil {
 		if launch.IsCanceled(err) || ctx.Err() != nil {

@@ -27,6 +27,10 @@
 //     execute that descriptor through /proc/self/fd (package launch), in its
 //     own process group and PID namespace, with a parent-death signal, a
 //     minimal environment and the handshake bounded by Options.StartTimeout.
+//     With Options.SpawnerExe (the lychd executables set it), the process is
+//     started by a fork server (package spawn) that the first launch starts
+//     and the end of the assimilation stops: a small process forks far more
+//     cheaply than the host.
 //  4. Ask Info, check the name against the lock, run Assimilate with the
 //     extension's config; every registration goes through a registry.Collector
 //     (size limits, the SDK's rules, internal/validate) as it arrives.

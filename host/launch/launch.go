@@ -12,7 +12,9 @@
 // against the user's own account.)
 //
 // The plugin runs in its own process group with a parent-death signal of
-// SIGKILL, so it dies with the host even when the host is SIGKILLed, and,
+// SIGKILL, so it dies with the host even when the host is SIGKILLed (when
+// a fork server started it, Spec.Spawner, it dies with the server, which
+// dies with the host), and,
 // where user namespaces are available, as the init of its own PID namespace,
 // so that the kernel also kills every process it forked when it dies. Close
 // (after a failure) kills the whole process group at once and lets go-plugin
@@ -45,6 +47,7 @@ import (
 	"github.com/lychd/lychd/host/exterr"
 	"github.com/lychd/lychd/host/internal/tail"
 	"github.com/lychd/lychd/host/lockfile"
+	"github.com/lychd/lychd/host/spawn"
 	"github.com/lychd/lychd/sdk/wire"
 )
 
@@ -78,6 +81,10 @@ type Spec struct {
 	Logger hclog.Logger
 	// Env is appended to the minimal environment the plugin gets.
 	Env []string
+	// Spawner, when set, starts the process instead of this one (a fork
+	// server: see package spawn), which makes an isolated launch much
+	// cheaper for a large host.
+	Spawner *spawn.Spawner
 }
 
 // Process is a started extension. End it on every path: Shutdown after
@@ -97,6 +104,7 @@ type Process struct {
 
 	name   string
 	cmd    *exec.Cmd
+	runner *spawn.Runner // when started through a Spawner
 	client *plugin.Client
 	stderr *tail.Buffer
 	once   sync.Once
@@ -160,6 +168,9 @@ func Start(ctx context.Context, s Spec) (*Process, error) {
 			return p, nil
 		}
 		switch {
+		case s.Spawner != nil && errors.Is(err, spawn.ErrExited):
+			// The fork server is gone: start the process directly.
+			s.Spawner = nil
 		case isolate && refusedNamespaces(err):
 			// No user namespaces here (disabled, restricted by a security
 			// module, or out of them): run without the PID namespace.
@@ -196,13 +207,13 @@ func refusedNamespaces(err error) bool {
 	return errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EINVAL) || errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.EUSERS)
 }
 
-// sysProcAttr puts the plugin in its own process group, kills it when the
-// host dies, and, with isolate, makes it the init of a new PID namespace
-// (inside a user namespace mapping only the user's own uid and gid, so
-// that no privilege is needed). When a namespace's init dies the kernel
-// kills every process left in it, so even children an extension forks
-// cannot outlive a host killed with SIGKILL.
-func sysProcAttr(isolate bool) *syscall.SysProcAttr {
+// SysProcAttr puts the plugin in its own process group, kills it when its
+// parent (the host, or the spawner) dies, and, with isolate, makes it the
+// init of a new PID namespace (inside a user namespace mapping only the
+// user's own uid and gid, so that no privilege is needed). When a
+// namespace's init dies the kernel kills every process left in it, so even
+// children an extension forks cannot outlive a host killed with SIGKILL.
+func SysProcAttr(isolate bool) *syscall.SysProcAttr {
 	a := &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if isolate {
 		a.Cloneflags = syscall.CLONE_NEWUSER | syscall.CLONE_NEWPID
@@ -220,9 +231,14 @@ func start(f *os.File, s Spec, timeout time.Duration, logger hclog.Logger, isola
 		Path:        execPath(f, s.Path),
 		Args:        []string{"lychd-ext-" + s.Name},
 		Env:         append(minimalEnv(), s.Env...),
-		SysProcAttr: sysProcAttr(isolate),
+		SysProcAttr: SysProcAttr(isolate),
 	}
+	p := &Process{name: s.Name, cmd: cmd, stderr: stderr, Isolated: isolate}
 	cfg := wire.ClientConfig(cmd, logger.Named(s.Name))
+	if s.Spawner != nil {
+		cfg.Cmd = nil
+		cfg.RunnerFunc = s.Spawner.RunnerFunc(f, cmd.Args, cmd.Env, isolate, func(r *spawn.Runner) { p.runner = r })
+	}
 	cfg.StartTimeout = timeout
 	// Stderr gets the raw stderr pipe (runtime panics, writes to fd 2);
 	// SyncStderr and SyncStdout get what the plugin writes to os.Stderr and
@@ -233,8 +249,7 @@ func start(f *os.File, s Spec, timeout time.Duration, logger hclog.Logger, isola
 	cfg.SkipHostEnv = true
 	cfg.Managed = false
 	cfg.AutoMTLS = false
-	client := plugin.NewClient(cfg)
-	p := &Process{name: s.Name, cmd: cmd, client: client, stderr: stderr, Isolated: isolate}
+	p.client = plugin.NewClient(cfg)
 	if err := p.handshake(); err != nil {
 		p.Close()
 		f := p.Failure(explainStart(err, p.ExitStatus(), timeout))
@@ -253,7 +268,10 @@ func (p *Process) handshake() (err error) {
 		}
 	}()
 	_, err = p.client.Start()
-	if p.cmd.Process != nil {
+	switch {
+	case p.runner != nil:
+		p.Pid = p.runner.Pid()
+	case p.cmd.Process != nil:
 		p.Pid = p.cmd.Process.Pid
 	}
 	if err != nil {
@@ -313,6 +331,9 @@ func (p *Process) Exited(wait time.Duration) bool {
 func (p *Process) ExitStatus() string {
 	if !p.client.Exited() {
 		return ""
+	}
+	if p.runner != nil {
+		return p.runner.Status()
 	}
 	if st := p.cmd.ProcessState; st != nil {
 		return st.String()

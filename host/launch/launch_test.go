@@ -17,15 +17,25 @@ import (
 
 	"github.com/lychd/lychd/host/hosttest"
 	"github.com/lychd/lychd/host/registry"
+	"github.com/lychd/lychd/host/spawn"
 	"github.com/lychd/lychd/internal/model"
 )
 
 const (
-	helperEnv = "LYCHD_LAUNCH_TEST_HELPER"
-	markerEnv = "LYCHD_LAUNCH_TEST_MARKER"
+	helperEnv  = "LYCHD_LAUNCH_TEST_HELPER"
+	markerEnv  = "LYCHD_LAUNCH_TEST_MARKER"
+	spawnerEnv = "LYCHD_LAUNCH_TEST_SPAWNER"
 )
 
 func TestMain(m *testing.M) {
+	// The test binary is also the fork server of the spawner tests.
+	if len(os.Args) > 1 && os.Args[1] == spawn.Command {
+		if err := spawn.ServeFD(3, SysProcAttr); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	if bin := os.Getenv(helperEnv); bin != "" {
 		os.Exit(helper(bin))
 	}
@@ -35,7 +45,18 @@ func TestMain(m *testing.M) {
 // helper is a host that launches the extension at bin, starts an
 // assimilation that hangs, prints the plugin's pid and SIGKILLs itself.
 func helper(bin string) int {
-	p, err := Start(context.Background(), Spec{Name: "actor", Path: bin, SHA256: sum(bin), StartTimeout: 10 * time.Second})
+	spec := Spec{Name: "actor", Path: bin, SHA256: sum(bin), StartTimeout: 10 * time.Second}
+	spawnerPid := 0
+	if os.Getenv(spawnerEnv) != "" {
+		sp, err := spawn.Start(os.Args[0])
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		spec.Spawner = sp
+		spawnerPid = sp.Pid()
+	}
+	p, err := Start(context.Background(), spec)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -43,7 +64,7 @@ func helper(bin string) int {
 	cfg := fmt.Sprintf(`{"ForkStay": true, "Hang": true, "Marker": %q}`, os.Getenv(markerEnv))
 	go p.Client.Assimilate(context.Background(), []byte(cfg), registry.New(model.Source{Kind: model.SourceExtension, Name: "actor"}, registry.DefaultLimits))
 	time.Sleep(300 * time.Millisecond)
-	fmt.Println(p.Pid, p.Isolated)
+	fmt.Println(p.Pid, p.Isolated, spawnerPid)
 	syscall.Kill(os.Getpid(), syscall.SIGKILL)
 	return 0
 }
@@ -93,11 +114,21 @@ func alive(pid int) bool {
 // A host killed with SIGKILL cannot run Close: the plugin must die anyway
 // (parent-death signal), and so must the child it forked (the kernel kills
 // what is left in the plugin's PID namespace when the plugin dies).
+// Started through a fork server (package spawn), the chain is one longer:
+// the server dies with the host, the plugin with the server.
 func TestPluginDiesWithSIGKILLedHost(t *testing.T) {
+	t.Run("direct", func(t *testing.T) { pluginDiesWithSIGKILLedHost(t, false) })
+	t.Run("spawner", func(t *testing.T) { pluginDiesWithSIGKILLedHost(t, true) })
+}
+
+func pluginDiesWithSIGKILLedHost(t *testing.T, viaSpawner bool) {
 	bin := installed(t)
 	marker := fmt.Sprintf("launch%d", time.Now().UnixNano())
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), helperEnv+"="+bin, markerEnv+"="+marker)
+	if viaSpawner {
+		cmd.Env = append(cmd.Env, spawnerEnv+"=1")
+	}
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -112,8 +143,20 @@ func TestPluginDiesWithSIGKILLedHost(t *testing.T) {
 		t.Fatalf("helper ended with %v (%v), want SIGKILL; output %q", cmd.ProcessState, err, line)
 	}
 	fields := strings.Fields(line)
-	if len(fields) != 2 {
-		t.Fatalf("helper printed %q, want the plugin's pid and whether it is isolated", line)
+	if len(fields) != 3 {
+		t.Fatalf("helper printed %q, want the plugin's pid, whether it is isolated and the spawner's pid", line)
+	}
+	if spawner, _ := strconv.Atoi(fields[2]); viaSpawner == (spawner == 0) {
+		t.Fatalf("helper printed %q: spawner pid %d, want one exactly when started through a spawner", line, spawner)
+	} else if spawner != 0 {
+		deadline := time.Now().Add(5 * time.Second)
+		for alive(spawner) {
+			if time.Now().After(deadline) {
+				syscall.Kill(spawner, syscall.SIGKILL)
+				t.Fatalf("the spawner (pid %d) outlived its SIGKILLed host", spawner)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
 	}
 	pid, err := strconv.Atoi(fields[0])
 	if err != nil {
@@ -183,5 +226,39 @@ func TestStartRefusesASymlinkInPlaceOfTheBinary(t *testing.T) {
 	want := "extension \"link\": its binary " + link + " was replaced by a symbolic link; reinstall it with: lychd extension install /src/link"
 	if err == nil || err.Error() != want {
 		t.Errorf("error:\n%v\nwant:\n%s", err, want)
+	}
+}
+
+// Through a fork server the plugin is the same: isolated, reachable, and
+// gone after Close; a server that is gone (here: one that never served)
+// costs nothing but the detour, the plugin starts directly.
+func TestStartThroughSpawner(t *testing.T) {
+	bin := installed(t)
+	sp, err := spawn.Start(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sp.Close()
+	dead, err := spawn.Start("/bin/true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dead.Close()
+	for name, s := range map[string]*spawn.Spawner{"serving": sp, "gone": dead} {
+		p, err := Start(context.Background(), Spec{Name: "actor", Path: bin, SHA256: sum(bin), StartTimeout: 10 * time.Second, Spawner: s})
+		if err != nil {
+			t.Fatalf("%s spawner: %v", name, err)
+		}
+		info, err := p.Client.Info(context.Background())
+		if err != nil || info.Name != "actor" || !p.Isolated || p.Pid <= 0 {
+			t.Errorf("%s spawner: Info = %+v, %v; isolated %v; pid %d", name, info, err, p.Isolated, p.Pid)
+		}
+		p.Close()
+		if alive(p.Pid) {
+			t.Errorf("%s spawner: plugin %d alive after Close", name, p.Pid)
+		}
+		if st := p.ExitStatus(); st != "signal: killed" {
+			t.Errorf("%s spawner: exit status %q after Close, want signal: killed", name, st)
+		}
 	}
 }

@@ -15,6 +15,8 @@ import (
 
 	"github.com/lychd/lychd/host"
 	"github.com/lychd/lychd/host/assimilation"
+	"github.com/lychd/lychd/host/launch"
+	"github.com/lychd/lychd/host/spawn"
 	"github.com/lychd/lychd/internal/cmd/extension"
 	"github.com/lychd/lychd/internal/cmd/factory"
 	"github.com/lychd/lychd/internal/cmd/root"
@@ -63,8 +65,22 @@ func NewFactory() *cmdutil.Factory {
 // NewCmdRoot returns lychd-host's command tree.
 func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 	cmd := root.NewCmdRoot(f, extension.NewCmd(f))
-	cmd.AddCommand(NewCmdAssimilate(f))
+	cmd.AddCommand(NewCmdAssimilate(f), newCmdSpawn())
 	return cmd
+}
+
+// newCmdSpawn returns the hidden command that serves as the fork server
+// of an assimilation (package spawn), on descriptor 3.
+func newCmdSpawn() *cobra.Command {
+	return &cobra.Command{
+		Use:    spawn.Command,
+		Short:  "Start extension processes for an assimilation (run by lychd itself)",
+		Hidden: true,
+		Args:   cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			return spawn.ServeFD(3, launch.SysProcAttr)
+		},
+	}
 }
 
 // NewCmdAssimilate returns the hidden command that serves one
@@ -94,7 +110,12 @@ func Assimilate(ctx context.Context, f *cmdutil.Factory, req hostproc.Request) (
 	if level == hclog.NoLevel {
 		level = hclog.Warn
 	}
+	var spawner string
+	if exe, err := os.Executable(); err == nil {
+		spawner = exe
+	}
 	return host.Assimilate(ctx, host.Options{
+		SpawnerExe:    spawner,
 		ExtensionsDir: req.ExtensionsDir,
 		CacheDir:      req.CacheDir,
 		NoCache:       req.NoCache,
