@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"sync"
 	"syscall"
 
 	"github.com/hashicorp/go-hclog"
@@ -24,6 +25,7 @@ type Runner struct {
 	isolate bool
 
 	stdout, stderr *os.File
+	closePipes     sync.Once
 	pid            int
 	exited         chan struct{}
 	status         syscall.WaitStatus
@@ -73,12 +75,18 @@ func (r *Runner) Start(context.Context) error {
 	return nil
 }
 
-// Wait waits for the process to end; a non-zero exit is an error.
+// Wait waits for the process to end, then closes the read ends of its
+// pipes (go-plugin calls it once it read both to the end, as with
+// exec.Cmd.Wait); a non-zero exit is an error.
 func (r *Runner) Wait(context.Context) error {
 	if r.pid == 0 {
 		return errors.New("not started")
 	}
 	<-r.exited
+	r.closePipes.Do(func() {
+		r.stdout.Close()
+		r.stderr.Close()
+	})
 	if r.status.Exited() && r.status.ExitStatus() == 0 {
 		return nil
 	}

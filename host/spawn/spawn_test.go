@@ -1,0 +1,121 @@
+package spawn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// The test binary is also the fork server: with Command as its first
+// argument it serves descriptor 3.
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == Command {
+		if err := ServeFD(3, attr); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// attr isolates as package launch does (without importing it).
+func attr(isolate bool) *syscall.SysProcAttr {
+	a := &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if isolate {
+		a.Cloneflags = syscall.CLONE_NEWUSER | syscall.CLONE_NEWPID
+		a.UidMappings = []syscall.SysProcIDMap{{ContainerID: os.Getuid(), HostID: os.Getuid(), Size: 1}}
+		a.GidMappings = []syscall.SysProcIDMap{{ContainerID: os.Getgid(), HostID: os.Getgid(), Size: 1}}
+	}
+	return a
+}
+
+// run starts /bin/sh -c script through s and returns its stdout, its
+// status and the error of Wait.
+func run(t *testing.T, s *Spawner, isolate bool, script string, kill bool) (string, string, error) {
+	t.Helper()
+	sh, err := os.Open("/bin/sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sh.Close()
+	var r *Runner
+	rf := s.RunnerFunc(sh, []string{"sh", "-c", script}, []string{"A=1"}, isolate, func(x *Runner) { r = x })
+	if _, err := rf(nil, exec.Command(""), ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Start(context.Background()); err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	if r.Pid() <= 0 || r.ID() == "" {
+		t.Errorf("pid %d, id %q", r.Pid(), r.ID())
+	}
+	if kill {
+		if err := r.Kill(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	go io.Copy(io.Discard, r.Stderr())
+	out, _ := io.ReadAll(r.Stdout())
+	werr := r.Wait(context.Background())
+	return string(out), r.Status(), werr
+}
+
+func TestSpawnerRunsAndReportsExactly(t *testing.T) {
+	s, err := Start(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, isolate := range []bool{false, true} {
+		out, st, err := run(t, s, isolate, `echo "pid=$$ A=$A"; exit 3`, false)
+		wantPid := "pid=1 "
+		if !isolate {
+			wantPid = "pid="
+		}
+		if !strings.HasPrefix(out, wantPid) || !strings.HasSuffix(out, " A=1\n") || err == nil || err.Error() != "exit status 3" || st != "exit status 3" {
+			t.Errorf("isolate=%v: stdout %q, Wait %v, status %q", isolate, out, err, st)
+		}
+		_, st, err = run(t, s, isolate, `exec sleep 30`, true)
+		if err == nil || err.Error() != "signal: killed" || st != "signal: killed" {
+			t.Errorf("isolate=%v, killed: Wait %v, status %q", isolate, err, st)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+}
+
+func TestStatusStringIsProcessStateString(t *testing.T) {
+	for _, script := range []string{"exit 0", "exit 7", "kill -KILL $$", "kill -TERM $$", "kill -SEGV $$"} {
+		cmd := exec.Command("/bin/sh", "-c", script)
+		_ = cmd.Run()
+		ws := cmd.ProcessState.Sys().(syscall.WaitStatus)
+		if got, want := StatusString(ws), cmd.ProcessState.String(); got != want {
+			t.Errorf("%s: StatusString %q, os.ProcessState %q", script, got, want)
+		}
+	}
+}
+
+func TestGoneServerIsErrExited(t *testing.T) {
+	s, err := Start("/bin/true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	sh, _ := os.Open("/bin/sh")
+	defer sh.Close()
+	var r *Runner
+	rf := s.RunnerFunc(sh, []string{"sh", "-c", "exit 0"}, nil, false, func(x *Runner) { r = x })
+	if _, err := rf(nil, exec.Command(""), ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Start(context.Background()); !errors.Is(err, ErrExited) {
+		t.Errorf("Start through a gone server: %v, want ErrExited", err)
+	}
+}
