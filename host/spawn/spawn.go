@@ -98,13 +98,13 @@ func serve(conn *net.UnixConn, attr func(isolate bool) *syscall.SysProcAttr) err
 	}
 	buf := make([]byte, maxMessage)
 	oob := make([]byte, syscall.CmsgSpace(3*4))
-	var running sync.WaitGroup
-	defer running.Wait()
 	for {
 		n, oobn, _, _, err := conn.ReadMsgUnix(buf, oob)
 		if err != nil || n == 0 {
-			// The host closed its end (or died): stop serving. Processes
-			// still running end with us (parent-death signal).
+			// The host closed its end (or died): stop serving, without
+			// waiting for anything. A process still running dies with
+			// this one (parent-death signal); the host closes its end
+			// only after every process it started has ended.
 			return nil
 		}
 		files, ferr := receivedFiles(oob[:oobn])
@@ -139,9 +139,7 @@ func serve(conn *net.UnixConn, attr func(isolate bool) *syscall.SysProcAttr) err
 			continue
 		}
 		send(reply{ID: req.ID, Pid: cmd.Process.Pid})
-		running.Add(1)
 		go func(id int) {
-			defer running.Done()
 			_ = cmd.Wait()
 			ws, _ := cmd.ProcessState.Sys().(syscall.WaitStatus)
 			send(reply{ID: id, Exited: true, Status: int(ws)})

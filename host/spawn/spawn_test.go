@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // The test binary is also the fork server: with Command as its first
@@ -118,4 +119,52 @@ func TestGoneServerIsErrExited(t *testing.T) {
 	if err := r.Start(context.Background()); !errors.Is(err, ErrExited) {
 		t.Errorf("Start through a gone server: %v, want ErrExited", err)
 	}
+}
+
+// Closing the server while a process it started still runs does not hang:
+// the server exits and the process dies with it (parent-death signal).
+func TestCloseWithAProcessStillRunning(t *testing.T) {
+	s, err := Start(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	sh, _ := os.Open("/bin/sh")
+	defer sh.Close()
+	var r *Runner
+	rf := s.RunnerFunc(sh, []string{"sh", "-c", "exec sleep 30"}, nil, true, func(x *Runner) { r = x })
+	if _, err := rf(nil, exec.Command(""), ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { s.Close(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close hung while a process ran")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for alive(r.Pid()) {
+		if time.Now().After(deadline) {
+			syscall.Kill(r.Pid(), syscall.SIGKILL)
+			t.Fatalf("pid %d outlived the closed server", r.Pid())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := r.Wait(context.Background()); err == nil || r.Status() != "signal: killed" {
+		t.Errorf("Wait %v, status %q; want it killed", err, r.Status())
+	}
+}
+
+// alive reports whether pid runs (a zombie, dead but not yet reaped by
+// whoever inherited it, does not count).
+func alive(pid int) bool {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	i := strings.LastIndexByte(string(data), ')')
+	return i > 0 && len(data) > i+2 && data[i+2] != 'Z'
 }
