@@ -149,14 +149,7 @@ func pluginDiesWithSIGKILLedHost(t *testing.T, viaSpawner bool) {
 	if spawner, _ := strconv.Atoi(fields[2]); viaSpawner == (spawner == 0) {
 		t.Fatalf("helper printed %q: spawner pid %d, want one exactly when started through a spawner", line, spawner)
 	} else if spawner != 0 {
-		deadline := time.Now().Add(5 * time.Second)
-		for alive(spawner) {
-			if time.Now().After(deadline) {
-				syscall.Kill(spawner, syscall.SIGKILL)
-				t.Fatalf("the spawner (pid %d) outlived its SIGKILLed host", spawner)
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
+		mustDie(t, spawner, "the spawner")
 	}
 	pid, err := strconv.Atoi(fields[0])
 	if err != nil {
@@ -166,14 +159,8 @@ func pluginDiesWithSIGKILLedHost(t *testing.T, viaSpawner bool) {
 	if !isolated && os.Getenv("CI") == "true" {
 		t.Errorf("the plugin did not get its own PID namespace; user namespaces must be available in CI")
 	}
+	mustDie(t, pid, "the plugin")
 	deadline := time.Now().Add(5 * time.Second)
-	for alive(pid) {
-		if time.Now().After(deadline) {
-			syscall.Kill(pid, syscall.SIGKILL)
-			t.Fatalf("plugin pid %d outlived its SIGKILLed host", pid)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 	if !isolated {
 		t.Logf("no PID namespace on this machine: the extension's own children are not covered")
 		return
@@ -184,6 +171,20 @@ func pluginDiesWithSIGKILLedHost(t *testing.T, viaSpawner bool) {
 				syscall.Kill(p.Pid, syscall.SIGKILL)
 			}
 			t.Fatalf("the extension's child outlived the SIGKILLed host: %v", left)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// mustDie fails the test unless pid is gone within five seconds of its
+// host's death.
+func mustDie(t *testing.T, pid int, what string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for alive(pid) {
+		if time.Now().After(deadline) {
+			syscall.Kill(pid, syscall.SIGKILL)
+			t.Fatalf("%s (pid %d) outlived its SIGKILLed host", what, pid)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
