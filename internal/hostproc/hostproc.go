@@ -124,8 +124,8 @@ type Response struct {
 
 // Assimilate runs `lychd-host assimilate` at path with req and returns its
 // result. lychd-host's stderr (warnings, the extensions' log lines) goes to
-// stderr as it comes. Cancelling ctx kills lychd-host, and with it every
-// extension it launched.
+// stderr as it comes. Cancelling ctx, or the death of this process, kills
+// lychd-host, and with it every extension it launched.
 func Assimilate(ctx context.Context, path string, req Request, stderr io.Writer) (*assimilation.Result, error) {
 	in, err := json.Marshal(req)
 	if err != nil {
@@ -138,6 +138,9 @@ func Assimilate(ctx context.Context, path string, req Request, stderr io.Writer)
 	cmd.Stdout = &out
 	cmd.Stderr = stderr
 	cmd.WaitDelay = 5 * time.Second
+	// lychd-host, and through it every extension, dies with lychd, however
+	// lychd ends.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	runErr := cmd.Run()
 	var resp Response
 	if err := json.Unmarshal(out.Bytes(), &resp); err != nil {

@@ -8,10 +8,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -303,5 +305,59 @@ func TestSelfContainedLychd(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(s.home, ".config", "containers", "systemd", "lychd", "lychd-soulstone-xtts.container")); err != nil {
 		t.Errorf("the extension's soulstone was not bound: %v", err)
+	}
+}
+
+// TestKilledLychdLeavesNothing: SIGKILL the lychd command in the middle of
+// a cold bind and nothing it started survives: not lychd-host, not its fork
+// server, not the extension, not what the extension forked.
+func TestKilledLychdLeavesNothing(t *testing.T) {
+	dir, err := hosttest.Dir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lychd := e2e.BuildLychd(t)
+	s := &sandbox{lychd: lychd, home: t.TempDir()}
+	s.must(t, "extension", "install", filepath.Join(dir, "actor"))
+	marker := fmt.Sprintf("killed%d", time.Now().UnixNano())
+	codexDir := filepath.Join(s.home, ".config", "lychd")
+	if err := os.MkdirAll(codexDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	toml := "[assimilation]\ndeadline_seconds = 120\n\n[extensions.actor]\nForkStay = true\nHang = true\nMarker = \"" + marker + "\"\n"
+	if err := os.WriteFile(filepath.Join(codexDir, "lychd.toml"), []byte(toml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(lychd, "bind", "--no-reload")
+	cmd.Env = []string{"HOME=" + s.home, "PATH=/usr/bin:/bin", "XDG_RUNTIME_DIR=" + filepath.Join(s.home, "run")}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	dirs := []string{filepath.Dir(lychd), filepath.Join(s.home, ".local", "share", "lychd", "extensions")}
+	deadline := time.Now().Add(20 * time.Second)
+	for len(hosttest.Leftovers(marker)) == 0 {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			cmd.Wait()
+			t.Fatal("the extension's child never appeared")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := len(hosttest.Leftovers("", dirs...)); n < 3 {
+		t.Errorf("%d processes of lychd, lychd-host, the fork server and the extension running, want at least 3: %v", n, hosttest.Leftovers("", dirs...))
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	deadline = time.Now().Add(5 * time.Second)
+	for left := hosttest.Leftovers(marker, dirs...); len(left) > 0; left = hosttest.Leftovers(marker, dirs...) {
+		if time.Now().After(deadline) {
+			for _, p := range left {
+				syscall.Kill(p.Pid, syscall.SIGKILL)
+			}
+			t.Fatalf("outlived a SIGKILLed lychd: %v", left)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
