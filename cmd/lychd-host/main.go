@@ -1,7 +1,8 @@
 // Command lychd-host is lychd with the plugin host linked in: go-plugin,
-// gRPC and the core extension. lychd runs it itself, next to which it is
-// installed, when it must launch extensions (a registration cache miss, the
-// extension commands); it can also run every lychd command in one process.
+// gRPC and the core extension. It is installed next to the light lychd
+// (cmd/lychd built with the lychd_split tag), which runs it when it must
+// launch extensions: a registration cache miss, the extension commands. It
+// can also run every lychd command in one process.
 package main
 
 import (

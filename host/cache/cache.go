@@ -94,19 +94,11 @@ func KeyFor(path, sha string, protocol int, config []byte, host string) (Key, er
 	if err := syscall.Stat(path, &st); err != nil {
 		return Key{}, &fs.PathError{Op: "stat", Path: path, Err: err}
 	}
-	sum := sha256.Sum256(config)
-	return Key{
-		Format:   Format,
-		SHA256:   sha,
-		Protocol: protocol,
-		Size:     st.Size,
-		MtimeNs:  st.Mtim.Nano(),
-		CtimeNs:  st.Ctim.Nano(),
-		Inode:    st.Ino,
-		Device:   uint64(st.Dev),
-		Config:   hex.EncodeToString(sum[:]),
-		Host:     host,
-	}, nil
+	k := KeyForConfig(config, host)
+	k.SHA256, k.Protocol = sha, protocol
+	k.Size, k.MtimeNs, k.CtimeNs = st.Size, st.Mtim.Nano(), st.Ctim.Nano()
+	k.Inode, k.Device = st.Ino, uint64(st.Dev)
+	return k, nil
 }
 
 // KeyForConfig builds the key of a registration that only the host and

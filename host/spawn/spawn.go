@@ -71,9 +71,6 @@ const maxMessage = 1 << 20
 // until the host closes it.
 func ServeFD(fd uintptr, attr func(isolate bool) *syscall.SysProcAttr) error {
 	f := os.NewFile(fd, "spawn")
-	if f == nil {
-		return fmt.Errorf("descriptor %d is not open; this command is run by lychd, not by hand", fd)
-	}
 	c, err := net.FileConn(f)
 	f.Close()
 	if err != nil {

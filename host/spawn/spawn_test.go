@@ -1,4 +1,4 @@
-package spawn
+package spawn_test
 
 import (
 	"context"
@@ -11,13 +11,16 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/lychd/lychd/host/launch"
+	"github.com/lychd/lychd/host/spawn"
 )
 
-// The test binary is also the fork server: with Command as its first
+// The test binary is also the fork server: with spawn.Command as its first
 // argument it serves descriptor 3.
 func TestMain(m *testing.M) {
-	if len(os.Args) > 1 && os.Args[1] == Command {
-		if err := ServeFD(3, attr); err != nil {
+	if len(os.Args) > 1 && os.Args[1] == spawn.Command {
+		if err := spawn.ServeFD(3, launch.SysProcAttr); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
@@ -26,28 +29,17 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// attr isolates as package launch does (without importing it).
-func attr(isolate bool) *syscall.SysProcAttr {
-	a := &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if isolate {
-		a.Cloneflags = syscall.CLONE_NEWUSER | syscall.CLONE_NEWPID
-		a.UidMappings = []syscall.SysProcIDMap{{ContainerID: os.Getuid(), HostID: os.Getuid(), Size: 1}}
-		a.GidMappings = []syscall.SysProcIDMap{{ContainerID: os.Getgid(), HostID: os.Getgid(), Size: 1}}
-	}
-	return a
-}
-
 // run starts /bin/sh -c script through s and returns its stdout, its
 // status and the error of Wait.
-func run(t *testing.T, s *Spawner, isolate bool, script string, kill bool) (string, string, error) {
+func run(t *testing.T, s *spawn.Spawner, isolate bool, script string, kill bool) (string, string, error) {
 	t.Helper()
 	sh, err := os.Open("/bin/sh")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer sh.Close()
-	var r *Runner
-	rf := s.RunnerFunc(sh, []string{"sh", "-c", script}, []string{"A=1"}, isolate, func(x *Runner) { r = x })
+	var r *spawn.Runner
+	rf := s.RunnerFunc(sh, []string{"sh", "-c", script}, []string{"A=1"}, isolate, func(x *spawn.Runner) { r = x })
 	if _, err := rf(nil, exec.Command(""), ""); err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +61,7 @@ func run(t *testing.T, s *Spawner, isolate bool, script string, kill bool) (stri
 }
 
 func TestSpawnerRunsAndReportsExactly(t *testing.T) {
-	s, err := Start(os.Args[0])
+	s, err := spawn.Start(os.Args[0])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,26 +89,26 @@ func TestStatusStringIsProcessStateString(t *testing.T) {
 		cmd := exec.Command("/bin/sh", "-c", script)
 		_ = cmd.Run()
 		ws := cmd.ProcessState.Sys().(syscall.WaitStatus)
-		if got, want := StatusString(ws), cmd.ProcessState.String(); got != want {
+		if got, want := spawn.StatusString(ws), cmd.ProcessState.String(); got != want {
 			t.Errorf("%s: StatusString %q, os.ProcessState %q", script, got, want)
 		}
 	}
 }
 
 func TestGoneServerIsErrExited(t *testing.T) {
-	s, err := Start("/bin/true")
+	s, err := spawn.Start("/bin/true")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
 	sh, _ := os.Open("/bin/sh")
 	defer sh.Close()
-	var r *Runner
-	rf := s.RunnerFunc(sh, []string{"sh", "-c", "exit 0"}, nil, false, func(x *Runner) { r = x })
+	var r *spawn.Runner
+	rf := s.RunnerFunc(sh, []string{"sh", "-c", "exit 0"}, nil, false, func(x *spawn.Runner) { r = x })
 	if _, err := rf(nil, exec.Command(""), ""); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.Start(context.Background()); !errors.Is(err, ErrExited) {
+	if err := r.Start(context.Background()); !errors.Is(err, spawn.ErrExited) {
 		t.Errorf("Start through a gone server: %v, want ErrExited", err)
 	}
 }
@@ -124,14 +116,14 @@ func TestGoneServerIsErrExited(t *testing.T) {
 // Closing the server while a process it started still runs does not hang:
 // the server exits and the process dies with it (parent-death signal).
 func TestCloseWithAProcessStillRunning(t *testing.T) {
-	s, err := Start(os.Args[0])
+	s, err := spawn.Start(os.Args[0])
 	if err != nil {
 		t.Fatal(err)
 	}
 	sh, _ := os.Open("/bin/sh")
 	defer sh.Close()
-	var r *Runner
-	rf := s.RunnerFunc(sh, []string{"sh", "-c", "exec sleep 30"}, nil, true, func(x *Runner) { r = x })
+	var r *spawn.Runner
+	rf := s.RunnerFunc(sh, []string{"sh", "-c", "exec sleep 30"}, nil, true, func(x *spawn.Runner) { r = x })
 	if _, err := rf(nil, exec.Command(""), ""); err != nil {
 		t.Fatal(err)
 	}

@@ -60,8 +60,8 @@ type Options struct {
 	// Binds are extra mounts.
 	Binds []Bind
 	// Lychd is a host path to a static lychd binary with lychd-host next
-	// to it (see BuildLychd), mounted at LychdPath, with lychd-host next
-	// to it. Empty mounts none.
+	// to it (see BuildLychd); both are mounted, lychd at LychdPath. Empty
+	// mounts none.
 	Lychd string
 	// Quadlet is the Quadlet generator binary; empty means $LYCHD_QUADLET or
 	// the cache of scripts/fetch-quadlet.sh.
