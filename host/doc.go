@@ -30,7 +30,8 @@
 //     With Options.SpawnerExe (the lychd executables set it), the process is
 //     started by a fork server (package spawn) that the first launch starts
 //     and the end of the assimilation stops: a small process forks far more
-//     cheaply than the host.
+//     cheaply than the host, and the server, in a user namespace of its
+//     own, gives each extension only a new PID namespace (with vfork).
 //  4. Ask Info, check the name against the lock, run Assimilate with the
 //     extension's config; every registration goes through a registry.Collector
 //     (size limits, the SDK's rules, internal/validate) as it arrives.

@@ -16,7 +16,11 @@
 // a fork server started it, Spec.Spawner, it dies with the server, which
 // dies with the host), and,
 // where user namespaces are available, as the init of its own PID namespace,
-// so that the kernel also kills every process it forked when it dies. Close
+// so that the kernel also kills every process it forked when it dies. A
+// direct launch puts the plugin in a user namespace of its own too (a
+// rootless host needs one to create the PID namespace); the fork server runs
+// in one user namespace and gives each plugin only the PID namespace, which
+// is much cheaper. Close
 // (after a failure) kills the whole process group at once and lets go-plugin
 // reap the plugin; Shutdown (after success) lets the plugin exit gracefully
 // for a bounded time first. One of them runs on every path, including every

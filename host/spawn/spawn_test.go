@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -159,4 +160,96 @@ func alive(pid int) bool {
 	}
 	i := strings.LastIndexByte(string(data), ')')
 	return i > 0 && len(data) > i+2 && data[i+2] != 'Z'
+}
+
+// An isolated process started through the server is the init of a PID
+// namespace of its own, shares the server's user namespace (not the
+// host's), and holds no capability at all, although the server keeps
+// CAP_SYS_ADMIN in its namespace to create PID namespaces (root keeps its
+// capabilities there, as it would in a user namespace of its own). Run as
+// root and, by TestIsolationAsAnUnprivilegedUser, as an unprivileged user,
+// where the server's capability is an ambient one.
+func TestIsolatedProcessHasNoCapabilities(t *testing.T) {
+	s, err := spawn.Start(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	// The shell is the process; grep, its child, reads its own status.
+	out, st, _ := run(t, s, true, `echo "Shell: $$"; grep -E '^(Cap(Inh|Prm|Eff|Amb)|NSpid):' /proc/self/status; readlink /proc/self/ns/user`, false)
+	if st != "exit status 0" {
+		t.Fatalf("status %q, output:\n%s", st, out)
+	}
+	fields := map[string]string{}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	for _, l := range lines[:len(lines)-1] {
+		k, v, _ := strings.Cut(l, ":")
+		fields[k] = strings.Join(strings.Fields(v), " ")
+	}
+	// Root keeps its capabilities, confined to the namespace (checked
+	// below), as in a user namespace of its own.
+	if os.Getuid() != 0 {
+		for _, k := range []string{"CapInh", "CapPrm", "CapEff", "CapAmb"} {
+			if fields[k] != "0000000000000000" {
+				t.Errorf("%s = %q, want no capability", k, fields[k])
+			}
+		}
+	}
+	if nspid := strings.Fields(fields["NSpid"]); fields["Shell"] != "1" || len(nspid) != 2 || nspid[1] != "2" {
+		t.Errorf("shell pid %q, its child's NSpid %q; want the shell to be the init (1) of one nested PID namespace", fields["Shell"], fields["NSpid"])
+	}
+	userNS := lines[len(lines)-1]
+	server, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/user", s.Pid()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	own, err := os.Readlink("/proc/self/ns/user")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if userNS != server || server == own {
+		t.Errorf("process user namespace %s, server's %s, host's %s; want the server's, not the host's", userNS, server, own)
+	}
+}
+
+// asUserEnv marks the copy of the test binary that
+// TestIsolationAsAnUnprivilegedUser runs as nobody.
+const asUserEnv = "LYCHD_SPAWN_TEST_AS_USER"
+
+// The server's ambient capability only matters for an unprivileged user
+// (root keeps its capabilities in a namespace it maps itself to), which is
+// how lychd runs: this runs TestIsolatedProcessHasNoCapabilities as
+// nobody, from a copy of the test binary nobody can execute.
+func TestIsolationAsAnUnprivilegedUser(t *testing.T) {
+	if os.Getenv(asUserEnv) != "" {
+		t.Skip("already running as the unprivileged user")
+	}
+	if os.Getuid() != 0 {
+		t.Skip("needs root to switch to an unprivileged user; the tests already run unprivileged")
+	}
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for d := filepath.Dir(dir); d != "/" && d != os.TempDir(); d = filepath.Dir(d) {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bin := filepath.Join(dir, "spawn.test")
+	data, err := os.ReadFile(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-test.run", "^TestIsolatedProcessHasNoCapabilities$", "-test.v", "-test.count=1")
+	cmd.Dir = dir
+	cmd.Env = []string{asUserEnv + "=1", "PATH=/usr/bin:/bin"}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "--- PASS: TestIsolatedProcessHasNoCapabilities") {
+		t.Fatalf("as uid 65534: %v\n%s", err, out)
+	}
 }
