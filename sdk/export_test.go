@@ -8,10 +8,17 @@ import (
 
 // ServeForTest serves ext in go-plugin's test mode, logging to stderr.
 func ServeForTest(ext Extension, stderr io.Writer, test *plugin.ServeTestConfig) int {
-	return serve(ext, func(string) string { return "" }, stderr, "unused", test)
+	return serve(ext, func(string) string { return "" }, stderr, "unused", test, true)
+}
+
+// ServeForTestWithoutStream is ServeForTest for an extension as built
+// before AssimilateStream existed: its Info does not offer the stream, so
+// lychd assimilates it over the GRPCBroker callback connection.
+func ServeForTestWithoutStream(ext Extension, stderr io.Writer, test *plugin.ServeTestConfig) int {
+	return serve(ext, func(string) string { return "" }, stderr, "unused", test, false)
 }
 
 // ServeWithEnv runs Serve's start-up checks with an injected environment.
 func ServeWithEnv(ext Extension, getenv func(string) string, stderr io.Writer, argv0 string) int {
-	return serve(ext, getenv, stderr, argv0, nil)
+	return serve(ext, getenv, stderr, argv0, nil, true)
 }

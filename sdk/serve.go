@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/lychd/lychd/sdk/internal/pb"
 	"github.com/lychd/lychd/sdk/internal/shared"
@@ -30,14 +31,15 @@ import (
 // lychd as errors naming the panicking frames. Run by hand, the binary
 // prints that it is a lychd extension and how to install it, and exits 1.
 func Serve(ext Extension) {
-	if code := serve(ext, os.Getenv, os.Stderr, os.Args[0], nil); code != 0 {
+	if code := serve(ext, os.Getenv, os.Stderr, os.Args[0], nil, true); code != 0 {
 		os.Exit(code)
 	}
 }
 
 // serve is Serve with its environment injected. test, when non-nil, serves
-// in go-plugin's test mode (in-process, no cookie check).
-func serve(ext Extension, getenv func(string) string, stderr io.Writer, argv0 string, test *plugin.ServeTestConfig) int {
+// in go-plugin's test mode (in-process, no cookie check). stream is false
+// only in tests (see serveConfig).
+func serve(ext Extension, getenv func(string) string, stderr io.Writer, argv0 string, test *plugin.ServeTestConfig, stream bool) int {
 	if test == nil && getenv(shared.CookieKey) != shared.CookieValue {
 		fmt.Fprint(stderr, notLaunchedMessage(ext, argv0))
 		return 1
@@ -50,12 +52,14 @@ func serve(ext Extension, getenv func(string) string, stderr io.Writer, argv0 st
 		// Lets machineryLogger quieten go-plugin without quietening ext.
 		IndependentLevels: true,
 	})
-	plugin.Serve(serveConfig(ext, logger, test))
+	plugin.Serve(serveConfig(ext, logger, test, stream))
 	return 0
 }
 
 // serveConfig is the go-plugin configuration of an extension process.
-func serveConfig(ext Extension, logger hclog.Logger, test *plugin.ServeTestConfig) *plugin.ServeConfig {
+// stream says whether to offer AssimilateStream (false only in tests, to
+// act like an extension built before it existed).
+func serveConfig(ext Extension, logger hclog.Logger, test *plugin.ServeTestConfig, stream bool) *plugin.ServeConfig {
 	return &plugin.ServeConfig{
 		HandshakeConfig: plugin.HandshakeConfig{
 			ProtocolVersion:  ProtocolVersion,
@@ -63,7 +67,7 @@ func serveConfig(ext Extension, logger hclog.Logger, test *plugin.ServeTestConfi
 			MagicCookieValue: shared.CookieValue,
 		},
 		VersionedPlugins: map[int]plugin.PluginSet{
-			ProtocolVersion: {shared.PluginName: &extensionPlugin{ext: ext, logger: logger}},
+			ProtocolVersion: {shared.PluginName: &extensionPlugin{ext: ext, logger: logger, stream: stream}},
 		},
 		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
 			opts = append(opts, grpc.MaxRecvMsgSize(shared.MaxMessageBytes), grpc.MaxSendMsgSize(shared.MaxMessageBytes))
@@ -116,10 +120,11 @@ type extensionPlugin struct {
 	plugin.NetRPCUnsupportedPlugin
 	ext    Extension
 	logger hclog.Logger
+	stream bool
 }
 
 func (p *extensionPlugin) GRPCServer(broker *plugin.GRPCBroker, s *grpc.Server) error {
-	pb.RegisterExtensionServer(s, &extensionServer{ext: p.ext, logger: p.logger, broker: broker})
+	pb.RegisterExtensionServer(s, &extensionServer{ext: p.ext, logger: p.logger, broker: broker, stream: p.stream})
 	return nil
 }
 
@@ -133,6 +138,8 @@ type extensionServer struct {
 	ext    Extension
 	logger hclog.Logger
 	broker *plugin.GRPCBroker
+	// stream is whether Info offers AssimilateStream.
+	stream bool
 }
 
 func (s *extensionServer) Info(context.Context, *pb.InfoRequest) (*pb.InfoResponse, error) {
@@ -141,7 +148,33 @@ func (s *extensionServer) Info(context.Context, *pb.InfoRequest) (*pb.InfoRespon
 		s.logger.Error("Info failed", "error", err)
 		return nil, status.Error(codes.Unknown, err.Error())
 	}
-	return &pb.InfoResponse{Info: &pb.ExtensionInfo{Name: info.Name, Version: info.Version, Description: info.Description}}, nil
+	return &pb.InfoResponse{
+		Info:             &pb.ExtensionInfo{Name: info.Name, Version: info.Version, Description: info.Description},
+		AssimilateStream: s.stream,
+	}, nil
+}
+
+// AssimilateStream runs Assimilate with the registrations sent on the
+// stream itself, each answered by the host's verdict: no second connection.
+func (s *extensionServer) AssimilateStream(stream pb.Extension_AssimilateStreamServer) error {
+	first, err := stream.Recv()
+	if err != nil {
+		return err
+	}
+	start := first.GetStart()
+	if start == nil {
+		return status.Error(codes.InvalidArgument, "AssimilateStream: the host's first message must be start")
+	}
+	a := &streamAssimilation{stream: stream, config: start.GetConfigJson(), logger: s.logger}
+	err = shared.Guard("Assimilate", func() error { return s.ext.Assimilate(stream.Context(), a) })
+	if err == nil {
+		err = a.unsent()
+	}
+	if err != nil {
+		s.logger.Error("Assimilate failed", "error", err)
+		return status.Error(errorCode(err), err.Error())
+	}
+	return nil
 }
 
 func (s *extensionServer) Assimilate(ctx context.Context, req *pb.AssimilateRequest) (*pb.AssimilateResponse, error) {
@@ -232,6 +265,84 @@ func (a *remoteAssimilation) hostError(err error) error {
 	}
 	return err
 }
+
+// streamAssimilation is the Assimilation of an extension process assimilated
+// over AssimilateStream: each registration is one message, and the call
+// returns the host's verdict on it.
+type streamAssimilation struct {
+	stream pb.Extension_AssimilateStreamServer
+	config []byte
+	logger hclog.Logger
+
+	// mu serializes registrations: one message, then its verdict.
+	mu sync.Mutex
+	// failed is the first registration that never got a verdict (the
+	// stream broke, or the extension's context ended), as in
+	// remoteAssimilation.
+	failed error
+}
+
+func (a *streamAssimilation) AddRune(ctx context.Context, r Rune) error {
+	return a.register(ctx, &pb.ExtensionMessage{Msg: &pb.ExtensionMessage_Rune{Rune: runeToPB(r)}})
+}
+
+func (a *streamAssimilation) RegisterAnimator(ctx context.Context, an Animator) error {
+	return a.register(ctx, &pb.ExtensionMessage{Msg: &pb.ExtensionMessage_Animator{Animator: animatorToPB(an)}})
+}
+
+// register sends msg and waits for the host's verdict; a refusal comes back
+// as its plain text, as from remoteAssimilation.
+func (a *streamAssimilation) register(ctx context.Context, msg *pb.ExtensionMessage) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.failed != nil {
+		return a.failed
+	}
+	if err := ctx.Err(); err != nil {
+		return a.fail(err)
+	}
+	// Refused here, as a unary call refuses it: on a stream, a message over
+	// the limit would end the whole call.
+	if n := proto.Size(msg); n > shared.MaxMessageBytes {
+		return a.fail(status.Errorf(codes.ResourceExhausted, "trying to send message larger than max (%d vs. %d)", n, shared.MaxMessageBytes))
+	}
+	if err := a.stream.Send(msg); err != nil {
+		return a.fail(err)
+	}
+	reply, err := a.stream.Recv()
+	if err != nil {
+		return a.fail(err)
+	}
+	v := reply.GetVerdict()
+	if v == nil {
+		return a.fail(errors.New("lychd answered a registration with something other than a verdict"))
+	}
+	if v.GetRefusal() != "" {
+		return errors.New(v.GetRefusal())
+	}
+	return nil
+}
+
+// fail records err as a registration that got no verdict. Call with mu
+// held.
+func (a *streamAssimilation) fail(err error) error {
+	a.failed = fmt.Errorf("calling lychd: %w", err)
+	return a.failed
+}
+
+// unsent returns the first registration that got no verdict.
+func (a *streamAssimilation) unsent() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.failed == nil {
+		return nil
+	}
+	return fmt.Errorf("the extension returned success but a registration was refused: %w", a.failed)
+}
+
+func (a *streamAssimilation) Config(v any) error { return shared.DecodeConfig(a.config, v) }
+
+func (a *streamAssimilation) Logger() hclog.Logger { return a.logger }
 
 func runeToPB(r Rune) *pb.Rune {
 	// Enum values are the sdk value plus one (zero means unspecified), so

@@ -65,8 +65,11 @@ func (s *recordingSink) RegisterAnimator(_ context.Context, a sdk.Animator) erro
 	return nil
 }
 
-// paths names the two ways a host reaches an extension.
-var paths = []string{"in-process", "grpc"}
+// paths names the ways a host reaches an extension: compiled in, over gRPC
+// with the registrations on the AssimilateStream call, and over gRPC as an
+// extension built before that stream existed (registrations over the
+// GRPCBroker callback connection).
+var paths = []string{"in-process", "grpc", "grpc-broker"}
 
 // client returns a wire.Client for ext over the named path. The gRPC path
 // serves ext with sdk.Serve's configuration in go-plugin's test mode and
@@ -79,7 +82,11 @@ func client(t *testing.T, path string, ext sdk.Extension, logs *bytes.Buffer) wi
 	ctx, cancel := context.WithCancel(context.Background())
 	reattach := make(chan *plugin.ReattachConfig, 1)
 	closed := make(chan struct{})
-	go sdk.ServeForTest(ext, logs, &plugin.ServeTestConfig{Context: ctx, ReattachConfigCh: reattach, CloseCh: closed})
+	serve := sdk.ServeForTest
+	if path == "grpc-broker" {
+		serve = sdk.ServeForTestWithoutStream
+	}
+	go serve(ext, logs, &plugin.ServeTestConfig{Context: ctx, ReattachConfigCh: reattach, CloseCh: closed})
 	cfg := wire.ClientConfig(nil, hclog.NewNullLogger())
 	cfg.Cmd = nil
 	cfg.Reattach = <-reattach
@@ -430,7 +437,7 @@ func TestOversizedRegistrationsFail(t *testing.T) {
 						t.Fatal("Assimilate succeeded")
 					}
 					text := fmt.Sprintf("rune \"huge\" carries %d bytes of text; one registration may carry at most %d", size+len("huge")+len("busybox"), wire.MaxRegistrationBytes)
-					if path == "grpc" && size >= wire.MaxMessageBytes {
+					if path != "in-process" && size >= wire.MaxMessageBytes {
 						// Too large for the wire: the extension's send fails.
 						text = "calling lychd: rpc error: code = ResourceExhausted"
 					}
@@ -459,9 +466,16 @@ func TestNilSink(t *testing.T) {
 }
 
 // TestRepeatedAssimilationsLeakNothing runs many assimilations over one
-// connection: the per-call callback server must go away each time.
+// connection: the per-call stream, or callback server, must go away each
+// time.
 func TestRepeatedAssimilationsLeakNothing(t *testing.T) {
-	c := client(t, "grpc", funcExt{assimilate: registerAll}, &bytes.Buffer{})
+	for _, path := range paths[1:] {
+		t.Run(path, func(t *testing.T) { repeatedAssimilationsLeakNothing(t, path) })
+	}
+}
+
+func repeatedAssimilationsLeakNothing(t *testing.T, path string) {
+	c := client(t, path, funcExt{assimilate: registerAll}, &bytes.Buffer{})
 	run := func() {
 		if err := c.Assimilate(context.Background(), nil, &recordingSink{}); err != nil {
 			t.Fatal(err)

@@ -3,8 +3,8 @@
 //
 // Assimilate runs the extension in-process (through wire.InProcess, the path
 // lychd uses for its core extension); AssimilateBinary launches the built
-// binary through go-plugin exactly as lychd does, handshake and broker
-// callbacks included. Both refuse registrations as lychd does (the rules of
+// binary through go-plugin exactly as lychd does, handshake and the
+// registration stream included. Both refuse registrations as lychd does (the rules of
 // sdk.ValidateRune and sdk.ValidateAnimator, each name once) and fail the
 // test when the extension's Assimilate fails, unless AllowError is given.
 // Check then applies the checks on the whole registration
@@ -108,7 +108,7 @@ func Assimilate(t testing.TB, ext sdk.Extension, opts ...Option) *Result {
 
 // AssimilateBinary launches the extension binary at path through go-plugin
 // with lychd's client configuration (wire.ClientConfig: handshake, protocol
-// versions, message limits, broker callbacks), asks its Info, assimilates
+// versions, message limits, the registration stream), asks its Info, assimilates
 // it once and kills it. Build the binary with BuildBinary.
 func AssimilateBinary(t testing.TB, path string, opts ...Option) *Result {
 	t.Helper()

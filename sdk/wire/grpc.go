@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"sync"
 
 	"github.com/hashicorp/go-plugin"
@@ -33,6 +34,11 @@ func (*hostPlugin) GRPCClient(_ context.Context, broker *plugin.GRPCBroker, conn
 type grpcClient struct {
 	broker *plugin.GRPCBroker
 	client pb.ExtensionClient
+
+	mu sync.Mutex
+	// described is whether Info answered; stream is whether the answer
+	// offered AssimilateStream.
+	described, stream bool
 }
 
 func (c *grpcClient) Info(ctx context.Context) (sdk.Info, error) {
@@ -40,9 +46,32 @@ func (c *grpcClient) Info(ctx context.Context) (sdk.Info, error) {
 	if err != nil {
 		return sdk.Info{}, callError("Info", err)
 	}
+	c.mu.Lock()
+	c.described, c.stream = true, resp.GetAssimilateStream()
+	c.mu.Unlock()
 	return infoFromPB(resp.GetInfo()), nil
 }
 
+// streams reports whether the extension serves AssimilateStream, asking
+// Info if the host has not (Info is cheap and side-effect free).
+func (c *grpcClient) streams(ctx context.Context) (bool, error) {
+	c.mu.Lock()
+	described, stream := c.described, c.stream
+	c.mu.Unlock()
+	if described {
+		return stream, nil
+	}
+	if _, err := c.Info(ctx); err != nil {
+		return false, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.stream, nil
+}
+
+// Assimilate runs the extension's registration over AssimilateStream when
+// the extension offers it, else over the GRPCBroker callback connection.
+// Both reach sink the same way, with the same refusals and outcome.
 func (c *grpcClient) Assimilate(ctx context.Context, configJSON []byte, sink Sink) error {
 	if sink == nil {
 		return errNilSink
@@ -50,14 +79,72 @@ func (c *grpcClient) Assimilate(ctx context.Context, configJSON []byte, sink Sin
 	if err := checkConfigSize(configJSON); err != nil {
 		return err
 	}
+	stream, err := c.streams(ctx)
+	if err != nil {
+		return err
+	}
 	s := newSession(sink)
+	if stream {
+		return s.finish(c.assimilateStream(ctx, configJSON, s))
+	}
 	id, stop := c.serveHost(&hostServer{session: s})
 	defer stop()
-	_, err := c.client.Assimilate(ctx, &pb.AssimilateRequest{ConfigJson: configJSON, HostBrokerId: id}, callOptions()...)
+	_, err = c.client.Assimilate(ctx, &pb.AssimilateRequest{ConfigJson: configJSON, HostBrokerId: id}, callOptions()...)
 	if err != nil {
 		err = callError("Assimilate", err)
 	}
 	return s.finish(err)
+}
+
+// assimilateStream runs one assimilation over AssimilateStream: it answers
+// every registration the extension sends with the session's verdict and
+// returns the extension's outcome (nil when its Assimilate returned nil).
+func (c *grpcClient) assimilateStream(ctx context.Context, configJSON []byte, s *session) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stream, err := c.client.AssimilateStream(ctx, callOptions()...)
+	if err != nil {
+		return callError("Assimilate", err)
+	}
+	// A Send that fails with io.EOF means the call ended; Recv returns why.
+	if err := stream.Send(&pb.HostMessage{Msg: &pb.HostMessage_Start{Start: &pb.AssimilateRequest{ConfigJson: configJSON}}}); err != nil && !errors.Is(err, io.EOF) {
+		return callError("Assimilate", err)
+	}
+	for {
+		msg, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return callError("Assimilate", err)
+		}
+		var verdict error
+		switch m := msg.GetMsg().(type) {
+		case *pb.ExtensionMessage_Rune:
+			r, err := runeFromPB(m.Rune)
+			if err == nil {
+				verdict = s.AddRune(ctx, r)
+			} else {
+				verdict = s.reject(err)
+			}
+		case *pb.ExtensionMessage_Animator:
+			a, err := animatorFromPB(m.Animator)
+			if err == nil {
+				verdict = s.RegisterAnimator(ctx, a)
+			} else {
+				verdict = s.reject(err)
+			}
+		default:
+			verdict = s.reject(errors.New("sent a registration of a kind this lychd does not know (neither a rune nor an Animator); upgrade lychd or rebuild the extension with this lychd's SDK"))
+		}
+		v := &pb.Verdict{}
+		if verdict != nil {
+			v.Refusal = verdict.Error()
+		}
+		if err := stream.Send(&pb.HostMessage{Msg: &pb.HostMessage_Verdict{Verdict: v}}); err != nil && !errors.Is(err, io.EOF) {
+			return callError("Assimilate", err)
+		}
+	}
 }
 
 // serveHost serves srv on a new broker id and returns the id and a

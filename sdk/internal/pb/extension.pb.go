@@ -2,9 +2,13 @@
 //
 // Transport: hashicorp/go-plugin over gRPC. The host launches the extension
 // binary, dispenses the plugin named "extension" and calls the Extension
-// service. During Assimilate the extension calls back into the host's Host
-// service, which the host serves through go-plugin's GRPCBroker on the
-// broker id carried in AssimilateRequest.host_broker_id.
+// service. An extension whose InfoResponse sets assimilate_stream is
+// assimilated over AssimilateStream: its registrations and the host's
+// answers travel on that one call. Otherwise (extensions built before the
+// stream existed), during Assimilate the extension calls back into the
+// host's Host service, which the host serves through go-plugin's GRPCBroker
+// on the broker id carried in AssimilateRequest.host_broker_id: a second
+// gRPC connection per assimilation.
 //
 // Compatibility rules (protocol major version 1):
 //   - fields and enum values are only ever added, never renumbered or
@@ -178,10 +182,12 @@ func (*InfoRequest) Descriptor() ([]byte, []int) {
 }
 
 type InfoResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Info          *ExtensionInfo         `protobuf:"bytes,1,opt,name=info,proto3" json:"info,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Info  *ExtensionInfo         `protobuf:"bytes,1,opt,name=info,proto3" json:"info,omitempty"`
+	// assimilate_stream says that the extension serves AssimilateStream.
+	AssimilateStream bool `protobuf:"varint,2,opt,name=assimilate_stream,json=assimilateStream,proto3" json:"assimilate_stream,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *InfoResponse) Reset() {
@@ -219,6 +225,13 @@ func (x *InfoResponse) GetInfo() *ExtensionInfo {
 		return x.Info
 	}
 	return nil
+}
+
+func (x *InfoResponse) GetAssimilateStream() bool {
+	if x != nil {
+		return x.AssimilateStream
+	}
+	return false
 }
 
 // ExtensionInfo mirrors sdk.Info.
@@ -840,14 +853,232 @@ func (*RegisterAnimatorResponse) Descriptor() ([]byte, []int) {
 	return file_lychd_extension_v1_extension_proto_rawDescGZIP(), []int{11}
 }
 
+// HostMessage is what the host sends on AssimilateStream.
+type HostMessage struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Msg:
+	//
+	//	*HostMessage_Start
+	//	*HostMessage_Verdict
+	Msg           isHostMessage_Msg `protobuf_oneof:"msg"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HostMessage) Reset() {
+	*x = HostMessage{}
+	mi := &file_lychd_extension_v1_extension_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HostMessage) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HostMessage) ProtoMessage() {}
+
+func (x *HostMessage) ProtoReflect() protoreflect.Message {
+	mi := &file_lychd_extension_v1_extension_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HostMessage.ProtoReflect.Descriptor instead.
+func (*HostMessage) Descriptor() ([]byte, []int) {
+	return file_lychd_extension_v1_extension_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *HostMessage) GetMsg() isHostMessage_Msg {
+	if x != nil {
+		return x.Msg
+	}
+	return nil
+}
+
+func (x *HostMessage) GetStart() *AssimilateRequest {
+	if x != nil {
+		if x, ok := x.Msg.(*HostMessage_Start); ok {
+			return x.Start
+		}
+	}
+	return nil
+}
+
+func (x *HostMessage) GetVerdict() *Verdict {
+	if x != nil {
+		if x, ok := x.Msg.(*HostMessage_Verdict); ok {
+			return x.Verdict
+		}
+	}
+	return nil
+}
+
+type isHostMessage_Msg interface {
+	isHostMessage_Msg()
+}
+
+type HostMessage_Start struct {
+	// start opens the assimilation (first message only; host_broker_id is
+	// unused).
+	Start *AssimilateRequest `protobuf:"bytes,1,opt,name=start,proto3,oneof"`
+}
+
+type HostMessage_Verdict struct {
+	// verdict answers the extension's latest registration.
+	Verdict *Verdict `protobuf:"bytes,2,opt,name=verdict,proto3,oneof"`
+}
+
+func (*HostMessage_Start) isHostMessage_Msg() {}
+
+func (*HostMessage_Verdict) isHostMessage_Msg() {}
+
+// Verdict is the host's answer to one registration.
+type Verdict struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// refusal is why the host refused the registration; empty when it was
+	// accepted.
+	Refusal       string `protobuf:"bytes,1,opt,name=refusal,proto3" json:"refusal,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Verdict) Reset() {
+	*x = Verdict{}
+	mi := &file_lychd_extension_v1_extension_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Verdict) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Verdict) ProtoMessage() {}
+
+func (x *Verdict) ProtoReflect() protoreflect.Message {
+	mi := &file_lychd_extension_v1_extension_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Verdict.ProtoReflect.Descriptor instead.
+func (*Verdict) Descriptor() ([]byte, []int) {
+	return file_lychd_extension_v1_extension_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *Verdict) GetRefusal() string {
+	if x != nil {
+		return x.Refusal
+	}
+	return ""
+}
+
+// ExtensionMessage is what the extension sends on AssimilateStream: one
+// registration per message.
+type ExtensionMessage struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Msg:
+	//
+	//	*ExtensionMessage_Rune
+	//	*ExtensionMessage_Animator
+	Msg           isExtensionMessage_Msg `protobuf_oneof:"msg"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExtensionMessage) Reset() {
+	*x = ExtensionMessage{}
+	mi := &file_lychd_extension_v1_extension_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExtensionMessage) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExtensionMessage) ProtoMessage() {}
+
+func (x *ExtensionMessage) ProtoReflect() protoreflect.Message {
+	mi := &file_lychd_extension_v1_extension_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExtensionMessage.ProtoReflect.Descriptor instead.
+func (*ExtensionMessage) Descriptor() ([]byte, []int) {
+	return file_lychd_extension_v1_extension_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *ExtensionMessage) GetMsg() isExtensionMessage_Msg {
+	if x != nil {
+		return x.Msg
+	}
+	return nil
+}
+
+func (x *ExtensionMessage) GetRune() *Rune {
+	if x != nil {
+		if x, ok := x.Msg.(*ExtensionMessage_Rune); ok {
+			return x.Rune
+		}
+	}
+	return nil
+}
+
+func (x *ExtensionMessage) GetAnimator() *Animator {
+	if x != nil {
+		if x, ok := x.Msg.(*ExtensionMessage_Animator); ok {
+			return x.Animator
+		}
+	}
+	return nil
+}
+
+type isExtensionMessage_Msg interface {
+	isExtensionMessage_Msg()
+}
+
+type ExtensionMessage_Rune struct {
+	Rune *Rune `protobuf:"bytes,1,opt,name=rune,proto3,oneof"`
+}
+
+type ExtensionMessage_Animator struct {
+	Animator *Animator `protobuf:"bytes,2,opt,name=animator,proto3,oneof"`
+}
+
+func (*ExtensionMessage_Rune) isExtensionMessage_Msg() {}
+
+func (*ExtensionMessage_Animator) isExtensionMessage_Msg() {}
+
 var File_lychd_extension_v1_extension_proto protoreflect.FileDescriptor
 
 const file_lychd_extension_v1_extension_proto_rawDesc = "" +
 	"\n" +
 	"\"lychd/extension/v1/extension.proto\x12\x12lychd.extension.v1\"\r\n" +
-	"\vInfoRequest\"E\n" +
+	"\vInfoRequest\"r\n" +
 	"\fInfoResponse\x125\n" +
-	"\x04info\x18\x01 \x01(\v2!.lychd.extension.v1.ExtensionInfoR\x04info\"_\n" +
+	"\x04info\x18\x01 \x01(\v2!.lychd.extension.v1.ExtensionInfoR\x04info\x12+\n" +
+	"\x11assimilate_stream\x18\x02 \x01(\bR\x10assimilateStream\"_\n" +
 	"\rExtensionInfo\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12 \n" +
@@ -891,7 +1122,17 @@ const file_lychd_extension_v1_extension_proto_rawDesc = "" +
 	"\x0fAddRuneResponse\"S\n" +
 	"\x17RegisterAnimatorRequest\x128\n" +
 	"\banimator\x18\x01 \x01(\v2\x1c.lychd.extension.v1.AnimatorR\banimator\"\x1a\n" +
-	"\x18RegisterAnimatorResponse*W\n" +
+	"\x18RegisterAnimatorResponse\"\x8c\x01\n" +
+	"\vHostMessage\x12=\n" +
+	"\x05start\x18\x01 \x01(\v2%.lychd.extension.v1.AssimilateRequestH\x00R\x05start\x127\n" +
+	"\averdict\x18\x02 \x01(\v2\x1b.lychd.extension.v1.VerdictH\x00R\averdictB\x05\n" +
+	"\x03msg\"#\n" +
+	"\aVerdict\x12\x18\n" +
+	"\arefusal\x18\x01 \x01(\tR\arefusal\"\x85\x01\n" +
+	"\x10ExtensionMessage\x12.\n" +
+	"\x04rune\x18\x01 \x01(\v2\x18.lychd.extension.v1.RuneH\x00R\x04rune\x12:\n" +
+	"\banimator\x18\x02 \x01(\v2\x1c.lychd.extension.v1.AnimatorH\x00R\banimatorB\x05\n" +
+	"\x03msg*W\n" +
 	"\bRuneKind\x12\x19\n" +
 	"\x15RUNE_KIND_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13RUNE_KIND_SOULSTONE\x10\x01\x12\x17\n" +
@@ -899,11 +1140,12 @@ const file_lychd_extension_v1_extension_proto_rawDesc = "" +
 	"\fAnimatorKind\x12\x1d\n" +
 	"\x19ANIMATOR_KIND_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17ANIMATOR_KIND_SOULSTONE\x10\x01\x12\x18\n" +
-	"\x14ANIMATOR_KIND_PORTAL\x10\x022\xb3\x01\n" +
+	"\x14ANIMATOR_KIND_PORTAL\x10\x022\x92\x02\n" +
 	"\tExtension\x12I\n" +
 	"\x04Info\x12\x1f.lychd.extension.v1.InfoRequest\x1a .lychd.extension.v1.InfoResponse\x12[\n" +
 	"\n" +
-	"Assimilate\x12%.lychd.extension.v1.AssimilateRequest\x1a&.lychd.extension.v1.AssimilateResponse2\xc9\x01\n" +
+	"Assimilate\x12%.lychd.extension.v1.AssimilateRequest\x1a&.lychd.extension.v1.AssimilateResponse\x12]\n" +
+	"\x10AssimilateStream\x12\x1f.lychd.extension.v1.HostMessage\x1a$.lychd.extension.v1.ExtensionMessage(\x010\x012\xc9\x01\n" +
 	"\x04Host\x12R\n" +
 	"\aAddRune\x12\".lychd.extension.v1.AddRuneRequest\x1a#.lychd.extension.v1.AddRuneResponse\x12m\n" +
 	"\x10RegisterAnimator\x12+.lychd.extension.v1.RegisterAnimatorRequest\x1a,.lychd.extension.v1.RegisterAnimatorResponseB+Z)github.com/lychd/lychd/sdk/internal/pb;pbb\x06proto3"
@@ -921,7 +1163,7 @@ func file_lychd_extension_v1_extension_proto_rawDescGZIP() []byte {
 }
 
 var file_lychd_extension_v1_extension_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_lychd_extension_v1_extension_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_lychd_extension_v1_extension_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_lychd_extension_v1_extension_proto_goTypes = []any{
 	(RuneKind)(0),                    // 0: lychd.extension.v1.RuneKind
 	(AnimatorKind)(0),                // 1: lychd.extension.v1.AnimatorKind
@@ -937,6 +1179,9 @@ var file_lychd_extension_v1_extension_proto_goTypes = []any{
 	(*AddRuneResponse)(nil),          // 11: lychd.extension.v1.AddRuneResponse
 	(*RegisterAnimatorRequest)(nil),  // 12: lychd.extension.v1.RegisterAnimatorRequest
 	(*RegisterAnimatorResponse)(nil), // 13: lychd.extension.v1.RegisterAnimatorResponse
+	(*HostMessage)(nil),              // 14: lychd.extension.v1.HostMessage
+	(*Verdict)(nil),                  // 15: lychd.extension.v1.Verdict
+	(*ExtensionMessage)(nil),         // 16: lychd.extension.v1.ExtensionMessage
 }
 var file_lychd_extension_v1_extension_proto_depIdxs = []int32{
 	4,  // 0: lychd.extension.v1.InfoResponse.info:type_name -> lychd.extension.v1.ExtensionInfo
@@ -945,19 +1190,25 @@ var file_lychd_extension_v1_extension_proto_depIdxs = []int32{
 	1,  // 3: lychd.extension.v1.Animator.kind:type_name -> lychd.extension.v1.AnimatorKind
 	8,  // 4: lychd.extension.v1.AddRuneRequest.rune:type_name -> lychd.extension.v1.Rune
 	9,  // 5: lychd.extension.v1.RegisterAnimatorRequest.animator:type_name -> lychd.extension.v1.Animator
-	2,  // 6: lychd.extension.v1.Extension.Info:input_type -> lychd.extension.v1.InfoRequest
-	5,  // 7: lychd.extension.v1.Extension.Assimilate:input_type -> lychd.extension.v1.AssimilateRequest
-	10, // 8: lychd.extension.v1.Host.AddRune:input_type -> lychd.extension.v1.AddRuneRequest
-	12, // 9: lychd.extension.v1.Host.RegisterAnimator:input_type -> lychd.extension.v1.RegisterAnimatorRequest
-	3,  // 10: lychd.extension.v1.Extension.Info:output_type -> lychd.extension.v1.InfoResponse
-	6,  // 11: lychd.extension.v1.Extension.Assimilate:output_type -> lychd.extension.v1.AssimilateResponse
-	11, // 12: lychd.extension.v1.Host.AddRune:output_type -> lychd.extension.v1.AddRuneResponse
-	13, // 13: lychd.extension.v1.Host.RegisterAnimator:output_type -> lychd.extension.v1.RegisterAnimatorResponse
-	10, // [10:14] is the sub-list for method output_type
-	6,  // [6:10] is the sub-list for method input_type
-	6,  // [6:6] is the sub-list for extension type_name
-	6,  // [6:6] is the sub-list for extension extendee
-	0,  // [0:6] is the sub-list for field type_name
+	5,  // 6: lychd.extension.v1.HostMessage.start:type_name -> lychd.extension.v1.AssimilateRequest
+	15, // 7: lychd.extension.v1.HostMessage.verdict:type_name -> lychd.extension.v1.Verdict
+	8,  // 8: lychd.extension.v1.ExtensionMessage.rune:type_name -> lychd.extension.v1.Rune
+	9,  // 9: lychd.extension.v1.ExtensionMessage.animator:type_name -> lychd.extension.v1.Animator
+	2,  // 10: lychd.extension.v1.Extension.Info:input_type -> lychd.extension.v1.InfoRequest
+	5,  // 11: lychd.extension.v1.Extension.Assimilate:input_type -> lychd.extension.v1.AssimilateRequest
+	14, // 12: lychd.extension.v1.Extension.AssimilateStream:input_type -> lychd.extension.v1.HostMessage
+	10, // 13: lychd.extension.v1.Host.AddRune:input_type -> lychd.extension.v1.AddRuneRequest
+	12, // 14: lychd.extension.v1.Host.RegisterAnimator:input_type -> lychd.extension.v1.RegisterAnimatorRequest
+	3,  // 15: lychd.extension.v1.Extension.Info:output_type -> lychd.extension.v1.InfoResponse
+	6,  // 16: lychd.extension.v1.Extension.Assimilate:output_type -> lychd.extension.v1.AssimilateResponse
+	16, // 17: lychd.extension.v1.Extension.AssimilateStream:output_type -> lychd.extension.v1.ExtensionMessage
+	11, // 18: lychd.extension.v1.Host.AddRune:output_type -> lychd.extension.v1.AddRuneResponse
+	13, // 19: lychd.extension.v1.Host.RegisterAnimator:output_type -> lychd.extension.v1.RegisterAnimatorResponse
+	15, // [15:20] is the sub-list for method output_type
+	10, // [10:15] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_lychd_extension_v1_extension_proto_init() }
@@ -965,13 +1216,21 @@ func file_lychd_extension_v1_extension_proto_init() {
 	if File_lychd_extension_v1_extension_proto != nil {
 		return
 	}
+	file_lychd_extension_v1_extension_proto_msgTypes[12].OneofWrappers = []any{
+		(*HostMessage_Start)(nil),
+		(*HostMessage_Verdict)(nil),
+	}
+	file_lychd_extension_v1_extension_proto_msgTypes[14].OneofWrappers = []any{
+		(*ExtensionMessage_Rune)(nil),
+		(*ExtensionMessage_Animator)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_lychd_extension_v1_extension_proto_rawDesc), len(file_lychd_extension_v1_extension_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   12,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

@@ -2,9 +2,13 @@
 //
 // Transport: hashicorp/go-plugin over gRPC. The host launches the extension
 // binary, dispenses the plugin named "extension" and calls the Extension
-// service. During Assimilate the extension calls back into the host's Host
-// service, which the host serves through go-plugin's GRPCBroker on the
-// broker id carried in AssimilateRequest.host_broker_id.
+// service. An extension whose InfoResponse sets assimilate_stream is
+// assimilated over AssimilateStream: its registrations and the host's
+// answers travel on that one call. Otherwise (extensions built before the
+// stream existed), during Assimilate the extension calls back into the
+// host's Host service, which the host serves through go-plugin's GRPCBroker
+// on the broker id carried in AssimilateRequest.host_broker_id: a second
+// gRPC connection per assimilation.
 //
 // Compatibility rules (protocol major version 1):
 //   - fields and enum values are only ever added, never renumbered or
@@ -39,8 +43,9 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	Extension_Info_FullMethodName       = "/lychd.extension.v1.Extension/Info"
-	Extension_Assimilate_FullMethodName = "/lychd.extension.v1.Extension/Assimilate"
+	Extension_Info_FullMethodName             = "/lychd.extension.v1.Extension/Info"
+	Extension_Assimilate_FullMethodName       = "/lychd.extension.v1.Extension/Assimilate"
+	Extension_AssimilateStream_FullMethodName = "/lychd.extension.v1.Extension/AssimilateStream"
 )
 
 // ExtensionClient is the client API for Extension service.
@@ -55,6 +60,13 @@ type ExtensionClient interface {
 	// Host.AddRune and Host.RegisterAnimator on the broker connection named by
 	// host_broker_id before it returns.
 	Assimilate(ctx context.Context, in *AssimilateRequest, opts ...grpc.CallOption) (*AssimilateResponse, error)
+	// AssimilateStream runs the extension's registration once, like
+	// Assimilate, on one stream. The host's first message is start; then
+	// every registration the extension sends gets exactly one verdict from
+	// the host before the extension sends the next. The extension ends the
+	// call with its outcome: OK when its Assimilate returned nil, else its
+	// error. Served by extensions that set InfoResponse.assimilate_stream.
+	AssimilateStream(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[HostMessage, ExtensionMessage], error)
 }
 
 type extensionClient struct {
@@ -85,6 +97,19 @@ func (c *extensionClient) Assimilate(ctx context.Context, in *AssimilateRequest,
 	return out, nil
 }
 
+func (c *extensionClient) AssimilateStream(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[HostMessage, ExtensionMessage], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Extension_ServiceDesc.Streams[0], Extension_AssimilateStream_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[HostMessage, ExtensionMessage]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Extension_AssimilateStreamClient = grpc.BidiStreamingClient[HostMessage, ExtensionMessage]
+
 // ExtensionServer is the server API for Extension service.
 // All implementations must embed UnimplementedExtensionServer
 // for forward compatibility.
@@ -97,6 +122,13 @@ type ExtensionServer interface {
 	// Host.AddRune and Host.RegisterAnimator on the broker connection named by
 	// host_broker_id before it returns.
 	Assimilate(context.Context, *AssimilateRequest) (*AssimilateResponse, error)
+	// AssimilateStream runs the extension's registration once, like
+	// Assimilate, on one stream. The host's first message is start; then
+	// every registration the extension sends gets exactly one verdict from
+	// the host before the extension sends the next. The extension ends the
+	// call with its outcome: OK when its Assimilate returned nil, else its
+	// error. Served by extensions that set InfoResponse.assimilate_stream.
+	AssimilateStream(grpc.BidiStreamingServer[HostMessage, ExtensionMessage]) error
 	mustEmbedUnimplementedExtensionServer()
 }
 
@@ -112,6 +144,9 @@ func (UnimplementedExtensionServer) Info(context.Context, *InfoRequest) (*InfoRe
 }
 func (UnimplementedExtensionServer) Assimilate(context.Context, *AssimilateRequest) (*AssimilateResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Assimilate not implemented")
+}
+func (UnimplementedExtensionServer) AssimilateStream(grpc.BidiStreamingServer[HostMessage, ExtensionMessage]) error {
+	return status.Error(codes.Unimplemented, "method AssimilateStream not implemented")
 }
 func (UnimplementedExtensionServer) mustEmbedUnimplementedExtensionServer() {}
 func (UnimplementedExtensionServer) testEmbeddedByValue()                   {}
@@ -170,6 +205,13 @@ func _Extension_Assimilate_Handler(srv interface{}, ctx context.Context, dec fun
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Extension_AssimilateStream_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(ExtensionServer).AssimilateStream(&grpc.GenericServerStream[HostMessage, ExtensionMessage]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Extension_AssimilateStreamServer = grpc.BidiStreamingServer[HostMessage, ExtensionMessage]
+
 // Extension_ServiceDesc is the grpc.ServiceDesc for Extension service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -186,7 +228,14 @@ var Extension_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _Extension_Assimilate_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "AssimilateStream",
+			Handler:       _Extension_AssimilateStream_Handler,
+			ServerStreams: true,
+			ClientStreams: true,
+		},
+	},
 	Metadata: "lychd/extension/v1/extension.proto",
 }
 
