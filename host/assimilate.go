@@ -72,8 +72,9 @@ type Options struct {
 	HostID string
 	// SpawnerExe is an executable serving spawn.Command (the lychd
 	// executables do): when set, the first launch starts it as the fork
-	// server that starts every extension (package spawn); when it cannot
-	// be started, extensions are started directly.
+	// server that starts every extension (package spawn), unless this
+	// process can start them itself as cheaply (spawn.StartLocal); when it
+	// cannot be started, extensions are started directly.
 	SpawnerExe string
 
 	// spawner returns the fork server, starting it on first use; nil
@@ -125,11 +126,20 @@ func Assimilate(ctx context.Context, opts Options) (*Result, error) {
 	defer cancel()
 
 	// The fork server is started by the first launch and stopped after the
-	// last extension is gone (this defer runs after reaper.Wait below).
+	// last extension is gone (this defer runs after reaper.Wait below). A
+	// process that holds CAP_SYS_ADMIN in a user namespace of its own (as
+	// lychd starts lychd-host) starts extensions from a thread of its own
+	// instead.
 	var spawnOnce sync.Once
 	var spawner *spawn.Spawner
 	opts.spawner = func() *spawn.Spawner {
 		spawnOnce.Do(func() {
+			if s, err := spawn.StartLocal(launch.SysProcAttr); err == nil {
+				spawner = s
+				return
+			} else if !errors.Is(err, spawn.ErrNoUserNS) {
+				opts.Logger.Warn("no thread to start extensions from", "error", err)
+			}
 			if opts.SpawnerExe == "" {
 				return
 			}

@@ -31,7 +31,10 @@
 //     started by a fork server (package spawn) that the first launch starts
 //     and the end of the assimilation stops: a small process forks far more
 //     cheaply than the host, and the server, in a user namespace of its
-//     own, gives each extension only a new PID namespace (with vfork).
+//     own, gives each extension only a new PID namespace (with vfork). A
+//     host that itself runs in such a user namespace (lychd-host, as lychd
+//     starts it) starts extensions from a thread of its own instead
+//     (spawn.StartLocal), with no fork server.
 //  4. Ask Info, check the name against the lock, run Assimilate with the
 //     extension's config; every registration goes through a registry.Collector
 //     (size limits, the SDK's rules, internal/validate) as it arrives.

@@ -18,9 +18,9 @@
 // where user namespaces are available, as the init of its own PID namespace,
 // so that the kernel also kills every process it forked when it dies. A
 // direct launch puts the plugin in a user namespace of its own too (a
-// rootless host needs one to create the PID namespace); the fork server runs
-// in one user namespace and gives each plugin only the PID namespace, which
-// is much cheaper. Close
+// rootless host needs one to create the PID namespace); package spawn's
+// starters run in one user namespace and give each plugin only the PID
+// namespace, which is much cheaper. Close
 // (after a failure) kills the whole process group at once and lets go-plugin
 // reap the plugin; Shutdown (after success) lets the plugin exit gracefully
 // for a bounded time first. One of them runs on every path, including every
@@ -35,7 +35,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"os/exec"
 	"regexp"
@@ -52,6 +51,7 @@ import (
 	"github.com/lychd/lychd/host/internal/tail"
 	"github.com/lychd/lychd/host/lockfile"
 	"github.com/lychd/lychd/host/spawn"
+	"github.com/lychd/lychd/internal/userns"
 	"github.com/lychd/lychd/sdk/wire"
 )
 
@@ -175,7 +175,7 @@ func Start(ctx context.Context, s Spec) (*Process, error) {
 		case s.Spawner != nil && errors.Is(err, spawn.ErrExited):
 			// The fork server is gone: start the process directly.
 			s.Spawner = nil
-		case isolate && refusedNamespaces(err):
+		case isolate && userns.Refused(err):
 			// No user namespaces here (disabled, restricted by a security
 			// module, or out of them): run without the PID namespace.
 			isolate = false
@@ -201,16 +201,6 @@ func execPath(f *os.File, path string) string {
 	return fdPath
 }
 
-// refusedNamespaces reports whether starting the process failed because
-// the kernel refused to create its namespaces.
-func refusedNamespaces(err error) bool {
-	var pe *fs.PathError
-	if !errors.As(err, &pe) || pe.Op != "fork/exec" {
-		return false
-	}
-	return errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EINVAL) || errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.EUSERS)
-}
-
 // SysProcAttr puts the plugin in its own process group, kills it when its
 // parent (the host, or the spawner) dies, and, with isolate, makes it the
 // init of a new PID namespace (inside a user namespace mapping only the
@@ -220,10 +210,8 @@ func refusedNamespaces(err error) bool {
 func SysProcAttr(isolate bool) *syscall.SysProcAttr {
 	a := &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if isolate {
-		a.Cloneflags = syscall.CLONE_NEWUSER | syscall.CLONE_NEWPID
-		a.UidMappings = []syscall.SysProcIDMap{{ContainerID: os.Getuid(), HostID: os.Getuid(), Size: 1}}
-		a.GidMappings = []syscall.SysProcIDMap{{ContainerID: os.Getgid(), HostID: os.Getgid(), Size: 1}}
-		a.GidMappingsEnableSetgroups = false
+		a.Cloneflags = syscall.CLONE_NEWPID
+		userns.Isolate(a, false)
 	}
 	return a
 }

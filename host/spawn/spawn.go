@@ -1,39 +1,46 @@
-// Package spawn starts extension processes from a small helper process, a
-// fork server, instead of from the host.
+// Package spawn starts extension processes cheaply: from a small helper
+// process, a fork server, or from one thread of a host that runs in a user
+// namespace of its own.
 //
-// Why: an extension runs as the init of its own PID namespace inside a user
-// namespace (see package launch), and Go cannot start such a child with
-// vfork, because the parent must write the child's uid and gid maps while
-// the child waits. So every launch fully forks the starting process: the
-// kernel copies its page tables, write-protects every anonymous page of a
-// multi-threaded process (with a TLB shootdown on every CPU) and the
-// parent then faults on each page it writes. Measured on a cold bind of 32
-// extensions, that made the host cost several times the CPU of a bare
-// go-plugin client. The fork server is the same executable started once
-// per assimilation (with vfork, which is cheap): it stays idle and small,
-// so its forks are cheap, and the host only exchanges messages with it.
+// Why: an extension runs as the init of its own PID namespace (see package
+// launch), which an unprivileged process can only create inside a user
+// namespace where it holds CAP_SYS_ADMIN. Given a user namespace of the
+// extension's own, Go cannot start it with vfork, because the parent must
+// write the child's uid and gid maps while the child waits; so every launch
+// fully forked the host: the kernel copies its page tables, write-protects
+// every anonymous page of a multi-threaded process (with a TLB shootdown
+// on every CPU) and the parent then faults on each page it writes, and the
+// kernel creates and tears down one user namespace per extension. Measured
+// on a cold bind of 32 extensions, that made the host cost several times
+// the CPU of a bare go-plugin client.
 //
-// The server itself runs in a user namespace of its own (mapping only the
-// user's uid and gid, as launch does for a direct launch) and keeps
-// CAP_SYS_ADMIN there as an ambient capability. So an isolated process
-// needs only a new PID namespace, which Go starts with vfork; creating and
-// tearing down a user namespace per extension was the larger part of the
-// remaining cost (about 4 ms of CPU per launch, measured). The server
-// starts processes from one locked OS thread whose ambient and inheritable
-// capabilities it cleared, so an extension runs with no capability at
-// all, and still as the init of its own PID namespace. Where user
-// namespaces are refused, the server runs without one and isolated
-// processes get both namespaces, as from launch.
+// So the starter of extensions runs in one user namespace of its own
+// (mapping only the user's uid and gid) and keeps CAP_SYS_ADMIN there as
+// an ambient capability: an isolated process then needs only a new PID
+// namespace, which Go starts with vfork. The starter starts every process
+// from one locked OS thread whose ambient and inheritable capabilities it
+// cleared, so an extension runs with no capability at all (and its
+// parent-death signal is bound to a thread that lives as long as the
+// starter). Two forms:
 //
-// Protocol: one SOCK_SEQPACKET socket pair. The host sends one message per
-// launch: a JSON request with the arguments, the environment and whether to
-// isolate, and three descriptors (SCM_RIGHTS): the open binary (executed
-// through /proc/self/fd, like package launch does), and the write ends of
-// the stdout and stderr pipes. The server answers with the pid or the
-// error of the start (with its errno), and later with the wait status when
-// the process ends. The server exits when the host closes its end; every
-// process it started has a parent-death signal of SIGKILL, as the server
-// itself has towards the host, so nothing outlives a killed host.
+//   - StartLocal: the host itself runs in such a user namespace (lychd
+//     starts lychd-host so), and a thread of its own starts extensions.
+//   - Start: a fork server, the same executable started once per
+//     assimilation (in such a user namespace, where user namespaces are
+//     allowed; else without one, and isolated processes get both
+//     namespaces, as from launch). It stays idle and small, and the host
+//     exchanges one message per launch with it.
+//
+// The fork server's protocol: one SOCK_SEQPACKET socket pair. The host
+// sends one message per launch: a JSON request with the arguments, the
+// environment and whether to isolate, and three descriptors (SCM_RIGHTS):
+// the open binary (executed through /proc/self/fd, like package launch
+// does), and the write ends of the stdout and stderr pipes. The server
+// answers with the pid or the error of the start (with its errno), and
+// later with the wait status when the process ends. The server exits when
+// the host closes its end; every process it started has a parent-death
+// signal of SIGKILL, as the server itself has towards the host, so nothing
+// outlives a killed host.
 package spawn
 
 import (
@@ -45,10 +52,10 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
-	"strings"
 	"sync"
 	"syscall"
-	"unsafe"
+
+	"github.com/lychd/lychd/internal/userns"
 )
 
 // ErrExited is the error of a launch through a server that is gone (it
@@ -101,13 +108,9 @@ func ServeFD(fd uintptr, attr func(isolate bool) *syscall.SysProcAttr) error {
 }
 
 func serve(conn *net.UnixConn, attr func(isolate bool) *syscall.SysProcAttr) error {
-	// Every process starts from this thread: a parent-death signal is
-	// bound to the thread that started the process, and the capabilities
-	// a process inherits are that thread's.
+	// Every process starts from this thread (see newStarter).
 	runtime.LockOSThread()
-	if ownUserNS() && dropInheritableCaps() == nil {
-		attr = pidNamespaceOnly(attr)
-	}
+	st := newStarter(attr)
 	var wmu sync.Mutex
 	send := func(r reply) {
 		data, _ := json.Marshal(r)
@@ -135,38 +138,67 @@ func serve(conn *net.UnixConn, attr func(isolate bool) *syscall.SysProcAttr) err
 			send(reply{ID: req.ID, Err: fmt.Sprintf("bad spawn request (%v, %v, %d descriptors)", err, ferr, len(files))})
 			continue
 		}
-		bin, stdout, stderr := files[0], files[1], files[2]
-		cmd := &exec.Cmd{
-			Path:        fmt.Sprintf("/proc/self/fd/%d", bin.Fd()),
-			Args:        req.Args,
-			Env:         req.Env,
-			Stdout:      stdout,
-			Stderr:      stderr,
-			SysProcAttr: attr(req.Isolate),
-		}
-		err = cmd.Start()
-		bin.Close()
-		stdout.Close()
-		stderr.Close()
-		if err != nil {
-			r := reply{ID: req.ID, Err: err.Error()}
-			var errno syscall.Errno
-			if errors.As(err, &errno) {
-				r.Errno = int(errno)
-			}
-			send(r)
-			continue
-		}
-		send(reply{ID: req.ID, Pid: cmd.Process.Pid})
-		go func(id int) {
-			_ = cmd.Wait()
-			ws, _ := cmd.ProcessState.Sys().(syscall.WaitStatus)
+		id := req.ID
+		r := st.start(req, files[0], files[1], files[2], func(ws syscall.WaitStatus) {
 			send(reply{ID: id, Exited: true, Status: int(ws)})
-		}(req.ID)
+		})
+		for _, f := range files {
+			f.Close()
+		}
+		r.ID = id
+		send(r)
 	}
 }
 
-// pidNamespaceOnly adapts attr for a server that holds CAP_SYS_ADMIN in a
+// starter starts processes from the calling thread, which must be locked
+// to its goroutine (runtime.LockOSThread) and start every process: a
+// parent-death signal is bound to the thread that started the process, and
+// the capabilities a process inherits are that thread's. In a user
+// namespace of this process's own with CAP_SYS_ADMIN, the thread drops its
+// inheritable and ambient capabilities, so that no process inherits any,
+// and an isolated process gets only a new PID namespace (see
+// pidNamespaceOnly).
+type starter struct {
+	attr func(isolate bool) *syscall.SysProcAttr
+}
+
+func newStarter(attr func(isolate bool) *syscall.SysProcAttr) *starter {
+	if userns.HoldsSysAdmin() && userns.DropInheritable() == nil {
+		attr = pidNamespaceOnly(attr)
+	}
+	return &starter{attr: attr}
+}
+
+// start starts the binary bin (executed through /proc/self/fd) with req's
+// arguments and environment and the pipes' write ends as stdout and stderr.
+// It answers with the pid or the error; exited gets the wait status when
+// the process ends. The caller keeps and closes the three descriptors.
+func (st *starter) start(req request, bin, stdout, stderr *os.File, exited func(syscall.WaitStatus)) reply {
+	cmd := &exec.Cmd{
+		Path:        fmt.Sprintf("/proc/self/fd/%d", bin.Fd()),
+		Args:        req.Args,
+		Env:         req.Env,
+		Stdout:      stdout,
+		Stderr:      stderr,
+		SysProcAttr: st.attr(req.Isolate),
+	}
+	if err := cmd.Start(); err != nil {
+		r := reply{Err: err.Error()}
+		var errno syscall.Errno
+		if errors.As(err, &errno) {
+			r.Errno = int(errno)
+		}
+		return r
+	}
+	go func() {
+		_ = cmd.Wait()
+		ws, _ := cmd.ProcessState.Sys().(syscall.WaitStatus)
+		exited(ws)
+	}()
+	return reply{Pid: cmd.Process.Pid}
+}
+
+// pidNamespaceOnly adapts attr for a process that holds CAP_SYS_ADMIN in a
 // user namespace of its own: an isolated process gets its new PID
 // namespace there instead of a user namespace of its own as well.
 func pidNamespaceOnly(attr func(isolate bool) *syscall.SysProcAttr) func(isolate bool) *syscall.SysProcAttr {
@@ -179,58 +211,6 @@ func pidNamespaceOnly(attr func(isolate bool) *syscall.SysProcAttr) func(isolate
 		}
 		return a
 	}
-}
-
-// ownUserNS reports whether this process runs in a user namespace other
-// than the initial one, with CAP_SYS_ADMIN in its effective set.
-func ownUserNS() bool {
-	data, err := os.ReadFile("/proc/self/uid_map")
-	if err != nil || strings.Join(strings.Fields(string(data)), " ") == "0 0 4294967295" {
-		return false
-	}
-	status, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return false
-	}
-	for _, line := range strings.Split(string(status), "\n") {
-		if hex, ok := strings.CutPrefix(line, "CapEff:"); ok {
-			var eff uint64
-			if _, err := fmt.Sscanf(strings.TrimSpace(hex), "%x", &eff); err != nil {
-				return false
-			}
-			return eff&(1<<capSysAdmin) != 0
-		}
-	}
-	return false
-}
-
-const (
-	capSysAdmin          = 21
-	prCapAmbient         = 47
-	prCapAmbientClearAll = 4
-	linuxCapabilityV3    = 0x20080522
-)
-
-// dropInheritableCaps clears the calling thread's ambient and inheritable
-// capabilities, so that a program it executes gets none; the thread keeps
-// its effective ones (CAP_SYS_ADMIN, to create PID namespaces).
-func dropInheritableCaps() error {
-	if _, _, e := syscall.RawSyscall6(syscall.SYS_PRCTL, prCapAmbient, prCapAmbientClearAll, 0, 0, 0, 0); e != 0 {
-		return fmt.Errorf("clearing the ambient capabilities: %w", e)
-	}
-	hdr := struct {
-		version uint32
-		pid     int32
-	}{version: linuxCapabilityV3}
-	var data [2]struct{ effective, permitted, inheritable uint32 }
-	if _, _, e := syscall.RawSyscall(syscall.SYS_CAPGET, uintptr(unsafe.Pointer(&hdr)), uintptr(unsafe.Pointer(&data[0])), 0); e != 0 {
-		return fmt.Errorf("reading the capabilities: %w", e)
-	}
-	data[0].inheritable, data[1].inheritable = 0, 0
-	if _, _, e := syscall.RawSyscall(syscall.SYS_CAPSET, uintptr(unsafe.Pointer(&hdr)), uintptr(unsafe.Pointer(&data[0])), 0); e != 0 {
-		return fmt.Errorf("clearing the inheritable capabilities: %w", e)
-	}
-	return nil
 }
 
 func receivedFiles(oob []byte) ([]*os.File, error) {
@@ -251,10 +231,13 @@ func receivedFiles(oob []byte) ([]*os.File, error) {
 	return files, nil
 }
 
-// Spawner is the host's end of a running fork server.
+// Spawner is the host's end of a running fork server, or of a thread of
+// the host's own that starts processes (StartLocal).
 type Spawner struct {
 	conn *net.UnixConn
 	proc *exec.Cmd
+	// local is set for a Spawner made by StartLocal.
+	local *localStarter
 
 	mu      sync.Mutex
 	nextID  int
@@ -269,20 +252,67 @@ type Spawner struct {
 // the processes it starts.
 func Start(exe string) (*Spawner, error) {
 	s, err := start(exe, true)
-	if err != nil && refusedNamespaces(err) {
+	if err != nil && userns.Refused(err) {
 		s, err = start(exe, false)
 	}
 	return s, err
 }
 
-// refusedNamespaces reports whether err is the kernel refusing to create a
-// user namespace.
-func refusedNamespaces(err error) bool {
-	var pe *fs.PathError
-	if !errors.As(err, &pe) || pe.Op != "fork/exec" {
-		return false
+// ErrNoUserNS is StartLocal's error in a process that does not hold
+// CAP_SYS_ADMIN in a user namespace of its own.
+var ErrNoUserNS = errors.New("spawn: this process holds no CAP_SYS_ADMIN in a user namespace of its own")
+
+// StartLocal is the fork server's job done by this process itself, from
+// one thread of its own, when the process runs in a user namespace of its
+// own with CAP_SYS_ADMIN there (lychd starts lychd-host so): isolated
+// processes then need only a new PID namespace, which Go starts with vfork
+// however large this process is, so a separate server would only add a
+// process start and a message round trip per launch. attr is as for
+// ServeFD. Elsewhere it returns ErrNoUserNS; use Start.
+func StartLocal(attr func(isolate bool) *syscall.SysProcAttr) (*Spawner, error) {
+	if !userns.HoldsSysAdmin() {
+		return nil, ErrNoUserNS
 	}
-	return errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EINVAL) || errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.EUSERS)
+	l := &localStarter{jobs: make(chan localJob), done: make(chan struct{})}
+	ready := make(chan error, 1)
+	go l.run(attr, ready)
+	if err := <-ready; err != nil {
+		return nil, err
+	}
+	return &Spawner{local: l, done: l.done}, nil
+}
+
+// localStarter runs a starter on a goroutine locked to its thread.
+type localStarter struct {
+	jobs chan localJob
+	done chan struct{}
+
+	mu     sync.Mutex
+	closed bool
+}
+
+type localJob struct {
+	req                 request
+	bin, stdout, stderr *os.File
+	exited              func(syscall.WaitStatus)
+	started             chan reply
+}
+
+// run serves jobs until the channel closes; the goroutine then exits
+// still locked, which ends its thread (and, by their parent-death signal,
+// any process it started that still runs).
+func (l *localStarter) run(attr func(isolate bool) *syscall.SysProcAttr, ready chan<- error) {
+	defer close(l.done)
+	runtime.LockOSThread()
+	if err := userns.DropInheritable(); err != nil {
+		ready <- err
+		return
+	}
+	st := &starter{attr: pidNamespaceOnly(attr)}
+	ready <- nil
+	for j := range l.jobs {
+		j.started <- st.start(j.req, j.bin, j.stdout, j.stderr, j.exited)
+	}
 }
 
 func start(exe string, userNS bool) (*Spawner, error) {
@@ -298,17 +328,13 @@ func start(exe string, userNS bool) (*Spawner, error) {
 	cmd.Stderr = os.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if userNS {
-		uid, gid := os.Getuid(), os.Getgid()
-		cmd.SysProcAttr.Cloneflags = syscall.CLONE_NEWUSER
-		cmd.SysProcAttr.UidMappings = []syscall.SysProcIDMap{{ContainerID: uid, HostID: uid, Size: 1}}
-		cmd.SysProcAttr.GidMappings = []syscall.SysProcIDMap{{ContainerID: gid, HostID: gid, Size: 1}}
-		cmd.SysProcAttr.AmbientCaps = []uintptr{capSysAdmin}
+		userns.Isolate(cmd.SysProcAttr, true)
 	}
 	err = cmd.Start()
 	child.Close()
 	if err != nil {
 		host.Close()
-		if userNS && refusedNamespaces(err) {
+		if userNS && userns.Refused(err) {
 			return nil, err
 		}
 		return nil, fmt.Errorf("spawn: start %s: %w", exe, err)
@@ -362,27 +388,15 @@ func (s *Spawner) read() {
 // spawn starts a process; the returned channel receives its exit reply.
 func (s *Spawner) spawn(args, env []string, isolate bool, bin, stdout, stderr *os.File) (int, <-chan reply, error) {
 	ch := make(chan reply, 2)
-	s.mu.Lock()
-	if s.dead != nil {
-		s.mu.Unlock()
-		return 0, nil, s.dead
+	var r reply
+	if s.local != nil {
+		r = s.local.start(request{Args: args, Env: env, Isolate: isolate}, bin, stdout, stderr, ch)
+	} else {
+		var err error
+		if r, err = s.send(args, env, isolate, bin, stdout, stderr, ch); err != nil {
+			return 0, nil, err
+		}
 	}
-	s.nextID++
-	id := s.nextID
-	s.waiting[id] = ch
-	s.mu.Unlock()
-	data, err := json.Marshal(request{ID: id, Args: args, Env: env, Isolate: isolate})
-	if err != nil {
-		return 0, nil, err
-	}
-	rights := syscall.UnixRights(int(bin.Fd()), int(stdout.Fd()), int(stderr.Fd()))
-	if _, _, err := s.conn.WriteMsgUnix(data, rights, nil); err != nil {
-		s.mu.Lock()
-		delete(s.waiting, id)
-		s.mu.Unlock()
-		return 0, nil, fmt.Errorf("spawn: send request: %w (%w)", err, ErrExited)
-	}
-	r := <-ch
 	if r.Err == ErrExited.Error() {
 		return 0, nil, ErrExited
 	}
@@ -395,12 +409,67 @@ func (s *Spawner) spawn(args, env []string, isolate bool, bin, stdout, stderr *o
 	return r.Pid, ch, nil
 }
 
-// Pid is the server's process id.
-func (s *Spawner) Pid() int { return s.proc.Process.Pid }
+// send asks the server to start a process and returns its first reply;
+// ch gets the exit reply.
+func (s *Spawner) send(args, env []string, isolate bool, bin, stdout, stderr *os.File, ch chan reply) (reply, error) {
+	s.mu.Lock()
+	if s.dead != nil {
+		s.mu.Unlock()
+		return reply{}, s.dead
+	}
+	s.nextID++
+	id := s.nextID
+	s.waiting[id] = ch
+	s.mu.Unlock()
+	data, err := json.Marshal(request{ID: id, Args: args, Env: env, Isolate: isolate})
+	if err != nil {
+		return reply{}, err
+	}
+	rights := syscall.UnixRights(int(bin.Fd()), int(stdout.Fd()), int(stderr.Fd()))
+	if _, _, err := s.conn.WriteMsgUnix(data, rights, nil); err != nil {
+		s.mu.Lock()
+		delete(s.waiting, id)
+		s.mu.Unlock()
+		return reply{}, fmt.Errorf("spawn: send request: %w (%w)", err, ErrExited)
+	}
+	return <-ch, nil
+}
+
+// start hands one launch to the thread and returns its answer; ch gets the
+// exit reply.
+func (l *localStarter) start(req request, bin, stdout, stderr *os.File, ch chan reply) reply {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return reply{Err: ErrExited.Error()}
+	}
+	started := make(chan reply, 1)
+	l.jobs <- localJob{req: req, bin: bin, stdout: stdout, stderr: stderr, started: started,
+		exited: func(ws syscall.WaitStatus) { ch <- reply{Exited: true, Status: int(ws)} }}
+	return <-started
+}
+
+// Pid is the server's process id (this process's, for StartLocal).
+func (s *Spawner) Pid() int {
+	if s.local != nil {
+		return os.Getpid()
+	}
+	return s.proc.Process.Pid
+}
 
 // Close stops the server (it exits when its socket closes) and waits for
 // it. Call it once every process it started has ended.
 func (s *Spawner) Close() error {
+	if s.local != nil {
+		s.local.mu.Lock()
+		if !s.local.closed {
+			s.local.closed = true
+			close(s.local.jobs)
+		}
+		s.local.mu.Unlock()
+		<-s.done
+		return nil
+	}
 	err := s.conn.Close()
 	<-s.done
 	if werr := s.proc.Wait(); werr != nil && err == nil {

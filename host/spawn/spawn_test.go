@@ -15,11 +15,15 @@ import (
 
 	"github.com/lychd/lychd/host/launch"
 	"github.com/lychd/lychd/host/spawn"
+	"github.com/lychd/lychd/internal/userns"
 )
 
 // The test binary is also the fork server: with spawn.Command as its first
 // argument it serves descriptor 3.
 func TestMain(m *testing.M) {
+	if os.Getenv(intoUserNSEnv) != "" {
+		os.Exit(runInUserNS())
+	}
 	if len(os.Args) > 1 && os.Args[1] == spawn.Command {
 		if err := spawn.ServeFD(3, launch.SysProcAttr); err != nil {
 			fmt.Fprintln(os.Stderr, err)
@@ -162,15 +166,23 @@ func alive(pid int) bool {
 	return i > 0 && len(data) > i+2 && data[i+2] != 'Z'
 }
 
-// An isolated process started through the server is the init of a PID
-// namespace of its own, shares the server's user namespace (not the
-// host's), and holds no capability at all, although the server keeps
-// CAP_SYS_ADMIN in its namespace to create PID namespaces (root keeps its
-// capabilities there, as it would in a user namespace of its own). Run as
-// root and, by TestIsolationAsAnUnprivilegedUser, as an unprivileged user,
-// where the server's capability is an ambient one.
+// An isolated process started through a Spawner is the init of a PID
+// namespace of its own, shares the user namespace of the process that
+// started it (the fork server, or this process with StartLocal) but not
+// the host's, and holds no capability at all, although its starter keeps
+// CAP_SYS_ADMIN in that namespace to create PID namespaces (root keeps its
+// capabilities there, as it would in a user namespace of its own).
+// TestIsolationEveryWay runs it as root and as an unprivileged user, each
+// with a fork server and with StartLocal.
 func TestIsolatedProcessHasNoCapabilities(t *testing.T) {
-	s, err := spawn.Start(os.Args[0])
+	local := os.Getenv(localEnv) != ""
+	var s *spawn.Spawner
+	var err error
+	if local {
+		s, err = spawn.StartLocal(launch.SysProcAttr)
+	} else {
+		s, err = spawn.Start(os.Args[0])
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,8 +198,6 @@ func TestIsolatedProcessHasNoCapabilities(t *testing.T) {
 		k, v, _ := strings.Cut(l, ":")
 		fields[k] = strings.Join(strings.Fields(v), " ")
 	}
-	// Root keeps its capabilities, confined to the namespace (checked
-	// below), as in a user namespace of its own.
 	if os.Getuid() != 0 {
 		for _, k := range []string{"CapInh", "CapPrm", "CapEff", "CapAmb"} {
 			if fields[k] != "0000000000000000" {
@@ -195,35 +205,57 @@ func TestIsolatedProcessHasNoCapabilities(t *testing.T) {
 			}
 		}
 	}
-	if nspid := strings.Fields(fields["NSpid"]); fields["Shell"] != "1" || len(nspid) != 2 || nspid[1] != "2" {
-		t.Errorf("shell pid %q, its child's NSpid %q; want the shell to be the init (1) of one nested PID namespace", fields["Shell"], fields["NSpid"])
+	if nspid := strings.Fields(fields["NSpid"]); fields["Shell"] != "1" || len(nspid) < 2 || nspid[len(nspid)-1] != "2" {
+		t.Errorf("shell pid %q, its child's NSpid %q; want the shell to be the init (1) of a nested PID namespace", fields["Shell"], fields["NSpid"])
 	}
 	userNS := lines[len(lines)-1]
-	server, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/user", s.Pid()))
+	starter, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/user", s.Pid()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	own, err := os.Readlink("/proc/self/ns/user")
-	if err != nil {
-		t.Fatal(err)
+	if userNS != starter {
+		t.Errorf("process user namespace %s, its starter's %s; want the starter's", userNS, starter)
 	}
-	if userNS != server || server == own {
-		t.Errorf("process user namespace %s, server's %s, host's %s; want the server's, not the host's", userNS, server, own)
+	if own, _ := os.Readlink("/proc/self/ns/user"); !local && own == starter {
+		t.Errorf("the fork server runs in the host's user namespace %s", own)
 	}
 }
 
-// asUserEnv marks the copy of the test binary that
-// TestIsolationAsAnUnprivilegedUser runs as nobody.
-const asUserEnv = "LYCHD_SPAWN_TEST_AS_USER"
+const (
+	// localEnv makes TestIsolatedProcessHasNoCapabilities use StartLocal.
+	localEnv = "LYCHD_SPAWN_TEST_LOCAL"
+	// intoUserNSEnv makes the test binary run itself again in a user
+	// namespace of its own, holding CAP_SYS_ADMIN there, as lychd starts
+	// lychd-host, with localEnv set.
+	intoUserNSEnv = "LYCHD_SPAWN_TEST_INTO_USERNS"
+)
 
-// The server's ambient capability only matters for an unprivileged user
-// (root keeps its capabilities in a namespace it maps itself to), which is
-// how lychd runs: this runs TestIsolatedProcessHasNoCapabilities as
-// nobody, from a copy of the test binary nobody can execute.
-func TestIsolationAsAnUnprivilegedUser(t *testing.T) {
-	if os.Getenv(asUserEnv) != "" {
-		t.Skip("already running as the unprivileged user")
+// runInUserNS is TestMain's part for intoUserNSEnv: it runs the test
+// binary again with the same arguments in a user namespace of its own and
+// returns its exit code.
+func runInUserNS() int {
+	cmd := exec.Command(os.Args[0], os.Args[1:]...)
+	cmd.Env = []string{localEnv + "=1", "PATH=/usr/bin:/bin"}
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{}
+	userns.Isolate(cmd.SysProcAttr, true)
+	if err := cmd.Run(); err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return ee.ExitCode()
+		}
+		fmt.Fprintln(os.Stderr, err)
+		return 1
 	}
+	return 0
+}
+
+// The starter's ambient capability only matters for an unprivileged user
+// (root keeps its capabilities in a namespace it maps itself to), which is
+// how lychd runs. This runs TestIsolatedProcessHasNoCapabilities as root
+// and as nobody (from a copy of the test binary nobody can execute), each
+// through a fork server and through StartLocal in a user namespace.
+func TestIsolationEveryWay(t *testing.T) {
 	if os.Getuid() != 0 {
 		t.Skip("needs root to switch to an unprivileged user; the tests already run unprivileged")
 	}
@@ -244,12 +276,26 @@ func TestIsolationAsAnUnprivilegedUser(t *testing.T) {
 	if err := os.WriteFile(bin, data, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "-test.run", "^TestIsolatedProcessHasNoCapabilities$", "-test.v", "-test.count=1")
-	cmd.Dir = dir
-	cmd.Env = []string{asUserEnv + "=1", "PATH=/usr/bin:/bin"}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
-	out, err := cmd.CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "--- PASS: TestIsolatedProcessHasNoCapabilities") {
-		t.Fatalf("as uid 65534: %v\n%s", err, out)
+	for _, c := range []struct {
+		name   string
+		nobody bool
+		local  bool
+	}{{"root/local", false, true}, {"nobody/fork-server", true, false}, {"nobody/local", true, true}} {
+		t.Run(c.name, func(t *testing.T) {
+			cmd := exec.Command(bin, "-test.run", "^TestIsolatedProcessHasNoCapabilities$", "-test.v", "-test.count=1")
+			cmd.Dir = dir
+			cmd.Env = []string{"PATH=/usr/bin:/bin"}
+			if c.local {
+				cmd.Env = append(cmd.Env, intoUserNSEnv+"=1")
+			}
+			cmd.SysProcAttr = &syscall.SysProcAttr{}
+			if c.nobody {
+				cmd.SysProcAttr.Credential = &syscall.Credential{Uid: 65534, Gid: 65534}
+			}
+			out, err := cmd.CombinedOutput()
+			if err != nil || !strings.Contains(string(out), "--- PASS: TestIsolatedProcessHasNoCapabilities") {
+				t.Fatalf("%v\n%s", err, out)
+			}
+		})
 	}
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/lychd/lychd/host/assimilation"
 	"github.com/lychd/lychd/host/cache"
 	"github.com/lychd/lychd/internal/model"
+	"github.com/lychd/lychd/internal/userns"
 )
 
 // Names of the two binaries, which are installed side by side.
@@ -131,6 +132,29 @@ func Assimilate(ctx context.Context, path string, req Request, stderr io.Writer)
 	if err != nil {
 		return nil, fmt.Errorf("encode the request to %s: %w", HostName, err)
 	}
+	resp, runErr := runHost(ctx, path, in, stderr, true)
+	if runErr != nil && userns.Refused(runErr) {
+		resp, runErr = runHost(ctx, path, in, stderr, false)
+	}
+	if runErr != nil && resp == nil {
+		return nil, runErr
+	}
+	if resp.Error != "" {
+		return nil, errors.New(resp.Error)
+	}
+	if runErr != nil {
+		return nil, fmt.Errorf("%s failed after answering: %v", HostName, runErr)
+	}
+	return &assimilation.Result{Runes: resp.Runes, Animators: resp.Animators, Extensions: resp.Extensions}, nil
+}
+
+// runHost runs lychd-host once and reads its response. With userNS,
+// lychd-host starts in a user namespace of its own that maps only this
+// user, holding CAP_SYS_ADMIN there: it then starts every extension in a
+// PID namespace of the extension's own with vfork, without a fork server
+// (spawn.StartLocal). A nil response comes with the error to report; a
+// start refused for the namespace is returned as it is (userns.Refused).
+func runHost(ctx context.Context, path string, in []byte, stderr io.Writer, userNS bool) (*Response, error) {
 	cmd := exec.CommandContext(ctx, path, AssimilateCommand)
 	cmd.Args[0] = HostName
 	cmd.Stdin = bytes.NewReader(in)
@@ -141,7 +165,13 @@ func Assimilate(ctx context.Context, path string, req Request, stderr io.Writer)
 	// lychd-host, and through it every extension, dies with lychd, however
 	// lychd ends.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if userNS {
+		userns.Isolate(cmd.SysProcAttr, true)
+	}
 	runErr := cmd.Run()
+	if runErr != nil && userNS && userns.Refused(runErr) {
+		return nil, runErr
+	}
 	var resp Response
 	if err := json.Unmarshal(out.Bytes(), &resp); err != nil {
 		if runErr != nil {
@@ -149,13 +179,7 @@ func Assimilate(ctx context.Context, path string, req Request, stderr io.Writer)
 		}
 		return nil, fmt.Errorf("%s answered something that is not a response (%v); is it the same version as lychd? reinstall both (make install)", HostName, err)
 	}
-	if resp.Error != "" {
-		return nil, errors.New(resp.Error)
-	}
-	if runErr != nil {
-		return nil, fmt.Errorf("%s failed after answering: %v", HostName, runErr)
-	}
-	return &assimilation.Result{Runes: resp.Runes, Animators: resp.Animators, Extensions: resp.Extensions}, nil
+	return &resp, runErr
 }
 
 // Serve reads one Request from in, runs it with run and writes the

@@ -309,8 +309,8 @@ func TestSelfContainedLychd(t *testing.T) {
 }
 
 // TestKilledLychdLeavesNothing: SIGKILL the lychd command in the middle of
-// a cold bind and nothing it started survives: not lychd-host, not its fork
-// server, not the extension, not what the extension forked.
+// a cold bind and nothing it started survives: not lychd-host, not the
+// extension, not what the extension forked.
 func TestKilledLychdLeavesNothing(t *testing.T) {
 	dir, err := hosttest.Dir()
 	if err != nil {
@@ -343,9 +343,11 @@ func TestKilledLychdLeavesNothing(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if n := len(hosttest.Leftovers("", dirs...)); n < 3 {
-		t.Errorf("%d processes of lychd, lychd-host, the fork server and the extension running, want at least 3: %v", n, hosttest.Leftovers("", dirs...))
+	running := hosttest.Leftovers("", dirs...)
+	if n := len(running); n < 3 {
+		t.Errorf("%d processes of lychd, lychd-host and the extension running, want at least 3: %v", n, running)
 	}
+	checkLaunchTree(t, cmd.Process.Pid, running)
 	if err := cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
@@ -360,4 +362,63 @@ func TestKilledLychdLeavesNothing(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// checkLaunchTree checks how a cold bind runs (see spawn.StartLocal):
+// lychd runs lychd-host in a user namespace of its own, and lychd-host
+// starts the extension itself, with no fork server, as the init of a PID
+// namespace inside lychd-host's user namespace.
+func checkLaunchTree(t *testing.T, lychdPid int, running []hosttest.Proc) {
+	t.Helper()
+	var host, ext int
+	for _, p := range running {
+		switch ppid := parentOf(p.Pid); {
+		case ppid == lychdPid && strings.HasPrefix(p.Cmdline, "lychd-host "):
+			host = p.Pid
+		case strings.HasPrefix(p.Cmdline, "lychd-ext-actor"):
+			ext = p.Pid
+		}
+		if strings.HasPrefix(p.Cmdline, "lychd-spawn") {
+			t.Errorf("a fork server runs (%v); lychd-host should start extensions itself", p)
+		}
+	}
+	if host == 0 || ext == 0 {
+		t.Fatalf("lychd-host (child of lychd %d) or the extension not found among %v", lychdPid, running)
+	}
+	if got := parentOf(ext); got != host {
+		t.Errorf("the extension's parent is %d, want lychd-host %d", got, host)
+	}
+	ns := func(pid int, kind string) string {
+		l, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", pid, kind))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	self := os.Getpid()
+	if ns(host, "user") == ns(self, "user") || ns(ext, "user") != ns(host, "user") {
+		t.Errorf("user namespaces: test %s, lychd-host %s, extension %s; want lychd-host's own, shared by the extension",
+			ns(self, "user"), ns(host, "user"), ns(ext, "user"))
+	}
+	if ns(ext, "pid") == ns(host, "pid") {
+		t.Errorf("the extension shares lychd-host's PID namespace %s", ns(host, "pid"))
+	}
+}
+
+// parentOf returns the parent pid of pid (0 when it is gone).
+func parentOf(pid int) int {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	i := strings.LastIndexByte(string(stat), ')')
+	var state byte
+	var ppid int
+	if i < 0 {
+		return 0
+	}
+	if _, err := fmt.Sscanf(string(stat[i+2:]), "%c %d", &state, &ppid); err != nil {
+		return 0
+	}
+	return ppid
 }
