@@ -394,7 +394,7 @@ func assimilateBinary(ctx context.Context, opts Options, in Installed, reap func
 	}()
 	launched := time.Since(t0)
 	if p.Protocol != in.Entry.Protocol {
-		return nil, p.Failure(fmt.Sprintf("now speaks protocol %d but was installed speaking protocol %d; reinstall it with: lychd extension install %s", p.Protocol, in.Entry.Protocol, orPath(in.Entry.Source)))
+		return nil, p.Failure(fmt.Sprintf("now speaks protocol %d but was installed speaking protocol %d; reinstall it with: lychd extension install %s", p.Protocol, in.Entry.Protocol, exterr.InstallSource(in.Entry.Source)))
 	}
 
 	t1 := time.Now()
@@ -403,7 +403,7 @@ func assimilateBinary(ctx context.Context, opts Options, in Installed, reap func
 		return nil, processFailure(ctx, opts, p, "describing itself", err)
 	}
 	if info.Name != in.Name {
-		return nil, p.Failure(fmt.Sprintf("calls itself %s but is installed as %q; reinstall it with: lychd extension install %s", quoteName(info.Name), in.Name, orPath(in.Entry.Source)))
+		return nil, p.Failure(fmt.Sprintf("calls itself %s but is installed as %q; reinstall it with: lychd extension install %s", quoteName(info.Name), in.Name, exterr.InstallSource(in.Entry.Source)))
 	}
 	if err := sdk.ValidateInfo(info); err != nil {
 		return nil, p.Failure(fmt.Sprintf("describes itself wrongly: %v", err))

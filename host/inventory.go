@@ -23,10 +23,3 @@ func BinaryPath(dir, name string) (string, error) { return inventory.BinaryPath(
 // Discover reads the lock file and the extensions directory dir (see
 // inventory.Discover).
 func Discover(dir string) (*Inventory, error) { return inventory.Discover(dir) }
-
-func orPath(src string) string {
-	if src == "" {
-		return "PATH"
-	}
-	return src
-}

@@ -121,3 +121,13 @@ func As(err error) (*Error, bool) {
 	ok := errors.As(err, &e)
 	return e, ok
 }
+
+// InstallSource is what to pass to `lychd extension install` to reinstall
+// an extension installed from src: src itself, or PATH (a placeholder the
+// user replaces) when the lock file recorded no source.
+func InstallSource(src string) string {
+	if src == "" {
+		return "PATH"
+	}
+	return src
+}

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/lychd/lychd/host/exterr"
 	"github.com/lychd/lychd/host/lockfile"
 	"github.com/lychd/lychd/sdk/validate"
 )
@@ -145,7 +146,7 @@ func Discover(dir string) (*Inventory, error) {
 
 // checkBinary says what is wrong with an installed binary, or "".
 func checkBinary(p, source string) string {
-	fix := "reinstall it with: lychd extension install " + orPath(source)
+	fix := "reinstall it with: lychd extension install " + exterr.InstallSource(source)
 	st, err := os.Lstat(p)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -160,11 +161,4 @@ func checkBinary(p, source string) string {
 		return fmt.Sprintf("its binary %s is group- or world-writable (mode %04o); run: chmod go-w %s", p, st.Mode().Perm(), p)
 	}
 	return ""
-}
-
-func orPath(src string) string {
-	if src == "" {
-		return "PATH"
-	}
-	return src
 }

@@ -124,10 +124,10 @@ func Start(ctx context.Context, s Spec) (*Process, error) {
 	// symbolic link in its place was put there by someone else.
 	f, err := os.OpenFile(s.Path, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
 	if errors.Is(err, syscall.ELOOP) {
-		return nil, fail("its binary %s was replaced by a symbolic link; reinstall it with: lychd extension install %s", s.Path, orPath(s.Source))
+		return nil, fail("its binary %s was replaced by a symbolic link; reinstall it with: lychd extension install %s", s.Path, exterr.InstallSource(s.Source))
 	}
 	if err != nil {
-		return nil, fail("cannot open its binary: %v; reinstall it with: lychd extension install %s", err, orPath(s.Source))
+		return nil, fail("cannot open its binary: %v; reinstall it with: lychd extension install %s", err, exterr.InstallSource(s.Source))
 	}
 	defer f.Close()
 	t0 := time.Now()
@@ -138,7 +138,7 @@ func Start(ctx context.Context, s Spec) (*Process, error) {
 		}
 		if got := hex.EncodeToString(h.Sum(nil)); got != s.SHA256 {
 			return nil, fail("binary %s changed since it was installed (sha256 %s, the lock file says %s); if you upgraded it on purpose, reinstall it with: lychd extension install %s",
-				s.Path, short(got), short(s.SHA256), orPath(s.Source))
+				s.Path, short(got), short(s.SHA256), exterr.InstallSource(s.Source))
 		}
 	}
 	hashed := time.Since(t0)
@@ -449,13 +449,6 @@ func short(h string) string {
 		return h[:16] + "…"
 	}
 	return h
-}
-
-func orPath(src string) string {
-	if src == "" {
-		return "PATH"
-	}
-	return src
 }
 
 // IsCanceled reports whether err is a context cancellation or deadline.

@@ -21,44 +21,24 @@ import (
 	"github.com/lychd/lychd/internal/cmd/factory"
 	"github.com/lychd/lychd/internal/cmd/root"
 	"github.com/lychd/lychd/internal/cmdutil"
-	"github.com/lychd/lychd/internal/codex"
 	"github.com/lychd/lychd/internal/hostproc"
 	"github.com/lychd/lychd/internal/sepulcher"
 	"github.com/lychd/lychd/plugins/core"
 )
 
-// NewFactory returns the Factory of the self-contained command: assimilation in
-// this process, under the cache fingerprint of this installation's pair of
-// binaries, so that lychd and lychd-host share the registration cache.
+// NewFactory returns the Factory of the self-contained command: the same
+// cache check as the light lychd (package factory), under the cache
+// fingerprint of this installation's pair of binaries, so that lychd and
+// lychd-host share the registration cache, and on a miss the assimilation
+// in this process.
 func NewFactory() *cmdutil.Factory {
 	f := cmdutil.NewFactory()
-	f.Assimilate = func(ctx context.Context, cx *codex.Codex) (*sepulcher.Assimilated, error) {
-		var hostID string
-		if b, err := hostproc.Here(); err == nil {
-			hostID = b.Fingerprint()
-		}
+	f.Assimilate = factory.Assimilator(f, hostproc.Here, func(ctx context.Context, _ hostproc.Binaries, req hostproc.Request) (*assimilation.Result, error) {
 		if err := sepulcher.BeforeLaunch(ctx); err != nil {
 			return nil, err
 		}
-		p, err := f.Paths()
-		if err != nil {
-			return nil, err
-		}
-		res, err := Assimilate(ctx, f, hostproc.Request{
-			ExtensionsDir: p.ExtensionsDir(),
-			CacheDir:      p.CacheDir(),
-			Config:        factory.Config(cx),
-			StartTimeout:  cx.Assimilation.StartTimeout,
-			Deadline:      cx.Assimilation.Deadline,
-			Parallel:      cx.Assimilation.Parallel,
-			NoCache:       f.Getenv("LYCHD_NO_CACHE") != "",
-			HostID:        hostID,
-		})
-		if err != nil {
-			return nil, err
-		}
-		return factory.Assimilated(res), nil
-	}
+		return Assimilate(ctx, f, req)
+	})
 	return f
 }
 
@@ -92,9 +72,15 @@ func NewCmdAssimilate(f *cmdutil.Factory) *cobra.Command {
 		Hidden: true,
 		Args:   cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return hostproc.Serve(cmd.Context(), f.IO.In, f.IO.Out, func(ctx context.Context, req hostproc.Request) (*assimilation.Result, error) {
+			err := hostproc.Serve(cmd.Context(), f.IO.In, f.IO.Out, func(ctx context.Context, req hostproc.Request) (*assimilation.Result, error) {
 				return Assimilate(ctx, f, req)
 			})
+			if errors.Is(err, hostproc.ErrFailed) {
+				// The response on stdout says why; exit 1 without
+				// repeating it on stderr, which lychd shows.
+				return cmdutil.ErrSilent
+			}
+			return err
 		},
 	}
 }

@@ -182,9 +182,15 @@ func runHost(ctx context.Context, path string, in []byte, stderr io.Writer, user
 	return &resp, runErr
 }
 
+// ErrFailed is Serve's error when the assimilation failed: the failure is
+// in the Response it wrote, and lychd-host exits with status 1 without
+// printing it again.
+var ErrFailed = errors.New("the assimilation failed; the response says why")
+
 // Serve reads one Request from in, runs it with run and writes the
-// Response to out. Only a failure to read the request or write the
-// response is returned; a failed assimilation is part of the Response.
+// Response to out. A failed assimilation is part of the Response, and then
+// Serve returns ErrFailed; any other error is a failure to read the
+// request or write the response.
 func Serve(ctx context.Context, in io.Reader, out io.Writer, run func(context.Context, Request) (*assimilation.Result, error)) error {
 	var req Request
 	dec := json.NewDecoder(in)
@@ -205,6 +211,9 @@ func Serve(ctx context.Context, in io.Reader, out io.Writer, run func(context.Co
 	}
 	if _, err := out.Write(data); err != nil {
 		return fmt.Errorf("write the assimilation response: %w", err)
+	}
+	if resp.Error != "" {
+		return ErrFailed
 	}
 	return nil
 }

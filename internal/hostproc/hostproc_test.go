@@ -58,6 +58,9 @@ func fakeHost(mode string) int {
 		}
 		return canned, nil
 	})
+	if errors.Is(err, ErrFailed) {
+		return 1
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

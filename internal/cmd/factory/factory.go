@@ -24,7 +24,7 @@ import (
 // New returns the Factory the lychd command runs with.
 func New() *cmdutil.Factory {
 	f := cmdutil.NewFactory()
-	f.Assimilate = Assimilator(f, hostproc.Here)
+	f.Assimilate = Assimilator(f, hostproc.Here, RunLychdHost(f))
 	f.Delegate = func(args []string) error {
 		b, err := hostproc.Here()
 		if err != nil {
@@ -39,11 +39,31 @@ func New() *cmdutil.Factory {
 	return f
 }
 
+// Miss runs the real assimilation described by req, for Assimilator when
+// the cache cannot answer; bins are the installation's binaries. It calls
+// sepulcher.BeforeLaunch(ctx) before anything it launches.
+type Miss func(ctx context.Context, bins hostproc.Binaries, req hostproc.Request) (*assimilation.Result, error)
+
+// RunLychdHost is the Miss of the light lychd: it runs lychd-host, which
+// launches the extensions; lychd-host's stderr goes to f's.
+func RunLychdHost(f *cmdutil.Factory) Miss {
+	return func(ctx context.Context, bins hostproc.Binaries, req hostproc.Request) (*assimilation.Result, error) {
+		path, err := bins.Host()
+		if err != nil {
+			return nil, err
+		}
+		if err := sepulcher.BeforeLaunch(ctx); err != nil {
+			return nil, err
+		}
+		return hostproc.Assimilate(ctx, path, req, f.IO.ErrOut)
+	}
+}
+
 // Assimilator takes the whole registration of the core and every
-// installed extension from the cache when it is valid, and otherwise has
-// lychd-host (found by locate) launch them with the settings and tables of
-// the Codex. $LYCHD_NO_CACHE bypasses the cache.
-func Assimilator(f *cmdutil.Factory, locate func() (hostproc.Binaries, error)) sepulcher.Assimilator {
+// installed extension from the cache when it is valid, and otherwise runs
+// miss with the settings and tables of the Codex. The binaries found by
+// locate give the cache fingerprint. $LYCHD_NO_CACHE bypasses the cache.
+func Assimilator(f *cmdutil.Factory, locate func() (hostproc.Binaries, error), miss Miss) sepulcher.Assimilator {
 	return func(ctx context.Context, cx *codex.Codex) (*sepulcher.Assimilated, error) {
 		p, err := f.Paths()
 		if err != nil {
@@ -68,14 +88,7 @@ func Assimilator(f *cmdutil.Factory, locate func() (hostproc.Binaries, error)) s
 				return Assimilated(res), nil
 			}
 		}
-		path, err := bins.Host()
-		if err != nil {
-			return nil, err
-		}
-		if err := sepulcher.BeforeLaunch(ctx); err != nil {
-			return nil, err
-		}
-		res, err := hostproc.Assimilate(ctx, path, hostproc.Request{
+		res, err := miss(ctx, bins, hostproc.Request{
 			ExtensionsDir: p.ExtensionsDir(),
 			CacheDir:      p.CacheDir(),
 			Config:        cfg,
@@ -84,7 +97,7 @@ func Assimilator(f *cmdutil.Factory, locate func() (hostproc.Binaries, error)) s
 			Parallel:      cx.Assimilation.Parallel,
 			NoCache:       noCache,
 			HostID:        hostID,
-		}, f.IO.ErrOut)
+		})
 		if err != nil {
 			return nil, err
 		}

@@ -58,7 +58,7 @@ func TestAssimilatorTakesTheCacheThenLychdHost(t *testing.T) {
 	if p.ExtensionsDir() == "" || p.CacheDir() == "" {
 		t.Fatal("no paths")
 	}
-	assimilate := Assimilator(f, func() (hostproc.Binaries, error) { return bins, nil })
+	assimilate := Assimilator(f, func() (hostproc.Binaries, error) { return bins, nil }, RunLychdHost(f))
 	cx := &codex.Codex{Core: json.RawMessage(`{"port":8000}`), Assimilation: codex.Assimilation{Deadline: 30 * time.Second, Parallel: 4}}
 
 	// A valid core entry and no extensions: no lychd-host.
@@ -108,7 +108,7 @@ func TestAssimilatorTakesTheCacheThenLychdHost(t *testing.T) {
 
 func TestAssimilatorStopsWhenBeforeLaunchFails(t *testing.T) {
 	f, bins, _, errOut := setup(t)
-	assimilate := Assimilator(f, func() (hostproc.Binaries, error) { return bins, nil })
+	assimilate := Assimilator(f, func() (hostproc.Binaries, error) { return bins, nil }, RunLychdHost(f))
 	ctx := sepulcher.WithBeforeLaunch(context.Background(), func() error { return errors.New("snapshot failed") })
 	if _, err := assimilate(ctx, &codex.Codex{}); err == nil || err.Error() != "snapshot failed" {
 		t.Errorf("error %v, want the hook's", err)
@@ -123,7 +123,7 @@ func TestAssimilatorWithoutLychdHost(t *testing.T) {
 	if err := os.Remove(filepath.Join(bins.Dir, hostproc.HostName)); err != nil {
 		t.Fatal(err)
 	}
-	assimilate := Assimilator(f, func() (hostproc.Binaries, error) { return bins, nil })
+	assimilate := Assimilator(f, func() (hostproc.Binaries, error) { return bins, nil }, RunLychdHost(f))
 	_, err := assimilate(context.Background(), &codex.Codex{})
 	want := "lychd-host is missing: lychd runs it to launch extensions and looks for it next to itself, at " + filepath.Join(bins.Dir, "lychd-host") + "; install both binaries together (make install, or go install github.com/lychd/lychd/cmd/...)"
 	if err == nil || err.Error() != want {

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -421,4 +422,29 @@ func parentOf(pid int) int {
 		return 0
 	}
 	return ppid
+}
+
+// lychd-host's assimilate command, run by hand with a request it cannot
+// serve, answers with the error in its JSON response and exits 1 without
+// printing the error a second time.
+func TestLychdHostAssimilateFailureExitsNonZero(t *testing.T) {
+	lychd := e2e.BuildLychd(t)
+	cmd := exec.Command(filepath.Join(filepath.Dir(lychd), "lychd-host"), "assimilate")
+	cmd.Stdin = strings.NewReader(`{}`)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		t.Errorf("exit: %v, want status 1", err)
+	}
+	var resp struct {
+		Error string `json:"error"`
+	}
+	if jerr := json.Unmarshal(stdout.Bytes(), &resp); jerr != nil || resp.Error != "the assimilation request names no extensions directory" {
+		t.Errorf("stdout %q (%v)", stdout.String(), jerr)
+	}
+	if stderr.Len() != 0 {
+		t.Errorf("stderr %q, want nothing", stderr.String())
+	}
 }
