@@ -448,3 +448,97 @@ func TestLychdHostAssimilateFailureExitsNonZero(t *testing.T) {
 		t.Errorf("stderr %q, want nothing", stderr.String())
 	}
 }
+
+// nobody is the unprivileged user TestRootlessBindIsolatesExtensions runs
+// lychd as.
+const nobody = 65534
+
+// lychd runs rootless: as an unprivileged user, a cold bind starts
+// lychd-host in a user namespace of its own, and lychd-host starts the
+// extension with no capability at all, as the init of its own PID
+// namespace, in that user namespace (which maps only the user's uid). The
+// extension reports how it ran in the description of a rune.
+func TestRootlessBindIsolatesExtensions(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("needs root to run lychd as another, unprivileged user; run unprivileged, every test already does")
+	}
+	dir, err := hosttest.Dir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Everything nobody uses lives under one directory it can reach.
+	base := t.TempDir()
+	for d := base; d != "/" && d != os.TempDir(); d = filepath.Dir(d) {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bin, err := e2e.BuildLychdTo(filepath.Join(base, "bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	actor := filepath.Join(base, "lychd-ext-actor")
+	data, err := os.ReadFile(filepath.Join(dir, "actor"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(actor, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	home := filepath.Join(base, "home")
+	codexDir := filepath.Join(home, ".config", "lychd")
+	if err := os.MkdirAll(codexDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(codexDir, "lychd.toml"), []byte("[extensions.actor]\nReportProcess = true\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := filepath.Walk(home, func(p string, _ os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Lchown(p, nobody, nobody)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	run := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command(bin, args...)
+		cmd.Env = []string{"HOME=" + home, "PATH=/usr/bin:/bin", "XDG_RUNTIME_DIR=" + filepath.Join(home, "run")}
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
+		var out, errOut bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errOut
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("lychd %s as uid %d: %v\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), nobody, err, out.String(), errOut.String())
+		}
+		return out.String()
+	}
+	run("extension", "install", actor)
+	run("bind", "--no-reload")
+	unit, err := os.ReadFile(filepath.Join(home, ".config", "containers", "systemd", "lychd", "lychd-soulstone-process.container"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var report string
+	for _, line := range strings.Split(string(unit), "\n") {
+		if d, ok := strings.CutPrefix(line, "Description="); ok {
+			report = d
+		}
+	}
+	fields := map[string]string{}
+	for _, kv := range strings.Fields(report) {
+		k, v, _ := strings.Cut(kv, "=")
+		fields[k] = v
+	}
+	for _, k := range []string{"CapInh", "CapPrm", "CapEff", "CapAmb"} {
+		if fields[k] != "0000000000000000" {
+			t.Errorf("%s = %q, want no capability (report %q)", k, fields[k], report)
+		}
+	}
+	if nspid := strings.Split(fields["NSpid"], ","); len(nspid) != 2 || nspid[1] != "1" {
+		t.Errorf("NSpid %q, want the init (1) of one nested PID namespace (report %q)", fields["NSpid"], report)
+	}
+	if want := fmt.Sprintf("%d,%d,1", nobody, nobody); fields["uid_map"] != want {
+		t.Errorf("uid_map %q, want %q: a user namespace mapping only the user (report %q)", fields["uid_map"], want, report)
+	}
+}

@@ -51,6 +51,10 @@ type Config struct {
 	Stderr string
 	// Fail returns this error from Assimilate.
 	Fail string
+	// ReportProcess registers a soulstone "process" whose description
+	// reports how the extension runs: its capability sets, its PID
+	// namespace levels and its uid map, from /proc/self.
+	ReportProcess bool
 }
 
 // Extension is the actor.
@@ -128,10 +132,40 @@ func (e Extension) Assimilate(ctx context.Context, a sdk.Assimilation) error {
 			return err
 		}
 	}
+	if c.ReportProcess {
+		report, err := processReport()
+		if err != nil {
+			return err
+		}
+		if err := a.AddRune(ctx, sdk.Rune{Name: "process", Image: "docker.io/library/alpine:3.20", Description: report}); err != nil {
+			return err
+		}
+	}
 	if c.Fail != "" {
 		return errors.New(c.Fail)
 	}
 	return nil
+}
+
+// processReport is "CapInh=… CapPrm=… CapEff=… CapAmb=… NSpid=a,b uid_map=x,y,z"
+// for this process.
+func processReport() (string, error) {
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return "", err
+	}
+	var parts []string
+	for _, line := range strings.Split(string(status), "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if ok && (strings.HasPrefix(k, "Cap") && k != "CapBnd" || k == "NSpid") {
+			parts = append(parts, k+"="+strings.Join(strings.Fields(v), ","))
+		}
+	}
+	uidMap, err := os.ReadFile("/proc/self/uid_map")
+	if err != nil {
+		return "", err
+	}
+	return strings.Join(append(parts, "uid_map="+strings.Join(strings.Fields(string(uidMap)), ",")), " "), nil
 }
 
 // say writes a line straight to file descriptor 2. go-plugin redirects
