@@ -515,6 +515,64 @@ func TestRootlessBindIsolatesExtensions(t *testing.T) {
 	}
 	run("extension", "install", actor)
 	run("bind", "--no-reload")
+	report, fields := processReport(t, home)
+	for _, k := range []string{"CapInh", "CapPrm", "CapEff", "CapAmb"} {
+		if fields[k] != "0000000000000000" {
+			t.Errorf("%s = %q, want no capability (report %q)", k, fields[k], report)
+		}
+	}
+	if nspid := strings.Split(fields["NSpid"], ","); len(nspid) != 2 || nspid[1] != "1" {
+		t.Errorf("NSpid %q, want the init (1) of one nested PID namespace (report %q)", fields["NSpid"], report)
+	}
+	if want := fmt.Sprintf("%d,%d,1", nobody, nobody); fields["uid_map"] != want {
+		t.Errorf("uid_map %q, want %q: a user namespace mapping only the user (report %q)", fields["uid_map"], want, report)
+	}
+}
+
+// Where the kernel refuses new user and PID namespaces (here: inside a user
+// namespace whose limits are 0, so nothing outside changes), a cold bind
+// still assimilates: lychd starts lychd-host without a user namespace of
+// its own and the extensions run unisolated, as SECURITY.md says.
+func TestBindWithoutNamespaces(t *testing.T) {
+	if _, err := exec.LookPath("unshare"); err != nil {
+		t.Fatal("needs util-linux unshare (scripts/ensure-deps.sh installs it)")
+	}
+	dir, err := hosttest.Dir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lychd := e2e.BuildLychd(t)
+	s := &sandbox{lychd: lychd, home: t.TempDir()}
+	s.must(t, "extension", "install", filepath.Join(dir, "actor"))
+	codexDir := filepath.Join(s.home, ".config", "lychd")
+	if err := os.MkdirAll(codexDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(codexDir, "lychd.toml"), []byte("[extensions.actor]\nReportProcess = true\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	script := `echo 0 > /proc/sys/user/max_user_namespaces && echo 0 > /proc/sys/user/max_pid_namespaces && exec "$@"`
+	cmd := exec.Command("unshare", "--user", "--map-current-user", "sh", "-c", script, "sh", lychd, "bind", "--no-reload", "--json")
+	cmd.Env = []string{"HOME=" + s.home, "PATH=/usr/bin:/bin", "XDG_RUNTIME_DIR=" + filepath.Join(s.home, "run")}
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("bind with namespaces refused: %v\nstdout:\n%s\nstderr:\n%s", err, out.String(), errOut.String())
+	}
+	if !strings.Contains(out.String(), `"actor 1.0.0 (launch `) {
+		t.Errorf("the extension was not launched:\n%s", out.String())
+	}
+	// One PID namespace level, the one this test runs in: none of the
+	// extension's own.
+	if report, fields := processReport(t, s.home); fields["NSpid"] == "" || strings.Contains(fields["NSpid"], ",") {
+		t.Errorf("NSpid %q, want one level (report %q)", fields["NSpid"], report)
+	}
+}
+
+// processReport returns the description of the rune "process" that the
+// actor registers with ReportProcess, bound under home, and its fields.
+func processReport(t *testing.T, home string) (string, map[string]string) {
+	t.Helper()
 	unit, err := os.ReadFile(filepath.Join(home, ".config", "containers", "systemd", "lychd", "lychd-soulstone-process.container"))
 	if err != nil {
 		t.Fatal(err)
@@ -530,15 +588,5 @@ func TestRootlessBindIsolatesExtensions(t *testing.T) {
 		k, v, _ := strings.Cut(kv, "=")
 		fields[k] = v
 	}
-	for _, k := range []string{"CapInh", "CapPrm", "CapEff", "CapAmb"} {
-		if fields[k] != "0000000000000000" {
-			t.Errorf("%s = %q, want no capability (report %q)", k, fields[k], report)
-		}
-	}
-	if nspid := strings.Split(fields["NSpid"], ","); len(nspid) != 2 || nspid[1] != "1" {
-		t.Errorf("NSpid %q, want the init (1) of one nested PID namespace (report %q)", fields["NSpid"], report)
-	}
-	if want := fmt.Sprintf("%d,%d,1", nobody, nobody); fields["uid_map"] != want {
-		t.Errorf("uid_map %q, want %q: a user namespace mapping only the user (report %q)", fields["uid_map"], want, report)
-	}
+	return report, fields
 }
