@@ -12,8 +12,9 @@ func ServeForTest(ext Extension, stderr io.Writer, test *plugin.ServeTestConfig)
 }
 
 // ServeForTestWithoutStream is ServeForTest for an extension as built
-// before AssimilateStream existed: its Info does not offer the stream, so
-// lychd assimilates it over the GRPCBroker callback connection.
+// before Assimilation existed: it answers the stream with
+// UNIMPLEMENTED, so lychd asks Info and assimilates it over the GRPCBroker
+// callback connection.
 func ServeForTestWithoutStream(ext Extension, stderr io.Writer, test *plugin.ServeTestConfig) int {
 	return serve(ext, func(string) string { return "" }, stderr, "unused", test, false)
 }

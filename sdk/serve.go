@@ -57,7 +57,7 @@ func serve(ext Extension, getenv func(string) string, stderr io.Writer, argv0 st
 }
 
 // serveConfig is the go-plugin configuration of an extension process.
-// stream says whether to offer AssimilateStream (false only in tests, to
+// stream says whether to serve Assimilation (false only in tests, to
 // act like an extension built before it existed).
 func serveConfig(ext Extension, logger hclog.Logger, test *plugin.ServeTestConfig, stream bool) *plugin.ServeConfig {
 	return &plugin.ServeConfig{
@@ -138,32 +138,52 @@ type extensionServer struct {
 	ext    Extension
 	logger hclog.Logger
 	broker *plugin.GRPCBroker
-	// stream is whether Info offers AssimilateStream.
+	// stream is whether Assimilation is served (see serveConfig).
 	stream bool
 }
 
 func (s *extensionServer) Info(context.Context, *pb.InfoRequest) (*pb.InfoResponse, error) {
+	info, err := s.info()
+	if err != nil {
+		return nil, err
+	}
+	return &pb.InfoResponse{Info: info}, nil
+}
+
+// info calls the extension's Info, a panic included, as Info answers it.
+func (s *extensionServer) info() (*pb.ExtensionInfo, error) {
 	var info Info
 	if err := shared.Guard("Info", func() error { info = s.ext.Info(); return nil }); err != nil {
 		s.logger.Error("Info failed", "error", err)
 		return nil, status.Error(codes.Unknown, err.Error())
 	}
-	return &pb.InfoResponse{
-		Info:             &pb.ExtensionInfo{Name: info.Name, Version: info.Version, Description: info.Description},
-		AssimilateStream: s.stream,
-	}, nil
+	return &pb.ExtensionInfo{Name: info.Name, Version: info.Version, Description: info.Description}, nil
 }
 
-// AssimilateStream runs Assimilate with the registrations sent on the
-// stream itself, each answered by the host's verdict: no second connection.
-func (s *extensionServer) AssimilateStream(stream pb.Extension_AssimilateStreamServer) error {
+// Assimilation sends the extension's info, then runs Assimilate with
+// the config the host sends, the registrations going out on the stream
+// itself, each answered by the host's verdict: one call, no second
+// connection.
+func (s *extensionServer) Assimilation(stream pb.Extension_AssimilationServer) error {
+	if !s.stream {
+		return status.Error(codes.Unimplemented, "method Assimilation not implemented")
+	}
+	info, err := s.info()
+	if err != nil {
+		return err
+	}
+	if err := stream.Send(&pb.ExtensionMessage{Msg: &pb.ExtensionMessage_Info{Info: info}}); err != nil {
+		return err
+	}
 	first, err := stream.Recv()
 	if err != nil {
+		// The host ended the call after the info: it wants no
+		// registration from this extension.
 		return err
 	}
 	start := first.GetStart()
 	if start == nil {
-		return status.Error(codes.InvalidArgument, "AssimilateStream: the host's first message must be start")
+		return status.Error(codes.InvalidArgument, "Assimilation: the host's message after the info must be start")
 	}
 	a := &streamAssimilation{stream: stream, config: start.GetConfigJson(), logger: s.logger}
 	err = shared.Guard("Assimilate", func() error { return s.ext.Assimilate(stream.Context(), a) })
@@ -267,10 +287,10 @@ func (a *remoteAssimilation) hostError(err error) error {
 }
 
 // streamAssimilation is the Assimilation of an extension process assimilated
-// over AssimilateStream: each registration is one message, and the call
+// over Assimilation: each registration is one message, and the call
 // returns the host's verdict on it.
 type streamAssimilation struct {
-	stream pb.Extension_AssimilateStreamServer
+	stream pb.Extension_AssimilationServer
 	config []byte
 	logger hclog.Logger
 

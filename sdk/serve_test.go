@@ -66,7 +66,7 @@ func (s *recordingSink) RegisterAnimator(_ context.Context, a sdk.Animator) erro
 }
 
 // paths names the ways a host reaches an extension: compiled in, over gRPC
-// with the registrations on the AssimilateStream call, and over gRPC as an
+// with the registrations on the Assimilation call, and over gRPC as an
 // extension built before that stream existed (registrations over the
 // GRPCBroker callback connection).
 var paths = []string{"in-process", "grpc", "grpc-broker"}

@@ -36,42 +36,112 @@ type grpcClient struct {
 	client pb.ExtensionClient
 
 	mu sync.Mutex
-	// described is whether Info answered; stream is whether the answer
-	// offered AssimilateStream.
-	described, stream bool
+	// legacy is set once the extension answered Assimilation with
+	// UNIMPLEMENTED: it was built before the stream existed.
+	legacy bool
+	// pending is the Assimilation call Info opened, kept for the
+	// Assimilate that follows.
+	pending *openStream
 }
 
+// openStream is an Assimilation call whose first message, the
+// extension's info, was read.
+type openStream struct {
+	stream pb.Extension_AssimilationClient
+	// cancel ends the call.
+	cancel context.CancelFunc
+}
+
+// errLegacy is open's error for an extension built before Assimilation.
+var errLegacy = errors.New("the extension does not serve Assimilation")
+
+// Info reads the extension's info from a new Assimilation call, which
+// the Assimilate that follows continues, so that one call describes and
+// assimilates the extension; an extension built before the stream existed
+// is asked with the Info call instead.
 func (c *grpcClient) Info(ctx context.Context) (sdk.Info, error) {
+	if !c.isLegacy() {
+		st, info, err := c.open(ctx, "Info")
+		if err == nil {
+			c.mu.Lock()
+			if c.pending != nil {
+				c.pending.cancel()
+			}
+			c.pending = st
+			c.mu.Unlock()
+			return infoFromPB(info), nil
+		}
+		if !errors.Is(err, errLegacy) {
+			return sdk.Info{}, err
+		}
+	}
 	resp, err := c.client.Info(ctx, &pb.InfoRequest{}, callOptions()...)
 	if err != nil {
 		return sdk.Info{}, callError("Info", err)
 	}
-	c.mu.Lock()
-	c.described, c.stream = true, resp.GetAssimilateStream()
-	c.mu.Unlock()
 	return infoFromPB(resp.GetInfo()), nil
 }
 
-// streams reports whether the extension serves AssimilateStream, asking
-// Info if the host has not (Info is cheap and side-effect free).
-func (c *grpcClient) streams(ctx context.Context) (bool, error) {
-	c.mu.Lock()
-	described, stream := c.described, c.stream
-	c.mu.Unlock()
-	if described {
-		return stream, nil
-	}
-	if _, err := c.Info(ctx); err != nil {
-		return false, err
-	}
+func (c *grpcClient) isLegacy() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.stream, nil
+	return c.legacy
 }
 
-// Assimilate runs the extension's registration over AssimilateStream when
-// the extension offers it, else over the GRPCBroker callback connection.
-// Both reach sink the same way, with the same refusals and outcome.
+// open starts an Assimilation call and reads the extension's info, its
+// first message; method names the call in errors. The call outlives ctx
+// (Assimilate continues it under its own context) but keeps ctx's
+// deadline, which reaches the extension; ctx ending while open waits for
+// the info ends the call. errLegacy means the extension does not serve the
+// stream.
+func (c *grpcClient) open(ctx context.Context, method string) (*openStream, *pb.ExtensionInfo, error) {
+	var sctx context.Context
+	var cancel context.CancelFunc
+	if dl, ok := ctx.Deadline(); ok {
+		sctx, cancel = context.WithDeadline(context.WithoutCancel(ctx), dl)
+	} else {
+		sctx, cancel = context.WithCancel(context.WithoutCancel(ctx))
+	}
+	stop := context.AfterFunc(ctx, cancel)
+	defer stop()
+	stream, err := c.client.Assimilation(sctx, callOptions()...)
+	if err != nil {
+		cancel()
+		return nil, nil, streamError(ctx, method, err)
+	}
+	msg, err := stream.Recv()
+	if err != nil {
+		cancel()
+		if status.Code(err) == codes.Unimplemented {
+			c.mu.Lock()
+			c.legacy = true
+			c.mu.Unlock()
+			return nil, nil, errLegacy
+		}
+		return nil, nil, streamError(ctx, method, err)
+	}
+	info := msg.GetInfo()
+	if info == nil {
+		cancel()
+		return nil, nil, errors.New("the extension's first message on Assimilation is not its info; rebuild it with this lychd's SDK")
+	}
+	return &openStream{stream: stream, cancel: cancel}, info, nil
+}
+
+// streamError is callError for a call whose context open detached from
+// ctx: when ctx ended, the error says so as a call under ctx would.
+func streamError(ctx context.Context, method string, err error) error {
+	if cerr := ctx.Err(); cerr != nil {
+		return &contextError{msg: cerr.Error(), err: cerr}
+	}
+	return callError(method, err)
+}
+
+// Assimilate continues the Assimilation call Info opened (or opens one
+// and skips the info), or, for an extension built before the stream
+// existed, runs the Assimilate call with the GRPCBroker callback
+// connection. Both reach sink the same way, with the same refusals and
+// outcome.
 func (c *grpcClient) Assimilate(ctx context.Context, configJSON []byte, sink Sink) error {
 	if sink == nil {
 		return errNilSink
@@ -79,36 +149,43 @@ func (c *grpcClient) Assimilate(ctx context.Context, configJSON []byte, sink Sin
 	if err := checkConfigSize(configJSON); err != nil {
 		return err
 	}
-	stream, err := c.streams(ctx)
-	if err != nil {
-		return err
-	}
 	s := newSession(sink)
-	if stream {
-		return s.finish(c.assimilateStream(ctx, configJSON, s))
+	if !c.isLegacy() {
+		c.mu.Lock()
+		st := c.pending
+		c.pending = nil
+		c.mu.Unlock()
+		var err error
+		if st == nil {
+			st, _, err = c.open(ctx, "Assimilate")
+		}
+		if err == nil {
+			defer st.cancel()
+			stop := context.AfterFunc(ctx, st.cancel)
+			defer stop()
+			return s.finish(runStream(ctx, st.stream, configJSON, s))
+		}
+		if !errors.Is(err, errLegacy) {
+			return s.finish(err)
+		}
 	}
 	id, stop := c.serveHost(&hostServer{session: s})
 	defer stop()
-	_, err = c.client.Assimilate(ctx, &pb.AssimilateRequest{ConfigJson: configJSON, HostBrokerId: id}, callOptions()...)
+	_, err := c.client.Assimilate(ctx, &pb.AssimilateRequest{ConfigJson: configJSON, HostBrokerId: id}, callOptions()...)
 	if err != nil {
 		err = callError("Assimilate", err)
 	}
 	return s.finish(err)
 }
 
-// assimilateStream runs one assimilation over AssimilateStream: it answers
-// every registration the extension sends with the session's verdict and
-// returns the extension's outcome (nil when its Assimilate returned nil).
-func (c *grpcClient) assimilateStream(ctx context.Context, configJSON []byte, s *session) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	stream, err := c.client.AssimilateStream(ctx, callOptions()...)
-	if err != nil {
-		return callError("Assimilate", err)
-	}
+// runStream runs one assimilation on an Assimilation call past the
+// info: it sends the config, answers every registration the extension
+// sends with the session's verdict and returns the extension's outcome
+// (nil when its Assimilate returned nil).
+func runStream(ctx context.Context, stream pb.Extension_AssimilationClient, configJSON []byte, s *session) error {
 	// A Send that fails with io.EOF means the call ended; Recv returns why.
 	if err := stream.Send(&pb.HostMessage{Msg: &pb.HostMessage_Start{Start: &pb.AssimilateRequest{ConfigJson: configJSON}}}); err != nil && !errors.Is(err, io.EOF) {
-		return callError("Assimilate", err)
+		return streamError(ctx, "Assimilate", err)
 	}
 	for {
 		msg, err := stream.Recv()
@@ -116,7 +193,7 @@ func (c *grpcClient) assimilateStream(ctx context.Context, configJSON []byte, s 
 			return nil
 		}
 		if err != nil {
-			return callError("Assimilate", err)
+			return streamError(ctx, "Assimilate", err)
 		}
 		var verdict error
 		switch m := msg.GetMsg().(type) {
@@ -142,7 +219,7 @@ func (c *grpcClient) assimilateStream(ctx context.Context, configJSON []byte, s 
 			v.Refusal = verdict.Error()
 		}
 		if err := stream.Send(&pb.HostMessage{Msg: &pb.HostMessage_Verdict{Verdict: v}}); err != nil && !errors.Is(err, io.EOF) {
-			return callError("Assimilate", err)
+			return streamError(ctx, "Assimilate", err)
 		}
 	}
 }

@@ -19,30 +19,47 @@ import (
 )
 
 // scriptedExtension is an Extension server written by hand, so that it can
-// misbehave in ways package sdk never would. Its Info offers
-// AssimilateStream; its stream sends send, one message at a time, records
-// each verdict, and ends with end.
+// misbehave in ways package sdk never would. Its stream sends first (its
+// info unless set), then the messages of send, one at a time, records each
+// verdict, and ends with end. It counts the calls it gets.
 type scriptedExtension struct {
 	pb.UnimplementedExtensionServer
-	send []*pb.ExtensionMessage
-	end  error
+	first *pb.ExtensionMessage
+	send  []*pb.ExtensionMessage
+	end   error
 
-	mu       sync.Mutex
-	verdicts []string
-	config   string
+	mu             sync.Mutex
+	verdicts       []string
+	config         string
+	infos, streams int
 }
+
+var scriptedInfo = &pb.ExtensionInfo{Name: "scripted", Version: "1.0.0"}
 
 func (e *scriptedExtension) Info(context.Context, *pb.InfoRequest) (*pb.InfoResponse, error) {
-	return &pb.InfoResponse{Info: &pb.ExtensionInfo{Name: "scripted", Version: "1.0.0"}, AssimilateStream: true}, nil
+	e.mu.Lock()
+	e.infos++
+	e.mu.Unlock()
+	return &pb.InfoResponse{Info: scriptedInfo}, nil
 }
 
-func (e *scriptedExtension) AssimilateStream(stream pb.Extension_AssimilateStreamServer) error {
-	first, err := stream.Recv()
+func (e *scriptedExtension) Assimilation(stream pb.Extension_AssimilationServer) error {
+	e.mu.Lock()
+	e.streams++
+	e.mu.Unlock()
+	first := e.first
+	if first == nil {
+		first = &pb.ExtensionMessage{Msg: &pb.ExtensionMessage_Info{Info: scriptedInfo}}
+	}
+	if err := stream.Send(first); err != nil {
+		return err
+	}
+	start, err := stream.Recv()
 	if err != nil {
 		return err
 	}
 	e.mu.Lock()
-	e.config = string(first.GetStart().GetConfigJson())
+	e.config = string(start.GetStart().GetConfigJson())
 	e.mu.Unlock()
 	for _, m := range e.send {
 		if err := stream.Send(m); err != nil {
@@ -108,18 +125,22 @@ func runeMsg(name string) *pb.ExtensionMessage {
 	return &pb.ExtensionMessage{Msg: &pb.ExtensionMessage_Rune{Rune: &pb.Rune{Name: name, Image: "busybox", Kind: pb.RuneKind_RUNE_KIND_SOULSTONE}}}
 }
 
-// An extension that offers the stream is assimilated over it (Assimilate
-// asks Info itself when the host has not), each registration gets its
-// verdict in order, and no callback connection is made.
-func TestStreamAssimilationNeedsNoBroker(t *testing.T) {
+// Info then Assimilate make one Assimilation call and no other (no
+// Info call, no callback connection); each registration gets its verdict
+// in order.
+func TestStreamAssimilationIsOneCall(t *testing.T) {
 	ext := &scriptedExtension{send: []*pb.ExtensionMessage{
 		runeMsg("a"),
 		runeMsg("taken"),
 		{Msg: &pb.ExtensionMessage_Animator{Animator: &pb.Animator{Name: "p", Kind: pb.AnimatorKind_ANIMATOR_KIND_PORTAL, Url: "https://x.example/v1"}}},
 	}}
 	c := streamClient(t, ext)
+	info, err := c.Info(context.Background())
+	if err != nil || info.Name != "scripted" || info.Version != "1.0.0" {
+		t.Fatalf("Info = %+v, %v", info, err)
+	}
 	var s sink
-	err := c.Assimilate(context.Background(), []byte(`{"k":1}`), &s)
+	err = c.Assimilate(context.Background(), []byte(`{"k":1}`), &s)
 	want := `the extension returned success but a registration was refused: rune "taken": the name is taken by the Codex`
 	if err == nil || err.Error() != want {
 		t.Fatalf("Assimilate: %v\nwant %s", err, want)
@@ -133,6 +154,40 @@ func TestStreamAssimilationNeedsNoBroker(t *testing.T) {
 	if ext.config != `{"k":1}` {
 		t.Errorf("the extension got config %q", ext.config)
 	}
+	if ext.streams != 1 || ext.infos != 0 {
+		t.Errorf("%d Assimilation and %d Info calls, want 1 and 0", ext.streams, ext.infos)
+	}
+}
+
+// Assimilate without Info opens the stream itself and skips the info.
+func TestStreamAssimilationWithoutInfo(t *testing.T) {
+	ext := &scriptedExtension{send: []*pb.ExtensionMessage{runeMsg("a")}}
+	var s sink
+	if err := streamClient(t, ext).Assimilate(context.Background(), nil, &s); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(s.runes, ",") != "a" || ext.streams != 1 || ext.infos != 0 {
+		t.Errorf("runes %v, %d streams, %d Info calls", s.runes, ext.streams, ext.infos)
+	}
+}
+
+// legacyExtension is an extension built before Assimilation: it only
+// answers Info and Assimilate.
+type legacyExtension struct {
+	pb.UnimplementedExtensionServer
+}
+
+func (legacyExtension) Info(context.Context, *pb.InfoRequest) (*pb.InfoResponse, error) {
+	return &pb.InfoResponse{Info: &pb.ExtensionInfo{Name: "old", Version: "0.9.0"}}, nil
+}
+
+// An extension built before the stream answers it with UNIMPLEMENTED; Info
+// falls back to the Info call.
+func TestStreamFallsBackToInfo(t *testing.T) {
+	info, err := streamClient(t, legacyExtension{}).Info(context.Background())
+	if err != nil || info.Name != "old" {
+		t.Errorf("Info = %+v, %v", info, err)
+	}
 }
 
 // What a lying or broken extension sends on the stream fails the
@@ -143,6 +198,10 @@ func TestStreamMisbehaviour(t *testing.T) {
 		ext  *scriptedExtension
 		want string
 	}{{
+		name: "registration before the info",
+		ext:  &scriptedExtension{first: runeMsg("a")},
+		want: "the extension's first message on Assimilation is not its info; rebuild it with this lychd's SDK",
+	}, {
 		name: "empty message",
 		ext:  &scriptedExtension{send: []*pb.ExtensionMessage{{}}},
 		want: "the extension returned success but a registration was refused: sent a registration of a kind this lychd does not know (neither a rune nor an Animator); upgrade lychd or rebuild the extension with this lychd's SDK",

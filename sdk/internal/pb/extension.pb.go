@@ -2,13 +2,14 @@
 //
 // Transport: hashicorp/go-plugin over gRPC. The host launches the extension
 // binary, dispenses the plugin named "extension" and calls the Extension
-// service. An extension whose InfoResponse sets assimilate_stream is
-// assimilated over AssimilateStream: its registrations and the host's
-// answers travel on that one call. Otherwise (extensions built before the
-// stream existed), during Assimilate the extension calls back into the
-// host's Host service, which the host serves through go-plugin's GRPCBroker
-// on the broker id carried in AssimilateRequest.host_broker_id: a second
-// gRPC connection per assimilation.
+// service. The host assimilates an extension with one Assimilation
+// call: the extension's Info, the config, every registration and the
+// host's verdict on it travel on that call. An extension built before the
+// stream existed answers it with UNIMPLEMENTED; the host then calls Info
+// and Assimilate, during which the extension calls back into the host's
+// Host service, served through go-plugin's GRPCBroker on the broker id
+// carried in AssimilateRequest.host_broker_id (a second gRPC connection
+// per assimilation).
 //
 // Compatibility rules (protocol major version 1):
 //   - fields and enum values are only ever added, never renumbered or
@@ -182,12 +183,10 @@ func (*InfoRequest) Descriptor() ([]byte, []int) {
 }
 
 type InfoResponse struct {
-	state protoimpl.MessageState `protogen:"open.v1"`
-	Info  *ExtensionInfo         `protobuf:"bytes,1,opt,name=info,proto3" json:"info,omitempty"`
-	// assimilate_stream says that the extension serves AssimilateStream.
-	AssimilateStream bool `protobuf:"varint,2,opt,name=assimilate_stream,json=assimilateStream,proto3" json:"assimilate_stream,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Info          *ExtensionInfo         `protobuf:"bytes,1,opt,name=info,proto3" json:"info,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *InfoResponse) Reset() {
@@ -225,13 +224,6 @@ func (x *InfoResponse) GetInfo() *ExtensionInfo {
 		return x.Info
 	}
 	return nil
-}
-
-func (x *InfoResponse) GetAssimilateStream() bool {
-	if x != nil {
-		return x.AssimilateStream
-	}
-	return false
 }
 
 // ExtensionInfo mirrors sdk.Info.
@@ -853,7 +845,7 @@ func (*RegisterAnimatorResponse) Descriptor() ([]byte, []int) {
 	return file_lychd_extension_v1_extension_proto_rawDescGZIP(), []int{11}
 }
 
-// HostMessage is what the host sends on AssimilateStream.
+// HostMessage is what the host sends on Assimilation.
 type HostMessage struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Types that are valid to be assigned to Msg:
@@ -986,14 +978,15 @@ func (x *Verdict) GetRefusal() string {
 	return ""
 }
 
-// ExtensionMessage is what the extension sends on AssimilateStream: one
-// registration per message.
+// ExtensionMessage is what the extension sends on Assimilation: its
+// info first, then one registration per message.
 type ExtensionMessage struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Types that are valid to be assigned to Msg:
 	//
 	//	*ExtensionMessage_Rune
 	//	*ExtensionMessage_Animator
+	//	*ExtensionMessage_Info
 	Msg           isExtensionMessage_Msg `protobuf_oneof:"msg"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1054,6 +1047,15 @@ func (x *ExtensionMessage) GetAnimator() *Animator {
 	return nil
 }
 
+func (x *ExtensionMessage) GetInfo() *ExtensionInfo {
+	if x != nil {
+		if x, ok := x.Msg.(*ExtensionMessage_Info); ok {
+			return x.Info
+		}
+	}
+	return nil
+}
+
 type isExtensionMessage_Msg interface {
 	isExtensionMessage_Msg()
 }
@@ -1066,19 +1068,24 @@ type ExtensionMessage_Animator struct {
 	Animator *Animator `protobuf:"bytes,2,opt,name=animator,proto3,oneof"`
 }
 
+type ExtensionMessage_Info struct {
+	Info *ExtensionInfo `protobuf:"bytes,3,opt,name=info,proto3,oneof"`
+}
+
 func (*ExtensionMessage_Rune) isExtensionMessage_Msg() {}
 
 func (*ExtensionMessage_Animator) isExtensionMessage_Msg() {}
+
+func (*ExtensionMessage_Info) isExtensionMessage_Msg() {}
 
 var File_lychd_extension_v1_extension_proto protoreflect.FileDescriptor
 
 const file_lychd_extension_v1_extension_proto_rawDesc = "" +
 	"\n" +
 	"\"lychd/extension/v1/extension.proto\x12\x12lychd.extension.v1\"\r\n" +
-	"\vInfoRequest\"r\n" +
+	"\vInfoRequest\"E\n" +
 	"\fInfoResponse\x125\n" +
-	"\x04info\x18\x01 \x01(\v2!.lychd.extension.v1.ExtensionInfoR\x04info\x12+\n" +
-	"\x11assimilate_stream\x18\x02 \x01(\bR\x10assimilateStream\"_\n" +
+	"\x04info\x18\x01 \x01(\v2!.lychd.extension.v1.ExtensionInfoR\x04info\"_\n" +
 	"\rExtensionInfo\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12 \n" +
@@ -1128,10 +1135,11 @@ const file_lychd_extension_v1_extension_proto_rawDesc = "" +
 	"\averdict\x18\x02 \x01(\v2\x1b.lychd.extension.v1.VerdictH\x00R\averdictB\x05\n" +
 	"\x03msg\"#\n" +
 	"\aVerdict\x12\x18\n" +
-	"\arefusal\x18\x01 \x01(\tR\arefusal\"\x85\x01\n" +
+	"\arefusal\x18\x01 \x01(\tR\arefusal\"\xbe\x01\n" +
 	"\x10ExtensionMessage\x12.\n" +
 	"\x04rune\x18\x01 \x01(\v2\x18.lychd.extension.v1.RuneH\x00R\x04rune\x12:\n" +
-	"\banimator\x18\x02 \x01(\v2\x1c.lychd.extension.v1.AnimatorH\x00R\banimatorB\x05\n" +
+	"\banimator\x18\x02 \x01(\v2\x1c.lychd.extension.v1.AnimatorH\x00R\banimator\x127\n" +
+	"\x04info\x18\x03 \x01(\v2!.lychd.extension.v1.ExtensionInfoH\x00R\x04infoB\x05\n" +
 	"\x03msg*W\n" +
 	"\bRuneKind\x12\x19\n" +
 	"\x15RUNE_KIND_UNSPECIFIED\x10\x00\x12\x17\n" +
@@ -1140,12 +1148,12 @@ const file_lychd_extension_v1_extension_proto_rawDesc = "" +
 	"\fAnimatorKind\x12\x1d\n" +
 	"\x19ANIMATOR_KIND_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17ANIMATOR_KIND_SOULSTONE\x10\x01\x12\x18\n" +
-	"\x14ANIMATOR_KIND_PORTAL\x10\x022\x92\x02\n" +
+	"\x14ANIMATOR_KIND_PORTAL\x10\x022\x8e\x02\n" +
 	"\tExtension\x12I\n" +
 	"\x04Info\x12\x1f.lychd.extension.v1.InfoRequest\x1a .lychd.extension.v1.InfoResponse\x12[\n" +
 	"\n" +
-	"Assimilate\x12%.lychd.extension.v1.AssimilateRequest\x1a&.lychd.extension.v1.AssimilateResponse\x12]\n" +
-	"\x10AssimilateStream\x12\x1f.lychd.extension.v1.HostMessage\x1a$.lychd.extension.v1.ExtensionMessage(\x010\x012\xc9\x01\n" +
+	"Assimilate\x12%.lychd.extension.v1.AssimilateRequest\x1a&.lychd.extension.v1.AssimilateResponse\x12Y\n" +
+	"\fAssimilation\x12\x1f.lychd.extension.v1.HostMessage\x1a$.lychd.extension.v1.ExtensionMessage(\x010\x012\xc9\x01\n" +
 	"\x04Host\x12R\n" +
 	"\aAddRune\x12\".lychd.extension.v1.AddRuneRequest\x1a#.lychd.extension.v1.AddRuneResponse\x12m\n" +
 	"\x10RegisterAnimator\x12+.lychd.extension.v1.RegisterAnimatorRequest\x1a,.lychd.extension.v1.RegisterAnimatorResponseB+Z)github.com/lychd/lychd/sdk/internal/pb;pbb\x06proto3"
@@ -1194,21 +1202,22 @@ var file_lychd_extension_v1_extension_proto_depIdxs = []int32{
 	15, // 7: lychd.extension.v1.HostMessage.verdict:type_name -> lychd.extension.v1.Verdict
 	8,  // 8: lychd.extension.v1.ExtensionMessage.rune:type_name -> lychd.extension.v1.Rune
 	9,  // 9: lychd.extension.v1.ExtensionMessage.animator:type_name -> lychd.extension.v1.Animator
-	2,  // 10: lychd.extension.v1.Extension.Info:input_type -> lychd.extension.v1.InfoRequest
-	5,  // 11: lychd.extension.v1.Extension.Assimilate:input_type -> lychd.extension.v1.AssimilateRequest
-	14, // 12: lychd.extension.v1.Extension.AssimilateStream:input_type -> lychd.extension.v1.HostMessage
-	10, // 13: lychd.extension.v1.Host.AddRune:input_type -> lychd.extension.v1.AddRuneRequest
-	12, // 14: lychd.extension.v1.Host.RegisterAnimator:input_type -> lychd.extension.v1.RegisterAnimatorRequest
-	3,  // 15: lychd.extension.v1.Extension.Info:output_type -> lychd.extension.v1.InfoResponse
-	6,  // 16: lychd.extension.v1.Extension.Assimilate:output_type -> lychd.extension.v1.AssimilateResponse
-	16, // 17: lychd.extension.v1.Extension.AssimilateStream:output_type -> lychd.extension.v1.ExtensionMessage
-	11, // 18: lychd.extension.v1.Host.AddRune:output_type -> lychd.extension.v1.AddRuneResponse
-	13, // 19: lychd.extension.v1.Host.RegisterAnimator:output_type -> lychd.extension.v1.RegisterAnimatorResponse
-	15, // [15:20] is the sub-list for method output_type
-	10, // [10:15] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	4,  // 10: lychd.extension.v1.ExtensionMessage.info:type_name -> lychd.extension.v1.ExtensionInfo
+	2,  // 11: lychd.extension.v1.Extension.Info:input_type -> lychd.extension.v1.InfoRequest
+	5,  // 12: lychd.extension.v1.Extension.Assimilate:input_type -> lychd.extension.v1.AssimilateRequest
+	14, // 13: lychd.extension.v1.Extension.Assimilation:input_type -> lychd.extension.v1.HostMessage
+	10, // 14: lychd.extension.v1.Host.AddRune:input_type -> lychd.extension.v1.AddRuneRequest
+	12, // 15: lychd.extension.v1.Host.RegisterAnimator:input_type -> lychd.extension.v1.RegisterAnimatorRequest
+	3,  // 16: lychd.extension.v1.Extension.Info:output_type -> lychd.extension.v1.InfoResponse
+	6,  // 17: lychd.extension.v1.Extension.Assimilate:output_type -> lychd.extension.v1.AssimilateResponse
+	16, // 18: lychd.extension.v1.Extension.Assimilation:output_type -> lychd.extension.v1.ExtensionMessage
+	11, // 19: lychd.extension.v1.Host.AddRune:output_type -> lychd.extension.v1.AddRuneResponse
+	13, // 20: lychd.extension.v1.Host.RegisterAnimator:output_type -> lychd.extension.v1.RegisterAnimatorResponse
+	16, // [16:21] is the sub-list for method output_type
+	11, // [11:16] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_lychd_extension_v1_extension_proto_init() }
@@ -1223,6 +1232,7 @@ func file_lychd_extension_v1_extension_proto_init() {
 	file_lychd_extension_v1_extension_proto_msgTypes[14].OneofWrappers = []any{
 		(*ExtensionMessage_Rune)(nil),
 		(*ExtensionMessage_Animator)(nil),
+		(*ExtensionMessage_Info)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{

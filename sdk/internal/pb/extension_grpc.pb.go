@@ -2,13 +2,14 @@
 //
 // Transport: hashicorp/go-plugin over gRPC. The host launches the extension
 // binary, dispenses the plugin named "extension" and calls the Extension
-// service. An extension whose InfoResponse sets assimilate_stream is
-// assimilated over AssimilateStream: its registrations and the host's
-// answers travel on that one call. Otherwise (extensions built before the
-// stream existed), during Assimilate the extension calls back into the
-// host's Host service, which the host serves through go-plugin's GRPCBroker
-// on the broker id carried in AssimilateRequest.host_broker_id: a second
-// gRPC connection per assimilation.
+// service. The host assimilates an extension with one Assimilation
+// call: the extension's Info, the config, every registration and the
+// host's verdict on it travel on that call. An extension built before the
+// stream existed answers it with UNIMPLEMENTED; the host then calls Info
+// and Assimilate, during which the extension calls back into the host's
+// Host service, served through go-plugin's GRPCBroker on the broker id
+// carried in AssimilateRequest.host_broker_id (a second gRPC connection
+// per assimilation).
 //
 // Compatibility rules (protocol major version 1):
 //   - fields and enum values are only ever added, never renumbered or
@@ -43,9 +44,9 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	Extension_Info_FullMethodName             = "/lychd.extension.v1.Extension/Info"
-	Extension_Assimilate_FullMethodName       = "/lychd.extension.v1.Extension/Assimilate"
-	Extension_AssimilateStream_FullMethodName = "/lychd.extension.v1.Extension/AssimilateStream"
+	Extension_Info_FullMethodName         = "/lychd.extension.v1.Extension/Info"
+	Extension_Assimilate_FullMethodName   = "/lychd.extension.v1.Extension/Assimilate"
+	Extension_Assimilation_FullMethodName = "/lychd.extension.v1.Extension/Assimilation"
 )
 
 // ExtensionClient is the client API for Extension service.
@@ -60,13 +61,15 @@ type ExtensionClient interface {
 	// Host.AddRune and Host.RegisterAnimator on the broker connection named by
 	// host_broker_id before it returns.
 	Assimilate(ctx context.Context, in *AssimilateRequest, opts ...grpc.CallOption) (*AssimilateResponse, error)
-	// AssimilateStream runs the extension's registration once, like
-	// Assimilate, on one stream. The host's first message is start; then
-	// every registration the extension sends gets exactly one verdict from
-	// the host before the extension sends the next. The extension ends the
-	// call with its outcome: OK when its Assimilate returned nil, else its
-	// error. Served by extensions that set InfoResponse.assimilate_stream.
-	AssimilateStream(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[HostMessage, ExtensionMessage], error)
+	// Assimilation describes the extension and runs its registration
+	// once, on one stream. The extension's first message is its info, sent
+	// at once (what Info would answer; a failure ends the call as Info's
+	// error would). The host then sends start, or ends the call (it does not
+	// want this extension's registration). Every registration the extension
+	// sends next gets exactly one verdict before the extension sends the
+	// next. The extension ends the call with its outcome: OK when its
+	// Assimilate returned nil, else its error.
+	Assimilation(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[HostMessage, ExtensionMessage], error)
 }
 
 type extensionClient struct {
@@ -97,9 +100,9 @@ func (c *extensionClient) Assimilate(ctx context.Context, in *AssimilateRequest,
 	return out, nil
 }
 
-func (c *extensionClient) AssimilateStream(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[HostMessage, ExtensionMessage], error) {
+func (c *extensionClient) Assimilation(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[HostMessage, ExtensionMessage], error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	stream, err := c.cc.NewStream(ctx, &Extension_ServiceDesc.Streams[0], Extension_AssimilateStream_FullMethodName, cOpts...)
+	stream, err := c.cc.NewStream(ctx, &Extension_ServiceDesc.Streams[0], Extension_Assimilation_FullMethodName, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +111,7 @@ func (c *extensionClient) AssimilateStream(ctx context.Context, opts ...grpc.Cal
 }
 
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
-type Extension_AssimilateStreamClient = grpc.BidiStreamingClient[HostMessage, ExtensionMessage]
+type Extension_AssimilationClient = grpc.BidiStreamingClient[HostMessage, ExtensionMessage]
 
 // ExtensionServer is the server API for Extension service.
 // All implementations must embed UnimplementedExtensionServer
@@ -122,13 +125,15 @@ type ExtensionServer interface {
 	// Host.AddRune and Host.RegisterAnimator on the broker connection named by
 	// host_broker_id before it returns.
 	Assimilate(context.Context, *AssimilateRequest) (*AssimilateResponse, error)
-	// AssimilateStream runs the extension's registration once, like
-	// Assimilate, on one stream. The host's first message is start; then
-	// every registration the extension sends gets exactly one verdict from
-	// the host before the extension sends the next. The extension ends the
-	// call with its outcome: OK when its Assimilate returned nil, else its
-	// error. Served by extensions that set InfoResponse.assimilate_stream.
-	AssimilateStream(grpc.BidiStreamingServer[HostMessage, ExtensionMessage]) error
+	// Assimilation describes the extension and runs its registration
+	// once, on one stream. The extension's first message is its info, sent
+	// at once (what Info would answer; a failure ends the call as Info's
+	// error would). The host then sends start, or ends the call (it does not
+	// want this extension's registration). Every registration the extension
+	// sends next gets exactly one verdict before the extension sends the
+	// next. The extension ends the call with its outcome: OK when its
+	// Assimilate returned nil, else its error.
+	Assimilation(grpc.BidiStreamingServer[HostMessage, ExtensionMessage]) error
 	mustEmbedUnimplementedExtensionServer()
 }
 
@@ -145,8 +150,8 @@ func (UnimplementedExtensionServer) Info(context.Context, *InfoRequest) (*InfoRe
 func (UnimplementedExtensionServer) Assimilate(context.Context, *AssimilateRequest) (*AssimilateResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Assimilate not implemented")
 }
-func (UnimplementedExtensionServer) AssimilateStream(grpc.BidiStreamingServer[HostMessage, ExtensionMessage]) error {
-	return status.Error(codes.Unimplemented, "method AssimilateStream not implemented")
+func (UnimplementedExtensionServer) Assimilation(grpc.BidiStreamingServer[HostMessage, ExtensionMessage]) error {
+	return status.Error(codes.Unimplemented, "method Assimilation not implemented")
 }
 func (UnimplementedExtensionServer) mustEmbedUnimplementedExtensionServer() {}
 func (UnimplementedExtensionServer) testEmbeddedByValue()                   {}
@@ -205,12 +210,12 @@ func _Extension_Assimilate_Handler(srv interface{}, ctx context.Context, dec fun
 	return interceptor(ctx, in, info, handler)
 }
 
-func _Extension_AssimilateStream_Handler(srv interface{}, stream grpc.ServerStream) error {
-	return srv.(ExtensionServer).AssimilateStream(&grpc.GenericServerStream[HostMessage, ExtensionMessage]{ServerStream: stream})
+func _Extension_Assimilation_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(ExtensionServer).Assimilation(&grpc.GenericServerStream[HostMessage, ExtensionMessage]{ServerStream: stream})
 }
 
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
-type Extension_AssimilateStreamServer = grpc.BidiStreamingServer[HostMessage, ExtensionMessage]
+type Extension_AssimilationServer = grpc.BidiStreamingServer[HostMessage, ExtensionMessage]
 
 // Extension_ServiceDesc is the grpc.ServiceDesc for Extension service.
 // It's only intended for direct use with grpc.RegisterService,
@@ -230,8 +235,8 @@ var Extension_ServiceDesc = grpc.ServiceDesc{
 	},
 	Streams: []grpc.StreamDesc{
 		{
-			StreamName:    "AssimilateStream",
-			Handler:       _Extension_AssimilateStream_Handler,
+			StreamName:    "Assimilation",
+			Handler:       _Extension_Assimilation_Handler,
 			ServerStreams: true,
 			ClientStreams: true,
 		},
