@@ -80,6 +80,11 @@ type Options struct {
 	// spawner returns the fork server, starting it on first use; nil
 	// when there is none.
 	spawner func() *spawn.Spawner
+	// cache is the registration cache, nil when there is none; stash
+	// keeps a new entry, which Assimilate stores with all the others
+	// once every extension is done.
+	cache *cache.Cache
+	stash func(name string, e *cache.Entry)
 }
 
 // Stats describe one extension's assimilation.
@@ -110,6 +115,18 @@ func Assimilate(ctx context.Context, opts Options) (*Result, error) {
 	}
 	if opts.CacheDir != "" && !opts.NoCache && opts.HostID == "" {
 		opts.HostID = cache.HostFingerprint()
+	}
+	var (
+		stashMu sync.Mutex
+		stashed = map[string]*cache.Entry{}
+	)
+	if opts.CacheDir != "" && !opts.NoCache {
+		opts.cache = cache.New(opts.CacheDir)
+		opts.stash = func(name string, e *cache.Entry) {
+			stashMu.Lock()
+			defer stashMu.Unlock()
+			stashed[name] = e
+		}
 	}
 	want := func(name string) bool {
 		if opts.Only == nil {
@@ -249,6 +266,13 @@ func Assimilate(ctx context.Context, opts Options) (*Result, error) {
 		}()
 	}
 	wg.Wait()
+	// One write for every new entry, those of a failed assimilation's
+	// successful extensions included.
+	if opts.cache != nil {
+		if err := opts.cache.StoreAll(stashed); err != nil {
+			opts.Logger.Warn("could not cache the registrations", "error", err)
+		}
+	}
 	var failed []*exterr.Error
 	for _, e := range errs {
 		if e != nil {
@@ -296,12 +320,7 @@ func fmtDuration(d time.Duration) string {
 }
 
 // registrationCache is the cache opts use, or nil.
-func registrationCache(opts Options) *cache.Cache {
-	if opts.CacheDir == "" || opts.NoCache {
-		return nil
-	}
-	return cache.New(opts.CacheDir)
-}
+func registrationCache(opts Options) *cache.Cache { return opts.cache }
 
 // assimilateCore runs the in-process core through the same Sink checks as
 // a binary, or takes its registration from the cache.
@@ -337,9 +356,7 @@ func assimilateCore(ctx context.Context, opts Options) (*outcome, error) {
 	}
 	if c != nil {
 		e := &cache.Entry{Key: assimilation.CoreKey(opts.Config[CoreName], opts.HostID), Version: info.Version, Protocol: sdk.ProtocolVersion, Runes: runes, Animators: animators}
-		if err := c.Store(CoreName, e); err != nil {
-			opts.Logger.Warn("could not cache the core's registration", "error", err)
-		}
+		opts.stash(CoreName, e)
 	}
 	return &outcome{runes: runes, animators: animators, stats: Stats{
 		Name: CoreName, Version: info.Version, Protocol: sdk.ProtocolVersion, Source: src,
@@ -430,9 +447,7 @@ func assimilateBinary(ctx context.Context, opts Options, in Installed, reap func
 		Launch: launched, Verify: p.Hashed, Assimilation: assimilated, Runes: len(runes), Animators: len(animators),
 	}}
 	if c != nil {
-		if err := c.Store(in.Name, &cache.Entry{Key: key, Version: info.Version, Runes: runes, Animators: animators}); err != nil {
-			opts.Logger.Warn("could not cache an extension's registration", "extension", in.Name, "error", err)
-		}
+		opts.stash(in.Name, &cache.Entry{Key: key, Version: info.Version, Runes: runes, Animators: animators})
 	}
 	return out, nil
 }

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/lychd/lychd/host/cache"
 )
 
 func TestRegistrationCache(t *testing.T) {
@@ -63,8 +65,8 @@ func TestRegistrationCache(t *testing.T) {
 	if _, err := Install(context.Background(), InstallOptions{Dir: dir, CacheDir: cacheDir, Source: src}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(cacheDir, "registrations", "actor.json")); !os.IsNotExist(err) {
-		t.Errorf("cache entry after reinstall: %v, want it gone", err)
+	if cache.New(cacheDir).Has("actor") {
+		t.Error("cache entry after reinstall, want it gone")
 	}
 	cached("after reinstall", Options{}, false)
 
@@ -82,8 +84,8 @@ func TestRegistrationCache(t *testing.T) {
 	if _, err := Remove(RemoveOptions{Dir: dir, CacheDir: cacheDir, Name: "actor"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(cacheDir, "registrations", "actor.json")); !os.IsNotExist(err) {
-		t.Errorf("cache entry after remove: %v, want it gone", err)
+	if cache.New(cacheDir).Has("actor") {
+		t.Error("cache entry after remove, want it gone")
 	}
 	noLeftovers(t, "", tmp)
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/lychd/lychd/host/assimilation"
+	"github.com/lychd/lychd/host/cache"
 )
 
 // TestWarmPathIsAssimilateFromCache checks that assimilation.FromCache, the
@@ -73,7 +74,7 @@ func TestWarmPathIsAssimilateFromCache(t *testing.T) {
 			t.Errorf("%s: FromCache hit", name)
 		}
 	}
-	if err := os.Remove(filepath.Join(cacheDir, "registrations", "twin.json")); err != nil {
+	if err := cache.New(cacheDir).Forget("twin"); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := warm(assimilation.Warm{}); ok {

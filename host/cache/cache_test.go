@@ -54,3 +54,52 @@ func TestStoreLoadAndInvalidation(t *testing.T) {
 		t.Errorf("Forget of a missing entry: %v", err)
 	}
 }
+
+// Every entry lives in one file, written once per StoreAll; a writer keeps
+// the entries another Cache (another lychd process) wrote since it read
+// the file; the per-extension files of format 2 are removed; a file of
+// another format holds no entry.
+func TestOneFile(t *testing.T) {
+	dir := t.TempDir()
+	legacy := filepath.Join(dir, "registrations")
+	if err := os.MkdirAll(legacy, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(legacy, "old.json"), []byte("{}"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	key := KeyForConfig([]byte("{}"), "host")
+	entry := func(v string) *Entry { return &Entry{Key: key, Version: v} }
+
+	a, b := New(dir), New(dir)
+	if a.Has("x") || b.Has("y") {
+		t.Fatal("entries in an empty cache")
+	}
+	if err := a.StoreAll(map[string]*Entry{"x": entry("1"), "z": entry("1")}); err != nil {
+		t.Fatal(err)
+	}
+	// b read the file before a wrote it; its write keeps a's entries.
+	if err := b.Store("y", entry("2")); err != nil {
+		t.Fatal(err)
+	}
+	fresh := New(dir)
+	for name, v := range map[string]string{"x": "1", "y": "2", "z": "1"} {
+		if e, ok := fresh.Load(name, key); !ok || e.Version != v {
+			t.Errorf("entry %s = %+v, %v; want version %s", name, e, ok, v)
+		}
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ents) != 1 || ents[0].Name() != "registrations.json" {
+		t.Errorf("cache directory holds %v, want registrations.json alone", ents)
+	}
+
+	if err := os.WriteFile(filepath.Join(dir, "registrations.json"), []byte(`{"format":2,"entries":{"x":{}}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if New(dir).Has("x") {
+		t.Error("an entry from a file of another format")
+	}
+}
