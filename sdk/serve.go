@@ -185,7 +185,7 @@ func (s *extensionServer) Assimilation(stream pb.Extension_AssimilationServer) e
 	if start == nil {
 		return status.Error(codes.InvalidArgument, "Assimilation: the host's message after the info must be start")
 	}
-	a := &streamAssimilation{stream: stream, config: start.GetConfigJson(), logger: s.logger}
+	a := &streamAssimilation{assimilationState: assimilationState{config: start.GetConfigJson(), logger: s.logger}, stream: stream}
 	err = shared.Guard("Assimilate", func() error { return s.ext.Assimilate(stream.Context(), a) })
 	if err == nil {
 		err = a.unsent()
@@ -204,7 +204,7 @@ func (s *extensionServer) Assimilate(ctx context.Context, req *pb.AssimilateRequ
 		return nil, status.Errorf(codes.Unavailable, "connecting back to lychd's Host service: %v", err)
 	}
 	defer func() { _ = conn.Close() }()
-	a := &remoteAssimilation{host: pb.NewHostClient(conn), config: req.GetConfigJson(), logger: s.logger}
+	a := &remoteAssimilation{assimilationState: assimilationState{config: req.GetConfigJson(), logger: s.logger}, host: pb.NewHostClient(conn)}
 	err = shared.Guard("Assimilate", func() error { return s.ext.Assimilate(ctx, a) })
 	if err == nil {
 		err = a.unsent()
@@ -229,19 +229,52 @@ func errorCode(err error) codes.Code {
 	return codes.Unknown
 }
 
-// remoteAssimilation is the Assimilation of an extension process: its
-// registrations go back to lychd over the broker connection.
-type remoteAssimilation struct {
-	host   pb.HostClient
+// assimilationState is what the Assimilations of an extension process
+// share: the config table, the logger, and the first registration that
+// never reached lychd.
+type assimilationState struct {
 	config []byte
 	logger hclog.Logger
 
 	mu sync.Mutex
 	// failed is the first registration that never reached lychd (a
-	// transport failure, e.g. a message over the size limit). lychd records
-	// the refusals it makes itself; this covers the rest, so that ignoring
-	// such an error fails the assimilation as it does in-process.
+	// transport failure, e.g. a message over the size limit, or the
+	// extension's context ending). lychd records the refusals it makes
+	// itself; this covers the rest, so that ignoring such an error fails
+	// the assimilation as it does in-process.
 	failed error
+}
+
+func (a *assimilationState) Config(v any) error { return shared.DecodeConfig(a.config, v) }
+
+func (a *assimilationState) Logger() hclog.Logger { return a.logger }
+
+// recordLocked wraps err, a registration that never reached lychd, keeps
+// the first such error and returns the wrapped one. Call with mu held.
+func (a *assimilationState) recordLocked(err error) error {
+	err = fmt.Errorf("calling lychd: %w", err)
+	if a.failed == nil {
+		a.failed = err
+	}
+	return err
+}
+
+// unsent returns the first registration that never reached lychd.
+func (a *assimilationState) unsent() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.failed == nil {
+		return nil
+	}
+	return fmt.Errorf("the extension returned success but a registration was refused: %w", a.failed)
+}
+
+// remoteAssimilation is the Assimilation of an extension process assimilated
+// with Assimilate: its registrations go back to lychd over the broker
+// connection.
+type remoteAssimilation struct {
+	assimilationState
+	host pb.HostClient
 }
 
 func (a *remoteAssimilation) AddRune(ctx context.Context, r Rune) error {
@@ -254,20 +287,6 @@ func (a *remoteAssimilation) RegisterAnimator(ctx context.Context, an Animator) 
 	return a.hostError(err)
 }
 
-// unsent returns the first registration that failed to reach lychd.
-func (a *remoteAssimilation) unsent() error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.failed == nil {
-		return nil
-	}
-	return fmt.Errorf("the extension returned success but a registration was refused: %w", a.failed)
-}
-
-func (a *remoteAssimilation) Config(v any) error { return shared.DecodeConfig(a.config, v) }
-
-func (a *remoteAssimilation) Logger() hclog.Logger { return a.logger }
-
 // hostError gives the extension lychd's refusal as plain text, as an
 // in-process extension would see it, and records other failures.
 func (a *remoteAssimilation) hostError(err error) error {
@@ -277,29 +296,19 @@ func (a *remoteAssimilation) hostError(err error) error {
 	if st, ok := status.FromError(err); ok && st.Code() == codes.InvalidArgument {
 		return errors.New(st.Message())
 	}
-	err = fmt.Errorf("calling lychd: %w", err)
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.failed == nil {
-		a.failed = err
-	}
-	return err
+	return a.recordLocked(err)
 }
 
 // streamAssimilation is the Assimilation of an extension process assimilated
 // over Assimilation: each registration is one message, and the call
 // returns the host's verdict on it.
 type streamAssimilation struct {
+	// assimilationState's mu also serializes registrations: one message,
+	// then its verdict.
+	assimilationState
 	stream pb.Extension_AssimilationServer
-	config []byte
-	logger hclog.Logger
-
-	// mu serializes registrations: one message, then its verdict.
-	mu sync.Mutex
-	// failed is the first registration that never got a verdict (the
-	// stream broke, or the extension's context ended), as in
-	// remoteAssimilation.
-	failed error
 }
 
 func (a *streamAssimilation) AddRune(ctx context.Context, r Rune) error {
@@ -319,50 +328,29 @@ func (a *streamAssimilation) register(ctx context.Context, msg *pb.ExtensionMess
 		return a.failed
 	}
 	if err := ctx.Err(); err != nil {
-		return a.fail(err)
+		return a.recordLocked(err)
 	}
 	// Refused here, as a unary call refuses it: on a stream, a message over
 	// the limit would end the whole call.
 	if n := proto.Size(msg); n > shared.MaxMessageBytes {
-		return a.fail(status.Errorf(codes.ResourceExhausted, "trying to send message larger than max (%d vs. %d)", n, shared.MaxMessageBytes))
+		return a.recordLocked(status.Errorf(codes.ResourceExhausted, "trying to send message larger than max (%d vs. %d)", n, shared.MaxMessageBytes))
 	}
 	if err := a.stream.Send(msg); err != nil {
-		return a.fail(err)
+		return a.recordLocked(err)
 	}
 	reply, err := a.stream.Recv()
 	if err != nil {
-		return a.fail(err)
+		return a.recordLocked(err)
 	}
 	v := reply.GetVerdict()
 	if v == nil {
-		return a.fail(errors.New("lychd answered a registration with something other than a verdict"))
+		return a.recordLocked(errors.New("lychd answered a registration with something other than a verdict"))
 	}
 	if v.GetRefusal() != "" {
 		return errors.New(v.GetRefusal())
 	}
 	return nil
 }
-
-// fail records err as a registration that got no verdict. Call with mu
-// held.
-func (a *streamAssimilation) fail(err error) error {
-	a.failed = fmt.Errorf("calling lychd: %w", err)
-	return a.failed
-}
-
-// unsent returns the first registration that got no verdict.
-func (a *streamAssimilation) unsent() error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.failed == nil {
-		return nil
-	}
-	return fmt.Errorf("the extension returned success but a registration was refused: %w", a.failed)
-}
-
-func (a *streamAssimilation) Config(v any) error { return shared.DecodeConfig(a.config, v) }
-
-func (a *streamAssimilation) Logger() hclog.Logger { return a.logger }
 
 func runeToPB(r Rune) *pb.Rune {
 	// Enum values are the sdk value plus one (zero means unspecified), so

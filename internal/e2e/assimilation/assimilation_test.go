@@ -313,22 +313,9 @@ func TestSelfContainedLychd(t *testing.T) {
 // a cold bind and nothing it started survives: not lychd-host, not the
 // extension, not what the extension forked.
 func TestKilledLychdLeavesNothing(t *testing.T) {
-	dir, err := hosttest.Dir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	lychd := e2e.BuildLychd(t)
-	s := &sandbox{lychd: lychd, home: t.TempDir()}
-	s.must(t, "extension", "install", filepath.Join(dir, "actor"))
 	marker := fmt.Sprintf("killed%d", time.Now().UnixNano())
-	codexDir := filepath.Join(s.home, ".config", "lychd")
-	if err := os.MkdirAll(codexDir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	toml := "[assimilation]\ndeadline_seconds = 120\n\n[extensions.actor]\nForkStay = true\nHang = true\nMarker = \"" + marker + "\"\n"
-	if err := os.WriteFile(filepath.Join(codexDir, "lychd.toml"), []byte(toml), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	s := actorSandbox(t, "[assimilation]\ndeadline_seconds = 120\n\n[extensions.actor]\nForkStay = true\nHang = true\nMarker = \""+marker+"\"\n")
+	lychd := s.lychd
 	cmd := exec.Command(lychd, "bind", "--no-reload")
 	cmd.Env = []string{"HOME=" + s.home, "PATH=/usr/bin:/bin", "XDG_RUNTIME_DIR=" + filepath.Join(s.home, "run")}
 	if err := cmd.Start(); err != nil {
@@ -537,20 +524,8 @@ func TestBindWithoutNamespaces(t *testing.T) {
 	if _, err := exec.LookPath("unshare"); err != nil {
 		t.Fatal("needs util-linux unshare (scripts/ensure-deps.sh installs it)")
 	}
-	dir, err := hosttest.Dir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	lychd := e2e.BuildLychd(t)
-	s := &sandbox{lychd: lychd, home: t.TempDir()}
-	s.must(t, "extension", "install", filepath.Join(dir, "actor"))
-	codexDir := filepath.Join(s.home, ".config", "lychd")
-	if err := os.MkdirAll(codexDir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(codexDir, "lychd.toml"), []byte("[extensions.actor]\nReportProcess = true\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	s := actorSandbox(t, "[extensions.actor]\nReportProcess = true\n")
+	lychd := s.lychd
 	script := `echo 0 > /proc/sys/user/max_user_namespaces && echo 0 > /proc/sys/user/max_pid_namespaces && exec "$@"`
 	cmd := exec.Command("unshare", "--user", "--map-current-user", "sh", "-c", script, "sh", lychd, "bind", "--no-reload", "--json")
 	cmd.Env = []string{"HOME=" + s.home, "PATH=/usr/bin:/bin", "XDG_RUNTIME_DIR=" + filepath.Join(s.home, "run")}
@@ -589,4 +564,24 @@ func processReport(t *testing.T, home string) (string, map[string]string) {
 		fields[k] = v
 	}
 	return report, fields
+}
+
+// actorSandbox builds lychd, installs the actor test extension in a new
+// sandbox HOME and writes toml as its lychd.toml.
+func actorSandbox(t *testing.T, toml string) *sandbox {
+	t.Helper()
+	dir, err := hosttest.Dir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &sandbox{lychd: e2e.BuildLychd(t), home: t.TempDir()}
+	s.must(t, "extension", "install", filepath.Join(dir, "actor"))
+	codexDir := filepath.Join(s.home, ".config", "lychd")
+	if err := os.MkdirAll(codexDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(codexDir, "lychd.toml"), []byte(toml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
