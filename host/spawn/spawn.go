@@ -110,7 +110,10 @@ func ServeFD(fd uintptr, attr func(isolate bool) *syscall.SysProcAttr) error {
 func serve(conn *net.UnixConn, attr func(isolate bool) *syscall.SysProcAttr) error {
 	// Every process starts from this thread (see newStarter).
 	runtime.LockOSThread()
-	st := newStarter(attr)
+	st, err := newStarter(attr)
+	if err != nil {
+		return err
+	}
 	var wmu sync.Mutex
 	send := func(r reply) {
 		data, _ := json.Marshal(r)
@@ -162,11 +165,16 @@ type starter struct {
 	attr func(isolate bool) *syscall.SysProcAttr
 }
 
-func newStarter(attr func(isolate bool) *syscall.SysProcAttr) *starter {
-	if userns.HoldsSysAdmin() && userns.DropInheritable() == nil {
+func newStarter(attr func(isolate bool) *syscall.SysProcAttr) (*starter, error) {
+	if userns.HoldsSysAdmin() {
+		// A process started from this thread must not inherit the
+		// capability; if it cannot be dropped, start nothing.
+		if err := userns.DropInheritable(); err != nil {
+			return nil, fmt.Errorf("spawn: %w", err)
+		}
 		attr = pidNamespaceOnly(attr)
 	}
-	return &starter{attr: attr}
+	return &starter{attr: attr}, nil
 }
 
 // start starts the binary bin (executed through /proc/self/fd) with req's
