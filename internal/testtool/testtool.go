@@ -6,6 +6,7 @@ package testtool
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -13,6 +14,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/lychd/lychd/internal/verify"
 )
 
 // missing fails t under CI=true and skips it otherwise.
@@ -23,6 +26,16 @@ func missing(t testing.TB, format string, args ...any) {
 		t.Fatalf("%s (CI=true: a missing test tool is a failure)", msg)
 	}
 	t.Skipf("%s (set CI=true to make this a failure)", msg)
+}
+
+// Root applies the missing-tool rule to root privileges: a test that needs
+// them (why says for what) fails under CI=true and is skipped elsewhere when
+// it does not run as root.
+func Root(t testing.TB, why string) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		missing(t, "%s needs root", why)
+	}
 }
 
 // RepoRoot returns the repository root: the nearest directory above the
@@ -133,47 +146,34 @@ func splitDryRun(out string) map[string]string {
 // SystemdVerify runs "systemd-analyze --user verify --man=no --generators=no"
 // on paths with XDG_RUNTIME_DIR set to a temporary directory, and returns its
 // combined output and exit error. systemd-analyze refuses ExecStart= binaries
-// that do not exist, so when /usr/bin/podman is missing it runs inside a
-// private mount namespace (unshare -m, needs root) where /usr/bin is an
-// overlay holding a stub podman; nothing outside that namespace changes.
-// systemd-analyze only warns (exit 0) about unknown keys and bad values, so
-// callers should treat any output as a finding.
+// that do not exist, so when /usr/bin/podman is missing it runs where a stub
+// stands in for it (verify.StubPodman: a private mount namespace, which
+// needs root); nothing outside that namespace changes. systemd-analyze only
+// warns (exit 0) about unknown keys and bad values, so callers should treat
+// any output as a finding.
 func SystemdVerify(t testing.TB, paths ...string) (string, error) {
 	t.Helper()
 	analyze := SystemdAnalyze(t)
-	runtime := t.TempDir()
-	args := append([]string{analyze, "--user", "verify", "--man=no", "--generators=no"}, paths...)
-	var cmd *exec.Cmd
-	if _, err := os.Stat("/usr/bin/podman"); err == nil {
-		cmd = exec.Command(args[0], args[1:]...)
-	} else {
-		unshare, err := exec.LookPath("unshare")
-		if err != nil {
-			missing(t, "systemd-analyze verify needs /usr/bin/podman or unshare(1) to overlay a stub: %v", err)
+	if _, err := os.Stat("/usr/bin/podman"); err != nil {
+		if _, err := exec.LookPath("unshare"); err != nil {
+			missing(t, "systemd-analyze verify needs /usr/bin/podman or unshare(1) to put a stub in its place: %v", err)
 			return "", nil
 		}
 		if os.Geteuid() != 0 {
-			missing(t, "systemd-analyze verify needs /usr/bin/podman, or root to overlay a stub in a private mount namespace")
+			missing(t, "systemd-analyze verify needs /usr/bin/podman, or root to put a stub in its place in a private mount namespace")
 			return "", nil
 		}
-		ov := t.TempDir()
-		upper, work := filepath.Join(ov, "upper"), filepath.Join(ov, "work")
-		for _, d := range []string{upper, work} {
-			if err := os.Mkdir(d, 0o755); err != nil {
-				t.Fatalf("testtool: %v", err)
-			}
-		}
-		if err := os.WriteFile(filepath.Join(upper, "podman"), []byte("#!/bin/sh\nexit 0\n"), 0o755); err != nil {
-			t.Fatalf("testtool: write podman stub: %v", err)
-		}
-		script := `mount -t overlay overlay -o "lowerdir=/usr/bin,upperdir=$1,workdir=$2" /usr/bin || exit 125; shift 2; exec "$@"`
-		cmd = exec.Command(unshare, append([]string{"-m", "--propagation", "private", "sh", "-c", script, "sh", upper, work}, args...)...)
 	}
-	cmd.Env = append(os.Environ(), "XDG_RUNTIME_DIR="+runtime, "SYSTEMD_LOG_COLOR=0")
+	argv := append([]string{analyze, "--user", "verify", "--man=no", "--generators=no"}, paths...)
+	cmd, err := verify.StubPodman(context.Background(), t.TempDir(), argv)
+	if err != nil {
+		t.Fatalf("testtool: %v", err)
+	}
+	cmd.Env = append(os.Environ(), "XDG_RUNTIME_DIR="+t.TempDir(), "SYSTEMD_LOG_COLOR=0")
 	out, err := cmd.CombinedOutput()
 	var exitErr *exec.ExitError
-	if errors.As(err, &exitErr) && exitErr.ExitCode() == 125 {
-		missing(t, "systemd-analyze verify: cannot overlay a podman stub on /usr/bin in a private mount namespace: %s", out)
+	if errors.As(err, &exitErr) && exitErr.ExitCode() == verify.ExitNoStub {
+		missing(t, "systemd-analyze verify: cannot put a podman stub on /usr/bin in a private mount namespace: %s", out)
 	}
 	return string(out), err
 }
