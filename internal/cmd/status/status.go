@@ -99,8 +99,10 @@ type UnitStatus struct {
 	LoadState   string   `json:"load_state"`
 	ActiveState string   `json:"active_state"`
 	SubState    string   `json:"sub_state"`
-	// Since is when the unit entered its current active or inactive state;
-	// null when it never did.
+	// Since is when the unit entered its current state; null for inactive
+	// units, which status does not read (each read of one makes systemd
+	// load and unload the lychd graph; see systemd.Client.ListUnits), and
+	// for units that never changed state.
 	Since            *time.Time `json:"since"`
 	PublishedPorts   []string   `json:"published_ports"`
 	NeedDaemonReload bool       `json:"need_daemon_reload"`
