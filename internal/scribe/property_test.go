@@ -3,84 +3,12 @@ package scribe
 import (
 	"fmt"
 	"math/rand"
-	"sort"
 	"strings"
 	"testing"
 
 	"github.com/lychd/lychd/internal/model"
+	"github.com/lychd/lychd/internal/model/modeltest"
 )
-
-// randomManifest builds a random set of soulstones over a small pool of
-// covens, with random alliances and occasional after= edges.
-func randomManifest(rng *rand.Rand) *model.Manifest {
-	pool := []string{"alpha", "beta", "gamma", "delta", "omega"}
-	n := 2 + rng.Intn(7)
-	m := &model.Manifest{}
-	used := map[string]bool{}
-	for i := 0; i < n; i++ {
-		r := model.Rune{Name: fmt.Sprintf("s%d", i), Kind: model.KindSoulstone, Image: "img", Source: model.Source{Kind: model.SourceCodex, Name: "soulstones/r.toml", Line: i + 1}}
-		k := rng.Intn(3) // 0: coven of one, 1 or 2 covens
-		perm := rng.Perm(len(pool))
-		for j := 0; j < k; j++ {
-			r.Groups = append(r.Groups, pool[perm[j]])
-		}
-		sort.Strings(r.Groups)
-		for _, c := range r.Covens() {
-			used[c] = true
-		}
-		if i > 0 && rng.Intn(4) == 0 {
-			r.After = []string{fmt.Sprintf("lychd-soulstone-s%d.service", rng.Intn(i))}
-		}
-		m.Runes = append(m.Runes, r)
-	}
-	var covens []string
-	for c := range used {
-		covens = append(covens, c)
-	}
-	sort.Strings(covens)
-	for a := rng.Intn(3); a > 0 && len(covens) >= 2; a-- {
-		perm := rng.Perm(len(covens))
-		size := 2 + rng.Intn(min(2, len(covens)-1))
-		var group []string
-		for _, p := range perm[:size] {
-			group = append(group, covens[p])
-		}
-		m.Alliances = append(m.Alliances, group)
-	}
-	return m
-}
-
-// oracleCompatible is the Law of Exclusivity, written straight from the spec
-// and independent of package covenant.
-func oracleCompatible(m *model.Manifest, a, b string) bool {
-	covens := func(name string) []string {
-		for _, r := range m.Runes {
-			if r.Name == name {
-				return r.Covens()
-			}
-		}
-		return nil
-	}
-	allied := func(x, y string) bool {
-		if x == y {
-			return true
-		}
-		for _, group := range m.Alliances {
-			if contains(group, x) && contains(group, y) {
-				return true
-			}
-		}
-		return false
-	}
-	for _, x := range covens(a) {
-		for _, y := range covens(b) {
-			if allied(x, y) {
-				return true
-			}
-		}
-	}
-	return false
-}
 
 // simFiles parses the [Unit] section of every generated file into the
 // simulator's input; units are named after the service Quadlet generates.
@@ -131,7 +59,7 @@ func TestPropertyExclusivity(t *testing.T) {
 	const cases = 300
 	for seed := int64(1); seed <= cases; seed++ {
 		rng := rand.New(rand.NewSource(seed))
-		m := randomManifest(rng)
+		m := modeltest.RandomManifest(rng)
 		out, err := Compile(m)
 		if err != nil {
 			if strings.Contains(err.Error(), "ordering cycle") {
@@ -152,7 +80,7 @@ func TestPropertyExclusivity(t *testing.T) {
 				s := newSim(files)
 				mustStart(t, s, svc(x), m, desc)
 				mustStart(t, s, svc(y), m, desc)
-				want := oracleCompatible(m, x, y)
+				want := modeltest.Compatible(m, x, y)
 				if got := s.active[svc(x)]; got != want {
 					t.Fatalf("%s: start %s then %s: %s active=%v, want %v", desc(), x, y, x, got, want)
 				}
@@ -172,7 +100,7 @@ func TestPropertyExclusivity(t *testing.T) {
 				mustStart(t, s, c.TargetName(), m, desc)
 				want := true
 				for _, mem := range c.Members {
-					if !oracleCompatible(m, x, mem) && x != mem {
+					if !modeltest.Compatible(m, x, mem) && x != mem {
 						want = false
 					}
 					if !s.active[svc(mem)] {
@@ -231,7 +159,7 @@ func mustStart(t *testing.T, s *sim, u string, m *model.Manifest, desc func() st
 	names := soulstones(m)
 	for _, a := range names {
 		for _, b := range names {
-			if a < b && s.active[svc(a)] && s.active[svc(b)] && !oracleCompatible(m, a, b) {
+			if a < b && s.active[svc(a)] && s.active[svc(b)] && !modeltest.Compatible(m, a, b) {
 				t.Fatalf("%s: after start %s: incompatible %s and %s both active", desc(), u, a, b)
 			}
 		}
@@ -246,7 +174,7 @@ func mustStart(t *testing.T, s *sim, u string, m *model.Manifest, desc func() st
 			}
 			a := strings.TrimSuffix(strings.TrimPrefix(stop.unit, "lychd-soulstone-"), ".service")
 			b := strings.TrimSuffix(strings.TrimPrefix(st.unit, "lychd-soulstone-"), ".service")
-			if !oracleCompatible(m, a, b) && !s.waitsFor(stop, st) {
+			if !modeltest.Compatible(m, a, b) && !s.waitsFor(stop, st) {
 				t.Fatalf("%s: start %s: stop of %s is not ordered before start of %s (VRAM overlap)", desc(), u, a, b)
 			}
 		}
