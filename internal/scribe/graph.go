@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -152,6 +153,8 @@ func buildLayout(m *model.Manifest, g *covenant.Graph) (*layout, Errors) {
 		}
 	}
 
+	// required maps a rune to the runes its requires= names.
+	required := map[string][]string{}
 	for i := range runes {
 		r := &runes[i]
 		svc := r.ServiceName()
@@ -220,12 +223,19 @@ func buildLayout(m *model.Manifest, g *covenant.Graph) (*layout, Errors) {
 		d.After = append(d.After, after...)
 		d.Wants = append(d.Wants, wants...)
 		d.Requires = append(d.Requires, requires...)
+		for _, u := range requires {
+			if dep, ok := byService[u]; ok {
+				required[r.Name] = append(required[r.Name], dep.Name)
+			}
+		}
 		for _, u := range after {
 			if strings.HasPrefix(u, "lychd-") {
 				order.edge(u, svc)
 			}
 		}
 	}
+
+	errs = append(errs, requireChains(runes, required, g)...)
 
 	// Coven targets want their members; systemd orders a target after the
 	// units it wants unless the member is ordered after the target.
@@ -276,6 +286,59 @@ func buildLayout(m *model.Manifest, g *covenant.Graph) (*layout, Errors) {
 		d.Conflicts = uniq(d.Conflicts)
 	}
 	return l, errs
+}
+
+// requireChains reports runes that could never start: systemd starts a
+// rune and everything its requires= names, transitively, in one
+// transaction, and refuses the whole transaction when two of those units
+// conflict ("Transaction contains conflicting jobs", checked on systemd
+// 252). required holds only the entries buildLayout kept, each compatible
+// with the rune naming it; this finds the conflicts further down. wants= chains are
+// left alone: systemd drops a wanted unit that conflicts and starts the
+// rest.
+func requireChains(runes []model.Rune, required map[string][]string, g *covenant.Graph) Errors {
+	var errs Errors
+	for i := range runes {
+		r := &runes[i]
+		if len(required[r.Name]) == 0 {
+			continue
+		}
+		// Breadth-first, so that each path is a shortest one.
+		via := map[string]string{r.Name: ""}
+		order := []string{r.Name}
+		for k := 0; k < len(order); k++ {
+			for _, next := range required[order[k]] {
+				if _, seen := via[next]; !seen {
+					via[next] = order[k]
+					order = append(order, next)
+				}
+			}
+		}
+		path := func(n string) string {
+			var p []string
+			for ; n != ""; n = via[n] {
+				p = append(p, n)
+			}
+			slices.Reverse(p)
+			return strings.Join(p, " requires ")
+		}
+	pairs:
+		for a := 0; a < len(order); a++ {
+			for b := a + 1; b < len(order); b++ {
+				x, y := order[a], order[b]
+				if g.Compatible(x, y) {
+					continue
+				}
+				what := fmt.Sprintf("%s, which can never run together with %s", path(y), x)
+				if x != r.Name {
+					what = fmt.Sprintf("%s and %s, which can never run together", path(x), path(y))
+				}
+				errs = append(errs, fmt.Errorf("%s: %s.requires: %s (%s), so %s could never start: systemd starts everything a rune requires in one transaction; ally their covens in lychd.toml or remove one of these requires= entries", r.Source, r.Name, what, g.WhyHostile(x, y), r.Name))
+				break pairs
+			}
+		}
+	}
+	return errs
 }
 
 // uniq removes duplicates, keeping first occurrences.

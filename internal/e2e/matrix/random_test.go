@@ -16,19 +16,21 @@ import (
 // randomCodexes and randomSteps size TestRandomCodexes: each Codex is
 // installed on the same booted machine and walked by that many starts.
 const (
-	randomCodexes = 6
+	randomCodexes = 10
 	randomSteps   = 16
 )
 
 // TestRandomCodexes installs the units of random Codexes (the generator of
 // the Scribe's property test: covens of one, two-coven members, alliances of
-// two or three, after= edges) on a booted systemd and starts soulstones and
-// coven targets in a random order with `systemctl --user start`. After every
-// start, judged by an oracle written from the spec (modeltest.Compatible),
-// not by lychd's covenant: what was started runs; no two incompatible
-// soulstones run; every soulstone that ran and is compatible with everything
-// started still runs. At the end of each Codex, the stub podman's timestamps
-// show that no two incompatible containers ever overlapped.
+// two or three, after= edges; plus wants= and requires= between compatible
+// soulstones) on a booted systemd and starts soulstones and coven targets in
+// a random order with `systemctl --user start`. After every start, judged by
+// an oracle written from the spec (modeltest.Compatible), not by lychd's
+// covenant: what was started runs; no two incompatible soulstones run; a
+// soulstone that ran was stopped only if it cannot run with one that runs
+// now or it requires one that was stopped. At the end of each Codex, the
+// stub podman's timestamps show that no two incompatible containers ever
+// overlapped.
 func TestRandomCodexes(t *testing.T) {
 	m := e2e.Boot(t, e2e.Options{})
 	// A slow stop makes any start that does not wait for it overlap.
@@ -36,10 +38,11 @@ func TestRandomCodexes(t *testing.T) {
 	rng := rand.New(rand.NewSource(20261126))
 	for i := 0; i < randomCodexes; i++ {
 		man := modeltest.RandomManifest(rng)
+		addDependencies(rng, man)
 		out, err := scribe.Compile(man)
 		if err != nil {
-			if strings.Contains(err.Error(), "ordering cycle") {
-				i--
+			if strings.Contains(err.Error(), "ordering cycle") || strings.Contains(err.Error(), "could never start") {
+				i-- // refused, as it should be: draw another
 				continue
 			}
 			t.Fatalf("codex %d: %v", i, err)
@@ -78,8 +81,19 @@ func walkCodex(t *testing.T, m *e2e.Machine, rng *rand.Rand, what string, man *m
 		choices = append(choices, choice{svc(n), []string{n}})
 	}
 	for _, c := range out.Graph.Covens() {
-		if c.HasTarget {
+		if !c.HasTarget {
+			continue
+		}
+		// A coven target only wants its members: when what they require
+		// cannot all run together, systemd starts some of them.
+		var pulled []string
+		for _, mem := range c.Members {
+			pulled = append(pulled, requiresClosure(man, mem)...)
+		}
+		if fx.compatibleAmong(pulled) {
 			choices = append(choices, choice{target(c.Name), c.Members})
+		} else {
+			choices = append(choices, choice{target(c.Name), nil})
 		}
 	}
 	var steps []string
@@ -97,8 +111,8 @@ func walkCodex(t *testing.T, m *e2e.Machine, rng *rand.Rand, what string, man *m
 			}
 		}
 		for _, n := range fx.names {
-			if before[n] && !after[n] && fx.compatibleWithAll(n, ch.starts) {
-				t.Errorf("%s: %s stopped although it is compatible with %s", where(), n, strings.Join(ch.starts, ", "))
+			if before[n] && !after[n] && !fx.mayStop(man, n, before, after) {
+				t.Errorf("%s: %s stopped although it can run with everything that runs now and requires nothing that stopped", where(), n)
 			}
 		}
 		fx.checkInvariant(t, where())
@@ -125,19 +139,90 @@ func walkCodex(t *testing.T, m *e2e.Machine, rng *rand.Rand, what string, man *m
 	}
 }
 
-func (fx *fixture) compatibleWithAll(n string, others []string) bool {
-	for _, o := range others {
-		if !fx.compat(n, o) {
-			return false
+// mayStop reports whether a start may have stopped soulstone n: it cannot
+// run with a soulstone that runs now, or it requires (transitively) one that
+// stopped.
+func (fx *fixture) mayStop(man *model.Manifest, n string, before, after map[string]bool) bool {
+	for _, o := range fx.names {
+		if after[o] && !fx.compat(n, o) {
+			return true
+		}
+	}
+	for _, r := range requiresClosure(man, n) {
+		if before[r] && !after[r] {
+			return true
+		}
+	}
+	return false
+}
+
+func (fx *fixture) compatibleAmong(names []string) bool {
+	for _, a := range names {
+		for _, b := range names {
+			if !fx.compat(a, b) {
+				return false
+			}
 		}
 	}
 	return true
+}
+
+// addDependencies gives about one soulstone in four a wants= or requires=
+// on another soulstone it is compatible with (the Scribe refuses others).
+func addDependencies(rng *rand.Rand, m *model.Manifest) {
+	for i := range m.Runes {
+		if rng.Intn(4) != 0 {
+			continue
+		}
+		var ok []string
+		for j := range m.Runes {
+			if j != i && modeltest.Compatible(m, m.Runes[i].Name, m.Runes[j].Name) {
+				ok = append(ok, m.Runes[j].Name)
+			}
+		}
+		if len(ok) == 0 {
+			continue
+		}
+		dep := svc(ok[rng.Intn(len(ok))])
+		if rng.Intn(2) == 0 {
+			m.Runes[i].Wants = append(m.Runes[i].Wants, dep)
+		} else {
+			m.Runes[i].Requires = append(m.Runes[i].Requires, dep)
+		}
+	}
+}
+
+// requiresClosure lists n and every soulstone it requires, transitively.
+func requiresClosure(m *model.Manifest, n string) []string {
+	seen := map[string]bool{n: true}
+	out := []string{n}
+	for k := 0; k < len(out); k++ {
+		for _, r := range m.Runes {
+			if r.Name != out[k] {
+				continue
+			}
+			for _, u := range r.Requires {
+				dep := strings.TrimSuffix(strings.TrimPrefix(u, "lychd-soulstone-"), ".service")
+				if !seen[dep] {
+					seen[dep] = true
+					out = append(out, dep)
+				}
+			}
+		}
+	}
+	return out
 }
 
 func describeRunes(m *model.Manifest) string {
 	parts := make([]string, len(m.Runes))
 	for i, r := range m.Runes {
 		parts[i] = r.Name + "=" + strings.Join(r.Covens(), "+")
+		for _, u := range r.Wants {
+			parts[i] += " wants " + u
+		}
+		for _, u := range r.Requires {
+			parts[i] += " requires " + u
+		}
 	}
 	return strings.Join(parts, " ")
 }
