@@ -13,19 +13,21 @@
 //     AddDevice=, Restart=always.
 //   - lychd-coven-NAME.target for covens of two or more members: the master
 //     switch. It wants its members; members are PartOf= it.
-//   - lychd-hold-COVENS.target for every set of two or more soulstones with
-//     exactly the same covens (a "class"): active exactly while one of them
-//     runs (members require it, it stops when unneeded, it has no start
-//     rate limit), and the unit that carries the class's enmity.
+//   - lychd-hold-COVENS.target for every presence group of two or more
+//     soulstones: a "class" is the soulstones with exactly the same covens,
+//     and classes with exactly the same enemies form one group. The hold is
+//     active exactly while one of them runs (members require it, it stops
+//     when unneeded, it has no start rate limit), and it is the unit that
+//     carries the group's enmity.
 //
 // # How exclusivity is enforced
 //
 // Compatibility depends only on a soulstone's set of covens, so enmity is
-// written between classes: for every hostile pair of classes, the later one
+// written between groups: for every hostile pair of groups, the later one
 // (in a topological order that respects every after= the user wrote) gets
 // Conflicts= and After= on the earlier one's presence unit (its hold target,
-// or the service itself for a class of one). Starting any member pulls its
-// class's hold, whose conflict stops the enemy hold; Requires= propagates that
+// or the service itself for a group of one). Starting any member pulls its
+// group's hold, whose conflict stops the enemy hold; Requires= propagates that
 // stop to every running enemy, and the ordering chain
 // enemy stop -> enemy hold stop -> own hold start -> member start guarantees
 // that no two incompatible containers ever overlap, whether the user starts a
@@ -44,7 +46,12 @@
 // A soulstone in two covens is never stopped by a coven it is allied with.
 //
 // The number of dependency edges is linear in runes plus quadratic in
-// classes (distinct coven sets), never quadratic in runes.
+// groups (at most the distinct coven sets), never quadratic in runes.
+//
+// User dependencies (after=, wants=, requires=) are passed through; wants=
+// and requires= may only name units that can run with the rune, and a
+// requires= chain that pulls in two units that can never run together is
+// refused, since systemd refuses every start of such a rune.
 package scribe
 
 import (
