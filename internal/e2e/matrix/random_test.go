@@ -102,6 +102,9 @@ func walkCodex(t *testing.T, m *e2e.Machine, rng *rand.Rand, what string, man *m
 	for s := 0; s < randomSteps; s++ {
 		ch := choices[rng.Intn(len(choices))]
 		steps = append(steps, ch.unit)
+		// As lychd start does: a walk may start one unit more often than
+		// systemd's start rate limit allows (5 in 10 s).
+		m.MustUserRun(t, "systemctl", "--user", "reset-failed")
 		fx.start(t, ch.unit)
 		after := fx.states(t)
 		where := func() string { return fmt.Sprintf("%s, after starting %s", what, strings.Join(steps, ", ")) }
