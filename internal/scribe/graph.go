@@ -293,9 +293,9 @@ func buildLayout(m *model.Manifest, g *covenant.Graph) (*layout, Errors) {
 // transaction, and refuses the whole transaction when two of those units
 // conflict ("Transaction contains conflicting jobs", checked on systemd
 // 252). required holds only the entries buildLayout kept, each compatible
-// with the rune naming it; this finds the conflicts further down. wants= chains are
-// left alone: systemd drops a wanted unit that conflicts and starts the
-// rest.
+// with the rune naming it; this finds the conflicts further down. wants=
+// chains are left alone: systemd drops a wanted unit that conflicts and
+// starts the rest.
 func requireChains(runes []model.Rune, required map[string][]string, g *covenant.Graph) Errors {
 	var errs Errors
 	for i := range runes {
