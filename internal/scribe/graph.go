@@ -288,57 +288,107 @@ func buildLayout(m *model.Manifest, g *covenant.Graph) (*layout, Errors) {
 	return l, errs
 }
 
-// requireChains reports runes that could never start: systemd starts a
+// requireChains reports what could never start because systemd starts a
 // rune and everything its requires= names, transitively, in one
 // transaction, and refuses the whole transaction when two of those units
 // conflict ("Transaction contains conflicting jobs", checked on systemd
-// 252). required holds only the entries buildLayout kept, each compatible
-// with the rune naming it; this finds the conflicts further down. wants=
-// chains are left alone: systemd drops a wanted unit that conflicts and
-// starts the rest.
+// 252): a rune whose chains pull in two soulstones that can never run
+// together, and a coven whose target starts members whose chains do (the
+// target only wants its members, so systemd would start some and silently
+// drop others). required holds only the entries buildLayout kept, each
+// compatible with the rune naming it. wants= chains are left alone: systemd
+// drops a wanted unit that conflicts and starts the rest.
 func requireChains(runes []model.Rune, required map[string][]string, g *covenant.Graph) Errors {
 	var errs Errors
+	chains := map[string]*chain{}
 	for i := range runes {
 		r := &runes[i]
-		if len(required[r.Name]) == 0 {
+		c := newChain(r.Name, required)
+		chains[r.Name] = c
+		if x, y, ok := firstConflict(c.order, g); ok {
+			what := fmt.Sprintf("%s, which can never run together with %s", c.path(y), x)
+			if x != r.Name {
+				what = fmt.Sprintf("%s and %s, which can never run together", c.path(x), c.path(y))
+			}
+			errs = append(errs, fmt.Errorf("%s: %s.requires: %s (%s), so %s could never start: systemd starts everything a rune requires in one transaction; ally their covens in lychd.toml or remove one of these requires= entries", r.Source, r.Name, what, g.WhyHostile(x, y), r.Name))
+		}
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	bySoul := map[string]*model.Rune{}
+	for i := range runes {
+		bySoul[runes[i].Name] = &runes[i]
+	}
+	for _, cv := range g.Covens() {
+		if !cv.HasTarget {
 			continue
 		}
-		// Breadth-first, so that each path is a shortest one.
-		via := map[string]string{r.Name: ""}
-		order := []string{r.Name}
-		for k := 0; k < len(order); k++ {
-			for _, next := range required[order[k]] {
-				if _, seen := via[next]; !seen {
-					via[next] = order[k]
-					order = append(order, next)
+	members:
+		for i, a := range cv.Members {
+			for _, b := range cv.Members[i+1:] {
+				ca, cb := chains[a], chains[b]
+				for _, x := range ca.order {
+					for _, y := range cb.order {
+						if g.Compatible(x, y) {
+							continue
+						}
+						// Report on the member whose chain leaves the coven.
+						r, what := bySoul[a], fmt.Sprintf("%s, which can never run together with %s", ca.path(x), cb.path(y))
+						if x == a {
+							r, what = bySoul[b], fmt.Sprintf("%s, which can never run together with %s", cb.path(y), a)
+						}
+						errs = append(errs, fmt.Errorf("%s: %s.requires: %s (%s), and %s starts %s and %s together, so it could never start the whole coven; ally their covens in lychd.toml or remove one of these requires= entries", r.Source, r.Name, what, g.WhyHostile(x, y), cv.TargetName(), a, b))
+						break members
+					}
 				}
-			}
-		}
-		path := func(n string) string {
-			var p []string
-			for ; n != ""; n = via[n] {
-				p = append(p, n)
-			}
-			slices.Reverse(p)
-			return strings.Join(p, " requires ")
-		}
-	pairs:
-		for a := 0; a < len(order); a++ {
-			for b := a + 1; b < len(order); b++ {
-				x, y := order[a], order[b]
-				if g.Compatible(x, y) {
-					continue
-				}
-				what := fmt.Sprintf("%s, which can never run together with %s", path(y), x)
-				if x != r.Name {
-					what = fmt.Sprintf("%s and %s, which can never run together", path(x), path(y))
-				}
-				errs = append(errs, fmt.Errorf("%s: %s.requires: %s (%s), so %s could never start: systemd starts everything a rune requires in one transaction; ally their covens in lychd.toml or remove one of these requires= entries", r.Source, r.Name, what, g.WhyHostile(x, y), r.Name))
-				break pairs
 			}
 		}
 	}
 	return errs
+}
+
+// chain is what starting one rune starts through requires=, breadth-first
+// so that each path is a shortest one.
+type chain struct {
+	order []string
+	via   map[string]string
+}
+
+func newChain(name string, required map[string][]string) *chain {
+	c := &chain{order: []string{name}, via: map[string]string{name: ""}}
+	for k := 0; k < len(c.order); k++ {
+		for _, next := range required[c.order[k]] {
+			if _, seen := c.via[next]; !seen {
+				c.via[next] = c.order[k]
+				c.order = append(c.order, next)
+			}
+		}
+	}
+	return c
+}
+
+// path names how the chain reaches n: "a requires b requires n".
+func (c *chain) path(n string) string {
+	var p []string
+	for ; n != ""; n = c.via[n] {
+		p = append(p, n)
+	}
+	slices.Reverse(p)
+	return strings.Join(p, " requires ")
+}
+
+// firstConflict returns the first pair of names that can never run
+// together.
+func firstConflict(names []string, g *covenant.Graph) (x, y string, ok bool) {
+	for a := range names {
+		for _, b := range names[a+1:] {
+			if !g.Compatible(names[a], b) {
+				return names[a], b, true
+			}
+		}
+	}
+	return "", "", false
 }
 
 // uniq removes duplicates, keeping first occurrences.

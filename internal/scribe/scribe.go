@@ -51,7 +51,9 @@
 // User dependencies (after=, wants=, requires=) are passed through; wants=
 // and requires= may only name units that can run with the rune, and a
 // requires= chain that pulls in two units that can never run together is
-// refused, since systemd refuses every start of such a rune.
+// refused, since systemd refuses every start of such a rune; so are the
+// chains of a coven's members that cannot all run together, since the
+// coven's target would start only some of them.
 package scribe
 
 import (

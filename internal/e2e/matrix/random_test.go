@@ -88,17 +88,16 @@ func walkCodex(t *testing.T, m *e2e.Machine, rng *rand.Rand, what string, man *m
 		if !c.HasTarget {
 			continue
 		}
-		// A coven target only wants its members: when what they require
-		// cannot all run together, systemd starts some of them.
+		// The Scribe refuses a coven whose members' requires= chains
+		// cannot all run together (systemd would start only some).
 		var pulled []string
 		for _, mem := range c.Members {
 			pulled = append(pulled, requiresClosure(man, mem)...)
 		}
-		if fx.compatibleAmong(pulled) {
-			choices = append(choices, choice{target(c.Name), pulled})
-		} else {
-			choices = append(choices, choice{target(c.Name), nil})
+		if !fx.compatibleAmong(pulled) {
+			t.Fatalf("%s: the Scribe accepted coven %s, whose members and what they require cannot all run together: %v", what, c.Name, pulled)
 		}
+		choices = append(choices, choice{target(c.Name), pulled})
 	}
 	var steps []string
 	displaced := 0
