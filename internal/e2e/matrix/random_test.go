@@ -2,8 +2,10 @@ package matrix
 
 import (
 	"fmt"
+	"maps"
 	"math/rand"
 	"path"
+	"slices"
 	"strings"
 	"testing"
 
@@ -174,22 +176,39 @@ func (fx *fixture) compatibleAmong(names []string) bool {
 }
 
 // addDependencies gives about one soulstone in two a wants= or requires=
-// on another soulstone it is compatible with (the Scribe refuses others).
+// on another soulstone it is compatible with or, one time in four, on the
+// target of a coven of two or more whose members it is all compatible with
+// (the Scribe refuses others).
 func addDependencies(rng *rand.Rand, m *model.Manifest) {
+	members := map[string][]string{}
+	for _, r := range m.Runes {
+		for _, c := range r.Covens() {
+			members[c] = append(members[c], r.Name)
+		}
+	}
 	for i := range m.Runes {
 		if rng.Intn(2) != 0 {
 			continue
 		}
+		name := m.Runes[i].Name
 		var ok []string
-		for j := range m.Runes {
-			if j != i && modeltest.Compatible(m, m.Runes[i].Name, m.Runes[j].Name) {
-				ok = append(ok, m.Runes[j].Name)
+		if rng.Intn(4) == 0 {
+			for _, c := range slices.Sorted(maps.Keys(members)) {
+				if len(members[c]) >= 2 && !slices.ContainsFunc(members[c], func(o string) bool { return !modeltest.Compatible(m, name, o) }) {
+					ok = append(ok, target(c))
+				}
+			}
+		} else {
+			for _, r := range m.Runes {
+				if r.Name != name && modeltest.Compatible(m, name, r.Name) {
+					ok = append(ok, svc(r.Name))
+				}
 			}
 		}
 		if len(ok) == 0 {
 			continue
 		}
-		dep := svc(ok[rng.Intn(len(ok))])
+		dep := ok[rng.Intn(len(ok))]
 		if rng.Intn(2) == 0 {
 			m.Runes[i].Wants = append(m.Runes[i].Wants, dep)
 		} else {
@@ -198,7 +217,8 @@ func addDependencies(rng *rand.Rand, m *model.Manifest) {
 	}
 }
 
-// requiresClosure lists n and every soulstone it requires, transitively.
+// requiresClosure lists n and every soulstone it requires, transitively
+// (a required coven target starts, but only wants its members).
 func requiresClosure(m *model.Manifest, n string) []string {
 	seen := map[string]bool{n: true}
 	out := []string{n}
@@ -208,7 +228,11 @@ func requiresClosure(m *model.Manifest, n string) []string {
 				continue
 			}
 			for _, u := range r.Requires {
-				dep := strings.TrimSuffix(strings.TrimPrefix(u, "lychd-soulstone-"), ".service")
+				dep, ok := strings.CutPrefix(u, "lychd-soulstone-")
+				if !ok {
+					continue // a coven target: it only wants its members
+				}
+				dep = strings.TrimSuffix(dep, ".service")
 				if !seen[dep] {
 					seen[dep] = true
 					out = append(out, dep)
