@@ -1,7 +1,6 @@
 package host
 
 import (
-	"fmt"
 	"os"
 	"testing"
 
@@ -12,13 +11,7 @@ import (
 // The test binary is also the fork server (package spawn) of the tests
 // that assimilate through one.
 func TestMain(m *testing.M) {
-	if len(os.Args) > 1 && os.Args[1] == spawn.Command {
-		if err := spawn.ServeFD(3, launch.SysProcAttr); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-		os.Exit(0)
-	}
+	spawn.ServeIfCommanded(os.Args, launch.SysProcAttr)
 	os.Exit(m.Run())
 }
 

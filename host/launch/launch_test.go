@@ -29,13 +29,7 @@ const (
 
 func TestMain(m *testing.M) {
 	// The test binary is also the fork server of the spawner tests.
-	if len(os.Args) > 1 && os.Args[1] == spawn.Command {
-		if err := spawn.ServeFD(3, SysProcAttr); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-		os.Exit(0)
-	}
+	spawn.ServeIfCommanded(os.Args, SysProcAttr)
 	if bin := os.Getenv(helperEnv); bin != "" {
 		os.Exit(helper(bin))
 	}

@@ -89,6 +89,21 @@ type reply struct {
 // maxMessage bounds one request (arguments and environment).
 const maxMessage = 1 << 20
 
+// ServeIfCommanded makes a program that Start may run as the fork server
+// (a test binary standing in for lychd-host, say) serve when args, its
+// os.Args, name Command first: it serves descriptor 3 and exits, 1 after
+// printing the error on stderr. Otherwise it returns at once.
+func ServeIfCommanded(args []string, attr func(isolate bool) *syscall.SysProcAttr) {
+	if len(args) < 2 || args[1] != Command {
+		return
+	}
+	if err := ServeFD(3, attr); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Exit(0)
+}
+
 // ServeFD serves the socket on descriptor fd (3 when started by Start)
 // until the host closes it.
 func ServeFD(fd uintptr, attr func(isolate bool) *syscall.SysProcAttr) error {

@@ -24,13 +24,7 @@ func TestMain(m *testing.M) {
 	if os.Getenv(intoUserNSEnv) != "" {
 		os.Exit(runInUserNS())
 	}
-	if len(os.Args) > 1 && os.Args[1] == spawn.Command {
-		if err := spawn.ServeFD(3, launch.SysProcAttr); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-		os.Exit(0)
-	}
+	spawn.ServeIfCommanded(os.Args, launch.SysProcAttr)
 	os.Exit(m.Run())
 }
 
