@@ -8,6 +8,8 @@ require github.com/spf13/cobra v1.10.2
 
 require github.com/pmezard/go-difflib v1.0.0
 
+require github.com/google/renameio/v2 v2.0.2 // indirect
+
 require (
 	github.com/coreos/go-systemd/v22 v22.7.0
 	github.com/fatih/color v1.13.0 // indirect

@@ -15,13 +15,11 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/lychd/lychd/host/assimilation"
 	"github.com/lychd/lychd/host/cache"
-	"github.com/lychd/lychd/host/exterr"
+	"github.com/lychd/lychd/host/failure"
 	"github.com/lychd/lychd/host/launch"
 	"github.com/lychd/lychd/host/lockfile"
 	"github.com/lychd/lychd/host/registry"
-	"github.com/lychd/lychd/host/spawn"
 	"github.com/lychd/lychd/internal/model"
 	"github.com/lychd/lychd/sdk"
 	"github.com/lychd/lychd/sdk/wire"
@@ -34,8 +32,9 @@ const (
 	DefaultParallel     = 4
 )
 
-// CoreName is the name of the in-process core extension.
-const CoreName = assimilation.CoreName
+// UnisolatedWarning is the warning of an assimilation that had to launch
+// extensions without PID namespaces.
+const UnisolatedWarning = "this system refuses unprivileged user namespaces, so extensions ran without a PID namespace of their own: a process an extension detaches from its process group (setsid) can outlive lychd; see SECURITY.md"
 
 // Options configure Assimilate.
 type Options struct {
@@ -68,30 +67,13 @@ type Options struct {
 	Logger hclog.Logger
 	// HostID is the host fingerprint cache entries are stored under and
 	// must match; empty means cache.HostFingerprint() of this executable.
-	// The lychd command passes the fingerprint of both its binaries.
 	HostID string
-	// SpawnerExe is an executable serving spawn.Command (the lychd
-	// executables do): when set, the first launch starts it as the fork
-	// server that starts every extension (package spawn), unless this
-	// process can start them itself as cheaply (spawn.StartLocal); when it
-	// cannot be started, extensions are started directly.
-	SpawnerExe string
-
-	// spawner returns the fork server, starting it on first use; nil
-	// when there is none.
-	spawner func() *spawn.Spawner
 	// cache is the registration cache, nil when there is none; stash
 	// keeps a new entry, which Assimilate stores with all the others
 	// once every extension is done.
 	cache *cache.Cache
 	stash func(name string, e *cache.Entry)
 }
-
-// Stats describe one extension's assimilation.
-type Stats = assimilation.Stats
-
-// Result is everything the extensions registered.
-type Result = assimilation.Result
 
 // Assimilate launches the core and every installed extension (at most
 // Parallel at a time), collects and validates what each registers, and
@@ -141,41 +123,6 @@ func Assimilate(ctx context.Context, opts Options) (*Result, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, opts.Deadline)
 	defer cancel()
-
-	// The fork server is started by the first launch and stopped after the
-	// last extension is gone (this defer runs after reaper.Wait below). A
-	// process that holds CAP_SYS_ADMIN in a user namespace of its own (as
-	// lychd starts lychd-host) starts extensions from a thread of its own
-	// instead.
-	var spawnOnce sync.Once
-	var spawner *spawn.Spawner
-	opts.spawner = func() *spawn.Spawner {
-		spawnOnce.Do(func() {
-			if s, err := spawn.StartLocal(launch.SysProcAttr); err == nil {
-				spawner = s
-				return
-			} else if !errors.Is(err, spawn.ErrNoUserNS) {
-				opts.Logger.Warn("no thread to start extensions from", "error", err)
-			}
-			if opts.SpawnerExe == "" {
-				return
-			}
-			s, err := spawn.Start(opts.SpawnerExe)
-			if err != nil {
-				opts.Logger.Warn("starting extensions directly: no fork server", "error", err)
-				return
-			}
-			spawner = s
-		})
-		return spawner
-	}
-	defer func() {
-		if spawner != nil {
-			if err := spawner.Close(); err != nil {
-				opts.Logger.Debug("fork server", "error", err)
-			}
-		}
-	}()
 
 	// Extensions that succeeded are shut down in the background, so that
 	// their slot goes to the next one at once; Assimilate still returns only
@@ -231,14 +178,14 @@ func Assimilate(ctx context.Context, opts Options) (*Result, error) {
 	}
 
 	outcomes := make([]*outcome, len(jobs))
-	errs := make([]*exterr.Error, len(jobs))
+	errs := make([]*failure.Error, len(jobs))
 	sem := make(chan struct{}, opts.Parallel)
 	var wg sync.WaitGroup
 	// Slots are taken in job order (core first, then by name), so which
 	// extensions run first, and which ones the deadline leaves unstarted,
 	// is deterministic.
 	for i, j := range jobs {
-		notStarted := &exterr.Error{Extension: j.name, Msg: deadlineMsg(opts.Deadline, "before it could be started")}
+		notStarted := &failure.Error{Extension: j.name, Msg: deadlineMsg(opts.Deadline, "before it could be started")}
 		if ctx.Err() != nil {
 			errs[i] = notStarted
 			continue
@@ -255,9 +202,9 @@ func Assimilate(ctx context.Context, opts Options) (*Result, error) {
 			defer func() { <-sem }()
 			out, err := guard(j.name, func() (*outcome, error) { return j.run(ctx) })
 			if err != nil {
-				e, ok := exterr.As(err)
+				e, ok := failure.As(err)
 				if !ok {
-					e = &exterr.Error{Extension: j.name, Msg: err.Error(), Err: err}
+					e = &failure.Error{Extension: j.name, Msg: err.Error(), Err: err}
 				}
 				errs[i] = e
 				return
@@ -273,23 +220,29 @@ func Assimilate(ctx context.Context, opts Options) (*Result, error) {
 			opts.Logger.Warn("could not cache the registrations", "error", err)
 		}
 	}
-	var failed []*exterr.Error
+	var failed []*failure.Error
 	for _, e := range errs {
 		if e != nil {
 			failed = append(failed, e)
 		}
 	}
-	if err := exterr.Join(failed); err != nil {
+	if err := failure.Join(failed); err != nil {
 		return nil, err
 	}
 	res := &Result{}
+	unisolated := false
 	for _, o := range outcomes {
 		res.Add(o.runes, o.animators, o.stats)
+		res.Launched = res.Launched || (!o.stats.Cached && o.stats.Name != CoreName)
+		unisolated = unisolated || o.stats.Unisolated
+	}
+	if unisolated {
+		res.Warnings = append(res.Warnings, UnisolatedWarning)
 	}
 	return res, nil
 }
 
-// outcome is one extension's successful assimilation.
+// outcome is one extension's successful
 type outcome struct {
 	runes     []model.Rune
 	animators []model.Animator
@@ -302,7 +255,7 @@ func guard(name string, fn func() (*outcome, error)) (out *outcome, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			out = nil
-			err = &exterr.Error{Extension: name, Msg: fmt.Sprintf("lychd panicked while handling it (%v); please report this bug with the following stack:\n%s", r, debug.Stack())}
+			err = &failure.Error{Extension: name, Msg: fmt.Sprintf("lychd panicked while handling it (%v); please report this bug with the following stack:\n%s", r, debug.Stack())}
 		}
 	}()
 	return fn()
@@ -325,16 +278,16 @@ func registrationCache(opts Options) *cache.Cache { return opts.cache }
 // assimilateCore runs the in-process core through the same Sink checks as
 // a binary, or takes its registration from the cache.
 func assimilateCore(ctx context.Context, opts Options) (*outcome, error) {
-	src := assimilation.CoreSource
+	src := CoreSource
 	c := registrationCache(opts)
 	if c != nil {
-		if runes, animators, s, ok := assimilation.LoadCore(c, opts.Config[CoreName], opts.HostID); ok {
+		if runes, animators, s, ok := LoadCore(c, opts.Config[CoreName], opts.HostID); ok {
 			return &outcome{runes: runes, animators: animators, stats: s}, nil
 		}
 	}
 	client := wire.InProcess(opts.Core, wire.WithLogger(opts.Logger.Named(CoreName)))
 	fail := func(msg string, err error) error {
-		return &exterr.Error{Extension: CoreName, Msg: msg, Err: err}
+		return &failure.Error{Extension: CoreName, Msg: msg, Err: err}
 	}
 	t0 := time.Now()
 	info, err := callWithin(ctx, func(ctx context.Context) (sdk.Info, error) { return client.Info(ctx) }, nil)
@@ -355,7 +308,7 @@ func assimilateCore(ctx context.Context, opts Options) (*outcome, error) {
 		return nil, fail(err.Error(), err)
 	}
 	if c != nil {
-		e := &cache.Entry{Key: assimilation.CoreKey(opts.Config[CoreName], opts.HostID), Version: info.Version, Protocol: sdk.ProtocolVersion, Runes: runes, Animators: animators}
+		e := &cache.Entry{Key: CoreKey(opts.Config[CoreName], opts.HostID), Version: info.Version, Protocol: sdk.ProtocolVersion, Runes: runes, Animators: animators}
 		opts.stash(CoreName, e)
 	}
 	return &outcome{runes: runes, animators: animators, stats: Stats{
@@ -366,19 +319,19 @@ func assimilateCore(ctx context.Context, opts Options) (*outcome, error) {
 
 // assimilateBinary verifies, launches and assimilates one installed
 // extension, or takes its registration from the cache.
-func assimilateBinary(ctx context.Context, opts Options, in Installed, reap func(func())) (*outcome, error) {
+func assimilateBinary(ctx context.Context, opts Options, in Extension, reap func(func())) (*outcome, error) {
 	src := model.Source{Kind: model.SourceExtension, Name: in.Name}
 	if in.Problem != "" {
-		return nil, &exterr.Error{Extension: in.Name, Msg: in.Problem}
+		return nil, &failure.Error{Extension: in.Name, Msg: in.Problem}
 	}
 	config := []byte(opts.Config[in.Name])
 	c := registrationCache(opts)
 	var key cache.Key
 	if c != nil {
-		k, err := assimilation.ExtensionKey(in, config, opts.HostID)
+		k, err := ExtensionKey(in, config, opts.HostID)
 		if err == nil {
 			key = k
-			if runes, animators, s, ok := assimilation.LoadExtension(c, in, key); ok {
+			if runes, animators, s, ok := LoadExtension(c, in, key); ok {
 				return &outcome{runes: runes, animators: animators, stats: s}, nil
 			}
 		} else {
@@ -395,11 +348,10 @@ func assimilateBinary(ctx context.Context, opts Options, in Installed, reap func
 		Source:       in.Entry.Source,
 		StartTimeout: opts.StartTimeout,
 		Logger:       opts.Logger,
-		Spawner:      opts.spawner(),
 	})
 	if err != nil {
 		if launch.IsCanceled(err) || ctx.Err() != nil {
-			return nil, &exterr.Error{Extension: in.Name, Msg: deadlineMsg(opts.Deadline, "while it was starting"), Err: err}
+			return nil, &failure.Error{Extension: in.Name, Msg: deadlineMsg(opts.Deadline, "while it was starting"), Err: err}
 		}
 		return nil, err
 	}
@@ -411,7 +363,7 @@ func assimilateBinary(ctx context.Context, opts Options, in Installed, reap func
 	}()
 	launched := time.Since(t0)
 	if p.Protocol != in.Entry.Protocol {
-		return nil, p.Failure(fmt.Sprintf("now speaks protocol %d but was installed speaking protocol %d; reinstall it with: lychd extension install %s", p.Protocol, in.Entry.Protocol, exterr.InstallSource(in.Entry.Source)))
+		return nil, p.Failure(fmt.Sprintf("now speaks protocol %d but was installed speaking protocol %d; reinstall it with: lychd extension install %s", p.Protocol, in.Entry.Protocol, failure.InstallSource(in.Entry.Source)))
 	}
 
 	t1 := time.Now()
@@ -420,7 +372,7 @@ func assimilateBinary(ctx context.Context, opts Options, in Installed, reap func
 		return nil, processFailure(ctx, opts, p, "describing itself", err)
 	}
 	if info.Name != in.Name {
-		return nil, p.Failure(fmt.Sprintf("calls itself %s but is installed as %q; reinstall it with: lychd extension install %s", quoteName(info.Name), in.Name, exterr.InstallSource(in.Entry.Source)))
+		return nil, p.Failure(fmt.Sprintf("calls itself %s but is installed as %q; reinstall it with: lychd extension install %s", quoteName(info.Name), in.Name, failure.InstallSource(in.Entry.Source)))
 	}
 	if err := sdk.ValidateInfo(info); err != nil {
 		return nil, p.Failure(fmt.Sprintf("describes itself wrongly: %v", err))
@@ -443,8 +395,9 @@ func assimilateBinary(ctx context.Context, opts Options, in Installed, reap func
 	reap(p.Shutdown)
 
 	out := &outcome{runes: runes, animators: animators, stats: Stats{
-		Name: in.Name, Version: info.Version, Protocol: p.Protocol, Source: src,
+		Name: in.Name, Version: info.Version, Protocol: p.Protocol, SHA256: in.Entry.SHA256, Source: src,
 		Launch: launched, Verify: p.Hashed, Assimilation: assimilated, Runes: len(runes), Animators: len(animators),
+		Unisolated: !p.Isolated,
 	}}
 	if c != nil {
 		opts.stash(in.Name, &cache.Entry{Key: key, Version: info.Version, Runes: runes, Animators: animators})

@@ -3,19 +3,19 @@ package host
 import (
 	"strings"
 
-	"github.com/lychd/lychd/host/exterr"
+	"github.com/lychd/lychd/host/failure"
 )
 
 // ExtensionError is one extension's failure: its name, what it did and the
 // tail of its stderr.
-type ExtensionError = exterr.Error
+type ExtensionError = failure.Error
 
 // ErrorList is several extensions' failures, sorted by name.
-type ErrorList = exterr.List
+type ErrorList = failure.List
 
-func launchErr(err error) (*exterr.Error, bool) { return exterr.As(err) }
+func launchErr(err error) (*failure.Error, bool) { return failure.As(err) }
 
-func quoteName(s string) string { return exterr.Quote(s) }
+func quoteName(s string) string { return failure.Quote(s) }
 
 func stderrSuffix(lines []string) string {
 	if len(lines) == 0 {

@@ -6,8 +6,8 @@ import "github.com/lychd/lychd/host/inventory"
 // (see inventory.BinaryPrefix).
 const BinaryPrefix = inventory.BinaryPrefix
 
-// Installed is one extension listed in the lock file.
-type Installed = inventory.Installed
+// Extension is one extension listed in the lock file.
+type Extension = inventory.Extension
 
 // Ignored is something in the extensions directory that is not an
 // installed extension.

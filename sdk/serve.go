@@ -31,15 +31,14 @@ import (
 // lychd as errors naming the panicking frames. Run by hand, the binary
 // prints that it is a lychd extension and how to install it, and exits 1.
 func Serve(ext Extension) {
-	if code := serve(ext, os.Getenv, os.Stderr, os.Args[0], nil, true); code != 0 {
+	if code := serve(ext, os.Getenv, os.Stderr, os.Args[0], nil); code != 0 {
 		os.Exit(code)
 	}
 }
 
 // serve is Serve with its environment injected. test, when non-nil, serves
-// in go-plugin's test mode (in-process, no cookie check). stream is false
-// only in tests (see serveConfig).
-func serve(ext Extension, getenv func(string) string, stderr io.Writer, argv0 string, test *plugin.ServeTestConfig, stream bool) int {
+// in go-plugin's test mode (in-process, no cookie check).
+func serve(ext Extension, getenv func(string) string, stderr io.Writer, argv0 string, test *plugin.ServeTestConfig) int {
 	if test == nil && getenv(shared.CookieKey) != shared.CookieValue {
 		fmt.Fprint(stderr, notLaunchedMessage(ext, argv0))
 		return 1
@@ -52,14 +51,12 @@ func serve(ext Extension, getenv func(string) string, stderr io.Writer, argv0 st
 		// Lets machineryLogger quieten go-plugin without quietening ext.
 		IndependentLevels: true,
 	})
-	plugin.Serve(serveConfig(ext, logger, test, stream))
+	plugin.Serve(serveConfig(ext, logger, test))
 	return 0
 }
 
 // serveConfig is the go-plugin configuration of an extension process.
-// stream says whether to serve Assimilation (false only in tests, to
-// act like an extension built before it existed).
-func serveConfig(ext Extension, logger hclog.Logger, test *plugin.ServeTestConfig, stream bool) *plugin.ServeConfig {
+func serveConfig(ext Extension, logger hclog.Logger, test *plugin.ServeTestConfig) *plugin.ServeConfig {
 	return &plugin.ServeConfig{
 		HandshakeConfig: plugin.HandshakeConfig{
 			ProtocolVersion:  ProtocolVersion,
@@ -67,7 +64,7 @@ func serveConfig(ext Extension, logger hclog.Logger, test *plugin.ServeTestConfi
 			MagicCookieValue: shared.CookieValue,
 		},
 		VersionedPlugins: map[int]plugin.PluginSet{
-			ProtocolVersion: {shared.PluginName: &extensionPlugin{ext: ext, logger: logger, stream: stream}},
+			ProtocolVersion: {shared.PluginName: &extensionPlugin{ext: ext, logger: logger}},
 		},
 		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
 			opts = append(opts, grpc.MaxRecvMsgSize(shared.MaxMessageBytes), grpc.MaxSendMsgSize(shared.MaxMessageBytes))
@@ -120,11 +117,10 @@ type extensionPlugin struct {
 	plugin.NetRPCUnsupportedPlugin
 	ext    Extension
 	logger hclog.Logger
-	stream bool
 }
 
-func (p *extensionPlugin) GRPCServer(broker *plugin.GRPCBroker, s *grpc.Server) error {
-	pb.RegisterExtensionServer(s, &extensionServer{ext: p.ext, logger: p.logger, broker: broker, stream: p.stream})
+func (p *extensionPlugin) GRPCServer(_ *plugin.GRPCBroker, s *grpc.Server) error {
+	pb.RegisterExtensionServer(s, &extensionServer{ext: p.ext, logger: p.logger})
 	return nil
 }
 
@@ -137,20 +133,9 @@ type extensionServer struct {
 	pb.UnimplementedExtensionServer
 	ext    Extension
 	logger hclog.Logger
-	broker *plugin.GRPCBroker
-	// stream is whether Assimilation is served (see serveConfig).
-	stream bool
 }
 
-func (s *extensionServer) Info(context.Context, *pb.InfoRequest) (*pb.InfoResponse, error) {
-	info, err := s.info()
-	if err != nil {
-		return nil, err
-	}
-	return &pb.InfoResponse{Info: info}, nil
-}
-
-// info calls the extension's Info, a panic included, as Info answers it.
+// info calls the extension's Info, a panic included.
 func (s *extensionServer) info() (*pb.ExtensionInfo, error) {
 	var info Info
 	if err := shared.Guard("Info", func() error { info = s.ext.Info(); return nil }); err != nil {
@@ -165,9 +150,6 @@ func (s *extensionServer) info() (*pb.ExtensionInfo, error) {
 // itself, each answered by the host's verdict: one call, no second
 // connection.
 func (s *extensionServer) Assimilation(stream pb.Extension_AssimilationServer) error {
-	if !s.stream {
-		return status.Error(codes.Unimplemented, "method Assimilation not implemented")
-	}
 	info, err := s.info()
 	if err != nil {
 		return err
@@ -197,25 +179,6 @@ func (s *extensionServer) Assimilation(stream pb.Extension_AssimilationServer) e
 	return nil
 }
 
-func (s *extensionServer) Assimilate(ctx context.Context, req *pb.AssimilateRequest) (*pb.AssimilateResponse, error) {
-	conn, err := s.broker.DialWithOptions(req.GetHostBrokerId(), grpc.WithDefaultCallOptions(
-		grpc.MaxCallRecvMsgSize(shared.MaxMessageBytes), grpc.MaxCallSendMsgSize(shared.MaxMessageBytes)))
-	if err != nil {
-		return nil, status.Errorf(codes.Unavailable, "connecting back to lychd's Host service: %v", err)
-	}
-	defer func() { _ = conn.Close() }()
-	a := &remoteAssimilation{assimilationState: assimilationState{config: req.GetConfigJson(), logger: s.logger}, host: pb.NewHostClient(conn)}
-	err = shared.Guard("Assimilate", func() error { return s.ext.Assimilate(ctx, a) })
-	if err == nil {
-		err = a.unsent()
-	}
-	if err != nil {
-		s.logger.Error("Assimilate failed", "error", err)
-		return nil, status.Error(errorCode(err), err.Error())
-	}
-	return &pb.AssimilateResponse{}, nil
-}
-
 // errorCode is the status code an extension's error travels with: the
 // context's codes for context errors (so lychd can tell a missed deadline),
 // Unknown for everything else.
@@ -229,9 +192,8 @@ func errorCode(err error) codes.Code {
 	return codes.Unknown
 }
 
-// assimilationState is what the Assimilations of an extension process
-// share: the config table, the logger, and the first registration that
-// never reached lychd.
+// assimilationState is the config table, the logger, and the first
+// registration that never reached lychd.
 type assimilationState struct {
 	config []byte
 	logger hclog.Logger
@@ -269,38 +231,6 @@ func (a *assimilationState) unsent() error {
 	return fmt.Errorf("the extension returned success but a registration was refused: %w", a.failed)
 }
 
-// remoteAssimilation is the Assimilation of an extension process assimilated
-// with Assimilate: its registrations go back to lychd over the broker
-// connection.
-type remoteAssimilation struct {
-	assimilationState
-	host pb.HostClient
-}
-
-func (a *remoteAssimilation) AddRune(ctx context.Context, r Rune) error {
-	_, err := a.host.AddRune(ctx, &pb.AddRuneRequest{Rune: runeToPB(r)})
-	return a.hostError(err)
-}
-
-func (a *remoteAssimilation) RegisterAnimator(ctx context.Context, an Animator) error {
-	_, err := a.host.RegisterAnimator(ctx, &pb.RegisterAnimatorRequest{Animator: animatorToPB(an)})
-	return a.hostError(err)
-}
-
-// hostError gives the extension lychd's refusal as plain text, as an
-// in-process extension would see it, and records other failures.
-func (a *remoteAssimilation) hostError(err error) error {
-	if err == nil {
-		return nil
-	}
-	if st, ok := status.FromError(err); ok && st.Code() == codes.InvalidArgument {
-		return errors.New(st.Message())
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.recordLocked(err)
-}
-
 // streamAssimilation is the Assimilation of an extension process assimilated
 // over Assimilation: each registration is one message, and the call
 // returns the host's verdict on it.
@@ -320,7 +250,7 @@ func (a *streamAssimilation) RegisterAnimator(ctx context.Context, an Animator) 
 }
 
 // register sends msg and waits for the host's verdict; a refusal comes back
-// as its plain text, as from remoteAssimilation.
+// as its plain text, as an in-process extension sees it.
 func (a *streamAssimilation) register(ctx context.Context, msg *pb.ExtensionMessage) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()

@@ -1,22 +1,26 @@
 // Command lychd is the host side of LychD: it binds the user's Codex and
 // installed extensions into Podman Quadlet and systemd units, and drives the
 // covens through the user's systemd manager.
-//
-// It builds in two forms. A plain `go build ./cmd/lychd` gives one
-// self-contained binary that links the plugin host (go-plugin, gRPC, the
-// core extension). Built with the lychd_split tag next to cmd/lychd-host,
-// as `make build` and `make install` do, lychd links none of that and
-// starts about twice as fast: it reads registrations from the cache and
-// runs lychd-host, installed beside it, only to launch extensions.
 package main
 
 import (
+	"context"
 	"os"
+	"os/signal"
+	"syscall"
 
+	"github.com/lychd/lychd/internal/cmd/factory"
 	"github.com/lychd/lychd/internal/cmd/root"
 )
 
 func main() {
-	f, cmd := command()
-	os.Exit(root.Execute(f, cmd, os.Args[1:]))
+	// Ctrl-C or a SIGTERM cancels the command's context: every command
+	// stops waiting, kills the extensions it launched and says what it
+	// leaves; a second signal kills lychd at once.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
+	os.Exit(root.Run(ctx, factory.New(), os.Args[1:]))
 }

@@ -13,7 +13,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/lychd/lychd/host/exterr"
+	"github.com/lychd/lychd/host/failure"
 	"github.com/lychd/lychd/host/lockfile"
 	"github.com/lychd/lychd/sdk/validate"
 )
@@ -37,8 +37,8 @@ func BinaryPath(dir, name string) (string, error) {
 	return p, nil
 }
 
-// Installed is one extension listed in the lock file.
-type Installed struct {
+// Extension is one extension listed in the lock file.
+type Extension struct {
 	Name  string
 	Path  string
 	Entry lockfile.Entry
@@ -57,7 +57,7 @@ type Ignored struct {
 // Inventory is what Discover found.
 type Inventory struct {
 	// Extensions are sorted by name.
-	Extensions []Installed
+	Extensions []Extension
 	// Ignored are sorted by path.
 	Ignored []Ignored
 }
@@ -65,7 +65,7 @@ type Inventory struct {
 // Listed returns the extensions the lock file in dir lists, sorted by
 // name, each with its Problem set; unlike Discover it does not look at
 // anything else in dir.
-func Listed(dir string) ([]Installed, error) {
+func Listed(dir string) ([]Extension, error) {
 	lock, err := lockfile.Read(dir)
 	if err != nil {
 		return nil, err
@@ -73,10 +73,10 @@ func Listed(dir string) ([]Installed, error) {
 	return listed(dir, lock), nil
 }
 
-func listed(dir string, lock *lockfile.Lock) []Installed {
-	var out []Installed
+func listed(dir string, lock *lockfile.Lock) []Extension {
+	var out []Extension
 	for name, e := range lock.Extensions {
-		in := Installed{Name: name, Entry: e}
+		in := Extension{Name: name, Entry: e}
 		p, err := BinaryPath(dir, name)
 		if err != nil {
 			in.Problem = fmt.Sprintf("the lock file lists an invalid name (%v); remove it with: lychd extension remove %s", err, name)
@@ -146,7 +146,7 @@ func Discover(dir string) (*Inventory, error) {
 
 // checkBinary says what is wrong with an installed binary, or "".
 func checkBinary(p, source string) string {
-	fix := "reinstall it with: lychd extension install " + exterr.InstallSource(source)
+	fix := "reinstall it with: lychd extension install " + failure.InstallSource(source)
 	st, err := os.Lstat(p)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):

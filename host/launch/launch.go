@@ -11,20 +11,22 @@
 // check guards against accidents and upgrades behind lychd's back, not
 // against the user's own account.)
 //
-// The plugin runs in its own process group with a parent-death signal of
-// SIGKILL, so it dies with the host even when the host is SIGKILLed (when
-// a fork server started it, Spec.Spawner, it dies with the server, which
-// dies with the host), and,
-// where user namespaces are available, as the init of its own PID namespace,
-// so that the kernel also kills every process it forked when it dies. A
-// direct launch puts the plugin in a user namespace of its own too (a
-// rootless host needs one to create the PID namespace); package spawn's
-// starters run in one user namespace and give each plugin only the PID
-// namespace, which is much cheaper. Close
-// (after a failure) kills the whole process group at once and lets go-plugin
-// reap the plugin; Shutdown (after success) lets the plugin exit gracefully
-// for a bounded time first. One of them runs on every path, including every
-// error path inside Start.
+// Isolation: the plugin runs in its own process group with a parent-death
+// signal of SIGKILL, so it dies with the host even when the host is
+// SIGKILLed, and, where user namespaces are available, as the init of a PID
+// namespace of its own inside a user namespace that maps only the user's
+// uid and gid. When a PID namespace's init dies the kernel kills every
+// process left in it, so nothing the extension forked can outlive it, and
+// a program executed as a non-root uid in a user namespace holds no
+// capability. Where the kernel refuses user namespaces (disabled, or
+// restricted by a security module), the plugin runs without them and
+// Process.Isolated is false: then a process the extension moves out of its
+// process group (setsid) survives Close.
+//
+// Close (after a failure) kills the whole process group at once and lets
+// go-plugin reap the plugin; Shutdown (after success) lets the plugin exit
+// gracefully for a bounded time first. One of them runs on every path,
+// including every error path inside Start.
 package launch
 
 import (
@@ -35,6 +37,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"regexp"
@@ -47,11 +50,9 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
 
-	"github.com/lychd/lychd/host/exterr"
+	"github.com/lychd/lychd/host/failure"
 	"github.com/lychd/lychd/host/internal/tail"
 	"github.com/lychd/lychd/host/lockfile"
-	"github.com/lychd/lychd/host/spawn"
-	"github.com/lychd/lychd/internal/userns"
 	"github.com/lychd/lychd/sdk/wire"
 )
 
@@ -85,10 +86,6 @@ type Spec struct {
 	Logger hclog.Logger
 	// Env is appended to the minimal environment the plugin gets.
 	Env []string
-	// Spawner, when set, starts the process instead of this one (a fork
-	// server: see package spawn), which makes an isolated launch much
-	// cheaper for a large host.
-	Spawner *spawn.Spawner
 }
 
 // Process is a started extension. End it on every path: Shutdown after
@@ -103,31 +100,30 @@ type Process struct {
 	// Hashed is how long verifying the binary took.
 	Hashed time.Duration
 	// Isolated is true when the plugin is the init of its own PID
-	// namespace (see sysProcAttr).
+	// namespace (see SysProcAttr).
 	Isolated bool
 
 	name   string
 	cmd    *exec.Cmd
-	runner *spawn.Runner // when started through a Spawner
 	client *plugin.Client
 	stderr *tail.Buffer
 	once   sync.Once
 }
 
 // Start verifies and launches the binary and completes the handshake. The
-// returned error is an *exterr.Error naming the extension.
+// returned error is an *failure.Error naming the extension.
 func Start(ctx context.Context, s Spec) (*Process, error) {
 	fail := func(format string, args ...any) error {
-		return &exterr.Error{Extension: s.Name, Msg: fmt.Sprintf(format, args...)}
+		return &failure.Error{Extension: s.Name, Msg: fmt.Sprintf(format, args...)}
 	}
 	// O_NOFOLLOW: an installed binary is a regular file lychd wrote; a
 	// symbolic link in its place was put there by someone else.
 	f, err := os.OpenFile(s.Path, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
 	if errors.Is(err, syscall.ELOOP) {
-		return nil, fail("its binary %s was replaced by a symbolic link; reinstall it with: lychd extension install %s", s.Path, exterr.InstallSource(s.Source))
+		return nil, fail("its binary %s was replaced by a symbolic link; reinstall it with: lychd extension install %s", s.Path, failure.InstallSource(s.Source))
 	}
 	if err != nil {
-		return nil, fail("cannot open its binary: %v; reinstall it with: lychd extension install %s", err, exterr.InstallSource(s.Source))
+		return nil, fail("cannot open its binary: %v; reinstall it with: lychd extension install %s", err, failure.InstallSource(s.Source))
 	}
 	defer f.Close()
 	t0 := time.Now()
@@ -138,7 +134,7 @@ func Start(ctx context.Context, s Spec) (*Process, error) {
 		}
 		if got := hex.EncodeToString(h.Sum(nil)); got != s.SHA256 {
 			return nil, fail("binary %s changed since it was installed (sha256 %s, the lock file says %s); if you upgraded it on purpose, reinstall it with: lychd extension install %s",
-				s.Path, short(got), short(s.SHA256), exterr.InstallSource(s.Source))
+				s.Path, short(got), short(s.SHA256), failure.InstallSource(s.Source))
 		}
 	}
 	hashed := time.Since(t0)
@@ -172,10 +168,7 @@ func Start(ctx context.Context, s Spec) (*Process, error) {
 			return p, nil
 		}
 		switch {
-		case s.Spawner != nil && errors.Is(err, spawn.ErrExited):
-			// The fork server is gone: start the process directly.
-			s.Spawner = nil
-		case isolate && userns.Refused(err):
+		case isolate && refused(err):
 			// No user namespaces here (disabled, restricted by a security
 			// module, or out of them): run without the PID namespace.
 			isolate = false
@@ -201,19 +194,33 @@ func execPath(f *os.File, path string) string {
 	return fdPath
 }
 
-// SysProcAttr puts the plugin in its own process group, kills it when its
-// parent (the host, or the spawner) dies, and, with isolate, makes it the
-// init of a new PID namespace (inside a user namespace mapping only the
-// user's own uid and gid, so that no privilege is needed). When a
-// namespace's init dies the kernel kills every process left in it, so even
-// children an extension forks cannot outlive a host killed with SIGKILL.
+// SysProcAttr puts the plugin in its own process group, kills it when the
+// host dies, and, with isolate, makes it the init of a new PID namespace
+// inside a new user namespace that maps only the user's own uid and gid
+// (setgroups denied), so that no privilege is needed. When a namespace's
+// init dies the kernel kills every process left in it, so even children an
+// extension forks cannot outlive a host killed with SIGKILL.
 func SysProcAttr(isolate bool) *syscall.SysProcAttr {
 	a := &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if isolate {
-		a.Cloneflags = syscall.CLONE_NEWPID
-		userns.Isolate(a, false)
+		uid, gid := os.Getuid(), os.Getgid()
+		a.Cloneflags = syscall.CLONE_NEWUSER | syscall.CLONE_NEWPID
+		a.UidMappings = []syscall.SysProcIDMap{{ContainerID: uid, HostID: uid, Size: 1}}
+		a.GidMappings = []syscall.SysProcIDMap{{ContainerID: gid, HostID: gid, Size: 1}}
+		a.GidMappingsEnableSetgroups = false
 	}
 	return a
+}
+
+// refused reports whether err is the kernel refusing to start a process in
+// new namespaces: user namespaces disabled, restricted by a security module,
+// or exhausted.
+func refused(err error) bool {
+	var pe *fs.PathError
+	if !errors.As(err, &pe) || pe.Op != "fork/exec" {
+		return false
+	}
+	return errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EINVAL) || errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.EUSERS)
 }
 
 // start launches the open binary f once.
@@ -227,10 +234,6 @@ func start(f *os.File, s Spec, timeout time.Duration, logger hclog.Logger, isola
 	}
 	p := &Process{name: s.Name, cmd: cmd, stderr: stderr, Isolated: isolate}
 	cfg := wire.ClientConfig(cmd, logger.Named(s.Name))
-	if s.Spawner != nil {
-		cfg.Cmd = nil
-		cfg.RunnerFunc = s.Spawner.RunnerFunc(f, cmd.Args, cmd.Env, isolate, func(r *spawn.Runner) { p.runner = r })
-	}
 	cfg.StartTimeout = timeout
 	// Stderr gets the raw stderr pipe (runtime panics, writes to fd 2);
 	// SyncStderr and SyncStdout get what the plugin writes to os.Stderr and
@@ -260,10 +263,7 @@ func (p *Process) handshake() (err error) {
 		}
 	}()
 	_, err = p.client.Start()
-	switch {
-	case p.runner != nil:
-		p.Pid = p.runner.Pid()
-	case p.cmd.Process != nil:
+	if p.cmd.Process != nil {
 		p.Pid = p.cmd.Process.Pid
 	}
 	if err != nil {
@@ -280,14 +280,14 @@ func (p *Process) handshake() (err error) {
 
 // Failure builds the error for this extension with msg and the tail of its
 // stderr.
-func (p *Process) Failure(msg string) *exterr.Error {
-	return &exterr.Error{Extension: p.name, Msg: msg, Stderr: p.stderr.Lines(stderrLines)}
+func (p *Process) Failure(msg string) *failure.Error {
+	return &failure.Error{Extension: p.name, Msg: msg, Stderr: p.stderr.Lines(stderrLines)}
 }
 
 // FailureRepeating is Failure for an error the extension returned with
 // text errText: stderr lines that only repeat errText (the SDK logs every
 // error it returns) are left out.
-func (p *Process) FailureRepeating(msg, errText string) *exterr.Error {
+func (p *Process) FailureRepeating(msg, errText string) *failure.Error {
 	quoted, _ := json.Marshal(errText)
 	inner := strings.TrimSuffix(strings.TrimPrefix(string(quoted), `"`), `"`)
 	var keep []string
@@ -296,7 +296,7 @@ func (p *Process) FailureRepeating(msg, errText string) *exterr.Error {
 			keep = append(keep, l)
 		}
 	}
-	return &exterr.Error{Extension: p.name, Msg: msg, Stderr: keep}
+	return &failure.Error{Extension: p.name, Msg: msg, Stderr: keep}
 }
 
 // StderrTail returns the last lines the extension wrote to stderr.
@@ -323,9 +323,6 @@ func (p *Process) Exited(wait time.Duration) bool {
 func (p *Process) ExitStatus() string {
 	if !p.client.Exited() {
 		return ""
-	}
-	if p.runner != nil {
-		return p.runner.Status()
 	}
 	if st := p.cmd.ProcessState; st != nil {
 		return st.String()

@@ -14,7 +14,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/lychd/lychd/host/exterr"
+	"github.com/lychd/lychd/host/failure"
 	"github.com/lychd/lychd/internal/model"
 	"github.com/lychd/lychd/sdk"
 	"github.com/lychd/lychd/sdk/validate"
@@ -76,7 +76,7 @@ func (c *Collector) AddRune(_ context.Context, r sdk.Rune) (err error) {
 		return c.reject(err)
 	}
 	if c.runeNames[m.Name] {
-		return c.reject(fmt.Errorf("registered rune %s twice; give each rune its own name", exterr.Quote(m.Name)))
+		return c.reject(fmt.Errorf("registered rune %s twice; give each rune its own name", failure.Quote(m.Name)))
 	}
 	c.runeNames[m.Name] = true
 	c.runes = append(c.runes, m)
@@ -100,7 +100,7 @@ func (c *Collector) RegisterAnimator(_ context.Context, a sdk.Animator) (err err
 		return c.reject(err)
 	}
 	if c.animNames[m.Name] {
-		return c.reject(fmt.Errorf("registered Animator %s twice; give each Animator its own name", exterr.Quote(m.Name)))
+		return c.reject(fmt.Errorf("registered Animator %s twice; give each Animator its own name", failure.Quote(m.Name)))
 	}
 	c.animNames[m.Name] = true
 	c.animators = append(c.animators, m)
@@ -143,7 +143,7 @@ func (c *Collector) Result() ([]model.Rune, []model.Animator, error) {
 	var missing []string
 	for _, a := range c.animators {
 		if a.Kind == model.AnimatorSoulstone && !c.runeNames[a.Rune] {
-			missing = append(missing, fmt.Sprintf("Animator %s is served by rune %s, which this extension did not register; add the rune with AddRune or make the Animator a portal", exterr.Quote(a.Name), exterr.Quote(a.Rune)))
+			missing = append(missing, fmt.Sprintf("Animator %s is served by rune %s, which this extension did not register; add the rune with AddRune or make the Animator a portal", failure.Quote(a.Name), failure.Quote(a.Rune)))
 		}
 	}
 	if len(missing) > 0 {
@@ -174,7 +174,7 @@ func (c *Collector) field(what, s string) error {
 func (c *Collector) sizes(name, what string, strs []string) error {
 	for _, s := range strs {
 		if len(s) > c.limits.MaxField {
-			return fmt.Errorf("%s %s has a field of %d bytes; the limit is %d bytes", what, exterr.Quote(name), len(s), c.limits.MaxField)
+			return fmt.Errorf("%s %s has a field of %d bytes; the limit is %d bytes", what, failure.Quote(name), len(s), c.limits.MaxField)
 		}
 	}
 	return nil
@@ -229,7 +229,7 @@ func (c *Collector) convertRune(r sdk.Rune) (model.Rune, error) {
 		return model.Rune{}, fmt.Errorf("registered a rune with an invalid name: %w", err)
 	}
 	wrap := func(err error) (model.Rune, error) {
-		return model.Rune{}, fmt.Errorf("rune %s: %w", exterr.Quote(r.Name), err)
+		return model.Rune{}, fmt.Errorf("rune %s: %w", failure.Quote(r.Name), err)
 	}
 	m := model.Rune{
 		Name:        r.Name,
@@ -342,7 +342,7 @@ func (c *Collector) convertAnimator(a sdk.Animator) (model.Animator, error) {
 		return model.Animator{}, fmt.Errorf("registered an Animator with an invalid name: %w", err)
 	}
 	wrap := func(err error) (model.Animator, error) {
-		return model.Animator{}, fmt.Errorf("animator %s: %w", exterr.Quote(a.Name), err)
+		return model.Animator{}, fmt.Errorf("animator %s: %w", failure.Quote(a.Name), err)
 	}
 	m := model.Animator{Name: a.Name, Source: c.source}
 	switch a.Kind {
@@ -364,7 +364,7 @@ func (c *Collector) convertAnimator(a sdk.Animator) (model.Animator, error) {
 	case sdk.AnimatorPortal:
 		m.Kind = model.AnimatorPortal
 		if a.Rune != "" {
-			return wrap(fmt.Errorf("a portal is served by a remote URL, not by rune %s; remove the rune or make the Animator a soulstone", exterr.Quote(a.Rune)))
+			return wrap(fmt.Errorf("a portal is served by a remote URL, not by rune %s; remove the rune or make the Animator a soulstone", failure.Quote(a.Rune)))
 		}
 		if err := c.field("URL", a.URL); err != nil {
 			return wrap(err)

@@ -10,11 +10,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
+	"github.com/lychd/lychd/host"
+	"github.com/lychd/lychd/internal/codex"
 	"github.com/lychd/lychd/internal/paths"
-	"github.com/lychd/lychd/internal/sepulcher"
 	"github.com/lychd/lychd/internal/systemd"
 )
 
@@ -26,8 +29,33 @@ type IOStreams struct {
 	ErrOut io.Writer
 }
 
-// SystemIO returns the process's standard streams.
-func SystemIO() IOStreams { return IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr} }
+// SystemIO returns the process's standard streams. Output to a reader that
+// went away (`lychd bind --dry-run | head`) is discarded instead of
+// killing lychd with SIGPIPE or failing the command: what lychd does must
+// not depend on whether anyone reads all of its output.
+func SystemIO() IOStreams {
+	signal.Ignore(syscall.SIGPIPE)
+	return IOStreams{In: os.Stdin, Out: &closedPipeOK{w: os.Stdout}, ErrOut: &closedPipeOK{w: os.Stderr}}
+}
+
+// closedPipeOK writes to w until w reports a broken pipe, and from then on
+// discards everything.
+type closedPipeOK struct {
+	w      io.Writer
+	closed bool
+}
+
+func (c *closedPipeOK) Write(p []byte) (int, error) {
+	if c.closed {
+		return len(p), nil
+	}
+	n, err := c.w.Write(p)
+	if errors.Is(err, syscall.EPIPE) {
+		c.closed = true
+		return len(p), nil
+	}
+	return n, err
+}
 
 // Factory gives commands their dependencies.
 type Factory struct {
@@ -36,30 +64,14 @@ type Factory struct {
 	Getenv func(string) string
 	// Paths resolves lychd's directories from the environment.
 	Paths func() (paths.Paths, error)
-	// Assimilate runs the core and the installed extensions.
-	Assimilate sepulcher.Assimilator
+	// Assimilate runs the core and the installed extensions with their
+	// configuration from cx (package factory; tests inject fakes).
+	Assimilate func(ctx context.Context, cx *codex.Codex) (*host.Result, error)
 	// Reload asks the systemd user manager to reload its units; the error
 	// matches systemd.ErrNoManager when no manager is reachable.
 	Reload func(ctx context.Context) error
 	// Manager connects to the systemd user manager.
 	Manager func(ctx context.Context) (systemd.Manager, error)
-	// Delegate hands the whole command line args (without the program
-	// name) to lychd-host, which links the plugin host; in production it
-	// replaces the process and returns only on failure.
-	Delegate func(args []string) error
-}
-
-// NewFactory returns a Factory for the real process.
-func NewFactory() *Factory {
-	f := &Factory{IO: SystemIO(), Getenv: os.Getenv}
-	f.Paths = func() (paths.Paths, error) { return paths.FromEnv(f.Getenv) }
-	f.Manager = func(ctx context.Context) (systemd.Manager, error) {
-		return systemd.Connect(ctx, f.Getenv("XDG_RUNTIME_DIR"))
-	}
-	f.Reload = func(ctx context.Context) error {
-		return systemd.ReloadUser(ctx, f.Getenv("XDG_RUNTIME_DIR"))
-	}
-	return f
 }
 
 // Exit codes of the lychd command.

@@ -26,11 +26,11 @@ const (
 // Source locates a definition so that errors can name it: a Codex file and
 // line, an extension by name, or the core.
 type Source struct {
-	Kind SourceKind
+	Kind SourceKind `json:"kind"`
 	// Name is the Codex file path, the extension name, or "core".
-	Name string
+	Name string `json:"name"`
 	// Line is the 1-based line in a Codex file, 0 when unknown.
-	Line int
+	Line int `json:"line,omitempty"`
 }
 
 // String renders the source for error messages, e.g.
@@ -66,43 +66,43 @@ const (
 
 // EnvVar is one environment variable, kept in a deterministic order.
 type EnvVar struct {
-	Name  string
-	Value string
+	Name  string `json:"name"`
+	Value string `json:"value"`
 }
 
 // Rune is one container definition: the physical side of a soulstone or a
 // core service. Capabilities and tags live on Animators, not here.
 type Rune struct {
-	Name        string
-	Kind        RuneKind
-	Description string
-	Image       string
+	Name        string   `json:"name"`
+	Kind        RuneKind `json:"kind"`
+	Description string   `json:"description,omitempty"`
+	Image       string   `json:"image"`
 	// Groups are the covens of a soulstone. Empty means a coven of one named
 	// after the soulstone. Always empty for core runes.
-	Groups []string
+	Groups []string `json:"groups,omitempty"`
 	// After, Wants and Requires are full systemd unit names passed through to
 	// the [Unit] section.
-	After    []string
-	Wants    []string
-	Requires []string
+	After    []string `json:"after,omitempty"`
+	Wants    []string `json:"wants,omitempty"`
+	Requires []string `json:"requires,omitempty"`
 	// Port is the internal port the rune listens on inside the pod's shared
 	// network namespace; 0 means none declared.
-	Port int
+	Port int `json:"port,omitempty"`
 	// ExposePort publishes Port on the host through the pod's PublishPort.
-	ExposePort bool
+	ExposePort bool `json:"expose_port,omitempty"`
 	// HostPort is the host side of the published port (defaults to Port).
-	HostPort int
+	HostPort int `json:"host_port,omitempty"`
 	// Devices are CDI qualified device names (vendor.com/class=name).
-	Devices []string
+	Devices []string `json:"devices,omitempty"`
 	// Volumes are Podman volume specs (SRC:DST[:OPTIONS]).
-	Volumes     []string
-	Environment []EnvVar
+	Volumes     []string `json:"volumes,omitempty"`
+	Environment []EnvVar `json:"environment,omitempty"`
 	// Exec is the argument vector passed to the image's entrypoint.
-	Exec []string
+	Exec []string `json:"exec,omitempty"`
 	// StartTimeout is the service's TimeoutStartSec= (whole seconds); 0
 	// leaves systemd's default.
-	StartTimeout time.Duration
-	Source       Source
+	StartTimeout time.Duration `json:"start_timeout_ns,omitempty"`
+	Source       Source        `json:"source"`
 }
 
 // Covens returns the covens of a soulstone: its groups, or a coven of one
@@ -141,36 +141,36 @@ const (
 
 // Animator is a logical provider the Dispatcher can route to.
 type Animator struct {
-	Name string
-	Kind AnimatorKind
+	Name string       `json:"name"`
+	Kind AnimatorKind `json:"kind"`
 	// Rune names the rune that manifests a soulstone Animator (usually the
 	// same as Name). Empty for portals.
-	Rune string
+	Rune string `json:"rune,omitempty"`
 	// URL is the remote endpoint of a portal.
-	URL          string
-	Capabilities []string
-	Tags         []string
-	Source       Source
+	URL          string   `json:"url,omitempty"`
+	Capabilities []string `json:"capabilities,omitempty"`
+	Tags         []string `json:"tags,omitempty"`
+	Source       Source   `json:"source"`
 }
 
 // Pod holds the lychd.pod settings from lychd.toml.
 type Pod struct {
 	// UserNS is the pod's user namespace mode (default keep-id).
-	UserNS string
+	UserNS string `json:"userns"`
 	// PublishAddress is the host address exposed ports bind to
 	// (default 127.0.0.1).
-	PublishAddress string
+	PublishAddress string `json:"publish_address"`
 	// Publish are extra PublishPort= values for the pod.
-	Publish []string
+	Publish []string `json:"publish,omitempty"`
 }
 
 // Manifest is everything lychd knows about the Sepulcher after loading the
 // Codex and assimilating extensions.
 type Manifest struct {
-	Pod       Pod
-	Alliances [][]string
-	Runes     []Rune
-	Animators []Animator
+	Pod       Pod        `json:"pod"`
+	Alliances [][]string `json:"alliances"`
+	Runes     []Rune     `json:"runes"`
+	Animators []Animator `json:"animators"`
 }
 
 // SortedRunes returns the runes ordered by unit name, the order every output
@@ -180,3 +180,25 @@ func (m *Manifest) SortedRunes() []Rune {
 	sort.Slice(out, func(i, j int) bool { return out[i].UnitBase() < out[j].UnitBase() })
 	return out
 }
+
+// Unit names: every name of a unit lychd writes is built here.
+const (
+	// UnitPrefix starts the name of every unit lychd writes, and
+	// UnitPattern matches them all (a systemd unit name pattern).
+	UnitPrefix  = "lychd-"
+	UnitPattern = "lychd-*"
+	// PodFile is the Quadlet file of the pod, and PodService the service
+	// Quadlet generates from it.
+	PodFile    = "lychd.pod"
+	PodService = "lychd-pod.service"
+)
+
+// SoulstoneService is the service of the soulstone called name.
+func SoulstoneService(name string) string { return "lychd-soulstone-" + name + ".service" }
+
+// CoreService is the service of the always-on rune called name.
+func CoreService(name string) string { return "lychd-" + name + ".service" }
+
+// CovenTarget is the master-switch target of a coven of two or more
+// members.
+func CovenTarget(name string) string { return "lychd-coven-" + name + ".target" }

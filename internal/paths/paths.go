@@ -68,3 +68,7 @@ func (p Paths) BindingsDir() string { return filepath.Join(p.DataDir(), "binding
 
 // CacheDir is lychd's cache directory (registration cache).
 func (p Paths) CacheDir() string { return filepath.Join(p.CacheHome, "lychd") }
+
+// CurrentGeneration is the link to the generation lychd bind last
+// switched to; its record of what is bound is bound.json inside it.
+func (p Paths) CurrentGeneration() string { return filepath.Join(p.BindingsDir(), "current") }

@@ -80,6 +80,8 @@ type Output struct {
 	Systemd []File
 	// Graph is the compatibility relation the files enforce.
 	Graph *covenant.Graph
+	// Holds maps every hold target to the soulstones it holds, sorted.
+	Holds map[string][]string
 }
 
 // Compile checks the manifest across all its sources and renders every file.
@@ -98,7 +100,7 @@ func Compile(m *model.Manifest) (*Output, error) {
 	if len(errs) > 0 {
 		return nil, errs
 	}
-	out := &Output{Graph: g}
+	out := &Output{Graph: g, Holds: map[string][]string{}}
 	var rerr error
 	add := func(dst *[]File, name string, data []byte, err error) {
 		if err != nil {
@@ -126,6 +128,7 @@ func Compile(m *model.Manifest) (*Output, error) {
 		if gr.hold != "" {
 			data, err := renderHold(gr, l.units[gr.hold])
 			add(&out.Systemd, gr.hold, data, err)
+			out.Holds[gr.hold] = append([]string(nil), gr.members...)
 		}
 	}
 	if rerr != nil {

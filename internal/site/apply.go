@@ -14,8 +14,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/renameio/v2"
 	"golang.org/x/sys/unix"
 
+	"github.com/lychd/lychd/internal/bound"
 	"github.com/lychd/lychd/internal/flock"
 )
 
@@ -38,7 +40,7 @@ func (s *Site) Plan(g Generation) (Plan, error) {
 	if err := s.conflicts(st, wantQ, wantS); err != nil {
 		return Plan{}, err
 	}
-	return s.plan(st, wantQ, wantS), nil
+	return s.plan(st, wantQ, wantS, g.Record), nil
 }
 
 // Current returns the lychd units Quadlet and systemd see now: the files
@@ -99,27 +101,27 @@ func (s *Site) Apply(ctx context.Context, g Generation) (Plan, error) {
 	if err := s.conflicts(st, wantQ, wantS); err != nil {
 		return Plan{}, err
 	}
-	p := s.plan(st, wantQ, wantS)
+	p := s.plan(st, wantQ, wantS, g.Record)
 	if p.Empty() {
 		return p, nil
 	}
 	if err := ctx.Err(); err != nil {
 		return Plan{}, fmt.Errorf("bind cancelled before writing: %w", err)
 	}
-	if err := s.execute(st, wantQ, wantS); err != nil {
+	if err := s.execute(st, wantQ, wantS, g.Record); err != nil {
 		return Plan{}, fmt.Errorf("%w (what Quadlet and systemd see is still a complete set; run lychd bind again to finish)", err)
 	}
 	return p, nil
 }
 
 // needGeneration reports whether the current generation differs from the
-// wanted files (or is missing or damaged).
-func needGeneration(st *state, wantQ, wantS map[string][]byte) bool {
-	return !st.curOK || !equalFiles(st.curQ, wantQ) || !equalFiles(st.curS, wantS)
+// wanted files and record (or is missing or damaged).
+func needGeneration(st *state, wantQ, wantS map[string][]byte, record []byte) bool {
+	return !st.curOK || !equalFiles(st.curQ, wantQ) || !equalFiles(st.curS, wantS) || !bytes.Equal(st.curRecord, record)
 }
 
 // plan derives the Plan from an observation.
-func (s *Site) plan(st *state, wantQ, wantS map[string][]byte) Plan {
+func (s *Site) plan(st *state, wantQ, wantS map[string][]byte, record []byte) Plan {
 	var p Plan
 	p.Changes = append(p.Changes, s.diffSet(filepath.Join(s.QuadletDir, QuadletLinkName), st.visQ, wantQ)...)
 	p.Changes = append(p.Changes, s.diffSet(s.SystemdDir, st.visS, wantS)...)
@@ -133,7 +135,7 @@ func (s *Site) plan(st *state, wantQ, wantS map[string][]byte) Plan {
 		}
 	}
 
-	needGen := needGeneration(st, wantQ, wantS)
+	needGen := needGeneration(st, wantQ, wantS, record)
 	if needGen {
 		internal("create", filepath.Join(s.BindingsDir, fmt.Sprintf("%s%d", genPrefix, st.next)))
 		internal("update", filepath.Join(s.BindingsDir, currentName))
@@ -173,20 +175,21 @@ func (s *Site) plan(st *state, wantQ, wantS map[string][]byte) Plan {
 
 // execute carries out the plan for st. The order of the steps is what makes
 // the switch atomic; doc.go explains it.
-func (s *Site) execute(st *state, wantQ, wantS map[string][]byte) error {
+func (s *Site) execute(st *state, wantQ, wantS map[string][]byte, record []byte) error {
 	// 1. Leftover temporary links of an interrupted run.
 	for _, d := range st.debris {
-		if err := s.remove(d, s.step(d)); err != nil {
-			return err
+		s.hook("remove " + s.step(d))
+		if err := os.RemoveAll(d); err != nil {
+			return fmt.Errorf("remove leftover %s: %w", d, err)
 		}
 	}
 
 	// 2. The new generation, complete and durable, not yet visible.
 	gen := st.cur
-	needGen := needGeneration(st, wantQ, wantS)
+	needGen := needGeneration(st, wantQ, wantS, record)
 	if needGen {
 		gen = fmt.Sprintf("%s%d", genPrefix, st.next)
-		if err := s.writeGeneration(gen, wantQ, wantS, st); err != nil {
+		if err := s.writeGeneration(gen, wantQ, wantS, record, st); err != nil {
 			return err
 		}
 	}
@@ -287,7 +290,7 @@ func (s *Site) step(path string) string {
 // file's modification time, so that the time says when the unit last
 // changed (lychd status compares it with the manager's last load to tell a
 // pending daemon-reload).
-func (s *Site) writeGeneration(gen string, wantQ, wantS map[string][]byte, st *state) error {
+func (s *Site) writeGeneration(gen string, wantQ, wantS map[string][]byte, record []byte, st *state) error {
 	root := filepath.Join(s.BindingsDir, gen)
 	for _, d := range []struct{ path, step string }{{root, "gen"}, {filepath.Join(root, "quadlet"), "gen/quadlet"}, {filepath.Join(root, "systemd"), "gen/systemd"}} {
 		s.hook("mkdir " + d.step)
@@ -315,6 +318,13 @@ func (s *Site) writeGeneration(gen string, wantQ, wantS map[string][]byte, st *s
 			}
 			written = append(written, path)
 		}
+	}
+	if record != nil {
+		path := filepath.Join(root, bound.FileName)
+		if err := s.writeFile(path, "gen/"+bound.FileName, record); err != nil {
+			return err
+		}
+		written = append(written, path)
 	}
 	s.hook("fsync gen files")
 	if err := syncFiles(written); err != nil {
@@ -400,8 +410,9 @@ func syncFiles(paths []string) error {
 
 // link makes dir/name a symlink to target. A new name is created directly
 // (symlink(2) is atomic and fails rather than follow anything in the way);
-// an existing link of lychd's is replaced by renaming a fresh temporary
-// link over it, which replaces the link itself and never follows it.
+// an existing link of lychd's is replaced atomically by renaming a fresh
+// link over it (renameio.Symlink), which replaces the link itself and never
+// follows it.
 func (s *Site) link(dir, name, target string, replace bool) error {
 	final := filepath.Join(dir, name)
 	if !replace {
@@ -411,16 +422,8 @@ func (s *Site) link(dir, name, target string, replace bool) error {
 		}
 		return nil
 	}
-	tmp := filepath.Join(dir, "."+name+tmpSuffix)
-	s.hook("symlink " + s.step(tmp))
-	if err := os.Symlink(target, tmp); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return fmt.Errorf("create temporary symlink %s: a file lychd did not create is in the way; move it away, then bind again", tmp)
-		}
-		return fmt.Errorf("create temporary symlink %s: %w", tmp, err)
-	}
 	s.hook("rename " + s.step(final))
-	if err := os.Rename(tmp, final); err != nil {
+	if err := renameio.Symlink(target, final); err != nil {
 		return fmt.Errorf("replace symlink %s: %w", final, err)
 	}
 	return nil

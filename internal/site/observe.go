@@ -12,6 +12,9 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/lychd/lychd/internal/bound"
+	"github.com/lychd/lychd/internal/model"
 )
 
 // link describes one of lychd's symlinks in a binding site.
@@ -28,9 +31,16 @@ type state struct {
 	quadletLink *link
 	// cur is the generation "current" points to ("gen-N"), "" if none.
 	cur string
-	// curOK reports that cur's files were read completely into curQ, curS.
+	// curOK reports that cur's files were read completely into curQ, curS
+	// and are exactly the files its record says lychd wrote.
 	curOK      bool
 	curQ, curS map[string][]byte
+	// curRecord is cur's record of what was bound (nil when it has none).
+	curRecord []byte
+	// curForeign are entries of cur's unit directories lychd did not
+	// write, and curEdited files lychd wrote that were changed since: a
+	// bind would delete or replace them, so Plan and Apply refuse.
+	curForeign, curEdited []string
 	// visQ and visS are what Quadlet and systemd see of lychd's units.
 	visQ, visS map[string][]byte
 	// sysLinks are lychd's symlinks in SystemdDir by name, dangling or not.
@@ -146,35 +156,38 @@ func readUnitDir(dir string, suffixes []string) (map[string][]byte, error) {
 	return m, nil
 }
 
-// readGenDir reads a generation's subdirectory without following symlinks;
-// ok is false when it holds anything but valid regular unit files.
-func readGenDir(dir, kind string, suffixes []string) (m map[string][]byte, ok bool, err error) {
+// readGenDir reads a generation's subdirectory without following symlinks:
+// the regular files with valid unit names, and the names of every other
+// entry (foreign: lychd writes nothing else there). A missing directory
+// reads as empty with ok false.
+func readGenDir(dir, kind string, suffixes []string) (m map[string][]byte, foreign []string, ok bool, err error) {
 	fi, err := os.Lstat(dir)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, false, nil
+		return nil, nil, false, nil
 	}
 	if err != nil {
-		return nil, false, fmt.Errorf("inspect %s: %w", dir, err)
+		return nil, nil, false, fmt.Errorf("inspect %s: %w", dir, err)
 	}
 	if !fi.IsDir() {
-		return nil, false, nil
+		return nil, nil, false, nil
 	}
 	ents, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, false, fmt.Errorf("read %s: %w", dir, err)
+		return nil, nil, false, fmt.Errorf("read %s: %w", dir, err)
 	}
 	m = map[string][]byte{}
 	for _, e := range ents {
 		if !e.Type().IsRegular() || validateName(kind, e.Name(), suffixes) != nil {
-			return nil, false, nil
+			foreign = append(foreign, e.Name())
+			continue
 		}
 		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
 		if err != nil {
-			return nil, false, fmt.Errorf("read %s: %w", filepath.Join(dir, e.Name()), err)
+			return nil, nil, false, fmt.Errorf("read %s: %w", filepath.Join(dir, e.Name()), err)
 		}
 		m[e.Name()] = data
 	}
-	return m, true, nil
+	return m, foreign, true, nil
 }
 
 // hasSuffix reports whether name is a non-hidden unit name with one of
@@ -218,16 +231,8 @@ func (s *Site) observe(contents bool) (*state, error) {
 	if isLink && contents {
 		if _, ok := genNumber(target); ok {
 			st.cur = target
-			q, okQ, err := readGenDir(filepath.Join(s.BindingsDir, target, "quadlet"), "Quadlet", quadletSuffixes)
-			if err != nil {
+			if err := s.readCurrent(st); err != nil {
 				return nil, err
-			}
-			sd, okS, err := readGenDir(filepath.Join(s.BindingsDir, target, "systemd"), "systemd", systemdSuffixes)
-			if err != nil {
-				return nil, err
-			}
-			if fi, err := os.Lstat(filepath.Join(s.BindingsDir, target)); err == nil && fi.IsDir() && okQ && okS {
-				st.curOK, st.curQ, st.curS = true, q, sd
 			}
 		}
 	}
@@ -242,7 +247,7 @@ func (s *Site) observe(contents bool) (*state, error) {
 				st.next = n + 1
 			}
 		}
-		if e.Name() == "."+currentName+tmpSuffix && e.Type()&fs.ModeSymlink != 0 {
+		if s.isDebris(s.BindingsDir, e, currentName) {
 			st.debris = append(st.debris, filepath.Join(s.BindingsDir, e.Name()))
 		}
 	}
@@ -267,11 +272,14 @@ func (s *Site) observe(contents bool) (*state, error) {
 			}
 		}
 	}
-	tmpQ := filepath.Join(s.QuadletDir, "."+QuadletLinkName+tmpSuffix)
-	if target, isLink, _, err = readLinkIfSymlink(tmpQ); err != nil {
-		return nil, err
-	} else if isLink && s.ours(s.QuadletDir, target) {
-		st.debris = append(st.debris, tmpQ)
+	qents, err := os.ReadDir(s.QuadletDir)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("read %s: %w", s.QuadletDir, err)
+	}
+	for _, e := range qents {
+		if s.isDebris(s.QuadletDir, e, QuadletLinkName) {
+			st.debris = append(st.debris, filepath.Join(s.QuadletDir, e.Name()))
+		}
 	}
 
 	// SystemdDir: lychd's links, dangling or not, and temporary links.
@@ -282,6 +290,12 @@ func (s *Site) observe(contents bool) (*state, error) {
 	}
 	st.sysForeign = map[string]bool{}
 	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), ".") {
+			if name, ok := debrisOf(e.Name()); ok && s.isDebris(s.SystemdDir, e, name) {
+				st.debris = append(st.debris, filepath.Join(s.SystemdDir, e.Name()))
+			}
+			continue
+		}
 		if e.Type()&fs.ModeSymlink == 0 {
 			st.sysForeign[e.Name()] = true
 			continue
@@ -294,12 +308,10 @@ func (s *Site) observe(contents bool) (*state, error) {
 		if err != nil {
 			return nil, fmt.Errorf("read symlink %s: %w", p, err)
 		}
-		if !s.ours(s.SystemdDir, target) {
+		if !s.ownLink(e.Name(), target) {
+			// Not one of lychd's links, though it may point into the
+			// bindings (a user's alias of a lychd unit): never touched.
 			st.sysForeign[e.Name()] = true
-			continue
-		}
-		if strings.HasPrefix(e.Name(), ".") && strings.HasSuffix(e.Name(), tmpSuffix) {
-			st.debris = append(st.debris, p)
 			continue
 		}
 		l := link{target: target, canonical: target == filepath.Join(s.BindingsDir, currentName, "systemd", e.Name())}
@@ -343,6 +355,16 @@ func (e *ForeignFileError) Error() string { return e.Msg }
 // one of lychd's.
 func (s *Site) conflicts(st *state, wantQ, wantS map[string][]byte) error {
 	var errs []error
+	for _, p := range st.curForeign {
+		errs = append(errs, &ForeignFileError{Path: p, Msg: fmt.Sprintf(
+			"%s was not written by lychd, and a bind would delete it: %s is lychd's link to its current generation and holds only files lychd writes; move it out (for your own Quadlet units, into %s), then bind again",
+			s.display(p), s.display(filepath.Join(s.QuadletDir, QuadletLinkName)), s.display(s.QuadletDir))})
+	}
+	for _, p := range st.curEdited {
+		errs = append(errs, &ForeignFileError{Path: p, Msg: fmt.Sprintf(
+			"%s was changed since lychd wrote it, and a bind would replace it: make the change in the Codex instead (see docs/codex.md), then remove %s (lychd writes it again) and bind again",
+			s.display(p), s.display(p))})
+	}
 	qlink := filepath.Join(s.QuadletDir, QuadletLinkName)
 	if st.quadletForeign {
 		errs = append(errs, &ForeignFileError{Path: qlink, Msg: fmt.Sprintf(
@@ -431,4 +453,157 @@ func (s *Site) scanQuadletTree(want map[string][]byte) ([]string, error) {
 // equalFiles compares two name->content maps.
 func equalFiles(a, b map[string][]byte) bool {
 	return maps.EqualFunc(a, b, bytes.Equal)
+}
+
+// readCurrent reads the current generation st.cur: its unit files, its
+// record, and what in it lychd did not write (st.curForeign) or wrote
+// and was changed since (st.curEdited). The generation is complete
+// (st.curOK) when its files are exactly those of its record; a generation
+// without a record (written by an older lychd) is complete when it holds
+// only valid unit files.
+func (s *Site) readCurrent(st *state) error {
+	root := filepath.Join(s.BindingsDir, st.cur)
+	if fi, err := os.Lstat(root); err != nil || !fi.IsDir() {
+		return nil
+	}
+	q, qForeign, okQ, err := readGenDir(filepath.Join(root, bound.QuadletDir), "Quadlet", quadletSuffixes)
+	if err != nil {
+		return err
+	}
+	sd, sForeign, okS, err := readGenDir(filepath.Join(root, bound.SystemdDir), "systemd", systemdSuffixes)
+	if err != nil {
+		return err
+	}
+	for _, n := range qForeign {
+		st.curForeign = append(st.curForeign, filepath.Join(s.QuadletDir, QuadletLinkName, n))
+	}
+	for _, n := range sForeign {
+		st.curForeign = append(st.curForeign, filepath.Join(root, bound.SystemdDir, n))
+	}
+	rec, err := os.ReadFile(filepath.Join(root, bound.FileName))
+	switch {
+	case err == nil:
+		st.curRecord = rec
+	case !errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("read %s: %w", filepath.Join(root, bound.FileName), err)
+	}
+	complete := okQ && okS && len(qForeign) == 0 && len(sForeign) == 0
+	if st.curRecord != nil {
+		owned, err := bound.Files(st.curRecord)
+		if err != nil {
+			// A damaged record: lychd cannot tell its files from others,
+			// so it treats every valid unit file as its own (as for a
+			// generation without a record) and writes a new one.
+			owned, complete = nil, false
+		}
+		if owned != nil {
+			check := func(sub string, files map[string][]byte, shown func(string) string) {
+				for name, data := range files {
+					want, ok := owned[sub+"/"+name]
+					switch {
+					case !ok:
+						st.curForeign = append(st.curForeign, shown(name))
+						delete(files, name)
+					case want != bound.Digest(data):
+						st.curEdited = append(st.curEdited, shown(name))
+					}
+				}
+			}
+			check(bound.QuadletDir, q, func(n string) string { return filepath.Join(s.QuadletDir, QuadletLinkName, n) })
+			check(bound.SystemdDir, sd, func(n string) string { return filepath.Join(root, bound.SystemdDir, n) })
+			for path := range owned {
+				sub, name, _ := strings.Cut(path, "/")
+				if _, ok := map[string]map[string][]byte{bound.QuadletDir: q, bound.SystemdDir: sd}[sub][name]; !ok {
+					complete = false // deleted by hand: written again, nothing lost
+				}
+			}
+		}
+	}
+	slices.Sort(st.curForeign)
+	slices.Sort(st.curEdited)
+	st.curQ, st.curS = q, sd
+	st.curOK = complete && len(st.curForeign) == 0 && len(st.curEdited) == 0
+	return nil
+}
+
+// debrisOf returns the name an interrupted symlink replacement was
+// replacing, for a hidden entry named like its temporary: ".NAME" followed
+// by digits (a temporary directory of renameio.Symlink) or ".NAME.lychd-tmp"
+// (a temporary link of an older lychd).
+func debrisOf(entry string) (string, bool) {
+	rest, ok := strings.CutPrefix(entry, ".")
+	if !ok {
+		return "", false
+	}
+	if name, ok := strings.CutSuffix(rest, tmpSuffix); ok {
+		return name, true
+	}
+	name := strings.TrimRight(rest, "0123456789")
+	return name, name != "" && len(name) < len(rest)
+}
+
+// isDebris reports whether entry e of dir is a leftover of an interrupted
+// replacement of lychd's link name: a symlink ".NAME.lychd-tmp" into the
+// bindings, or a directory ".NAME<digits>" holding nothing but
+// renameio.Symlink's "tmp.symlink" pointing into the bindings (or, in the
+// bindings directory, at a generation).
+func (s *Site) isDebris(dir string, e fs.DirEntry, name string) bool {
+	got, ok := debrisOf(e.Name())
+	if !ok || got != name {
+		return false
+	}
+	pointsHome := func(d, target string) bool {
+		if d == s.BindingsDir {
+			_, gen := genNumber(target)
+			return gen
+		}
+		return s.ours(d, target)
+	}
+	p := filepath.Join(dir, e.Name())
+	if strings.HasSuffix(e.Name(), tmpSuffix) {
+		t, err := os.Readlink(p)
+		return e.Type()&fs.ModeSymlink != 0 && err == nil && pointsHome(dir, t)
+	}
+	if !e.IsDir() {
+		return false
+	}
+	ents, err := os.ReadDir(p)
+	if err != nil || len(ents) > 1 {
+		return false
+	}
+	if len(ents) == 0 {
+		return true // renameio.Symlink was killed right after its mkdir
+	}
+	t, err := os.Readlink(filepath.Join(p, ents[0].Name()))
+	return ents[0].Name() == renameioTmpLink && err == nil && pointsHome(dir, t)
+}
+
+// renameioTmpLink is the name renameio.Symlink gives the new link inside
+// its temporary directory before renaming it into place.
+const renameioTmpLink = "tmp.symlink"
+
+// ownLink reports whether a symlink in the systemd directory called name
+// and pointing at target is one of lychd's: a unit name lychd writes there,
+// linked to the file of the same name in a generation's systemd
+// directory (through "current", as lychd links, or to a generation
+// directly). Anything else is the user's, even when it points into the
+// bindings (an alias of a lychd unit).
+func (s *Site) ownLink(name, target string) bool {
+	if !strings.HasPrefix(name, model.UnitPrefix) || validateName("systemd", name, systemdSuffixes) != nil {
+		return false
+	}
+	if !filepath.IsAbs(target) {
+		target = filepath.Join(s.SystemdDir, target)
+	}
+	target = filepath.Clean(target)
+	rel, ok := strings.CutPrefix(target, s.BindingsDir+"/")
+	if !ok {
+		return false
+	}
+	parts := strings.Split(rel, "/")
+	if len(parts) != 3 || parts[1] != bound.SystemdDir || parts[2] != name {
+		return false
+	}
+	_, gen := genNumber(parts[0])
+	return parts[0] == currentName || gen
 }

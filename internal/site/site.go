@@ -27,6 +27,9 @@ type Generation struct {
 	// Systemd files (.target) become visible in the systemd user unit
 	// directory.
 	Systemd []File
+	// Record is the record of what is bound (package bound), written as
+	// bound.json at the root of the generation; nil writes none.
+	Record []byte
 }
 
 // Site is an installation target: the two binding sites and lychd's own

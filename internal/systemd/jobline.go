@@ -1,6 +1,8 @@
 package systemd
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -40,4 +42,37 @@ func JobLine(j Job) string {
 		t = "change"
 	}
 	return fmt.Sprintf("failed to %s %s (result: %s)", t, j.Unit, j.Result)
+}
+
+// Outcome turns what a Start or Stop returned into the command's error:
+// nil when every job finished with "done" (skipped jobs count as done);
+// the failed units with the journal command to read; or, when the wait
+// was interrupted (Ctrl-C), what systemd is still doing, since its jobs go
+// on without lychd.
+func Outcome(verb string, jobs []Job, err error) error {
+	if err != nil {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			var left []string
+			for _, j := range jobs {
+				if j.Result == "" && !Noise(j) {
+					left = append(left, strings.TrimSpace(j.Type+" "+j.Unit))
+				}
+			}
+			if len(left) == 0 {
+				return fmt.Errorf("interrupted: lychd stopped waiting for the %s jobs", verb)
+			}
+			return fmt.Errorf("interrupted: lychd stopped waiting, and systemd goes on with: %s (follow them with: systemctl --user list-jobs)", strings.Join(left, ", "))
+		}
+		return err
+	}
+	var bad []string
+	for _, j := range jobs {
+		if j.Result != ResultDone && j.Result != ResultSkipped {
+			bad = append(bad, j.Unit)
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%s failed for %s; see: journalctl --user -u %s", verb, strings.Join(bad, ", "), strings.Join(bad, " -u "))
 }

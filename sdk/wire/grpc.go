@@ -26,19 +26,15 @@ func (*hostPlugin) GRPCServer(*plugin.GRPCBroker, *grpc.Server) error {
 	return errors.New("wire: the host side of a lychd extension cannot serve it; extensions call sdk.Serve")
 }
 
-func (*hostPlugin) GRPCClient(_ context.Context, broker *plugin.GRPCBroker, conn *grpc.ClientConn) (any, error) {
-	return &grpcClient{broker: broker, client: pb.NewExtensionClient(conn)}, nil
+func (*hostPlugin) GRPCClient(_ context.Context, _ *plugin.GRPCBroker, conn *grpc.ClientConn) (any, error) {
+	return &grpcClient{client: pb.NewExtensionClient(conn)}, nil
 }
 
 // grpcClient is the Client of an extension binary.
 type grpcClient struct {
-	broker *plugin.GRPCBroker
 	client pb.ExtensionClient
 
 	mu sync.Mutex
-	// legacy is set once the extension answered Assimilation with
-	// UNIMPLEMENTED: it was built before the stream existed.
-	legacy bool
 	// pending is the Assimilation call Info opened, kept for the
 	// Assimilate that follows.
 	pending *openStream
@@ -52,48 +48,28 @@ type openStream struct {
 	cancel context.CancelFunc
 }
 
-// errLegacy is open's error for an extension built before Assimilation.
-var errLegacy = errors.New("the extension does not serve Assimilation")
-
 // Info reads the extension's info from a new Assimilation call, which
 // the Assimilate that follows continues, so that one call describes and
-// assimilates the extension; an extension built before the stream existed
-// is asked with the Info call instead.
+// assimilates the extension.
 func (c *grpcClient) Info(ctx context.Context) (sdk.Info, error) {
-	if !c.isLegacy() {
-		st, info, err := c.open(ctx, "Info")
-		if err == nil {
-			c.mu.Lock()
-			if c.pending != nil {
-				c.pending.cancel()
-			}
-			c.pending = st
-			c.mu.Unlock()
-			return infoFromPB(info), nil
-		}
-		if !errors.Is(err, errLegacy) {
-			return sdk.Info{}, err
-		}
-	}
-	resp, err := c.client.Info(ctx, &pb.InfoRequest{}, callOptions()...)
+	st, info, err := c.open(ctx, "Info")
 	if err != nil {
-		return sdk.Info{}, callError("Info", err)
+		return sdk.Info{}, err
 	}
-	return infoFromPB(resp.GetInfo()), nil
-}
-
-func (c *grpcClient) isLegacy() bool {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.legacy
+	if c.pending != nil {
+		c.pending.cancel()
+	}
+	c.pending = st
+	c.mu.Unlock()
+	return infoFromPB(info), nil
 }
 
 // open starts an Assimilation call and reads the extension's info, its
 // first message; method names the call in errors. The call outlives ctx
 // (Assimilate continues it under its own context) but keeps ctx's
 // deadline, which reaches the extension; ctx ending while open waits for
-// the info ends the call. errLegacy means the extension does not serve the
-// stream.
+// the info ends the call.
 func (c *grpcClient) open(ctx context.Context, method string) (*openStream, *pb.ExtensionInfo, error) {
 	var sctx context.Context
 	var cancel context.CancelFunc
@@ -113,10 +89,7 @@ func (c *grpcClient) open(ctx context.Context, method string) (*openStream, *pb.
 	if err != nil {
 		cancel()
 		if status.Code(err) == codes.Unimplemented {
-			c.mu.Lock()
-			c.legacy = true
-			c.mu.Unlock()
-			return nil, nil, errLegacy
+			return nil, nil, errors.New("the extension does not serve the Assimilation call; rebuild it with this lychd's SDK")
 		}
 		return nil, nil, streamError(ctx, method, err)
 	}
@@ -138,10 +111,7 @@ func streamError(ctx context.Context, method string, err error) error {
 }
 
 // Assimilate continues the Assimilation call Info opened (or opens one
-// and skips the info), or, for an extension built before the stream
-// existed, runs the Assimilate call with the GRPCBroker callback
-// connection. Both reach sink the same way, with the same refusals and
-// outcome.
+// and skips the info).
 func (c *grpcClient) Assimilate(ctx context.Context, configJSON []byte, sink Sink) error {
 	if sink == nil {
 		return errNilSink
@@ -150,32 +120,20 @@ func (c *grpcClient) Assimilate(ctx context.Context, configJSON []byte, sink Sin
 		return err
 	}
 	s := newSession(sink)
-	if !c.isLegacy() {
-		c.mu.Lock()
-		st := c.pending
-		c.pending = nil
-		c.mu.Unlock()
+	c.mu.Lock()
+	st := c.pending
+	c.pending = nil
+	c.mu.Unlock()
+	if st == nil {
 		var err error
-		if st == nil {
-			st, _, err = c.open(ctx, "Assimilate")
-		}
-		if err == nil {
-			defer st.cancel()
-			stop := context.AfterFunc(ctx, st.cancel)
-			defer stop()
-			return s.finish(runStream(ctx, st.stream, configJSON, s))
-		}
-		if !errors.Is(err, errLegacy) {
+		if st, _, err = c.open(ctx, "Assimilate"); err != nil {
 			return s.finish(err)
 		}
 	}
-	id, stop := c.serveHost(&hostServer{session: s})
+	defer st.cancel()
+	stop := context.AfterFunc(ctx, st.cancel)
 	defer stop()
-	_, err := c.client.Assimilate(ctx, &pb.AssimilateRequest{ConfigJson: configJSON, HostBrokerId: id}, callOptions()...)
-	if err != nil {
-		err = callError("Assimilate", err)
-	}
-	return s.finish(err)
+	return s.finish(runStream(ctx, st.stream, configJSON, s))
 }
 
 // runStream runs one assimilation on an Assimilation call past the
@@ -224,38 +182,6 @@ func runStream(ctx context.Context, stream pb.Extension_AssimilationClient, conf
 	}
 }
 
-// serveHost serves srv on a new broker id and returns the id and a
-// function that stops serving.
-func (c *grpcClient) serveHost(srv pb.HostServer) (id uint32, stop func()) {
-	id = c.broker.NextId()
-	var (
-		mu      sync.Mutex
-		server  *grpc.Server
-		stopped bool
-	)
-	newServer := func(opts []grpc.ServerOption) *grpc.Server {
-		opts = append(opts, grpc.MaxRecvMsgSize(MaxMessageBytes), grpc.MaxSendMsgSize(MaxMessageBytes))
-		s := grpc.NewServer(opts...)
-		pb.RegisterHostServer(s, srv)
-		mu.Lock()
-		defer mu.Unlock()
-		if stopped {
-			s.Stop()
-		}
-		server = s
-		return s
-	}
-	go c.broker.AcceptAndServe(id, newServer)
-	return id, func() {
-		mu.Lock()
-		stopped = true
-		if server != nil {
-			server.Stop()
-		}
-		mu.Unlock()
-	}
-}
-
 // callError turns a gRPC error from the extension into a host-side error.
 // An error the extension returned becomes its text alone, so that it reads
 // the same as from an in-process extension; a deadline or cancellation (the
@@ -286,38 +212,5 @@ type contextError struct {
 
 func (e *contextError) Error() string { return e.msg }
 func (e *contextError) Unwrap() error { return e.err }
-
-// hostServer is the Host service the extension calls back during one
-// Assimilate.
-type hostServer struct {
-	pb.UnimplementedHostServer
-	session *session
-}
-
-func (h *hostServer) AddRune(ctx context.Context, req *pb.AddRuneRequest) (*pb.AddRuneResponse, error) {
-	r, err := runeFromPB(req.GetRune())
-	if err == nil {
-		err = h.session.AddRune(ctx, r)
-	} else {
-		err = h.session.reject(err)
-	}
-	if err != nil {
-		return nil, status.Error(codes.InvalidArgument, err.Error())
-	}
-	return &pb.AddRuneResponse{}, nil
-}
-
-func (h *hostServer) RegisterAnimator(ctx context.Context, req *pb.RegisterAnimatorRequest) (*pb.RegisterAnimatorResponse, error) {
-	a, err := animatorFromPB(req.GetAnimator())
-	if err == nil {
-		err = h.session.RegisterAnimator(ctx, a)
-	} else {
-		err = h.session.reject(err)
-	}
-	if err != nil {
-		return nil, status.Error(codes.InvalidArgument, err.Error())
-	}
-	return &pb.RegisterAnimatorResponse{}, nil
-}
 
 var _ Client = (*grpcClient)(nil)

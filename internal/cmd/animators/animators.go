@@ -15,20 +15,19 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/lychd/lychd/internal/bound"
 	"github.com/lychd/lychd/internal/cmdutil"
-	"github.com/lychd/lychd/internal/covenant"
 	"github.com/lychd/lychd/internal/dispatch"
 	"github.com/lychd/lychd/internal/model"
 	"github.com/lychd/lychd/internal/paths"
-	"github.com/lychd/lychd/internal/sepulcher"
 	"github.com/lychd/lychd/internal/systemd"
 )
 
 // Options are the inputs of `lychd animators`.
 type Options struct {
-	IO         cmdutil.IOStreams
-	Paths      func() (paths.Paths, error)
-	Assimilate sepulcher.Assimilator
+	IO cmdutil.IOStreams
+	// Paths locates the bound generation.
+	Paths func() (paths.Paths, error)
 	// Manager connects to the systemd user manager for the running state;
 	// when it fails, states are reported as unknown.
 	Manager    func(ctx context.Context) (systemd.Manager, error)
@@ -40,12 +39,12 @@ type Options struct {
 
 // NewCmd returns the animators command. runF replaces the action in tests.
 func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
-	opts := &Options{IO: f.IO, Paths: f.Paths, Assimilate: f.Assimilate, Manager: f.Manager}
+	opts := &Options{IO: f.IO, Paths: f.Paths, Manager: f.Manager}
 	cmd := &cobra.Command{
 		Use:   "animators [--capability C] [--tag T ...] [--pick]",
 		Short: "List the Animators that serve an intent, or pick the fewest that cover it",
-		Long: `List Animators (soulstones and portals from the Codex and extensions) with
-their capabilities, tags and state. --capability and --tag filter the list;
+		Long: `List the Animators of the bound Sepulcher (soulstones and portals from the
+Codex and extensions) with their capabilities, tags and state. --capability and --tag filter the list;
 with --pick, lychd chooses the fewest Animators that together cover every
 requested tag, preferring ones already running and one multi-tag rune over
 several, and explains the choice.`,
@@ -88,25 +87,22 @@ type PickResult struct {
 
 // Run lists or picks Animators.
 func Run(ctx context.Context, opts *Options) error {
-	if ctx == nil {
-		ctx = context.Background()
-	}
 	p, err := opts.Paths()
 	if err != nil {
 		return err
 	}
-	sep, err := sepulcher.Gather(ctx, p, opts.Assimilate)
+	rec, _, err := bound.Load(p.CurrentGeneration())
 	if err != nil {
 		return err
 	}
-	g, err := covenant.Build(sep.Manifest.Runes, sep.Manifest.Alliances)
+	g, err := rec.Graph()
 	if err != nil {
 		return err
 	}
 	states := unitStates(ctx, opts)
 	var cands []dispatch.Candidate
 	entries := map[string]Entry{}
-	for _, a := range sep.Manifest.Animators {
+	for _, a := range rec.Manifest.Animators {
 		e := Entry{Name: a.Name, Kind: string(a.Kind), Rune: a.Rune, URL: a.URL,
 			Capabilities: nonNil(a.Capabilities), Tags: nonNil(a.Tags), Source: a.Source.String()}
 		running := false
@@ -115,7 +111,7 @@ func Run(ctx context.Context, opts *Options) error {
 		} else {
 			e.State = "unknown"
 			if states != nil {
-				e.State = states["lychd-soulstone-"+a.Rune+".service"]
+				e.State = states[model.SoulstoneService(a.Rune)]
 				if e.State == "" {
 					e.State = "inactive"
 				}
@@ -182,7 +178,7 @@ func unitStates(ctx context.Context, opts *Options) map[string]string {
 	defer m.Close()
 	// Only loaded units can be running; one that systemd has not loaded is
 	// inactive (the caller's default), so no unit file need be listed.
-	units, err := m.ListUnitStates(ctx, []string{}, systemd.UnitPattern)
+	units, err := m.ListUnitStates(ctx, []string{}, model.UnitPattern)
 	if err != nil {
 		return nil
 	}

@@ -16,11 +16,13 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/lychd/lychd/host"
+	"github.com/lychd/lychd/internal/bound"
 	"github.com/lychd/lychd/internal/cmdutil"
+	"github.com/lychd/lychd/internal/codex"
 	"github.com/lychd/lychd/internal/model"
 	"github.com/lychd/lychd/internal/paths"
 	"github.com/lychd/lychd/internal/scribe"
-	"github.com/lychd/lychd/internal/sepulcher"
 	"github.com/lychd/lychd/internal/site"
 	"github.com/lychd/lychd/internal/systemd"
 )
@@ -33,7 +35,7 @@ type Options struct {
 	JSON     bool
 	NoReload bool
 	// Assimilate runs the core and the extensions.
-	Assimilate sepulcher.Assimilator
+	Assimilate func(ctx context.Context, cx *codex.Codex) (*host.Result, error)
 	// Reload asks the systemd user manager to reload its units. It returns
 	// an error wrapping systemd.ErrNoManager when no manager is reachable.
 	Reload func(ctx context.Context) error
@@ -71,6 +73,9 @@ type Result struct {
 	Changed bool     `json:"changed"`
 	Files   int      `json:"files"`
 	Changes []Change `json:"changes"`
+	// Internal are changes to lychd's own files that change no unit:
+	// a new record of what is bound, repaired links, removed leftovers.
+	Internal []Change `json:"internal,omitempty"`
 	// Reloaded is true when the user manager reloaded.
 	Reloaded bool `json:"reloaded"`
 	// ReloadHint is set when a reload was needed but not done.
@@ -95,38 +100,38 @@ func Run(ctx context.Context, opts *Options) error {
 		return err
 	}
 	s := site.New(p)
-	// Extensions run as the user: one could write to the binding sites
-	// while it is assimilated. Compare what the sites look like before any
-	// process starts and after the assimilation, and refuse to build on a
-	// site that changed under our feet. When every registration comes from
-	// the cache nothing runs, and nothing needs comparing.
-	var before site.Snapshot
-	watch := sepulcher.WithBeforeLaunch(ctx, func() error {
-		var err error
-		before, err = s.Snapshot()
-		return err
-	})
-	sep, err := sepulcher.Gather(watch, p, opts.Assimilate)
+	cx, err := codex.Load(p.CodexDir())
 	if err != nil {
 		return fmt.Errorf("bind: nothing was written:\n%w", err)
 	}
-	if before != nil {
+	// Extensions run as the user: one could write to the binding sites
+	// while it is assimilated. Compare what the sites look like before and
+	// after, and refuse to build on a site that changed under our feet.
+	before, err := s.Snapshot()
+	if err != nil {
+		return fmt.Errorf("bind: %w", err)
+	}
+	res, err := opts.Assimilate(ctx, cx)
+	if err != nil {
+		return fmt.Errorf("bind: nothing was written:\nassimilation failed: %w", err)
+	}
+	if res.Launched {
 		if err := unchangedSince(s, before); err != nil {
 			return err
 		}
 	}
-	out, err := scribe.Compile(sep.Manifest)
+	m := cx.Manifest()
+	m.Runes = append(append([]model.Rune(nil), res.Runes...), m.Runes...)
+	m.Animators = append(append([]model.Animator(nil), res.Animators...), m.Animators...)
+	out, err := scribe.Compile(&m)
 	if err != nil {
 		return fmt.Errorf("bind: nothing was written:\n%w", err)
 	}
-	warnings := shortNameWarnings(sep.Manifest.SortedRunes())
-	gen := site.Generation{}
-	for _, f := range out.Quadlet {
-		gen.Quadlet = append(gen.Quadlet, site.File{Name: f.Name, Data: f.Data})
+	gen, err := generation(p, &m, out, res)
+	if err != nil {
+		return fmt.Errorf("bind: nothing was written: %w", err)
 	}
-	for _, f := range out.Systemd {
-		gen.Systemd = append(gen.Systemd, site.File{Name: f.Name, Data: f.Data})
-	}
+	warnings := append(shortNameWarnings(m.SortedRunes()), res.Warnings...)
 	var plan site.Plan
 	if opts.DryRun {
 		plan, err = s.Plan(gen)
@@ -139,29 +144,81 @@ func Run(ctx context.Context, opts *Options) error {
 	for _, w := range warnings {
 		fmt.Fprintln(opts.IO.ErrOut, "lychd: warning: "+w)
 	}
-	res := Result{DryRun: opts.DryRun, Changed: len(plan.Changes) > 0, Files: len(gen.Quadlet) + len(gen.Systemd), Changes: []Change{}, Extensions: sep.Assimilate.Extensions}
-	if res.Extensions == nil {
-		res.Extensions = []string{}
-	}
+	r := Result{DryRun: opts.DryRun, Changed: len(plan.Changes) > 0, Files: len(gen.Quadlet) + len(gen.Systemd), Changes: []Change{}, Extensions: extensionLines(res)}
 	for _, c := range plan.Changes {
 		ch := Change{Op: c.Op, Path: c.Path}
 		if opts.DryRun {
 			ch.Diff = c.Diff
 		}
-		res.Changes = append(res.Changes, ch)
+		r.Changes = append(r.Changes, ch)
+	}
+	for _, c := range plan.Internal {
+		r.Internal = append(r.Internal, Change{Op: c.Op, Path: c.Path})
 	}
 	if !opts.DryRun {
-		if err := settleReload(ctx, opts, p, &res); err != nil {
+		if err := settleReload(ctx, opts, p, &r); err != nil {
 			return err
 		}
 	}
 	if opts.JSON {
 		enc := json.NewEncoder(opts.IO.Out)
 		enc.SetIndent("", "  ")
-		return enc.Encode(res)
+		return enc.Encode(r)
 	}
-	printHuman(opts.IO.Out, opts.IO.ErrOut, &res)
+	printHuman(opts.IO.Out, opts.IO.ErrOut, &r)
 	return nil
+}
+
+// generation is what a bind writes: the unit files and the record of what
+// was bound.
+func generation(p paths.Paths, m *model.Manifest, out *scribe.Output, res *host.Result) (site.Generation, error) {
+	var gen site.Generation
+	quadlet, systemd := map[string][]byte{}, map[string][]byte{}
+	for _, f := range out.Quadlet {
+		gen.Quadlet = append(gen.Quadlet, site.File{Name: f.Name, Data: f.Data})
+		quadlet[f.Name] = f.Data
+	}
+	for _, f := range out.Systemd {
+		gen.Systemd = append(gen.Systemd, site.File{Name: f.Name, Data: f.Data})
+		systemd[f.Name] = f.Data
+	}
+	digest, err := bound.CodexDigest(p.CodexDir())
+	if err != nil {
+		return site.Generation{}, err
+	}
+	in := bound.Inputs{Codex: digest}
+	for _, e := range res.Extensions {
+		if e.Name != host.CoreName {
+			in.Extensions = append(in.Extensions, bound.Extension{Name: e.Name, Version: e.Version, SHA256: e.SHA256})
+		}
+	}
+	rec := bound.New(m, out.Graph, quadlet, systemd, out.Holds, in)
+	if gen.Record, err = rec.Marshal(); err != nil {
+		return site.Generation{}, err
+	}
+	return gen, nil
+}
+
+// extensionLines describes each assimilated extension in one line, e.g.
+// "vision-organ 1.2.0 (launch 7ms, assimilation 2ms; 2 runes, 1
+// animators)". The core, part of lychd, gets neither timings nor a cache
+// note.
+func extensionLines(res *host.Result) []string {
+	out := []string{}
+	for _, s := range res.Extensions {
+		line := fmt.Sprintf("%s %s", s.Name, s.Version)
+		var notes []string
+		switch {
+		case s.Name == host.CoreName:
+		case s.Cached:
+			notes = append(notes, "cached")
+		default:
+			notes = append(notes, fmt.Sprintf("launch %s, assimilation %s", s.Launch.Round(100_000), s.Assimilation.Round(100_000)))
+		}
+		notes = append(notes, fmt.Sprintf("%d runes, %d animators", s.Runes, s.Animators))
+		out = append(out, line+" ("+strings.Join(notes, "; ")+")")
+	}
+	return out
 }
 
 // reloadPendingName is the file in lychd's data directory recording a
@@ -217,8 +274,24 @@ func recordPending(opts *Options, pending string) {
 }
 
 func printHuman(out, errOut io.Writer, r *Result) {
+	if !r.Changed && len(r.Internal) > 0 {
+		verb := "Updated"
+		if r.DryRun {
+			verb = "Would update"
+		}
+		fmt.Fprintf(out, "No unit changes: %d files are already bound. %s lychd's own files:\n", r.Files, verb)
+		for _, c := range r.Internal {
+			fmt.Fprintf(out, "  %-6s %s\n", c.Op, c.Path)
+		}
+		if r.DryRun {
+			fmt.Fprintln(out, "\nDry run: nothing was written.")
+			return
+		}
+	}
 	if !r.Changed {
-		fmt.Fprintf(out, "Nothing to do: %d files are already bound.\n", r.Files)
+		if len(r.Internal) == 0 {
+			fmt.Fprintf(out, "Nothing to do: %d files are already bound.\n", r.Files)
+		}
 		switch {
 		case r.Reloaded:
 			fmt.Fprintln(out, "Reloaded the systemd user manager, which an earlier bind had left to do.")

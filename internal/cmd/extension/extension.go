@@ -8,7 +8,6 @@ import (
 	"github.com/lychd/lychd/internal/cmd/extension/inspect"
 	"github.com/lychd/lychd/internal/cmd/extension/install"
 	"github.com/lychd/lychd/internal/cmd/extension/list"
-	"github.com/lychd/lychd/internal/cmd/extension/relay"
 	"github.com/lychd/lychd/internal/cmd/extension/remove"
 	"github.com/lychd/lychd/internal/cmdutil"
 )
@@ -16,9 +15,11 @@ import (
 // NewCmd returns the `lychd extension` command group.
 func NewCmd(f *cmdutil.Factory) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   relay.Use,
-		Short: relay.Short,
-		Long:  relay.Long,
+		Use:   "extension <command>",
+		Short: "Install, list, inspect and remove lychd extensions",
+		Long: "Extensions are plugin binaries that register runes and Animators. They are installed\n" +
+			"under ~/.local/share/lychd/extensions with their sha256 in extensions.lock.json, and\n" +
+			"launched by lychd bind, which assimilates them.",
 	}
 	cmd.AddCommand(install.NewCmd(f, nil))
 	cmd.AddCommand(list.NewCmd(f, nil))

@@ -2,6 +2,7 @@
 package root
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -10,23 +11,24 @@ import (
 
 	"github.com/lychd/lychd/internal/cmd/animators"
 	"github.com/lychd/lychd/internal/cmd/bind"
-	"github.com/lychd/lychd/internal/cmd/extension/relay"
+	"github.com/lychd/lychd/internal/cmd/extension"
 	"github.com/lychd/lychd/internal/cmd/start"
 	"github.com/lychd/lychd/internal/cmd/status"
 	"github.com/lychd/lychd/internal/cmd/stop"
+	"github.com/lychd/lychd/internal/cmd/version"
 	"github.com/lychd/lychd/internal/cmdutil"
 )
 
 // NewCmdRoot returns the lychd root command with every subcommand attached.
-// extension is the `extension` command group; nil relays it to lychd-host
-// (package relay), which is what the lychd command does.
-func NewCmdRoot(f *cmdutil.Factory, extension *cobra.Command) *cobra.Command {
+func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:           "lychd <command>",
 		Short:         "Bind and drive the LychD Sepulcher: Quadlet units, covens, extensions",
+		Version:       version.Read().String(),
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}
+	cmd.SetVersionTemplate("{{.Version}}\n")
 	cmd.SetOut(f.IO.Out)
 	cmd.SetErr(f.IO.ErrOut)
 	cmd.SetIn(f.IO.In)
@@ -39,24 +41,17 @@ func NewCmdRoot(f *cmdutil.Factory, extension *cobra.Command) *cobra.Command {
 	cmd.AddCommand(start.NewCmd(f, nil))
 	cmd.AddCommand(stop.NewCmd(f, nil))
 	cmd.AddCommand(status.NewCmd(f, nil))
-	if extension == nil {
-		extension = relay.NewCmd(f)
-	}
-	cmd.AddCommand(extension)
+	cmd.AddCommand(extension.NewCmd(f))
+	cmd.AddCommand(version.NewCmd(f, nil))
 	return cmd
 }
 
-// Run executes the lychd command tree with args and returns the process
-// exit code.
-func Run(f *cmdutil.Factory, args []string) int {
-	return Execute(f, NewCmdRoot(f, nil), args)
-}
-
-// Execute runs the command tree cmd with args, prints any error the lychd
-// way and returns the process exit code.
-func Execute(f *cmdutil.Factory, cmd *cobra.Command, args []string) int {
+// Run executes the lychd command tree with args under ctx (cancelled on
+// Ctrl-C) and returns the process exit code.
+func Run(ctx context.Context, f *cmdutil.Factory, args []string) int {
+	cmd := NewCmdRoot(f)
 	cmd.SetArgs(args)
-	c, err := cmd.ExecuteC()
+	c, err := cmd.ExecuteContextC(ctx)
 	if err == nil {
 		return cmdutil.ExitOK
 	}

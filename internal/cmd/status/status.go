@@ -1,14 +1,20 @@
-// Package status implements `lychd status [--json]`: the state of every lychd
-// unit (pod, core services, coven targets, soulstones) as the user's systemd
-// manager sees it, which covens are active, and whether a daemon-reload is
-// pending.
+// Package status implements `lychd status [--json]`: which generation is
+// bound and whether a bind is pending, the state of every unit it bound
+// (pod, core services, coven and hold targets, soulstones) as the user's
+// systemd manager sees it, which covens are active, and whether a
+// daemon-reload is pending.
 package status
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -16,10 +22,10 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/lychd/lychd/internal/cmd/start"
+	"github.com/lychd/lychd/host/lockfile"
+	"github.com/lychd/lychd/internal/bound"
 	"github.com/lychd/lychd/internal/cmdutil"
-	"github.com/lychd/lychd/internal/covenant"
-	"github.com/lychd/lychd/internal/installed"
+	"github.com/lychd/lychd/internal/model"
 	"github.com/lychd/lychd/internal/paths"
 	"github.com/lychd/lychd/internal/systemd"
 )
@@ -28,71 +34,65 @@ import (
 // added within a version.
 const SchemaVersion = 1
 
-// Coven is a coven and its soulstone services.
-type Coven struct {
-	Name string
-	// Members are soulstone unit names.
-	Members []string
-	// HasTarget is true for covens of two or more members, which have
-	// lychd-coven-NAME.target.
-	HasTarget bool
-}
-
 // Options are the inputs of `lychd status`.
 type Options struct {
 	IO   cmdutil.IOStreams
 	JSON bool
+	// Paths locates the bound generation and the Codex.
+	Paths func() (paths.Paths, error)
 	// Manager connects to the systemd user manager.
 	Manager func(ctx context.Context) (systemd.Manager, error)
-	// Covens returns the covens from the compiled covenant (NewCmd loads the
-	// Codex and extensions). When nil or failing (with a warning), they are
-	// derived from the units: targets and their members, and any other
-	// soulstone as a coven of one named after it.
-	Covens func(ctx context.Context) ([]Coven, error)
 	// Location renders times for humans; nil is time.Local.
 	Location *time.Location
-	// Paths locates the unit files, to tell whether a daemon-reload is
-	// pending; nil relies on what systemd reports of the units it keeps
-	// loaded.
-	Paths func() (paths.Paths, error)
 }
 
 // Report is the --json output.
 type Report struct {
 	SchemaVersion int `json:"schema_version"`
-	// Units are sorted by kind (pod, core, coven, hold, soulstone, other), then
-	// name.
+	// Bound says which generation is bound, since when, and whether the
+	// Codex or the extensions changed since (null when nothing is bound).
+	Bound *Bound `json:"bound"`
+	// Units are sorted by kind (pod, core, coven, hold, soulstone, other),
+	// then name.
 	Units []UnitStatus `json:"units"`
 	// ActiveCovens are the covens whose members are all active, sorted.
 	ActiveCovens []string `json:"active_covens"`
 	// NeedDaemonReload is true when any unit changed on disk since the last
 	// daemon-reload.
 	NeedDaemonReload bool `json:"need_daemon_reload"`
-	// ChangedOnDisk are the units whose files (unit file or Quadlet source)
-	// were written after systemd last loaded its units, sorted, including
-	// units systemd does not know yet.
+	// ChangedOnDisk are the units whose files were written after systemd
+	// last loaded its units, sorted, including units systemd does not know
+	// yet.
 	ChangedOnDisk []string `json:"changed_on_disk"`
-	// RemovedOnDisk is true when lychd unit files were removed after
-	// systemd last loaded its units.
+	// RemovedOnDisk is true when systemd still has lychd units loaded that
+	// the bound generation no longer has.
 	RemovedOnDisk bool `json:"removed_on_disk"`
 }
 
-// Unit kinds in a Report.
-const (
-	KindPod   = "pod"
-	KindCore  = "core"
-	KindCoven = "coven"
-	// KindHold is a hold target lychd bind generates for soulstones with
-	// the same covens: active while one of them runs.
-	KindHold      = "hold"
-	KindSoulstone = "soulstone"
-	KindOther     = "other"
-)
+// Bound describes the bound generation.
+type Bound struct {
+	// Generation is the generation's directory name, e.g. "gen-7".
+	Generation string `json:"generation"`
+	// At is when lychd bind switched to it.
+	At time.Time `json:"at"`
+	// CodexChanged is true when the Codex differs from the one bound.
+	CodexChanged bool `json:"codex_changed"`
+	// ExtensionsChanged lists the extensions installed, removed or
+	// upgraded since, sorted.
+	ExtensionsChanged []string `json:"extensions_changed"`
+}
+
+// Pending reports whether a bind would bind something else.
+func (b *Bound) Pending() bool { return b.CodexChanged || len(b.ExtensionsChanged) > 0 }
+
+// Unit kinds in a Report: those of the bound record, and "other" for
+// lychd-* units systemd has that lychd did not bind.
+const KindOther = "other"
 
 // UnitStatus is one unit in a Report.
 type UnitStatus struct {
 	Unit string `json:"unit"`
-	// Kind is one of the Kind constants.
+	// Kind is pod, core, coven, hold, soulstone or other.
 	Kind string `json:"kind"`
 	// Covens the unit belongs to (a coven target: its own coven).
 	Covens      []string `json:"covens"`
@@ -110,23 +110,10 @@ type UnitStatus struct {
 
 // NewCmd returns the status command. runF replaces the action in tests.
 func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
-	opts := &Options{
-		IO:      f.IO,
-		Manager: f.Manager,
-		Paths:   f.Paths,
-	}
-	if f.Assimilate != nil && f.Paths != nil {
-		opts.Covens = func(ctx context.Context) ([]Coven, error) {
-			g, err := start.LoadCovenant(ctx, f)
-			if err != nil {
-				return nil, err
-			}
-			return FromCovenant(g), nil
-		}
-	}
+	opts := &Options{IO: f.IO, Manager: f.Manager, Paths: f.Paths}
 	cmd := &cobra.Command{
 		Use:   "status",
-		Short: "Show the state of every lychd unit and which covens are active",
+		Short: "Show what is bound, the state of every lychd unit and which covens are active",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if runF != nil {
@@ -141,63 +128,45 @@ func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cob
 
 // Run prints the status.
 func Run(ctx context.Context, opts *Options) error {
-	if ctx == nil {
-		ctx = context.Background()
+	p, err := opts.Paths()
+	if err != nil {
+		return err
+	}
+	rec, at, err := bound.Load(p.CurrentGeneration())
+	if errors.Is(err, bound.ErrNotBound) {
+		return write(opts, Report{SchemaVersion: SchemaVersion, Units: []UnitStatus{}, ActiveCovens: []string{}, ChangedOnDisk: []string{}})
+	}
+	if err != nil {
+		return err
 	}
 	m, err := opts.Manager(ctx)
 	if err != nil {
 		return err
 	}
 	defer m.Close()
-	// lychd's own files say which units exist, so that systemd need not
-	// scan its unit directories; without paths, it does.
-	var known []string
-	var p *paths.Paths
-	var ix *installed.Index
-	if opts.Paths != nil {
-		pp, err := opts.Paths()
-		if err != nil {
-			return err
-		}
-		p = &pp
-		if ix, err = installed.Load(pp); err != nil {
-			return err
-		}
-		known = ix.Units()
-	}
-	units, err := m.ListUnits(ctx, known, systemd.UnitPattern)
+	units, err := m.ListUnits(ctx, rec.UnitNames(), model.UnitPattern)
 	if err != nil {
 		return err
 	}
 	// The pod's published ports are shown even while it is stopped.
-	if err := readInactive(ctx, m, units, func(u systemd.Unit) bool { return u.Name == systemd.PodUnit }); err != nil {
+	if err := readInactive(ctx, m, units, func(u systemd.Unit) bool { return u.Name == model.PodService }); err != nil {
 		return err
 	}
-	var covens []Coven
-	if opts.Covens != nil {
-		if covens, err = opts.Covens(ctx); err != nil {
-			fmt.Fprintf(opts.IO.ErrOut, "warning: covens are guessed from the unit names: the Codex could not be read: %v\n", err)
-			covens = nil
-		}
+	rep := Build(rec, units)
+	loaded, err := m.LastLoad(ctx)
+	if err != nil {
+		return err
 	}
-	if covens == nil {
-		if err := readCovenTargets(ctx, m, ix, units); err != nil {
-			return err
-		}
-		covens = DeriveCovens(units)
+	if err := rep.addPending(p, rec, loaded); err != nil {
+		return err
 	}
-	rep := Build(units, covens)
-	if p != nil {
-		loaded, err := m.LastLoad(ctx)
-		if err != nil {
-			return err
-		}
-		ch, err := installed.ChangedSince(*p, loaded)
-		if err != nil {
-			return err
-		}
-		rep.AddPending(ch)
+	if rep.Bound, err = boundInfo(p, rec, at); err != nil {
+		return err
 	}
+	return write(opts, rep)
+}
+
+func write(opts *Options, rep Report) error {
 	if opts.JSON {
 		enc := json.NewEncoder(opts.IO.Out)
 		enc.SetIndent("", "  ")
@@ -208,6 +177,41 @@ func Run(ctx context.Context, opts *Options) error {
 		loc = time.Local
 	}
 	return WriteTable(opts.IO.Out, rep, loc)
+}
+
+// boundInfo compares the Codex and the installed extensions with what
+// rec says was bound.
+func boundInfo(p paths.Paths, rec *bound.Record, at time.Time) (*Bound, error) {
+	b := &Bound{At: at.UTC(), ExtensionsChanged: []string{}}
+	if target, err := os.Readlink(p.CurrentGeneration()); err == nil {
+		b.Generation = filepath.Base(target)
+	}
+	digest, err := bound.CodexDigest(p.CodexDir())
+	if err != nil {
+		return nil, err
+	}
+	b.CodexChanged = digest != rec.Inputs.Codex
+	lock, err := lockfile.Read(p.ExtensionsDir())
+	if err != nil {
+		return nil, err
+	}
+	was := map[string]string{}
+	for _, e := range rec.Inputs.Extensions {
+		was[e.Name] = e.SHA256
+	}
+	changed := map[string]bool{}
+	for name, e := range lock.Extensions {
+		if was[name] != e.SHA256 {
+			changed[name] = true
+		}
+	}
+	for name := range was {
+		if _, ok := lock.Extensions[name]; !ok {
+			changed[name] = true
+		}
+	}
+	b.ExtensionsChanged = append(b.ExtensionsChanged, slices.Sorted(maps.Keys(changed))...)
+	return b, nil
 }
 
 // readInactive reads every property of the loaded, inactive units that
@@ -228,115 +232,27 @@ func readInactive(ctx context.Context, m systemd.Manager, units []systemd.Unit, 
 	return nil
 }
 
-// readCovenTargets fills in the members (Wants=) of the inactive coven
-// targets, which ListUnits leaves with their states only: from the target
-// files lychd wrote when ix knows them, else over D-Bus, one graph load per
-// target.
-func readCovenTargets(ctx context.Context, m systemd.Manager, ix *installed.Index, units []systemd.Unit) error {
-	fromFile := map[string]bool{}
-	for i, u := range units {
-		if ix == nil || Kind(u.Name) != KindCoven || systemd.Resident(u) {
-			continue
-		}
-		if wants, err := ix.Wants(u.Name); err == nil {
-			units[i].Wants = wants
-			fromFile[u.Name] = true
-		}
-	}
-	return readInactive(ctx, m, units, func(u systemd.Unit) bool { return Kind(u.Name) == KindCoven && !fromFile[u.Name] })
-}
-
-// DeriveCovens reads the covens from the units: every coven target with its
-// members (PartOf= or Wants=), and every soulstone in no target as a coven
-// of one named after it.
-func DeriveCovens(units []systemd.Unit) []Coven {
-	var covens []Coven
-	inTarget := map[string]bool{}
-	for _, u := range units {
-		name, ok := trim(u.Name, systemd.CovenPrefix, systemd.CovenSuffix)
-		if !ok {
-			continue
-		}
-		c := Coven{Name: name, HasTarget: true}
-		seen := map[string]bool{}
-		for _, m := range append(append([]string(nil), u.ConsistsOf...), u.Wants...) {
-			if strings.HasPrefix(m, systemd.SoulstonePrefix) && !seen[m] {
-				seen[m] = true
-				inTarget[m] = true
-				c.Members = append(c.Members, m)
-			}
-		}
-		sort.Strings(c.Members)
-		covens = append(covens, c)
-	}
-	for _, u := range units {
-		if name, ok := trim(u.Name, systemd.SoulstonePrefix, systemd.ServiceSuffix); ok && !inTarget[u.Name] {
-			covens = append(covens, Coven{Name: name, Members: []string{u.Name}})
-		}
-	}
-	sort.Slice(covens, func(i, j int) bool { return covens[i].Name < covens[j].Name })
-	return covens
-}
-
-func trim(s, prefix, suffix string) (string, bool) {
-	if !strings.HasPrefix(s, prefix) || !strings.HasSuffix(s, suffix) || len(s) <= len(prefix)+len(suffix) {
-		return "", false
-	}
-	return s[len(prefix) : len(s)-len(suffix)], true
-}
-
-// Kind classifies a lychd unit by its name.
-func Kind(unit string) string {
-	switch {
-	case unit == systemd.PodUnit:
-		return KindPod
-	case strings.HasPrefix(unit, systemd.CovenPrefix) && strings.HasSuffix(unit, systemd.CovenSuffix):
-		return KindCoven
-	case strings.HasPrefix(unit, systemd.SoulstonePrefix) && strings.HasSuffix(unit, systemd.ServiceSuffix):
-		return KindSoulstone
-	case strings.HasPrefix(unit, "lychd-hold-") && strings.HasSuffix(unit, ".target"):
-		return KindHold
-	case strings.HasPrefix(unit, "lychd-") && strings.HasSuffix(unit, systemd.ServiceSuffix):
-		return KindCore
-	}
-	return KindOther
-}
-
-func kindRank(kind string) int {
-	for i, k := range []string{KindPod, KindCore, KindCoven, KindHold, KindSoulstone} {
-		if k == kind {
-			return i
-		}
-	}
-	return 5
-}
-
-// Build assembles the report.
-func Build(units []systemd.Unit, covens []Coven) Report {
-	covensOf := map[string][]string{}
-	for _, c := range covens {
-		if c.HasTarget {
-			covensOf[systemd.CovenUnit(c.Name)] = append(covensOf[systemd.CovenUnit(c.Name)], c.Name)
-		}
-		for _, m := range c.Members {
-			covensOf[m] = append(covensOf[m], c.Name)
-		}
-	}
+// Build assembles the report from the bound record and the units systemd
+// reports.
+func Build(rec *bound.Record, units []systemd.Unit) Report {
 	state := map[string]string{}
 	rep := Report{SchemaVersion: SchemaVersion, Units: []UnitStatus{}, ActiveCovens: []string{}, ChangedOnDisk: []string{}}
 	for _, u := range units {
 		state[u.Name] = u.ActiveState
 		s := UnitStatus{
 			Unit:             u.Name,
-			Kind:             Kind(u.Name),
-			Covens:           append([]string{}, covensOf[u.Name]...),
+			Kind:             KindOther,
+			Covens:           []string{},
 			LoadState:        u.LoadState,
 			ActiveState:      u.ActiveState,
 			SubState:         u.SubState,
 			PublishedPorts:   append([]string{}, u.PublishedPorts...),
 			NeedDaemonReload: u.NeedDaemonReload,
 		}
-		sort.Strings(s.Covens)
+		if b, ok := rec.Unit(u.Name); ok {
+			s.Kind = b.Kind
+			s.Covens = append(s.Covens, b.Covens...)
+		}
 		since := u.InactiveEnterTimestamp
 		if u.ActiveState == "active" || u.ActiveState == "reloading" || u.ActiveState == "deactivating" {
 			since = u.ActiveEnterTimestamp
@@ -350,43 +266,57 @@ func Build(units []systemd.Unit, covens []Coven) Report {
 	}
 	sort.Slice(rep.Units, func(i, j int) bool {
 		a, b := rep.Units[i], rep.Units[j]
-		if kindRank(a.Kind) != kindRank(b.Kind) {
-			return kindRank(a.Kind) < kindRank(b.Kind)
+		if bound.KindRank(a.Kind) != bound.KindRank(b.Kind) {
+			return bound.KindRank(a.Kind) < bound.KindRank(b.Kind)
 		}
 		return a.Unit < b.Unit
 	})
 	// A coven is active when every member runs. Its target says nothing:
 	// lychd bind gives targets no Conflicts=, so a target stays active while
 	// a hostile soulstone displaces its members.
-	for _, c := range covens {
+	for _, c := range rec.Covens {
 		active := len(c.Members) > 0
 		for _, m := range c.Members {
-			active = active && state[m] == "active"
+			active = active && state[model.SoulstoneService(m)] == "active"
 		}
 		if active {
 			rep.ActiveCovens = append(rep.ActiveCovens, c.Name)
 		}
 	}
-	sort.Strings(rep.ActiveCovens)
 	return rep
 }
 
-// AddPending marks the units whose files changed on disk after systemd
-// last loaded them (ListUnits reports NeedDaemonReload only for the units
-// systemd keeps loaded).
-func (rep *Report) AddPending(ch installed.Changes) {
+// addPending marks the units whose files in the bound generation were
+// written after systemd last loaded its units (ListUnits reports
+// NeedDaemonReload only for the units systemd keeps loaded), and notes
+// lychd units systemd still has that the generation no longer has.
+func (rep *Report) addPending(p paths.Paths, rec *bound.Record, loaded time.Time) error {
 	changed := map[string]bool{}
-	for _, u := range ch.Units {
-		changed[u] = true
-	}
-	for i := range rep.Units {
-		if changed[rep.Units[i].Unit] {
-			rep.Units[i].NeedDaemonReload = true
+	for _, u := range rec.Units {
+		sub := bound.QuadletDir
+		if strings.HasSuffix(u.File, ".target") {
+			sub = bound.SystemdDir
+		}
+		fi, err := os.Stat(filepath.Join(p.CurrentGeneration(), sub, u.File))
+		if err != nil {
+			return fmt.Errorf("checking for a pending reload: %w", err)
+		}
+		if fi.ModTime().After(loaded) {
+			changed[u.Name] = true
+			rep.ChangedOnDisk = append(rep.ChangedOnDisk, u.Name)
 		}
 	}
-	rep.ChangedOnDisk = append([]string{}, ch.Units...)
-	rep.RemovedOnDisk = ch.Removed
-	rep.NeedDaemonReload = rep.NeedDaemonReload || ch.Any()
+	for i := range rep.Units {
+		u := &rep.Units[i]
+		if changed[u.Unit] {
+			u.NeedDaemonReload = true
+		}
+		if u.Kind == KindOther && u.LoadState == "loaded" {
+			rep.RemovedOnDisk = true
+		}
+	}
+	rep.NeedDaemonReload = rep.NeedDaemonReload || len(rep.ChangedOnDisk) > 0 || rep.RemovedOnDisk
+	return nil
 }
 
 // maxStaleNames bounds the unit names the pending-reload line lists.
@@ -394,10 +324,23 @@ const maxStaleNames = 8
 
 // WriteTable prints the report for humans.
 func WriteTable(w io.Writer, rep Report, loc *time.Location) error {
-	if len(rep.Units) == 0 {
-		_, err := fmt.Fprintln(w, "no lychd units installed; run `lychd bind`")
+	if rep.Bound == nil {
+		_, err := fmt.Fprintln(w, "nothing is bound yet; run `lychd bind`")
 		return err
 	}
+	b := rep.Bound
+	fmt.Fprintf(w, "bound: %s at %s\n", b.Generation, b.At.In(loc).Format("2006-01-02 15:04:05"))
+	if b.Pending() {
+		var what []string
+		if b.CodexChanged {
+			what = append(what, "the Codex")
+		}
+		if len(b.ExtensionsChanged) > 0 {
+			what = append(what, "extension "+strings.Join(b.ExtensionsChanged, ", "))
+		}
+		fmt.Fprintf(w, "bind pending: %s changed since; run: lychd bind\n", strings.Join(what, " and "))
+	}
+	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "UNIT\tKIND\tCOVENS\tSTATE\tSINCE\tPORTS")
 	var stale []string
@@ -455,18 +398,4 @@ func orNone(s string) string {
 		return "none"
 	}
 	return s
-}
-
-// FromCovenant converts the compiled covenant's covens, with unit names for
-// members.
-func FromCovenant(g *covenant.Graph) []Coven {
-	var out []Coven
-	for _, c := range g.Covens() {
-		cv := Coven{Name: c.Name, HasTarget: c.HasTarget}
-		for _, m := range c.Members {
-			cv.Members = append(cv.Members, systemd.SoulstoneUnit(m))
-		}
-		out = append(out, cv)
-	}
-	return out
 }

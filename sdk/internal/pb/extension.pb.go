@@ -2,14 +2,9 @@
 //
 // Transport: hashicorp/go-plugin over gRPC. The host launches the extension
 // binary, dispenses the plugin named "extension" and calls the Extension
-// service. The host assimilates an extension with one Assimilation
-// call: the extension's Info, the config, every registration and the
-// host's verdict on it travel on that call. An extension built before the
-// stream existed answers it with UNIMPLEMENTED; the host then calls Info
-// and Assimilate, during which the extension calls back into the host's
-// Host service, served through go-plugin's GRPCBroker on the broker id
-// carried in AssimilateRequest.host_broker_id (a second gRPC connection
-// per assimilation).
+// service. The host assimilates an extension with one Assimilation call:
+// the extension's info, the config, every registration and the host's
+// verdict on it travel on that one stream.
 //
 // Compatibility rules (protocol major version 1):
 //   - fields and enum values are only ever added, never renumbered or
@@ -146,86 +141,6 @@ func (AnimatorKind) EnumDescriptor() ([]byte, []int) {
 	return file_lychd_extension_v1_extension_proto_rawDescGZIP(), []int{1}
 }
 
-type InfoRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *InfoRequest) Reset() {
-	*x = InfoRequest{}
-	mi := &file_lychd_extension_v1_extension_proto_msgTypes[0]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *InfoRequest) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*InfoRequest) ProtoMessage() {}
-
-func (x *InfoRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lychd_extension_v1_extension_proto_msgTypes[0]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use InfoRequest.ProtoReflect.Descriptor instead.
-func (*InfoRequest) Descriptor() ([]byte, []int) {
-	return file_lychd_extension_v1_extension_proto_rawDescGZIP(), []int{0}
-}
-
-type InfoResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Info          *ExtensionInfo         `protobuf:"bytes,1,opt,name=info,proto3" json:"info,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *InfoResponse) Reset() {
-	*x = InfoResponse{}
-	mi := &file_lychd_extension_v1_extension_proto_msgTypes[1]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *InfoResponse) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*InfoResponse) ProtoMessage() {}
-
-func (x *InfoResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lychd_extension_v1_extension_proto_msgTypes[1]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use InfoResponse.ProtoReflect.Descriptor instead.
-func (*InfoResponse) Descriptor() ([]byte, []int) {
-	return file_lychd_extension_v1_extension_proto_rawDescGZIP(), []int{1}
-}
-
-func (x *InfoResponse) GetInfo() *ExtensionInfo {
-	if x != nil {
-		return x.Info
-	}
-	return nil
-}
-
 // ExtensionInfo mirrors sdk.Info.
 type ExtensionInfo struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -238,7 +153,7 @@ type ExtensionInfo struct {
 
 func (x *ExtensionInfo) Reset() {
 	*x = ExtensionInfo{}
-	mi := &file_lychd_extension_v1_extension_proto_msgTypes[2]
+	mi := &file_lychd_extension_v1_extension_proto_msgTypes[0]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -250,7 +165,7 @@ func (x *ExtensionInfo) String() string {
 func (*ExtensionInfo) ProtoMessage() {}
 
 func (x *ExtensionInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_lychd_extension_v1_extension_proto_msgTypes[2]
+	mi := &file_lychd_extension_v1_extension_proto_msgTypes[0]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -263,7 +178,7 @@ func (x *ExtensionInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExtensionInfo.ProtoReflect.Descriptor instead.
 func (*ExtensionInfo) Descriptor() ([]byte, []int) {
-	return file_lychd_extension_v1_extension_proto_rawDescGZIP(), []int{2}
+	return file_lychd_extension_v1_extension_proto_rawDescGZIP(), []int{0}
 }
 
 func (x *ExtensionInfo) GetName() string {
@@ -287,20 +202,19 @@ func (x *ExtensionInfo) GetDescription() string {
 	return ""
 }
 
+// AssimilateRequest opens an assimilation.
 type AssimilateRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// config_json is the extension's table from lychd.toml encoded as a JSON
 	// object; empty when the table is absent.
-	ConfigJson []byte `protobuf:"bytes,1,opt,name=config_json,json=configJson,proto3" json:"config_json,omitempty"`
-	// host_broker_id is the GRPCBroker id on which the host serves Host.
-	HostBrokerId  uint32 `protobuf:"varint,2,opt,name=host_broker_id,json=hostBrokerId,proto3" json:"host_broker_id,omitempty"`
+	ConfigJson    []byte `protobuf:"bytes,1,opt,name=config_json,json=configJson,proto3" json:"config_json,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *AssimilateRequest) Reset() {
 	*x = AssimilateRequest{}
-	mi := &file_lychd_extension_v1_extension_proto_msgTypes[3]
+	mi := &file_lychd_extension_v1_extension_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -312,7 +226,7 @@ func (x *AssimilateRequest) String() string {
 func (*AssimilateRequest) ProtoMessage() {}
 
 func (x *AssimilateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lychd_extension_v1_extension_proto_msgTypes[3]
+	mi := &file_lychd_extension_v1_extension_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -325,7 +239,7 @@ func (x *AssimilateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AssimilateRequest.ProtoReflect.Descriptor instead.
 func (*AssimilateRequest) Descriptor() ([]byte, []int) {
-	return file_lychd_extension_v1_extension_proto_rawDescGZIP(), []int{3}
+	return file_lychd_extension_v1_extension_proto_rawDescGZIP(), []int{1}
 }
 
 func (x *AssimilateRequest) GetConfigJson() []byte {
@@ -333,49 +247,6 @@ func (x *AssimilateRequest) GetConfigJson() []byte {
 		return x.ConfigJson
 	}
 	return nil
-}
-
-func (x *AssimilateRequest) GetHostBrokerId() uint32 {
-	if x != nil {
-		return x.HostBrokerId
-	}
-	return 0
-}
-
-type AssimilateResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *AssimilateResponse) Reset() {
-	*x = AssimilateResponse{}
-	mi := &file_lychd_extension_v1_extension_proto_msgTypes[4]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *AssimilateResponse) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*AssimilateResponse) ProtoMessage() {}
-
-func (x *AssimilateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lychd_extension_v1_extension_proto_msgTypes[4]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use AssimilateResponse.ProtoReflect.Descriptor instead.
-func (*AssimilateResponse) Descriptor() ([]byte, []int) {
-	return file_lychd_extension_v1_extension_proto_rawDescGZIP(), []int{4}
 }
 
 // EnvVar is one environment variable. A list (sorted by name by the sender)
@@ -390,7 +261,7 @@ type EnvVar struct {
 
 func (x *EnvVar) Reset() {
 	*x = EnvVar{}
-	mi := &file_lychd_extension_v1_extension_proto_msgTypes[5]
+	mi := &file_lychd_extension_v1_extension_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -402,7 +273,7 @@ func (x *EnvVar) String() string {
 func (*EnvVar) ProtoMessage() {}
 
 func (x *EnvVar) ProtoReflect() protoreflect.Message {
-	mi := &file_lychd_extension_v1_extension_proto_msgTypes[5]
+	mi := &file_lychd_extension_v1_extension_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -415,7 +286,7 @@ func (x *EnvVar) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EnvVar.ProtoReflect.Descriptor instead.
 func (*EnvVar) Descriptor() ([]byte, []int) {
-	return file_lychd_extension_v1_extension_proto_rawDescGZIP(), []int{5}
+	return file_lychd_extension_v1_extension_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *EnvVar) GetName() string {
@@ -460,7 +331,7 @@ type Rune struct {
 
 func (x *Rune) Reset() {
 	*x = Rune{}
-	mi := &file_lychd_extension_v1_extension_proto_msgTypes[6]
+	mi := &file_lychd_extension_v1_extension_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -472,7 +343,7 @@ func (x *Rune) String() string {
 func (*Rune) ProtoMessage() {}
 
 func (x *Rune) ProtoReflect() protoreflect.Message {
-	mi := &file_lychd_extension_v1_extension_proto_msgTypes[6]
+	mi := &file_lychd_extension_v1_extension_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -485,7 +356,7 @@ func (x *Rune) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Rune.ProtoReflect.Descriptor instead.
 func (*Rune) Descriptor() ([]byte, []int) {
-	return file_lychd_extension_v1_extension_proto_rawDescGZIP(), []int{6}
+	return file_lychd_extension_v1_extension_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Rune) GetName() string {
@@ -615,7 +486,7 @@ type Animator struct {
 
 func (x *Animator) Reset() {
 	*x = Animator{}
-	mi := &file_lychd_extension_v1_extension_proto_msgTypes[7]
+	mi := &file_lychd_extension_v1_extension_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -627,7 +498,7 @@ func (x *Animator) String() string {
 func (*Animator) ProtoMessage() {}
 
 func (x *Animator) ProtoReflect() protoreflect.Message {
-	mi := &file_lychd_extension_v1_extension_proto_msgTypes[7]
+	mi := &file_lychd_extension_v1_extension_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -640,7 +511,7 @@ func (x *Animator) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Animator.ProtoReflect.Descriptor instead.
 func (*Animator) Descriptor() ([]byte, []int) {
-	return file_lychd_extension_v1_extension_proto_rawDescGZIP(), []int{7}
+	return file_lychd_extension_v1_extension_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Animator) GetName() string {
@@ -685,166 +556,6 @@ func (x *Animator) GetTags() []string {
 	return nil
 }
 
-type AddRuneRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Rune          *Rune                  `protobuf:"bytes,1,opt,name=rune,proto3" json:"rune,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *AddRuneRequest) Reset() {
-	*x = AddRuneRequest{}
-	mi := &file_lychd_extension_v1_extension_proto_msgTypes[8]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *AddRuneRequest) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*AddRuneRequest) ProtoMessage() {}
-
-func (x *AddRuneRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lychd_extension_v1_extension_proto_msgTypes[8]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use AddRuneRequest.ProtoReflect.Descriptor instead.
-func (*AddRuneRequest) Descriptor() ([]byte, []int) {
-	return file_lychd_extension_v1_extension_proto_rawDescGZIP(), []int{8}
-}
-
-func (x *AddRuneRequest) GetRune() *Rune {
-	if x != nil {
-		return x.Rune
-	}
-	return nil
-}
-
-type AddRuneResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *AddRuneResponse) Reset() {
-	*x = AddRuneResponse{}
-	mi := &file_lychd_extension_v1_extension_proto_msgTypes[9]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *AddRuneResponse) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*AddRuneResponse) ProtoMessage() {}
-
-func (x *AddRuneResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lychd_extension_v1_extension_proto_msgTypes[9]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use AddRuneResponse.ProtoReflect.Descriptor instead.
-func (*AddRuneResponse) Descriptor() ([]byte, []int) {
-	return file_lychd_extension_v1_extension_proto_rawDescGZIP(), []int{9}
-}
-
-type RegisterAnimatorRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Animator      *Animator              `protobuf:"bytes,1,opt,name=animator,proto3" json:"animator,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *RegisterAnimatorRequest) Reset() {
-	*x = RegisterAnimatorRequest{}
-	mi := &file_lychd_extension_v1_extension_proto_msgTypes[10]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *RegisterAnimatorRequest) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*RegisterAnimatorRequest) ProtoMessage() {}
-
-func (x *RegisterAnimatorRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_lychd_extension_v1_extension_proto_msgTypes[10]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use RegisterAnimatorRequest.ProtoReflect.Descriptor instead.
-func (*RegisterAnimatorRequest) Descriptor() ([]byte, []int) {
-	return file_lychd_extension_v1_extension_proto_rawDescGZIP(), []int{10}
-}
-
-func (x *RegisterAnimatorRequest) GetAnimator() *Animator {
-	if x != nil {
-		return x.Animator
-	}
-	return nil
-}
-
-type RegisterAnimatorResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *RegisterAnimatorResponse) Reset() {
-	*x = RegisterAnimatorResponse{}
-	mi := &file_lychd_extension_v1_extension_proto_msgTypes[11]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *RegisterAnimatorResponse) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*RegisterAnimatorResponse) ProtoMessage() {}
-
-func (x *RegisterAnimatorResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lychd_extension_v1_extension_proto_msgTypes[11]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use RegisterAnimatorResponse.ProtoReflect.Descriptor instead.
-func (*RegisterAnimatorResponse) Descriptor() ([]byte, []int) {
-	return file_lychd_extension_v1_extension_proto_rawDescGZIP(), []int{11}
-}
-
 // HostMessage is what the host sends on Assimilation.
 type HostMessage struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -859,7 +570,7 @@ type HostMessage struct {
 
 func (x *HostMessage) Reset() {
 	*x = HostMessage{}
-	mi := &file_lychd_extension_v1_extension_proto_msgTypes[12]
+	mi := &file_lychd_extension_v1_extension_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -871,7 +582,7 @@ func (x *HostMessage) String() string {
 func (*HostMessage) ProtoMessage() {}
 
 func (x *HostMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_lychd_extension_v1_extension_proto_msgTypes[12]
+	mi := &file_lychd_extension_v1_extension_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -884,7 +595,7 @@ func (x *HostMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HostMessage.ProtoReflect.Descriptor instead.
 func (*HostMessage) Descriptor() ([]byte, []int) {
-	return file_lychd_extension_v1_extension_proto_rawDescGZIP(), []int{12}
+	return file_lychd_extension_v1_extension_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *HostMessage) GetMsg() isHostMessage_Msg {
@@ -917,8 +628,7 @@ type isHostMessage_Msg interface {
 }
 
 type HostMessage_Start struct {
-	// start opens the assimilation (first message only; host_broker_id is
-	// unused).
+	// start opens the assimilation (first message only).
 	Start *AssimilateRequest `protobuf:"bytes,1,opt,name=start,proto3,oneof"`
 }
 
@@ -943,7 +653,7 @@ type Verdict struct {
 
 func (x *Verdict) Reset() {
 	*x = Verdict{}
-	mi := &file_lychd_extension_v1_extension_proto_msgTypes[13]
+	mi := &file_lychd_extension_v1_extension_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -955,7 +665,7 @@ func (x *Verdict) String() string {
 func (*Verdict) ProtoMessage() {}
 
 func (x *Verdict) ProtoReflect() protoreflect.Message {
-	mi := &file_lychd_extension_v1_extension_proto_msgTypes[13]
+	mi := &file_lychd_extension_v1_extension_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -968,7 +678,7 @@ func (x *Verdict) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Verdict.ProtoReflect.Descriptor instead.
 func (*Verdict) Descriptor() ([]byte, []int) {
-	return file_lychd_extension_v1_extension_proto_rawDescGZIP(), []int{13}
+	return file_lychd_extension_v1_extension_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Verdict) GetRefusal() string {
@@ -994,7 +704,7 @@ type ExtensionMessage struct {
 
 func (x *ExtensionMessage) Reset() {
 	*x = ExtensionMessage{}
-	mi := &file_lychd_extension_v1_extension_proto_msgTypes[14]
+	mi := &file_lychd_extension_v1_extension_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1006,7 +716,7 @@ func (x *ExtensionMessage) String() string {
 func (*ExtensionMessage) ProtoMessage() {}
 
 func (x *ExtensionMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_lychd_extension_v1_extension_proto_msgTypes[14]
+	mi := &file_lychd_extension_v1_extension_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1019,7 +729,7 @@ func (x *ExtensionMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExtensionMessage.ProtoReflect.Descriptor instead.
 func (*ExtensionMessage) Descriptor() ([]byte, []int) {
-	return file_lychd_extension_v1_extension_proto_rawDescGZIP(), []int{14}
+	return file_lychd_extension_v1_extension_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ExtensionMessage) GetMsg() isExtensionMessage_Msg {
@@ -1082,19 +792,14 @@ var File_lychd_extension_v1_extension_proto protoreflect.FileDescriptor
 
 const file_lychd_extension_v1_extension_proto_rawDesc = "" +
 	"\n" +
-	"\"lychd/extension/v1/extension.proto\x12\x12lychd.extension.v1\"\r\n" +
-	"\vInfoRequest\"E\n" +
-	"\fInfoResponse\x125\n" +
-	"\x04info\x18\x01 \x01(\v2!.lychd.extension.v1.ExtensionInfoR\x04info\"_\n" +
+	"\"lychd/extension/v1/extension.proto\x12\x12lychd.extension.v1\"_\n" +
 	"\rExtensionInfo\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12 \n" +
-	"\vdescription\x18\x03 \x01(\tR\vdescription\"Z\n" +
+	"\vdescription\x18\x03 \x01(\tR\vdescription\":\n" +
 	"\x11AssimilateRequest\x12\x1f\n" +
 	"\vconfig_json\x18\x01 \x01(\fR\n" +
-	"configJson\x12$\n" +
-	"\x0ehost_broker_id\x18\x02 \x01(\rR\fhostBrokerId\"\x14\n" +
-	"\x12AssimilateResponse\"2\n" +
+	"configJsonJ\x04\b\x02\x10\x03\"2\n" +
 	"\x06EnvVar\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value\"\xe6\x03\n" +
@@ -1123,13 +828,7 @@ const file_lychd_extension_v1_extension_proto_rawDesc = "" +
 	"\x04rune\x18\x03 \x01(\tR\x04rune\x12\x10\n" +
 	"\x03url\x18\x04 \x01(\tR\x03url\x12\"\n" +
 	"\fcapabilities\x18\x05 \x03(\tR\fcapabilities\x12\x12\n" +
-	"\x04tags\x18\x06 \x03(\tR\x04tags\">\n" +
-	"\x0eAddRuneRequest\x12,\n" +
-	"\x04rune\x18\x01 \x01(\v2\x18.lychd.extension.v1.RuneR\x04rune\"\x11\n" +
-	"\x0fAddRuneResponse\"S\n" +
-	"\x17RegisterAnimatorRequest\x128\n" +
-	"\banimator\x18\x01 \x01(\v2\x1c.lychd.extension.v1.AnimatorR\banimator\"\x1a\n" +
-	"\x18RegisterAnimatorResponse\"\x8c\x01\n" +
+	"\x04tags\x18\x06 \x03(\tR\x04tags\"\x8c\x01\n" +
 	"\vHostMessage\x12=\n" +
 	"\x05start\x18\x01 \x01(\v2%.lychd.extension.v1.AssimilateRequestH\x00R\x05start\x127\n" +
 	"\averdict\x18\x02 \x01(\v2\x1b.lychd.extension.v1.VerdictH\x00R\averdictB\x05\n" +
@@ -1148,15 +847,9 @@ const file_lychd_extension_v1_extension_proto_rawDesc = "" +
 	"\fAnimatorKind\x12\x1d\n" +
 	"\x19ANIMATOR_KIND_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17ANIMATOR_KIND_SOULSTONE\x10\x01\x12\x18\n" +
-	"\x14ANIMATOR_KIND_PORTAL\x10\x022\x8e\x02\n" +
-	"\tExtension\x12I\n" +
-	"\x04Info\x12\x1f.lychd.extension.v1.InfoRequest\x1a .lychd.extension.v1.InfoResponse\x12[\n" +
-	"\n" +
-	"Assimilate\x12%.lychd.extension.v1.AssimilateRequest\x1a&.lychd.extension.v1.AssimilateResponse\x12Y\n" +
-	"\fAssimilation\x12\x1f.lychd.extension.v1.HostMessage\x1a$.lychd.extension.v1.ExtensionMessage(\x010\x012\xc9\x01\n" +
-	"\x04Host\x12R\n" +
-	"\aAddRune\x12\".lychd.extension.v1.AddRuneRequest\x1a#.lychd.extension.v1.AddRuneResponse\x12m\n" +
-	"\x10RegisterAnimator\x12+.lychd.extension.v1.RegisterAnimatorRequest\x1a,.lychd.extension.v1.RegisterAnimatorResponseB+Z)github.com/lychd/lychd/sdk/internal/pb;pbb\x06proto3"
+	"\x14ANIMATOR_KIND_PORTAL\x10\x022f\n" +
+	"\tExtension\x12Y\n" +
+	"\fAssimilation\x12\x1f.lychd.extension.v1.HostMessage\x1a$.lychd.extension.v1.ExtensionMessage(\x010\x01B+Z)github.com/lychd/lychd/sdk/internal/pb;pbb\x06proto3"
 
 var (
 	file_lychd_extension_v1_extension_proto_rawDescOnce sync.Once
@@ -1171,53 +864,35 @@ func file_lychd_extension_v1_extension_proto_rawDescGZIP() []byte {
 }
 
 var file_lychd_extension_v1_extension_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_lychd_extension_v1_extension_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_lychd_extension_v1_extension_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_lychd_extension_v1_extension_proto_goTypes = []any{
-	(RuneKind)(0),                    // 0: lychd.extension.v1.RuneKind
-	(AnimatorKind)(0),                // 1: lychd.extension.v1.AnimatorKind
-	(*InfoRequest)(nil),              // 2: lychd.extension.v1.InfoRequest
-	(*InfoResponse)(nil),             // 3: lychd.extension.v1.InfoResponse
-	(*ExtensionInfo)(nil),            // 4: lychd.extension.v1.ExtensionInfo
-	(*AssimilateRequest)(nil),        // 5: lychd.extension.v1.AssimilateRequest
-	(*AssimilateResponse)(nil),       // 6: lychd.extension.v1.AssimilateResponse
-	(*EnvVar)(nil),                   // 7: lychd.extension.v1.EnvVar
-	(*Rune)(nil),                     // 8: lychd.extension.v1.Rune
-	(*Animator)(nil),                 // 9: lychd.extension.v1.Animator
-	(*AddRuneRequest)(nil),           // 10: lychd.extension.v1.AddRuneRequest
-	(*AddRuneResponse)(nil),          // 11: lychd.extension.v1.AddRuneResponse
-	(*RegisterAnimatorRequest)(nil),  // 12: lychd.extension.v1.RegisterAnimatorRequest
-	(*RegisterAnimatorResponse)(nil), // 13: lychd.extension.v1.RegisterAnimatorResponse
-	(*HostMessage)(nil),              // 14: lychd.extension.v1.HostMessage
-	(*Verdict)(nil),                  // 15: lychd.extension.v1.Verdict
-	(*ExtensionMessage)(nil),         // 16: lychd.extension.v1.ExtensionMessage
+	(RuneKind)(0),             // 0: lychd.extension.v1.RuneKind
+	(AnimatorKind)(0),         // 1: lychd.extension.v1.AnimatorKind
+	(*ExtensionInfo)(nil),     // 2: lychd.extension.v1.ExtensionInfo
+	(*AssimilateRequest)(nil), // 3: lychd.extension.v1.AssimilateRequest
+	(*EnvVar)(nil),            // 4: lychd.extension.v1.EnvVar
+	(*Rune)(nil),              // 5: lychd.extension.v1.Rune
+	(*Animator)(nil),          // 6: lychd.extension.v1.Animator
+	(*HostMessage)(nil),       // 7: lychd.extension.v1.HostMessage
+	(*Verdict)(nil),           // 8: lychd.extension.v1.Verdict
+	(*ExtensionMessage)(nil),  // 9: lychd.extension.v1.ExtensionMessage
 }
 var file_lychd_extension_v1_extension_proto_depIdxs = []int32{
-	4,  // 0: lychd.extension.v1.InfoResponse.info:type_name -> lychd.extension.v1.ExtensionInfo
-	0,  // 1: lychd.extension.v1.Rune.kind:type_name -> lychd.extension.v1.RuneKind
-	7,  // 2: lychd.extension.v1.Rune.environment:type_name -> lychd.extension.v1.EnvVar
-	1,  // 3: lychd.extension.v1.Animator.kind:type_name -> lychd.extension.v1.AnimatorKind
-	8,  // 4: lychd.extension.v1.AddRuneRequest.rune:type_name -> lychd.extension.v1.Rune
-	9,  // 5: lychd.extension.v1.RegisterAnimatorRequest.animator:type_name -> lychd.extension.v1.Animator
-	5,  // 6: lychd.extension.v1.HostMessage.start:type_name -> lychd.extension.v1.AssimilateRequest
-	15, // 7: lychd.extension.v1.HostMessage.verdict:type_name -> lychd.extension.v1.Verdict
-	8,  // 8: lychd.extension.v1.ExtensionMessage.rune:type_name -> lychd.extension.v1.Rune
-	9,  // 9: lychd.extension.v1.ExtensionMessage.animator:type_name -> lychd.extension.v1.Animator
-	4,  // 10: lychd.extension.v1.ExtensionMessage.info:type_name -> lychd.extension.v1.ExtensionInfo
-	2,  // 11: lychd.extension.v1.Extension.Info:input_type -> lychd.extension.v1.InfoRequest
-	5,  // 12: lychd.extension.v1.Extension.Assimilate:input_type -> lychd.extension.v1.AssimilateRequest
-	14, // 13: lychd.extension.v1.Extension.Assimilation:input_type -> lychd.extension.v1.HostMessage
-	10, // 14: lychd.extension.v1.Host.AddRune:input_type -> lychd.extension.v1.AddRuneRequest
-	12, // 15: lychd.extension.v1.Host.RegisterAnimator:input_type -> lychd.extension.v1.RegisterAnimatorRequest
-	3,  // 16: lychd.extension.v1.Extension.Info:output_type -> lychd.extension.v1.InfoResponse
-	6,  // 17: lychd.extension.v1.Extension.Assimilate:output_type -> lychd.extension.v1.AssimilateResponse
-	16, // 18: lychd.extension.v1.Extension.Assimilation:output_type -> lychd.extension.v1.ExtensionMessage
-	11, // 19: lychd.extension.v1.Host.AddRune:output_type -> lychd.extension.v1.AddRuneResponse
-	13, // 20: lychd.extension.v1.Host.RegisterAnimator:output_type -> lychd.extension.v1.RegisterAnimatorResponse
-	16, // [16:21] is the sub-list for method output_type
-	11, // [11:16] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	0, // 0: lychd.extension.v1.Rune.kind:type_name -> lychd.extension.v1.RuneKind
+	4, // 1: lychd.extension.v1.Rune.environment:type_name -> lychd.extension.v1.EnvVar
+	1, // 2: lychd.extension.v1.Animator.kind:type_name -> lychd.extension.v1.AnimatorKind
+	3, // 3: lychd.extension.v1.HostMessage.start:type_name -> lychd.extension.v1.AssimilateRequest
+	8, // 4: lychd.extension.v1.HostMessage.verdict:type_name -> lychd.extension.v1.Verdict
+	5, // 5: lychd.extension.v1.ExtensionMessage.rune:type_name -> lychd.extension.v1.Rune
+	6, // 6: lychd.extension.v1.ExtensionMessage.animator:type_name -> lychd.extension.v1.Animator
+	2, // 7: lychd.extension.v1.ExtensionMessage.info:type_name -> lychd.extension.v1.ExtensionInfo
+	7, // 8: lychd.extension.v1.Extension.Assimilation:input_type -> lychd.extension.v1.HostMessage
+	9, // 9: lychd.extension.v1.Extension.Assimilation:output_type -> lychd.extension.v1.ExtensionMessage
+	9, // [9:10] is the sub-list for method output_type
+	8, // [8:9] is the sub-list for method input_type
+	8, // [8:8] is the sub-list for extension type_name
+	8, // [8:8] is the sub-list for extension extendee
+	0, // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_lychd_extension_v1_extension_proto_init() }
@@ -1225,11 +900,11 @@ func file_lychd_extension_v1_extension_proto_init() {
 	if File_lychd_extension_v1_extension_proto != nil {
 		return
 	}
-	file_lychd_extension_v1_extension_proto_msgTypes[12].OneofWrappers = []any{
+	file_lychd_extension_v1_extension_proto_msgTypes[5].OneofWrappers = []any{
 		(*HostMessage_Start)(nil),
 		(*HostMessage_Verdict)(nil),
 	}
-	file_lychd_extension_v1_extension_proto_msgTypes[14].OneofWrappers = []any{
+	file_lychd_extension_v1_extension_proto_msgTypes[7].OneofWrappers = []any{
 		(*ExtensionMessage_Rune)(nil),
 		(*ExtensionMessage_Animator)(nil),
 		(*ExtensionMessage_Info)(nil),
@@ -1240,9 +915,9 @@ func file_lychd_extension_v1_extension_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_lychd_extension_v1_extension_proto_rawDesc), len(file_lychd_extension_v1_extension_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   15,
+			NumMessages:   8,
 			NumExtensions: 0,
-			NumServices:   2,
+			NumServices:   1,
 		},
 		GoTypes:           file_lychd_extension_v1_extension_proto_goTypes,
 		DependencyIndexes: file_lychd_extension_v1_extension_proto_depIdxs,

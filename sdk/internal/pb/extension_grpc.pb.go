@@ -2,14 +2,9 @@
 //
 // Transport: hashicorp/go-plugin over gRPC. The host launches the extension
 // binary, dispenses the plugin named "extension" and calls the Extension
-// service. The host assimilates an extension with one Assimilation
-// call: the extension's Info, the config, every registration and the
-// host's verdict on it travel on that call. An extension built before the
-// stream existed answers it with UNIMPLEMENTED; the host then calls Info
-// and Assimilate, during which the extension calls back into the host's
-// Host service, served through go-plugin's GRPCBroker on the broker id
-// carried in AssimilateRequest.host_broker_id (a second gRPC connection
-// per assimilation).
+// service. The host assimilates an extension with one Assimilation call:
+// the extension's info, the config, every registration and the host's
+// verdict on it travel on that one stream.
 //
 // Compatibility rules (protocol major version 1):
 //   - fields and enum values are only ever added, never renumbered or
@@ -44,8 +39,6 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	Extension_Info_FullMethodName         = "/lychd.extension.v1.Extension/Info"
-	Extension_Assimilate_FullMethodName   = "/lychd.extension.v1.Extension/Assimilate"
 	Extension_Assimilation_FullMethodName = "/lychd.extension.v1.Extension/Assimilation"
 )
 
@@ -55,16 +48,9 @@ const (
 //
 // Extension is served by the extension process.
 type ExtensionClient interface {
-	// Info describes the extension. Cheap and side-effect free.
-	Info(ctx context.Context, in *InfoRequest, opts ...grpc.CallOption) (*InfoResponse, error)
-	// Assimilate runs the extension's registration once. The extension calls
-	// Host.AddRune and Host.RegisterAnimator on the broker connection named by
-	// host_broker_id before it returns.
-	Assimilate(ctx context.Context, in *AssimilateRequest, opts ...grpc.CallOption) (*AssimilateResponse, error)
 	// Assimilation describes the extension and runs its registration
 	// once, on one stream. The extension's first message is its info, sent
-	// at once (what Info would answer; a failure ends the call as Info's
-	// error would). The host then sends start, or ends the call (it does not
+	// at once (a failure to describe itself ends the call with the error). The host then sends start, or ends the call (it does not
 	// want this extension's registration). Every registration the extension
 	// sends next gets exactly one verdict before the extension sends the
 	// next. The extension ends the call with its outcome: OK when its
@@ -78,26 +64,6 @@ type extensionClient struct {
 
 func NewExtensionClient(cc grpc.ClientConnInterface) ExtensionClient {
 	return &extensionClient{cc}
-}
-
-func (c *extensionClient) Info(ctx context.Context, in *InfoRequest, opts ...grpc.CallOption) (*InfoResponse, error) {
-	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(InfoResponse)
-	err := c.cc.Invoke(ctx, Extension_Info_FullMethodName, in, out, cOpts...)
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-func (c *extensionClient) Assimilate(ctx context.Context, in *AssimilateRequest, opts ...grpc.CallOption) (*AssimilateResponse, error) {
-	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(AssimilateResponse)
-	err := c.cc.Invoke(ctx, Extension_Assimilate_FullMethodName, in, out, cOpts...)
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 func (c *extensionClient) Assimilation(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[HostMessage, ExtensionMessage], error) {
@@ -119,16 +85,9 @@ type Extension_AssimilationClient = grpc.BidiStreamingClient[HostMessage, Extens
 //
 // Extension is served by the extension process.
 type ExtensionServer interface {
-	// Info describes the extension. Cheap and side-effect free.
-	Info(context.Context, *InfoRequest) (*InfoResponse, error)
-	// Assimilate runs the extension's registration once. The extension calls
-	// Host.AddRune and Host.RegisterAnimator on the broker connection named by
-	// host_broker_id before it returns.
-	Assimilate(context.Context, *AssimilateRequest) (*AssimilateResponse, error)
 	// Assimilation describes the extension and runs its registration
 	// once, on one stream. The extension's first message is its info, sent
-	// at once (what Info would answer; a failure ends the call as Info's
-	// error would). The host then sends start, or ends the call (it does not
+	// at once (a failure to describe itself ends the call with the error). The host then sends start, or ends the call (it does not
 	// want this extension's registration). Every registration the extension
 	// sends next gets exactly one verdict before the extension sends the
 	// next. The extension ends the call with its outcome: OK when its
@@ -144,12 +103,6 @@ type ExtensionServer interface {
 // pointer dereference when methods are called.
 type UnimplementedExtensionServer struct{}
 
-func (UnimplementedExtensionServer) Info(context.Context, *InfoRequest) (*InfoResponse, error) {
-	return nil, status.Error(codes.Unimplemented, "method Info not implemented")
-}
-func (UnimplementedExtensionServer) Assimilate(context.Context, *AssimilateRequest) (*AssimilateResponse, error) {
-	return nil, status.Error(codes.Unimplemented, "method Assimilate not implemented")
-}
 func (UnimplementedExtensionServer) Assimilation(grpc.BidiStreamingServer[HostMessage, ExtensionMessage]) error {
 	return status.Error(codes.Unimplemented, "method Assimilation not implemented")
 }
@@ -174,42 +127,6 @@ func RegisterExtensionServer(s grpc.ServiceRegistrar, srv ExtensionServer) {
 	s.RegisterService(&Extension_ServiceDesc, srv)
 }
 
-func _Extension_Info_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(InfoRequest)
-	if err := dec(in); err != nil {
-		return nil, err
-	}
-	if interceptor == nil {
-		return srv.(ExtensionServer).Info(ctx, in)
-	}
-	info := &grpc.UnaryServerInfo{
-		Server:     srv,
-		FullMethod: Extension_Info_FullMethodName,
-	}
-	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(ExtensionServer).Info(ctx, req.(*InfoRequest))
-	}
-	return interceptor(ctx, in, info, handler)
-}
-
-func _Extension_Assimilate_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(AssimilateRequest)
-	if err := dec(in); err != nil {
-		return nil, err
-	}
-	if interceptor == nil {
-		return srv.(ExtensionServer).Assimilate(ctx, in)
-	}
-	info := &grpc.UnaryServerInfo{
-		Server:     srv,
-		FullMethod: Extension_Assimilate_FullMethodName,
-	}
-	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(ExtensionServer).Assimilate(ctx, req.(*AssimilateRequest))
-	}
-	return interceptor(ctx, in, info, handler)
-}
-
 func _Extension_Assimilation_Handler(srv interface{}, stream grpc.ServerStream) error {
 	return srv.(ExtensionServer).Assimilation(&grpc.GenericServerStream[HostMessage, ExtensionMessage]{ServerStream: stream})
 }
@@ -223,16 +140,7 @@ type Extension_AssimilationServer = grpc.BidiStreamingServer[HostMessage, Extens
 var Extension_ServiceDesc = grpc.ServiceDesc{
 	ServiceName: "lychd.extension.v1.Extension",
 	HandlerType: (*ExtensionServer)(nil),
-	Methods: []grpc.MethodDesc{
-		{
-			MethodName: "Info",
-			Handler:    _Extension_Info_Handler,
-		},
-		{
-			MethodName: "Assimilate",
-			Handler:    _Extension_Assimilate_Handler,
-		},
-	},
+	Methods:     []grpc.MethodDesc{},
 	Streams: []grpc.StreamDesc{
 		{
 			StreamName:    "Assimilation",
@@ -241,155 +149,5 @@ var Extension_ServiceDesc = grpc.ServiceDesc{
 			ClientStreams: true,
 		},
 	},
-	Metadata: "lychd/extension/v1/extension.proto",
-}
-
-const (
-	Host_AddRune_FullMethodName          = "/lychd.extension.v1.Host/AddRune"
-	Host_RegisterAnimator_FullMethodName = "/lychd.extension.v1.Host/RegisterAnimator"
-)
-
-// HostClient is the client API for Host service.
-//
-// For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
-//
-// Host is served by lychd through the GRPCBroker for the duration of one
-// Assimilate call.
-type HostClient interface {
-	// AddRune registers a container definition.
-	AddRune(ctx context.Context, in *AddRuneRequest, opts ...grpc.CallOption) (*AddRuneResponse, error)
-	// RegisterAnimator registers a logical provider.
-	RegisterAnimator(ctx context.Context, in *RegisterAnimatorRequest, opts ...grpc.CallOption) (*RegisterAnimatorResponse, error)
-}
-
-type hostClient struct {
-	cc grpc.ClientConnInterface
-}
-
-func NewHostClient(cc grpc.ClientConnInterface) HostClient {
-	return &hostClient{cc}
-}
-
-func (c *hostClient) AddRune(ctx context.Context, in *AddRuneRequest, opts ...grpc.CallOption) (*AddRuneResponse, error) {
-	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(AddRuneResponse)
-	err := c.cc.Invoke(ctx, Host_AddRune_FullMethodName, in, out, cOpts...)
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-func (c *hostClient) RegisterAnimator(ctx context.Context, in *RegisterAnimatorRequest, opts ...grpc.CallOption) (*RegisterAnimatorResponse, error) {
-	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(RegisterAnimatorResponse)
-	err := c.cc.Invoke(ctx, Host_RegisterAnimator_FullMethodName, in, out, cOpts...)
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-// HostServer is the server API for Host service.
-// All implementations must embed UnimplementedHostServer
-// for forward compatibility.
-//
-// Host is served by lychd through the GRPCBroker for the duration of one
-// Assimilate call.
-type HostServer interface {
-	// AddRune registers a container definition.
-	AddRune(context.Context, *AddRuneRequest) (*AddRuneResponse, error)
-	// RegisterAnimator registers a logical provider.
-	RegisterAnimator(context.Context, *RegisterAnimatorRequest) (*RegisterAnimatorResponse, error)
-	mustEmbedUnimplementedHostServer()
-}
-
-// UnimplementedHostServer must be embedded to have
-// forward compatible implementations.
-//
-// NOTE: this should be embedded by value instead of pointer to avoid a nil
-// pointer dereference when methods are called.
-type UnimplementedHostServer struct{}
-
-func (UnimplementedHostServer) AddRune(context.Context, *AddRuneRequest) (*AddRuneResponse, error) {
-	return nil, status.Error(codes.Unimplemented, "method AddRune not implemented")
-}
-func (UnimplementedHostServer) RegisterAnimator(context.Context, *RegisterAnimatorRequest) (*RegisterAnimatorResponse, error) {
-	return nil, status.Error(codes.Unimplemented, "method RegisterAnimator not implemented")
-}
-func (UnimplementedHostServer) mustEmbedUnimplementedHostServer() {}
-func (UnimplementedHostServer) testEmbeddedByValue()              {}
-
-// UnsafeHostServer may be embedded to opt out of forward compatibility for this service.
-// Use of this interface is not recommended, as added methods to HostServer will
-// result in compilation errors.
-type UnsafeHostServer interface {
-	mustEmbedUnimplementedHostServer()
-}
-
-func RegisterHostServer(s grpc.ServiceRegistrar, srv HostServer) {
-	// If the following call panics, it indicates UnimplementedHostServer was
-	// embedded by pointer and is nil.  This will cause panics if an
-	// unimplemented method is ever invoked, so we test this at initialization
-	// time to prevent it from happening at runtime later due to I/O.
-	if t, ok := srv.(interface{ testEmbeddedByValue() }); ok {
-		t.testEmbeddedByValue()
-	}
-	s.RegisterService(&Host_ServiceDesc, srv)
-}
-
-func _Host_AddRune_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(AddRuneRequest)
-	if err := dec(in); err != nil {
-		return nil, err
-	}
-	if interceptor == nil {
-		return srv.(HostServer).AddRune(ctx, in)
-	}
-	info := &grpc.UnaryServerInfo{
-		Server:     srv,
-		FullMethod: Host_AddRune_FullMethodName,
-	}
-	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(HostServer).AddRune(ctx, req.(*AddRuneRequest))
-	}
-	return interceptor(ctx, in, info, handler)
-}
-
-func _Host_RegisterAnimator_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(RegisterAnimatorRequest)
-	if err := dec(in); err != nil {
-		return nil, err
-	}
-	if interceptor == nil {
-		return srv.(HostServer).RegisterAnimator(ctx, in)
-	}
-	info := &grpc.UnaryServerInfo{
-		Server:     srv,
-		FullMethod: Host_RegisterAnimator_FullMethodName,
-	}
-	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(HostServer).RegisterAnimator(ctx, req.(*RegisterAnimatorRequest))
-	}
-	return interceptor(ctx, in, info, handler)
-}
-
-// Host_ServiceDesc is the grpc.ServiceDesc for Host service.
-// It's only intended for direct use with grpc.RegisterService,
-// and not to be introspected or modified (even as a copy)
-var Host_ServiceDesc = grpc.ServiceDesc{
-	ServiceName: "lychd.extension.v1.Host",
-	HandlerType: (*HostServer)(nil),
-	Methods: []grpc.MethodDesc{
-		{
-			MethodName: "AddRune",
-			Handler:    _Host_AddRune_Handler,
-		},
-		{
-			MethodName: "RegisterAnimator",
-			Handler:    _Host_RegisterAnimator_Handler,
-		},
-	},
-	Streams:  []grpc.StreamDesc{},
 	Metadata: "lychd/extension/v1/extension.proto",
 }

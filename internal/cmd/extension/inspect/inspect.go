@@ -89,7 +89,7 @@ func Run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	var found *host.Installed
+	var found *host.Extension
 	for i := range inv.Extensions {
 		if inv.Extensions[i].Name == opts.Name {
 			found = &inv.Extensions[i]

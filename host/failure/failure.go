@@ -1,6 +1,7 @@
-// Package exterr is the error every part of the plugin host returns about
-// one extension: its name, what it did, and the tail of its stderr.
-package exterr
+// Package failure is how the plugin host reports an extension that failed:
+// its name, what it did and how to fix it, and the last lines of its
+// stderr. Every part of the host returns these errors.
+package failure
 
 import (
 	"errors"

@@ -1,4 +1,4 @@
-package exterr
+package failure
 
 import (
 	"errors"
