@@ -19,16 +19,13 @@ PREFIX   ?= $(HOME)/.local
 
 all: build examples
 
-# lychd and lychd-host are installed side by side: built with the
-# lychd_split tag, lychd does not link the plugin host and runs lychd-host,
-# which does, from its own directory. (A plain `go build ./cmd/lychd` gives
-# one self-contained, slower-starting binary instead.)
+# One binary: `go build ./cmd/lychd` (or go install) gives the whole program.
 build:
-	$(GO) build -tags lychd_split -o $(BIN)/ ./cmd/lychd ./cmd/lychd-host
+	$(GO) build -o $(BIN)/lychd ./cmd/lychd
 
 install: build
 	install -d $(PREFIX)/bin
-	install -m 0755 $(BIN)/lychd $(BIN)/lychd-host $(PREFIX)/bin/
+	install -m 0755 $(BIN)/lychd $(PREFIX)/bin/
 
 examples:
 	@mkdir -p $(EXT_BIN)

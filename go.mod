@@ -8,7 +8,7 @@ require github.com/spf13/cobra v1.10.2
 
 require github.com/pmezard/go-difflib v1.0.0
 
-require github.com/google/renameio/v2 v2.0.2 // indirect
+require github.com/google/renameio/v2 v2.0.2
 
 require (
 	github.com/coreos/go-systemd/v22 v22.7.0

@@ -68,6 +68,12 @@ type Options struct {
 	// HostID is the host fingerprint cache entries are stored under and
 	// must match; empty means cache.HostFingerprint() of this executable.
 	HostID string
+	// ProcessDir is where the assimilation keeps a directory of its own
+	// for the extensions' sockets and temporary files (paths.ProcessDir);
+	// empty leaves them in the system's temporary directory.
+	ProcessDir string
+	// runDir is this assimilation's directory under ProcessDir.
+	runDir *launch.RunDir
 	// cache is the registration cache, nil when there is none; stash
 	// keeps a new entry, which Assimilate stores with all the others
 	// once every extension is done.
@@ -123,6 +129,15 @@ func Assimilate(ctx context.Context, opts Options) (*Result, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, opts.Deadline)
 	defer cancel()
+
+	if opts.ProcessDir != "" {
+		rd, err := launch.NewRunDir(opts.ProcessDir)
+		if err != nil {
+			return nil, err
+		}
+		opts.runDir = rd
+		defer rd.Remove() // after every extension is gone (deferred below)
+	}
 
 	// Extensions that succeeded are shut down in the background, so that
 	// their slot goes to the next one at once; Assimilate still returns only
@@ -272,19 +287,11 @@ func fmtDuration(d time.Duration) string {
 	return d.Round(time.Millisecond).String()
 }
 
-// registrationCache is the cache opts use, or nil.
-func registrationCache(opts Options) *cache.Cache { return opts.cache }
-
-// assimilateCore runs the in-process core through the same Sink checks as
-// a binary, or takes its registration from the cache.
+// assimilateCore runs the in-process core through the same Collector
+// checks as a binary. It is never cached: it costs less than reading a
+// cache entry, and whatever it registers is decided by this lychd.
 func assimilateCore(ctx context.Context, opts Options) (*outcome, error) {
-	src := CoreSource
-	c := registrationCache(opts)
-	if c != nil {
-		if runes, animators, s, ok := LoadCore(c, opts.Config[CoreName], opts.HostID); ok {
-			return &outcome{runes: runes, animators: animators, stats: s}, nil
-		}
-	}
+	src := model.Source{Kind: model.SourceCore, Name: CoreName}
 	client := wire.InProcess(opts.Core, wire.WithLogger(opts.Logger.Named(CoreName)))
 	fail := func(msg string, err error) error {
 		return &failure.Error{Extension: CoreName, Msg: msg, Err: err}
@@ -307,14 +314,39 @@ func assimilateCore(ctx context.Context, opts Options) (*outcome, error) {
 	if err != nil {
 		return nil, fail(err.Error(), err)
 	}
-	if c != nil {
-		e := &cache.Entry{Key: CoreKey(opts.Config[CoreName], opts.HostID), Version: info.Version, Protocol: sdk.ProtocolVersion, Runes: runes, Animators: animators}
-		opts.stash(CoreName, e)
-	}
 	return &outcome{runes: runes, animators: animators, stats: Stats{
 		Name: CoreName, Version: info.Version, Protocol: sdk.ProtocolVersion, Source: src,
 		Assimilation: time.Since(t0), Runes: len(runes), Animators: len(animators),
 	}}, nil
+}
+
+// recorder passes registrations on to a Collector and keeps those it
+// accepts, in order, for the registration cache.
+type recorder struct {
+	*registry.Collector
+	mu        sync.Mutex
+	runes     []sdk.Rune
+	animators []sdk.Animator
+}
+
+func (r *recorder) AddRune(ctx context.Context, ru sdk.Rune) error {
+	if err := r.Collector.AddRune(ctx, ru); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.runes = append(r.runes, ru)
+	return nil
+}
+
+func (r *recorder) RegisterAnimator(ctx context.Context, a sdk.Animator) error {
+	if err := r.Collector.RegisterAnimator(ctx, a); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.animators = append(r.animators, a)
+	return nil
 }
 
 // assimilateBinary verifies, launches and assimilates one installed
@@ -325,14 +357,14 @@ func assimilateBinary(ctx context.Context, opts Options, in Extension, reap func
 		return nil, &failure.Error{Extension: in.Name, Msg: in.Problem}
 	}
 	config := []byte(opts.Config[in.Name])
-	c := registrationCache(opts)
+	c := opts.cache
 	var key cache.Key
 	if c != nil {
-		k, err := ExtensionKey(in, config, opts.HostID)
+		k, err := cacheKey(in, config, opts.HostID)
 		if err == nil {
 			key = k
-			if runes, animators, s, ok := LoadExtension(c, in, key); ok {
-				return &outcome{runes: runes, animators: animators, stats: s}, nil
+			if out, ok := fromCache(c, in, key); ok {
+				return out, nil
 			}
 		} else {
 			c = nil
@@ -348,6 +380,7 @@ func assimilateBinary(ctx context.Context, opts Options, in Extension, reap func
 		Source:       in.Entry.Source,
 		StartTimeout: opts.StartTimeout,
 		Logger:       opts.Logger,
+		Env:          opts.runDir.Env(),
 	})
 	if err != nil {
 		if launch.IsCanceled(err) || ctx.Err() != nil {
@@ -377,7 +410,7 @@ func assimilateBinary(ctx context.Context, opts Options, in Extension, reap func
 	if err := sdk.ValidateInfo(info); err != nil {
 		return nil, p.Failure(fmt.Sprintf("describes itself wrongly: %v", err))
 	}
-	col := registry.New(src, registry.DefaultLimits)
+	col := &recorder{Collector: registry.New(src, registry.DefaultLimits)}
 	if _, err := callWithin(ctx, func(ctx context.Context) (struct{}, error) {
 		return struct{}{}, p.Client.Assimilate(ctx, config, col)
 	}, p.Close); err != nil {
@@ -400,7 +433,7 @@ func assimilateBinary(ctx context.Context, opts Options, in Extension, reap func
 		Unisolated: !p.Isolated,
 	}}
 	if c != nil {
-		opts.stash(in.Name, &cache.Entry{Key: key, Version: info.Version, Runes: runes, Animators: animators})
+		opts.stash(in.Name, &cache.Entry{Key: key, Version: info.Version, Runes: col.runes, Animators: col.animators})
 	}
 	return out, nil
 }

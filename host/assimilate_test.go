@@ -121,21 +121,15 @@ func TestAssimilateFailures(t *testing.T) {
 			want: "extension \"badname\": calls itself \"../../evil\" but is installed as \"badname\"; reinstall it with: lychd extension install $EXT/badname",
 		},
 	}
-	// Every failure reads the same whether the extension was started by
-	// the host itself or through a fork server (package spawn).
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			runFailure(t, tc, "")
-		})
-		t.Run(tc.name+" (spawner)", func(t *testing.T) {
-			t.Parallel()
-			runFailure(t, tc, testExecutable(t))
+			runFailure(t, tc)
 		})
 	}
 }
 
-func runFailure(t *testing.T, tc failureCase, spawner string) {
+func runFailure(t *testing.T, tc failureCase) {
 	tmp := tempDir(t)
 	dir := filepath.Join(tmp, "ext")
 	marker := fmt.Sprintf("m%d", time.Now().UnixNano())
@@ -158,7 +152,6 @@ func runFailure(t *testing.T, tc failureCase, spawner string) {
 	cfg := strings.NewReplacer("$MARKER", marker, "$TMP", tmp).Replace(tc.config)
 	opts := Options{
 		ExtensionsDir: dir,
-		SpawnerExe:    spawner,
 		StartTimeout:  5 * time.Second,
 		Deadline:      20 * time.Second,
 		Config:        map[string]json.RawMessage{tc.bin: json.RawMessage(cfg)},

@@ -20,30 +20,21 @@
 //  2. Consult the registration cache (package cache): a hit returns the
 //     stored registration without launching or hashing anything. The
 //     core's registration is cached too, keyed by the host fingerprint and
-//     its configuration, so that package assimilation can read a whole
-//     Result without linking this package (the lychd command does; it runs
-//     lychd-host, which links this package, only on a miss).
+//     its configuration.
 //  3. Open the binary, hash the open descriptor, compare with the lock, and
 //     execute that descriptor through /proc/self/fd (package launch), in its
-//     own process group and PID namespace, with a parent-death signal, a
-//     minimal environment and the handshake bounded by Options.StartTimeout.
-//     With Options.SpawnerExe (the lychd executables set it), the process is
-//     started by a fork server (package spawn) that the first launch starts
-//     and the end of the assimilation stops: a small process forks far more
-//     cheaply than the host, and the server, in a user namespace of its
-//     own, gives each extension only a new PID namespace (with vfork). A
-//     host that itself runs in such a user namespace (lychd-host, as lychd
-//     starts it) starts extensions from a thread of its own instead
-//     (spawn.StartLocal), with no fork server.
+//     own process group, user namespace and PID namespace, with a
+//     parent-death signal, a minimal environment and the handshake bounded
+//     by Options.StartTimeout.
 //  4. Ask Info, check the name against the lock, run Assimilate with the
 //     extension's config; every registration goes through a registry.Collector
-//     (size limits, the SDK's rules, internal/validate) as it arrives.
+//     (size limits and the SDK's rules, package sdk/validate) as it arrives.
 //  5. End the plugin on every path: a bounded graceful shutdown after
 //     success (in the background, so the next extension starts at once), an
 //     immediate kill of the process group after a failure.
 //
 // Any failure (crash, hang, deadline, handshake, protocol, refused
-// registration, panic) becomes one *ExtensionError naming the extension,
+// registration, panic) becomes one *failure.Error naming the extension,
 // what it did and the tail of its stderr; all of them are returned together
 // sorted by name, and no Result is returned.
 package host

@@ -98,8 +98,8 @@ func TestInstallRefusals(t *testing.T) {
 		{extBin(t, "protocol2"), "cannot install $EXT/protocol2: the binary speaks lychd extension protocol 2 but this lychd speaks protocol 1; upgrade lychd, or install a build of the extension made for an older lychd"},
 		{notPlugin, "cannot install $TMP/true: the binary exited before completing the plugin handshake (exit status 0); is it a lychd extension built with the lychd SDK (sdk.Serve)?"},
 		{notBinary, "cannot install $TMP/script.txt: the binary failed to start: fork/exec /proc/self/fd/N: exec format error"},
-		{filepath.Join(tmp, "missing"), "cannot install $TMP/missing: open $TMP/missing: no such file or directory"},
-		{tmp, "cannot install $TMP: it is not a regular file; give the path of the extension's binary"},
+		{filepath.Join(tmp, "missing"), "cannot install $TMP/missing: no such file or directory"},
+		{tmp, "cannot install $TMP: it is not a regular file (a directory); give the path of the extension's binary"},
 	}
 	dir := filepath.Join(tmp, "ext")
 	for _, tc := range cases {

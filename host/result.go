@@ -1,10 +1,12 @@
 package host
 
 import (
+	"context"
 	"time"
 
 	"github.com/lychd/lychd/host/cache"
 	"github.com/lychd/lychd/host/inventory"
+	"github.com/lychd/lychd/host/registry"
 	"github.com/lychd/lychd/internal/model"
 )
 
@@ -54,53 +56,39 @@ func (r *Result) Add(runes []model.Rune, animators []model.Animator, s Stats) {
 	r.Extensions = append(r.Extensions, s)
 }
 
-// CoreSource is the Source of everything the core registers.
-var CoreSource = model.Source{Kind: model.SourceCore, Name: CoreName}
-
-// CoreKey is the cache key of the core's registration: the core is part
-// of the host, so the host fingerprint and its configuration decide it.
-func CoreKey(config []byte, host string) cache.Key {
-	return cache.KeyForConfig(config, host)
-}
-
-// LoadCore returns the core's cached registration, if its entry is valid.
-func LoadCore(c *cache.Cache, config []byte, host string) (runes []model.Rune, animators []model.Animator, s Stats, ok bool) {
-	e, ok := c.Load(CoreName, CoreKey(config, host))
-	if !ok {
-		return nil, nil, Stats{}, false
-	}
-	runes, animators, s = fromEntry(e, CoreSource, 0)
-	s.Protocol = e.Protocol
-	return runes, animators, s, true
-}
-
-// ExtensionKey is the cache key of installed extension in with its
+// cacheKey is the cache key of installed extension in with its
 // configuration, under host.
-func ExtensionKey(in inventory.Extension, config []byte, host string) (cache.Key, error) {
+func cacheKey(in inventory.Extension, config []byte, host string) (cache.Key, error) {
 	return cache.KeyFor(in.Path, in.Entry.SHA256, in.Entry.Protocol, config, host)
 }
 
-// LoadExtension returns the cached registration of installed extension in
-// for key (see ExtensionKey), if its entry is valid.
-func LoadExtension(c *cache.Cache, in inventory.Extension, key cache.Key) (runes []model.Rune, animators []model.Animator, s Stats, ok bool) {
+// fromCache returns the cached registration of installed extension in for
+// key, replayed through the same checks as a live one (a Collector), so
+// that a cache entry can only ever yield what the extension itself could
+// register. A missing, stale or refused entry is a miss.
+func fromCache(c *cache.Cache, in inventory.Extension, key cache.Key) (*outcome, bool) {
 	e, ok := c.Load(in.Name, key)
 	if !ok {
-		return nil, nil, Stats{}, false
+		return nil, false
 	}
-	runes, animators, s = fromEntry(e, model.Source{Kind: model.SourceExtension, Name: in.Name}, in.Entry.Protocol)
-	s.SHA256 = in.Entry.SHA256
-	return runes, animators, s, true
-}
-
-func fromEntry(e *cache.Entry, src model.Source, protocol int) ([]model.Rune, []model.Animator, Stats) {
-	for i := range e.Runes {
-		e.Runes[i].Source = src
+	src := model.Source{Kind: model.SourceExtension, Name: in.Name}
+	col := registry.New(src, registry.DefaultLimits)
+	for _, r := range e.Runes {
+		if col.AddRune(context.Background(), r) != nil {
+			return nil, false
+		}
 	}
-	for i := range e.Animators {
-		e.Animators[i].Source = src
+	for _, a := range e.Animators {
+		if col.RegisterAnimator(context.Background(), a) != nil {
+			return nil, false
+		}
 	}
-	return e.Runes, e.Animators, Stats{
-		Name: src.Name, Version: e.Version, Protocol: protocol, Source: src, Cached: true,
-		Runes: len(e.Runes), Animators: len(e.Animators),
+	runes, animators, err := col.Result()
+	if err != nil {
+		return nil, false
 	}
+	return &outcome{runes: runes, animators: animators, stats: Stats{
+		Name: in.Name, Version: e.Version, Protocol: in.Entry.Protocol, SHA256: in.Entry.SHA256, Source: src, Cached: true,
+		Runes: len(runes), Animators: len(animators),
+	}}, true
 }

@@ -182,11 +182,6 @@ func TestAssimilateDeadlineCoversExtensionsWaitingForASlot(t *testing.T) {
 // its process group.
 func TestSuccessfulExtensionEndsQuietlyWithItsChildren(t *testing.T) {
 	t.Parallel()
-	t.Run("direct", func(t *testing.T) { t.Parallel(); endsQuietly(t, "") })
-	t.Run("spawner", func(t *testing.T) { t.Parallel(); endsQuietly(t, testExecutable(t)) })
-}
-
-func endsQuietly(t *testing.T, spawner string) {
 	tmp := tempDir(t)
 	dir := filepath.Join(tmp, "ext")
 	plant(t, dir, "actor", "actor")
@@ -195,7 +190,6 @@ func endsQuietly(t *testing.T, spawner string) {
 	var logs bytes.Buffer
 	_, err := Assimilate(context.Background(), Options{
 		ExtensionsDir: dir,
-		SpawnerExe:    spawner,
 		Config:        map[string]json.RawMessage{"actor": json.RawMessage(`{"ForkStay": true, "Marker": "` + marker + `"}`)},
 		Logger:        hclog.New(&hclog.LoggerOptions{Level: hclog.Warn, Output: &logs}),
 	})

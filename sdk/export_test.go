@@ -8,18 +8,10 @@ import (
 
 // ServeForTest serves ext in go-plugin's test mode, logging to stderr.
 func ServeForTest(ext Extension, stderr io.Writer, test *plugin.ServeTestConfig) int {
-	return serve(ext, func(string) string { return "" }, stderr, "unused", test, true)
-}
-
-// ServeForTestWithoutStream is ServeForTest for an extension as built
-// before Assimilation existed: it answers the stream with
-// UNIMPLEMENTED, so lychd asks Info and assimilates it over the GRPCBroker
-// callback connection.
-func ServeForTestWithoutStream(ext Extension, stderr io.Writer, test *plugin.ServeTestConfig) int {
-	return serve(ext, func(string) string { return "" }, stderr, "unused", test, false)
+	return serve(ext, func(string) string { return "" }, stderr, "unused", test)
 }
 
 // ServeWithEnv runs Serve's start-up checks with an injected environment.
 func ServeWithEnv(ext Extension, getenv func(string) string, stderr io.Writer, argv0 string) int {
-	return serve(ext, getenv, stderr, argv0, nil, true)
+	return serve(ext, getenv, stderr, argv0, nil)
 }

@@ -65,11 +65,9 @@ func (s *recordingSink) RegisterAnimator(_ context.Context, a sdk.Animator) erro
 	return nil
 }
 
-// paths names the ways a host reaches an extension: compiled in, over gRPC
-// with the registrations on the Assimilation call, and over gRPC as an
-// extension built before that stream existed (registrations over the
-// GRPCBroker callback connection).
-var paths = []string{"in-process", "grpc", "grpc-broker"}
+// paths names the ways a host reaches an extension: compiled in, and over
+// gRPC with the registrations on the Assimilation call.
+var paths = []string{"in-process", "grpc"}
 
 // client returns a wire.Client for ext over the named path. The gRPC path
 // serves ext with sdk.Serve's configuration in go-plugin's test mode and
@@ -82,11 +80,7 @@ func client(t *testing.T, path string, ext sdk.Extension, logs *bytes.Buffer) wi
 	ctx, cancel := context.WithCancel(context.Background())
 	reattach := make(chan *plugin.ReattachConfig, 1)
 	closed := make(chan struct{})
-	serve := sdk.ServeForTest
-	if path == "grpc-broker" {
-		serve = sdk.ServeForTestWithoutStream
-	}
-	go serve(ext, logs, &plugin.ServeTestConfig{Context: ctx, ReattachConfigCh: reattach, CloseCh: closed})
+	go sdk.ServeForTest(ext, logs, &plugin.ServeTestConfig{Context: ctx, ReattachConfigCh: reattach, CloseCh: closed})
 	cfg := wire.ClientConfig(nil, hclog.NewNullLogger())
 	cfg.Cmd = nil
 	cfg.Reattach = <-reattach

@@ -21,13 +21,13 @@ import (
 	"sync"
 	"syscall"
 
-	"github.com/lychd/lychd/host/internal/fsutil"
-	"github.com/lychd/lychd/internal/model"
+	"github.com/lychd/lychd/internal/durable"
+	"github.com/lychd/lychd/sdk"
 )
 
 // Format is bumped whenever the entry layout or the host's validation
 // changes, invalidating every cached registration.
-const Format = 3
+const Format = 4
 
 // Key identifies one registration.
 type Key struct {
@@ -70,15 +70,14 @@ func FileFingerprint(path string) string {
 	return fmt.Sprintf("%d:%d:%d:%d:%d", st.Size, st.Mtim.Nano(), st.Ctim.Nano(), st.Ino, st.Dev)
 }
 
-// Entry is one cached registration.
+// Entry is one cached registration: what the extension registered, as it
+// registered it (the host checks it again when it takes it from the
+// cache).
 type Entry struct {
-	Key     Key    `json:"key"`
-	Version string `json:"version"`
-	// Protocol is the protocol the registration was made in, for the
-	// core (an extension's is in its Key).
-	Protocol  int              `json:"protocol,omitempty"`
-	Runes     []model.Rune     `json:"runes"`
-	Animators []model.Animator `json:"animators"`
+	Key       Key            `json:"key"`
+	Version   string         `json:"version"`
+	Runes     []sdk.Rune     `json:"runes"`
+	Animators []sdk.Animator `json:"animators"`
 }
 
 // Cache is the registration cache of one cache directory: one file,
@@ -100,10 +99,6 @@ type Cache struct {
 // fileName is the cache file under the directory.
 const fileName = "registrations.json"
 
-// legacyDir is the directory of per-extension entries of format 2 and
-// before, removed when the file is written.
-const legacyDir = "registrations"
-
 // file is the layout of the cache file.
 type file struct {
 	Format  int                        `json:"format"`
@@ -120,16 +115,16 @@ func KeyFor(path, sha string, protocol int, config []byte, host string) (Key, er
 	if err := syscall.Stat(path, &st); err != nil {
 		return Key{}, &fs.PathError{Op: "stat", Path: path, Err: err}
 	}
-	k := KeyForConfig(config, host)
+	k := keyForConfig(config, host)
 	k.SHA256, k.Protocol = sha, protocol
 	k.Size, k.MtimeNs, k.CtimeNs = st.Size, st.Mtim.Nano(), st.Ctim.Nano()
 	k.Inode, k.Device = st.Ino, uint64(st.Dev)
 	return k, nil
 }
 
-// KeyForConfig builds the key of a registration that only the host and
-// the configuration decide (the core compiled into the host).
-func KeyForConfig(config []byte, host string) Key {
+// keyForConfig builds the part of a key that the host and the
+// configuration decide.
+func keyForConfig(config []byte, host string) Key {
 	sum := sha256.Sum256(config)
 	return Key{Format: Format, Config: hex.EncodeToString(sum[:]), Host: host}
 }
@@ -243,13 +238,9 @@ func (c *Cache) update(change func(map[string]json.RawMessage) bool) error {
 	if err != nil {
 		return fmt.Errorf("encode registration cache: %w", err)
 	}
-	// A cache need not survive a crash: a lost or torn file is a miss.
-	if err := fsutil.ReplaceFile(c.path(), data, 0o600); err != nil {
+	if err := durable.WriteFile(c.path(), data, 0o600); err != nil {
 		return err
 	}
 	c.entries = m
-	// The per-extension files of older lychd versions are never read
-	// again.
-	_ = os.RemoveAll(filepath.Join(c.dir, legacyDir))
 	return nil
 }

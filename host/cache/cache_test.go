@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lychd/lychd/internal/model"
+	"github.com/lychd/lychd/sdk"
 )
 
 func TestStoreLoadAndInvalidation(t *testing.T) {
@@ -19,7 +19,7 @@ func TestStoreLoadAndInvalidation(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := New(filepath.Join(dir, "cache"))
-	e := &Entry{Key: key, Version: "1.0.0", Runes: []model.Rune{{Name: "r", Kind: model.KindSoulstone, Image: "i"}}}
+	e := &Entry{Key: key, Version: "1.0.0", Runes: []sdk.Rune{{Name: "r", Image: "i"}}}
 	if err := c.Store("ext", e); err != nil {
 		t.Fatal(err)
 	}
@@ -33,8 +33,8 @@ func TestStoreLoadAndInvalidation(t *testing.T) {
 		"lychd":    func() Key { k, _ := KeyFor(bin, "abc", 1, []byte(`{"a":1}`), "lychd-2"); return k },
 		"protocol": func() Key { k, _ := KeyFor(bin, "abc", 2, []byte(`{"a":1}`), "lychd-1"); return k },
 		"touched": func() Key {
-			time.Sleep(10 * time.Millisecond)
-			os.Chtimes(bin, time.Now(), time.Now())
+			later := time.Now().Add(time.Hour)
+			os.Chtimes(bin, later, later)
 			k, _ := KeyFor(bin, "abc", 1, []byte(`{"a":1}`), "lychd-1")
 			return k
 		},
@@ -57,18 +57,10 @@ func TestStoreLoadAndInvalidation(t *testing.T) {
 
 // Every entry lives in one file, written once per StoreAll; a writer keeps
 // the entries another Cache (another lychd process) wrote since it read
-// the file; the per-extension files of format 2 are removed; a file of
-// another format holds no entry.
+// the file; a file of another format holds no entry.
 func TestOneFile(t *testing.T) {
 	dir := t.TempDir()
-	legacy := filepath.Join(dir, "registrations")
-	if err := os.MkdirAll(legacy, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(legacy, "old.json"), []byte("{}"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	key := KeyForConfig([]byte("{}"), "host")
+	key := keyForConfig([]byte("{}"), "host")
 	entry := func(v string) *Entry { return &Entry{Key: key, Version: v} }
 
 	a, b := New(dir), New(dir)

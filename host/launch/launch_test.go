@@ -17,19 +17,15 @@ import (
 
 	"github.com/lychd/lychd/host/hosttest"
 	"github.com/lychd/lychd/host/registry"
-	"github.com/lychd/lychd/host/spawn"
 	"github.com/lychd/lychd/internal/model"
 )
 
 const (
-	helperEnv  = "LYCHD_LAUNCH_TEST_HELPER"
-	markerEnv  = "LYCHD_LAUNCH_TEST_MARKER"
-	spawnerEnv = "LYCHD_LAUNCH_TEST_SPAWNER"
+	helperEnv = "LYCHD_LAUNCH_TEST_HELPER"
+	markerEnv = "LYCHD_LAUNCH_TEST_MARKER"
 )
 
 func TestMain(m *testing.M) {
-	// The test binary is also the fork server of the spawner tests.
-	spawn.ServeIfCommanded(os.Args, SysProcAttr)
 	if bin := os.Getenv(helperEnv); bin != "" {
 		os.Exit(helper(bin))
 	}
@@ -37,28 +33,31 @@ func TestMain(m *testing.M) {
 }
 
 // helper is a host that launches the extension at bin, starts an
-// assimilation that hangs, prints the plugin's pid and SIGKILLs itself.
+// assimilation that forks a child and hangs, waits until the child runs,
+// prints the plugin's pid, whether it is isolated and the child's pid, and
+// SIGKILLs itself.
 func helper(bin string) int {
 	spec := Spec{Name: "actor", Path: bin, SHA256: sum(bin), StartTimeout: 10 * time.Second}
-	spawnerPid := 0
-	if os.Getenv(spawnerEnv) != "" {
-		sp, err := spawn.Start(os.Args[0])
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		spec.Spawner = sp
-		spawnerPid = sp.Pid()
-	}
 	p, err := Start(context.Background(), spec)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	cfg := fmt.Sprintf(`{"ForkStay": true, "Hang": true, "Marker": %q}`, os.Getenv(markerEnv))
+	marker := os.Getenv(markerEnv)
+	cfg := fmt.Sprintf(`{"ForkStay": true, "Hang": true, "Marker": %q}`, marker)
 	go p.Client.Assimilate(context.Background(), []byte(cfg), registry.New(model.Source{Kind: model.SourceExtension, Name: "actor"}, registry.DefaultLimits))
-	time.Sleep(300 * time.Millisecond)
-	fmt.Println(p.Pid, p.Isolated, spawnerPid)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if left := hosttest.Leftovers(marker); len(left) > 0 {
+			fmt.Println(p.Pid, p.Isolated, left[0].Pid)
+			break
+		}
+		if time.Now().After(deadline) {
+			fmt.Fprintln(os.Stderr, "the extension's child did not start within 10s")
+			return 1
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	syscall.Kill(os.Getpid(), syscall.SIGKILL)
 	return 0
 }
@@ -108,21 +107,11 @@ func alive(pid int) bool {
 // A host killed with SIGKILL cannot run Close: the plugin must die anyway
 // (parent-death signal), and so must the child it forked (the kernel kills
 // what is left in the plugin's PID namespace when the plugin dies).
-// Started through a fork server (package spawn), the chain is one longer:
-// the server dies with the host, the plugin with the server.
 func TestPluginDiesWithSIGKILLedHost(t *testing.T) {
-	t.Run("direct", func(t *testing.T) { pluginDiesWithSIGKILLedHost(t, false) })
-	t.Run("spawner", func(t *testing.T) { pluginDiesWithSIGKILLedHost(t, true) })
-}
-
-func pluginDiesWithSIGKILLedHost(t *testing.T, viaSpawner bool) {
 	bin := installed(t)
 	marker := fmt.Sprintf("launch%d", time.Now().UnixNano())
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), helperEnv+"="+bin, markerEnv+"="+marker)
-	if viaSpawner {
-		cmd.Env = append(cmd.Env, spawnerEnv+"=1")
-	}
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -138,12 +127,7 @@ func pluginDiesWithSIGKILLedHost(t *testing.T, viaSpawner bool) {
 	}
 	fields := strings.Fields(line)
 	if len(fields) != 3 {
-		t.Fatalf("helper printed %q, want the plugin's pid, whether it is isolated and the spawner's pid", line)
-	}
-	if spawner, _ := strconv.Atoi(fields[2]); viaSpawner == (spawner == 0) {
-		t.Fatalf("helper printed %q: spawner pid %d, want one exactly when started through a spawner", line, spawner)
-	} else if spawner != 0 {
-		mustDie(t, spawner, "the spawner")
+		t.Fatalf("helper printed %q, want the plugin's pid, whether it is isolated and its child's pid", line)
 	}
 	pid, err := strconv.Atoi(fields[0])
 	if err != nil {
@@ -154,20 +138,15 @@ func pluginDiesWithSIGKILLedHost(t *testing.T, viaSpawner bool) {
 		t.Errorf("the plugin did not get its own PID namespace; user namespaces must be available in CI")
 	}
 	mustDie(t, pid, "the plugin")
-	deadline := time.Now().Add(5 * time.Second)
+	child, err := strconv.Atoi(fields[2])
+	if err != nil {
+		t.Fatalf("helper printed %q, want the child's pid", line)
+	}
 	if !isolated {
-		t.Logf("no PID namespace on this machine: the extension's own children are not covered")
-		return
+		syscall.Kill(child, syscall.SIGKILL)
+		t.Skip("no PID namespace on this machine: the extension's own children are not covered (SECURITY.md)")
 	}
-	for left := hosttest.Leftovers(marker); len(left) > 0; left = hosttest.Leftovers(marker) {
-		if time.Now().After(deadline) {
-			for _, p := range left {
-				syscall.Kill(p.Pid, syscall.SIGKILL)
-			}
-			t.Fatalf("the extension's child outlived the SIGKILLed host: %v", left)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	mustDie(t, child, "the extension's child")
 }
 
 // mustDie fails the test unless pid is gone within five seconds of its
@@ -221,39 +200,5 @@ func TestStartRefusesASymlinkInPlaceOfTheBinary(t *testing.T) {
 	want := "extension \"link\": its binary " + link + " was replaced by a symbolic link; reinstall it with: lychd extension install /src/link"
 	if err == nil || err.Error() != want {
 		t.Errorf("error:\n%v\nwant:\n%s", err, want)
-	}
-}
-
-// Through a fork server the plugin is the same: isolated, reachable, and
-// gone after Close; a server that is gone (here: one that never served)
-// costs nothing but the detour, the plugin starts directly.
-func TestStartThroughSpawner(t *testing.T) {
-	bin := installed(t)
-	sp, err := spawn.Start(os.Args[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sp.Close()
-	dead, err := spawn.Start("/bin/true")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dead.Close()
-	for name, s := range map[string]*spawn.Spawner{"serving": sp, "gone": dead} {
-		p, err := Start(context.Background(), Spec{Name: "actor", Path: bin, SHA256: sum(bin), StartTimeout: 10 * time.Second, Spawner: s})
-		if err != nil {
-			t.Fatalf("%s spawner: %v", name, err)
-		}
-		info, err := p.Client.Info(context.Background())
-		if err != nil || info.Name != "actor" || !p.Isolated || p.Pid <= 0 {
-			t.Errorf("%s spawner: Info = %+v, %v; isolated %v; pid %d", name, info, err, p.Isolated, p.Pid)
-		}
-		p.Close()
-		if alive(p.Pid) {
-			t.Errorf("%s spawner: plugin %d alive after Close", name, p.Pid)
-		}
-		if st := p.ExitStatus(); st != "signal: killed" {
-			t.Errorf("%s spawner: exit status %q after Close, want signal: killed", name, st)
-		}
 	}
 }

@@ -16,7 +16,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/lychd/lychd/host/internal/fsutil"
+	"github.com/lychd/lychd/internal/durable"
 )
 
 // FileName is the lock file's name inside the extensions directory.
@@ -146,7 +146,7 @@ func Update(dir string, fn func(*Lock) error) error {
 		return fmt.Errorf("encode extension lock file: %w", err)
 	}
 	data = append(data, '\n')
-	if err := fsutil.WriteFile(Path(dir), data, 0o644); err != nil {
+	if err := durable.WriteFile(Path(dir), data, 0o644); err != nil {
 		return fmt.Errorf("write extension lock file: %w", err)
 	}
 	return nil

@@ -71,16 +71,10 @@ func makeFixture() (*fixture, error) {
 	}
 	fixDir = dir
 	f := &fixture{dir: dir, sb: &Sandbox{Lychd: filepath.Join(dir, "lychd"), Home: filepath.Join(dir, "home")}}
-	// lychd looks for lychd-host next to itself; the wrapper there counts
-	// its runs.
-	realHost := filepath.Join(dir, "real", "lychd-host")
-	for pkg, out := range map[string]string{LychdPackage: f.sb.Lychd, LychdHostPackage: realHost, BarePluginPackage: filepath.Join(dir, "bareplugin")} {
-		if err := BuildTagged(root, pkg, out, "", SplitTag); err != nil {
+	for pkg, out := range map[string]string{LychdPackage: f.sb.Lychd, BarePluginPackage: filepath.Join(dir, "bareplugin")} {
+		if err := Build(root, pkg, out, ""); err != nil {
 			return nil, err
 		}
-	}
-	if err := WrapHost(dir, realHost); err != nil {
-		return nil, err
 	}
 	exts, err := BuildMinExts(root, filepath.Join(dir, "src"), Names("bx", Extensions))
 	if err != nil {
@@ -110,9 +104,6 @@ func makeFixture() (*fixture, error) {
 	if len(r.Extensions) != Extensions+1 {
 		return nil, fmt.Errorf("first bind assimilated %d extensions, want the core and %d:\n%s", len(r.Extensions), Extensions, out)
 	}
-	if _, err := f.sb.HostRuns(); err != nil {
-		return nil, err
-	}
 	return f, f.sb.StartCountingLaunches()
 }
 
@@ -125,11 +116,9 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 // a time, one RPC each. It reports bind-ms, floor-ms, their ratio
 // (x-floor) and the launches counted. The timed bind runs alone, as the
 // floor does, each after a pause of settle: the peak memory comes from a
-// first cold bind of the same iteration, untimed, whose host processes,
-// lychd and the lychd-host it runs, are polled every millisecond (the
-// poller takes CPU from a 2-core machine): host-peak-MB, the sum of their
-// VmHWM without the extensions, and each alone as lychd-peak-MB and
-// lychd-host-peak-MB. To explain the
+// first cold bind of the same iteration, untimed, whose process is polled
+// every millisecond (the poller takes CPU from a 2-core machine):
+// lychd-peak-MB, its VmHWM without the extensions. To explain the
 // time: the mean launch time lychd reports per extension (ext-launch-ms:
 // checksum, start, handshake) and the time to sha256 the 32 installed
 // binaries one after the other in the benchmark process (sha256-all-ms),
@@ -139,11 +128,10 @@ func BenchmarkBindCold32(b *testing.B) {
 	f := sharedFixture(b)
 	var bind, floor, extLaunch, hash time.Duration
 	var launches int
-	var peak Peak
-	var total int64
+	var peakKB int64
 	// coldBind empties the cache, runs one cold bind (with run) and checks
-	// that it ran lychd-host once, launched every extension and changed
-	// nothing; it returns the bind's output.
+	// that it launched every extension and changed nothing; it returns the
+	// bind's output.
 	coldBind := func(run func() (string, error)) (string, time.Duration) {
 		if err := os.RemoveAll(f.sb.CacheDir()); err != nil {
 			b.Fatal(err)
@@ -153,11 +141,6 @@ func BenchmarkBindCold32(b *testing.B) {
 		took := time.Since(t0)
 		if err != nil {
 			b.Fatal(err)
-		}
-		if runs, err := f.sb.HostRuns(); err != nil {
-			b.Fatal(err)
-		} else if runs != 1 {
-			b.Fatalf("a cold bind ran lychd-host %d times, want 1", runs)
 		}
 		if r, err := ParseBind(out); err != nil {
 			b.Fatal(err)
@@ -177,10 +160,8 @@ func BenchmarkBindCold32(b *testing.B) {
 	for b.Loop() {
 		b.StopTimer()
 		coldBind(func() (string, error) {
-			out, p, err := RunPeak(f.sb.Command("bind", "--json"), filepath.Join(f.sb.Home, HostRunsName))
-			peak.HostKB = max(peak.HostKB, p.HostKB)
-			peak.HelperKB = max(peak.HelperKB, p.HelperKB)
-			total = max(total, p.TotalKB())
+			out, kb, err := RunPeak(f.sb.Command("bind", "--json"))
+			peakKB = max(peakKB, kb)
 			return out, err
 		})
 		th := time.Now()
@@ -213,9 +194,7 @@ func BenchmarkBindCold32(b *testing.B) {
 	b.ReportMetric(ms(floor)/n, "floor-ms")
 	b.ReportMetric(float64(bind)/float64(floor), "x-floor")
 	b.ReportMetric(float64(launches)/n/2, "launches")
-	b.ReportMetric(float64(total)/1024, "host-peak-MB")
-	b.ReportMetric(float64(peak.HostKB)/1024, "lychd-peak-MB")
-	b.ReportMetric(float64(peak.HelperKB)/1024, "lychd-host-peak-MB")
+	b.ReportMetric(float64(peakKB)/1024, "lychd-peak-MB")
 	b.ReportMetric(ms(extLaunch)/n/Extensions, "ext-launch-ms")
 	b.ReportMetric(ms(hash)/n, "sha256-all-ms")
 }
@@ -231,10 +210,10 @@ const warmBinds = 9
 // BenchmarkBindWarm32 runs the real `lychd bind --json` (reload allowed)
 // with 32 installed extensions, a valid registration cache and the units
 // already bound, warmBinds times per iteration, each followed by `lychd
-// --help`. It fails if lychd runs lychd-host or an extension is launched,
-// and reports the median bind (bind-ms) and `lychd --help` (help-ms: what
-// starting the lychd process costs by itself) over all of them, launches
-// (extensions and lychd-host runs), the entries of the sandbox HOME
+// --help`. It fails if an extension is launched, and reports the median
+// bind (bind-ms) and `lychd --help` (help-ms: what starting the lychd
+// process costs by itself) over all of them, launches, the entries of the
+// sandbox HOME
 // written (files-written) and the reloads lychd attempted, all of which
 // must be 0. Each bind is timed alone: nothing polls it.
 func BenchmarkBindWarm32(b *testing.B) {
@@ -246,15 +225,12 @@ func BenchmarkBindWarm32(b *testing.B) {
 	if _, err := f.sb.Launches(); err != nil {
 		b.Fatal(err)
 	}
-	if _, err := f.sb.HostRuns(); err != nil {
-		b.Fatal(err)
-	}
 	var binds, helps []time.Duration
 	var written, reloads int
 	for b.Loop() {
 		b.StopTimer()
 		for range warmBinds {
-			before, err := Snapshot(f.sb.Home, LaunchLogName, HostRunsName)
+			before, err := Snapshot(f.sb.Home, LaunchLogName)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -266,7 +242,7 @@ func BenchmarkBindWarm32(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			after, err := Snapshot(f.sb.Home, LaunchLogName, HostRunsName)
+			after, err := Snapshot(f.sb.Home, LaunchLogName)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -287,11 +263,6 @@ func BenchmarkBindWarm32(b *testing.B) {
 			}
 			if n != 0 {
 				b.Fatalf("a warm bind launched %d extensions, want 0", n)
-			}
-			if n, err := f.sb.HostRuns(); err != nil {
-				b.Fatal(err)
-			} else if n != 0 {
-				b.Fatalf("a warm bind ran lychd-host %d times, want 0", n)
 			}
 			t1 := time.Now()
 			if _, err := f.sb.Run("--help"); err != nil {

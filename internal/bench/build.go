@@ -13,30 +13,16 @@ import (
 // Package paths of the binaries the benchmarks build.
 const (
 	LychdPackage      = "github.com/lychd/lychd/cmd/lychd"
-	LychdHostPackage  = "github.com/lychd/lychd/cmd/lychd-host"
 	MinExtPackage     = "github.com/lychd/lychd/internal/bench/testdata/minext"
 	BarePluginPackage = "github.com/lychd/lychd/internal/bench/testdata/bareplugin"
 )
 
-// SplitTag is the build tag `make build` builds lychd with (see
-// cmd/lychd): the light lychd, with lychd-host beside it.
-const SplitTag = "lychd_split"
-
 // Build runs `go build -o out [-ldflags LDFLAGS] pkg` in the module at root
 // (no other flags: the way a user builds) and fails with go's output.
 func Build(root, pkg, out, ldflags string) error {
-	return BuildTagged(root, pkg, out, ldflags, "")
-}
-
-// BuildTagged is Build with `-tags tags` when tags is not empty (the way
-// `make build` builds lychd).
-func BuildTagged(root, pkg, out, ldflags, tags string) error {
 	args := []string{"build", "-o", out}
 	if ldflags != "" {
 		args = append(args, "-ldflags", ldflags)
-	}
-	if tags != "" {
-		args = append(args, "-tags", tags)
 	}
 	cmd := exec.Command("go", append(args, pkg)...)
 	cmd.Dir = root

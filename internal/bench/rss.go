@@ -11,57 +11,30 @@ import (
 	"time"
 )
 
-// Peak is the memory high-water mark of one lychd run.
-type Peak struct {
-	// HostKB is the largest VmHWM of the lychd process itself, and
-	// HelperKB that of the lychd-host it ran (0 when it ran none), each
-	// read from /proc/PID/status while it ran (polled every millisecond; a
-	// lower bound that misses at most the growth of its last millisecond).
-	// Neither includes the extensions. (wait4's ru_maxrss is no use here:
-	// it covers the children a process waited for and, since Go starts
-	// commands with vfork, the memory of the benchmark process that
-	// started it.)
-	HostKB, HelperKB int64
-}
-
-// TotalKB is the sum of both peaks: an upper bound of what lychd and
-// lychd-host held at the same time.
-func (p Peak) TotalKB() int64 { return p.HostKB + p.HelperKB }
-
-// RunPeak runs cmd (not started yet) to completion and measures its peak
-// memory, and that of the lychd-host it runs, whose PID the WrapHost
-// wrapper appends to hostRuns. Its stdout is returned; a failure carries
-// stderr.
-func RunPeak(cmd *exec.Cmd, hostRuns string) (string, Peak, error) {
+// RunPeak runs cmd (not started yet) to completion and returns its stdout
+// and its peak memory: the largest VmHWM of the process, read from
+// /proc/PID/status while it ran (polled every millisecond; a lower bound
+// that misses at most the growth of its last millisecond), extensions
+// excluded. (wait4's ru_maxrss is no use here: it covers the children a
+// process waited for and, since Go starts commands with vfork, the memory
+// of the benchmark process that started it.) A failure carries stderr.
+func RunPeak(cmd *exec.Cmd) (string, int64, error) {
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	if err := cmd.Start(); err != nil {
-		return "", Peak{}, fmt.Errorf("starting %s: %w", cmd.Path, err)
+		return "", 0, fmt.Errorf("starting %s: %w", cmd.Path, err)
 	}
 	status := fmt.Sprintf("/proc/%d/status", cmd.Process.Pid)
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
-	var p Peak
+	var peakKB int64
 	tick := time.NewTicker(time.Millisecond)
 	defer tick.Stop()
 	var err error
-	helper := ""
 wait:
 	for {
-		if kb, ok := vmHWM(status); ok && kb > p.HostKB {
-			p.HostKB = kb
-		}
-		if helper == "" {
-			if data, err := os.ReadFile(hostRuns); err == nil {
-				if f := strings.Fields(string(data)); len(f) > 0 {
-					helper = fmt.Sprintf("/proc/%s/status", f[len(f)-1])
-				}
-			}
-		}
-		if helper != "" {
-			if kb, ok := vmHWM(helper); ok && kb > p.HelperKB {
-				p.HelperKB = kb
-			}
+		if kb, ok := vmHWM(status); ok && kb > peakKB {
+			peakKB = kb
 		}
 		select {
 		case err = <-done:
@@ -70,9 +43,9 @@ wait:
 		}
 	}
 	if err != nil {
-		return out.String(), p, fmt.Errorf("%s %s: %w\nstderr:\n%s", cmd.Path, strings.Join(cmd.Args[1:], " "), err, errOut.String())
+		return out.String(), peakKB, fmt.Errorf("%s %s: %w\nstderr:\n%s", cmd.Path, strings.Join(cmd.Args[1:], " "), err, errOut.String())
 	}
-	return out.String(), p, nil
+	return out.String(), peakKB, nil
 }
 
 // vmHWM reads the VmHWM line (kB) of a /proc/PID/status file; false once

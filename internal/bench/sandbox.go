@@ -3,9 +3,7 @@ package bench
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,23 +15,9 @@ import (
 // exists.
 const LaunchLogName = "lychd-bench-launches"
 
-// HostRunsName is the file under a sandbox HOME to which the lychd-host
-// wrapper (see WrapHost) appends its PID every time lychd runs lychd-host.
-const HostRunsName = "lychd-bench-host-runs"
-
-// WrapHost writes, at dir/lychd-host next to lychd, a shell script that
-// appends its PID to HOME/HostRunsName and then replaces itself (same PID)
-// with the real lychd-host. What lychd sees of its lychd-host, the cache
-// fingerprint included, stays the same however often it runs.
-func WrapHost(dir, real string) error {
-	script := "#!/bin/sh\necho $$ >> \"$HOME/" + HostRunsName + "\"\nexec " + real + " \"$@\"\n"
-	return os.WriteFile(filepath.Join(dir, "lychd-host"), []byte(script), 0o755)
-}
-
 // Sandbox is a throwaway HOME in which the real lychd binary runs.
 type Sandbox struct {
-	// Lychd is the lychd binary, with lychd-host (or WrapHost's wrapper)
-	// next to it.
+	// Lychd is the lychd binary.
 	Lychd string
 	// Home is the sandbox HOME; XDG variables are unset, so lychd uses
 	// its defaults under it, and XDG_RUNTIME_DIR points at Home/run, where
@@ -95,23 +79,6 @@ func (s *Sandbox) Launches() (int, error) {
 	}
 	if err := os.WriteFile(p, nil, 0o644); err != nil {
 		return 0, fmt.Errorf("emptying the launch log: %w", err)
-	}
-	return bytes.Count(data, []byte("\n")), nil
-}
-
-// HostRuns returns how many times lychd ran lychd-host since the last
-// call (see WrapHost) and forgets them.
-func (s *Sandbox) HostRuns() (int, error) {
-	p := filepath.Join(s.Home, HostRunsName)
-	data, err := os.ReadFile(p)
-	if errors.Is(err, fs.ErrNotExist) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, fmt.Errorf("reading the lychd-host log: %w", err)
-	}
-	if err := os.Remove(p); err != nil {
-		return 0, fmt.Errorf("emptying the lychd-host log: %w", err)
 	}
 	return bytes.Count(data, []byte("\n")), nil
 }

@@ -5,13 +5,17 @@
 package cmdutil
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/spf13/cobra"
 
@@ -27,6 +31,9 @@ type IOStreams struct {
 	In     io.Reader
 	Out    io.Writer
 	ErrOut io.Writer
+	// CanPrompt is true when In and ErrOut are a terminal, so that a
+	// command may ask the user a question.
+	CanPrompt bool
 }
 
 // SystemIO returns the process's standard streams. Output to a reader that
@@ -35,7 +42,31 @@ type IOStreams struct {
 // not depend on whether anyone reads all of its output.
 func SystemIO() IOStreams {
 	signal.Ignore(syscall.SIGPIPE)
-	return IOStreams{In: os.Stdin, Out: &closedPipeOK{w: os.Stdout}, ErrOut: &closedPipeOK{w: os.Stderr}}
+	return IOStreams{
+		In: os.Stdin, Out: &closedPipeOK{w: os.Stdout}, ErrOut: &closedPipeOK{w: os.Stderr},
+		CanPrompt: isTerminal(os.Stdin) && isTerminal(os.Stderr),
+	}
+}
+
+// isTerminal reports whether f is a terminal.
+func isTerminal(f *os.File) bool {
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
+}
+
+// Confirm asks question on ErrOut and reads a yes or no from In; anything
+// but y or yes (in any case) is no.
+func (s IOStreams) Confirm(question string) (bool, error) {
+	fmt.Fprintf(s.ErrOut, "%s [y/N] ", question)
+	line, err := bufio.NewReader(s.In).ReadString('\n')
+	if err != nil && line == "" {
+		if errors.Is(err, io.EOF) {
+			return false, nil
+		}
+		return false, fmt.Errorf("reading the answer: %w", err)
+	}
+	answer := strings.ToLower(strings.TrimSpace(line))
+	return answer == "y" || answer == "yes", nil
 }
 
 // closedPipeOK writes to w until w reports a broken pipe, and from then on

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -70,7 +71,7 @@ starting lychd-soulstone-xtts.service
 started lychd-soulstone-xtts.service
 `, "")
 	step([]string{"start", "reasoning", "vision"}, false, "",
-		"lychd: refusing to start reasoning and vision together: they conflict (\"hermes\" is in coven \"reasoning\", \"vana\" in coven \"vision\", and no alliance joins them; list them in one alliance in lychd.toml to run them together)\n")
+		"lychd: refusing to start reasoning and vision together: they conflict (\"hermes\" is in coven \"reasoning\", \"vana\" in coven \"vision\", and no alliance joins them; list their covens in one alliance in lychd.toml to run them together)\n")
 	step([]string{"start", "vision"}, true, `starting lychd-coven-vision.target
 started lychd-coven-vision.target
 starting lychd-soulstone-vpre.service
@@ -164,5 +165,52 @@ image = "example.invalid/fresh:1"
 	out, errOut, ok = lychd(t, m, "status")
 	if !ok || errOut != "" || strings.Contains(out, "daemon-reload pending") || !strings.Contains(normalizeStatus(out), "lychd-soulstone-fresh.service soulstone fresh inactive") {
 		t.Errorf("status after the catch-up bind:\n%s%s", out, errOut)
+	}
+}
+
+// TestBoundStateNeedsNoExtension: once bound, status and animators answer
+// from the bound record: with every extension binary deleted they give
+// exactly the same full answer, soulstones and Animators of the extension
+// included.
+func TestBoundStateNeedsNoExtension(t *testing.T) {
+	t.Parallel()
+	ext := BuildStatic(t, "github.com/lychd/lychd/plugins/examples/tts-organ")
+	opts := shared(t)
+	opts.Binds = append(opts.Binds, Bind{Host: filepath.Dir(ext), Machine: "/mnt/ext", ReadOnly: true})
+	m := Boot(t, opts)
+	m.WriteFile(t, "/root/.config/lychd/soulstones/e2e.toml", "[hermes]\nimage = \"example.invalid/hermes:1\"\n")
+	for _, args := range [][]string{{"extension", "install", "/mnt/ext/tts-organ"}, {"bind"}} {
+		if out, errOut, ok := lychd(t, m, args...); !ok {
+			t.Fatalf("lychd %s failed:\n%s%s", strings.Join(args, " "), out, errOut)
+		}
+	}
+	answers := func() (string, string) {
+		t.Helper()
+		status, errOut, ok := lychd(t, m, "status", "--json")
+		if !ok || errOut != "" {
+			t.Fatalf("status --json: %s%s", status, errOut)
+		}
+		animators, errOut, ok := lychd(t, m, "animators", "--json")
+		if !ok || errOut != "" {
+			t.Fatalf("animators --json: %s%s", animators, errOut)
+		}
+		return status, animators
+	}
+	status, animators := answers()
+	if !strings.Contains(status, `"unit": "lychd-soulstone-xtts.service"`) {
+		t.Fatalf("status has nothing of the extension:\n%s", status)
+	}
+	if !strings.Contains(animators, `"source": "extension tts-organ"`) {
+		t.Fatalf("animators has nothing of the extension:\n%s", animators)
+	}
+	m.MustRun(t, "rm", "-rf", "/root/.local/share/lychd/extensions/tts-organ")
+	status2, animators2 := answers()
+	// The extension is now missing from what is installed, which status
+	// reports as a pending bind; everything else is the same.
+	status2 = strings.Replace(status2, `"extensions_changed": [
+      "tts-organ"
+    ]`, `"extensions_changed": []`, 1)
+	if normalizeStatus(status2) != normalizeStatus(status) || animators2 != animators {
+		t.Errorf("without the extension binary:\nstatus:\n%s\nwant:\n%s\nanimators:\n%s\nwant:\n%s", status2, status, animators2, animators)
 	}
 }

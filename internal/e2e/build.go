@@ -14,12 +14,8 @@ import (
 // StubPodmanPackage is the import path of the stub podman program.
 const StubPodmanPackage = "github.com/lychd/lychd/internal/e2e/stubpodman"
 
-// LychdPackage and LychdHostPackage are the import paths of the lychd
-// command and of lychd-host, which lychd runs from its own directory.
-const (
-	LychdPackage     = "github.com/lychd/lychd/cmd/lychd"
-	LychdHostPackage = "github.com/lychd/lychd/cmd/lychd-host"
-)
+// LychdPackage is the import path of the lychd command.
+const LychdPackage = "github.com/lychd/lychd/cmd/lychd"
 
 // BuildStatic builds the Go main package pkg as a static binary (CGO_ENABLED=0)
 // into the test's temporary directory and returns its path. The Go build
@@ -40,30 +36,14 @@ func BuildStaticTo(pkg, out string) error {
 	return goBuild(out, "", pkg)
 }
 
-// SplitTag is the build tag of the installed form of lychd: light, with
-// lychd-host beside it (see cmd/lychd).
-const SplitTag = "lychd_split"
-
-// BuildLychdTo builds lychd (with SplitTag) and lychd-host as static
-// binaries side by side in dir, as `make install` installs them, and
-// returns the path of lychd.
+// BuildLychdTo builds lychd as a static binary into dir and returns its
+// path.
 func BuildLychdTo(dir string) (string, error) {
-	if err := goBuild(dir+"/", SplitTag, LychdPackage, LychdHostPackage); err != nil {
+	out := filepath.Join(dir, "lychd")
+	if err := goBuild(out, "", LychdPackage); err != nil {
 		return "", err
 	}
-	return filepath.Join(dir, "lychd"), nil
-}
-
-// BuildSelfContainedLychd builds lychd as a plain `go build ./cmd/lychd`
-// does (one binary, plugin host linked in) into the test's temporary
-// directory and returns its path.
-func BuildSelfContainedLychd(t testing.TB) string {
-	t.Helper()
-	out := filepath.Join(t.TempDir(), "lychd")
-	if err := goBuild(out, "", LychdPackage); err != nil {
-		t.Fatalf("e2e: %v", err)
-	}
-	return out
+	return out, nil
 }
 
 // goBuild runs `go build -trimpath [-tags tags] -o out pkgs...` with cgo
@@ -90,8 +70,8 @@ func BuildStubPodman(t testing.TB) string {
 	return BuildStatic(t, StubPodmanPackage)
 }
 
-// BuildLychd builds lychd and lychd-host side by side (BuildLychdTo) into
-// the test's temporary directory and returns the path of lychd.
+// BuildLychd builds lychd (BuildLychdTo) into the test's temporary
+// directory and returns its path.
 func BuildLychd(t testing.TB) string {
 	t.Helper()
 	p, err := BuildLychdTo(t.TempDir())

@@ -1,52 +1,56 @@
 package e2e
 
 import (
-	"path"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/lychd/lychd/internal/model"
-	"github.com/lychd/lychd/internal/scribe"
 )
 
-// generatedManifest: vision={vpre,vana,omni}, chat={omni,qwen},
+// generatedCodex: vision={vpre,vana,omni}, chat={omni,qwen},
 // reasoning={hermes} allied with the coven of one xtts.
-func generatedManifest() *model.Manifest {
-	soul := func(name string, groups ...string) model.Rune {
-		return model.Rune{Name: name, Kind: model.KindSoulstone, Image: "example.invalid/" + name + ":1", Groups: groups,
-			Source: model.Source{Kind: model.SourceCodex, Name: "soulstones/e2e.toml"}}
-	}
-	return &model.Manifest{
-		Alliances: [][]string{{"reasoning", "xtts"}},
-		Runes: []model.Rune{
-			{Name: "vessel", Kind: model.KindCore, Image: "example.invalid/vessel:1", Source: model.Source{Kind: model.SourceCore, Name: "core"}},
-			soul("vpre", "vision"), soul("vana", "vision"), soul("omni", "vision", "chat"), soul("qwen", "chat"),
-			soul("hermes", "reasoning"), soul("xtts"),
-		},
-	}
+var generatedCodex = map[string]string{
+	"/root/.config/lychd/lychd.toml": "alliances = [[\"reasoning\", \"xtts\"]]\n",
+	"/root/.config/lychd/soulstones/e2e.toml": `[vpre]
+image = "example.invalid/vpre:1"
+groups = ["vision"]
+
+[vana]
+image = "example.invalid/vana:1"
+groups = ["vision"]
+
+[omni]
+image = "example.invalid/omni:1"
+groups = ["vision", "chat"]
+
+[qwen]
+image = "example.invalid/qwen:1"
+groups = ["chat"]
+
+[hermes]
+image = "example.invalid/hermes:1"
+groups = ["reasoning"]
+
+[xtts]
+image = "example.invalid/xtts:1"
+`,
 }
 
 // soulLine matches a progress line about a soulstone.
 var soulLine = regexp.MustCompile(`^(\S+|failed to \S+) lychd-soulstone-`)
 
-// TestLychdOnGeneratedUnits runs lychd start/stop/status against the units
-// lychd's scribe generates (hold targets included) on a booted systemd.
+// TestLychdOnGeneratedUnits runs lychd bind, then start/stop/status on
+// the units it bound (hold targets included) on a booted systemd.
 func TestLychdOnGeneratedUnits(t *testing.T) {
 	t.Parallel()
-	man := generatedManifest()
-	out, err := scribe.Compile(man)
-	if err != nil {
-		t.Fatal(err)
-	}
 	m := Boot(t, shared(t))
-	for _, f := range out.Quadlet {
-		m.WriteFile(t, path.Join(QuadletUnitDir, "lychd", f.Name), string(f.Data))
+	for p, c := range generatedCodex {
+		m.WriteFile(t, p, c)
 	}
-	for _, f := range out.Systemd {
-		m.WriteFile(t, path.Join(SystemdUserUnitDir, f.Name), string(f.Data))
+	if out, errOut, ok := lychd(t, m, "bind"); !ok {
+		t.Fatalf("lychd bind failed:\n%s%s", out, errOut)
 	}
-	m.UserDaemonReload(t)
 
 	// The soulstones' lines are the contract; which targets a transaction
 	// touches is the scribe's design (its targets carry no Conflicts=).
@@ -94,9 +98,9 @@ func TestLychdOnGeneratedUnits(t *testing.T) {
 	step([]string{"start", "xtts", "hermes"}, true, both("starting", "started", "lychd-soulstone-xtts.service", "lychd-soulstone-hermes.service"), "")
 
 	step([]string{"start", "hermes", "vpre"}, false, "",
-		"lychd: refusing to start hermes and vpre together: they conflict (their covens are not allied; list them in one alliance in lychd.toml to run them together)\n")
+		"lychd: refusing to start hermes and vpre together: they conflict (\"hermes\" is in coven \"reasoning\", \"vpre\" in coven \"vision\", and no alliance joins them; list their covens in one alliance in lychd.toml to run them together)\n")
 	step([]string{"start", "chat", "vision"}, false, "",
-		"lychd: refusing to start chat and vision together: they conflict (their covens are not allied; list them in one alliance in lychd.toml to run them together)\n")
+		"lychd: refusing to start chat and vision together: they conflict (\"qwen\" is in coven \"chat\", \"vana\" in coven \"vision\", and no alliance joins them; list their covens in one alliance in lychd.toml to run them together)\n")
 
 	step([]string{"start", "chat"}, true, both("starting", "started",
 		"lychd-coven-chat.target", "lychd-soulstone-omni.service", "lychd-soulstone-qwen.service")+
@@ -110,11 +114,11 @@ func TestLychdOnGeneratedUnits(t *testing.T) {
 		t.Fatalf("status failed:\n%s%s", got, errOut)
 	}
 	for _, re := range []string{
-		`(?m)^lychd-pod\.service +pod +- +active/running +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d +-$`,
+		`(?m)^lychd-pod\.service +pod +- +active/running +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d +127\.0\.0\.1:6006:6006,127\.0\.0\.1:7134:8000$`,
 		`(?m)^lychd-vessel\.service +core +- +active/running `,
 		`(?m)^lychd-coven-chat\.target +coven +chat +inactive/dead `,
 		`(?m)^lychd-hold-vision\.target +hold +- +inactive/dead `,
-		`(?m)^lychd-soulstone-hermes\.service +soulstone +hermes +inactive/dead `,
+		`(?m)^lychd-soulstone-hermes\.service +soulstone +reasoning +inactive/dead `,
 		`(?m)^lychd-soulstone-omni\.service +soulstone +chat,vision +inactive/dead `,
 		`(?m)^lychd-soulstone-qwen\.service +soulstone +chat +inactive/dead `,
 		`(?m)^lychd-soulstone-vana\.service +soulstone +vision +inactive/dead `,
@@ -128,19 +132,31 @@ func TestLychdOnGeneratedUnits(t *testing.T) {
 	}
 
 	log := m.PodmanLog(t)
-	var names []string
-	for _, r := range man.Runes {
-		if r.Kind == model.KindSoulstone {
-			names = append(names, r.Name)
-		}
-	}
-	for _, a := range names {
-		for _, b := range names {
-			if a < b && !out.Graph.Compatible(a, b) {
-				if o := Overlaps(log, "lychd-namestone-"+a+".service", "lychd-namestone-"+b+".service"); len(o) > 0 {
-					t.Errorf("incompatible namestones overlapped: %v\nlog:\n%s", o, dump(log))
+	compatible := func(a, b string) bool {
+		covens := map[string][]string{"vpre": {"vision"}, "vana": {"vision"}, "omni": {"vision", "chat"}, "qwen": {"chat"}, "hermes": {"reasoning"}, "xtts": {"xtts"}}
+		allied := map[[2]string]bool{{"reasoning", "xtts"}: true, {"xtts", "reasoning"}: true}
+		for _, x := range covens[a] {
+			for _, y := range covens[b] {
+				if x == y || allied[[2]string{x, y}] {
+					return true
 				}
 			}
 		}
+		return false
+	}
+	names := []string{"hermes", "omni", "qwen", "vana", "vpre", "xtts"}
+	checked := 0
+	for _, a := range names {
+		for _, b := range names {
+			if a < b && !compatible(a, b) {
+				checked++
+				if o := Overlaps(log, model.SoulstoneService(a), model.SoulstoneService(b)); len(o) > 0 {
+					t.Errorf("incompatible soulstones overlapped: %v\nlog:\n%s", o, dump(log))
+				}
+			}
+		}
+	}
+	if checked != 10 {
+		t.Errorf("checked %d hostile pairs, want 10", checked)
 	}
 }

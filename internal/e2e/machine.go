@@ -59,9 +59,8 @@ type Bind struct {
 type Options struct {
 	// Binds are extra mounts.
 	Binds []Bind
-	// Lychd is a host path to a static lychd binary with lychd-host next
-	// to it (see BuildLychd); both are mounted, lychd at LychdPath. Empty
-	// mounts none.
+	// Lychd is a host path to a static lychd binary (see BuildLychd),
+	// mounted at LychdPath. Empty mounts none.
 	Lychd string
 	// Quadlet is the Quadlet generator binary; empty means $LYCHD_QUADLET or
 	// the cache of scripts/fetch-quadlet.sh.
@@ -135,9 +134,7 @@ func Boot(t testing.TB, opts Options) *Machine {
 		"--bind=" + m.LogDir + ":" + LogDir,
 	}
 	if opts.Lychd != "" {
-		// lychd runs lychd-host from its own directory.
-		args = append(args, "--bind-ro="+opts.Lychd+":"+LychdPath,
-			"--bind-ro="+filepath.Join(filepath.Dir(opts.Lychd), "lychd-host")+":"+path.Join(path.Dir(LychdPath), "lychd-host"))
+		args = append(args, "--bind-ro="+opts.Lychd+":"+LychdPath)
 	}
 	for _, b := range opts.Binds {
 		flag := "--bind="

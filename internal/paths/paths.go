@@ -5,6 +5,7 @@ package paths
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 )
@@ -72,3 +73,16 @@ func (p Paths) CacheDir() string { return filepath.Join(p.CacheHome, "lychd") }
 // CurrentGeneration is the link to the generation lychd bind last
 // switched to; its record of what is bound is bound.json inside it.
 func (p Paths) CurrentGeneration() string { return filepath.Join(p.BindingsDir(), "current") }
+
+// ProcessDir is where lychd keeps what its processes need only while they
+// run (the sockets extensions listen on): $XDG_RUNTIME_DIR/lychd when that
+// directory exists, else lychd-UID in the system's temporary directory.
+// Paths there must stay short: a socket path has at most 107 bytes.
+func (p Paths) ProcessDir() string {
+	if p.RuntimeDir != "" && filepath.IsAbs(p.RuntimeDir) {
+		if fi, err := os.Stat(p.RuntimeDir); err == nil && fi.IsDir() {
+			return filepath.Join(p.RuntimeDir, "lychd")
+		}
+	}
+	return filepath.Join(os.TempDir(), fmt.Sprintf("lychd-%d", os.Getuid()))
+}

@@ -14,7 +14,6 @@ import (
 	"syscall"
 
 	"github.com/lychd/lychd/internal/bound"
-	"github.com/lychd/lychd/internal/model"
 )
 
 // link describes one of lychd's symlinks in a binding site.
@@ -583,13 +582,13 @@ func (s *Site) isDebris(dir string, e fs.DirEntry, name string) bool {
 const renameioTmpLink = "tmp.symlink"
 
 // ownLink reports whether a symlink in the systemd directory called name
-// and pointing at target is one of lychd's: a unit name lychd writes there,
-// linked to the file of the same name in a generation's systemd
-// directory (through "current", as lychd links, or to a generation
-// directly). Anything else is the user's, even when it points into the
-// bindings (an alias of a lychd unit).
+// and pointing at target is one of lychd's: a unit file name linked to the
+// file of the same name in a generation's systemd directory (through
+// "current", as lychd links, or to a generation directly). Anything else
+// is the user's, even when it points into the bindings (an alias of a
+// lychd unit under another name).
 func (s *Site) ownLink(name, target string) bool {
-	if !strings.HasPrefix(name, model.UnitPrefix) || validateName("systemd", name, systemdSuffixes) != nil {
+	if validateName("systemd", name, systemdSuffixes) != nil {
 		return false
 	}
 	if !filepath.IsAbs(target) {

@@ -56,7 +56,7 @@ func inside(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("Reload: %v", time.Since(t0))
-	units, err := c.ListUnits(ctx, nil, UnitPattern)
+	units, err := c.ListUnits(ctx, nil, "lychd-*")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -67,83 +67,6 @@ func TestUsec(t *testing.T) {
 	}
 }
 
-type listOnly struct {
-	Manager
-	units []Unit
-	// readErr fails every ReadUnit.
-	readErr error
-	// reads records ReadUnit's calls.
-	reads *[]string
-}
-
-func (l listOnly) ListUnitStates(context.Context, []string, ...string) ([]Unit, error) {
-	var out []Unit
-	for _, u := range l.units {
-		out = append(out, Unit{Name: u.Name, LoadState: u.LoadState})
-	}
-	return out, nil
-}
-
-func (l listOnly) ReadUnit(_ context.Context, name string) (Unit, error) {
-	if l.reads != nil {
-		*l.reads = append(*l.reads, name)
-	}
-	if l.readErr != nil {
-		return Unit{}, l.readErr
-	}
-	for _, u := range l.units {
-		if u.Name == name {
-			return u, nil
-		}
-	}
-	return Unit{Name: name, LoadState: "not-found"}, nil
-}
-
-func TestUnitResolver(t *testing.T) {
-	m := listOnly{units: []Unit{
-		{Name: "lychd-coven-vision.target", LoadState: "loaded", ConsistsOf: []string{"lychd-soulstone-vpre.service"}, Wants: []string{"lychd-soulstone-vana.service", "lychd-soulstone-vpre.service", "other.service"}},
-		{Name: "lychd-soulstone-vana.service", LoadState: "loaded"},
-		{Name: "lychd-soulstone-vpre.service", LoadState: "loaded", Conflicts: []string{"lychd-soulstone-hermes.service"}},
-		{Name: "lychd-soulstone-hermes.service", LoadState: "loaded", Conflicts: []string{"lychd-coven-vision.target"}},
-		{Name: "lychd-soulstone-xtts.service", LoadState: "loaded"},
-		{Name: "lychd-soulstone-kokoro.service", LoadState: "loaded", Conflicts: []string{"lychd-soulstone-xtts.service"}},
-		{Name: "lychd-soulstone-gone.service", LoadState: "not-found"},
-	}}
-	r, err := NewUnitResolver(context.Background(), m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	unit, members, err := r.Resolve("vision")
-	if err != nil || unit != "lychd-coven-vision.target" || strings.Join(members, " ") != "lychd-soulstone-vana.service lychd-soulstone-vpre.service" {
-		t.Errorf("Resolve(vision) = %s %v %v", unit, members, err)
-	}
-	if unit, members, err = r.Resolve("xtts"); err != nil || unit != "lychd-soulstone-xtts.service" || len(members) != 1 {
-		t.Errorf("Resolve(xtts) = %s %v %v", unit, members, err)
-	}
-	if _, _, err = r.Resolve("gone"); err == nil || !strings.HasPrefix(err.Error(), `no coven or soulstone named "gone"`) {
-		t.Errorf("Resolve(gone) err = %v", err)
-	}
-	for _, tc := range []struct {
-		names []string
-		want  string
-	}{
-		{[]string{"vision", "xtts"}, ""},
-		{[]string{"xtts", "vision", "hermes"}, "vision hermes"}, // member vpre conflicts with hermes
-		{[]string{"hermes", "vision"}, "hermes vision"},         // hermes conflicts with the target
-		{[]string{"xtts", "hermes", "kokoro"}, "xtts kokoro"},   // the reverse direction counts
-		{[]string{"hermes", "gone", "xtts"}, ""},                // unknown names are Resolve's business
-	} {
-		a, b, ok := r.Conflict(tc.names)
-		got := ""
-		if ok {
-			got = a + " " + b
-		}
-		if got != tc.want {
-			t.Errorf("Conflict(%v) = %q, want %q", tc.names, got, tc.want)
-		}
-	}
-}
-
 func TestConnectNoManager(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path="+dir+"/no-bus")
@@ -167,119 +90,29 @@ func TestConnectNoManager(t *testing.T) {
 	}
 }
 
-// TestUnitResolverHoldTargets uses the shape lychd bind generates: members
-// of a multi-soulstone class want and are part of a hold target, and their
-// enemies conflict with the hold target.
-func TestUnitResolverHoldTargets(t *testing.T) {
-	m := listOnly{units: []Unit{
-		{Name: "lychd-coven-vision.target", LoadState: "loaded", Wants: []string{"lychd-soulstone-omni.service", "lychd-soulstone-vana.service", "lychd-soulstone-vpre.service"}, Conflicts: []string{"lychd-soulstone-hermes.service", "lychd-soulstone-xtts.service"}},
-		{Name: "lychd-coven-chat.target", LoadState: "loaded", Wants: []string{"lychd-soulstone-omni.service", "lychd-soulstone-qwen.service"}, Conflicts: []string{"lychd-soulstone-hermes.service", "lychd-soulstone-xtts.service"}},
-		{Name: "lychd-hold-vision.target", LoadState: "loaded"},
-		{Name: "lychd-soulstone-vpre.service", LoadState: "loaded", Wants: []string{"lychd-hold-vision.target"}, PartOf: []string{"lychd-hold-vision.target", "lychd-coven-vision.target"}},
-		{Name: "lychd-soulstone-vana.service", LoadState: "loaded", Wants: []string{"lychd-hold-vision.target"}, PartOf: []string{"lychd-hold-vision.target", "lychd-coven-vision.target"}},
-		{Name: "lychd-soulstone-omni.service", LoadState: "loaded", Conflicts: []string{"lychd-soulstone-hermes.service"}},
-		{Name: "lychd-soulstone-qwen.service", LoadState: "loaded", Conflicts: []string{"lychd-soulstone-hermes.service", "lychd-hold-vision.target"}},
-		{Name: "lychd-soulstone-hermes.service", LoadState: "loaded", Conflicts: []string{"lychd-hold-vision.target"}},
-		{Name: "lychd-soulstone-xtts.service", LoadState: "loaded", Conflicts: []string{"lychd-soulstone-qwen.service", "lychd-soulstone-omni.service", "lychd-hold-vision.target"}},
-	}}
-	r, err := NewUnitResolver(context.Background(), m)
-	if err != nil {
-		t.Fatal(err)
+func TestOutcome(t *testing.T) {
+	jobs := []Job{
+		{ID: 1, Unit: "a.service", Type: "start", Result: ResultDone, Requested: true},
+		{ID: 2, Unit: "b.service", Type: "stop", Result: ResultSkipped},
+		{ID: 3, Unit: "c.service", Type: "start", Result: ResultTimeout},
+		{ID: 4, Unit: "user.slice", Type: "start"},
+		{ID: 5, Unit: "d.service", Type: "stop"},
 	}
 	for _, tc := range []struct {
-		a, b    string
-		hostile bool
+		name string
+		jobs []Job
+		err  error
+		want string
 	}{
-		{"vpre", "hermes", true}, {"hermes", "vpre", true}, {"vision", "hermes", true},
-		{"qwen", "vpre", true}, {"chat", "xtts", true}, {"vision", "chat", true},
-		{"hermes", "xtts", false}, {"omni", "vpre", false}, {"omni", "qwen", false}, {"vpre", "vana", false}, {"omni", "vision", false},
+		{"all done", jobs[:2], nil, ""},
+		{"failed", jobs[:3], nil, "start failed for c.service; see: journalctl --user -u c.service"},
+		{"interrupted", jobs, fmt.Errorf("waiting for start jobs: %w", context.Canceled), "interrupted: lychd stopped waiting, and systemd goes on with: stop d.service (follow them with: systemctl --user list-jobs)"},
+		{"interrupted, nothing left", jobs[:2], context.Canceled, "interrupted: lychd stopped waiting for the start jobs"},
+		{"other error", nil, errors.New("bus gone"), "bus gone"},
 	} {
-		_, _, got := r.Conflict([]string{tc.a, tc.b})
-		if got != tc.hostile {
-			t.Errorf("Conflict(%s, %s) = %v, want %v", tc.a, tc.b, got, tc.hostile)
+		err := Outcome("start", tc.jobs, tc.err)
+		if got := fmt.Sprint(err); (tc.want == "" && err != nil) || (tc.want != "" && got != tc.want) {
+			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
 		}
-	}
-}
-
-// TestUnitResolverReadsLazily: a name costs the reads of its coven target
-// and soulstone service, each once; a conflict check of one name reads
-// nothing more; a read error surfaces from Resolve, naming the name, and
-// from Err.
-func TestUnitResolverReadsLazily(t *testing.T) {
-	var reads []string
-	units := []Unit{
-		{Name: "lychd-coven-vision.target", LoadState: "loaded", Wants: []string{"lychd-soulstone-vana.service"}},
-		{Name: "lychd-soulstone-vana.service", LoadState: "loaded"},
-		{Name: "lychd-soulstone-xtts.service", LoadState: "loaded"},
-	}
-	r, err := NewUnitResolver(context.Background(), listOnly{units: units, reads: &reads})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := r.Resolve("xtts"); err != nil || strings.Join(reads, " ") != "lychd-coven-xtts.target lychd-soulstone-xtts.service" {
-		t.Errorf("Resolve(xtts): err %v, reads %v", err, reads)
-	}
-	if _, _, ok := r.Conflict([]string{"xtts"}); ok || len(reads) != 2 {
-		t.Errorf("Conflict of one name: reads %v; want no more", reads)
-	}
-	reads = nil
-	for range 2 {
-		if _, members, err := r.Resolve("vision"); err != nil || len(members) != 1 {
-			t.Errorf("Resolve(vision) = %v, %v", members, err)
-		}
-	}
-	if strings.Join(reads, " ") != "lychd-coven-vision.target" {
-		t.Errorf("reads = %v, want the target once", reads)
-	}
-
-	failing := errors.New("reading unit at the bus: broken")
-	r, err = NewUnitResolver(context.Background(), listOnly{units: units, readErr: failing})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := r.Resolve("vision"); err == nil || err.Error() != `looking up "vision": reading unit at the bus: broken` || !errors.Is(err, failing) {
-		t.Errorf("Resolve(vision) err = %v", err)
-	}
-	if _, _, ok := r.Conflict([]string{"xtts", "vision"}); ok || r.Err() != failing {
-		t.Errorf("Conflict with a failing read: ok %v, Err %v", ok, r.Err())
-	}
-}
-
-type fakeFiles map[string][]string
-
-func (f fakeFiles) Has(unit string) bool { _, ok := f[unit]; return ok }
-func (f fakeFiles) Wants(unit string) ([]string, error) {
-	w, ok := f[unit]
-	if !ok {
-		return nil, fmt.Errorf("no file for %s", unit)
-	}
-	return w, nil
-}
-
-// TestUnitResolverFiles: names lychd's files define resolve without a read
-// (members from the target file's Wants=); other names fall back to systemd.
-func TestUnitResolverFiles(t *testing.T) {
-	var reads []string
-	r, err := NewUnitResolver(context.Background(), listOnly{reads: &reads, units: []Unit{
-		{Name: "lychd-soulstone-hand.service", LoadState: "loaded"},
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.UseFiles(fakeFiles{
-		"lychd-coven-vision.target":    {"lychd-soulstone-vpre.service", "lychd-soulstone-vana.service", "lychd-hold-x.target"},
-		"lychd-soulstone-xtts.service": nil,
-	})
-	if u, m, err := r.Resolve("vision"); err != nil || u != "lychd-coven-vision.target" || strings.Join(m, " ") != "lychd-soulstone-vana.service lychd-soulstone-vpre.service" {
-		t.Errorf("Resolve(vision) = %s %v %v", u, m, err)
-	}
-	if u, _, err := r.Resolve("xtts"); err != nil || u != "lychd-soulstone-xtts.service" {
-		t.Errorf("Resolve(xtts) = %s %v", u, err)
-	}
-	if len(reads) != 0 {
-		t.Errorf("reads = %v, want none for names the files define", reads)
-	}
-	if u, _, err := r.Resolve("hand"); err != nil || u != "lychd-soulstone-hand.service" || strings.Join(reads, " ") != "lychd-coven-hand.target lychd-soulstone-hand.service" {
-		t.Errorf("Resolve(hand) = %s %v, reads %v; want it found in systemd", u, err, reads)
 	}
 }

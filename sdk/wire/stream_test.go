@@ -28,20 +28,13 @@ type scriptedExtension struct {
 	send  []*pb.ExtensionMessage
 	end   error
 
-	mu             sync.Mutex
-	verdicts       []string
-	config         string
-	infos, streams int
+	mu       sync.Mutex
+	verdicts []string
+	config   string
+	streams  int
 }
 
 var scriptedInfo = &pb.ExtensionInfo{Name: "scripted", Version: "1.0.0"}
-
-func (e *scriptedExtension) Info(context.Context, *pb.InfoRequest) (*pb.InfoResponse, error) {
-	e.mu.Lock()
-	e.infos++
-	e.mu.Unlock()
-	return &pb.InfoResponse{Info: scriptedInfo}, nil
-}
 
 func (e *scriptedExtension) Assimilation(stream pb.Extension_AssimilationServer) error {
 	e.mu.Lock()
@@ -154,8 +147,8 @@ func TestStreamAssimilationIsOneCall(t *testing.T) {
 	if ext.config != `{"k":1}` {
 		t.Errorf("the extension got config %q", ext.config)
 	}
-	if ext.streams != 1 || ext.infos != 0 {
-		t.Errorf("%d Assimilation and %d Info calls, want 1 and 0", ext.streams, ext.infos)
+	if ext.streams != 1 {
+		t.Errorf("%d Assimilation calls, want 1", ext.streams)
 	}
 }
 
@@ -166,27 +159,17 @@ func TestStreamAssimilationWithoutInfo(t *testing.T) {
 	if err := streamClient(t, ext).Assimilate(context.Background(), nil, &s); err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(s.runes, ",") != "a" || ext.streams != 1 || ext.infos != 0 {
-		t.Errorf("runes %v, %d streams, %d Info calls", s.runes, ext.streams, ext.infos)
+	if strings.Join(s.runes, ",") != "a" || ext.streams != 1 {
+		t.Errorf("runes %v, %d streams", s.runes, ext.streams)
 	}
 }
 
-// legacyExtension is an extension built before Assimilation: it only
-// answers Info and Assimilate.
-type legacyExtension struct {
-	pb.UnimplementedExtensionServer
-}
-
-func (legacyExtension) Info(context.Context, *pb.InfoRequest) (*pb.InfoResponse, error) {
-	return &pb.InfoResponse{Info: &pb.ExtensionInfo{Name: "old", Version: "0.9.0"}}, nil
-}
-
-// An extension built before the stream answers it with UNIMPLEMENTED; Info
-// falls back to the Info call.
-func TestStreamFallsBackToInfo(t *testing.T) {
-	info, err := streamClient(t, legacyExtension{}).Info(context.Background())
-	if err != nil || info.Name != "old" {
-		t.Errorf("Info = %+v, %v", info, err)
+// An extension that does not serve the stream (built with no SDK of
+// this protocol) is refused with what to do.
+func TestStreamUnimplemented(t *testing.T) {
+	_, err := streamClient(t, &pb.UnimplementedExtensionServer{}).Info(context.Background())
+	if err == nil || err.Error() != "the extension does not serve the Assimilation call; rebuild it with this lychd's SDK" {
+		t.Errorf("Info error = %v", err)
 	}
 }
 

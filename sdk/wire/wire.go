@@ -121,9 +121,8 @@ type Client interface {
 }
 
 // Sink receives an extension's registrations. The host implements it; for
-// a binary the calls arrive on the Assimilation call (or, for an
-// extension built before that existed, over go-plugin's GRPCBroker
-// callback connection), one at a time and in order. An error returned
+// a binary the calls arrive on the Assimilation call, one at a time and in
+// order. An error returned
 // here reaches the extension as the error of its AddRune or
 // RegisterAnimator call (text only) and fails the assimilation.
 type Sink interface {

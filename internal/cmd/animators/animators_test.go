@@ -4,16 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/lychd/lychd/host"
+	"github.com/lychd/lychd/internal/cmd/cmdtest"
 	"github.com/lychd/lychd/internal/cmdutil"
-	"github.com/lychd/lychd/internal/codex"
 	"github.com/lychd/lychd/internal/model"
 	"github.com/lychd/lychd/internal/paths"
-	"github.com/lychd/lychd/internal/sepulcher"
 	"github.com/lychd/lychd/internal/systemd"
 	"github.com/lychd/lychd/internal/systemd/systemdfake"
 )
@@ -34,44 +32,34 @@ tags = ["ocr"]
 `
 
 // An extension's multi-capability rune, as the vision organ registers it.
-func organ(ctx context.Context, cx *codex.Codex) (*sepulcher.Assimilated, error) {
+func organ() *host.Result {
 	src := model.Source{Kind: model.SourceExtension, Name: "vision-organ"}
-	return &sepulcher.Assimilated{
+	return &host.Result{
 		Runes: []model.Rune{{Name: "omni", Kind: model.KindSoulstone, Image: "ghcr.io/example/omni:1", Groups: []string{"omni"}, Source: src}},
 		Animators: []model.Animator{
 			{Name: "omni", Kind: model.AnimatorSoulstone, Rune: "omni", Capabilities: []string{"OpenAIChatCompletions"}, Tags: []string{"vision", "ocr"}, Source: src},
 			{Name: "openai", Kind: model.AnimatorPortal, URL: "https://api.example.com/v1", Capabilities: []string{"OpenAIChatCompletions"}, Tags: []string{"tools"}, Source: model.Source{Kind: model.SourceExtension, Name: "portal-organ"}},
 		},
-	}, nil
+	}
 }
 
+// setup binds the Codex soulstones and the organ in a sandbox; running
+// are the soulstones systemd reports active. Once bound, animators needs
+// no extension: it reads the record.
 func setup(t *testing.T, running ...string) (*Options, *bytes.Buffer) {
 	t.Helper()
-	home := t.TempDir()
-	dir := filepath.Join(home, ".config", "lychd", "soulstones")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "vision.toml"), []byte(soulstones), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	env := cmdtest.New(t)
+	env.WriteCodex(t, "soulstones/vision.toml", soulstones)
+	env.Bind(t, organ())
 	fake := &systemdfake.Manager{}
 	for _, r := range running {
 		fake.Units = append(fake.Units, systemd.Unit{Name: "lychd-soulstone-" + r + ".service", ActiveState: "active", SubState: "running", LoadState: "loaded"})
 	}
 	out := &bytes.Buffer{}
 	return &Options{
-		IO: cmdutil.IOStreams{In: strings.NewReader(""), Out: out, ErrOut: out},
-		Paths: func() (paths.Paths, error) {
-			return paths.FromEnv(func(k string) string {
-				if k == "HOME" {
-					return home
-				}
-				return ""
-			})
-		},
-		Assimilate: organ,
-		Manager:    func(context.Context) (systemd.Manager, error) { return fake, nil },
+		IO:      cmdutil.IOStreams{In: strings.NewReader(""), Out: out, ErrOut: out},
+		Paths:   func() (paths.Paths, error) { return env.Paths, nil },
+		Manager: func(context.Context) (systemd.Manager, error) { return fake, nil },
 	}, out
 }
 

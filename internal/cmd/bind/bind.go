@@ -127,7 +127,7 @@ func Run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return fmt.Errorf("bind: nothing was written:\n%w", err)
 	}
-	gen, err := generation(p, &m, out, res)
+	gen, err := Generation(p, &m, out, res)
 	if err != nil {
 		return fmt.Errorf("bind: nothing was written: %w", err)
 	}
@@ -169,9 +169,10 @@ func Run(ctx context.Context, opts *Options) error {
 	return nil
 }
 
-// generation is what a bind writes: the unit files and the record of what
-// was bound.
-func generation(p paths.Paths, m *model.Manifest, out *scribe.Output, res *host.Result) (site.Generation, error) {
+// Generation is what a bind writes for manifest m: the unit files scribe
+// compiled into out and the record of what was bound, with the Codex
+// under p and the extensions of res as its inputs.
+func Generation(p paths.Paths, m *model.Manifest, out *scribe.Output, res *host.Result) (site.Generation, error) {
 	var gen site.Generation
 	quadlet, systemd := map[string][]byte{}, map[string][]byte{}
 	for _, f := range out.Quadlet {

@@ -10,21 +10,21 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lychd/lychd/host"
 	"github.com/lychd/lychd/internal/cmdutil"
 	"github.com/lychd/lychd/internal/codex"
 	"github.com/lychd/lychd/internal/model"
 	"github.com/lychd/lychd/internal/paths"
-	"github.com/lychd/lychd/internal/sepulcher"
 	"github.com/lychd/lychd/internal/systemd"
 )
 
 // fakeCore stands in for the assimilation of the core plugin and
 // extensions; the real one is exercised by the end-to-end tests.
-func fakeCore(extra ...model.Rune) sepulcher.Assimilator {
-	return func(ctx context.Context, cx *codex.Codex) (*sepulcher.Assimilated, error) {
+func fakeCore(extra ...model.Rune) func(context.Context, *codex.Codex) (*host.Result, error) {
+	return func(ctx context.Context, cx *codex.Codex) (*host.Result, error) {
 		runes := []model.Rune{{Name: "vessel", Kind: model.KindCore, Image: "ghcr.io/hexanomicon/lychd:latest", Port: 8000, ExposePort: true, HostPort: 7134,
 			Source: model.Source{Kind: model.SourceCore, Name: "core"}}}
-		return &sepulcher.Assimilated{Runes: append(runes, extra...)}, nil
+		return &host.Result{Runes: append(runes, extra...)}, nil
 	}
 }
 
@@ -294,6 +294,20 @@ func TestJSON(t *testing.T) {
       "path": "~/.config/containers/systemd/lychd/lychd.pod"
     }
   ],
+  "internal": [
+    {
+      "op": "create",
+      "path": "~/.config/containers/systemd/lychd"
+    },
+    {
+      "op": "update",
+      "path": "~/.local/share/lychd/bindings/current"
+    },
+    {
+      "op": "create",
+      "path": "~/.local/share/lychd/bindings/gen-1"
+    }
+  ],
   "reloaded": false,
   "extensions": []
 }
@@ -340,14 +354,15 @@ func TestSiteWrittenDuringAssimilation(t *testing.T) {
 	e.writeCodex(t, map[string]string{"soulstones/tts.toml": strings.Replace(goodTTS, "xtts:1", "xtts:2", 1)})
 	evil := filepath.Join(e.home, ".config", "systemd", "user", "lychd-coven-evil.target")
 	inner := fakeCore()
-	e.opts.Assimilate = func(ctx context.Context, cx *codex.Codex) (*sepulcher.Assimilated, error) {
-		if err := sepulcher.BeforeLaunch(ctx); err != nil {
-			return nil, err
-		}
+	e.opts.Assimilate = func(ctx context.Context, cx *codex.Codex) (*host.Result, error) {
 		if err := os.WriteFile(evil, []byte("[Unit]\n"), 0o644); err != nil {
 			return nil, err
 		}
-		return inner(ctx, cx)
+		res, err := inner(ctx, cx)
+		if res != nil {
+			res.Launched = true // an extension ran, and wrote
+		}
+		return res, err
 	}
 	before := e.snapshot(t)
 	err := e.run(t)
@@ -421,5 +436,64 @@ func TestPendingReloadIsCaughtUp(t *testing.T) {
 	e.opts.Reload = func(context.Context) error { t.Error("reloaded with nothing owed"); return nil }
 	if err := e.run(t); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestBindNeverDeletesUserFiles: files a user put into lychd's Quadlet
+// directory after a bind fail the bind and the dry run with the path and
+// the fix; nothing is deleted and nothing claims "Nothing to do".
+func TestBindNeverDeletesUserFiles(t *testing.T) {
+	e := newEnv(t, map[string]string{"soulstones/tts.toml": goodTTS})
+	if err := e.run(t); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(e.home, ".config/containers/systemd/lychd")
+	for name, data := range map[string]string{"notes.txt": "my notes\n", "mine/app.container": "[Container]\nImage=x\n"} {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := e.snapshot(t)
+	want := "bind: ~/.config/containers/systemd/lychd/mine was not written by lychd, and a bind would delete it: ~/.config/containers/systemd/lychd is lychd's link to its current generation and holds only files lychd writes; move it out (for your own Quadlet units, into ~/.config/containers/systemd), then bind again\n" +
+		"~/.config/containers/systemd/lychd/notes.txt was not written by lychd, and a bind would delete it: ~/.config/containers/systemd/lychd is lychd's link to its current generation and holds only files lychd writes; move it out (for your own Quadlet units, into ~/.config/containers/systemd), then bind again"
+	for _, dry := range []bool{true, false} {
+		e.opts.DryRun = dry
+		err := e.run(t)
+		if err == nil || err.Error() != want {
+			t.Errorf("dry run %v: err = %v\nwant %s", dry, err, want)
+		}
+		if strings.Contains(e.out.String(), "Nothing to do") {
+			t.Errorf("dry run %v printed %q", dry, e.out.String())
+		}
+	}
+	sameSnapshot(t, before, e.snapshot(t))
+}
+
+// TestRecordOnlyChangeIsReported: a change of the Codex that changes no
+// unit (a comment) records the new state in a new generation and says so,
+// without reloading systemd.
+func TestRecordOnlyChangeIsReported(t *testing.T) {
+	e := newEnv(t, map[string]string{"soulstones/tts.toml": goodTTS})
+	if err := e.run(t); err != nil {
+		t.Fatal(err)
+	}
+	e.writeCodex(t, map[string]string{"soulstones/tts.toml": goodTTS + "# a comment\n"})
+	if err := e.run(t); err != nil {
+		t.Fatal(err)
+	}
+	want := `No unit changes: 3 files are already bound. Updated lychd's own files:
+  update ~/.local/share/lychd/bindings/current
+  remove ~/.local/share/lychd/bindings/gen-1
+  create ~/.local/share/lychd/bindings/gen-2
+`
+	if got := e.out.String(); got != want {
+		t.Errorf("printed:\n%s\nwant:\n%s", got, want)
+	}
+	if e.reloads != 1 {
+		t.Errorf("reloads = %d, want 1 (the first bind's)", e.reloads)
 	}
 }

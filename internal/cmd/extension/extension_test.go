@@ -9,7 +9,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/lychd/lychd/host/hosttest"
 	"github.com/lychd/lychd/internal/cmd/extension/list"
@@ -246,5 +248,72 @@ func TestInspectUsesTheCodexTable(t *testing.T) {
 	_, err = e.run("inspect", "actor", "--config", "{")
 	if want := "--config is not valid JSON; give the config table as a JSON object, e.g. --config '{\"model\": \"x\"}'"; err != want {
 		t.Errorf("bad --config: %s\nwant: %s", err, want)
+	}
+}
+
+// TestInstallFromAnotherSourceNeedsForce: a binary from another path that
+// calls itself like an installed extension does not silently take over its
+// name (and its [extensions.NAME] table): without a terminal it is refused
+// until --force, and the replacement names both sources.
+func TestInstallFromAnotherSourceNeedsForce(t *testing.T) {
+	e := newEnv(t)
+	if _, err := e.run("install", filepath.Join(e.ext, "actor")); err != "" {
+		t.Fatal(err)
+	}
+	other := filepath.Join(t.TempDir(), "not-actor")
+	data, rerr := os.ReadFile(filepath.Join(e.ext, "actor"))
+	if rerr != nil {
+		t.Fatal(rerr)
+	}
+	if err := os.WriteFile(other, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.run("install", other)
+	want := "refusing to install " + other + ": extension actor 1.0.0 is installed from $EXT/actor, and this binary (actor 1.0.0) comes from elsewhere, so it would take over the name actor and its [extensions.actor] table; if you mean to replace it, run again with --force (or answer yes on a terminal), or remove it first with: lychd extension remove actor"
+	if err != want {
+		t.Errorf("install from another path:\n%s\nwant:\n%s", err, want)
+	}
+	out, err := e.run("install", "--force", other)
+	if !strings.HasPrefix(out, "Replaced extension actor 1.0.0 from $EXT/actor with 1.0.0 from "+other+" (protocol 1, sha256 $SUM)\n") || err != "" {
+		t.Errorf("install --force:\n%s%s", out, err)
+	}
+}
+
+// TestInstallRefusesWhatIsNotAFile: a FIFO (or a directory) is refused
+// before it is opened, so the install cannot hang.
+func TestInstallRefusesWhatIsNotAFile(t *testing.T) {
+	e := newEnv(t)
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	if err := syscall.Mkfifo(fifo, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan string, 1)
+	go func() { _, err := e.run("install", fifo); done <- err }()
+	select {
+	case err := <-done:
+		if want := "cannot install " + fifo + ": it is not a regular file (a named pipe); give the path of the extension's binary"; err != want {
+			t.Errorf("install FIFO: %s\nwant %s", err, want)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("lychd extension install FIFO hangs")
+	}
+}
+
+// TestInstallHonoursTheStartTimeout: the probe launch of an install is
+// bounded by [assimilation] start_timeout_seconds, which its timeout
+// message tells the user to raise.
+func TestInstallHonoursTheStartTimeout(t *testing.T) {
+	e := newEnv(t)
+	codexDir := filepath.Join(e.home, ".config", "lychd")
+	if err := os.MkdirAll(codexDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(codexDir, "lychd.toml"), []byte("[assimilation]\nstart_timeout_seconds = 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.run("install", filepath.Join(e.ext, "slowstart"))
+	want := "cannot install $EXT/slowstart: the binary did not complete the plugin handshake within 1s and was killed; raise start_timeout_seconds in the [assimilation] table of lychd.toml if the machine is just slow\n  last lines of its stderr:\n  | loading a very large model first"
+	if err != want {
+		t.Errorf("install:\n%s\nwant:\n%s", err, want)
 	}
 }

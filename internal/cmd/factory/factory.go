@@ -51,6 +51,7 @@ func Options(f *cmdutil.Factory, p paths.Paths, cx *codex.Codex) host.Options {
 	return host.Options{
 		ExtensionsDir: p.ExtensionsDir(),
 		CacheDir:      p.CacheDir(),
+		ProcessDir:    p.ProcessDir(),
 		NoCache:       f.Getenv("LYCHD_NO_CACHE") != "",
 		Core:          core.New(),
 		Config:        Config(cx),

@@ -2,8 +2,8 @@ package root
 
 import (
 	"bytes"
-	"errors"
-	"reflect"
+	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -20,7 +20,7 @@ func run(t *testing.T, args ...string) (int, string, string) {
 		Getenv: func(k string) string { return map[string]string{"HOME": home}[k] },
 	}
 	f.Paths = func() (paths.Paths, error) { return paths.FromEnv(f.Getenv) }
-	code := Run(f, args)
+	code := Run(context.Background(), f, args)
 	return code, out.String(), errOut.String()
 }
 
@@ -44,26 +44,22 @@ func TestExitCodes(t *testing.T) {
 	}
 }
 
-func TestExtensionCommandsRunInLychdHost(t *testing.T) {
-	var out, errOut bytes.Buffer
-	var got [][]string
-	f := &cmdutil.Factory{
-		IO:       cmdutil.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut},
-		Getenv:   func(string) string { return "" },
-		Delegate: func(args []string) error { got = append(got, args); return nil },
+func TestVersion(t *testing.T) {
+	code, out, _ := run(t, "--version")
+	if code != cmdutil.ExitOK || !strings.HasPrefix(out, "lychd ") || !strings.Contains(out, "extension protocol 1)") {
+		t.Errorf("--version: exit %d, %q", code, out)
 	}
-	for _, args := range [][]string{{"extension", "install", "--help"}, {"extension", "list", "--json"}, {"extension"}} {
-		if code := Run(f, args); code != cmdutil.ExitOK {
-			t.Errorf("%q: exit %d, stderr %q", args, code, errOut.String())
-		}
+	code, out2, _ := run(t, "version")
+	if code != cmdutil.ExitOK || out2 != out {
+		t.Errorf("version: exit %d, %q, want %q", code, out2, out)
 	}
-	want := [][]string{{"extension", "install", "--help"}, {"extension", "list", "--json"}, {"extension"}}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("delegated %q, want %q", got, want)
+	code, js, _ := run(t, "version", "--json")
+	var v struct {
+		Version  string `json:"version"`
+		Go       string `json:"go"`
+		Protocol int    `json:"protocol"`
 	}
-	f.Delegate = func([]string) error { return errors.New("lychd-host is missing: ...") }
-	errOut.Reset()
-	if code := Run(f, []string{"extension", "list"}); code != cmdutil.ExitError || errOut.String() != "lychd: lychd-host is missing: ...\n" {
-		t.Errorf("failed delegation: exit %d, stderr %q", code, errOut.String())
+	if err := json.Unmarshal([]byte(js), &v); code != cmdutil.ExitOK || err != nil || v.Protocol != 1 || !strings.HasPrefix(v.Go, "go1.") || v.Version == "" {
+		t.Errorf("version --json: exit %d, %q (%v)", code, js, err)
 	}
 }

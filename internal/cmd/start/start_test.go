@@ -1,82 +1,96 @@
 package start
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/lychd/lychd/internal/cmd/cmdtest"
 	"github.com/lychd/lychd/internal/cmdutil"
 	"github.com/lychd/lychd/internal/systemd"
 	"github.com/lychd/lychd/internal/systemd/systemdfake"
 )
 
-// units: coven vision (vpre, vana) hostile to hermes; hermes allied with xtts.
-func units() []systemd.Unit {
-	return []systemd.Unit{
-		{Name: "lychd-coven-vision.target", LoadState: "loaded", Wants: []string{"lychd-soulstone-vana.service", "lychd-soulstone-vpre.service"}},
-		{Name: "lychd-soulstone-vana.service", LoadState: "loaded", Conflicts: []string{"lychd-soulstone-hermes.service"}},
-		{Name: "lychd-soulstone-vpre.service", LoadState: "loaded", Conflicts: []string{"lychd-soulstone-hermes.service"}},
-		{Name: "lychd-soulstone-hermes.service", LoadState: "loaded", Conflicts: []string{"lychd-coven-vision.target"}},
-		{Name: "lychd-soulstone-xtts.service", LoadState: "loaded"},
-	}
+// codex: coven vision (vpre, vana) hostile to hermes (reasoning); hermes
+// allied with xtts (tts), and so is vision.
+const (
+	mainFile   = "alliances = [[\"reasoning\", \"tts\"], [\"vision\", \"tts\"]]\n"
+	soulstones = `[vpre]
+image = "ghcr.io/example/vpre:1"
+groups = ["vision"]
+
+[vana]
+image = "ghcr.io/example/vana:1"
+groups = ["vision"]
+
+[hermes]
+image = "ghcr.io/example/hermes:1"
+groups = ["reasoning"]
+
+[xtts]
+image = "ghcr.io/example/xtts:1"
+groups = ["tts"]
+`
+)
+
+// bound returns a sandbox with the Codex above bound.
+func boundEnv(t *testing.T) *cmdtest.Env {
+	t.Helper()
+	env := cmdtest.New(t)
+	env.WriteCodex(t, "lychd.toml", mainFile)
+	env.WriteCodex(t, "soulstones/all.toml", soulstones)
+	env.Bind(t, nil)
+	return env
 }
 
-func run(t *testing.T, fake *systemdfake.Manager, args ...string) (string, string, error) {
+func run(t *testing.T, env *cmdtest.Env, fake *systemdfake.Manager, args ...string) (string, error) {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	f := &cmdutil.Factory{IO: cmdutil.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}, Getenv: func(string) string { return "" }}
-	cmd := NewCmd(f, func(ctx context.Context, o *Options) error {
+	env.Out.Reset()
+	cmd := NewCmd(env.Factory(), func(ctx context.Context, o *Options) error {
 		o.Manager = func(context.Context) (systemd.Manager, error) { return fake, nil }
 		return Run(ctx, o)
 	})
 	cmd.SetArgs(append([]string{}, args...))
-	cmd.SetOut(&out)
-	cmd.SetErr(&errOut)
 	cmd.SilenceErrors, cmd.SilenceUsage = true, true
 	err := cmd.Execute()
-	return out.String(), errOut.String(), err
+	return env.Out.String(), err
 }
 
 func TestStartReportsTransaction(t *testing.T) {
-	fake := &systemdfake.Manager{Units: units(), Transactions: map[string][]systemd.Job{
+	fake := &systemdfake.Manager{Transactions: map[string][]systemd.Job{
 		"start lychd-soulstone-hermes.service": {
 			{ID: 7, Unit: "lychd-soulstone-hermes.service", Type: "start", Result: "done", Requested: true},
-			{ID: 8, Unit: "lychd-coven-vision.target", Type: "stop", Result: "done"},
+			{ID: 8, Unit: "lychd-hold-vision.target", Type: "stop", Result: "done"},
 			{ID: 9, Unit: "app.slice", Type: "start", Result: "done"},
 			{ID: 10, Unit: "lychd-soulstone-vpre.service", Type: "stop", Result: "done"},
 		},
 	}}
-	out, _, err := run(t, fake, "hermes")
+	out, err := run(t, boundEnv(t), fake, "hermes")
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := `starting lychd-soulstone-hermes.service
-stopping lychd-coven-vision.target (conflicts with lychd-soulstone-hermes.service)
+stopping lychd-hold-vision.target (conflicts with lychd-soulstone-hermes.service)
 stopping lychd-soulstone-vpre.service (conflicts with lychd-soulstone-hermes.service)
 started lychd-soulstone-hermes.service
-stopped lychd-coven-vision.target
+stopped lychd-hold-vision.target
 stopped lychd-soulstone-vpre.service
 `
 	if out != want {
 		t.Errorf("output:\n%s\nwant:\n%s", out, want)
 	}
-	// Before the start, lychd reads only what the name may be; the
-	// "conflicts with" notes read the units the transaction holds loaded:
-	// reading an inactive unit makes systemd load its whole neighbourhood,
-	// and reading every lychd unit first made lychd start twice as slow as
-	// systemctl start.
-	if got := strings.Join(fake.Calls, "; "); got != "read lychd-coven-hermes.target; read lychd-soulstone-hermes.service; reset-failed lychd-soulstone-hermes.service; start lychd-soulstone-hermes.service; "+
-		"read lychd-coven-vision.target; read lychd-soulstone-vana.service; read lychd-soulstone-vpre.service" {
+	// Names resolve from the bound record: systemd is asked only to reset
+	// the start limit and to start.
+	if got := strings.Join(fake.Calls, "; "); got != "reset-failed lychd-soulstone-hermes.service; start lychd-soulstone-hermes.service" {
 		t.Errorf("calls = %s", got)
 	}
 }
 
 func TestStartResolvesCovenTargetAndDedupes(t *testing.T) {
-	fake := &systemdfake.Manager{Units: units()}
-	out, _, err := run(t, fake, "vision", "xtts", "vision")
+	fake := &systemdfake.Manager{}
+	out, err := run(t, boundEnv(t), fake, "vision", "xtts", "vision")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,44 +100,52 @@ func TestStartResolvesCovenTargetAndDedupes(t *testing.T) {
 	}
 	// The start limits reset are those of the units started and the
 	// coven's members, not of every lychd unit.
-	if !slices.Contains(fake.Calls, "reset-failed lychd-coven-vision.target lychd-soulstone-xtts.service lychd-soulstone-vana.service lychd-soulstone-vpre.service") {
+	if !slices.Contains(fake.Calls, "reset-failed lychd-coven-vision.target lychd-soulstone-vana.service lychd-soulstone-vpre.service lychd-soulstone-xtts.service") {
 		t.Errorf("calls = %q", fake.Calls)
 	}
 }
 
 func TestStartRefusesConflictingNamesBeforeSystemd(t *testing.T) {
-	fake := &systemdfake.Manager{Units: units()}
-	_, _, err := run(t, fake, "xtts", "vision", "hermes")
-	want := "refusing to start vision and hermes together: they conflict (their covens are not allied; list them in one alliance in lychd.toml to run them together)"
+	fake := &systemdfake.Manager{}
+	_, err := run(t, boundEnv(t), fake, "xtts", "vision", "hermes")
+	want := `refusing to start vision and hermes together: they conflict ("vana" is in coven "vision", "hermes" in coven "reasoning", and no alliance joins them; list their covens in one alliance in lychd.toml to run them together)`
 	if err == nil || err.Error() != want {
-		t.Fatalf("err = %v, want %s", err, want)
+		t.Fatalf("err = %v\nwant %s", err, want)
 	}
-	for _, c := range fake.Calls {
-		if strings.HasPrefix(c, "start") {
-			t.Errorf("systemd was asked to %s", c)
-		}
+	if len(fake.Calls) > 0 {
+		t.Errorf("systemd was asked: %q", fake.Calls)
 	}
 }
 
 func TestStartUnknownNames(t *testing.T) {
-	fake := &systemdfake.Manager{Units: units()}
-	_, _, err := run(t, fake, "nope", "hermes", "gone")
-	want := "no coven or soulstone named \"nope\": systemd has neither lychd-coven-nope.target nor lychd-soulstone-nope.service loaded (run `lychd bind` after adding it to the Codex; `lychd status` lists what is installed)\n" +
-		"no coven or soulstone named \"gone\": systemd has neither lychd-coven-gone.target nor lychd-soulstone-gone.service loaded (run `lychd bind` after adding it to the Codex; `lychd status` lists what is installed)"
+	fake := &systemdfake.Manager{}
+	_, err := run(t, boundEnv(t), fake, "nope", "hermes", "herms")
+	want := `"nope" is neither a coven, a soulstone nor a core rune of the bound Sepulcher; see them with: lychd status` + "\n" +
+		`"herms" is neither a coven, a soulstone nor a core rune of the bound Sepulcher (did you mean "hermes"?); see them with: lychd status`
 	if err == nil || err.Error() != want {
 		t.Fatalf("err = %v\nwant %s", err, want)
+	}
+	if len(fake.Calls) > 0 {
+		t.Errorf("systemd was asked: %q", fake.Calls)
+	}
+}
+
+func TestStartNothingBound(t *testing.T) {
+	_, err := run(t, cmdtest.New(t), &systemdfake.Manager{}, "hermes")
+	if err == nil || err.Error() != "nothing is bound yet; run: lychd bind" {
+		t.Fatalf("err = %v", err)
 	}
 }
 
 func TestStartFailedJobs(t *testing.T) {
-	fake := &systemdfake.Manager{Units: units(), Transactions: map[string][]systemd.Job{
+	fake := &systemdfake.Manager{Transactions: map[string][]systemd.Job{
 		"start lychd-coven-vision.target": {
 			{ID: 1, Unit: "lychd-coven-vision.target", Type: "start", Result: "dependency", Requested: true},
 			{ID: 2, Unit: "lychd-soulstone-vana.service", Type: "start", Result: "failed"},
 			{ID: 3, Unit: "lychd-soulstone-vpre.service", Type: "start", Result: "done"},
 		},
 	}}
-	out, _, err := run(t, fake, "vision")
+	out, err := run(t, boundEnv(t), fake, "vision")
 	wantErr := "start failed for lychd-coven-vision.target, lychd-soulstone-vana.service; see: journalctl --user -u lychd-coven-vision.target -u lychd-soulstone-vana.service"
 	if err == nil || err.Error() != wantErr {
 		t.Fatalf("err = %v, want %s", err, wantErr)
@@ -141,7 +163,7 @@ started lychd-soulstone-vpre.service
 }
 
 func TestStartNeedsNames(t *testing.T) {
-	_, _, err := run(t, &systemdfake.Manager{})
+	_, err := run(t, cmdtest.New(t), &systemdfake.Manager{})
 	var ferr *cmdutil.FlagError
 	if !errors.As(err, &ferr) || err.Error() != "name at least one coven or soulstone to start" {
 		t.Fatalf("err = %v, want a FlagError", err)
@@ -149,15 +171,31 @@ func TestStartNeedsNames(t *testing.T) {
 }
 
 func TestStartSystemdError(t *testing.T) {
-	sdErr := errors.New("listing unit files lychd-* at /run/user/1/systemd/private: connection reset")
-	_, _, err := run(t, &systemdfake.Manager{Err: sdErr}, "hermes")
+	sdErr := errors.New("resetting lychd-soulstone-hermes.service at /run/user/1/systemd/private: connection reset")
+	_, err := run(t, boundEnv(t), &systemdfake.Manager{Err: sdErr}, "hermes")
 	if !errors.Is(err, sdErr) {
 		t.Fatalf("err = %v", err)
 	}
 }
 
+// Ctrl-C while systemd works: lychd stops waiting and says what systemd
+// goes on with.
+func TestStartInterrupted(t *testing.T) {
+	fake := &systemdfake.Manager{Interrupt: true, Transactions: map[string][]systemd.Job{
+		"start lychd-soulstone-hermes.service": {
+			{ID: 7, Unit: "lychd-soulstone-hermes.service", Type: "start", Requested: true},
+			{ID: 8, Unit: "lychd-soulstone-vpre.service", Type: "stop", Result: "done"},
+		},
+	}}
+	_, err := run(t, boundEnv(t), fake, "hermes")
+	want := "interrupted: lychd stopped waiting, and systemd goes on with: start lychd-soulstone-hermes.service (follow them with: systemctl --user list-jobs)"
+	if err == nil || err.Error() != want {
+		t.Fatalf("err = %v\nwant %s", err, want)
+	}
+}
+
 func TestStartBlamesTheRightUnit(t *testing.T) {
-	fake := &systemdfake.Manager{Units: units(), Transactions: map[string][]systemd.Job{
+	fake := &systemdfake.Manager{Transactions: map[string][]systemd.Job{
 		"start lychd-soulstone-xtts.service lychd-soulstone-hermes.service": {
 			{ID: 3, Unit: "lychd-soulstone-xtts.service", Type: "start", Result: "done", Requested: true},
 			{ID: 4, Unit: "lychd-soulstone-hermes.service", Type: "start", Result: "done", Requested: true},
@@ -165,7 +203,7 @@ func TestStartBlamesTheRightUnit(t *testing.T) {
 			{ID: 6, Unit: "other.service", Type: "stop", Result: "done"},
 		},
 	}}
-	out, _, err := run(t, fake, "xtts", "hermes")
+	out, err := run(t, boundEnv(t), fake, "xtts", "hermes")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,21 +218,5 @@ stopped other.service
 `
 	if out != want {
 		t.Errorf("output:\n%s\nwant:\n%s", out, want)
-	}
-}
-
-// TestStartReadErrorStopsBeforeSystemd: when a unit cannot be read,
-// nothing is started.
-func TestStartReadErrorStopsBeforeSystemd(t *testing.T) {
-	fake := &systemdfake.Manager{Units: units(), ReadErr: errors.New("reading unit at the bus: connection reset")}
-	_, _, err := run(t, fake, "xtts", "hermes")
-	want := `looking up "xtts": reading unit at the bus: connection reset` + "\n" + `looking up "hermes": reading unit at the bus: connection reset`
-	if err == nil || err.Error() != want {
-		t.Fatalf("err = %v, want %s", err, want)
-	}
-	for _, c := range fake.Calls {
-		if strings.HasPrefix(c, "start") || strings.HasPrefix(c, "reset-failed") {
-			t.Errorf("called %s after a failed read", c)
-		}
 	}
 }

@@ -1,11 +1,8 @@
 package status
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,15 +10,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lychd/lychd/internal/cmdutil"
-	"github.com/lychd/lychd/internal/covenant"
+	"golang.org/x/sys/unix"
+
+	"github.com/lychd/lychd/host"
+	"github.com/lychd/lychd/host/lockfile"
+	"github.com/lychd/lychd/internal/cmd/cmdtest"
+	"github.com/lychd/lychd/internal/golden"
 	"github.com/lychd/lychd/internal/model"
-	"github.com/lychd/lychd/internal/paths"
 	"github.com/lychd/lychd/internal/systemd"
 	"github.com/lychd/lychd/internal/systemd/systemdfake"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 func at(s string) time.Time {
 	t, err := time.Parse(time.RFC3339, s)
@@ -31,28 +29,81 @@ func at(s string) time.Time {
 	return t
 }
 
-// sepulcher: pod and vessel up, coven vision active, hermes stopped, xtts
-// failed, a pending reload on vpre, and a unit that is not found.
-func sepulcher() []systemd.Unit {
+// boundAt is when the test sandboxes were bound.
+var boundAt = at("2026-11-25T17:58:00Z")
+
+const soulstones = `[vpre]
+image = "ghcr.io/example/vpre:1"
+groups = ["vision"]
+
+[vana]
+image = "ghcr.io/example/vana:1"
+groups = ["vision"]
+
+[hermes]
+image = "ghcr.io/example/hermes:1"
+
+[xtts]
+image = "ghcr.io/example/xtts:1"
+`
+
+// core is what the core registers in the sandboxes: the Vessel and the
+// Oculus.
+func core() *host.Result {
+	src := model.Source{Kind: model.SourceCore, Name: "core"}
+	return &host.Result{Runes: []model.Rune{
+		{Name: "vessel", Kind: model.KindCore, Image: "ghcr.io/hexanomicon/lychd:1", Port: 8000, ExposePort: true, HostPort: 8080, Source: src},
+		{Name: "oculus", Kind: model.KindCore, Image: "docker.io/arizephoenix/phoenix:1", Source: src},
+	}}
+}
+
+// sandbox binds the soulstones above and the core, as of boundAt, with
+// every unit file written before the manager's last load but vpre's.
+func sandbox(t *testing.T) *cmdtest.Env {
+	t.Helper()
+	env := cmdtest.New(t)
+	env.WriteCodex(t, "soulstones/all.toml", soulstones)
+	env.Bind(t, core())
+	cur := env.Paths.CurrentGeneration()
+	filepath.Walk(cur+"/", func(p string, fi os.FileInfo, err error) error {
+		if err == nil && fi.Mode().IsRegular() {
+			when := loadedAt.Add(-time.Minute)
+			if filepath.Base(p) == "lychd-soulstone-vpre.container" {
+				when = loadedAt.Add(time.Minute)
+			}
+			os.Chtimes(p, when, when)
+		}
+		return nil
+	})
+	ts := []unix.Timespec{unix.NsecToTimespec(boundAt.UnixNano()), unix.NsecToTimespec(boundAt.UnixNano())}
+	if err := unix.UtimesNanoAt(unix.AT_FDCWD, cur, ts, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		t.Fatal(err)
+	}
+	return env
+}
+
+// loadedAt is the manager's last load in the sandboxes.
+var loadedAt = at("2026-11-25T17:59:00Z")
+
+// running: pod and vessel up, coven vision active, hermes stopped, xtts
+// failed, oculus not found.
+func running() []systemd.Unit {
 	return []systemd.Unit{
 		{Name: "lychd-soulstone-xtts.service", LoadState: "loaded", ActiveState: "failed", SubState: "failed", InactiveEnterTimestamp: at("2026-11-25T18:02:03Z")},
-		{Name: "lychd-soulstone-vpre.service", LoadState: "loaded", ActiveState: "active", SubState: "running", ActiveEnterTimestamp: at("2026-11-25T18:01:00Z"), NeedDaemonReload: true},
+		{Name: "lychd-soulstone-vpre.service", LoadState: "loaded", ActiveState: "active", SubState: "running", ActiveEnterTimestamp: at("2026-11-25T18:01:00Z")},
 		{Name: "lychd-soulstone-vana.service", LoadState: "loaded", ActiveState: "active", SubState: "running", ActiveEnterTimestamp: at("2026-11-25T18:01:01Z")},
 		{Name: "lychd-soulstone-hermes.service", LoadState: "loaded", ActiveState: "inactive", SubState: "dead"},
-		{Name: "lychd-coven-vision.target", LoadState: "loaded", ActiveState: "active", SubState: "active", ActiveEnterTimestamp: at("2026-11-25T18:01:01Z"),
-			ConsistsOf: []string{"lychd-soulstone-vpre.service"}, Wants: []string{"lychd-soulstone-vana.service", "lychd-soulstone-vpre.service"}},
+		{Name: "lychd-coven-vision.target", LoadState: "loaded", ActiveState: "active", SubState: "active", ActiveEnterTimestamp: at("2026-11-25T18:01:01Z")},
 		{Name: "lychd-hold-vision.target", LoadState: "loaded", ActiveState: "active", SubState: "active", ActiveEnterTimestamp: at("2026-11-25T18:01:00Z")},
 		{Name: "lychd-vessel.service", LoadState: "loaded", ActiveState: "active", SubState: "running", ActiveEnterTimestamp: at("2026-11-25T18:00:00Z")},
-		{Name: "lychd-pod.service", LoadState: "loaded", ActiveState: "active", SubState: "running", ActiveEnterTimestamp: at("2026-11-25T17:59:59Z"), PublishedPorts: []string{"8080:8080", "127.0.0.1:9000:9000"}},
-		{Name: "lychd-oculus.service", LoadState: "not-found", ActiveState: "inactive", SubState: "dead"},
+		{Name: "lychd-pod.service", LoadState: "loaded", ActiveState: "active", SubState: "running", ActiveEnterTimestamp: at("2026-11-25T17:59:59Z"), PublishedPorts: []string{"127.0.0.1:8080:8000"}},
 	}
 }
 
-func run(t *testing.T, fake *systemdfake.Manager, args ...string) string {
+func run(t *testing.T, env *cmdtest.Env, fake *systemdfake.Manager, args ...string) string {
 	t.Helper()
-	var out bytes.Buffer
-	f := &cmdutil.Factory{IO: cmdutil.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &out}, Getenv: func(string) string { return "" }}
-	cmd := NewCmd(f, func(ctx context.Context, o *Options) error {
+	env.Out.Reset()
+	cmd := NewCmd(env.Factory(), func(ctx context.Context, o *Options) error {
 		o.Manager = func(context.Context) (systemd.Manager, error) { return fake, nil }
 		o.Location = time.UTC
 		return Run(ctx, o)
@@ -62,264 +113,121 @@ func run(t *testing.T, fake *systemdfake.Manager, args ...string) string {
 	if err := cmd.Execute(); err != nil {
 		t.Fatal(err)
 	}
-	return out.String()
-}
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	p := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(p, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs:\ngot:\n%s\nwant:\n%s", p, got, want)
-	}
+	return env.Out.String()
 }
 
 func TestStatusTable(t *testing.T) {
-	golden(t, "table.golden", run(t, &systemdfake.Manager{Units: sepulcher()}))
+	got := run(t, sandbox(t), &systemdfake.Manager{Units: running(), LoadedAt: loadedAt})
+	golden.Check(t, "testdata/table.golden", []byte(got))
 }
 
 func TestStatusJSON(t *testing.T) {
-	golden(t, "json.golden", run(t, &systemdfake.Manager{Units: sepulcher()}, "--json"))
+	got := run(t, sandbox(t), &systemdfake.Manager{Units: running(), LoadedAt: loadedAt}, "--json")
+	golden.Check(t, "testdata/json.golden", []byte(got))
 }
 
-func TestStatusWithCovenantCovens(t *testing.T) {
-	fake := &systemdfake.Manager{Units: sepulcher()}
-	var out bytes.Buffer
-	opts := &Options{
-		IO:       cmdutil.IOStreams{Out: &out},
-		Manager:  func(context.Context) (systemd.Manager, error) { return fake, nil },
-		Location: time.UTC,
-		// hermes is the single member of coven "reasoning"; vpre is also
-		// in the coven of one "prep".
-		Covens: func(context.Context) ([]Coven, error) {
-			return []Coven{
-				{Name: "vision", HasTarget: true, Members: []string{"lychd-soulstone-vana.service", "lychd-soulstone-vpre.service"}},
-				{Name: "reasoning", Members: []string{"lychd-soulstone-hermes.service"}},
-				{Name: "prep", Members: []string{"lychd-soulstone-vpre.service"}},
-			}, nil
-		},
-	}
-	if err := Run(context.Background(), opts); err != nil {
-		t.Fatal(err)
-	}
-	golden(t, "covenant.golden", out.String())
-}
-
-func TestStatusNothingInstalled(t *testing.T) {
-	if got := run(t, &systemdfake.Manager{}); got != "no lychd units installed; run `lychd bind`\n" {
+func TestStatusNothingBound(t *testing.T) {
+	env := cmdtest.New(t)
+	fake := &systemdfake.Manager{}
+	if got := run(t, env, fake); got != "nothing is bound yet; run `lychd bind`\n" {
 		t.Errorf("got %q", got)
 	}
-	want := "{\n  \"schema_version\": 1,\n  \"units\": [],\n  \"active_covens\": [],\n  \"need_daemon_reload\": false,\n  \"changed_on_disk\": [],\n  \"removed_on_disk\": false\n}\n"
-	if got := run(t, &systemdfake.Manager{}, "--json"); got != want {
+	want := "{\n  \"schema_version\": 1,\n  \"bound\": null,\n  \"units\": [],\n  \"active_covens\": [],\n  \"need_daemon_reload\": false,\n  \"changed_on_disk\": [],\n  \"removed_on_disk\": false\n}\n"
+	if got := run(t, env, fake, "--json"); got != want {
 		t.Errorf("got %q\nwant %q", got, want)
 	}
+	if len(fake.Calls) > 0 {
+		t.Errorf("systemd was asked: %q", fake.Calls)
+	}
 }
 
-func TestStatusCodexUnreadableWarnsAndDerives(t *testing.T) {
-	var out, errOut bytes.Buffer
-	opts := &Options{
-		IO:       cmdutil.IOStreams{Out: &out, ErrOut: &errOut},
-		Manager:  func(context.Context) (systemd.Manager, error) { return &systemdfake.Manager{Units: sepulcher()}, nil },
-		Location: time.UTC,
-		Covens: func(context.Context) ([]Coven, error) {
-			return nil, errors.New("lychd.toml:2: unknown key \"aliances\"")
-		},
+// TestStatusBindPending: a Codex edited, an extension installed or
+// upgraded or removed since the bind are each flagged.
+func TestStatusBindPending(t *testing.T) {
+	env := sandbox(t)
+	fake := &systemdfake.Manager{Units: running(), LoadedAt: loadedAt}
+	if rep := runJSON(t, env, fake); rep.Bound.Pending() || rep.Bound.Generation != "gen-1" || !rep.Bound.At.Equal(boundAt) {
+		t.Fatalf("right after the bind: %+v", rep.Bound)
 	}
-	if err := Run(context.Background(), opts); err != nil {
+	env.WriteCodex(t, "soulstones/all.toml", soulstones+"\n# a comment\n")
+	if err := lockfile.Update(env.Paths.ExtensionsDir(), func(l *lockfile.Lock) error {
+		l.Extensions["tts-organ"] = lockfile.Entry{Version: "1.0.0", Protocol: 1, SHA256: strings.Repeat("a", 64)}
+		return nil
+	}); err != nil {
 		t.Fatal(err)
 	}
-	if got := errOut.String(); got != "warning: covens are guessed from the unit names: the Codex could not be read: lychd.toml:2: unknown key \"aliances\"\n" {
-		t.Errorf("stderr = %q", got)
+	rep := runJSON(t, env, fake)
+	if !rep.Bound.CodexChanged || strings.Join(rep.Bound.ExtensionsChanged, ",") != "tts-organ" {
+		t.Errorf("bound = %+v", rep.Bound)
 	}
-	golden(t, "table.golden", out.String())
-}
-
-func TestFromCovenant(t *testing.T) {
-	g, err := covenant.Build([]model.Rune{
-		{Name: "vpre", Kind: model.KindSoulstone, Image: "x", Groups: []string{"vision"}},
-		{Name: "vana", Kind: model.KindSoulstone, Image: "x", Groups: []string{"vision"}},
-		{Name: "hermes", Kind: model.KindSoulstone, Image: "x", Groups: []string{"reasoning"}},
-	}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := fmt.Sprint(FromCovenant(g))
-	if want := "[{reasoning [lychd-soulstone-hermes.service] false} {vision [lychd-soulstone-vana.service lychd-soulstone-vpre.service] true}]"; got != want {
-		t.Errorf("FromCovenant = %s\nwant %s", got, want)
+	out := run(t, env, fake)
+	if want := "bound: gen-1 at 2026-11-25 17:58:00\nbind pending: the Codex and extension tts-organ changed since; run: lychd bind\n"; !strings.HasPrefix(out, want) {
+		t.Errorf("status:\n%s\nwant it to start with:\n%s", out, want)
 	}
 }
 
+// TestActiveCovensFollowMembersNotTargets: a coven target stays active
+// while a hostile soulstone displaced its members; the coven is not.
 func TestActiveCovensFollowMembersNotTargets(t *testing.T) {
-	units := []systemd.Unit{
-		// The target stayed active while hermes displaced its members.
-		{Name: "lychd-coven-vision.target", LoadState: "loaded", ActiveState: "active", Wants: []string{"lychd-soulstone-vana.service", "lychd-soulstone-vpre.service"}},
+	fake := &systemdfake.Manager{LoadedAt: loadedAt, Units: []systemd.Unit{
+		{Name: "lychd-coven-vision.target", LoadState: "loaded", ActiveState: "active"},
 		{Name: "lychd-soulstone-vana.service", LoadState: "loaded", ActiveState: "inactive"},
 		{Name: "lychd-soulstone-vpre.service", LoadState: "loaded", ActiveState: "active"},
 		{Name: "lychd-soulstone-hermes.service", LoadState: "loaded", ActiveState: "active"},
-	}
-	rep := Build(units, DeriveCovens(units))
+	}}
+	rep := runJSON(t, sandbox(t), fake)
 	if got := strings.Join(rep.ActiveCovens, ","); got != "hermes" {
 		t.Errorf("active covens = %q, want hermes only", got)
 	}
 }
 
 // TestStatusStoppedSepulcher: with everything stopped, status reads only the
-// pod (for its ports) and, when it must derive the covens from the units,
-// the coven targets; never an inactive soulstone (each read of an inactive
-// unit makes systemd load the whole graph).
+// pod (for its ports); never an inactive soulstone (each read of an
+// inactive unit makes systemd load the whole graph).
 func TestStatusStoppedSepulcher(t *testing.T) {
-	fake := &systemdfake.Manager{Units: []systemd.Unit{
-		{Name: "lychd-pod.service", LoadState: "loaded", ActiveState: "inactive", SubState: "dead", PublishedPorts: []string{"8080:8080"}},
-		{Name: "lychd-coven-vision.target", LoadState: "loaded", ActiveState: "inactive", SubState: "dead", Wants: []string{"lychd-soulstone-vana.service", "lychd-soulstone-vpre.service"}},
-		{Name: "lychd-soulstone-vana.service", LoadState: "loaded", ActiveState: "inactive", SubState: "dead", Conflicts: []string{"lychd-soulstone-hermes.service"}},
-		{Name: "lychd-soulstone-vpre.service", LoadState: "loaded", ActiveState: "inactive", SubState: "dead"},
+	fake := &systemdfake.Manager{LoadedAt: time.Now().Add(time.Hour), Units: []systemd.Unit{
+		{Name: "lychd-pod.service", LoadState: "loaded", ActiveState: "inactive", SubState: "dead", PublishedPorts: []string{"127.0.0.1:8080:8000"}},
+		{Name: "lychd-coven-vision.target", LoadState: "loaded", ActiveState: "inactive", SubState: "dead"},
 		{Name: "lychd-soulstone-hermes.service", LoadState: "loaded", ActiveState: "failed", SubState: "failed", InactiveEnterTimestamp: at("2026-11-25T18:02:03Z")},
 	}}
-	got := run(t, fake)
-	want := `UNIT                            KIND       COVENS  STATE          SINCE                PORTS
-lychd-pod.service               pod        -       inactive/dead  -                    8080:8080
-lychd-coven-vision.target       coven      vision  inactive/dead  -                    -
-lychd-soulstone-hermes.service  soulstone  hermes  failed/failed  2026-11-25 18:02:03  -
-lychd-soulstone-vana.service    soulstone  vision  inactive/dead  -                    -
-lychd-soulstone-vpre.service    soulstone  vision  inactive/dead  -                    -
-
-active covens: none
-`
-	if got != want {
-		t.Errorf("status:\n%s\nwant:\n%s", got, want)
-	}
-	if calls := strings.Join(fake.Calls, "; "); calls != "list lychd-*; read lychd-pod.service; read lychd-coven-vision.target" {
-		t.Errorf("calls = %s", calls)
-	}
-}
-
-// TestStatusPendingFromFiles: a pending reload is told from the files'
-// times against the manager's last load, without reading the inactive
-// units; a unit systemd does not know yet is named too.
-func TestStatusPendingFromFiles(t *testing.T) {
-	p := homePaths(t)
-	loaded := time.Now().Add(-time.Minute)
-	if err := os.MkdirAll(p.QuadletDir(), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for name, at := range map[string]time.Time{
-		"lychd-soulstone-hermes.container": loaded.Add(time.Second), // changed
-		"lychd-soulstone-vana.container":   loaded.Add(-time.Hour),  // not
-		"lychd-soulstone-new.container":    loaded.Add(time.Second), // unknown to systemd
-	} {
-		f := filepath.Join(p.QuadletDir(), name)
-		if err := os.WriteFile(f, []byte("[Container]\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Chtimes(f, at, at); err != nil {
-			t.Fatal(err)
-		}
-	}
-	fake := &systemdfake.Manager{LoadedAt: loaded, Units: []systemd.Unit{
-		{Name: "lychd-soulstone-hermes.service", LoadState: "loaded", ActiveState: "inactive", SubState: "dead"},
-		{Name: "lychd-soulstone-vana.service", LoadState: "loaded", ActiveState: "inactive", SubState: "dead"},
-	}}
-	var out bytes.Buffer
-	opts := optionsFor(fake, p, &out)
-	if err := Run(context.Background(), opts); err != nil {
-		t.Fatal(err)
-	}
-	if got, want := lastLine(out.String()), "daemon-reload pending: lychd-soulstone-hermes.service, lychd-soulstone-new.service changed on disk; run: systemctl --user daemon-reload"; got != want {
-		t.Errorf("last line:\n%s\nwant:\n%s", got, want)
-	}
-	if calls := strings.Join(fake.Calls, "; "); calls != "list lychd-*; last-load" {
-		t.Errorf("calls = %s", calls)
-	}
-
-	rep := runJSON(t, opts, &out)
-	if !rep.NeedDaemonReload || strings.Join(rep.ChangedOnDisk, " ") != "lychd-soulstone-hermes.service lychd-soulstone-new.service" {
-		t.Errorf("report = %+v", rep)
-	}
-	// The new soulstone is listed from its file, not loaded by systemd yet.
+	env := cmdtest.New(t)
+	env.WriteCodex(t, "soulstones/all.toml", soulstones)
+	env.Bind(t, nil)
+	rep := runJSON(t, env, fake)
 	var got []string
 	for _, u := range rep.Units {
-		got = append(got, fmt.Sprintf("%s %s %v", u.Unit, u.LoadState, u.NeedDaemonReload))
+		got = append(got, fmt.Sprintf("%s %s %s/%s %v", u.Unit, u.Kind, u.ActiveState, u.SubState, u.PublishedPorts))
 	}
-	if want := "lychd-soulstone-hermes.service loaded true, lychd-soulstone-new.service not-found true, lychd-soulstone-vana.service loaded false"; strings.Join(got, ", ") != want {
-		t.Errorf("units:\n%s\nwant:\n%s", strings.Join(got, ", "), want)
+	want := `lychd-pod.service pod inactive/dead [127.0.0.1:8080:8000]
+lychd-coven-vision.target coven inactive/dead []
+lychd-hold-vision.target hold inactive/dead []
+lychd-soulstone-hermes.service soulstone failed/failed []
+lychd-soulstone-vana.service soulstone inactive/dead []
+lychd-soulstone-vpre.service soulstone inactive/dead []
+lychd-soulstone-xtts.service soulstone inactive/dead []`
+	if strings.Join(got, "\n") != want {
+		t.Errorf("units:\n%s\nwant:\n%s", strings.Join(got, "\n"), want)
 	}
-}
-
-func lastLine(s string) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	return lines[len(lines)-1]
-}
-
-// TestStatusDerivesCovensFromTargetFiles: without the Codex, the members of
-// inactive coven targets come from the target files lychd wrote, not from
-// reading each target over D-Bus.
-func TestStatusDerivesCovensFromTargetFiles(t *testing.T) {
-	p := homePaths(t)
-	if err := os.MkdirAll(p.SystemdUserDir(), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	target := "[Unit]\nDescription=coven vision\nWants=lychd-soulstone-vana.service \\\n  lychd-soulstone-vpre.service\n"
-	if err := os.WriteFile(filepath.Join(p.SystemdUserDir(), "lychd-coven-vision.target"), []byte(target), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	fake := &systemdfake.Manager{LoadedAt: time.Now(), Units: []systemd.Unit{
-		{Name: "lychd-coven-vision.target", LoadState: "loaded", ActiveState: "inactive", SubState: "dead"},
-		{Name: "lychd-soulstone-vana.service", LoadState: "loaded", ActiveState: "inactive", SubState: "dead"},
-		{Name: "lychd-soulstone-vpre.service", LoadState: "loaded", ActiveState: "inactive", SubState: "dead"},
-	}}
-	var out bytes.Buffer
-	rep := runJSON(t, optionsFor(fake, p, &out), &out)
-	for _, u := range rep.Units {
-		if strings.Join(u.Covens, ",") != "vision" {
-			t.Errorf("%s covens = %v, want vision", u.Unit, u.Covens)
-		}
-	}
-	if calls := strings.Join(fake.Calls, "; "); calls != "list lychd-*; last-load" {
+	if calls := strings.Join(fake.Calls, "; "); calls != "list lychd-*; read lychd-pod.service; last-load" {
 		t.Errorf("calls = %s", calls)
 	}
 }
 
-// homePaths returns the paths of a fresh HOME.
-func homePaths(t *testing.T) paths.Paths {
-	t.Helper()
-	home := t.TempDir()
-	p, err := paths.FromEnv(func(k string) string { return map[string]string{"HOME": home}[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
-// optionsFor returns status Options on fake and the files under p, writing
-// to out.
-func optionsFor(fake *systemdfake.Manager, p paths.Paths, out *bytes.Buffer) *Options {
-	return &Options{
-		IO:       cmdutil.IOStreams{Out: out},
-		Manager:  func(context.Context) (systemd.Manager, error) { return fake, nil },
-		Location: time.UTC,
-		Paths:    func() (paths.Paths, error) { return p, nil },
+// TestStatusUnitsRemovedOnDisk: a lychd unit systemd still has loaded that
+// the bound generation no longer has means a reload is pending.
+func TestStatusUnitsRemovedOnDisk(t *testing.T) {
+	units := append(running(), systemd.Unit{Name: "lychd-soulstone-gone.service", LoadState: "loaded", ActiveState: "inactive", SubState: "dead"})
+	rep := runJSON(t, sandbox(t), &systemdfake.Manager{Units: units, LoadedAt: loadedAt})
+	if !rep.RemovedOnDisk || !rep.NeedDaemonReload {
+		t.Errorf("report = %+v", rep)
 	}
 }
 
-// runJSON runs status with --json on opts, whose output goes to out, and
-// decodes the report.
-func runJSON(t *testing.T, opts *Options, out *bytes.Buffer) Report {
+// runJSON runs status --json in env and decodes the report.
+func runJSON(t *testing.T, env *cmdtest.Env, fake *systemdfake.Manager) Report {
 	t.Helper()
-	out.Reset()
-	opts.JSON = true
-	if err := Run(context.Background(), opts); err != nil {
-		t.Fatal(err)
-	}
 	var rep Report
-	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+	if err := json.Unmarshal([]byte(run(t, env, fake, "--json")), &rep); err != nil {
 		t.Fatal(err)
 	}
 	return rep

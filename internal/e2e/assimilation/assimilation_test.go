@@ -8,7 +8,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -18,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lychd/lychd/host"
 	"github.com/lychd/lychd/host/hosttest"
 	"github.com/lychd/lychd/internal/e2e"
 	"github.com/lychd/lychd/internal/testtool"
@@ -222,78 +222,11 @@ func TestExtensionWritingToTheBindingSite(t *testing.T) {
 	}
 }
 
-// TestWarmCommandsRunNoLychdHost: lychd runs lychd-host, which links the
-// plugin host, only when it must launch something: for the extension
-// commands and on a registration cache miss, never for a bind or
-// animators whose registrations are all cached. lychd-host is wrapped in a
-// script that logs its arguments (what lychd sees of it, its fingerprint
-// included, stays the same throughout).
-func TestWarmCommandsRunNoLychdHost(t *testing.T) {
-	real := filepath.Dir(e2e.BuildLychd(t))
-	dir := t.TempDir()
-	data, err := os.ReadFile(filepath.Join(real, "lychd"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "lychd"), data, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	runs := filepath.Join(dir, "runs")
-	wrapper := "#!/bin/sh\necho \"$*\" >> " + runs + "\nexec " + filepath.Join(real, "lychd-host") + " \"$@\"\n"
-	if err := os.WriteFile(filepath.Join(dir, "lychd-host"), []byte(wrapper), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	s := &sandbox{lychd: filepath.Join(dir, "lychd"), home: t.TempDir()}
-	ran := func(step string, want ...string) {
-		t.Helper()
-		data, err := os.ReadFile(runs)
-		if err != nil && !os.IsNotExist(err) {
-			t.Fatal(err)
-		}
-		got := strings.Fields(strings.ReplaceAll(strings.TrimSpace(string(data)), " ", "_"))
-		if strings.Join(got, ",") != strings.Join(want, ",") {
-			t.Errorf("%s: lychd-host ran %q, want %q", step, got, want)
-		}
-		os.Remove(runs)
-	}
-	bin := e2e.BuildStatic(t, "github.com/lychd/lychd/plugins/examples/tts-organ")
-	s.must(t, "extension", "install", bin)
-	ran("install", "extension_install_"+bin)
-	first := s.must(t, "bind", "--no-reload", "--json")
-	ran("first bind", "assimilate")
-	second := s.must(t, "bind", "--no-reload", "--json")
-	ran("second bind")
-	if !strings.Contains(first, `"changed": true`) || !strings.Contains(second, `"changed": false`) || !strings.Contains(second, "tts-organ 0.1.0 (cached; ") {
-		t.Errorf("first bind:\n%s\nsecond bind:\n%s", first, second)
-	}
-	s.must(t, "animators")
-	ran("animators")
-
-	// The extension's configuration is part of its cache key.
-	codexDir := filepath.Join(s.home, ".config", "lychd")
-	if err := os.MkdirAll(codexDir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(codexDir, "lychd.toml"), []byte("[extensions.tts-organ]\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	s.must(t, "bind", "--no-reload")
-	ran("bind after a configuration change", "assimilate")
-	s.must(t, "bind", "--no-reload")
-	ran("bind after that")
-	s.must(t, "extension", "list")
-	ran("list", "extension_list")
-}
-
-// TestSelfContainedLychd: a plain `go build ./cmd/lychd` gives a lychd that
-// needs no lychd-host: it installs, lists, assimilates and caches by
-// itself.
-func TestSelfContainedLychd(t *testing.T) {
-	lychd := e2e.BuildSelfContainedLychd(t)
-	if _, err := os.Stat(filepath.Join(filepath.Dir(lychd), "lychd-host")); !os.IsNotExist(err) {
-		t.Fatalf("lychd-host next to the self-contained lychd: %v", err)
-	}
-	s := &sandbox{lychd: lychd, home: t.TempDir()}
+// TestCommandsAfterBindNeedNoExtension: a second bind takes every
+// registration from the cache (no launch), and once bound, animators reads
+// the bound record: it answers in full with every extension binary gone.
+func TestCommandsAfterBindNeedNoExtension(t *testing.T) {
+	s := &sandbox{lychd: e2e.BuildLychd(t), home: t.TempDir()}
 	bin := e2e.BuildStatic(t, "github.com/lychd/lychd/plugins/examples/tts-organ")
 	s.must(t, "extension", "install", bin)
 	if out := s.must(t, "extension", "list"); !strings.Contains(out, "tts-organ") {
@@ -304,20 +237,29 @@ func TestSelfContainedLychd(t *testing.T) {
 	if !strings.Contains(first, "tts-organ 0.1.0 (launch ") || !strings.Contains(second, "tts-organ 0.1.0 (cached; ") || !strings.Contains(second, `"changed": false`) {
 		t.Errorf("first bind:\n%s\nsecond bind:\n%s", first, second)
 	}
-	if _, err := os.Stat(filepath.Join(s.home, ".config", "containers", "systemd", "lychd", "lychd-soulstone-xtts.container")); err != nil {
-		t.Errorf("the extension's soulstone was not bound: %v", err)
+	before := s.must(t, "animators", "--json")
+	if !strings.Contains(before, `"name": "xtts"`) {
+		t.Fatalf("animators:\n%s", before)
+	}
+	if err := os.RemoveAll(filepath.Join(s.home, ".local", "share", "lychd", "extensions", "tts-organ")); err != nil {
+		t.Fatal(err)
+	}
+	if after := s.must(t, "animators", "--json"); after != before {
+		t.Errorf("animators with the extension's binary gone:\n%s\nwant:\n%s", after, before)
 	}
 }
 
 // TestKilledLychdLeavesNothing: SIGKILL the lychd command in the middle of
-// a cold bind and nothing it started survives: not lychd-host, not the
-// extension, not what the extension forked.
+// a cold bind and nothing it started survives: not the extension, not what
+// the extension forked.
 func TestKilledLychdLeavesNothing(t *testing.T) {
 	marker := fmt.Sprintf("killed%d", time.Now().UnixNano())
 	s := actorSandbox(t, "[assimilation]\ndeadline_seconds = 120\n\n[extensions.actor]\nForkStay = true\nHang = true\nMarker = \""+marker+"\"\n")
 	lychd := s.lychd
+	tmp := t.TempDir()
+	env := []string{"HOME=" + s.home, "PATH=/usr/bin:/bin", "XDG_RUNTIME_DIR=" + filepath.Join(s.home, "run"), "TMPDIR=" + tmp}
 	cmd := exec.Command(lychd, "bind", "--no-reload")
-	cmd.Env = []string{"HOME=" + s.home, "PATH=/usr/bin:/bin", "XDG_RUNTIME_DIR=" + filepath.Join(s.home, "run")}
+	cmd.Env = env
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -332,8 +274,8 @@ func TestKilledLychdLeavesNothing(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	running := hosttest.Leftovers("", dirs...)
-	if n := len(running); n < 3 {
-		t.Errorf("%d processes of lychd, lychd-host and the extension running, want at least 3: %v", n, running)
+	if n := len(running); n < 2 {
+		t.Errorf("%d processes of lychd and the extension running, want at least 2: %v", n, running)
 	}
 	checkLaunchTree(t, cmd.Process.Pid, running)
 	if err := cmd.Process.Kill(); err != nil {
@@ -350,31 +292,55 @@ func TestKilledLychdLeavesNothing(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	// Nothing in the temporary directory but lychd's own process directory
+	// (the extension's socket went there), and the next lychd that
+	// launches an extension removes what the killed one left in it.
+	litter := func() []string {
+		var out []string
+		filepath.Walk(tmp, func(p string, fi os.FileInfo, err error) error {
+			if err == nil && p != tmp {
+				rel, _ := filepath.Rel(tmp, p)
+				out = append(out, rel)
+			}
+			return nil
+		})
+		return out
+	}
+	for _, p := range litter() {
+		if !strings.HasPrefix(p, "lychd-") {
+			t.Errorf("the killed bind left %s in TMPDIR (all: %v)", p, litter())
+		}
+	}
+	codexDir := filepath.Join(s.home, ".config", "lychd")
+	if err := os.WriteFile(filepath.Join(codexDir, "lychd.toml"), []byte("[extensions.actor]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	again := exec.Command(lychd, "bind", "--no-reload")
+	again.Env = env
+	if out, err := again.CombinedOutput(); err != nil {
+		t.Fatalf("bind after the kill: %v\n%s", err, out)
+	}
+	if got := litter(); len(got) != 1 || !strings.HasPrefix(got[0], "lychd-") {
+		t.Errorf("TMPDIR after the next bind: %v, want lychd's process directory alone, empty", got)
+	}
 }
 
-// checkLaunchTree checks how a cold bind runs (see spawn.StartLocal):
-// lychd runs lychd-host in a user namespace of its own, and lychd-host
-// starts the extension itself, with no fork server, as the init of a PID
-// namespace inside lychd-host's user namespace.
+// checkLaunchTree checks how a cold bind runs: lychd starts the extension
+// itself, as the init of a PID namespace inside a user namespace of its
+// own.
 func checkLaunchTree(t *testing.T, lychdPid int, running []hosttest.Proc) {
 	t.Helper()
-	var host, ext int
+	var ext int
 	for _, p := range running {
-		switch ppid := parentOf(p.Pid); {
-		case ppid == lychdPid && strings.HasPrefix(p.Cmdline, "lychd-host "):
-			host = p.Pid
-		case strings.HasPrefix(p.Cmdline, "lychd-ext-actor"):
+		if strings.HasPrefix(p.Cmdline, "lychd-ext-actor") {
 			ext = p.Pid
 		}
-		if strings.HasPrefix(p.Cmdline, "lychd-spawn") {
-			t.Errorf("a fork server runs (%v); lychd-host should start extensions itself", p)
-		}
 	}
-	if host == 0 || ext == 0 {
-		t.Fatalf("lychd-host (child of lychd %d) or the extension not found among %v", lychdPid, running)
+	if ext == 0 {
+		t.Fatalf("the extension not found among %v", running)
 	}
-	if got := parentOf(ext); got != host {
-		t.Errorf("the extension's parent is %d, want lychd-host %d", got, host)
+	if got := parentOf(ext); got != lychdPid {
+		t.Errorf("the extension's parent is %d, want lychd %d", got, lychdPid)
 	}
 	ns := func(pid int, kind string) string {
 		l, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", pid, kind))
@@ -383,13 +349,10 @@ func checkLaunchTree(t *testing.T, lychdPid int, running []hosttest.Proc) {
 		}
 		return l
 	}
-	self := os.Getpid()
-	if ns(host, "user") == ns(self, "user") || ns(ext, "user") != ns(host, "user") {
-		t.Errorf("user namespaces: test %s, lychd-host %s, extension %s; want lychd-host's own, shared by the extension",
-			ns(self, "user"), ns(host, "user"), ns(ext, "user"))
-	}
-	if ns(ext, "pid") == ns(host, "pid") {
-		t.Errorf("the extension shares lychd-host's PID namespace %s", ns(host, "pid"))
+	for _, kind := range []string{"user", "pid"} {
+		if ns(ext, kind) == ns(lychdPid, kind) {
+			t.Errorf("the extension shares lychd's %s namespace %s", kind, ns(lychdPid, kind))
+		}
 	}
 }
 
@@ -411,40 +374,14 @@ func parentOf(pid int) int {
 	return ppid
 }
 
-// lychd-host's assimilate command, run by hand with a request it cannot
-// serve, answers with the error in its JSON response and exits 1 without
-// printing the error a second time.
-func TestLychdHostAssimilateFailureExitsNonZero(t *testing.T) {
-	lychd := e2e.BuildLychd(t)
-	cmd := exec.Command(filepath.Join(filepath.Dir(lychd), "lychd-host"), "assimilate")
-	cmd.Stdin = strings.NewReader(`{}`)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
-		t.Errorf("exit: %v, want status 1", err)
-	}
-	var resp struct {
-		Error string `json:"error"`
-	}
-	if jerr := json.Unmarshal(stdout.Bytes(), &resp); jerr != nil || resp.Error != "the assimilation request names no extensions directory" {
-		t.Errorf("stdout %q (%v)", stdout.String(), jerr)
-	}
-	if stderr.Len() != 0 {
-		t.Errorf("stderr %q, want nothing", stderr.String())
-	}
-}
-
 // nobody is the unprivileged user TestRootlessBindIsolatesExtensions runs
 // lychd as.
 const nobody = 65534
 
-// lychd runs rootless: as an unprivileged user, a cold bind starts
-// lychd-host in a user namespace of its own, and lychd-host starts the
+// lychd runs rootless: as an unprivileged user, a cold bind starts the
 // extension with no capability at all, as the init of its own PID
-// namespace, in that user namespace (which maps only the user's uid). The
-// extension reports how it ran in the description of a rune.
+// namespace, in a user namespace of its own that maps only the user's uid.
+// The extension reports how it ran in the description of a rune.
 func TestRootlessBindIsolatesExtensions(t *testing.T) {
 	if os.Getuid() != 0 {
 		t.Skip("needs root to run lychd as another, unprivileged user; run unprivileged, every test already does")
@@ -518,8 +455,8 @@ func TestRootlessBindIsolatesExtensions(t *testing.T) {
 
 // Where the kernel refuses new user and PID namespaces (here: inside a user
 // namespace whose limits are 0, so nothing outside changes), a cold bind
-// still assimilates: lychd starts lychd-host without a user namespace of
-// its own and the extensions run unisolated, as SECURITY.md says.
+// still assimilates: the extensions run unisolated, and lychd says so and
+// what it means, as SECURITY.md does.
 func TestBindWithoutNamespaces(t *testing.T) {
 	if _, err := exec.LookPath("unshare"); err != nil {
 		t.Fatal("needs util-linux unshare (scripts/ensure-deps.sh installs it)")
@@ -536,6 +473,9 @@ func TestBindWithoutNamespaces(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), `"actor 1.0.0 (launch `) {
 		t.Errorf("the extension was not launched:\n%s", out.String())
+	}
+	if want := "lychd: warning: " + host.UnisolatedWarning + "\n"; !strings.Contains(errOut.String(), want) {
+		t.Errorf("stderr:\n%s\nwant the warning:\n%s", errOut.String(), want)
 	}
 	// One PID namespace level, the one this test runs in: none of the
 	// extension's own.

@@ -3,6 +3,7 @@ package systemdfake
 
 import (
 	"context"
+	"fmt"
 	"path"
 	"sort"
 	"strings"
@@ -25,6 +26,10 @@ type Manager struct {
 	Err error
 	// ReadErr, when set, is returned by ReadUnit.
 	ReadErr error
+	// Interrupt plays a start or stop interrupted while waiting (Ctrl-C):
+	// scripted jobs without a Result are still running, and the call
+	// returns context.Canceled.
+	Interrupt bool
 	// LoadedAt is what LastLoad returns.
 	LoadedAt time.Time
 	// Calls records each call ("reload", "start a.service", "list lychd-*").
@@ -68,8 +73,13 @@ func (m *Manager) run(verb string, units []string, progress func(systemd.Job)) (
 			progress(q)
 		}
 		for _, j := range jobs {
-			progress(j)
+			if j.Result != "" || !m.Interrupt {
+				progress(j)
+			}
 		}
+	}
+	if m.Interrupt {
+		return jobs, fmt.Errorf("waiting for %s jobs: %w", verb, context.Canceled)
 	}
 	return jobs, nil
 }

@@ -118,6 +118,7 @@ func Run(ctx context.Context, opts *Options) error {
 	}
 	res, err := host.Assimilate(ctx, host.Options{
 		ExtensionsDir: p.ExtensionsDir(),
+		ProcessDir:    p.ProcessDir(),
 		NoCache:       true,
 		Config:        config,
 		StartTimeout:  start,
