@@ -78,10 +78,11 @@ func MapSecrets(refs []SecretRef) (SecretUse, error) {
 			if target == "" {
 				target = s.Name
 			}
+			clean := path.Clean(target) == target && !strings.HasPrefix(target, "../") && !strings.HasSuffix(target, "/..") && target != ".."
 			if !path.IsAbs(target) {
 				target = path.Join(secretsDir, target)
 			}
-			if path.Clean(target) != target || target == secretsDir {
+			if !clean || target == secretsDir || target == "/" {
 				return SecretUse{}, fmt.Errorf("secret %q: the file %q is not a clean path to a file; write it as \"/run/secrets/NAME\" or an absolute path without \"..\"", s.Name, s.Target)
 			}
 			name := fmt.Sprintf("secret-%d", i)
