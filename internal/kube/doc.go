@@ -12,9 +12,9 @@
 //     export starts nothing; strategy Recreate, so an update never holds two
 //     pods (and two GPUs) at once. The container keeps the image, the exec
 //     arguments (as args: the image's entrypoint stays), the environment in
-//     its order, and the port. "$" in values and arguments is written as "$$",
-//     because Kubernetes expands "$(VAR)" and lychd's values are literal. A
-//     start timeout becomes progressDeadlineSeconds.
+//     its order, and the port. Kubernetes expands "$(VAR)" and "$$" in values
+//     and arguments while lychd's are literal, so a "$" before "(" or "$"
+//     is doubled. A start timeout becomes progressDeadlineSeconds.
 //   - A ClusterIP Service on its port, selecting the pod by the lychd.io/rune
 //     label. A rune without a port gets no Service. Publishing on the host
 //     (expose_port) is not carried: the cluster's Ingress does that.

@@ -540,10 +540,25 @@ func (e *exporter) pvc(c *claim) (*corev1.PersistentVolumeClaim, error) {
 	return pvc, nil
 }
 
-// escapeExpansion doubles every "$": Kubernetes expands "$(VAR)" in env
-// values, command and args and turns "$$" into "$", while lychd's values
-// are literal. podman kube play expands the same way.
-func escapeExpansion(s string) string { return strings.ReplaceAll(s, "$", "$$") }
+// escapeExpansion keeps a value literal under Kubernetes' expansion of env
+// values, command and args, which reads "$(VAR)" as a reference and "$$" as
+// "$": it doubles each "$" that a "(" or another "$" follows, and only
+// those. Any other "$" passes through expansion unchanged, so a value such
+// as "$HOME" stays as written; this matters under podman kube play, which
+// expands command and args but not env values.
+func escapeExpansion(s string) string {
+	if !strings.Contains(s, "$") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		b.WriteByte(s[i])
+		if s[i] == '$' && i+1 < len(s) && (s[i+1] == '$' || s[i+1] == '(') {
+			b.WriteByte('$')
+		}
+	}
+	return b.String()
+}
 
 // who names a rune in messages: `soulstone "vllm" (soulstones/c.toml:1)`.
 func who(r *model.Rune) string {

@@ -239,3 +239,74 @@ func TestCheckRefuses(t *testing.T) {
 		})
 	}
 }
+
+// expand applies Kubernetes' variable expansion to s as the kubelet does
+// for env values, command and args (and podman kube play for command and
+// args): "$$" is "$", "$(NAME)" is the variable's value when defined and
+// stays as written otherwise, an unterminated "$(" and any other "$" stay.
+func expand(s string, vars map[string]string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] != '$' || i+1 >= len(s) {
+			b.WriteByte(s[i])
+			continue
+		}
+		switch s[i+1] {
+		case '$':
+			b.WriteByte('$')
+			i++
+		case '(':
+			end := strings.IndexByte(s[i+2:], ')')
+			if end < 0 {
+				b.WriteString("$(")
+				i++
+				continue
+			}
+			name := s[i+2 : i+2+end]
+			if v, ok := vars[name]; ok {
+				b.WriteString(v)
+			} else {
+				b.WriteString("$(" + name + ")")
+			}
+			i += 2 + end
+		default:
+			b.WriteByte('$')
+		}
+	}
+	return b.String()
+}
+
+func TestEscapeExpansion(t *testing.T) {
+	vars := map[string]string{"USER": "magus", "HOME": "/home/magus", "MODEL": "qwen"}
+	cases := map[string]string{
+		"plain":                           "plain",
+		"$HOME":                           "$HOME",
+		"$(USER)":                         "$$(USER)",
+		"$$":                              "$$$",
+		"cost: 5$":                        "cost: 5$",
+		`say "100%" of $HOME and $(USER)`: `say "100%" of $HOME and $$(USER)`,
+		"$$(MODEL)":                       "$$$$(MODEL)",
+		"$(":                              "$$(",
+		"a$$$b":                           "a$$$$$b",
+	}
+	for in, want := range cases {
+		got := escapeExpansion(in)
+		if got != want {
+			t.Errorf("escapeExpansion(%q) = %q, want %q", in, got, want)
+		}
+		if back := expand(got, vars); back != in {
+			t.Errorf("expand(escapeExpansion(%q)) = %q", in, back)
+		}
+	}
+}
+
+func FuzzEscapeExpansion(f *testing.F) {
+	for _, s := range []string{"$(A)", "$$", "$", "a$b$(c)$$(d)", "$($(A))"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if back := expand(escapeExpansion(s), map[string]string{"A": "x", "": "y"}); back != s {
+			t.Fatalf("expand(escapeExpansion(%q)) = %q", s, back)
+		}
+	})
+}
