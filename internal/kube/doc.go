@@ -64,6 +64,17 @@
 // reaches its port, which lychd.pod keeps private to the host. Result.Skipped
 // names them. With IncludeCore they become Deployments with replicas 1.
 //
+// # podman kube play
+//
+// Podman 5.4 plays the export on one host, which is how it can be tried
+// without a cluster. Each Deployment becomes a pod NAME-pod running the
+// container NAME-pod-NAME whatever its replica count: Podman ignores
+// replicas and starts one pod (none with --start=false). A
+// PersistentVolumeClaim becomes the Podman volume of its name. Services and
+// extended-resource limits are ignored, so a played soulstone gets no GPU.
+// Command and args are expanded as on Kubernetes; env values are not, so a
+// value holding "$(" or "$$" keeps its doubled "$" there.
+//
 // # Covens on a cluster
 //
 // Kubernetes knows nothing of covens: hostile soulstones can run at the same
