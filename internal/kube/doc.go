@@ -43,9 +43,11 @@
 // # Volumes
 //
 // A named Podman volume becomes a PersistentVolumeClaim of the same name
-// (ReadWriteOnce, Options.VolumeSize or DefaultVolumeSize, the cluster's
-// default storage class unless Options.StorageClass), shared by every rune
-// that mounts it. A name that is not a valid object name is lower-cased,
+// (Options.AccessMode, ReadWriteOnce by default; Options.VolumeSize or
+// DefaultVolumeSize; the cluster's default storage class unless
+// Options.StorageClass), shared by every rune that mounts it. Runes that may
+// run at the same time and share a ReadWriteOnce claim must share a node:
+// Result.Notes says so. A name that is not a valid object name is lower-cased,
 // every other invalid character becomes "-", and a hash of the original
 // name is appended; the original stays in the lychd.io/podman-volume
 // annotation. Under podman kube play the claim name is the Podman volume
