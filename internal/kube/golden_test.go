@@ -1,0 +1,168 @@
+package kube
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/lychd/lychd/internal/model"
+)
+
+type goldenCase struct {
+	manifest func() *model.Manifest
+	opts     Options
+}
+
+// goldenCases each write testdata/golden/NAME.yaml (the stream) and
+// NAME.txt (skipped runes, notes, scale commands and file names).
+var goldenCases = map[string]goldenCase{
+	// Default options: core runes skipped, named volumes only.
+	"default": {manifest: func() *model.Manifest {
+		m := richManifest()
+		for i := range m.Runes {
+			if m.Runes[i].Name == "kokoro" {
+				m.Runes[i].Volumes = []string{"voices:/voices:ro"}
+			}
+		}
+		return m
+	}},
+	// Everything: host paths allowed, core runes with their home, a
+	// namespace, a storage class, a per-volume size, secrets, the xe Intel
+	// resource and two GPUs for "all".
+	"host-paths-core": {manifest: richManifest, opts: Options{
+		AllowHostPaths: true, Home: "/home/magus", IncludeCore: true,
+		Namespace: "lychd", StorageClass: "fast-ssd", VolumeSize: "200Gi",
+		VolumeSizes:     map[string]string{"HF_Cache": "20Gi"},
+		DeviceResources: map[string]string{"intel.com/gpu": "gpu.intel.com/xe"},
+		AllDevices:      2,
+		Secrets: map[string][]SecretRef{
+			"qwen": {{Name: "hf-token", Type: SecretEnv, Target: "HF_TOKEN"}, {Name: "tls-cert", Type: SecretMount}},
+		},
+	}},
+	// The vision coven scaled up with its counts written into the
+	// objects: omni and llava, and siglip that llava wants, to 1; qwen
+	// (chat) and kokoro (speech) are hostile to vision and go to 0.
+	"scale-vision": {manifest: richManifest, opts: Options{AllowHostPaths: true, Scale: "vision", WriteReplicas: true}},
+	// A coven filter: chat and speech only, with the chat coven's kubectl
+	// commands (kokoro is allied and gets none).
+	"covens-chat-speech": {manifest: richManifest, opts: Options{Covens: []string{"chat", "speech"}, AllowHostPaths: true, Scale: "chat"}},
+}
+
+func TestGolden(t *testing.T) {
+	names := make([]string, 0, len(goldenCases))
+	for name := range goldenCases {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		c := goldenCases[name]
+		t.Run(name, func(t *testing.T) {
+			res, err := Export(c.manifest(), c.opts)
+			if err != nil {
+				t.Fatalf("Export: %v", err)
+			}
+			stream, err := Stream(res.Objects)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkGolden(t, name+".yaml", stream)
+			roundTrip(t, res.Objects, stream)
+
+			files, err := Files(res.Objects)
+			if err != nil {
+				t.Fatal(err)
+			}
+			docs := splitStream(t, stream)
+			var fileNames []string
+			for i, o := range res.Objects {
+				fn := FileName(o)
+				fileNames = append(fileNames, fn)
+				if !bytes.Equal(files[fn], docs[i]) {
+					t.Errorf("%s differs from document %d of the stream", fn, i)
+				}
+			}
+			if len(files) != len(res.Objects) {
+				t.Errorf("%d files for %d objects", len(files), len(res.Objects))
+			}
+
+			var txt strings.Builder
+			fmt.Fprintln(&txt, "# skipped")
+			for _, s := range res.Skipped {
+				fmt.Fprintf(&txt, "%s: %s\n", s.Rune, s.Reason)
+			}
+			fmt.Fprintln(&txt, "# notes")
+			for _, n := range res.Notes {
+				fmt.Fprintln(&txt, n)
+			}
+			fmt.Fprintln(&txt, "# scale")
+			for _, cmd := range res.ScaleCommands() {
+				fmt.Fprintln(&txt, cmd)
+			}
+			fmt.Fprintln(&txt, "# files")
+			for _, fn := range fileNames {
+				fmt.Fprintln(&txt, fn)
+			}
+			checkGolden(t, name+".txt", []byte(txt.String()))
+		})
+	}
+}
+
+// TestDeterministic exports the same manifest with its runes, devices and
+// option maps in other orders and expects the same bytes.
+func TestDeterministic(t *testing.T) {
+	c := goldenCases["host-paths-core"]
+	first, err := Export(c.manifest(), c.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := Stream(first.Objects)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := 0; i < 20; i++ {
+		m := c.manifest()
+		rng.Shuffle(len(m.Runes), func(a, b int) { m.Runes[a], m.Runes[b] = m.Runes[b], m.Runes[a] })
+		for j := range m.Runes {
+			d := m.Runes[j].Devices
+			rng.Shuffle(len(d), func(a, b int) { d[a], d[b] = d[b], d[a] })
+		}
+		res, err := Export(m, c.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := Stream(res.Objects)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("shuffle %d: the stream differs", i)
+		}
+		if strings.Join(res.Notes, "\n") != strings.Join(first.Notes, "\n") {
+			t.Fatalf("shuffle %d: the notes differ:\n%s\nvs\n%s", i, strings.Join(res.Notes, "\n"), strings.Join(first.Notes, "\n"))
+		}
+	}
+}
+
+// TestDecodeStrictRefusesUnknownFields shows that the round trip would
+// catch a field the API type does not have.
+func TestDecodeStrictRefusesUnknownFields(t *testing.T) {
+	res, err := Export(goldenCases["default"].manifest(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := Marshal(res.Objects[len(res.Objects)-1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := bytes.Replace(doc, []byte("  replicas: 0\n"), []byte("  replicas: 0\n  replica: 1\n"), 1)
+	if bytes.Equal(bad, doc) {
+		t.Fatalf("the last object has no replicas line:\n%s", doc)
+	}
+	if _, err := decodeStrict(bad); err == nil || !strings.Contains(err.Error(), `json: unknown field "replica"`) {
+		t.Fatalf("decodeStrict accepted an unknown field: %v", err)
+	}
+}
