@@ -8,6 +8,8 @@ require github.com/spf13/cobra v1.10.2
 
 require github.com/pmezard/go-difflib v1.0.0
 
+require gopkg.in/yaml.v3 v3.0.1
+
 require (
 	github.com/coreos/go-systemd/v22 v22.7.0
 	github.com/fatih/color v1.13.0 // indirect
