@@ -175,12 +175,14 @@ func (p *Preset) Validate(name string) []error {
 		add("exec", `missing; list the entrypoint arguments, e.g. exec = ["{model_args}", "--port", "{port}"]`)
 	}
 	usesModel := false
+	execOK := true
 	spliced := 0
 	for i, a := range p.Exec {
 		key := fmt.Sprintf("exec[%d]", i)
 		names, err := checkTemplate(a, hasModel)
 		if err != nil {
 			add(key, "%v", err)
+			execOK = false
 			continue
 		}
 		for _, n := range names {
@@ -198,7 +200,7 @@ func (p *Preset) Validate(name string) []error {
 	}
 	if hasModel {
 		errs = append(errs, p.Model.validate(name)...)
-		if !usesModel && len(p.Exec) > 0 {
+		if !usesModel && len(p.Exec) > 0 && execOK {
 			add("exec", `has a [model] table but never uses {model_args} or {model}; add "{model_args}" where the model belongs`)
 		}
 	}
@@ -460,4 +462,24 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// LargestShmSize returns the largest of sizes (each accepted by
+// ValidateShmSize; empty ones are skipped), or "" when all are empty. The
+// pod's ShmSize= must be at least the largest size its soulstones need.
+func LargestShmSize(sizes ...string) (string, error) {
+	best, bestBytes := "", int64(0)
+	for _, s := range sizes {
+		if s == "" {
+			continue
+		}
+		n, err := ShmBytes(s)
+		if err != nil {
+			return "", err
+		}
+		if n > bestBytes {
+			best, bestBytes = s, n
+		}
+	}
+	return best, nil
 }

@@ -5,7 +5,6 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/pelletier/go-toml/v2"
@@ -185,11 +184,4 @@ func cloneStrings(s []string) []string {
 		return nil
 	}
 	return append([]string{}, s...)
-}
-
-// sortStrings returns a sorted copy.
-func sortStrings(s []string) []string {
-	c := cloneStrings(s)
-	sort.Strings(c)
-	return c
 }

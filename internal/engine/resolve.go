@@ -689,21 +689,13 @@ func tomlString(s string) string {
 	return strings.TrimSuffix(b.String(), "\n")
 }
 
-// Explain renders Filled as aligned "key = value  # origin" lines, for
+// Explain renders Filled as "key = value  # origin" lines, for
 // "lychd bind --dry-run". List elements that come from different places
 // are shown one per line ("volumes[1] = ...").
 func (r Resolved) Explain() string {
 	var b strings.Builder
-	width := 0
-	lines := make([]string, len(r.Filled))
-	for i, f := range r.Filled {
-		lines[i] = f.Key + " = " + f.Value
-		if len(lines[i]) > width {
-			width = len(lines[i])
-		}
-	}
-	for i, f := range r.Filled {
-		fmt.Fprintf(&b, "%-*s  # %s\n", width, lines[i], f.From)
+	for _, f := range r.Filled {
+		fmt.Fprintf(&b, "%s = %s  # %s\n", f.Key, f.Value, f.From)
 	}
 	return b.String()
 }
