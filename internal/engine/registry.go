@@ -118,15 +118,9 @@ func (r *Registry) Names() []string {
 	return sortedKeys(r.presets)
 }
 
-// UnknownEngineError reports a soulstone naming a preset that does not
-// exist.
-type UnknownEngineError struct {
-	Engine string
-	Known  []string
-}
-
-func (e *UnknownEngineError) Error() string {
-	return fmt.Sprintf("engine %q is not a known preset; use one of %s, or define it under [presets.%s] in lychd.toml", e.Engine, quoteList(e.Known), tomlKey(e.Engine))
+// unknownEngine says that no preset is called engine, and what to do.
+func unknownEngine(engine string, known []string) string {
+	return fmt.Sprintf("engine %q is not a known preset; use one of %s, or define it under [presets.%s] in lychd.toml", engine, quoteList(known), tomlKey(engine))
 }
 
 func quoteList(names []string) string {

@@ -91,7 +91,8 @@ type Resolved struct {
 	// Metrics is nil when the engine exports none.
 	Metrics      *ResolvedMetrics
 	Capabilities []string
-	// Filled lists every value with where it came from, in key order.
+	// Filled lists every value with where it came from, in the order
+	// Explain prints them.
 	Filled []Filled
 }
 
@@ -158,11 +159,11 @@ const (
 )
 
 // Resolve combines the preset s.Engine names with s. It returns every
-// problem it finds, joined, each a *FieldError or *UnknownEngineError.
+// problem it finds, joined, each a *FieldError.
 func (r *Registry) Resolve(s Soulstone) (Resolved, error) {
 	p, source, ok := r.Lookup(s.Engine)
 	if !ok {
-		return Resolved{}, &FieldError{Soulstone: s.Name, Key: "engine", Msg: (&UnknownEngineError{Engine: s.Engine, Known: r.Names()}).Error()}
+		return Resolved{}, &FieldError{Soulstone: s.Name, Key: "engine", Msg: unknownEngine(s.Engine, r.Names())}
 	}
 	res := &resolver{s: s, p: p, from: fmt.Sprintf("preset %s (%s)", s.Engine, source)}
 	return res.resolve()
@@ -174,6 +175,9 @@ type resolver struct {
 	from string
 	errs []error
 	out  Resolved
+	// modelOK is false once a model problem is reported; templates that
+	// use {model} are then not expanded, which would only repeat it.
+	modelOK bool
 }
 
 func (r *resolver) fail(key, format string, args ...any) {
@@ -260,8 +264,9 @@ func (r *resolver) resolve() (Resolved, error) {
 		}
 		usesModel = usesModel || contains(names, PlaceholderModel)
 	}
-	modelOK := r.model(usesModel)
-	if tmplOK && modelOK {
+	usesModel = usesModel || r.otherTemplatesUseModel()
+	r.modelOK = r.model(usesModel)
+	if tmplOK && r.modelOK {
 		r.exec(execTmpl)
 	}
 	if s.Exec != nil {
@@ -329,6 +334,30 @@ func (r *resolver) resolve() (Resolved, error) {
 		return Resolved{}, errors.Join(r.errs...)
 	}
 	return *out, nil
+}
+
+// otherTemplatesUseModel reports whether the preset's environment, the
+// health check or the metrics identity expand {model}.
+func (r *resolver) otherTemplatesUseModel() bool {
+	var tmpl []string
+	for _, v := range r.p.Environment {
+		tmpl = append(tmpl, v)
+	}
+	switch {
+	case r.s.HealthCmd != nil:
+		tmpl = append(tmpl, r.s.HealthCmd...)
+	case r.p.Health != nil:
+		tmpl = append(tmpl, r.p.Health.Cmd...)
+	}
+	if r.p.Metrics != nil {
+		tmpl = append(tmpl, r.p.Metrics.Identity)
+	}
+	for _, s := range tmpl {
+		if names, err := placeholders(s); err == nil && contains(names, PlaceholderModel) {
+			return true
+		}
+	}
+	return false
 }
 
 func contains(list []string, s string) bool {
@@ -569,7 +598,9 @@ func (r *resolver) environment() {
 	for _, k := range sortedKeys(r.p.Environment) {
 		x, err := Expand(r.p.Environment[k], vars)
 		if err != nil {
-			r.fail("environment."+k, "%v", err)
+			if r.modelOK {
+				r.fail("environment."+k, "%v", err)
+			}
 			continue
 		}
 		env[k], from[k] = x, r.from
@@ -627,7 +658,9 @@ func (r *resolver) health() {
 		}
 		x, err := Expand(a, vars)
 		if err != nil {
-			r.fail(fmt.Sprintf("health.cmd[%d]", i), "%v", err)
+			if r.modelOK {
+				r.fail(fmt.Sprintf("health.cmd[%d]", i), "%v", err)
+			}
 			return
 		}
 		h.Cmd = append(h.Cmd, x)
@@ -648,7 +681,9 @@ func (r *resolver) metrics() {
 	if m.IdentityLabel != "" {
 		id, err := Expand(m.Identity, r.vars())
 		if err != nil {
-			r.fail("metrics.identity", "%v", err)
+			if r.modelOK {
+				r.fail("metrics.identity", "%v", err)
+			}
 			return
 		}
 		// The identity holds only while the arguments still set it (the
