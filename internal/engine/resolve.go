@@ -325,6 +325,11 @@ func (r *resolver) resolve() (Resolved, error) {
 	out.Capabilities = cloneStrings(p.Capabilities)
 	if s.Capabilities != nil {
 		out.Capabilities = cloneStrings(s.Capabilities)
+		for i, c := range s.Capabilities {
+			if err := validate.Capability(c); err != nil {
+				r.fail(fmt.Sprintf("capabilities[%d]", i), "%v", err)
+			}
+		}
 	}
 	if out.Capabilities != nil {
 		r.fill("capabilities", out.Capabilities, r.origin(s.Capabilities != nil))

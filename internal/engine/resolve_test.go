@@ -211,6 +211,8 @@ func TestResolveErrors(t *testing.T) {
 			`qwen.environment.A-B: environment variable name "A-B" contains '-'; use letters, digits and "_", not starting with a digit (e.g. "HF_HOME")`},
 		{"bad shm and timeout", Soulstone{Name: "qwen", Engine: "vllm", Model: "Qwen/Qwen2.5-7B-Instruct", ShmSize: "big", StartTimeout: 1500 * time.Millisecond},
 			`qwen.shm_size: shm size "big" is not a number with one unit; write a size such as "16g" or "512m" (units b, k, m, g)` + "\n" + `qwen.start_timeout_seconds: start timeout 1.5s is not a whole number of seconds from 1s to 24h; pulling the image on first start counts, so allow for it (e.g. 15m)`},
+		{"bad capability", Soulstone{Name: "voice", Engine: "kokoro", Capabilities: []string{"T T S"}},
+			`voice.capabilities[0]: capability "T T S" contains a space; start with a letter and use letters, digits, "_", "." and "-", at most 64 characters (e.g. "OpenAIChatCompletions")`},
 		{"bad health command", Soulstone{Name: "qwen", Engine: "vllm", Model: "Qwen/Qwen2.5-7B-Instruct", HealthCmd: []string{"curl", "http://127.0.0.1:{port/health"}},
 			`qwen.health.cmd[1]: "http://127.0.0.1:{port/health": has a "{" that is never closed; write {{ for a literal "{"`},
 	} {

@@ -225,9 +225,9 @@ var harvesterDS = datasourceRef{Type: "prometheus", UID: DatasourceUID}
 // migrates older versions when it loads a dashboard.
 const dashboardSchemaVersion = 39
 
-// Dashboard renders the dashboard with the given key. livenessOr is the
-// "who answers" query of the Vessel's dashboard, built from the engines'
-// liveness metrics; it is ignored for engine dashboards.
+// renderDashboard renders the dashboard with the given key. whoAnswers is
+// the "who answers" query of the Vessel's dashboard, built from the
+// engines' liveness metrics; it is ignored for engine dashboards.
 func renderDashboard(key string, d DashboardSpec, whoAnswers string) ([]byte, error) {
 	out := dashboardJSON{
 		UID:           dashboardUID(key),
