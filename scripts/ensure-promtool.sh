@@ -9,12 +9,30 @@
 # own server on a free port.
 # Prints the promtool path on stdout; what it does goes to stderr.
 #
-# The tests also honour $LYCHD_PROMTOOL and $LYCHD_PROMETHEUS, e.g. to check
-# the generated configuration with the promtool of the Prometheus version
-# lychd runs (docker.io/prom/prometheus ships /bin/promtool).
+# The tests also honour $LYCHD_PROMTOOL and $LYCHD_PROMETHEUS. With --v3 the
+# script instead prints the path of the promtool of the Prometheus version
+# the Harvester runs (internal/watchers.HarvesterImage, v3.16.0), built once
+# with "go install" from the Go module proxy into
+# ${XDG_CACHE_HOME:-~/.cache}/lychd/promtool-v3.16.0 (a long build: it pulls
+# Prometheus's service discovery dependencies). Use it as
+#   LYCHD_PROMTOOL=$(scripts/ensure-promtool.sh --v3) go test ./internal/watchers
 set -euo pipefail
 
 log() { echo "ensure-promtool: $*" >&2; }
+
+# Prometheus v3.16.0 is Go module version v0.316.0.
+readonly v3_module="github.com/prometheus/prometheus/cmd/promtool@v0.316.0"
+
+if [[ "${1:-}" == "--v3" ]]; then
+	dir="${XDG_CACHE_HOME:-${HOME}/.cache}/lychd/promtool-v3.16.0"
+	if [[ ! -x "${dir}/promtool" ]]; then
+		log "building ${v3_module} into ${dir}"
+		mkdir -p "${dir}"
+		GOBIN="${dir}" go install "${v3_module}" >&2
+	fi
+	echo "${dir}/promtool"
+	exit 0
+fi
 
 if command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1; then
 	command -v promtool
