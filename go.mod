@@ -32,6 +32,8 @@ require (
 
 require github.com/google/renameio/v2 v2.0.2
 
+require gopkg.in/yaml.v3 v3.0.1
+
 require (
 	github.com/coreos/go-systemd/v22 v22.7.0
 	github.com/fatih/color v1.13.0 // indirect

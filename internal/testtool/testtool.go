@@ -177,3 +177,36 @@ func SystemdVerify(t testing.TB, paths ...string) (string, error) {
 	}
 	return string(out), err
 }
+
+// Promtool returns the path of Prometheus's promtool: $LYCHD_PROMTOOL when
+// set, else promtool from $PATH (Debian package prometheus; see
+// scripts/ensure-promtool.sh).
+func Promtool(t testing.TB) string {
+	t.Helper()
+	return prometheusTool(t, "LYCHD_PROMTOOL", "promtool")
+}
+
+// PrometheusServer returns the path of the Prometheus server binary:
+// $LYCHD_PROMETHEUS when set, else prometheus from $PATH (Debian package
+// prometheus; see scripts/ensure-promtool.sh).
+func PrometheusServer(t testing.TB) string {
+	t.Helper()
+	return prometheusTool(t, "LYCHD_PROMETHEUS", "prometheus")
+}
+
+func prometheusTool(t testing.TB, env, name string) string {
+	t.Helper()
+	if p := os.Getenv(env); p != "" {
+		if fi, err := os.Stat(p); err != nil || fi.Mode()&0o111 == 0 {
+			missing(t, "%s=%q is not an executable file", env, p)
+			return ""
+		}
+		return p
+	}
+	p, err := exec.LookPath(name)
+	if err != nil {
+		missing(t, "%s not found in $PATH (Debian package prometheus; run scripts/ensure-promtool.sh as root): %v", name, err)
+		return ""
+	}
+	return p
+}

@@ -2,6 +2,7 @@ package testtool
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -48,5 +49,16 @@ func TestSystemdVerify(t *testing.T) {
 	}
 	if _, err := os.Stat("/usr/bin/podman"); err == nil {
 		t.Log("/usr/bin/podman exists on this machine; the overlay path was not exercised")
+	}
+}
+
+func TestPromtool(t *testing.T) {
+	out, err := exec.Command(Promtool(t), "--version").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "promtool") {
+		t.Errorf("promtool --version: %v\n%s", err, out)
+	}
+	out, err = exec.Command(PrometheusServer(t), "--version").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "prometheus") {
+		t.Errorf("prometheus --version: %v\n%s", err, out)
 	}
 }
