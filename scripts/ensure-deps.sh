@@ -6,7 +6,9 @@
 #   1. Debian packages: debootstrap, systemd-container (systemd-nspawn) and
 #      util-linux (nsenter); installed with apt-get only when dpkg -s says
 #      one is missing (apt-get update only then).
-#   2. The real Podman Quadlet generator, through scripts/fetch-quadlet.sh.
+#   2. The real Podman Quadlet generator, through scripts/fetch-quadlet.sh,
+#      and promtool (Debian's prometheus package), through
+#      scripts/ensure-promtool.sh.
 #   3. A minimal bookworm root file system with systemd for the booted e2e
 #      tests, cached at ${XDG_CACHE_HOME:-~/.cache}/lychd/e2e-rootfs. It is
 #      built in a temporary directory beside it and renamed into place, and a
@@ -58,9 +60,11 @@ if ((${#missing[@]})); then
 	rm -f "${aptlog}"
 fi
 
-# 2. Quadlet.
+# 2. Quadlet, and promtool for the Watchers' tests.
 quadlet=$("${here}/fetch-quadlet.sh")
 log "quadlet: ${quadlet}"
+promtool=$("${here}/ensure-promtool.sh")
+log "promtool: ${promtool}"
 
 # 3. The e2e root file system.
 rootfs="${cache}/e2e-rootfs"
