@@ -11,7 +11,9 @@ import (
 
 	"github.com/lychd/lychd/internal/cmd/animators"
 	"github.com/lychd/lychd/internal/cmd/bind"
+	"github.com/lychd/lychd/internal/cmd/export"
 	"github.com/lychd/lychd/internal/cmd/extension"
+	"github.com/lychd/lychd/internal/cmd/portal"
 	"github.com/lychd/lychd/internal/cmd/start"
 	"github.com/lychd/lychd/internal/cmd/status"
 	"github.com/lychd/lychd/internal/cmd/stop"
@@ -42,6 +44,8 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 	cmd.AddCommand(stop.NewCmd(f, nil))
 	cmd.AddCommand(status.NewCmd(f, nil))
 	cmd.AddCommand(extension.NewCmd(f))
+	cmd.AddCommand(export.NewCmd(f))
+	cmd.AddCommand(portal.NewCmd(f))
 	cmd.AddCommand(version.NewCmd(f, nil))
 	return cmd
 }

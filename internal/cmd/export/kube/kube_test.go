@@ -1,0 +1,134 @@
+package kube
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"sigs.k8s.io/yaml"
+
+	appsv1 "k8s.io/api/apps/v1"
+
+	"github.com/lychd/lychd/internal/cmd/cmdtest"
+	"github.com/lychd/lychd/internal/golden"
+)
+
+const soulstones = `[llava]
+image = "ghcr.io/example/llava:1"
+groups = ["vision"]
+port = 8081
+devices = ["nvidia.com/gpu=all"]
+volumes = ["models:/models:ro"]
+
+[ocr]
+image = "ghcr.io/example/ocr:1"
+groups = ["vision"]
+port = 8082
+
+[hermes]
+image = "ghcr.io/example/hermes:1"
+groups = ["reasoning"]
+port = 8081
+devices = ["nvidia.com/gpu=all"]
+`
+
+func run(t *testing.T, env *cmdtest.Env, args ...string) (string, string, error) {
+	t.Helper()
+	env.Out.Reset()
+	env.Err.Reset()
+	cmd := NewCmd(env.Factory(), nil)
+	cmd.SetArgs(append([]string{}, args...))
+	cmd.SilenceErrors, cmd.SilenceUsage = true, true
+	err := cmd.ExecuteContext(context.Background())
+	return env.Out.String(), env.Err.String(), err
+}
+
+func boundEnv(t *testing.T) *cmdtest.Env {
+	t.Helper()
+	env := cmdtest.New(t)
+	env.WriteCodex(t, "soulstones/all.toml", soulstones)
+	env.Bind(t, nil)
+	return env
+}
+
+// The export reads the bound record: the stream on stdout is what
+// internal/kube builds from it, the core is skipped with a note.
+func TestExportStream(t *testing.T) {
+	env := boundEnv(t)
+	out, errOut, err := run(t, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden.Check(t, "testdata/stream.golden", []byte(out))
+	if errOut != "" {
+		t.Errorf("stderr:\n%s", errOut)
+	}
+	for _, doc := range strings.Split(out, "\n---\n") {
+		if !strings.Contains(doc, "kind: Deployment") {
+			continue
+		}
+		var d appsv1.Deployment
+		if err := yaml.UnmarshalStrict([]byte(doc), &d); err != nil {
+			t.Fatalf("%v\n%s", err, doc)
+		}
+		if *d.Spec.Replicas != 0 {
+			t.Errorf("%s: replicas %d, want 0", d.Name, *d.Spec.Replicas)
+		}
+	}
+}
+
+func TestExportScaleAndDirectory(t *testing.T) {
+	env := boundEnv(t)
+	out, _, err := run(t, env, "--scale", "reasoning")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "kubectl scale deployment/llava --replicas=0\nkubectl scale deployment/ocr --replicas=0\nkubectl scale deployment/hermes --replicas=1\n"
+	if out != want {
+		t.Errorf("--scale reasoning:\n%s\nwant:\n%s", out, want)
+	}
+	dir := filepath.Join(t.TempDir(), "k8s")
+	if _, errOut, err := run(t, env, "-o", dir, "--coven", "vision"); err != nil || errOut != "lychd: not exported: hermes: in coven reasoning, not among --coven vision\nWrote 5 files into "+dir+".\n" {
+		t.Fatalf("-o DIR: %v\n%s", err, errOut)
+	}
+	ents, _ := os.ReadDir(dir)
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	if got := strings.Join(names, " "); got != "deployment-llava.yaml deployment-ocr.yaml persistentvolumeclaim-models.yaml service-llava.yaml service-ocr.yaml" {
+		t.Errorf("files: %s", got)
+	}
+	// A file with other content is not lychd's to replace.
+	mine := filepath.Join(dir, "service-ocr.yaml")
+	if err := os.WriteFile(mine, []byte("mine\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = run(t, env, "-o", dir, "--coven", "vision")
+	if want := "export kube: nothing was written: " + mine + " already holds other content; remove it or export into another directory"; err == nil || err.Error() != want {
+		t.Errorf("export over a file of the user's: %v\nwant %s", err, want)
+	}
+	if data, _ := os.ReadFile(mine); string(data) != "mine\n" {
+		t.Errorf("the user's file changed: %q", data)
+	}
+}
+
+func TestExportErrors(t *testing.T) {
+	env := boundEnv(t)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--write-replicas"}, "--write-replicas needs --scale COVEN"},
+		{[]string{"--device-resource", "nvidia.com/gpu"}, `--device-resource "nvidia.com/gpu": write CDI=RESOURCE, e.g. --device-resource intel.com/gpu=gpu.intel.com/xe`},
+	} {
+		if _, _, err := run(t, env, tc.args...); err == nil || err.Error() != tc.want {
+			t.Errorf("%q: %v, want %s", tc.args, err, tc.want)
+		}
+	}
+	if _, _, err := run(t, cmdtest.New(t)); err == nil || err.Error() != "nothing is bound yet; run: lychd bind" {
+		t.Errorf("nothing bound: %v", err)
+	}
+}
