@@ -71,7 +71,7 @@ func renderPod(m *model.Manifest) ([]byte, error) {
 		}
 		f.Add("Pod", "PublishPort", unitfile.Arg(publishSpec(addr, hp, r.Port)))
 	}
-	f.Add("Install", "WantedBy", unitfile.Literal("default.target"))
+	f.Add("Install", "WantedBy", unitfile.List("default.target"))
 	return withHeader(f)
 }
 
@@ -101,7 +101,8 @@ func renderContainer(r *model.Rune, d *deps) ([]byte, error) {
 		f.Add("Container", "StartWithPod", unitfile.Literal("false"))
 	}
 	for _, dev := range r.Devices {
-		f.Add("Container", "AddDevice", unitfile.Arg(dev))
+		// Quadlet splits AddDevice= on white space and unquotes it.
+		f.Add("Container", "AddDevice", unitfile.Word(dev))
 	}
 	for _, v := range r.Volumes {
 		if r.Source.Kind == model.SourceCore {

@@ -187,13 +187,25 @@ func cdiDeviceName(s string) error {
 // ":PERMISSIONS" (a combination of r, w, m), as Podman's --device accepts,
 // e.g. "/dev/dri" or "/dev/kfd:/dev/kfd:rw". Paths are for GPUs without a
 // CDI specification (e.g. AMD or Intel through /dev/dri); prefer CDI names.
+//
+// Quadlet splits AddDevice= on white space and removes quotes (and a
+// leading "-" makes a device optional), so a device path may use only
+// letters, digits and / . _ + -, and at most MaxPathLen bytes.
 func Device(s string) error {
 	if !strings.HasPrefix(s, "/") {
 		return CDIDevice(s)
 	}
 	const how = `write a device path such as "/dev/dri" or "/dev/dri:/dev/dri:rw", or a CDI name such as "nvidia.com/gpu=all"`
+	if len(s) > MaxPathLen {
+		return fmt.Errorf("device is %d bytes long; the limit is %d", len(s), MaxPathLen)
+	}
 	if err := plainText("device", s); err != nil {
 		return err
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !isAlnum(c) && !strings.ContainsRune("/._+-:", rune(c)) {
+			return fmt.Errorf("device %s contains %s; Quadlet splits device values on white space and removes quotes and backslashes, so a device path may use only letters, digits and / . _ + -", quote(s), describeByte(s, i))
+		}
 	}
 	parts := strings.Split(s, ":")
 	if len(parts) > 3 {
@@ -224,11 +236,13 @@ func Device(s string) error {
 const MaxImageLen = 1024
 
 // Image checks a container image reference such as
-// "docker.io/library/alpine:3.20", "ghcr.io/org/app@sha256:..." or a
-// Quadlet "NAME.image" unit. Only the characters that can occur in a
-// reference are allowed (letters, digits and . _ - / : @ [ ] +), it may not
-// start with "-", and it may be at most 1024 characters long. The syntax is
-// not checked further: Podman reports a malformed reference when it pulls.
+// "docker.io/library/alpine:3.20" or "ghcr.io/org/app@sha256:...". Only the
+// characters that can occur in a reference are allowed (letters, digits and
+// . _ - / : @ [ ] +), it may not start with "-", it may be at most 1024
+// characters long, and it may not end in ".image" or ".build": Quadlet reads
+// such a value as the name of one of its own unit files, which lychd does
+// not write, and generates no service. The syntax is not checked further:
+// Podman reports a malformed reference when it pulls.
 func Image(s string) error {
 	const how = `write a reference such as "docker.io/library/alpine:3.20"`
 	switch {
@@ -242,6 +256,11 @@ func Image(s string) error {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; !isAlnum(c) && !strings.ContainsRune("._-/:@[]+", rune(c)) {
 			return fmt.Errorf("image %s contains %s; %s (only letters, digits and . _ - / : @ [ ] + are allowed)", quote(s), describeByte(s, i), how)
+		}
+	}
+	for _, sfx := range []string{".image", ".build"} {
+		if strings.HasSuffix(s, sfx) {
+			return fmt.Errorf("image %s ends in %q; Quadlet reads such an image as the name of one of its own %s units, which lychd does not write, and would generate no service: %s", quote(s), sfx, sfx, how)
 		}
 	}
 	return nil
@@ -270,14 +289,26 @@ func StartTimeout(d time.Duration) error {
 
 // Volume checks a Podman volume spec "SRC:DST[:OPTIONS]". SRC is an absolute
 // host path or a named volume (letters, digits, "_", "." and "-", starting
-// with a letter or digit, e.g. "models" or "models.volume"); DST is an
-// absolute path in the container; OPTIONS is a comma-separated list such as
-// "ro,Z". Whitespace, control characters, "%" and "~" are refused: Podman
-// does not expand "~" and "%" would be a systemd specifier.
+// with a letter or digit, e.g. "models"); DST is an absolute path in the
+// container; OPTIONS is a comma-separated list such as "ro,Z". Spaces,
+// control characters, "%" and "~" are refused: Podman does not expand "~"
+// and "%" would be a systemd specifier. A volume may be at most MaxPathLen
+// bytes long.
+//
+// What Quadlet does with the value decides the rest: it copies a host path
+// into the unit's RequiresMountsFor=, where systemd removes quotes and
+// backslashes and does not expand "$" (Podman gets the path as written), so
+// a host path may not contain quotes, backslashes or "$"; it reads a volume
+// name ending in ".volume" as one of its own .volume units; and it strips
+// trailing white space and reads a trailing backslash as a line
+// continuation.
 func Volume(s string) error {
 	const how = `write "SRC:DST[:OPTIONS]" with SRC an absolute host path or a volume name, e.g. "/srv/models:/models:ro,Z" or "models:/models"`
 	if s == "" {
 		return fmt.Errorf("volume is empty; %s", how)
+	}
+	if len(s) > MaxPathLen {
+		return fmt.Errorf("volume is %d bytes long; the limit is %d", len(s), MaxPathLen)
 	}
 	if err := plainText("volume", s); err != nil {
 		return err
@@ -289,6 +320,9 @@ func Volume(s string) error {
 		case '%':
 			return fmt.Errorf("volume %s contains \"%%\"; systemd specifiers are not allowed, write the absolute path out", quote(s))
 		}
+	}
+	if err := lineEnds("volume", s); err != nil {
+		return err
 	}
 	parts := strings.Split(s, ":")
 	if len(parts) < 2 {
@@ -306,6 +340,9 @@ func Volume(s string) error {
 	case strings.HasPrefix(src, "."):
 		return fmt.Errorf("volume %s: source %s is a relative path; write the absolute path", quote(s), quote(src))
 	case src[0] == '/':
+		if i := strings.IndexAny(src, "\"'\\$"); i >= 0 {
+			return fmt.Errorf("volume %s: host path %s contains %s; Quadlet copies the host path into the unit's RequiresMountsFor=, where systemd reads quotes, backslashes and \"$\" differently from Podman: use a path without them (link the directory from one)", quote(s), quote(src), describeByte(src, i))
+		}
 	default:
 		if !isAlnum(src[0]) {
 			return fmt.Errorf("volume %s: volume name %s must start with a letter or digit; %s", quote(s), quote(src), how)
@@ -314,6 +351,9 @@ func Volume(s string) error {
 			if c := src[i]; !isAlnum(c) && c != '_' && c != '.' && c != '-' {
 				return fmt.Errorf("volume %s: source %s is neither an absolute path nor a volume name (it contains %s); %s", quote(s), quote(src), describeByte(src, i), how)
 			}
+		}
+		if strings.HasSuffix(src, ".volume") {
+			return fmt.Errorf("volume %s: volume name %s ends in \".volume\"; Quadlet reads it as the name of one of its own .volume units, which lychd does not write, and would generate no service: drop the \".volume\"", quote(s), quote(src))
 		}
 	}
 	if !strings.HasPrefix(dst, "/") {
@@ -542,6 +582,26 @@ func ParsePublishPort(s string) (ip string, host, container int, proto string, e
 		ports[i] = n
 	}
 	return ip, ports[0], ports[1], proto, nil
+}
+
+// lineEnds refuses what Quadlet and systemd change at the end of a value:
+// leading or trailing white space (Quadlet trims every line of Unicode
+// white space) and a trailing backslash (a line continuation).
+func lineEnds(what, s string) error {
+	if s == "" {
+		return nil
+	}
+	first, _ := utf8.DecodeRuneInString(s)
+	last, _ := utf8.DecodeLastRuneInString(s)
+	switch {
+	case unicode.IsSpace(first):
+		return fmt.Errorf("%s %s starts with white space, which Quadlet and systemd strip; remove it", what, quote(s))
+	case unicode.IsSpace(last):
+		return fmt.Errorf("%s %s ends in white space, which Quadlet and systemd strip; remove it", what, quote(s))
+	case strings.HasSuffix(s, `\`):
+		return fmt.Errorf("%s %s ends in a backslash, which Quadlet and systemd read as a line continuation; remove it", what, quote(s))
+	}
+	return nil
 }
 
 // plainText refuses invalid UTF-8 and control characters (including line
