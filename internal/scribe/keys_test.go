@@ -282,6 +282,10 @@ func keysManifest(t *testing.T) (*model.Manifest, map[string][2]string) {
 			Source: model.Source{Kind: model.SourceCodex, Name: "soulstones/solo.toml", Line: 5}},
 		model.Rune{Name: "solo-3", Kind: model.KindSoulstone, Image: "docker.io/library/busybox:1.36", Groups: []string{"pair"},
 			Source: model.Source{Kind: model.SourceCodex, Name: "soulstones/solo.toml", Line: 9}},
+		// The core writes its volumes as Specifier (they start with %h):
+		// a '$' in them must still never reach systemd's expansion.
+		model.Rune{Name: "core-vol", Kind: model.KindCore, Image: "docker.io/library/busybox:1.36",
+			Volumes: []string{"%h/lib:/lib${PATH}x:ro,Z"}, Source: model.Source{Kind: model.SourceCore, Name: "core"}},
 	)
 	return &m, carries
 }
@@ -470,6 +474,17 @@ func TestValuesThroughQuadlet(t *testing.T) {
 	wantPublish := []string{"127.0.0.1:8080:80", "[::1]:8081:80/udp", "0.0.0.0:9090:9090/tcp", "127.0.0.1:18000:8000"}
 	if got := flagArgs(t, "lychd-pod.service", create, "--publish"); !reflect.DeepEqual(got, wantPublish) {
 		t.Errorf("pod --publish = %q, want %q", got, wantPublish)
+	}
+	core := argv(t, "lychd-core-vol.service", services["lychd-core-vol.service"], "ExecStart")
+	var vols []string
+	for i := 0; i+1 < len(core); i++ {
+		if core[i] == "-v" {
+			vols = append(vols, core[i+1])
+		}
+	}
+	// %h is a specifier systemd expands; the '$' must be doubled.
+	if want := []string{"%h/lib:/lib$${PATH}x:ro,Z"}; !reflect.DeepEqual(vols, want) {
+		t.Errorf("core volume -v %q, want %q (systemd must not expand the $)", vols, want)
 	}
 	solo := services["lychd-soulstone-solo.service"]
 	if got := solo.Get("Service", "TimeoutStartSec"); !reflect.DeepEqual(got, []string{"900"}) {

@@ -67,8 +67,9 @@
 // '%' and '$'. Quadlet copies '%' and '$' unchanged into ExecStart= (Exec=
 // "%%h $$X $${Y}" came out as "%%h $$X $${Y}"), and systemd then expands
 // specifiers in every value and $VAR / ${VAR} in command lines ("$$" gives
-// "$"). So Literal doubles '%'; Arg, Words and EnvAssign double both '%' and
-// '$'. systemd does not expand '$' in Description= or in a [Service]
+// "$"). So Literal doubles '%'; Arg, Word, Words and EnvAssign double both
+// '%' and '$'; Specifier keeps its specifiers and doubles '$'. systemd does
+// not expand '$' in Description= or in a [Service]
 // Environment= (there "A=$$x %%h" reached the process as "A=$$x %h"), which
 // is why Literal leaves '$' alone and EnvAssign is only for Quadlet's
 // [Container] Environment=.

@@ -40,6 +40,7 @@ func TestEncoding(t *testing.T) {
 		{"literal empty", Literal(""), ""},
 		{"specifier", Specifier("%h/.local/share/lychd:/data:Z"), "%h/.local/share/lychd:/data:Z"},
 		{"specifier double percent", Specifier("%%h 100%%"), "%%h 100%%"},
+		{"specifier dollar", Specifier("%h/srv/${PATH}x:/d$X"), "%h/srv/$${PATH}x:/d$$X"},
 		{"word", Word("/dev/dri:/dev/dri:rw"), "/dev/dri:/dev/dri:rw"},
 		{"word expansions", Word("a%b$c"), "a%%b$$c"},
 		{"arg", Arg("h${X}%y $$"), "h$${X}%%y $$$$"},

@@ -61,9 +61,12 @@ type Value struct {
 func Literal(s string) Value { return Value{kind: kindLiteral, s: s} }
 
 // Specifier is trusted text written by lychd itself that may use systemd
-// specifiers such as %h or %t, e.g. "%h/.local/share/lychd:/data:Z". It is
-// written unchanged: it gets the same checks as Literal, and every '%' must
-// start a specifier (a letter) or be doubled.
+// specifiers such as %h or %t, for a key that Quadlet copies onto the podman
+// command line like Arg (Volume=), e.g. "%h/.local/share/lychd:/data:Z".
+// Every '%' must start a specifier (a letter) or be doubled, and is written
+// unchanged; '$' is written as '$$', as in Arg, so that text holding "$"
+// never reaches systemd's variable expansion. It gets the same checks as
+// Literal.
 func Specifier(s string) Value { return Value{kind: kindSpecifier, s: s} }
 
 // Arg is user data that Quadlet copies verbatim into the generated podman
@@ -134,7 +137,7 @@ func (v Value) encode() (string, *problem) {
 		if p := checkSpecifiers(v.s); p != nil {
 			return "", p
 		}
-		return v.s, nil
+		return strings.ReplaceAll(v.s, "$", "$$"), nil
 	case kindArg:
 		if p := checkString(v.s); p != nil {
 			return "", p

@@ -340,8 +340,8 @@ func Volume(s string) error {
 	case strings.HasPrefix(src, "."):
 		return fmt.Errorf("volume %s: source %s is a relative path; write the absolute path", quote(s), quote(src))
 	case src[0] == '/':
-		if i := strings.IndexAny(src, "\"'\\$"); i >= 0 {
-			return fmt.Errorf("volume %s: host path %s contains %s; Quadlet copies the host path into the unit's RequiresMountsFor=, where systemd reads quotes, backslashes and \"$\" differently from Podman: use a path without them (link the directory from one)", quote(s), quote(src), describeByte(src, i))
+		if err := HostPath(src); err != nil {
+			return fmt.Errorf("volume %s: %w", quote(s), err)
 		}
 	default:
 		if !isAlnum(src[0]) {
@@ -370,6 +370,37 @@ func Volume(s string) error {
 		}
 	}
 	return nil
+}
+
+// HostPath checks the host side of a bind mount: an absolute path of at most
+// MaxPathLen bytes without control characters, spaces, "%" (a systemd
+// specifier) or ":" (the volume separator). Quadlet copies a host path into
+// the unit's RequiresMountsFor=, where systemd removes quotes and
+// backslashes and does not expand "$" (Podman gets the path as written), so
+// quotes, backslashes and "$" are refused too.
+func HostPath(s string) error {
+	if !strings.HasPrefix(s, "/") {
+		return fmt.Errorf("host path %s is not absolute; start it with \"/\"", quote(s))
+	}
+	if len(s) > MaxPathLen {
+		return fmt.Errorf("host path is %d bytes long; the limit is %d", len(s), MaxPathLen)
+	}
+	if err := plainText("host path", s); err != nil {
+		return err
+	}
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case ' ':
+			return fmt.Errorf("host path %s contains a space; paths with spaces are not supported, link the directory from a path without spaces", quote(s))
+		case '%':
+			return fmt.Errorf("host path %s contains \"%%\"; systemd specifiers are not allowed, write the absolute path out", quote(s))
+		case ':':
+			return fmt.Errorf("host path %s contains \":\", which separates the parts of a volume; link the directory from a path without it", quote(s))
+		case '"', '\'', '\\', '$':
+			return fmt.Errorf("host path %s contains %s; Quadlet copies the host path into the unit's RequiresMountsFor=, where systemd reads quotes, backslashes and \"$\" differently from Podman: use a path without them (link the directory from one)", quote(s), describeByte(s, i))
+		}
+	}
+	return lineEnds("host path", s)
 }
 
 // EnvName checks an environment variable name: a letter or "_" followed by

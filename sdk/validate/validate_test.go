@@ -222,6 +222,24 @@ func TestVolume(t *testing.T) {
 	})
 }
 
+func TestHostPath(t *testing.T) {
+	why := `; Quadlet copies the host path into the unit's RequiresMountsFor=, where systemd reads quotes, backslashes and "$" differently from Podman: use a path without them (link the directory from one)`
+	check(t, HostPath, map[string]string{
+		"/srv/models":   "",
+		"/srv/ü_x-1.2+": "",
+		"srv":           `host path "srv" is not absolute; start it with "/"`,
+		"/srv/${PATH}x": `host path "/srv/${PATH}x" contains '$'` + why,
+		`/srv/a"b`:      `host path "/srv/a\"b" contains '"'` + why,
+		"/srv/a'b":      `host path "/srv/a'b" contains '\''` + why,
+		`/srv/a\b`:      `host path "/srv/a\\b" contains '\\'` + why,
+		"/srv/a b":      `host path "/srv/a b" contains a space; paths with spaces are not supported, link the directory from a path without spaces`,
+		"/srv/%h":       `host path "/srv/%h" contains "%"; systemd specifiers are not allowed, write the absolute path out`,
+		"/srv/a:b":      `host path "/srv/a:b" contains ":", which separates the parts of a volume; link the directory from a path without it`,
+		"/srv/a\u00a0":  `host path "/srv/a\u00a0" ends in white space, which Quadlet and systemd strip; remove it`,
+		"/srv/a\n":      `host path "/srv/a\n" contains the control character U+000A; remove it (values must fit on one line)`,
+	})
+}
+
 func TestEnv(t *testing.T) {
 	how := `use letters, digits and "_", not starting with a digit (e.g. "HF_HOME")`
 	check(t, EnvName, map[string]string{
