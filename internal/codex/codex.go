@@ -140,6 +140,8 @@ type loader struct {
 	// names maps soulstone and portal names to where they are defined;
 	// both share the namespace of Animator names.
 	names map[string]definition
+	// keys counts the keys of the files read so far.
+	keys int
 }
 
 func (l *loader) fileError(file, msg string) {
@@ -219,12 +221,20 @@ func (l *loader) readDoc(rel string) *doc {
 		}
 		return nil
 	}
+	// Positions first: they refuse a deep key before the decoder and
+	// everything after it pay for it.
+	pos, deep := indexPositions(data, MaxKeys-l.keys)
+	if deep != nil {
+		l.errs = append(l.errs, deep.error(rel))
+		return nil
+	}
+	l.keys += pos.keys
 	var values map[string]any
 	if err := toml.Unmarshal(data, &values); err != nil {
 		l.errs = append(l.errs, tomlError(rel, err))
 		return nil
 	}
-	return &doc{file: rel, values: values, pos: indexPositions(data), errs: &l.errs}
+	return &doc{file: rel, values: values, pos: pos, errs: &l.errs}
 }
 
 // errMissing is returned by readFile for a file that does not exist.
