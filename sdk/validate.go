@@ -52,98 +52,84 @@ func ValidateInfo(i Info) error {
 	return validate.Description(i.Description)
 }
 
-// ValidateRune checks one rune on its own; ValidateSet checks a whole
-// registration. The error names the rune.
-func ValidateRune(r Rune) error {
+// RuleRune returns r as the rules of package validate see it, with its
+// environment sorted by name.
+func RuleRune(r Rune) validate.Rune {
+	env := make([]validate.EnvVar, 0, len(r.Environment))
+	for k, v := range r.Environment {
+		env = append(env, validate.EnvVar{Name: k, Value: v})
+	}
+	sort.Slice(env, func(i, j int) bool { return env[i].Name < env[j].Name })
+	return validate.Rune{
+		Name: r.Name, AlwaysOn: r.Kind == AlwaysOn, Description: r.Description, Image: r.Image,
+		Groups: r.Groups, After: r.After, Wants: r.Wants, Requires: r.Requires,
+		Port: r.Port, ExposePort: r.ExposePort, HostPort: r.HostPort,
+		Devices: r.Devices, Volumes: r.Volumes, Environment: env, Exec: r.Exec,
+		StartTimeout: r.StartTimeout,
+	}
+}
+
+// ValidateRune checks one rune an extension registers, on its own, with
+// validate.CheckRune; ValidateSet checks a whole registration. The error
+// names the rune and its first problem.
+func ValidateRune(r Rune) error { return ValidateRuneFrom(r, validate.FromExtension) }
+
+// ValidateRuneFrom is ValidateRune for a rune from src: lychd checks the
+// runes of its compiled-in core with validate.FromCore.
+func ValidateRuneFrom(r Rune, src validate.Source) error {
 	if err := checkField("rune name", r.Name); err != nil {
 		return err
 	}
-	if err := validate.Name(r.Name); err != nil {
-		return fmt.Errorf("registered a rune with an invalid name: %w", err)
-	}
-	if err := validateRune(r); err != nil {
+	if err := checkSizes(r); err != nil {
 		return fmt.Errorf("rune %s: %w", quote(r.Name), err)
 	}
-	return nil
+	if r.Kind != Soulstone && r.Kind != AlwaysOn {
+		return fmt.Errorf("rune %s: unknown kind %d; use sdk.Soulstone or sdk.AlwaysOn", quote(r.Name), int(r.Kind))
+	}
+	ps := validate.CheckRune(RuleRune(r), src)
+	if len(ps) == 0 {
+		return nil
+	}
+	if ps[0].Field == validate.FieldName {
+		return fmt.Errorf("registered a rune with an invalid name: %w", ps[0].Err)
+	}
+	return fmt.Errorf("rune %s: %w", quote(r.Name), ps[0])
 }
 
-func validateRune(r Rune) error {
-	if r.Kind != Soulstone && r.Kind != AlwaysOn {
-		return fmt.Errorf("unknown kind %d; use sdk.Soulstone or sdk.AlwaysOn", int(r.Kind))
-	}
+// checkSizes bounds every string and list of r before any rule reads it,
+// so that a huge value is refused cheaply and never quoted.
+func checkSizes(r Rune) error {
 	if err := checkField("description", r.Description); err != nil {
 		return err
-	}
-	if r.Description != "" {
-		if err := validate.Description(r.Description); err != nil {
-			return err
-		}
 	}
 	if err := checkField("image", r.Image); err != nil {
 		return err
 	}
-	if err := validate.Image(r.Image); err != nil {
-		return err
-	}
-	if len(r.Groups) > 0 && r.Kind == AlwaysOn {
-		return errors.New("an AlwaysOn rune belongs to no coven; remove its groups or make it a soulstone")
-	}
-	for _, ck := range []struct {
+	for _, l := range []struct {
 		what string
 		vals []string
-		fn   func(string) error
 	}{
-		{"groups", r.Groups, validate.Name},
-		{"after", r.After, validate.UnitName},
-		{"wants", r.Wants, validate.UnitName},
-		{"requires", r.Requires, validate.UnitName},
-		{"devices", r.Devices, validate.Device},
-		{"volumes", r.Volumes, validate.Volume},
-		{"exec", r.Exec, validate.ExecArg},
+		{"groups", r.Groups}, {"after", r.After}, {"wants", r.Wants}, {"requires", r.Requires},
+		{"devices", r.Devices}, {"volumes", r.Volumes}, {"exec", r.Exec},
 	} {
-		if err := each(ck.what, ck.vals, ck.fn); err != nil {
+		if err := checkList(l.what, len(l.vals)); err != nil {
 			return err
 		}
-	}
-	if r.Port != 0 {
-		if err := validate.Port(r.Port); err != nil {
-			return err
-		}
-	}
-	if r.HostPort != 0 {
-		if err := validate.Port(r.HostPort); err != nil {
-			return fmt.Errorf("host port: %w", err)
-		}
-	}
-	if (r.ExposePort || r.HostPort != 0) && r.Port == 0 {
-		return errors.New("exposes a port but declares none; set Port")
-	}
-	if r.StartTimeout != 0 {
-		if err := validate.StartTimeout(r.StartTimeout); err != nil {
-			return err
+		for _, v := range l.vals {
+			if err := checkField(l.what+" entry", v); err != nil {
+				return err
+			}
 		}
 	}
 	if err := checkList("environment", len(r.Environment)); err != nil {
 		return err
 	}
-	keys := make([]string, 0, len(r.Environment))
-	for k := range r.Environment {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		v := r.Environment[k]
+	for k, v := range r.Environment {
 		if err := checkField("environment name", k); err != nil {
 			return err
 		}
 		if err := checkField("environment value", v); err != nil {
 			return err
-		}
-		if err := validate.EnvName(k); err != nil {
-			return fmt.Errorf("environment: %w", err)
-		}
-		if err := validate.EnvValue(v); err != nil {
-			return fmt.Errorf("environment %s: %w", k, err)
 		}
 	}
 	return nil
@@ -207,27 +193,54 @@ func RuneFor(a Animator) string {
 	return a.Name
 }
 
+// TooManyRunes is the problem of an extension registering more than
+// MaxRunes runes.
+func TooManyRunes() error {
+	return fmt.Errorf("registered more than %d runes; an extension may register at most %d", MaxRunes, MaxRunes)
+}
+
+// TooManyAnimators is the problem of an extension registering more than
+// MaxAnimators Animators.
+func TooManyAnimators() error {
+	return fmt.Errorf("registered more than %d Animators; an extension may register at most %d", MaxAnimators, MaxAnimators)
+}
+
+// AnimatorTwice is the problem of an extension registering two Animators
+// called name.
+func AnimatorTwice(name string) error {
+	return fmt.Errorf("registered Animator %s twice; give each Animator its own name", quote(name))
+}
+
 // ValidateSet checks everything one extension registered: each rune and
-// Animator, the limits, no name registered twice, and every soulstone
-// Animator served by a rune of the same registration. All problems are
-// returned, joined, in registration order.
+// Animator, the limits, the rules the runes must satisfy together
+// (validate.CheckSet: no name twice, no two runes that always run together
+// on one port, no host port twice), and every soulstone Animator served by
+// a rune of the same registration. All problems are returned, joined, in
+// registration order.
 func ValidateSet(runes []Rune, animators []Animator) error {
+	return ValidateSetFrom(runes, animators, validate.FromExtension)
+}
+
+// ValidateSetFrom is ValidateSet for the registration of src.
+func ValidateSetFrom(runes []Rune, animators []Animator, src validate.Source) error {
 	var errs []error
 	if len(runes) > MaxRunes {
-		errs = append(errs, fmt.Errorf("registered more than %d runes; an extension may register at most %d", MaxRunes, MaxRunes))
+		errs = append(errs, TooManyRunes())
 	}
 	if len(animators) > MaxAnimators {
-		errs = append(errs, fmt.Errorf("registered more than %d Animators; an extension may register at most %d", MaxAnimators, MaxAnimators))
+		errs = append(errs, TooManyAnimators())
 	}
 	runeNames := map[string]bool{}
-	for _, r := range runes {
-		if err := ValidateRune(r); err != nil {
+	rules := make([]validate.Rune, len(runes))
+	for i, r := range runes {
+		if err := ValidateRuneFrom(r, src); err != nil {
 			errs = append(errs, err)
 		}
-		if runeNames[r.Name] {
-			errs = append(errs, fmt.Errorf("registered rune %s twice; give each rune its own name", quote(r.Name)))
-		}
 		runeNames[r.Name] = true
+		rules[i] = RuleRune(r)
+	}
+	for _, p := range validate.CheckSet(rules) {
+		errs = append(errs, p.Err)
 	}
 	animatorNames := map[string]bool{}
 	for _, a := range animators {
@@ -235,7 +248,7 @@ func ValidateSet(runes []Rune, animators []Animator) error {
 			errs = append(errs, err)
 		}
 		if animatorNames[a.Name] {
-			errs = append(errs, fmt.Errorf("registered Animator %s twice; give each Animator its own name", quote(a.Name)))
+			errs = append(errs, AnimatorTwice(a.Name))
 		}
 		animatorNames[a.Name] = true
 		if rn := RuneFor(a); rn != "" && !runeNames[rn] {
@@ -261,6 +274,19 @@ func checkList(what string, n int) error {
 	return nil
 }
 
+// quote renders a value for a message, shortened when long.
+func quote(s string) string {
+	const max = 80
+	if len(s) > max {
+		cut := max
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		return strconv.Quote(s[:cut]) + "..."
+	}
+	return strconv.Quote(s)
+}
+
 // each checks every entry of a string list with check.
 func each(what string, vals []string, check func(string) error) error {
 	if err := checkList(what, len(vals)); err != nil {
@@ -275,17 +301,4 @@ func each(what string, vals []string, check func(string) error) error {
 		}
 	}
 	return nil
-}
-
-// quote renders a value for a message, shortened when long.
-func quote(s string) string {
-	const max = 80
-	if len(s) > max {
-		cut := max
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		return strconv.Quote(s[:cut]) + "..."
-	}
-	return strconv.Quote(s)
 }

@@ -36,10 +36,11 @@ func TestValidateRune(t *testing.T) {
 	}{
 		{func(r *sdk.Rune) {}, ""},
 		{func(r *sdk.Rune) { r.Name = "a--b" }, `registered a rune with an invalid name: name "a--b" contains "--"; use single dashes between words`},
-		{func(r *sdk.Rune) { r.Kind = sdk.AlwaysOn; r.Groups = []string{"g"} }, `rune "a": an AlwaysOn rune belongs to no coven; remove its groups or make it a soulstone`},
+		{func(r *sdk.Rune) { r.Kind = sdk.AlwaysOn; r.Groups = []string{"g"} }, `rune "a": an always-on rune belongs to no coven; remove its groups or make it a soulstone`},
 		{func(r *sdk.Rune) { r.Devices = []string{"-nvidia.com/gpu=all"} }, `rune "a": devices: device "-nvidia.com/gpu=all" starts with "-"; Quadlet would treat it as an optional device path and drop it, remove the "-"`},
 		{func(r *sdk.Rune) { r.Volumes = []string{"%h/x:/x"} }, `rune "a": volumes: volume "%h/x:/x" contains "%"; systemd specifiers are not allowed, write the absolute path out`},
-		{func(r *sdk.Rune) { r.ExposePort = true }, `rune "a": exposes a port but declares none; set Port`},
+		{func(r *sdk.Rune) { r.ExposePort = true }, `rune "a": the port is exposed but none is declared; declare the port the container listens on`},
+		{func(r *sdk.Rune) { r.Port = 8080; r.HostPort = 18080 }, `rune "a": host port: a host port is set but the port is not exposed; expose the port to publish it on the host, or remove the host port`},
 		{func(r *sdk.Rune) { r.HostPort = 70000 }, `rune "a": host port: port 70000 is out of range; use a number from 1 to 65535`},
 		{func(r *sdk.Rune) { r.Environment = map[string]string{"1X": "y"} }, `rune "a": environment: environment variable name "1X" does not start with a letter or "_"; use letters, digits and "_", not starting with a digit (e.g. "HF_HOME")`},
 		{func(r *sdk.Rune) { r.Exec = []string{strings.Repeat("x", sdk.MaxField+1)} }, `rune "a": exec entry is 65537 bytes long; the limit is 65536 bytes`},

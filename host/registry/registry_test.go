@@ -82,10 +82,10 @@ func TestRefusalsStick(t *testing.T) {
 		}, `registered rune "a" twice; give each rune its own name`},
 		{"huge field", func(c *Collector) error {
 			return c.AddRune(ctx, sdk.Rune{Name: "a", Image: img, Description: strings.Repeat("x", 70000)})
-		}, `rune "a" has a field of 70000 bytes; the limit is 65536 bytes`},
+		}, `rune "a": description is 70000 bytes long; the limit is 65536 bytes`},
 		{"too many runes", func(c *Collector) error {
 			var err error
-			for i := 0; i <= c.limits.MaxRunes && err == nil; i++ {
+			for i := 0; i <= sdk.MaxRunes && err == nil; i++ {
 				err = c.AddRune(ctx, sdk.Rune{Name: "r" + strconv.Itoa(i), Image: img})
 			}
 			return err

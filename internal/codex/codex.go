@@ -63,20 +63,28 @@ type Codex struct {
 // Assimilation are the limits of the assimilation of extensions.
 type Assimilation struct {
 	// StartTimeout bounds the launch of one extension up to its first
-	// answer (start_timeout_seconds, default 10).
+	// answer (start_timeout_seconds, DefaultStartTimeout).
 	StartTimeout time.Duration
 	// Deadline bounds the whole assimilation of one extension
-	// (deadline_seconds, default 30).
+	// (deadline_seconds, DefaultDeadline).
 	Deadline time.Duration
 	// Parallel is how many extensions are assimilated at once (parallel,
-	// default 4).
+	// DefaultParallel).
 	Parallel int
 }
+
+// Defaults of the [assimilation] settings. These are the only definitions
+// of lychd's defaults for assimilating extensions.
+const (
+	DefaultStartTimeout = 10 * time.Second
+	DefaultDeadline     = 30 * time.Second
+	DefaultParallel     = 4
+)
 
 // DefaultAssimilation returns the assimilation settings used when
 // lychd.toml sets none.
 func DefaultAssimilation() Assimilation {
-	return Assimilation{StartTimeout: 10 * time.Second, Deadline: 30 * time.Second, Parallel: 4}
+	return Assimilation{StartTimeout: DefaultStartTimeout, Deadline: DefaultDeadline, Parallel: DefaultParallel}
 }
 
 // Manifest returns the Codex part of the manifest: pod, alliances, runes and

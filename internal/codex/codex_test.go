@@ -226,13 +226,16 @@ var malformedCases = []malformed{
 	{"groups as string", ss("[a]\nimage = \"x\"\ngroups = \"vision\"\n"), `soulstones/s.toml:3: a.groups: expected an array of strings, found a string; write groups = ["vision"]`},
 	{"groups element wrong type", ss("[a]\nimage = \"x\"\ngroups = [\"a\",\n  2]\n"), `soulstones/s.toml:4: a.groups[1]: expected a string, found an integer; write e.g. groups = ["vision"]`},
 	{"duplicate group", ss("[a]\nimage = \"x\"\ngroups = [\"v\", \"v\"]\n"), `soulstones/s.toml:3: a.groups[1]: "v" is listed twice (also at a.groups[0]); list it once`},
+	{"duplicate after a wrong type", ss("[a]\nimage = \"x\"\nafter = [1, \"b.service\",\n \"b.service\"]\n"), `soulstones/s.toml:3: a.after[0]: expected a string, found an integer; write e.g. after = ["lychd-soulstone-NAME.service"]
+soulstones/s.toml:4: a.after[2]: "b.service" is listed twice (also at a.after[1]); list it once`},
+	{"exec may repeat", ss("[a]\nimage = \"x\"\nexec = [\"--a\", \"1\", \"--b\", \"1\"]\nport = \"x\"\n"), `soulstones/s.toml:4: a.port: expected an integer, found a string; write e.g. port = 8081`},
 	{"after not a unit", ss("[a]\nimage = \"x\"\nafter = [\"lychd-soulstone-b\"]\n"), `soulstones/s.toml:3: a.after[0]: unit name "lychd-soulstone-b" has no unit type suffix; write a full unit name such as "lychd-soulstone-NAME.service" or "network-online.target" (known suffixes: .service .target .socket .mount .path .timer .device .slice .scope .swap .automount)`},
 	{"requires specifier", ss("[a]\nimage = \"x\"\nrequires = [\"%i.service\"]\n"), `soulstones/s.toml:3: a.requires[0]: unit name "%i.service" contains "%"; systemd specifiers are not allowed, write the name out in full`},
 	{"start timeout zero", ss("[a]\nimage = \"x\"\nstart_timeout_seconds = 0\n"), `soulstones/s.toml:3: a.start_timeout_seconds: 0 is out of range; a start timeout in seconds (an image pull on first start counts) must be from 1 to 86400`},
 	{"start timeout as duration", ss("[a]\nimage = \"x\"\nstart_timeout_seconds = \"15m\"\n"), `soulstones/s.toml:3: a.start_timeout_seconds: expected an integer, found a string; write e.g. start_timeout_seconds = 900`},
 	{"start timeout alias", ss("[a]\nimage = \"x\"\ntimeout = 900\n"), `soulstones/s.toml:3: a.timeout: unknown key; did you mean "start_timeout_seconds"?`},
 	{"port string", ss("[a]\nimage = \"x\"\nport = \"8080\"\n"), `soulstones/s.toml:3: a.port: expected an integer, found a string; write e.g. port = 8081`},
-	{"port out of range", ss("[a]\nimage = \"x\"\nport = 70000\n"), `soulstones/s.toml:3: a.port: 70000 is out of range; a port must be from 1 to 65535`},
+	{"port out of range", ss("[a]\nimage = \"x\"\nport = 70000\n"), `soulstones/s.toml:3: a.port: port 70000 is out of range; use a number from 1 to 65535`},
 	{"port float", ss("[a]\nimage = \"x\"\nport = 80.5\n"), `soulstones/s.toml:3: a.port: expected an integer, found a float; write e.g. port = 8081`},
 	{"expose_port quoted", ss("[a]\nimage = \"x\"\nport = 1\nexpose_port = \"true\"\n"), `soulstones/s.toml:4: a.expose_port: expected a boolean, found the string "true"; remove the quotes: expose_port = true`},
 	{"expose without port", ss("[a]\nimage = \"x\"\nexpose_port = true\n"), `soulstones/s.toml:3: a.expose_port: there is no port to expose; add port = N (the port the container listens on)`},
@@ -326,7 +329,7 @@ portals/p.toml:3: b: already defined by the soulstone at soulstones/b.toml:1; so
 portals/q.txt: is not a .toml file; lychd reads only portals/*.toml: rename it to end in .toml or move it out of portals/
 soulstones/a.toml:1: invalid TOML at column 3: expected ']' to close table name; fix the syntax (see https://toml.io)
 soulstones/b.toml:1: b.image: missing; every soulstone needs a container image, e.g. image = "ghcr.io/ggml-org/llama.cpp:server"
-soulstones/b.toml:2: b.port: 0 is out of range; a port must be from 1 to 65535
+soulstones/b.toml:2: b.port: port 0 is out of range; use a number from 1 to 65535
 soulstones/b.toml:6: c.gpu: unknown key; did you mean "devices"?`
 	if err == nil || err.Error() != want {
 		t.Errorf("error text:\n got: %v\nwant: %s", err, want)

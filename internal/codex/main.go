@@ -103,7 +103,7 @@ func (l *loader) alliances(d *doc, p keyPath, v any) {
 			}
 			continue
 		}
-		covens := d.strList(ep, field{"alliances", "string", f.example}, inner, covenName)
+		covens := d.strList(ep, field{"alliances", "string", f.example}, inner, validate.CovenName)
 		if len(covens) != len(inner) {
 			continue // element problems already reported
 		}
@@ -126,14 +126,6 @@ func stringsOnly(arr []any) ([]string, bool) {
 		out = append(out, strconv.Quote(s))
 	}
 	return out, true
-}
-
-// covenName checks a coven name.
-func covenName(s string) error {
-	if err := validate.Name(s); err != nil {
-		return fmt.Errorf("invalid coven name: %w", err)
-	}
-	return nil
 }
 
 // pod decodes [pod].

@@ -8,6 +8,7 @@ import (
 
 	"github.com/lychd/lychd/internal/covenant"
 	"github.com/lychd/lychd/internal/model"
+	"github.com/lychd/lychd/sdk/validate"
 )
 
 // Errors is every problem found while flattening a manifest; its message
@@ -128,7 +129,7 @@ func checkPorts(m *model.Manifest, g *covenant.Graph) Errors {
 			continue
 		}
 		if prev, dup := hostPorts[hp]; dup {
-			errs = append(errs, fmt.Errorf("host port %d is published twice: by %s and by lychd.toml [pod] publish; pick another host port", hp, prev.who))
+			errs = append(errs, validate.HostPortTwice(hp, prev.who, "lychd.toml [pod] publish"))
 			continue
 		}
 		hostPorts[hp] = pub{who: "lychd.toml [pod] publish", src: model.Source{Kind: model.SourceCodex, Name: "lychd.toml"}}
@@ -143,7 +144,7 @@ func checkPorts(m *model.Manifest, g *covenant.Graph) Errors {
 		}
 		who := fmt.Sprintf("rune %q (%s)", r.Name, r.Source)
 		if prev, dup := hostPorts[hp]; dup {
-			errs = append(errs, fmt.Errorf("host port %d is published twice: by %s and by %s; set a different host_port on one of them", hp, prev.who, who))
+			errs = append(errs, validate.HostPortTwice(hp, prev.who, who))
 			continue
 		}
 		hostPorts[hp] = pub{who: who, src: r.Source}
@@ -152,7 +153,7 @@ func checkPorts(m *model.Manifest, g *covenant.Graph) Errors {
 }
 
 func portError(p int, a, b *model.Rune) error {
-	return fmt.Errorf("port %d is declared by rune %q (%s) and rune %q (%s), which can run at the same time in the pod's shared network namespace; give one of them another port, or put them in covens that are not allied", p, a.Name, a.Source, b.Name, b.Source)
+	return validate.SharedPort(p, fmt.Sprintf("rune %q (%s)", a.Name, a.Source), fmt.Sprintf("rune %q (%s)", b.Name, b.Source))
 }
 
 // hostPortOf extracts the host port of a PublishPort spec

@@ -11,6 +11,7 @@ import (
 
 	"github.com/lychd/lychd/internal/covenant"
 	"github.com/lychd/lychd/internal/model"
+	"github.com/lychd/lychd/internal/spelling"
 )
 
 // PodService is the service Quadlet generates for lychd.pod.
@@ -415,36 +416,10 @@ func suggestUnit(u string, runes map[string]*model.Rune, targets map[string]*cov
 	for n := range targets {
 		names = append(names, n)
 	}
-	best, bestD := "", 4
-	for _, n := range names {
-		if d := editDistance(u, n); d < bestD || (d == bestD && n < best) {
-			best, bestD = n, d
-		}
-	}
-	if best != "" {
+	if best := spelling.Closest(u, names, 3); best != "" {
 		return fmt.Sprintf("did you mean %s?", best)
 	}
 	return "no such soulstone or coven"
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // digraph is a small directed graph of unit names with deterministic

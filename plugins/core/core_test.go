@@ -7,11 +7,11 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/lychd/lychd/plugins/core"
 	"github.com/lychd/lychd/sdk"
+	"github.com/lychd/lychd/sdk/validate"
 	"github.com/lychd/lychd/sdk/wire"
 )
 
@@ -78,19 +78,10 @@ func assimilate(t *testing.T, config map[string]any) (*result, error) {
 	return r, err
 }
 
-// check applies lychd's rules to what core registered, reading %h as the
-// home directory it stands for.
+// check applies lychd's rules for the core to what core registered.
 func check(t *testing.T, r *result) {
 	t.Helper()
-	runes := make([]sdk.Rune, len(r.Runes))
-	for i, ru := range r.Runes {
-		ru.Volumes = append([]string(nil), ru.Volumes...)
-		for j, v := range ru.Volumes {
-			ru.Volumes[j] = strings.ReplaceAll(v, "%h/", "/home/magus/")
-		}
-		runes[i] = ru
-	}
-	if err := sdk.ValidateSet(runes, r.Animators); err != nil {
+	if err := sdk.ValidateSetFrom(r.Runes, r.Animators, validate.FromCore); err != nil {
 		t.Errorf("core breaks lychd's rules: %v", err)
 	}
 	if r.Info.Name != core.Name {

@@ -287,6 +287,15 @@ func StartTimeout(d time.Duration) error {
 	return nil
 }
 
+// StartTimeoutSeconds checks a start timeout given in whole seconds, as the
+// Codex's start_timeout_seconds is: the rule of StartTimeout.
+func StartTimeoutSeconds(n int64) error {
+	if limit := int64(MaxStartTimeout / time.Second); n < 1 || n > limit {
+		return fmt.Errorf("%d is out of range; a start timeout in seconds (an image pull on first start counts) must be from 1 to %d", n, limit)
+	}
+	return nil
+}
+
 // Volume checks a Podman volume spec "SRC:DST[:OPTIONS]". SRC is an absolute
 // host path or a named volume (letters, digits, "_", "." and "-", starting
 // with a letter or digit, e.g. "models"); DST is an absolute path in the
