@@ -93,6 +93,12 @@ func TestRefusalsStick(t *testing.T) {
 		{"start timeout not whole seconds", func(c *Collector) error {
 			return c.AddRune(ctx, sdk.Rune{Name: "a", Image: img, StartTimeout: 1500 * time.Millisecond})
 		}, `rune "a": start timeout 1.5s is not a whole number of seconds from 1s to 24h; pulling the image on first start counts, so allow for it (e.g. 15m)`},
+		{"always-on rune called pod", func(c *Collector) error {
+			return c.AddRune(ctx, sdk.Rune{Name: "pod", Kind: sdk.AlwaysOn, Image: img})
+		}, `registered a rune with an invalid name: name "pod" would give the always-on rune the unit lychd-pod.service, which is the pod's own; pick another name`},
+		{"rune called like a core rune", func(c *Collector) error {
+			return c.AddRune(ctx, sdk.Rune{Name: "vessel", Image: img})
+		}, `registered a rune with an invalid name: name "vessel" is taken by one of lychd's core runes (vessel, phylactery, oculus); pick another name`},
 		{"AlwaysOn with groups", func(c *Collector) error {
 			return c.AddRune(ctx, sdk.Rune{Name: "a", Kind: sdk.AlwaysOn, Image: img, Groups: []string{"g"}})
 		}, ""},

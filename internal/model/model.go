@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"sort"
 	"time"
+
+	"github.com/lychd/lychd/internal/unitname"
 )
 
 // SourceKind says where a definition came from.
@@ -118,16 +120,19 @@ func (r *Rune) Covens() []string {
 }
 
 // UnitBase is the unit name without suffix: lychd-soulstone-NAME for
-// soulstones, lychd-NAME for core runes.
+// soulstones, lychd-NAME for core runes (see package unitname).
 func (r *Rune) UnitBase() string {
 	if r.Kind == KindSoulstone {
-		return "lychd-soulstone-" + r.Name
+		return unitname.SoulstoneBase(r.Name)
 	}
-	return "lychd-" + r.Name
+	return unitname.AlwaysOnBase(r.Name)
 }
 
 // ServiceName is the systemd service Quadlet generates for the rune.
-func (r *Rune) ServiceName() string { return r.UnitBase() + ".service" }
+func (r *Rune) ServiceName() string { return r.UnitBase() + unitname.ServiceSuffix }
+
+// ContainerFile is the rune's Quadlet file.
+func (r *Rune) ContainerFile() string { return r.UnitBase() + unitname.ContainerSuffix }
 
 // AnimatorKind says whether an Animator is served by a local rune or a remote
 // portal.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/lychd/lychd/internal/covenant"
 	"github.com/lychd/lychd/internal/model"
+	"github.com/lychd/lychd/internal/unitname"
 	"github.com/lychd/lychd/sdk/validate"
 )
 
@@ -27,7 +28,6 @@ func (e Errors) Error() string {
 func checkNames(m *model.Manifest) Errors {
 	var errs Errors
 	runes := map[string]*model.Rune{}
-	units := map[string]*model.Rune{}
 	for i := range m.Runes {
 		r := &m.Runes[i]
 		if prev, ok := runes[r.Name]; ok {
@@ -35,11 +35,6 @@ func checkNames(m *model.Manifest) Errors {
 			continue
 		}
 		runes[r.Name] = r
-		if prev, ok := units[r.UnitBase()]; ok {
-			errs = append(errs, fmt.Errorf("runes %q (%s) and %q (%s) both map to unit %s; rename one of them", prev.Name, prev.Source, r.Name, r.Source, r.ServiceName()))
-			continue
-		}
-		units[r.UnitBase()] = r
 	}
 	animators := map[string]*model.Animator{}
 	for i := range m.Animators {
@@ -57,6 +52,48 @@ func checkNames(m *model.Manifest) Errors {
 			case r.Kind != model.KindSoulstone:
 				errs = append(errs, fmt.Errorf("animator %q (%s) is manifested by %q (%s), which is a core rune, not a soulstone", a.Name, a.Source, a.Rune, r.Source))
 			}
+		}
+	}
+	return errs
+}
+
+// checkUnits rejects two things that would get the same unit, whatever
+// their kinds (the pod, runes, coven targets, hold targets): Quadlet or
+// systemd would silently keep one of them. The SDK's name rules make this
+// impossible for valid names (validate.AlwaysOnName); this check keeps it
+// true for any manifest.
+func checkUnits(m *model.Manifest, g *covenant.Graph, groups []*group) Errors {
+	var errs Errors
+	owner := map[string]string{unitname.Pod: "the pod"}
+	claim := func(unit, who, fix string) {
+		if prev, dup := owner[unit]; dup {
+			errs = append(errs, fmt.Errorf("%s and %s would both be unit %s; %s", who, prev, unit, fix))
+			return
+		}
+		owner[unit] = who
+	}
+	named := map[string]bool{}
+	for i := range m.Runes {
+		r := &m.Runes[i]
+		if named[r.Name] {
+			continue // reported by checkNames
+		}
+		named[r.Name] = true
+		who := fmt.Sprintf("rune %q (%s)", r.Name, r.Source)
+		if prev, dup := owner[r.ServiceName()]; dup && prev != "the pod" {
+			errs = append(errs, fmt.Errorf("%s and %s would both be unit %s; rename one of them", prev, who, r.ServiceName()))
+			continue
+		}
+		claim(r.ServiceName(), who, "rename the rune")
+	}
+	for _, c := range g.Covens() {
+		if c.HasTarget {
+			claim(c.TargetName(), fmt.Sprintf("coven %q", c.Name), "rename the coven")
+		}
+	}
+	for _, gr := range groups {
+		if gr.hold != "" {
+			claim(gr.hold, "the hold of covens "+gr.covens(), "rename one of its covens")
 		}
 	}
 	return errs

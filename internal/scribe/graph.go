@@ -2,8 +2,6 @@ package scribe
 
 import (
 	"container/heap"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"slices"
 	"sort"
@@ -12,10 +10,8 @@ import (
 	"github.com/lychd/lychd/internal/covenant"
 	"github.com/lychd/lychd/internal/model"
 	"github.com/lychd/lychd/internal/spelling"
+	"github.com/lychd/lychd/internal/unitname"
 )
-
-// PodService is the service Quadlet generates for lychd.pod.
-const PodService = "lychd-pod.service"
 
 // deps are the [Unit] dependency lists lychd writes for one unit.
 type deps struct {
@@ -56,20 +52,13 @@ func (gr *group) covens() string {
 	return strings.Join(parts, ", ")
 }
 
-// holdName names a group's hold target after its classes: covens joined by
-// '_' within a class (coven names never contain '_') and classes joined by
-// '.'; very long names are shortened with a hash.
+// holdName names a group's hold target after its classes.
 func holdName(classes []*covenant.Class) string {
-	parts := make([]string, len(classes))
+	covens := make([][]string, len(classes))
 	for i, cl := range classes {
-		parts[i] = strings.Join(cl.Covens, "_")
+		covens[i] = cl.Covens
 	}
-	key := strings.Join(parts, ".")
-	if len(key) > 180 {
-		sum := sha256.Sum256([]byte(key))
-		key = classes[0].Covens[0] + "_" + hex.EncodeToString(sum[:8])
-	}
-	return "lychd-hold-" + key + ".target"
+	return unitname.HoldTarget(covens)
 }
 
 // groupClasses puts classes with identical rows of the hostility matrix into
@@ -104,7 +93,7 @@ func groupClasses(g *covenant.Graph) ([]*group, map[int]*group) {
 			gr.hold = holdName(gr.classes)
 			gr.presence = gr.hold
 		} else {
-			gr.presence = "lychd-soulstone-" + gr.members[0] + ".service"
+			gr.presence = unitname.SoulstoneService(gr.members[0])
 		}
 	}
 	return groups, groupOf
@@ -179,14 +168,14 @@ func buildLayout(m *model.Manifest, g *covenant.Graph) (*layout, Errors) {
 		check := func(key string, names []string, needCompatible bool) []string {
 			var keep []string
 			for _, u := range names {
-				if !strings.HasPrefix(u, "lychd-") {
+				if !unitname.IsLychd(u) {
 					keep = append(keep, u)
 					continue
 				}
 				dep, isRune := byService[u]
 				c, isTarget := targets[u]
 				switch {
-				case u == PodService:
+				case u == unitname.Pod:
 				case isRune:
 					if u == svc {
 						errs = append(errs, fmt.Errorf("%s: %s.%s: a rune cannot depend on itself; remove %s", r.Source, r.Name, key, u))
@@ -230,7 +219,7 @@ func buildLayout(m *model.Manifest, g *covenant.Graph) (*layout, Errors) {
 			}
 		}
 		for _, u := range after {
-			if strings.HasPrefix(u, "lychd-") {
+			if unitname.IsLychd(u) {
 				order.edge(u, svc)
 			}
 		}
@@ -247,7 +236,7 @@ func buildLayout(m *model.Manifest, g *covenant.Graph) (*layout, Errors) {
 		t := c.TargetName()
 		d := l.unit(t)
 		for _, mem := range c.Members {
-			svc := "lychd-soulstone-" + mem + ".service"
+			svc := unitname.SoulstoneService(mem)
 			d.Wants = append(d.Wants, svc)
 			if !order.has(t, svc) {
 				order.edge(svc, t)

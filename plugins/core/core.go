@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lychd/lychd/internal/unitname"
 	"github.com/lychd/lychd/sdk"
 	"github.com/lychd/lychd/sdk/validate"
 )
@@ -181,12 +182,12 @@ func vesselRune(c VesselConfig) (sdk.Rune, error) {
 		volumes = append(volumes, fmt.Sprintf("%s:%%h/work/library/%s:ro,Z", clean, base))
 	}
 	return sdk.Rune{
-		Name:        "vessel",
+		Name:        validate.CoreVessel,
 		Kind:        sdk.AlwaysOn,
 		Description: "The LychD Daemon Vessel",
 		Image:       orDefault(c.Image, DefaultVesselImage),
-		Wants:       []string{"network-online.target", "lychd-phylactery.service"},
-		After:       []string{"network-online.target", "lychd-phylactery.service"},
+		Wants:       []string{"network-online.target", unitname.AlwaysOnService(validate.CorePhylactery)},
+		After:       []string{"network-online.target", unitname.AlwaysOnService(validate.CorePhylactery)},
 		Port:        VesselPort,
 		ExposePort:  true,
 		HostPort:    hostPort,
@@ -200,7 +201,7 @@ func vesselRune(c VesselConfig) (sdk.Rune, error) {
 
 func phylacteryRune(c ServiceConfig) sdk.Rune {
 	return sdk.Rune{
-		Name:        "phylactery",
+		Name:        validate.CorePhylactery,
 		Kind:        sdk.AlwaysOn,
 		Description: "The LychD Phylactery (PostgreSQL with pgvector)",
 		Image:       orDefault(c.Image, DefaultPhylacteryImage),
@@ -227,7 +228,7 @@ func oculusRune(c OculusConfig) (sdk.Rune, error) {
 		}
 	}
 	return sdk.Rune{
-		Name:        "oculus",
+		Name:        validate.CoreOculus,
 		Kind:        sdk.AlwaysOn,
 		Description: "The LychD Oculus (Arize Phoenix tracing)",
 		Image:       orDefault(c.Image, DefaultOculusImage),

@@ -118,7 +118,9 @@ var (
 )
 
 // CheckRune applies every rule one rune must satisfy on its own and returns
-// each problem, in field order: names, values, list sizes, the ports (a
+// each problem, in field order: the name (valid; an always-on rune's may not
+// be taken for another unit of lychd's, see AlwaysOnName; only the core
+// may use the core's names), values, list sizes, the ports (a
 // host port needs an exposed port, an exposed port a port), the start
 // timeout. Rules that need several runes are CheckSet's.
 func CheckRune(r Rune, src Source) []Problem {
@@ -127,6 +129,10 @@ func CheckRune(r Rune, src Source) []Problem {
 		ps = append(ps, Problem{Field: field, Index: index, Other: -1, Err: err})
 	}
 	if err := Name(r.Name); err != nil {
+		add(FieldName, -1, err)
+	} else if err := AlwaysOnName(r.Name); r.AlwaysOn && err != nil {
+		add(FieldName, -1, err)
+	} else if err := NotCoreRune(r.Name); src != FromCore && err != nil {
 		add(FieldName, -1, err)
 	}
 	if r.Description != "" {

@@ -43,6 +43,20 @@ func TestCheckRune(t *testing.T) {
 			{"environment", -1, "A", `variable A is set twice; set it once`},
 			{"start_timeout_seconds", -1, "", `start timeout 1ms is not a whole number of seconds from 1s to 24h; pulling the image on first start counts, so allow for it (e.g. 15m)`},
 		}},
+		{"always-on rune called pod", func(r *Rune) { r.Name = "pod"; r.AlwaysOn = true }, FromExtension, []p{
+			{"name", -1, "", `name "pod" would give the always-on rune the unit lychd-pod.service, which is the pod's own; pick another name`},
+		}},
+		{"soulstone called pod", func(r *Rune) { r.Name = "pod" }, FromCodex, nil},
+		{"always-on rune called like a soulstone's unit", func(r *Rune) { r.Name = "soulstone-x"; r.AlwaysOn = true }, FromCore, []p{
+			{"name", -1, "", `name "soulstone-x" starts with "soulstone-", which lychd keeps for its own units (lychd-soulstone-NAME); pick another name for the always-on rune`},
+		}},
+		{"extension rune called like a core rune", func(r *Rune) { r.Name = "vessel"; r.AlwaysOn = true }, FromExtension, []p{
+			{"name", -1, "", `name "vessel" is taken by one of lychd's core runes (vessel, phylactery, oculus); pick another name`},
+		}},
+		{"soulstone called like a core rune", func(r *Rune) { r.Name = "oculus" }, FromCodex, []p{
+			{"name", -1, "", `name "oculus" is taken by one of lychd's core runes (vessel, phylactery, oculus); pick another name`},
+		}},
+		{"the core's own", func(r *Rune) { r.Name = "vessel"; r.AlwaysOn = true }, FromCore, nil},
 		{"core may use %h in volumes", func(r *Rune) {
 			r.Volumes = []string{"%h/.local/share/lychd:%h/.local/share/lychd:rw,Z"}
 		}, FromCore, nil},

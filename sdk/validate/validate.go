@@ -17,6 +17,7 @@
 package validate
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -59,6 +60,47 @@ func Name(s string) error {
 	}
 	if strings.HasSuffix(s, "-") {
 		return fmt.Errorf("name %s ends with \"-\"; end it with a letter or digit", quote(s))
+	}
+	return nil
+}
+
+// Names of the runes lychd's core registers. No other source may register
+// a rune of one of these names.
+const (
+	CoreVessel     = "vessel"
+	CorePhylactery = "phylactery"
+	CoreOculus     = "oculus"
+)
+
+// NotCoreRune checks that a rune of the Codex or of an extension is not
+// called like one of the core's runes (CoreVessel, CorePhylactery,
+// CoreOculus), which every Sepulcher has.
+func NotCoreRune(name string) error {
+	switch name {
+	case CoreVessel, CorePhylactery, CoreOculus:
+		return fmt.Errorf("name %s is taken by one of lychd's core runes (%s, %s, %s); pick another name", quote(name), CoreVessel, CorePhylactery, CoreOculus)
+	}
+	return nil
+}
+
+// AlwaysOnName checks the name of an always-on rune: a valid Name whose
+// unit, lychd-NAME.service, can never be taken for the pod's
+// (lychd-pod.service), a soulstone's (lychd-soulstone-NAME.service), a
+// coven's (lychd-coven-NAME.target) or a hold's (lychd-hold-KEY.target).
+func AlwaysOnName(name string) error {
+	if err := Name(name); err != nil {
+		return err
+	}
+	if name == "pod" {
+		return errors.New(`name "pod" would give the always-on rune the unit lychd-pod.service, which is the pod's own; pick another name`)
+	}
+	// lychd names its soulstone, coven and hold units lychd-soulstone-NAME,
+	// lychd-coven-NAME and lychd-hold-KEY, and an always-on rune's
+	// lychd-NAME.
+	for _, p := range [...]string{"soulstone-", "coven-", "hold-"} {
+		if strings.HasPrefix(name, p) {
+			return fmt.Errorf("name %s starts with %q, which lychd keeps for its own units (lychd-%sNAME); pick another name for the always-on rune", quote(name), p, p)
+		}
 	}
 	return nil
 }

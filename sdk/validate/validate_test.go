@@ -47,6 +47,26 @@ func TestName(t *testing.T) {
 	})
 }
 
+func TestRuneNames(t *testing.T) {
+	check(t, AlwaysOnName, map[string]string{
+		"proxy":        "",
+		"podman":       "",
+		"soulstone":    "",
+		"covenant":     "",
+		"pod":          `name "pod" would give the always-on rune the unit lychd-pod.service, which is the pod's own; pick another name`,
+		"soulstone-x":  `name "soulstone-x" starts with "soulstone-", which lychd keeps for its own units (lychd-soulstone-NAME); pick another name for the always-on rune`,
+		"coven-vision": `name "coven-vision" starts with "coven-", which lychd keeps for its own units (lychd-coven-NAME); pick another name for the always-on rune`,
+		"hold-a":       `name "hold-a" starts with "hold-", which lychd keeps for its own units (lychd-hold-NAME); pick another name for the always-on rune`,
+		"Pod":          `name "Pod" does not start with a lower-case letter; use 1 to 63 characters: a lower-case letter, then a-z, 0-9 and single "-" (e.g. "vision-analyzer")`,
+	})
+	check(t, NotCoreRune, map[string]string{
+		"vision":     "",
+		"vessel":     `name "vessel" is taken by one of lychd's core runes (vessel, phylactery, oculus); pick another name`,
+		"phylactery": `name "phylactery" is taken by one of lychd's core runes (vessel, phylactery, oculus); pick another name`,
+		"oculus":     `name "oculus" is taken by one of lychd's core runes (vessel, phylactery, oculus); pick another name`,
+	})
+}
+
 func TestUnitName(t *testing.T) {
 	how := `write a full unit name such as "lychd-soulstone-NAME.service" or "network-online.target"`
 	long := strings.Repeat("a", 250) + ".service"
