@@ -140,10 +140,10 @@ var candidates = map[string][]string{
 		"-/dev/kvm", "-nvidia.com/gpu=all", "/dev/a;b", "/dev/#x", "/dev/dri\\",
 	},
 	"volumes": {
-		"/srv/models:/models:ro,Z", "models:/models", "models.volumes:/m", "/srv/a:/x\"y$Z'w\\v", "/srv/ü:/ü", "/srv/a;b:/c",
+		"/srv/models:/models:ro,Z", "models:/models", "models.volumes:/m", "/srv/a:/x'y$Z\\w", "/srv/ü:/ü", "/srv/a;b:/c",
 		"/srv/#a:/b", "/srv/a=b:/c", "/srv/[x]:/y", "/srv/a*b:/c", "/srv/a,b:/c:ro", "/srv/a:/b:idmap=uids=0-1-2",
 		"/srv/a\"b:/x", "/srv/${PATH}x:/y", "/srv/$HOME:/y", "/srv/a'b:/x", `/srv/a\b:/x`, "x.volume:/data",
-		"/srv/a b:/x", `/srv/a:/b\`, "/srv/a:/b\u00a0", "\u00a0/srv/a:/b", "/srv/%h:/b", `"/a:/b"`,
+		"/srv/a b:/x", `/srv/a:/b\`, "/srv/a:/b\u00a0", "\u00a0/srv/a:/b", "/srv/%h:/b", `"/a:/b"`, `/srv/a:/x"`,
 	},
 	"image": {
 		"docker.io/library/busybox:1.36", "[::1]:5000/a/b:c", "a+b_c.d-e/f@sha256:00", "docker.io/x.images", "docker.io/library/image",
@@ -153,29 +153,32 @@ var candidates = map[string][]string{
 		"plain", "two words", " lead", "trail ", `"double"`, `'single'`, `it's`, `back\slash`, `ends\`, `\`, `"`, "'",
 		"100%", "%h", "%%", "$HOME", "${X}", "$$", "$", "a;b", ";x", "--opt=a b", "=", "unicode ✓ ü 日本",
 		"[Service]", "#x", ";y", "nbsp\u00a0", "\u00a0", "\u2028", `\n`, `\x41`, "--env=A=1",
-		"tab\tx", "x\nExecStartPre=/bin/evil",
+		"tab\tx", "x\nExecStartPre=/bin/evil", "", ";",
 	},
 	"environment": {
 		"value", "", " a  b ", "$HOME", "${X}", "%h 100%", `say "hi" it's`, `C:\dir\`, ";", "a=b=c", "✓ ü", "\u00a0",
-		"one\nExecStartPre=/bin/evil", "tab\there",
+		"one\nExecStartPre=/bin/evil", "tab\there", strings.Repeat("x", 8192), strings.Repeat("x", 70000),
 	},
 	"description": {
 		`100% "q" $HOME ${X} ;#`, "[Service]", "a\u00a0b", "✓",
-		"x\nExecStartPre=/bin/evil",
+		"x\nExecStartPre=/bin/evil", " lead", "trail ", `ends\`, "a\u00a0",
 	},
 	"after": {
 		"network-online.target", "getty@tty1.service", "a:b_c.service",
-		"a b.service", "x.service y.service", "%n.service", "-x.service", "a.container",
+		`foo\x2dbar.service`, "a b.service", "x.service y.service", "%n.service", "-x.service", "a.container",
 	},
 }
 
 // mustRefuse are the candidates the Codex must refuse: the attacks that
 // reached Quadlet before and values Quadlet or systemd would change.
 var mustRefuse = map[string][]string{
-	"devices": {"/dev/dri /etc/shadow", "/dev/dri -/dev/kvm", `/dev/dri"/x"`, "/dev/dri'/x'", `/dev/a\x20b`, "/dev/$HOME", "/dev/%h", "-/dev/kvm"},
-	"volumes": {"/srv/a\"b:/x", "/srv/${PATH}x:/y", "/srv/a'b:/x", `/srv/a\b:/x`, "x.volume:/data", `/srv/a:/b\`, "/srv/a:/b\u00a0"},
-	"image":   {"evil.image", "x.build", `"quoted"`, `"q`},
-	"after":   {"a b.service", "x.service y.service", "%n.service"},
+	"devices":     {"/dev/dri /etc/shadow", "/dev/dri -/dev/kvm", `/dev/dri"/x"`, "/dev/dri'/x'", `/dev/a\x20b`, "/dev/$HOME", "/dev/%h", "-/dev/kvm"},
+	"volumes":     {"/srv/a\"b:/x", "/srv/${PATH}x:/y", "/srv/a'b:/x", `/srv/a\b:/x`, "x.volume:/data", `/srv/a:/b\`, "/srv/a:/b\u00a0", `/srv/a:/x"`},
+	"image":       {"evil.image", "x.build", `"quoted"`, `"q`},
+	"after":       {"a b.service", "x.service y.service", "%n.service", `foo\x2dbar.service`},
+	"exec":        {"", ";"},
+	"description": {" lead", "trail ", `ends\`, "a\u00a0"},
+	"environment": {strings.Repeat("x", 70000)},
 }
 
 // tomlString writes s as a TOML basic string.

@@ -7,4 +7,9 @@ package validate
 const (
 	// MaxPathLen bounds a volume or device, like Linux's PATH_MAX.
 	MaxPathLen = 4096
+	// MaxValueLen bounds an environment variable's value and an exec
+	// argument.
+	MaxValueLen = 8 << 10
+	// MaxEnvNameLen bounds an environment variable's name.
+	MaxEnvNameLen = 255
 )

@@ -127,11 +127,13 @@ func UnitName(s string) error {
 		return fmt.Errorf("unit name %s contains \"/\"; name the unit, not its file path (e.g. \"foo.service\")", quote(s))
 	case strings.ContainsRune(s, '%'):
 		return fmt.Errorf("unit name %s contains \"%%\"; systemd specifiers are not allowed, write the name out in full", quote(s))
+	case strings.ContainsRune(s, '\\'):
+		return fmt.Errorf("unit name %s contains a backslash; escaped unit names (systemd-escape) are not supported, name a unit that needs no escaping", quote(s))
 	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if !isAlnum(c) && !strings.ContainsRune(":_.\\@-", rune(c)) {
-			return fmt.Errorf("unit name %s contains %s; unit names use only letters, digits and : _ . \\ @ -", quote(s), describeByte(s, i))
+		if !isAlnum(c) && !strings.ContainsRune(":_.@-", rune(c)) {
+			return fmt.Errorf("unit name %s contains %s; unit names use only letters, digits and : _ . @ -", quote(s), describeByte(s, i))
 		}
 	}
 	suffix := ""
@@ -410,6 +412,9 @@ func Volume(s string) error {
 	if !strings.HasPrefix(dst, "/") {
 		return fmt.Errorf("volume %s: container path %s is not absolute; start it with \"/\"", quote(s), quote(dst))
 	}
+	if strings.ContainsRune(s, '"') {
+		return fmt.Errorf("volume %s contains a double quote, which Quadlet strips at the ends of values; use a path without it", quote(s))
+	}
 	if len(parts) == 3 {
 		for _, opt := range strings.Split(parts[2], ",") {
 			if opt == "" {
@@ -455,11 +460,14 @@ func HostPath(s string) error {
 }
 
 // EnvName checks an environment variable name: a letter or "_" followed by
-// letters, digits and "_".
+// letters, digits and "_", at most MaxEnvNameLen bytes.
 func EnvName(s string) error {
 	const how = `use letters, digits and "_", not starting with a digit (e.g. "HF_HOME")`
 	if s == "" {
 		return fmt.Errorf("environment variable name is empty; %s", how)
+	}
+	if len(s) > MaxEnvNameLen {
+		return fmt.Errorf("environment variable name is %d bytes long; the limit is %d", len(s), MaxEnvNameLen)
 	}
 	if !isLetter(s[0]) && s[0] != '_' {
 		return fmt.Errorf("environment variable name %s does not start with a letter or \"_\"; %s", quote(s), how)
@@ -473,24 +481,47 @@ func EnvName(s string) error {
 }
 
 // EnvValue checks an environment variable value: valid UTF-8 without
-// control characters. Any other character is allowed; the unit writer
-// escapes it.
-func EnvValue(s string) error { return plainText("value", s) }
+// control characters, at most MaxValueLen bytes. Any other character is
+// allowed; the unit writer quotes and escapes it.
+func EnvValue(s string) error {
+	if len(s) > MaxValueLen {
+		return fmt.Errorf("value is %d bytes long; the limit is %d bytes (put longer text in a file and mount it)", len(s), MaxValueLen)
+	}
+	return plainText("value", s)
+}
 
 // ExecArg checks one argument of a rune's exec vector: valid UTF-8 without
-// control characters.
-func ExecArg(s string) error { return plainText("argument", s) }
+// control characters, at most MaxValueLen bytes, not empty and not the
+// word ";". Quadlet 5.4 cannot pass either: it drops an empty argument
+// together with every argument after it, and writes ";" unquoted into
+// ExecStart=, where systemd reads it as a command separator.
+func ExecArg(s string) error {
+	switch {
+	case s == "":
+		return errors.New("argument is empty; Quadlet drops an empty argument together with every argument after it, leave it out or use a placeholder")
+	case s == ";":
+		return errors.New(`argument ";" cannot be passed: Quadlet writes it unquoted into the service, where systemd reads it as a command separator; attach it to a neighbouring argument (e.g. "--sep=;")`)
+	case len(s) > MaxValueLen:
+		return fmt.Errorf("argument is %d bytes long; the limit is %d bytes (put longer text in a file and mount it)", len(s), MaxValueLen)
+	}
+	return plainText("argument", s)
+}
 
 // MaxDescriptionLen bounds a description.
 const MaxDescriptionLen = 1024
 
 // Description checks a one-line human description: valid UTF-8, no control
-// characters (so no line breaks), at most 1024 bytes.
+// characters (so no line breaks), no white space at either end and no
+// trailing backslash (Quadlet and systemd strip the one and read the other
+// as a line continuation), at most 1024 bytes.
 func Description(s string) error {
 	if len(s) > MaxDescriptionLen {
 		return fmt.Errorf("description is %d bytes long; keep it to one line of at most %d bytes", len(s), MaxDescriptionLen)
 	}
-	return plainText("description", s)
+	if err := plainText("description", s); err != nil {
+		return err
+	}
+	return lineEnds("description", s)
 }
 
 // MaxIdentLen bounds a capability or tag.
