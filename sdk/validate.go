@@ -16,10 +16,14 @@ const (
 	MaxRunes = 1000
 	// MaxAnimators is the most Animators one extension may register.
 	MaxAnimators = 1000
-	// MaxField bounds every string field, in bytes.
-	MaxField = 64 << 10
+	// MaxField bounds every string field, in bytes: all of a rune's
+	// text together may be at most this long (validate.MaxRuneSize).
+	MaxField = validate.MaxRuneSize
 	// MaxList bounds every list or map field, in entries.
-	MaxList = 1000
+	MaxList = validate.MaxList
+	// MaxRegistration bounds the text of everything one extension
+	// registers, in bytes.
+	MaxRegistration = validate.MaxRegistrationSize
 )
 
 // ReservedName is the name of lychd's built-in extension; no installed
@@ -80,7 +84,8 @@ func ValidateRuneFrom(r Rune, src validate.Source) error {
 	if err := checkField("rune name", r.Name); err != nil {
 		return err
 	}
-	if err := checkSizes(r); err != nil {
+	// The environment is a map, sorted when converted: bound it first.
+	if err := checkList("environment", len(r.Environment)); err != nil {
 		return fmt.Errorf("rune %s: %w", quote(r.Name), err)
 	}
 	if r.Kind != Soulstone && r.Kind != AlwaysOn {
@@ -94,45 +99,6 @@ func ValidateRuneFrom(r Rune, src validate.Source) error {
 		return fmt.Errorf("registered a rune with an invalid name: %w", ps[0].Err)
 	}
 	return fmt.Errorf("rune %s: %w", quote(r.Name), ps[0])
-}
-
-// checkSizes bounds every string and list of r before any rule reads it,
-// so that a huge value is refused cheaply and never quoted.
-func checkSizes(r Rune) error {
-	if err := checkField("description", r.Description); err != nil {
-		return err
-	}
-	if err := checkField("image", r.Image); err != nil {
-		return err
-	}
-	for _, l := range []struct {
-		what string
-		vals []string
-	}{
-		{"groups", r.Groups}, {"after", r.After}, {"wants", r.Wants}, {"requires", r.Requires},
-		{"devices", r.Devices}, {"volumes", r.Volumes}, {"exec", r.Exec},
-	} {
-		if err := checkList(l.what, len(l.vals)); err != nil {
-			return err
-		}
-		for _, v := range l.vals {
-			if err := checkField(l.what+" entry", v); err != nil {
-				return err
-			}
-		}
-	}
-	if err := checkList("environment", len(r.Environment)); err != nil {
-		return err
-	}
-	for k, v := range r.Environment {
-		if err := checkField("environment name", k); err != nil {
-			return err
-		}
-		if err := checkField("environment value", v); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // ValidateAnimator checks one Animator on its own. The error names it.
@@ -223,39 +189,159 @@ func ValidateSet(runes []Rune, animators []Animator) error {
 
 // ValidateSetFrom is ValidateSet for the registration of src.
 func ValidateSetFrom(runes []Rune, animators []Animator, src validate.Source) error {
+	g := NewRegistration(src)
 	var errs []error
-	if len(runes) > MaxRunes {
-		errs = append(errs, TooManyRunes())
-	}
-	if len(animators) > MaxAnimators {
-		errs = append(errs, TooManyAnimators())
-	}
-	runeNames := map[string]bool{}
-	rules := make([]validate.Rune, len(runes))
-	for i, r := range runes {
-		if err := ValidateRuneFrom(r, src); err != nil {
+	for _, r := range runes {
+		if err := g.check(r); err != nil {
 			errs = append(errs, err)
 		}
-		runeNames[r.Name] = true
+	}
+	for _, a := range animators {
+		if err := g.checkAnimator(a); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	errs = append(errs, g.setProblems()...)
+	return errors.Join(errs...)
+}
+
+// Registration is one extension's registrations as lychd receives them:
+// AddRune and AddAnimator check each one as it arrives (the SDK's rules
+// for it, no name twice, the counts and sizes of MaxRunes, MaxAnimators,
+// MaxRegistration and validate's limits for the whole Sepulcher), and the
+// first refusal sticks: every later registration is refused too. Check
+// then applies the rules of the whole registration. lychd's registry and
+// the test kit use it, so both refuse the same registrations with the same
+// words. It is not safe for concurrent use.
+type Registration struct {
+	src                  validate.Source
+	runes                []Rune
+	animators            []Animator
+	runeNames, animNames map[string]bool
+	size                 int
+	tally                validate.Tally
+	refused              error
+}
+
+// NewRegistration returns an empty Registration for a source (extensions
+// are validate.FromExtension).
+func NewRegistration(src validate.Source) *Registration {
+	return &Registration{src: src, runeNames: map[string]bool{}, animNames: map[string]bool{}}
+}
+
+// AddRune checks r and records it, or refuses it.
+func (g *Registration) AddRune(r Rune) error {
+	if g.refused != nil {
+		return fmt.Errorf("registration refused after an earlier error: %w", g.refused)
+	}
+	if err := g.check(r); err != nil {
+		g.refused = err
+		return err
+	}
+	return nil
+}
+
+// AddAnimator checks a and records it, or refuses it.
+func (g *Registration) AddAnimator(a Animator) error {
+	if g.refused != nil {
+		return fmt.Errorf("registration refused after an earlier error: %w", g.refused)
+	}
+	if err := g.checkAnimator(a); err != nil {
+		g.refused = err
+		return err
+	}
+	return nil
+}
+
+// Refused returns the first refusal, or nil.
+func (g *Registration) Refused() error { return g.refused }
+
+// Check returns the first refusal, else the problems of the whole
+// registration (validate.CheckSet, and every soulstone Animator served by
+// a rune of the registration), joined; nil when there are none.
+func (g *Registration) Check() error {
+	if g.refused != nil {
+		return g.refused
+	}
+	return errors.Join(g.setProblems()...)
+}
+
+// Runes and Animators return what was recorded, in registration order.
+func (g *Registration) Runes() []Rune { return append([]Rune(nil), g.runes...) }
+
+// Animators returns the recorded Animators, in registration order.
+func (g *Registration) Animators() []Animator { return append([]Animator(nil), g.animators...) }
+
+// check applies the rules a rune must satisfy as it arrives and records
+// it, whatever the verdict, so that the set rules see every rune.
+func (g *Registration) check(r Rune) error {
+	if len(g.runes) >= MaxRunes {
+		return TooManyRunes()
+	}
+	dup := g.runeNames[r.Name]
+	g.runeNames[r.Name] = true
+	if err := ValidateRuneFrom(r, g.src); err != nil {
+		return err
+	}
+	rule := RuleRune(r)
+	g.size += validate.RuneSize(rule)
+	g.runes = append(g.runes, r)
+	if dup {
+		return validate.RuneTwice(r.Name)
+	}
+	if g.size > MaxRegistration {
+		return fmt.Errorf("rune %s: with it the registration's text adds up to %d bytes; an extension may register at most %d bytes", quote(r.Name), g.size, MaxRegistration)
+	}
+	if errs := g.tally.Add(rule); len(errs) > 0 {
+		return fmt.Errorf("rune %s: %w", quote(r.Name), errs[0])
+	}
+	return nil
+}
+
+// checkAnimator is check for an Animator.
+func (g *Registration) checkAnimator(a Animator) error {
+	if len(g.animators) >= MaxAnimators {
+		return TooManyAnimators()
+	}
+	dup := g.animNames[a.Name]
+	g.animNames[a.Name] = true
+	if err := ValidateAnimator(a); err != nil {
+		return err
+	}
+	g.animators = append(g.animators, a)
+	g.size += len(a.Name) + len(a.Rune) + len(a.URL)
+	for _, l := range [][]string{a.Capabilities, a.Tags} {
+		for _, s := range l {
+			g.size += len(s)
+		}
+	}
+	if dup {
+		return AnimatorTwice(a.Name)
+	}
+	if g.size > MaxRegistration {
+		return fmt.Errorf("Animator %s: with it the registration's text adds up to %d bytes; an extension may register at most %d bytes", quote(a.Name), g.size, MaxRegistration)
+	}
+	return nil
+}
+
+// setProblems applies the rules of the whole registration.
+func (g *Registration) setProblems() []error {
+	var errs []error
+	rules := make([]validate.Rune, len(g.runes))
+	for i, r := range g.runes {
 		rules[i] = RuleRune(r)
 	}
 	for _, p := range validate.CheckSet(rules) {
-		errs = append(errs, p.Err)
+		if p.Field != validate.FieldName { // names twice are refused as they arrive
+			errs = append(errs, p.Err)
+		}
 	}
-	animatorNames := map[string]bool{}
-	for _, a := range animators {
-		if err := ValidateAnimator(a); err != nil {
-			errs = append(errs, err)
-		}
-		if animatorNames[a.Name] {
-			errs = append(errs, AnimatorTwice(a.Name))
-		}
-		animatorNames[a.Name] = true
-		if rn := RuneFor(a); rn != "" && !runeNames[rn] {
+	for _, a := range g.animators {
+		if rn := RuneFor(a); rn != "" && !g.runeNames[rn] {
 			errs = append(errs, fmt.Errorf("Animator %s is served by rune %s, which this extension did not register; add the rune with AddRune or make the Animator a portal", quote(a.Name), quote(rn)))
 		}
 	}
-	return errors.Join(errs...)
+	return errs
 }
 
 // checkField bounds one string field before anything else looks at it, so

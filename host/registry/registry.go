@@ -34,123 +34,101 @@ type Collector struct {
 	source model.Source
 
 	mu        sync.Mutex
-	sdkRunes  []sdk.Rune
-	sdkAnims  []sdk.Animator
+	reg       *sdk.Registration
 	runes     []model.Rune
 	animators []model.Animator
-	runeNames map[string]bool
-	animNames map[string]bool
-	rejected  error
+	// panicked is a refusal of lychd's own making (see recoverInto).
+	panicked error
 }
 
 // New returns a Collector for the extension (or core) at source.
 func New(source model.Source, _ Limits) *Collector {
-	return &Collector{source: source, runeNames: map[string]bool{}, animNames: map[string]bool{}}
+	src := validate.FromExtension
+	if source.Kind == model.SourceCore {
+		// The core's runes may use %h in their volumes and take the
+		// core's names.
+		src = validate.FromCore
+	}
+	return &Collector{source: source, reg: sdk.NewRegistration(src)}
 }
 
-// AddRune validates r and records it. A rejected rune is reported to the
-// caller and remembered: Result then fails even if the extension ignored
+// AddRune checks r with the SDK's rules (sdk.Registration) and records it.
+// A refused rune is reported to the caller and remembered: every later
+// registration is refused and Result fails, even if the extension ignored
 // the error.
 func (c *Collector) AddRune(_ context.Context, r sdk.Rune) (err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	defer c.recoverInto(&err)
-	if c.rejected != nil {
-		return fmt.Errorf("registration refused after an earlier error: %w", c.rejected)
+	if err := c.refused(); err != nil {
+		return fmt.Errorf("registration refused after an earlier error: %w", err)
 	}
-	if len(c.runes) >= sdk.MaxRunes {
-		return c.reject(sdk.TooManyRunes())
+	if err := c.reg.AddRune(r); err != nil {
+		return err
 	}
-	m, err := c.convertRune(r)
-	if err != nil {
-		return c.reject(err)
-	}
-	if c.runeNames[m.Name] {
-		return c.reject(validate.RuneTwice(m.Name))
-	}
-	c.runeNames[m.Name] = true
-	c.runes = append(c.runes, m)
-	c.sdkRunes = append(c.sdkRunes, r)
+	c.runes = append(c.runes, c.convertRune(r))
 	return nil
 }
 
-// RegisterAnimator validates a and records it, like AddRune.
+// RegisterAnimator checks a and records it, like AddRune.
 func (c *Collector) RegisterAnimator(_ context.Context, a sdk.Animator) (err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	defer c.recoverInto(&err)
-	if c.rejected != nil {
-		return fmt.Errorf("registration refused after an earlier error: %w", c.rejected)
+	if err := c.refused(); err != nil {
+		return fmt.Errorf("registration refused after an earlier error: %w", err)
 	}
-	if len(c.animators) >= sdk.MaxAnimators {
-		return c.reject(sdk.TooManyAnimators())
+	if err := c.reg.AddAnimator(a); err != nil {
+		return err
 	}
-	m, err := c.convertAnimator(a)
-	if err != nil {
-		return c.reject(err)
-	}
-	if c.animNames[m.Name] {
-		return c.reject(sdk.AnimatorTwice(m.Name))
-	}
-	c.animNames[m.Name] = true
-	c.animators = append(c.animators, m)
-	c.sdkAnims = append(c.sdkAnims, a)
+	c.animators = append(c.animators, c.convertAnimator(a))
 	return nil
 }
 
 // recoverInto turns a panic while checking an extension's data (a bug in
-// lychd) into a rejection: the calls arrive on gRPC server goroutines, where
+// lychd) into a refusal: the calls arrive on gRPC server goroutines, where
 // a panic would crash the whole host.
 func (c *Collector) recoverInto(err *error) {
 	if r := recover(); r != nil {
-		*err = c.reject(fmt.Errorf("lychd panicked while checking this registration (%v); please report this bug", r))
+		if c.panicked == nil {
+			c.panicked = fmt.Errorf("lychd panicked while checking this registration (%v); please report this bug", r)
+		}
+		*err = c.panicked
 	}
 }
 
-func (c *Collector) reject(err error) error {
-	if c.rejected == nil {
-		c.rejected = err
+// refused returns the first refusal, or nil.
+func (c *Collector) refused() error {
+	if c.panicked != nil {
+		return c.panicked
 	}
-	return err
+	return c.reg.Refused()
 }
 
 // Rejected returns the first registration the collector refused, or nil.
 func (c *Collector) Rejected() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.rejected
+	return c.refused()
 }
 
 // Result returns what was registered, in registration order, after the
-// rules that need the whole registration (sdk.ValidateSetFrom). It fails
-// when any registration was refused.
+// rules that need the whole registration (sdk.Registration.Check). It
+// fails when any registration was refused.
 func (c *Collector) Result() ([]model.Rune, []model.Animator, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.rejected != nil {
-		return nil, nil, c.rejected
+	if c.panicked != nil {
+		return nil, nil, c.panicked
 	}
-	if err := sdk.ValidateSetFrom(c.sdkRunes, c.sdkAnims, c.rules()); err != nil {
+	if err := c.reg.Check(); err != nil {
 		return nil, nil, err
 	}
 	return append([]model.Rune(nil), c.runes...), append([]model.Animator(nil), c.animators...), nil
 }
 
-// rules is the source the SDK's rules judge this collector's registrations
-// as: the core's runes may use %h in their volumes and take the core's
-// names.
-func (c *Collector) rules() validate.Source {
-	if c.source.Kind == model.SourceCore {
-		return validate.FromCore
-	}
-	return validate.FromExtension
-}
-
-// convertRune checks r with the SDK's rules and converts it.
-func (c *Collector) convertRune(r sdk.Rune) (model.Rune, error) {
-	if err := sdk.ValidateRuneFrom(r, c.rules()); err != nil {
-		return model.Rune{}, err
-	}
+// convertRune converts a rune the SDK's rules accepted.
+func (c *Collector) convertRune(r sdk.Rune) model.Rune {
 	m := model.Rune{
 		Name:         r.Name,
 		Kind:         model.KindSoulstone,
@@ -175,21 +153,18 @@ func (c *Collector) convertRune(r sdk.Rune) (model.Rune, error) {
 	for _, e := range sdk.RuleRune(r).Environment {
 		m.Environment = append(m.Environment, model.EnvVar{Name: e.Name, Value: e.Value})
 	}
-	return m, nil
+	return m
 }
 
-// convertAnimator checks a with the SDK's rules and converts it.
-func (c *Collector) convertAnimator(a sdk.Animator) (model.Animator, error) {
-	if err := sdk.ValidateAnimator(a); err != nil {
-		return model.Animator{}, err
-	}
+// convertAnimator converts an Animator the SDK's rules accepted.
+func (c *Collector) convertAnimator(a sdk.Animator) model.Animator {
 	m := model.Animator{Name: a.Name, Kind: model.AnimatorPortal, URL: a.URL, Source: c.source,
 		Capabilities: clone(a.Capabilities), Tags: clone(a.Tags)}
 	if a.Kind == sdk.AnimatorSoulstone {
 		m.Kind = model.AnimatorSoulstone
 		m.Rune = sdk.RuneFor(a)
 	}
-	return m, nil
+	return m
 }
 
 // clone copies a list, keeping an empty list empty (never nil).

@@ -82,11 +82,28 @@ func TestRefusalsStick(t *testing.T) {
 		}, `registered rune "a" twice; give each rune its own name`},
 		{"huge field", func(c *Collector) error {
 			return c.AddRune(ctx, sdk.Rune{Name: "a", Image: img, Description: strings.Repeat("x", 70000)})
-		}, `rune "a": description is 70000 bytes long; the limit is 65536 bytes`},
+		}, `rune "a": description is 70000 bytes long; keep it to one line of at most 1024 bytes`},
+		{"a 1 MiB rune", func(c *Collector) error {
+			return c.AddRune(ctx, sdk.Rune{Name: "a", Image: img, Environment: map[string]string{"A": strings.Repeat("x", 1<<20)}})
+		}, `rune "a": environment A: value is 1048576 bytes long; the limit is 8192 bytes (put longer text in a file and mount it)`},
+		{"registration too large", func(c *Collector) error {
+			var err error
+			for i := 0; err == nil; i++ {
+				err = c.AddRune(ctx, sdk.Rune{Name: "r" + strconv.Itoa(i), Image: img, Groups: []string{"g"}, Exec: []string{strings.Repeat("x", 8000), strings.Repeat("y", 8000), strings.Repeat("z", 8000)}})
+			}
+			return err
+		}, `rune "r43": with it the registration's text adds up to 1057442 bytes; an extension may register at most 1048576 bytes`},
+		{"too many covens", func(c *Collector) error {
+			var err error
+			for i := 0; err == nil; i++ {
+				err = c.AddRune(ctx, sdk.Rune{Name: "r" + strconv.Itoa(i), Image: img})
+			}
+			return err
+		}, `rune "r500": this soulstone's covens make 501 covens; lychd supports at most 500 (a soulstone without groups is a coven of its own): put soulstones that take turns on the same hardware in shared covens`},
 		{"too many runes", func(c *Collector) error {
 			var err error
 			for i := 0; i <= sdk.MaxRunes && err == nil; i++ {
-				err = c.AddRune(ctx, sdk.Rune{Name: "r" + strconv.Itoa(i), Image: img})
+				err = c.AddRune(ctx, sdk.Rune{Name: "r" + strconv.Itoa(i), Image: img, Groups: []string{"g"}})
 			}
 			return err
 		}, "registered more than 1000 runes; an extension may register at most 1000"},

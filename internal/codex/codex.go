@@ -17,6 +17,7 @@ import (
 	"github.com/pelletier/go-toml/v2"
 
 	"github.com/lychd/lychd/internal/model"
+	"github.com/lychd/lychd/sdk/validate"
 )
 
 // Names of the files and directories of a Codex.
@@ -150,6 +151,9 @@ type loader struct {
 	names map[string]definition
 	// keys counts the keys of the files read so far.
 	keys int
+	// tally counts the soulstones and published ports against the
+	// Sepulcher's limits.
+	tally validate.Tally
 }
 
 func (l *loader) fileError(file, msg string) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/lychd/lychd/internal/model"
+	"github.com/lychd/lychd/sdk/validate"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
@@ -432,5 +434,31 @@ func TestSuggest(t *testing.T) {
 		if got := suggest(in, known, soulstoneAliases); got != want {
 			t.Errorf("suggest(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestSepulcherLimits checks that the Codex alone is held to the limits of
+// the whole Sepulcher (validate.Tally), at the line of the soulstone or
+// setting that passes one.
+func TestSepulcherLimits(t *testing.T) {
+	var b strings.Builder
+	for i := 0; i <= validate.MaxCovens; i++ {
+		fmt.Fprintf(&b, "[s%d]\nimage = \"x/y:1\"\n", i)
+	}
+	_, err := Load(writeCodex(t, map[string]string{"soulstones/many.toml": b.String()}))
+	want := fmt.Sprintf(`soulstones/many.toml:%d: s500: this soulstone's covens make 501 covens; lychd supports at most 500 (a soulstone without groups is a coven of its own): put soulstones that take turns on the same hardware in shared covens`, 2*validate.MaxCovens+1)
+	if err == nil || err.Error() != want {
+		t.Errorf("Load:\n got %v\nwant %s", err, want)
+	}
+	b.Reset()
+	b.WriteString("[pod]\npublish = [\n")
+	for i := 0; i <= validate.MaxPublishedPorts; i++ {
+		fmt.Fprintf(&b, "  \"%d:80\",\n", 1000+i)
+	}
+	b.WriteString("]\n")
+	_, err = Load(writeCodex(t, map[string]string{MainFile: b.String()}))
+	want = "lychd.toml:2: pod.publish: this makes 1001 ports published on the host; lychd supports at most 1000"
+	if err == nil || err.Error() != want {
+		t.Errorf("Load:\n got %v\nwant %s", err, want)
 	}
 }

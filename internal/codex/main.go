@@ -144,6 +144,9 @@ func (l *loader) pod(d *doc, p keyPath, m map[string]any) {
 			}
 		case "publish":
 			publish = d.strList(kp, podKeys[2], v, validate.PublishPort)
+			for _, err := range l.tally.Publish(len(publish)) {
+				d.errorf(kp, "%v", err)
+			}
 		default:
 			d.unknownKey(kp, k, podKeys, podAliases, "[pod]")
 		}

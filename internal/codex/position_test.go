@@ -134,12 +134,17 @@ func TestManyKeys(t *testing.T) {
 	if err == nil || err.Error() != want {
 		t.Errorf("one key too many:\n got %v\nwant %s", err, want)
 	}
+	// Files of four soulstones of 1,000 keys each (one per line).
 	files := map[string]string{}
 	for i := 0; i <= MaxKeys/4000; i++ {
-		files[fmt.Sprintf("soulstones/s%02d.toml", i)] = fmt.Sprintf("[s%d]\nimage = \"x/y:1\"\n[s%d.environment]\n", i, i) + keys(3997)
+		var b strings.Builder
+		for j := 0; j < 4; j++ {
+			fmt.Fprintf(&b, "[s%d-%d]\nimage = \"x/y:1\"\n[s%d-%d.environment]\n%s", i, j, i, j, keys(997))
+		}
+		files[fmt.Sprintf("soulstones/s%02d.toml", i)] = b.String()
 	}
 	_, err = Load(writeCodex(t, files))
-	want = fmt.Sprintf("soulstones/s16.toml:%d: brings the Codex past 65536 keys; lychd reads at most 65536 keys in the whole Codex: remove soulstones, portals or settings", 3+(MaxKeys-16*4000-3)+1)
+	want = fmt.Sprintf("soulstones/s16.toml:%d: brings the Codex past 65536 keys; lychd reads at most 65536 keys in the whole Codex: remove soulstones, portals or settings", MaxKeys-16*4000+1)
 	if err == nil || err.Error() != want {
 		t.Errorf("past the Codex's keys:\n got %.300v\nwant %s", err, want)
 	}

@@ -75,9 +75,12 @@ func (l *loader) soulstones(d *doc) {
 			continue
 		}
 		src := model.Source{Kind: model.SourceCodex, Name: d.file, Line: d.pos.line(p)}
-		r, caps, tags, ok := soulstone(d, p, name, t)
+		r, vr, caps, tags, ok := soulstone(d, p, name, t)
 		if !l.define(d, p, "soulstone", name, src) || !ok {
 			continue
+		}
+		for _, err := range l.tally.Add(vr) {
+			d.errorf(p, "%v", err)
 		}
 		r.Source = src
 		l.c.Runes = append(l.c.Runes, r)
@@ -110,9 +113,9 @@ func firstExample(kind string) string {
 // soulstone decodes the table of one soulstone and checks it with the
 // SDK's rules (validate.CheckRune), reporting each problem at the key it is
 // about. ok is false when a problem was reported.
-func soulstone(d *doc, p keyPath, name string, t map[string]any) (r model.Rune, caps, tags []string, ok bool) {
+func soulstone(d *doc, p keyPath, name string, t map[string]any) (r model.Rune, vr validate.Rune, caps, tags []string, ok bool) {
 	before := len(*d.errs)
-	vr := validate.Rune{Name: name}
+	vr = validate.Rune{Name: name}
 	// at maps a list field's entries to their indexes in the TOML array
 	// (entries of the wrong type are reported and left out).
 	at := map[string][]int{}
@@ -183,6 +186,8 @@ func soulstone(d *doc, p keyPath, name string, t map[string]any) (r model.Rune, 
 			continue // reported as missing or of the wrong type
 		case pr.Field == validate.FieldName:
 			d.errorf(p, "invalid soulstone name: %v", pr.Err)
+		case pr.Field == "":
+			d.errorf(p, "%v", pr.Err)
 		case errors.Is(pr.Err, validate.ErrHostPortNotExposed):
 			d.errorf(p.child(pr.Field), "set without expose_port = true; add expose_port = true to publish the port on the host, or remove host_port")
 		case errors.Is(pr.Err, validate.ErrNoPortToExpose):
@@ -210,7 +215,7 @@ func soulstone(d *doc, p keyPath, name string, t map[string]any) (r model.Rune, 
 	if r.ExposePort && r.HostPort == 0 {
 		r.HostPort = r.Port
 	}
-	return r, caps, tags, len(*d.errs) == before
+	return r, vr, caps, tags, len(*d.errs) == before
 }
 
 // entry returns the list entry a problem is about.

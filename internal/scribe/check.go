@@ -57,6 +57,39 @@ func checkNames(m *model.Manifest) Errors {
 	return errs
 }
 
+// checkLimits applies the limits of the whole Sepulcher (validate.Tally:
+// runes, covens, coven memberships, published ports, total size) to the
+// runes of every source together, naming the rune that passes each.
+func checkLimits(m *model.Manifest) Errors {
+	var errs Errors
+	var t validate.Tally
+	for _, err := range t.Publish(len(m.Pod.Publish)) {
+		errs = append(errs, fmt.Errorf("lychd.toml: pod.publish: %w", err))
+	}
+	for i := range m.Runes {
+		r := &m.Runes[i]
+		for _, err := range t.Add(ruleRune(r)) {
+			errs = append(errs, fmt.Errorf("%s: rune %q: %w", r.Source, r.Name, err))
+		}
+	}
+	return errs
+}
+
+// ruleRune is r as the SDK's rules see it.
+func ruleRune(r *model.Rune) validate.Rune {
+	env := make([]validate.EnvVar, len(r.Environment))
+	for i, e := range r.Environment {
+		env[i] = validate.EnvVar{Name: e.Name, Value: e.Value}
+	}
+	return validate.Rune{
+		Name: r.Name, AlwaysOn: r.Kind != model.KindSoulstone, Description: r.Description, Image: r.Image,
+		Groups: r.Groups, After: r.After, Wants: r.Wants, Requires: r.Requires,
+		Port: r.Port, ExposePort: r.ExposePort, HostPort: r.HostPort,
+		Devices: r.Devices, Volumes: r.Volumes, Environment: env, Exec: r.Exec,
+		StartTimeout: r.StartTimeout,
+	}
+}
+
 // checkUnits rejects two things that would get the same unit, whatever
 // their kinds (the pod, runes, coven targets, hold targets): Quadlet or
 // systemd would silently keep one of them. The SDK's name rules make this

@@ -52,6 +52,28 @@ func (gr *group) covens() string {
 	return strings.Join(parts, ", ")
 }
 
+// maxDescribedCovens bounds how much of a group's covens a hold's
+// description lists: a group can hold hundreds of classes.
+const maxDescribedCovens = 512
+
+// covensShort is covens, cut at about maxDescribedCovens bytes with the
+// number of classes left out.
+func (gr *group) covensShort() string {
+	var b strings.Builder
+	for i, cl := range gr.classes {
+		part := strings.Join(cl.Covens, "+")
+		if i > 0 && b.Len()+len(part) > maxDescribedCovens {
+			fmt.Fprintf(&b, " and %d more", len(gr.classes)-i)
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(part)
+	}
+	return b.String()
+}
+
 // holdName names a group's hold target after its classes.
 func holdName(classes []*covenant.Class) string {
 	covens := make([][]string, len(classes))

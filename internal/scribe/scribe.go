@@ -86,6 +86,10 @@ type Output struct {
 // Compile checks the manifest across all its sources and renders every file.
 // On any problem it returns an Errors listing all of them.
 func Compile(m *model.Manifest) (*Output, error) {
+	// The limits first: past them, nothing else is worth computing.
+	if errs := checkLimits(m); len(errs) > 0 {
+		return nil, errs
+	}
 	var errs Errors
 	errs = append(errs, checkNames(m)...)
 	g, err := covenant.Build(m.Runes, m.Alliances)

@@ -89,22 +89,22 @@ type Problem struct {
 }
 
 // Error renders the problem for callers that cannot point at the field
-// themselves: "FIELD: ERR" for an entry of a list field ("devices: ..."),
-// "host port: ERR", "environment NAME: ERR" for a variable's value,
-// "environment: ERR" for a bad variable name, and ERR alone where ERR names
-// its field itself (name, description, image, port, start timeout, ...).
+// themselves: "FIELD: ERR" for a list field ("devices: ..."), "host port:
+// ERR", "environment NAME: ERR" for a variable's value, "environment: ERR"
+// for a bad variable name, and ERR alone where ERR names its field itself
+// (the rune as a whole, name, description, image, port, start timeout).
 func (p Problem) Error() string {
-	switch {
-	case p.Index >= 0:
-		return p.Field + ": " + p.Err.Error()
-	case p.Field == FieldHostPort:
+	switch p.Field {
+	case "", FieldName, FieldDescription, FieldImage, FieldPort, FieldExposePort, FieldStartTimeout:
+		return p.Err.Error()
+	case FieldHostPort:
 		return "host port: " + p.Err.Error()
-	case p.Field == FieldEnvironment && p.Env != "" && EnvName(p.Env) == nil:
-		return "environment " + p.Env + ": " + p.Err.Error()
-	case p.Field == FieldEnvironment:
-		return "environment: " + p.Err.Error()
+	case FieldEnvironment:
+		if p.Env != "" && EnvName(p.Env) == nil {
+			return "environment " + p.Env + ": " + p.Err.Error()
+		}
 	}
-	return p.Err.Error()
+	return p.Field + ": " + p.Err.Error()
 }
 
 // Unwrap returns the problem's error.
@@ -118,15 +118,36 @@ var (
 )
 
 // CheckRune applies every rule one rune must satisfy on its own and returns
-// each problem, in field order: the name (valid; an always-on rune's may not
+// each problem: first the list sizes (MaxList, MaxCovensPerRune; a rune past
+// one is not checked further), then in field order the name (valid; an always-on rune's may not
 // be taken for another unit of lychd's, see AlwaysOnName; only the core
 // may use the core's names), values, list sizes, the ports (a
 // host port needs an exposed port, an exposed port a port), the start
-// timeout. Rules that need several runes are CheckSet's.
+// timeout, and last, when nothing else is wrong, the rune's whole size
+// (MaxRuneSize). Rules that need several runes are CheckSet's.
 func CheckRune(r Rune, src Source) []Problem {
 	var ps []Problem
 	add := func(field string, index int, err error) {
 		ps = append(ps, Problem{Field: field, Index: index, Other: -1, Err: err})
+	}
+	// List sizes first, so that nothing checks a million entries.
+	for _, l := range []struct {
+		field string
+		n     int
+	}{
+		{FieldGroups, len(r.Groups)}, {FieldAfter, len(r.After)}, {FieldWants, len(r.Wants)},
+		{FieldRequires, len(r.Requires)}, {FieldDevices, len(r.Devices)}, {FieldVolumes, len(r.Volumes)},
+		{FieldEnvironment, len(r.Environment)}, {FieldExec, len(r.Exec)},
+	} {
+		if l.n > MaxList {
+			add(l.field, -1, fmt.Errorf("has %d entries; the limit is %d", l.n, MaxList))
+		}
+	}
+	if len(r.Groups) > MaxCovensPerRune {
+		add(FieldGroups, -1, fmt.Errorf("names %d covens; a soulstone may belong to at most %d", len(r.Groups), MaxCovensPerRune))
+	}
+	if len(ps) > 0 {
+		return ps
 	}
 	if err := Name(r.Name); err != nil {
 		add(FieldName, -1, err)
@@ -202,6 +223,9 @@ func CheckRune(r Rune, src Source) []Problem {
 		if err := StartTimeout(r.StartTimeout); err != nil {
 			add(FieldStartTimeout, -1, err)
 		}
+	}
+	if n := RuneSize(r); len(ps) == 0 && n > MaxRuneSize {
+		add("", -1, fmt.Errorf("the rune's text adds up to %d bytes (name, description, image, every list entry and environment variable); the limit is %d bytes: put long text in a file and mount it", n, MaxRuneSize))
 	}
 	return ps
 }
