@@ -1,19 +1,24 @@
-// Package validate checks the values that end up in generated unit files:
-// names, systemd unit names, devices, images, ports, volumes, environment
-// variables, identifiers and URLs.
+// Package validate holds lychd's rules for the values that end up in
+// generated unit files: the value rules (names, unit names, devices, images,
+// ports, volumes, environment variables, identifiers, URLs), the rune rules
+// that combine them (CheckRune for one rune, CheckSet for one source's runes
+// together) and the limits (limits.go, Tally for the whole Sepulcher).
 //
-// The same rules apply to a soulstone in the user's Codex and to a rune an
-// extension registers. This package lives in the SDK module so that
-// extension authors (through sdk.ValidateRune and plugintest.Check) and
-// lychd apply the very same rules; it started as a copy of lychd's
-// internal/validate, which should forward to it. Every function is pure and returns nil or an error whose
-// text says what is wrong and how to fix it, separated by "; ". The error
-// text never names the key or file: callers add that context.
+// These are THE rules: the user's Codex, the registry that receives what
+// extensions register, and extension authors (through sdk.ValidateRune,
+// sdk.Registration and plugintest) all apply them, and map their results to
+// their own wording (a Codex file and line, an extension's name). This
+// package lives in the SDK module so that every one of them can. Every
+// function is pure and returns nil or an error whose text says what is
+// wrong and how to fix it, separated by "; ". The error text never names
+// the key or file: callers add that context.
 //
 // The rules are deliberately stricter than Podman and systemd: a value that
-// passes can be written into a Quadlet or systemd unit without any systemd
-// specifier ("%"), line break or option injection ("-" prefix) reaching the
-// generated unit.
+// passes can be written into a Quadlet or systemd unit without Quadlet
+// splitting, unquoting or taking it for one of its own units, and without
+// any systemd specifier, variable, line break or option injection ("-"
+// prefix) reaching the generated unit (docs/units.md has the table; the
+// tests in internal/scribe check it with the real Quadlet generator).
 package validate
 
 import (
