@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"runtime/debug"
 
+	"github.com/lychd/lychd/internal/codex"
+
 	"strings"
 	"sync"
 	"time"
@@ -23,13 +25,6 @@ import (
 	"github.com/lychd/lychd/internal/model"
 	"github.com/lychd/lychd/sdk"
 	"github.com/lychd/lychd/sdk/wire"
-)
-
-// Defaults for Options.
-const (
-	DefaultStartTimeout = 10 * time.Second
-	DefaultDeadline     = 30 * time.Second
-	DefaultParallel     = 4
 )
 
 // UnisolatedWarning is the warning of an assimilation that had to launch
@@ -53,12 +48,12 @@ type Options struct {
 	// the core's is under "core".
 	Config map[string]json.RawMessage
 	// StartTimeout bounds each extension's handshake ([assimilation]
-	// start_timeout_seconds; DefaultStartTimeout when 0).
+	// start_timeout_seconds; codex.DefaultStartTimeout when 0).
 	StartTimeout time.Duration
 	// Deadline bounds the whole assimilation ([assimilation]
-	// deadline_seconds; DefaultDeadline when 0).
+	// deadline_seconds; codex.DefaultDeadline when 0).
 	Deadline time.Duration
-	// Parallel is how many extensions run at once (DefaultParallel when 0).
+	// Parallel is how many extensions run at once (codex.DefaultParallel when 0).
 	Parallel int
 	// Only restricts the assimilation to these extension names (the core
 	// included only when listed); nil means all.
@@ -90,13 +85,13 @@ type Options struct {
 // Assimilate returns.
 func Assimilate(ctx context.Context, opts Options) (*Result, error) {
 	if opts.StartTimeout <= 0 {
-		opts.StartTimeout = DefaultStartTimeout
+		opts.StartTimeout = codex.DefaultStartTimeout
 	}
 	if opts.Deadline <= 0 {
-		opts.Deadline = DefaultDeadline
+		opts.Deadline = codex.DefaultDeadline
 	}
 	if opts.Parallel <= 0 {
-		opts.Parallel = DefaultParallel
+		opts.Parallel = codex.DefaultParallel
 	}
 	if opts.Logger == nil {
 		opts.Logger = hclog.NewNullLogger()
@@ -304,7 +299,7 @@ func assimilateCore(ctx context.Context, opts Options) (*outcome, error) {
 	if info.Name != CoreName {
 		return nil, fail(fmt.Sprintf("the built-in extension calls itself %s instead of %q", quoteName(info.Name), CoreName), nil)
 	}
-	col := registry.New(src, registry.DefaultLimits)
+	col := registry.New(src)
 	if _, err := callWithin(ctx, func(ctx context.Context) (struct{}, error) {
 		return struct{}{}, client.Assimilate(ctx, opts.Config[CoreName], col)
 	}, nil); err != nil {
@@ -410,7 +405,7 @@ func assimilateBinary(ctx context.Context, opts Options, in Extension, reap func
 	if err := sdk.ValidateInfo(info); err != nil {
 		return nil, p.Failure(fmt.Sprintf("describes itself wrongly: %v", err))
 	}
-	col := &recorder{Collector: registry.New(src, registry.DefaultLimits)}
+	col := &recorder{Collector: registry.New(src)}
 	if _, err := callWithin(ctx, func(ctx context.Context) (struct{}, error) {
 		return struct{}{}, p.Client.Assimilate(ctx, config, col)
 	}, p.Close); err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
 
+	"github.com/lychd/lychd/internal/codex"
 	"github.com/lychd/lychd/sdk/wire"
 )
 
@@ -61,7 +62,7 @@ func BenchmarkBareGoPlugin(b *testing.B) {
 		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
 			dir := benchDir(b, n)
 			for b.Loop() {
-				sem := make(chan struct{}, DefaultParallel)
+				sem := make(chan struct{}, codex.DefaultParallel)
 				var wg sync.WaitGroup
 				errs := make([]error, n)
 				for i := range n {

@@ -72,7 +72,7 @@ func fromCache(c *cache.Cache, in inventory.Extension, key cache.Key) (*outcome,
 		return nil, false
 	}
 	src := model.Source{Kind: model.SourceExtension, Name: in.Name}
-	col := registry.New(src, registry.DefaultLimits)
+	col := registry.New(src)
 	for _, r := range e.Runes {
 		if col.AddRune(context.Background(), r) != nil {
 			return nil, false

@@ -16,10 +16,14 @@ const (
 	MaxRunes = 1000
 	// MaxAnimators is the most Animators one extension may register.
 	MaxAnimators = 1000
-	// MaxField bounds every string field, in bytes.
-	MaxField = 64 << 10
+	// MaxField bounds every string field, in bytes: all of a rune's
+	// text together may be at most this long (validate.MaxRuneSize).
+	MaxField = validate.MaxRuneSize
 	// MaxList bounds every list or map field, in entries.
-	MaxList = 1000
+	MaxList = validate.MaxList
+	// MaxRegistration bounds the text of everything one extension
+	// registers, in bytes.
+	MaxRegistration = validate.MaxRegistrationSize
 )
 
 // ReservedName is the name of lychd's built-in extension; no installed
@@ -52,101 +56,49 @@ func ValidateInfo(i Info) error {
 	return validate.Description(i.Description)
 }
 
-// ValidateRune checks one rune on its own; ValidateSet checks a whole
-// registration. The error names the rune.
-func ValidateRune(r Rune) error {
+// RuleRune returns r as the rules of package validate see it, with its
+// environment sorted by name.
+func RuleRune(r Rune) validate.Rune {
+	env := make([]validate.EnvVar, 0, len(r.Environment))
+	for k, v := range r.Environment {
+		env = append(env, validate.EnvVar{Name: k, Value: v})
+	}
+	sort.Slice(env, func(i, j int) bool { return env[i].Name < env[j].Name })
+	return validate.Rune{
+		Name: r.Name, AlwaysOn: r.Kind == AlwaysOn, Description: r.Description, Image: r.Image,
+		Groups: r.Groups, After: r.After, Wants: r.Wants, Requires: r.Requires,
+		Port: r.Port, ExposePort: r.ExposePort, HostPort: r.HostPort,
+		Devices: r.Devices, Volumes: r.Volumes, Environment: env, Exec: r.Exec,
+		StartTimeout: r.StartTimeout,
+	}
+}
+
+// ValidateRune checks one rune an extension registers, on its own, with
+// validate.CheckRune; ValidateSet checks a whole registration. The error
+// names the rune and its first problem.
+func ValidateRune(r Rune) error { return ValidateRuneFrom(r, validate.FromExtension) }
+
+// ValidateRuneFrom is ValidateRune for a rune from src: lychd checks the
+// runes of its compiled-in core with validate.FromCore.
+func ValidateRuneFrom(r Rune, src validate.Source) error {
 	if err := checkField("rune name", r.Name); err != nil {
 		return err
 	}
-	if err := validate.Name(r.Name); err != nil {
-		return fmt.Errorf("registered a rune with an invalid name: %w", err)
-	}
-	if err := validateRune(r); err != nil {
+	// The environment is a map, sorted when converted: bound it first.
+	if err := checkList("environment", len(r.Environment)); err != nil {
 		return fmt.Errorf("rune %s: %w", quote(r.Name), err)
 	}
-	return nil
-}
-
-func validateRune(r Rune) error {
 	if r.Kind != Soulstone && r.Kind != AlwaysOn {
-		return fmt.Errorf("unknown kind %d; use sdk.Soulstone or sdk.AlwaysOn", int(r.Kind))
+		return fmt.Errorf("rune %s: unknown kind %d; use sdk.Soulstone or sdk.AlwaysOn", quote(r.Name), int(r.Kind))
 	}
-	if err := checkField("description", r.Description); err != nil {
-		return err
+	ps := validate.CheckRune(RuleRune(r), src)
+	if len(ps) == 0 {
+		return nil
 	}
-	if r.Description != "" {
-		if err := validate.Description(r.Description); err != nil {
-			return err
-		}
+	if ps[0].Field == validate.FieldName {
+		return fmt.Errorf("registered a rune with an invalid name: %w", ps[0].Err)
 	}
-	if err := checkField("image", r.Image); err != nil {
-		return err
-	}
-	if err := validate.Image(r.Image); err != nil {
-		return err
-	}
-	if len(r.Groups) > 0 && r.Kind == AlwaysOn {
-		return errors.New("an AlwaysOn rune belongs to no coven; remove its groups or make it a soulstone")
-	}
-	for _, ck := range []struct {
-		what string
-		vals []string
-		fn   func(string) error
-	}{
-		{"groups", r.Groups, validate.Name},
-		{"after", r.After, validate.UnitName},
-		{"wants", r.Wants, validate.UnitName},
-		{"requires", r.Requires, validate.UnitName},
-		{"devices", r.Devices, validate.Device},
-		{"volumes", r.Volumes, validate.Volume},
-		{"exec", r.Exec, validate.ExecArg},
-	} {
-		if err := each(ck.what, ck.vals, ck.fn); err != nil {
-			return err
-		}
-	}
-	if r.Port != 0 {
-		if err := validate.Port(r.Port); err != nil {
-			return err
-		}
-	}
-	if r.HostPort != 0 {
-		if err := validate.Port(r.HostPort); err != nil {
-			return fmt.Errorf("host port: %w", err)
-		}
-	}
-	if (r.ExposePort || r.HostPort != 0) && r.Port == 0 {
-		return errors.New("exposes a port but declares none; set Port")
-	}
-	if r.StartTimeout != 0 {
-		if err := validate.StartTimeout(r.StartTimeout); err != nil {
-			return err
-		}
-	}
-	if err := checkList("environment", len(r.Environment)); err != nil {
-		return err
-	}
-	keys := make([]string, 0, len(r.Environment))
-	for k := range r.Environment {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		v := r.Environment[k]
-		if err := checkField("environment name", k); err != nil {
-			return err
-		}
-		if err := checkField("environment value", v); err != nil {
-			return err
-		}
-		if err := validate.EnvName(k); err != nil {
-			return fmt.Errorf("environment: %w", err)
-		}
-		if err := validate.EnvValue(v); err != nil {
-			return fmt.Errorf("environment %s: %w", k, err)
-		}
-	}
-	return nil
+	return fmt.Errorf("rune %s: %w", quote(r.Name), ps[0])
 }
 
 // ValidateAnimator checks one Animator on its own. The error names it.
@@ -207,42 +159,189 @@ func RuneFor(a Animator) string {
 	return a.Name
 }
 
+// TooManyRunes is the problem of an extension registering more than
+// MaxRunes runes.
+func TooManyRunes() error {
+	return fmt.Errorf("registered more than %d runes; an extension may register at most %d", MaxRunes, MaxRunes)
+}
+
+// TooManyAnimators is the problem of an extension registering more than
+// MaxAnimators Animators.
+func TooManyAnimators() error {
+	return fmt.Errorf("registered more than %d Animators; an extension may register at most %d", MaxAnimators, MaxAnimators)
+}
+
+// AnimatorTwice is the problem of an extension registering two Animators
+// called name.
+func AnimatorTwice(name string) error {
+	return fmt.Errorf("registered Animator %s twice; give each Animator its own name", quote(name))
+}
+
 // ValidateSet checks everything one extension registered: each rune and
-// Animator, the limits, no name registered twice, and every soulstone
-// Animator served by a rune of the same registration. All problems are
-// returned, joined, in registration order.
+// Animator, the limits, the rules the runes must satisfy together
+// (validate.CheckSet: no name twice, no two runes that always run together
+// on one port, no host port twice), and every soulstone Animator served by
+// a rune of the same registration. All problems are returned, joined, in
+// registration order.
 func ValidateSet(runes []Rune, animators []Animator) error {
+	return ValidateSetFrom(runes, animators, validate.FromExtension)
+}
+
+// ValidateSetFrom is ValidateSet for the registration of src.
+func ValidateSetFrom(runes []Rune, animators []Animator, src validate.Source) error {
+	g := NewRegistration(src)
 	var errs []error
-	if len(runes) > MaxRunes {
-		errs = append(errs, fmt.Errorf("registered more than %d runes; an extension may register at most %d", MaxRunes, MaxRunes))
-	}
-	if len(animators) > MaxAnimators {
-		errs = append(errs, fmt.Errorf("registered more than %d Animators; an extension may register at most %d", MaxAnimators, MaxAnimators))
-	}
-	runeNames := map[string]bool{}
 	for _, r := range runes {
-		if err := ValidateRune(r); err != nil {
+		if err := g.check(r); err != nil {
 			errs = append(errs, err)
 		}
-		if runeNames[r.Name] {
-			errs = append(errs, fmt.Errorf("registered rune %s twice; give each rune its own name", quote(r.Name)))
-		}
-		runeNames[r.Name] = true
 	}
-	animatorNames := map[string]bool{}
 	for _, a := range animators {
-		if err := ValidateAnimator(a); err != nil {
+		if err := g.checkAnimator(a); err != nil {
 			errs = append(errs, err)
 		}
-		if animatorNames[a.Name] {
-			errs = append(errs, fmt.Errorf("registered Animator %s twice; give each Animator its own name", quote(a.Name)))
+	}
+	errs = append(errs, g.setProblems()...)
+	return errors.Join(errs...)
+}
+
+// Registration is one extension's registrations as lychd receives them:
+// AddRune and AddAnimator check each one as it arrives (the SDK's rules
+// for it, no name twice, the counts and sizes of MaxRunes, MaxAnimators,
+// MaxRegistration and validate's limits for the whole Sepulcher), and the
+// first refusal sticks: every later registration is refused too. Check
+// then applies the rules of the whole registration. lychd's registry and
+// the test kit use it, so both refuse the same registrations with the same
+// words. It is not safe for concurrent use.
+type Registration struct {
+	src                  validate.Source
+	runes                []Rune
+	animators            []Animator
+	runeNames, animNames map[string]bool
+	size                 int
+	tally                validate.Tally
+	refused              error
+}
+
+// NewRegistration returns an empty Registration for a source (extensions
+// are validate.FromExtension).
+func NewRegistration(src validate.Source) *Registration {
+	return &Registration{src: src, runeNames: map[string]bool{}, animNames: map[string]bool{}}
+}
+
+// AddRune checks r and records it, or refuses it.
+func (g *Registration) AddRune(r Rune) error {
+	if g.refused != nil {
+		return fmt.Errorf("registration refused after an earlier error: %w", g.refused)
+	}
+	if err := g.check(r); err != nil {
+		g.refused = err
+		return err
+	}
+	return nil
+}
+
+// AddAnimator checks a and records it, or refuses it.
+func (g *Registration) AddAnimator(a Animator) error {
+	if g.refused != nil {
+		return fmt.Errorf("registration refused after an earlier error: %w", g.refused)
+	}
+	if err := g.checkAnimator(a); err != nil {
+		g.refused = err
+		return err
+	}
+	return nil
+}
+
+// Refused returns the first refusal, or nil.
+func (g *Registration) Refused() error { return g.refused }
+
+// Check returns the first refusal, else the problems of the whole
+// registration (validate.CheckSet, and every soulstone Animator served by
+// a rune of the registration), joined; nil when there are none.
+func (g *Registration) Check() error {
+	if g.refused != nil {
+		return g.refused
+	}
+	return errors.Join(g.setProblems()...)
+}
+
+// Runes and Animators return what was recorded, in registration order.
+func (g *Registration) Runes() []Rune { return append([]Rune(nil), g.runes...) }
+
+// Animators returns the recorded Animators, in registration order.
+func (g *Registration) Animators() []Animator { return append([]Animator(nil), g.animators...) }
+
+// check applies the rules a rune must satisfy as it arrives and records
+// it, whatever the verdict, so that the set rules see every rune.
+func (g *Registration) check(r Rune) error {
+	if len(g.runes) >= MaxRunes {
+		return TooManyRunes()
+	}
+	dup := g.runeNames[r.Name]
+	g.runeNames[r.Name] = true
+	if err := ValidateRuneFrom(r, g.src); err != nil {
+		return err
+	}
+	rule := RuleRune(r)
+	g.size += validate.RuneSize(rule)
+	g.runes = append(g.runes, r)
+	if dup {
+		return validate.RuneTwice(r.Name)
+	}
+	if g.size > MaxRegistration {
+		return fmt.Errorf("rune %s: with it the registration's text adds up to %d bytes; an extension may register at most %d bytes", quote(r.Name), g.size, MaxRegistration)
+	}
+	if errs := g.tally.Add(rule); len(errs) > 0 {
+		return fmt.Errorf("rune %s: %w", quote(r.Name), errs[0])
+	}
+	return nil
+}
+
+// checkAnimator is check for an Animator.
+func (g *Registration) checkAnimator(a Animator) error {
+	if len(g.animators) >= MaxAnimators {
+		return TooManyAnimators()
+	}
+	dup := g.animNames[a.Name]
+	g.animNames[a.Name] = true
+	if err := ValidateAnimator(a); err != nil {
+		return err
+	}
+	g.animators = append(g.animators, a)
+	g.size += len(a.Name) + len(a.Rune) + len(a.URL)
+	for _, l := range [][]string{a.Capabilities, a.Tags} {
+		for _, s := range l {
+			g.size += len(s)
 		}
-		animatorNames[a.Name] = true
-		if rn := RuneFor(a); rn != "" && !runeNames[rn] {
+	}
+	if dup {
+		return AnimatorTwice(a.Name)
+	}
+	if g.size > MaxRegistration {
+		return fmt.Errorf("Animator %s: with it the registration's text adds up to %d bytes; an extension may register at most %d bytes", quote(a.Name), g.size, MaxRegistration)
+	}
+	return nil
+}
+
+// setProblems applies the rules of the whole registration.
+func (g *Registration) setProblems() []error {
+	var errs []error
+	rules := make([]validate.Rune, len(g.runes))
+	for i, r := range g.runes {
+		rules[i] = RuleRune(r)
+	}
+	for _, p := range validate.CheckSet(rules) {
+		if p.Field != validate.FieldName { // names twice are refused as they arrive
+			errs = append(errs, p.Err)
+		}
+	}
+	for _, a := range g.animators {
+		if rn := RuneFor(a); rn != "" && !g.runeNames[rn] {
 			errs = append(errs, fmt.Errorf("Animator %s is served by rune %s, which this extension did not register; add the rune with AddRune or make the Animator a portal", quote(a.Name), quote(rn)))
 		}
 	}
-	return errors.Join(errs...)
+	return errs
 }
 
 // checkField bounds one string field before anything else looks at it, so
@@ -261,6 +360,19 @@ func checkList(what string, n int) error {
 	return nil
 }
 
+// quote renders a value for a message, shortened when long.
+func quote(s string) string {
+	const max = 80
+	if len(s) > max {
+		cut := max
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		return strconv.Quote(s[:cut]) + "..."
+	}
+	return strconv.Quote(s)
+}
+
 // each checks every entry of a string list with check.
 func each(what string, vals []string, check func(string) error) error {
 	if err := checkList(what, len(vals)); err != nil {
@@ -275,17 +387,4 @@ func each(what string, vals []string, check func(string) error) error {
 		}
 	}
 	return nil
-}
-
-// quote renders a value for a message, shortened when long.
-func quote(s string) string {
-	const max = 80
-	if len(s) > max {
-		cut := max
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		return strconv.Quote(s[:cut]) + "..."
-	}
-	return strconv.Quote(s)
 }

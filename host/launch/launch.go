@@ -141,7 +141,7 @@ func Start(ctx context.Context, s Spec) (*Process, error) {
 
 	timeout := s.StartTimeout
 	if timeout <= 0 {
-		timeout = 10 * time.Second
+		timeout = wire.DefaultStartTimeout
 	}
 	if dl, ok := ctx.Deadline(); ok {
 		if left := time.Until(dl); left < timeout {

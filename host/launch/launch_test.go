@@ -45,7 +45,7 @@ func helper(bin string) int {
 	}
 	marker := os.Getenv(markerEnv)
 	cfg := fmt.Sprintf(`{"ForkStay": true, "Hang": true, "Marker": %q}`, marker)
-	go p.Client.Assimilate(context.Background(), []byte(cfg), registry.New(model.Source{Kind: model.SourceExtension, Name: "actor"}, registry.DefaultLimits))
+	go p.Client.Assimilate(context.Background(), []byte(cfg), registry.New(model.Source{Kind: model.SourceExtension, Name: "actor"}))
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		if left := hosttest.Leftovers(marker); len(left) > 0 {

@@ -15,7 +15,7 @@ import (
 var src = model.Source{Kind: model.SourceExtension, Name: "vision-organ"}
 
 func TestConvertsToTheModelWithSource(t *testing.T) {
-	c := New(src, DefaultLimits)
+	c := New(src)
 	ctx := context.Background()
 	r := sdk.Rune{Name: "analyzer", Image: "ghcr.io/x/analyzer:1", Groups: []string{"vision"}, After: []string{"lychd-soulstone-pre.service"},
 		Port: 8081, ExposePort: true, Devices: []string{"nvidia.com/gpu=all"}, Volumes: []string{"models:/models:ro"},
@@ -82,24 +82,47 @@ func TestRefusalsStick(t *testing.T) {
 		}, `registered rune "a" twice; give each rune its own name`},
 		{"huge field", func(c *Collector) error {
 			return c.AddRune(ctx, sdk.Rune{Name: "a", Image: img, Description: strings.Repeat("x", 70000)})
-		}, `rune "a" has a field of 70000 bytes; the limit is 65536 bytes`},
+		}, `rune "a": description is 70000 bytes long; keep it to one line of at most 1024 bytes`},
+		{"a 1 MiB rune", func(c *Collector) error {
+			return c.AddRune(ctx, sdk.Rune{Name: "a", Image: img, Environment: map[string]string{"A": strings.Repeat("x", 1<<20)}})
+		}, `rune "a": environment A: value is 1048576 bytes long; the limit is 8192 bytes (put longer text in a file and mount it)`},
+		{"registration too large", func(c *Collector) error {
+			var err error
+			for i := 0; err == nil; i++ {
+				err = c.AddRune(ctx, sdk.Rune{Name: "r" + strconv.Itoa(i), Image: img, Groups: []string{"g"}, Exec: []string{strings.Repeat("x", 8000), strings.Repeat("y", 8000), strings.Repeat("z", 8000)}})
+			}
+			return err
+		}, `rune "r43": with it the registration's text adds up to 1057442 bytes; an extension may register at most 1048576 bytes`},
+		{"too many covens", func(c *Collector) error {
+			var err error
+			for i := 0; err == nil; i++ {
+				err = c.AddRune(ctx, sdk.Rune{Name: "r" + strconv.Itoa(i), Image: img})
+			}
+			return err
+		}, `rune "r500": this soulstone's covens make 501 covens; lychd supports at most 500 (a soulstone without groups is a coven of its own): put soulstones that take turns on the same hardware in shared covens`},
 		{"too many runes", func(c *Collector) error {
 			var err error
-			for i := 0; i <= c.limits.MaxRunes && err == nil; i++ {
-				err = c.AddRune(ctx, sdk.Rune{Name: "r" + strconv.Itoa(i), Image: img})
+			for i := 0; i <= sdk.MaxRunes && err == nil; i++ {
+				err = c.AddRune(ctx, sdk.Rune{Name: "r" + strconv.Itoa(i), Image: img, Groups: []string{"g"}})
 			}
 			return err
 		}, "registered more than 1000 runes; an extension may register at most 1000"},
 		{"start timeout not whole seconds", func(c *Collector) error {
 			return c.AddRune(ctx, sdk.Rune{Name: "a", Image: img, StartTimeout: 1500 * time.Millisecond})
 		}, `rune "a": start timeout 1.5s is not a whole number of seconds from 1s to 24h; pulling the image on first start counts, so allow for it (e.g. 15m)`},
+		{"always-on rune called pod", func(c *Collector) error {
+			return c.AddRune(ctx, sdk.Rune{Name: "pod", Kind: sdk.AlwaysOn, Image: img})
+		}, `registered a rune with an invalid name: name "pod" would give the always-on rune the unit lychd-pod.service, which is the pod's own; pick another name`},
+		{"rune called like a core rune", func(c *Collector) error {
+			return c.AddRune(ctx, sdk.Rune{Name: "vessel", Image: img})
+		}, `registered a rune with an invalid name: name "vessel" is taken by one of lychd's core runes (vessel, phylactery, oculus); pick another name`},
 		{"AlwaysOn with groups", func(c *Collector) error {
 			return c.AddRune(ctx, sdk.Rune{Name: "a", Kind: sdk.AlwaysOn, Image: img, Groups: []string{"g"}})
 		}, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			c := New(src, DefaultLimits)
+			c := New(src)
 			err := tc.do(c)
 			if err == nil {
 				t.Fatal("no error")
@@ -118,7 +141,7 @@ func TestRefusalsStick(t *testing.T) {
 }
 
 func TestSoulstoneAnimatorNeedsItsRune(t *testing.T) {
-	c := New(src, DefaultLimits)
+	c := New(src)
 	ctx := context.Background()
 	if err := c.RegisterAnimator(ctx, sdk.Animator{Name: "vision", Rune: "vlm", Capabilities: []string{"OpenAIChatCompletions"}}); err != nil {
 		t.Fatal(err)

@@ -305,7 +305,7 @@ func siteIn(home string) *site.Site {
 
 // inscribe compiles m and applies it, durably, to a fresh HOME.
 func inscribe(ctx context.Context, home string, n int) (*site.Site, error) {
-	out, err := scribe.Compile(modeltest.ScaleManifest(n, 10))
+	out, err := scribe.Compile(modeltest.ScaleManifest(n, max(10, n/250)))
 	if err != nil {
 		return nil, err
 	}

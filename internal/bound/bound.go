@@ -28,6 +28,7 @@ import (
 
 	"github.com/lychd/lychd/internal/covenant"
 	"github.com/lychd/lychd/internal/model"
+	"github.com/lychd/lychd/internal/unitname"
 )
 
 // FileName is the record's file name inside a generation.
@@ -143,7 +144,7 @@ func New(m *model.Manifest, g *covenant.Graph, quadlet, systemd map[string][]byt
 		if c.HasTarget {
 			cv.Unit = c.TargetName()
 		} else {
-			cv.Unit = model.SoulstoneService(c.Members[0])
+			cv.Unit = unitname.SoulstoneService(c.Members[0])
 		}
 		r.Covens = append(r.Covens, cv)
 	}
@@ -155,7 +156,7 @@ func New(m *model.Manifest, g *covenant.Graph, quadlet, systemd map[string][]byt
 		base, suffix, _ := strings.Cut(f, ".")
 		switch suffix {
 		case "pod":
-			r.Units = append(r.Units, Unit{Name: base + "-pod.service", Kind: KindPod, File: f})
+			r.Units = append(r.Units, Unit{Name: unitname.Pod, Kind: KindPod, File: f})
 		case "container":
 			ru, ok := runes[base]
 			if !ok {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/lychd/lychd/internal/unitname"
+
 	"github.com/lychd/lychd/internal/covenant"
 
 	"github.com/lychd/lychd/internal/model"
@@ -30,9 +32,9 @@ func (r *Record) Resolve(name string) (Target, error) {
 	}
 	if ru, ok := r.Rune(name); ok {
 		if ru.Kind == model.KindSoulstone {
-			return Target{Name: name, Unit: model.SoulstoneService(name), Soulstones: []string{name}}, nil
+			return Target{Name: name, Unit: unitname.SoulstoneService(name), Soulstones: []string{name}}, nil
 		}
-		return Target{Name: name, Unit: model.CoreService(name)}, nil
+		return Target{Name: name, Unit: unitname.AlwaysOnService(name)}, nil
 	}
 	return Target{}, fmt.Errorf("%q is neither a coven, a soulstone nor a core rune of the bound Sepulcher%s; see them with: lychd status", name, r.suggest(name))
 }
@@ -99,7 +101,7 @@ func (r *Record) ResolveAll(names []string) ([]Target, error) {
 }
 
 // SoulstoneUnit is the service of the soulstone called name.
-func (r *Record) SoulstoneUnit(name string) string { return model.SoulstoneService(name) }
+func (r *Record) SoulstoneUnit(name string) string { return unitname.SoulstoneService(name) }
 
 // Conflict returns the first pair of targets (in order) with soulstones
 // that may not run together, and why.

@@ -14,9 +14,12 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/lychd/lychd/sdk/wire"
+
 	"github.com/pelletier/go-toml/v2"
 
 	"github.com/lychd/lychd/internal/model"
+	"github.com/lychd/lychd/sdk/validate"
 )
 
 // Names of the files and directories of a Codex.
@@ -63,20 +66,28 @@ type Codex struct {
 // Assimilation are the limits of the assimilation of extensions.
 type Assimilation struct {
 	// StartTimeout bounds the launch of one extension up to its first
-	// answer (start_timeout_seconds, default 10).
+	// answer (start_timeout_seconds, DefaultStartTimeout).
 	StartTimeout time.Duration
 	// Deadline bounds the whole assimilation of one extension
-	// (deadline_seconds, default 30).
+	// (deadline_seconds, DefaultDeadline).
 	Deadline time.Duration
 	// Parallel is how many extensions are assimilated at once (parallel,
-	// default 4).
+	// DefaultParallel).
 	Parallel int
 }
+
+// Defaults of the [assimilation] settings. These are the only definitions
+// of lychd's defaults for assimilating extensions.
+const (
+	DefaultStartTimeout = wire.DefaultStartTimeout
+	DefaultDeadline     = 30 * time.Second
+	DefaultParallel     = 4
+)
 
 // DefaultAssimilation returns the assimilation settings used when
 // lychd.toml sets none.
 func DefaultAssimilation() Assimilation {
-	return Assimilation{StartTimeout: 10 * time.Second, Deadline: 30 * time.Second, Parallel: 4}
+	return Assimilation{StartTimeout: DefaultStartTimeout, Deadline: DefaultDeadline, Parallel: DefaultParallel}
 }
 
 // Manifest returns the Codex part of the manifest: pod, alliances, runes and
@@ -140,6 +151,11 @@ type loader struct {
 	// names maps soulstone and portal names to where they are defined;
 	// both share the namespace of Animator names.
 	names map[string]definition
+	// keys counts the keys of the files read so far.
+	keys int
+	// tally counts the soulstones and published ports against the
+	// Sepulcher's limits.
+	tally validate.Tally
 }
 
 func (l *loader) fileError(file, msg string) {
@@ -219,12 +235,20 @@ func (l *loader) readDoc(rel string) *doc {
 		}
 		return nil
 	}
+	// Positions first: they refuse a deep key before the decoder and
+	// everything after it pay for it.
+	pos, deep := indexPositions(data, MaxKeys-l.keys)
+	if deep != nil {
+		l.errs = append(l.errs, deep.error(rel))
+		return nil
+	}
+	l.keys += pos.keys
 	var values map[string]any
 	if err := toml.Unmarshal(data, &values); err != nil {
 		l.errs = append(l.errs, tomlError(rel, err))
 		return nil
 	}
-	return &doc{file: rel, values: values, pos: indexPositions(data), errs: &l.errs}
+	return &doc{file: rel, values: values, pos: pos, errs: &l.errs}
 }
 
 // errMissing is returned by readFile for a file that does not exist.

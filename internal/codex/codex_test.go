@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/lychd/lychd/internal/model"
+	"github.com/lychd/lychd/sdk/validate"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
@@ -215,6 +217,7 @@ var malformedCases = []malformed{
 	{"upper-case name", ss("[Vision]\nimage = \"x\"\n"), `soulstones/s.toml:1: Vision: invalid soulstone name: name "Vision" does not start with a lower-case letter; use 1 to 63 characters: a lower-case letter, then a-z, 0-9 and single "-" (e.g. "vision-analyzer")`},
 	{"name with dot", ss("[\"a.b\"]\nimage = \"x\"\n"), `soulstones/s.toml:1: "a.b": invalid soulstone name: name "a.b" contains '.'; use 1 to 63 characters: a lower-case letter, then a-z, 0-9 and single "-" (e.g. "vision-analyzer")`},
 	{"name with trailing dash", ss("[vision-]\nimage = \"x\"\n"), `soulstones/s.toml:1: vision-: invalid soulstone name: name "vision-" ends with "-"; end it with a letter or digit`},
+	{"name of a core rune", ss("\n[vessel]\nimage = \"x\"\n"), `soulstones/s.toml:2: vessel: invalid soulstone name: name "vessel" is taken by one of lychd's core runes (vessel, phylactery, oculus); pick another name`},
 	{"bad coven name", ss("[a]\nimage = \"x\"\ngroups = [\"vision_x\"]\n"), `soulstones/s.toml:3: a.groups[0]: invalid coven name: name "vision_x" contains '_'; use 1 to 63 characters: a lower-case letter, then a-z, 0-9 and single "-" (e.g. "vision-analyzer")`},
 	// Keys and types.
 	{"unknown key with alias", ss("[vision-analyzer]\nimage = \"x\"\n\ngpu = [\"nvidia.com/gpu=all\"]\n"), `soulstones/s.toml:4: vision-analyzer.gpu: unknown key; did you mean "devices"?`},
@@ -226,13 +229,16 @@ var malformedCases = []malformed{
 	{"groups as string", ss("[a]\nimage = \"x\"\ngroups = \"vision\"\n"), `soulstones/s.toml:3: a.groups: expected an array of strings, found a string; write groups = ["vision"]`},
 	{"groups element wrong type", ss("[a]\nimage = \"x\"\ngroups = [\"a\",\n  2]\n"), `soulstones/s.toml:4: a.groups[1]: expected a string, found an integer; write e.g. groups = ["vision"]`},
 	{"duplicate group", ss("[a]\nimage = \"x\"\ngroups = [\"v\", \"v\"]\n"), `soulstones/s.toml:3: a.groups[1]: "v" is listed twice (also at a.groups[0]); list it once`},
+	{"duplicate after a wrong type", ss("[a]\nimage = \"x\"\nafter = [1, \"b.service\",\n \"b.service\"]\n"), `soulstones/s.toml:3: a.after[0]: expected a string, found an integer; write e.g. after = ["lychd-soulstone-NAME.service"]
+soulstones/s.toml:4: a.after[2]: "b.service" is listed twice (also at a.after[1]); list it once`},
+	{"exec may repeat", ss("[a]\nimage = \"x\"\nexec = [\"--a\", \"1\", \"--b\", \"1\"]\nport = \"x\"\n"), `soulstones/s.toml:4: a.port: expected an integer, found a string; write e.g. port = 8081`},
 	{"after not a unit", ss("[a]\nimage = \"x\"\nafter = [\"lychd-soulstone-b\"]\n"), `soulstones/s.toml:3: a.after[0]: unit name "lychd-soulstone-b" has no unit type suffix; write a full unit name such as "lychd-soulstone-NAME.service" or "network-online.target" (known suffixes: .service .target .socket .mount .path .timer .device .slice .scope .swap .automount)`},
 	{"requires specifier", ss("[a]\nimage = \"x\"\nrequires = [\"%i.service\"]\n"), `soulstones/s.toml:3: a.requires[0]: unit name "%i.service" contains "%"; systemd specifiers are not allowed, write the name out in full`},
 	{"start timeout zero", ss("[a]\nimage = \"x\"\nstart_timeout_seconds = 0\n"), `soulstones/s.toml:3: a.start_timeout_seconds: 0 is out of range; a start timeout in seconds (an image pull on first start counts) must be from 1 to 86400`},
 	{"start timeout as duration", ss("[a]\nimage = \"x\"\nstart_timeout_seconds = \"15m\"\n"), `soulstones/s.toml:3: a.start_timeout_seconds: expected an integer, found a string; write e.g. start_timeout_seconds = 900`},
 	{"start timeout alias", ss("[a]\nimage = \"x\"\ntimeout = 900\n"), `soulstones/s.toml:3: a.timeout: unknown key; did you mean "start_timeout_seconds"?`},
 	{"port string", ss("[a]\nimage = \"x\"\nport = \"8080\"\n"), `soulstones/s.toml:3: a.port: expected an integer, found a string; write e.g. port = 8081`},
-	{"port out of range", ss("[a]\nimage = \"x\"\nport = 70000\n"), `soulstones/s.toml:3: a.port: 70000 is out of range; a port must be from 1 to 65535`},
+	{"port out of range", ss("[a]\nimage = \"x\"\nport = 70000\n"), `soulstones/s.toml:3: a.port: port 70000 is out of range; use a number from 1 to 65535`},
 	{"port float", ss("[a]\nimage = \"x\"\nport = 80.5\n"), `soulstones/s.toml:3: a.port: expected an integer, found a float; write e.g. port = 8081`},
 	{"expose_port quoted", ss("[a]\nimage = \"x\"\nport = 1\nexpose_port = \"true\"\n"), `soulstones/s.toml:4: a.expose_port: expected a boolean, found the string "true"; remove the quotes: expose_port = true`},
 	{"expose without port", ss("[a]\nimage = \"x\"\nexpose_port = true\n"), `soulstones/s.toml:3: a.expose_port: there is no port to expose; add port = N (the port the container listens on)`},
@@ -245,6 +251,12 @@ var malformedCases = []malformed{
 	{"environment bad name", ss("[a]\nimage = \"x\"\nenvironment = { \"A-B\" = \"1\" }\n"), `soulstones/s.toml:3: a.environment.A-B: environment variable name "A-B" contains '-'; use letters, digits and "_", not starting with a digit (e.g. "HF_HOME")`},
 	{"exec newline", ss("[a]\nimage = \"x\"\nexec = [\"a\\nb\"]\n"), `soulstones/s.toml:3: a.exec[0]: argument "a\nb" contains the control character U+000A; remove it (values must fit on one line)`},
 	{"capability with space", ss("[a]\nimage = \"x\"\ncapabilities = [\"chat completions\"]\n"), `soulstones/s.toml:3: a.capabilities[0]: capability "chat completions" contains a space; start with a letter and use letters, digits, "_", "." and "-", at most 64 characters (e.g. "OpenAIChatCompletions")`},
+	// Values the unit writer would refuse are refused here, with file:line.
+	{"description trailing backslash", ss("[a]\nimage = \"x\"\ndescription = 'Vision\\'\n"), `soulstones/s.toml:3: a.description: description "Vision\\" ends in a backslash, which Quadlet and systemd read as a line continuation; remove it`},
+	{"exec empty and semicolon", ss("[a]\nimage = \"x\"\nexec = [\"a\",\n  \"\",\n  \";\"]\n"), `soulstones/s.toml:4: a.exec[1]: argument is empty; Quadlet drops an empty argument together with every argument after it, leave it out or use a placeholder
+soulstones/s.toml:5: a.exec[2]: argument ";" cannot be passed: Quadlet writes it unquoted into the service, where systemd reads it as a command separator; attach it to a neighbouring argument (e.g. "--sep=;")`},
+	{"escaped unit name", ss("[a]\nimage = \"x\"\nafter = ['foo\\x2dbar.service']\n"), `soulstones/s.toml:3: a.after[0]: unit name "foo\\x2dbar.service" contains a backslash; escaped unit names (systemd-escape) are not supported, name a unit that needs no escaping`},
+	{"environment value too long", ss("[a]\nimage = \"x\"\n\n[a.environment]\nPROMPT = \"" + strings.Repeat("x", 70000) + "\"\n"), `soulstones/s.toml:5: a.environment.PROMPT: value is 70000 bytes long; the limit is 8192 bytes (put longer text in a file and mount it)`},
 	{"description two lines", ss("[a]\nimage = \"x\"\ndescription = \"\"\"\none\ntwo\"\"\"\n"), `soulstones/s.toml:3: a.description: description "one\ntwo" contains the control character U+000A; remove it (values must fit on one line)`},
 	// Portals.
 	{"portal missing url", map[string]string{"portals/p.toml": "[openai]\ntags = [\"x\"]\n"}, `portals/p.toml:1: openai.url: missing; every portal needs the URL of its API, e.g. url = "https://api.example.com/v1"`},
@@ -326,7 +338,7 @@ portals/p.toml:3: b: already defined by the soulstone at soulstones/b.toml:1; so
 portals/q.txt: is not a .toml file; lychd reads only portals/*.toml: rename it to end in .toml or move it out of portals/
 soulstones/a.toml:1: invalid TOML at column 3: expected ']' to close table name; fix the syntax (see https://toml.io)
 soulstones/b.toml:1: b.image: missing; every soulstone needs a container image, e.g. image = "ghcr.io/ggml-org/llama.cpp:server"
-soulstones/b.toml:2: b.port: 0 is out of range; a port must be from 1 to 65535
+soulstones/b.toml:2: b.port: port 0 is out of range; use a number from 1 to 65535
 soulstones/b.toml:6: c.gpu: unknown key; did you mean "devices"?`
 	if err == nil || err.Error() != want {
 		t.Errorf("error text:\n got: %v\nwant: %s", err, want)
@@ -422,5 +434,31 @@ func TestSuggest(t *testing.T) {
 		if got := suggest(in, known, soulstoneAliases); got != want {
 			t.Errorf("suggest(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestSepulcherLimits checks that the Codex alone is held to the limits of
+// the whole Sepulcher (validate.Tally), at the line of the soulstone or
+// setting that passes one.
+func TestSepulcherLimits(t *testing.T) {
+	var b strings.Builder
+	for i := 0; i <= validate.MaxCovens; i++ {
+		fmt.Fprintf(&b, "[s%d]\nimage = \"x/y:1\"\n", i)
+	}
+	_, err := Load(writeCodex(t, map[string]string{"soulstones/many.toml": b.String()}))
+	want := fmt.Sprintf(`soulstones/many.toml:%d: s500: this soulstone's covens make 501 covens; lychd supports at most 500 (a soulstone without groups is a coven of its own): put soulstones that take turns on the same hardware in shared covens`, 2*validate.MaxCovens+1)
+	if err == nil || err.Error() != want {
+		t.Errorf("Load:\n got %v\nwant %s", err, want)
+	}
+	b.Reset()
+	b.WriteString("[pod]\npublish = [\n")
+	for i := 0; i <= validate.MaxPublishedPorts; i++ {
+		fmt.Fprintf(&b, "  \"%d:80\",\n", 1000+i)
+	}
+	b.WriteString("]\n")
+	_, err = Load(writeCodex(t, map[string]string{MainFile: b.String()}))
+	want = "lychd.toml:2: pod.publish: this makes 1001 ports published on the host; lychd supports at most 1000"
+	if err == nil || err.Error() != want {
+		t.Errorf("Load:\n got %v\nwant %s", err, want)
 	}
 }

@@ -169,6 +169,33 @@ func (d *doc) strList(path keyPath, f field, v any, check func(string) error) []
 	return out
 }
 
+// strings decodes an array of strings for a rune field, reporting entries
+// of another type. It returns the strings and the index of each in the
+// array; the values themselves are validate.CheckRune's to judge.
+func (d *doc) strings(path keyPath, f field, v any) ([]string, []int) {
+	arr, ok := v.([]any)
+	if !ok {
+		if s, isStr := v.(string); isStr {
+			d.errorf(path, "expected an array of strings, found a string; write %s = [%s]", f.name, strconv.Quote(s))
+			return nil, nil
+		}
+		d.wrongType(path, f, v)
+		return nil, nil
+	}
+	var out []string
+	var at []int
+	for i, e := range arr {
+		s, ok := e.(string)
+		if !ok {
+			d.errorf(path.index(i), "expected a string, found %s; write e.g. %s", typeName(e), f.example)
+			continue
+		}
+		out = append(out, s)
+		at = append(at, i)
+	}
+	return out, at
+}
+
 // table decodes a table value.
 func (d *doc) table(path keyPath, f field, v any) (map[string]any, bool) {
 	m, ok := v.(map[string]any)

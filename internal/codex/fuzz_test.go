@@ -22,6 +22,10 @@ func FuzzLoad(f *testing.F) {
 		}
 		f.Add(data)
 	}
+	// Deep and wide documents (refused before decoding).
+	f.Add([]byte("[a]\nimage = \"x/y:1\"\n[a.environment]\n" + strings.Repeat("b.", 40) + "c = \"1\"\n"))
+	f.Add([]byte("[" + strings.Repeat("a.", 40) + "b]\nx = 1\n"))
+	f.Add([]byte("[a]\nimage = \"x/y:1\"\nexec = " + strings.Repeat("[", 40) + strings.Repeat("]", 40) + "\n"))
 	const file = "soulstones/fuzz.toml"
 	// One directory per fuzzing process, rewritten by each run: creating a
 	// directory per input would dominate the run time. Inputs run one at a

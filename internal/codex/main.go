@@ -103,7 +103,7 @@ func (l *loader) alliances(d *doc, p keyPath, v any) {
 			}
 			continue
 		}
-		covens := d.strList(ep, field{"alliances", "string", f.example}, inner, covenName)
+		covens := d.strList(ep, field{"alliances", "string", f.example}, inner, validate.CovenName)
 		if len(covens) != len(inner) {
 			continue // element problems already reported
 		}
@@ -128,14 +128,6 @@ func stringsOnly(arr []any) ([]string, bool) {
 	return out, true
 }
 
-// covenName checks a coven name.
-func covenName(s string) error {
-	if err := validate.Name(s); err != nil {
-		return fmt.Errorf("invalid coven name: %w", err)
-	}
-	return nil
-}
-
 // pod decodes [pod].
 func (l *loader) pod(d *doc, p keyPath, m map[string]any) {
 	var publish []string
@@ -152,6 +144,9 @@ func (l *loader) pod(d *doc, p keyPath, m map[string]any) {
 			}
 		case "publish":
 			publish = d.strList(kp, podKeys[2], v, validate.PublishPort)
+			for _, err := range l.tally.Publish(len(publish)) {
+				d.errorf(kp, "%v", err)
+			}
 		default:
 			d.unknownKey(kp, k, podKeys, podAliases, "[pod]")
 		}

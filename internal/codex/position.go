@@ -1,6 +1,7 @@
 package codex
 
 import (
+	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -26,19 +27,6 @@ func (p keyPath) child(key string) keyPath {
 // index returns p extended by an array index.
 func (p keyPath) index(i int) keyPath {
 	return append(p[:len(p):len(p)], seg{idx: i})
-}
-
-// id is an unambiguous map key for p.
-func (p keyPath) id() string {
-	var b strings.Builder
-	for _, s := range p {
-		if s.idx >= 0 {
-			b.WriteString("[" + strconv.Itoa(s.idx) + "]")
-		} else {
-			b.WriteString("." + strconv.Quote(s.key))
-		}
-	}
-	return b.String()
 }
 
 // String renders p as a TOML key for messages: bare keys where TOML allows
@@ -75,20 +63,129 @@ func isBareKey(s string) bool {
 	return true
 }
 
+// MaxKeyDepth is how deeply keys, tables and arrays may nest in a Codex
+// file: a key path (table names, dotted key parts and array indexes) may
+// have at most this many parts. The Codex's own tables need four; the limit
+// leaves room for an extension's settings and keeps every key path short.
+const MaxKeyDepth = 32
+
+// MaxKeysPerFile and MaxKeys bound the keys (every table name and key
+// part that names something new) of one Codex file and of the whole Codex.
+// The TOML decoder looks each key up among all the keys before it, so its
+// cost grows with the square of a file's keys; these bounds keep a Load
+// under a second whatever the files hold, and are far above what a Codex
+// needs (a soulstone has about fifteen).
+const (
+	MaxKeysPerFile = 4096
+	MaxKeys        = 65536
+)
+
 // positions maps key paths of one document to the lines where they are
 // defined. It is built from go-toml's unstable parser, which keeps the
-// location of every key, table header and value.
+// location of every key, table header and value, as a tree with one node
+// per path, so that recording a key and looking one up cost one step per
+// part of its path.
 type positions struct {
-	newlines []int          // byte offsets of '\n'
-	header   map[string]int // explicit [table] / [[array]] headers
-	first    map[string]int // first line that mentions a path
+	newlines []int // byte offsets of '\n'
+	root     posNode
+	keys     int // nodes named by a key
 }
 
-// indexPositions walks the document. It must only be called on a document
-// go-toml decoded without error; if the parser still fails, the positions
-// gathered so far are kept.
-func indexPositions(data []byte) *positions {
-	ps := &positions{header: map[string]int{}, first: map[string]int{}}
+// posNode is one key path of the document.
+type posNode struct {
+	parent   *posNode
+	seg      seg
+	children map[seg]*posNode
+	// header is the line of an explicit [table] or [[array]] header, first
+	// the first line that mentions the path; 0 when unknown.
+	header, first int
+	// elems counts the [[array]] headers of an array of tables so far.
+	elems int
+	depth int
+}
+
+// path returns the key path of n.
+func (n *posNode) path() keyPath {
+	p := make(keyPath, n.depth)
+	for ; n.parent != nil; n = n.parent {
+		p[n.depth-1] = n.seg
+	}
+	return p
+}
+
+func (n *posNode) mark(line int) {
+	if n.first == 0 {
+		n.first = line
+	}
+}
+
+// tooMuch reports a document that nests a path deeper than MaxKeyDepth or
+// names more than its share of keys.
+type tooMuch struct {
+	line int
+	// at is the deepest node reached; depth how deep the path goes.
+	at    *posNode
+	depth int
+	// keys is set when the document has too many keys, total when that is
+	// because of the keys of the whole Codex.
+	keys, total bool
+}
+
+// error renders e for file.
+func (e *tooMuch) error(file string) *Error {
+	switch {
+	case e.total:
+		return &Error{File: file, Line: e.line,
+			Msg: fmt.Sprintf("brings the Codex past %d keys; lychd reads at most %d keys in the whole Codex: remove soulstones, portals or settings", MaxKeys, MaxKeys)}
+	case e.keys:
+		return &Error{File: file, Line: e.line,
+			Msg: fmt.Sprintf("holds more than %d keys; lychd reads at most %d keys per file: split the file into several", MaxKeysPerFile, MaxKeysPerFile)}
+	}
+	return &Error{File: file, Line: e.line, Key: e.at.path().String() + "...",
+		Msg: fmt.Sprintf("nested %d levels deep; lychd reads keys, tables and arrays at most %d levels deep: flatten this table", e.depth, MaxKeyDepth)}
+}
+
+// walker builds positions, stopping at the first path too deep and at too
+// many keys.
+type walker struct {
+	ps *positions
+	// maxKeys is how many keys the document may still name.
+	maxKeys int
+}
+
+// child returns the node of n extended by s, creating it, or a tooMuch.
+// more is how many levels the path has beyond s (for the message).
+func (w *walker) child(n *posNode, s seg, line int, more func() int) (*posNode, *tooMuch) {
+	if c := n.children[s]; c != nil {
+		return c, nil
+	}
+	if n.depth >= MaxKeyDepth {
+		return nil, &tooMuch{line: line, at: n, depth: n.depth + 1 + more()}
+	}
+	if s.idx < 0 {
+		if w.ps.keys >= w.maxKeys {
+			return nil, &tooMuch{line: line, keys: true, total: w.maxKeys < MaxKeysPerFile}
+		}
+		w.ps.keys++
+	}
+	if n.children == nil {
+		n.children = map[seg]*posNode{}
+	}
+	c := &posNode{parent: n, seg: s, depth: n.depth + 1}
+	n.children[s] = c
+	return c, nil
+}
+
+func none() int { return 0 }
+
+// indexPositions walks the document. It must run before go-toml decodes
+// the document: it stops at the first key path deeper than MaxKeyDepth and
+// at the key past maxKeys (at most MaxKeysPerFile), so that nothing else
+// pays for such a document. A syntax error also stops it; the positions
+// gathered so far are kept and the decoder reports the error.
+func indexPositions(data []byte, maxKeys int) (*positions, *tooMuch) {
+	w := &walker{ps: &positions{}, maxKeys: min(maxKeys, MaxKeysPerFile)}
+	ps := w.ps
 	for i, c := range data {
 		if c == '\n' {
 			ps.newlines = append(ps.newlines, i)
@@ -96,87 +193,135 @@ func indexPositions(data []byte) *positions {
 	}
 	var p unstable.Parser
 	p.Reset(data)
-	var cur keyPath
-	arrays := map[string]int{} // array-of-tables path -> elements so far
+	cur := &ps.root
 	for p.NextExpression() {
 		e := p.Expression()
 		switch e.Kind {
 		case unstable.Table, unstable.ArrayTable:
-			var path keyPath
+			n := &ps.root
 			line := 0
 			it := e.Key()
+			rest := func() int { return countRest(&it) }
 			for it.Next() {
 				k := it.Node()
-				l := ps.lineOf(k)
 				if line == 0 {
-					line = l
+					line = ps.lineOf(k)
 				}
-				path = path.child(string(k.Data))
-				ps.mark(path, line)
-				if n := arrays[path.id()]; n > 0 && (e.Kind == unstable.Table || !it.IsLast()) {
-					path = path.index(n - 1)
+				var err *tooMuch
+				if n, err = w.child(n, seg{key: string(k.Data), idx: -1}, line, rest); err != nil {
+					return ps, err
+				}
+				n.mark(line)
+				if n.elems > 0 && (e.Kind == unstable.Table || !it.IsLast()) {
+					if n, err = w.child(n, seg{idx: n.elems - 1}, line, rest); err != nil {
+						return ps, err
+					}
 				}
 			}
 			if e.Kind == unstable.ArrayTable {
-				n := arrays[path.id()]
-				arrays[path.id()] = n + 1
-				path = path.index(n)
+				n.elems++
+				var err *tooMuch
+				if n, err = w.child(n, seg{idx: n.elems - 1}, line, none); err != nil {
+					return ps, err
+				}
 			}
-			ps.header[path.id()] = line
-			ps.mark(path, line)
-			cur = path
+			if n.header == 0 {
+				n.header = line
+			}
+			n.mark(line)
+			cur = n
 		case unstable.KeyValue:
-			ps.keyValue(cur, e)
+			if err := w.keyValue(cur, e); err != nil {
+				return ps, err
+			}
 		}
 	}
-	return ps
+	return ps, nil
+}
+
+// countRest counts the key parts it has left.
+func countRest(it *unstable.Iterator) int {
+	n := 0
+	for it.Next() {
+		n++
+	}
+	return n
 }
 
 // keyValue records a key = value expression under base.
-func (ps *positions) keyValue(base keyPath, kv *unstable.Node) {
-	path := base
+func (w *walker) keyValue(base *posNode, kv *unstable.Node) *tooMuch {
+	n := base
 	line := 0
 	it := kv.Key()
+	rest := func() int { return countRest(&it) + valueDepth(kv.Value()) }
 	for it.Next() {
 		k := it.Node()
-		line = ps.lineOf(k)
-		path = path.child(string(k.Data))
-		ps.mark(path, line)
+		line = w.ps.lineOf(k)
+		var err *tooMuch
+		if n, err = w.child(n, seg{key: string(k.Data), idx: -1}, line, rest); err != nil {
+			return err
+		}
+		n.mark(line)
 	}
-	ps.value(path, kv.Value(), line)
+	return w.value(n, kv.Value(), line)
 }
 
-// value records the elements of arrays and inline tables.
-func (ps *positions) value(path keyPath, v *unstable.Node, line int) {
+// valueDepth is how many levels of arrays and inline tables nest below v.
+func valueDepth(v *unstable.Node) int {
+	deepest := 0
 	switch v.Kind {
 	case unstable.InlineTable:
 		it := v.Children()
 		for it.Next() {
-			if n := it.Node(); n.Kind == unstable.KeyValue {
-				ps.keyValue(path, n)
+			if c := it.Node(); c.Kind == unstable.KeyValue {
+				k := c.Key()
+				deepest = max(deepest, countRest(&k)+valueDepth(c.Value()))
+			}
+		}
+	case unstable.Array:
+		it := v.Children()
+		for it.Next() {
+			if c := it.Node(); c.Kind != unstable.Comment {
+				deepest = max(deepest, 1+valueDepth(c))
+			}
+		}
+	}
+	return deepest
+}
+
+// value records the elements of arrays and inline tables.
+func (w *walker) value(n *posNode, v *unstable.Node, line int) *tooMuch {
+	switch v.Kind {
+	case unstable.InlineTable:
+		it := v.Children()
+		for it.Next() {
+			if c := it.Node(); c.Kind == unstable.KeyValue {
+				if err := w.keyValue(n, c); err != nil {
+					return err
+				}
 			}
 		}
 	case unstable.Array:
 		i := 0
 		it := v.Children()
 		for it.Next() {
-			n := it.Node()
-			if n.Kind == unstable.Comment {
+			c := it.Node()
+			if c.Kind == unstable.Comment {
 				continue
 			}
-			l := ps.nodeLine(n, line)
-			elem := path.index(i)
-			ps.mark(elem, l)
-			ps.value(elem, n, l)
+			l := w.ps.nodeLine(c, line)
+			elem, err := w.child(n, seg{idx: i}, l, func() int { return valueDepth(c) })
+			if err != nil {
+				return err
+			}
+			elem.mark(l)
+			if err := w.value(elem, c, l); err != nil {
+				return err
+			}
 			i++
 		}
 	}
-}
-
-func (ps *positions) mark(p keyPath, line int) {
-	if _, ok := ps.first[p.id()]; !ok {
-		ps.first[p.id()] = line
-	}
+	return nil
 }
 
 // nodeLine returns the line where value n starts. Arrays carry no position
@@ -205,14 +350,19 @@ func (ps *positions) lineOf(n *unstable.Node) int {
 // line returns the line of p: its table header, else the first line that
 // mentions it, else the line of its closest known parent, else 1.
 func (ps *positions) line(p keyPath) int {
-	for n := len(p); n > 0; n-- {
-		id := p[:n].id()
-		if l, ok := ps.header[id]; ok {
-			return l
+	best := 1
+	n := &ps.root
+	for _, s := range p {
+		n = n.children[s]
+		if n == nil {
+			break
 		}
-		if l, ok := ps.first[id]; ok {
-			return l
+		switch {
+		case n.header > 0:
+			best = n.header
+		case n.first > 0:
+			best = n.first
 		}
 	}
-	return 1
+	return best
 }

@@ -1,8 +1,10 @@
 package codex
 
 import (
+	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/lychd/lychd/internal/model"
@@ -73,9 +75,12 @@ func (l *loader) soulstones(d *doc) {
 			continue
 		}
 		src := model.Source{Kind: model.SourceCodex, Name: d.file, Line: d.pos.line(p)}
-		r, caps, tags, ok := soulstone(d, p, name, t)
+		r, vr, caps, tags, ok := soulstone(d, p, name, t)
 		if !l.define(d, p, "soulstone", name, src) || !ok {
 			continue
+		}
+		for _, err := range l.tally.Add(vr) {
+			d.errorf(p, "%v", err)
 		}
 		r.Source = src
 		l.c.Runes = append(l.c.Runes, r)
@@ -105,50 +110,60 @@ func firstExample(kind string) string {
 	return soulstoneKeys[0].example
 }
 
-// soulstone decodes the table of one soulstone. ok is false when a problem
-// was reported.
-func soulstone(d *doc, p keyPath, name string, t map[string]any) (r model.Rune, caps, tags []string, ok bool) {
+// soulstone decodes the table of one soulstone and checks it with the
+// SDK's rules (validate.CheckRune), reporting each problem at the key it is
+// about. ok is false when a problem was reported.
+func soulstone(d *doc, p keyPath, name string, t map[string]any) (r model.Rune, vr validate.Rune, caps, tags []string, ok bool) {
 	before := len(*d.errs)
-	r = model.Rune{Name: name, Kind: model.KindSoulstone}
-	hasImage, hasPort, hasHostPort, exposeValid := false, false, false, true
+	vr = validate.Rune{Name: name}
+	// at maps a list field's entries to their indexes in the TOML array
+	// (entries of the wrong type are reported and left out).
+	at := map[string][]int{}
+	hasImage, exposeValid := false, true
+	// decoded is false for a key whose value had the wrong type: that is
+	// reported, and the rules must not report its zero value again.
+	decoded := map[string]bool{}
 	for _, k := range d.sortedKeys(p, t) {
 		kp, v := p.child(k), t[k]
 		f := fieldByName(soulstoneKeys, k)
 		switch k {
-		case "image":
-			r.Image, _ = d.str(kp, f, v, validate.Image)
+		case validate.FieldImage:
+			vr.Image, decoded[k] = d.str(kp, f, v, nil)
 			hasImage = true
-		case "description":
-			r.Description, _ = d.str(kp, f, v, validate.Description)
-		case "groups":
-			r.Groups = d.strList(kp, f, v, covenName)
-		case "after":
-			r.After = d.strList(kp, f, v, validate.UnitName)
-		case "wants":
-			r.Wants = d.strList(kp, f, v, validate.UnitName)
-		case "requires":
-			r.Requires = d.strList(kp, f, v, validate.UnitName)
-		case "port":
-			r.Port, _ = d.integer(kp, f, v, 1, 65535, "a port")
-			hasPort = true
-		case "expose_port":
-			r.ExposePort, exposeValid = d.boolean(kp, f, v)
-		case "host_port":
-			r.HostPort, _ = d.integer(kp, f, v, 1, 65535, "a port")
-			hasHostPort = true
-		case "devices":
-			r.Devices = d.strList(kp, f, v, validate.Device)
-		case "volumes":
-			r.Volumes = d.strList(kp, f, v, validate.Volume)
-		case "environment":
+		case validate.FieldDescription:
+			vr.Description, decoded[k] = d.str(kp, f, v, nil)
+		case validate.FieldGroups:
+			vr.Groups, at[k] = d.strings(kp, f, v)
+		case validate.FieldAfter:
+			vr.After, at[k] = d.strings(kp, f, v)
+		case validate.FieldWants:
+			vr.Wants, at[k] = d.strings(kp, f, v)
+		case validate.FieldRequires:
+			vr.Requires, at[k] = d.strings(kp, f, v)
+		case validate.FieldPort:
+			vr.Port = d.port(kp, f, v)
+		case validate.FieldExposePort:
+			vr.ExposePort, exposeValid = d.boolean(kp, f, v)
+		case validate.FieldHostPort:
+			vr.HostPort = d.port(kp, f, v)
+		case validate.FieldDevices:
+			vr.Devices, at[k] = d.strings(kp, f, v)
+		case validate.FieldVolumes:
+			vr.Volumes, at[k] = d.strings(kp, f, v)
+		case validate.FieldEnvironment:
 			if m, isTable := d.table(kp, f, v); isTable {
-				r.Environment = environment(d, kp, m)
+				vr.Environment = environment(d, kp, m)
 			}
-		case "exec":
-			r.Exec = d.strList(kp, f, v, validate.ExecArg)
-		case "start_timeout_seconds":
-			n, _ := d.integer(kp, f, v, 1, int64(validate.MaxStartTimeout/time.Second), "a start timeout in seconds (an image pull on first start counts)")
-			r.StartTimeout = time.Duration(n) * time.Second
+		case validate.FieldExec:
+			vr.Exec, at[k] = d.strings(kp, f, v)
+		case validate.FieldStartTimeout:
+			if n, isInt := v.(int64); !isInt {
+				d.wrongType(kp, f, v)
+			} else if err := validate.StartTimeoutSeconds(n); err != nil {
+				d.errorf(kp, "%v", err)
+			} else {
+				vr.StartTimeout = time.Duration(n) * time.Second
+			}
 		case "capabilities":
 			caps = d.strList(kp, f, v, validate.Capability)
 		case "tags":
@@ -162,27 +177,79 @@ func soulstone(d *doc, p keyPath, name string, t map[string]any) (r model.Rune, 
 	if !hasImage {
 		d.errorf(p.child("image"), "missing; every soulstone needs a container image, e.g. %s", soulstoneKeys[0].example)
 	}
-	if hasHostPort && !r.ExposePort && exposeValid {
-		d.errorf(p.child("host_port"), "set without expose_port = true; add expose_port = true to publish the port on the host, or remove host_port")
+	if !exposeValid {
+		vr.HostPort = 0 // expose_port is reported; do not report host_port too
 	}
-	if r.ExposePort && !hasPort {
-		d.errorf(p.child("expose_port"), "there is no port to expose; add port = N (the port the container listens on)")
+	for _, pr := range validate.CheckRune(vr, validate.FromCodex) {
+		switch {
+		case pr.Field == validate.FieldImage && (!hasImage || !decoded[pr.Field]):
+			continue // reported as missing or of the wrong type
+		case pr.Field == validate.FieldName:
+			d.errorf(p, "invalid soulstone name: %v", pr.Err)
+		case pr.Field == "":
+			d.errorf(p, "%v", pr.Err)
+		case errors.Is(pr.Err, validate.ErrHostPortNotExposed):
+			d.errorf(p.child(pr.Field), "set without expose_port = true; add expose_port = true to publish the port on the host, or remove host_port")
+		case errors.Is(pr.Err, validate.ErrNoPortToExpose):
+			d.errorf(p.child(pr.Field), "there is no port to expose; add port = N (the port the container listens on)")
+		case pr.Index >= 0 && pr.Other >= 0:
+			lp := p.child(pr.Field)
+			d.errorf(lp.index(at[pr.Field][pr.Index]), "%s is listed twice (also at %s); list it once", strconv.Quote(entry(vr, pr)), lp.index(at[pr.Field][pr.Other]))
+		case pr.Index >= 0:
+			d.errorf(p.child(pr.Field).index(at[pr.Field][pr.Index]), "%v", pr.Err)
+		case pr.Env != "":
+			d.errorf(p.child(pr.Field).child(pr.Env), "%v", pr.Err)
+		default:
+			d.errorf(p.child(pr.Field), "%v", pr.Err)
+		}
+	}
+	r = model.Rune{
+		Name: name, Kind: model.KindSoulstone, Description: vr.Description, Image: vr.Image,
+		Groups: vr.Groups, After: vr.After, Wants: vr.Wants, Requires: vr.Requires,
+		Port: vr.Port, ExposePort: vr.ExposePort, HostPort: vr.HostPort,
+		Devices: vr.Devices, Volumes: vr.Volumes, Exec: vr.Exec, StartTimeout: vr.StartTimeout,
+	}
+	for _, e := range vr.Environment {
+		r.Environment = append(r.Environment, model.EnvVar{Name: e.Name, Value: e.Value})
 	}
 	if r.ExposePort && r.HostPort == 0 {
 		r.HostPort = r.Port
 	}
-	return r, caps, tags, len(*d.errs) == before
+	return r, vr, caps, tags, len(*d.errs) == before
+}
+
+// entry returns the list entry a problem is about.
+func entry(r validate.Rune, pr validate.Problem) string {
+	lists := map[string][]string{
+		validate.FieldGroups: r.Groups, validate.FieldAfter: r.After, validate.FieldWants: r.Wants,
+		validate.FieldRequires: r.Requires, validate.FieldDevices: r.Devices,
+		validate.FieldVolumes: r.Volumes, validate.FieldExec: r.Exec,
+	}
+	return lists[pr.Field][pr.Index]
+}
+
+// port decodes a port number; 0 (none) when it is not a valid port, which
+// is reported.
+func (d *doc) port(path keyPath, f field, v any) int {
+	n, ok := v.(int64)
+	if !ok {
+		d.wrongType(path, f, v)
+		return 0
+	}
+	if err := validate.Port(int(max(min(n, 1<<31-1), -1<<31))); err != nil {
+		d.errorf(path, "%v", err)
+		return 0
+	}
+	return int(n)
 }
 
 // environment decodes the environment table into variables sorted by name.
-func environment(d *doc, p keyPath, m map[string]any) []model.EnvVar {
-	var env []model.EnvVar
+// Values that are not strings are reported and left out; the rules are
+// CheckRune's.
+func environment(d *doc, p keyPath, m map[string]any) []validate.EnvVar {
+	var env []validate.EnvVar
 	for k, v := range m {
 		kp := p.child(k)
-		if err := validate.EnvName(k); err != nil {
-			d.errorf(kp, "%v", err)
-			continue
-		}
 		s, ok := v.(string)
 		if !ok {
 			example := "\"...\""
@@ -193,11 +260,7 @@ func environment(d *doc, p keyPath, m map[string]any) []model.EnvVar {
 			d.errorf(kp, "expected a string, found %s; quote the value: %s = %s", typeName(v), kp[len(kp)-1].key, example)
 			continue
 		}
-		if err := validate.EnvValue(s); err != nil {
-			d.errorf(kp, "%v", err)
-			continue
-		}
-		env = append(env, model.EnvVar{Name: k, Value: s})
+		env = append(env, validate.EnvVar{Name: k, Value: s})
 	}
 	sort.Slice(env, func(i, j int) bool { return env[i].Name < env[j].Name })
 	return env

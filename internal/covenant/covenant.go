@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/lychd/lychd/internal/model"
+	"github.com/lychd/lychd/internal/unitname"
 )
 
 // Coven is a named group of soulstones.
@@ -30,7 +31,7 @@ type Coven struct {
 
 // TargetName is the coven's master-switch unit (only meaningful with
 // HasTarget).
-func (c *Coven) TargetName() string { return "lychd-coven-" + c.Name + ".target" }
+func (c *Coven) TargetName() string { return unitname.CovenTarget(c.Name) }
 
 // Class is a set of soulstones with exactly the same covens, and therefore
 // exactly the same enemies.

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/lychd/lychd/internal/model"
+	"github.com/lychd/lychd/internal/unitname"
 )
 
 // generatedCodex: vision={vpre,vana,omni}, chat={omni,qwen},
@@ -150,7 +150,7 @@ func TestLychdOnGeneratedUnits(t *testing.T) {
 		for _, b := range names {
 			if a < b && !compatible(a, b) {
 				checked++
-				if o := Overlaps(log, model.SoulstoneService(a), model.SoulstoneService(b)); len(o) > 0 {
+				if o := Overlaps(log, unitname.SoulstoneService(a), unitname.SoulstoneService(b)); len(o) > 0 {
 					t.Errorf("incompatible soulstones overlapped: %v\nlog:\n%s", o, dump(log))
 				}
 			}

@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/lychd/lychd/internal/unitname"
+
 	"github.com/lychd/lychd/internal/covenant"
 	"github.com/lychd/lychd/internal/model"
 )
@@ -106,16 +108,14 @@ func ScalePlan(g *covenant.Graph, runes []model.Rune, exported []*model.Rune, co
 // soulstone of a lychd-soulstone-NAME.service, or the members of a
 // lychd-coven-NAME.target. Other units start no soulstone.
 func pulledIn(g *covenant.Graph, unit string) []string {
-	if name, ok := strings.CutPrefix(unit, "lychd-soulstone-"); ok {
-		if name, ok = strings.CutSuffix(name, ".service"); ok && g.IsSoulstone(name) {
+	switch kind, name := unitname.Parse(unit); kind {
+	case unitname.Soulstone:
+		if g.IsSoulstone(name) {
 			return []string{name}
 		}
-	}
-	if name, ok := strings.CutPrefix(unit, "lychd-coven-"); ok {
-		if name, ok = strings.CutSuffix(name, ".target"); ok {
-			if cv := g.Coven(name); cv != nil {
-				return cv.Members
-			}
+	case unitname.Coven:
+		if cv := g.Coven(name); cv != nil {
+			return cv.Members
 		}
 	}
 	return nil

@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"sort"
 	"time"
+
+	"github.com/lychd/lychd/internal/unitname"
 )
 
 // SourceKind says where a definition came from.
@@ -118,16 +120,19 @@ func (r *Rune) Covens() []string {
 }
 
 // UnitBase is the unit name without suffix: lychd-soulstone-NAME for
-// soulstones, lychd-NAME for core runes.
+// soulstones, lychd-NAME for core runes (see package unitname).
 func (r *Rune) UnitBase() string {
 	if r.Kind == KindSoulstone {
-		return "lychd-soulstone-" + r.Name
+		return unitname.SoulstoneBase(r.Name)
 	}
-	return "lychd-" + r.Name
+	return unitname.AlwaysOnBase(r.Name)
 }
 
 // ServiceName is the systemd service Quadlet generates for the rune.
-func (r *Rune) ServiceName() string { return r.UnitBase() + ".service" }
+func (r *Rune) ServiceName() string { return r.UnitBase() + unitname.ServiceSuffix }
+
+// ContainerFile is the rune's Quadlet file.
+func (r *Rune) ContainerFile() string { return r.UnitBase() + unitname.ContainerSuffix }
 
 // AnimatorKind says whether an Animator is served by a local rune or a remote
 // portal.
@@ -180,25 +185,3 @@ func (m *Manifest) SortedRunes() []Rune {
 	sort.Slice(out, func(i, j int) bool { return out[i].UnitBase() < out[j].UnitBase() })
 	return out
 }
-
-// Unit names: every name of a unit lychd writes is built here.
-const (
-	// UnitPrefix starts the name of every unit lychd writes, and
-	// UnitPattern matches them all (a systemd unit name pattern).
-	UnitPrefix  = "lychd-"
-	UnitPattern = "lychd-*"
-	// PodFile is the Quadlet file of the pod, and PodService the service
-	// Quadlet generates from it.
-	PodFile    = "lychd.pod"
-	PodService = "lychd-pod.service"
-)
-
-// SoulstoneService is the service of the soulstone called name.
-func SoulstoneService(name string) string { return "lychd-soulstone-" + name + ".service" }
-
-// CoreService is the service of the always-on rune called name.
-func CoreService(name string) string { return "lychd-" + name + ".service" }
-
-// CovenTarget is the master-switch target of a coven of two or more
-// members.
-func CovenTarget(name string) string { return "lychd-coven-" + name + ".target" }

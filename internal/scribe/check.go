@@ -8,6 +8,8 @@ import (
 
 	"github.com/lychd/lychd/internal/covenant"
 	"github.com/lychd/lychd/internal/model"
+	"github.com/lychd/lychd/internal/unitname"
+	"github.com/lychd/lychd/sdk/validate"
 )
 
 // Errors is every problem found while flattening a manifest; its message
@@ -26,7 +28,6 @@ func (e Errors) Error() string {
 func checkNames(m *model.Manifest) Errors {
 	var errs Errors
 	runes := map[string]*model.Rune{}
-	units := map[string]*model.Rune{}
 	for i := range m.Runes {
 		r := &m.Runes[i]
 		if prev, ok := runes[r.Name]; ok {
@@ -34,11 +35,6 @@ func checkNames(m *model.Manifest) Errors {
 			continue
 		}
 		runes[r.Name] = r
-		if prev, ok := units[r.UnitBase()]; ok {
-			errs = append(errs, fmt.Errorf("runes %q (%s) and %q (%s) both map to unit %s; rename one of them", prev.Name, prev.Source, r.Name, r.Source, r.ServiceName()))
-			continue
-		}
-		units[r.UnitBase()] = r
 	}
 	animators := map[string]*model.Animator{}
 	for i := range m.Animators {
@@ -56,6 +52,81 @@ func checkNames(m *model.Manifest) Errors {
 			case r.Kind != model.KindSoulstone:
 				errs = append(errs, fmt.Errorf("animator %q (%s) is manifested by %q (%s), which is a core rune, not a soulstone", a.Name, a.Source, a.Rune, r.Source))
 			}
+		}
+	}
+	return errs
+}
+
+// checkLimits applies the limits of the whole Sepulcher (validate.Tally:
+// runes, covens, coven memberships, published ports, total size) to the
+// runes of every source together, naming the rune that passes each.
+func checkLimits(m *model.Manifest) Errors {
+	var errs Errors
+	var t validate.Tally
+	for _, err := range t.Publish(len(m.Pod.Publish)) {
+		errs = append(errs, fmt.Errorf("lychd.toml: pod.publish: %w", err))
+	}
+	for i := range m.Runes {
+		r := &m.Runes[i]
+		for _, err := range t.Add(ruleRune(r)) {
+			errs = append(errs, fmt.Errorf("%s: rune %q: %w", r.Source, r.Name, err))
+		}
+	}
+	return errs
+}
+
+// ruleRune is r as the SDK's rules see it.
+func ruleRune(r *model.Rune) validate.Rune {
+	env := make([]validate.EnvVar, len(r.Environment))
+	for i, e := range r.Environment {
+		env[i] = validate.EnvVar{Name: e.Name, Value: e.Value}
+	}
+	return validate.Rune{
+		Name: r.Name, AlwaysOn: r.Kind != model.KindSoulstone, Description: r.Description, Image: r.Image,
+		Groups: r.Groups, After: r.After, Wants: r.Wants, Requires: r.Requires,
+		Port: r.Port, ExposePort: r.ExposePort, HostPort: r.HostPort,
+		Devices: r.Devices, Volumes: r.Volumes, Environment: env, Exec: r.Exec,
+		StartTimeout: r.StartTimeout,
+	}
+}
+
+// checkUnits rejects two things that would get the same unit, whatever
+// their kinds (the pod, runes, coven targets, hold targets): Quadlet or
+// systemd would silently keep one of them. The SDK's name rules make this
+// impossible for valid names (validate.AlwaysOnName); this check keeps it
+// true for any manifest.
+func checkUnits(m *model.Manifest, g *covenant.Graph, groups []*group) Errors {
+	var errs Errors
+	owner := map[string]string{unitname.Pod: "the pod"}
+	claim := func(unit, who, fix string) {
+		if prev, dup := owner[unit]; dup {
+			errs = append(errs, fmt.Errorf("%s and %s would both be unit %s; %s", who, prev, unit, fix))
+			return
+		}
+		owner[unit] = who
+	}
+	named := map[string]bool{}
+	for i := range m.Runes {
+		r := &m.Runes[i]
+		if named[r.Name] {
+			continue // reported by checkNames
+		}
+		named[r.Name] = true
+		who := fmt.Sprintf("rune %q (%s)", r.Name, r.Source)
+		if prev, dup := owner[r.ServiceName()]; dup && prev != "the pod" {
+			errs = append(errs, fmt.Errorf("%s and %s would both be unit %s; rename one of them", prev, who, r.ServiceName()))
+			continue
+		}
+		claim(r.ServiceName(), who, "rename the rune")
+	}
+	for _, c := range g.Covens() {
+		if c.HasTarget {
+			claim(c.TargetName(), fmt.Sprintf("coven %q", c.Name), "rename the coven")
+		}
+	}
+	for _, gr := range groups {
+		if gr.hold != "" {
+			claim(gr.hold, "the hold of covens "+gr.covens(), "rename one of its covens")
 		}
 	}
 	return errs
@@ -128,7 +199,7 @@ func checkPorts(m *model.Manifest, g *covenant.Graph) Errors {
 			continue
 		}
 		if prev, dup := hostPorts[hp]; dup {
-			errs = append(errs, fmt.Errorf("host port %d is published twice: by %s and by lychd.toml [pod] publish; pick another host port", hp, prev.who))
+			errs = append(errs, validate.HostPortTwice(hp, prev.who, "lychd.toml [pod] publish"))
 			continue
 		}
 		hostPorts[hp] = pub{who: "lychd.toml [pod] publish", src: model.Source{Kind: model.SourceCodex, Name: "lychd.toml"}}
@@ -143,7 +214,7 @@ func checkPorts(m *model.Manifest, g *covenant.Graph) Errors {
 		}
 		who := fmt.Sprintf("rune %q (%s)", r.Name, r.Source)
 		if prev, dup := hostPorts[hp]; dup {
-			errs = append(errs, fmt.Errorf("host port %d is published twice: by %s and by %s; set a different host_port on one of them", hp, prev.who, who))
+			errs = append(errs, validate.HostPortTwice(hp, prev.who, who))
 			continue
 		}
 		hostPorts[hp] = pub{who: who, src: r.Source}
@@ -152,7 +223,7 @@ func checkPorts(m *model.Manifest, g *covenant.Graph) Errors {
 }
 
 func portError(p int, a, b *model.Rune) error {
-	return fmt.Errorf("port %d is declared by rune %q (%s) and rune %q (%s), which can run at the same time in the pod's shared network namespace; give one of them another port, or put them in covens that are not allied", p, a.Name, a.Source, b.Name, b.Source)
+	return validate.SharedPort(p, fmt.Sprintf("rune %q (%s)", a.Name, a.Source), fmt.Sprintf("rune %q (%s)", b.Name, b.Source))
 }
 
 // hostPortOf extracts the host port of a PublishPort spec

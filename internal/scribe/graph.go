@@ -2,8 +2,6 @@ package scribe
 
 import (
 	"container/heap"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"slices"
 	"sort"
@@ -11,10 +9,9 @@ import (
 
 	"github.com/lychd/lychd/internal/covenant"
 	"github.com/lychd/lychd/internal/model"
+	"github.com/lychd/lychd/internal/spelling"
+	"github.com/lychd/lychd/internal/unitname"
 )
-
-// PodService is the service Quadlet generates for lychd.pod.
-const PodService = "lychd-pod.service"
 
 // deps are the [Unit] dependency lists lychd writes for one unit.
 type deps struct {
@@ -55,20 +52,35 @@ func (gr *group) covens() string {
 	return strings.Join(parts, ", ")
 }
 
-// holdName names a group's hold target after its classes: covens joined by
-// '_' within a class (coven names never contain '_') and classes joined by
-// '.'; very long names are shortened with a hash.
+// maxDescribedCovens bounds how much of a group's covens a hold's
+// description lists: a group can hold hundreds of classes.
+const maxDescribedCovens = 512
+
+// covensShort is covens, cut at about maxDescribedCovens bytes with the
+// number of classes left out.
+func (gr *group) covensShort() string {
+	var b strings.Builder
+	for i, cl := range gr.classes {
+		part := strings.Join(cl.Covens, "+")
+		if i > 0 && b.Len()+len(part) > maxDescribedCovens {
+			fmt.Fprintf(&b, " and %d more", len(gr.classes)-i)
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(part)
+	}
+	return b.String()
+}
+
+// holdName names a group's hold target after its classes.
 func holdName(classes []*covenant.Class) string {
-	parts := make([]string, len(classes))
+	covens := make([][]string, len(classes))
 	for i, cl := range classes {
-		parts[i] = strings.Join(cl.Covens, "_")
+		covens[i] = cl.Covens
 	}
-	key := strings.Join(parts, ".")
-	if len(key) > 180 {
-		sum := sha256.Sum256([]byte(key))
-		key = classes[0].Covens[0] + "_" + hex.EncodeToString(sum[:8])
-	}
-	return "lychd-hold-" + key + ".target"
+	return unitname.HoldTarget(covens)
 }
 
 // groupClasses puts classes with identical rows of the hostility matrix into
@@ -103,7 +115,7 @@ func groupClasses(g *covenant.Graph) ([]*group, map[int]*group) {
 			gr.hold = holdName(gr.classes)
 			gr.presence = gr.hold
 		} else {
-			gr.presence = "lychd-soulstone-" + gr.members[0] + ".service"
+			gr.presence = unitname.SoulstoneService(gr.members[0])
 		}
 	}
 	return groups, groupOf
@@ -178,14 +190,14 @@ func buildLayout(m *model.Manifest, g *covenant.Graph) (*layout, Errors) {
 		check := func(key string, names []string, needCompatible bool) []string {
 			var keep []string
 			for _, u := range names {
-				if !strings.HasPrefix(u, "lychd-") {
+				if !unitname.IsLychd(u) {
 					keep = append(keep, u)
 					continue
 				}
 				dep, isRune := byService[u]
 				c, isTarget := targets[u]
 				switch {
-				case u == PodService:
+				case u == unitname.Pod:
 				case isRune:
 					if u == svc {
 						errs = append(errs, fmt.Errorf("%s: %s.%s: a rune cannot depend on itself; remove %s", r.Source, r.Name, key, u))
@@ -229,7 +241,7 @@ func buildLayout(m *model.Manifest, g *covenant.Graph) (*layout, Errors) {
 			}
 		}
 		for _, u := range after {
-			if strings.HasPrefix(u, "lychd-") {
+			if unitname.IsLychd(u) {
 				order.edge(u, svc)
 			}
 		}
@@ -246,7 +258,7 @@ func buildLayout(m *model.Manifest, g *covenant.Graph) (*layout, Errors) {
 		t := c.TargetName()
 		d := l.unit(t)
 		for _, mem := range c.Members {
-			svc := "lychd-soulstone-" + mem + ".service"
+			svc := unitname.SoulstoneService(mem)
 			d.Wants = append(d.Wants, svc)
 			if !order.has(t, svc) {
 				order.edge(svc, t)
@@ -415,36 +427,10 @@ func suggestUnit(u string, runes map[string]*model.Rune, targets map[string]*cov
 	for n := range targets {
 		names = append(names, n)
 	}
-	best, bestD := "", 4
-	for _, n := range names {
-		if d := editDistance(u, n); d < bestD || (d == bestD && n < best) {
-			best, bestD = n, d
-		}
-	}
-	if best != "" {
+	if best := spelling.Closest(u, names, 3); best != "" {
 		return fmt.Sprintf("did you mean %s?", best)
 	}
 	return "no such soulstone or coven"
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // digraph is a small directed graph of unit names with deterministic

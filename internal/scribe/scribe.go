@@ -63,6 +63,7 @@ import (
 
 	"github.com/lychd/lychd/internal/covenant"
 	"github.com/lychd/lychd/internal/model"
+	"github.com/lychd/lychd/internal/unitname"
 )
 
 // File is one generated file.
@@ -87,6 +88,10 @@ type Output struct {
 // Compile checks the manifest across all its sources and renders every file.
 // On any problem it returns an Errors listing all of them.
 func Compile(m *model.Manifest) (*Output, error) {
+	// The limits first: past them, nothing else is worth computing.
+	if errs := checkLimits(m); len(errs) > 0 {
+		return nil, errs
+	}
 	var errs Errors
 	errs = append(errs, checkNames(m)...)
 	g, err := covenant.Build(m.Runes, m.Alliances)
@@ -97,6 +102,7 @@ func Compile(m *model.Manifest) (*Output, error) {
 	errs = append(errs, checkPorts(m, g)...)
 	l, lerrs := buildLayout(m, g)
 	errs = append(errs, lerrs...)
+	errs = append(errs, checkUnits(m, g, l.groups)...)
 	if len(errs) > 0 {
 		return nil, errs
 	}
@@ -110,13 +116,13 @@ func Compile(m *model.Manifest) (*Output, error) {
 		*dst = append(*dst, File{Name: name, Data: data})
 	}
 	data, err := renderPod(m)
-	add(&out.Quadlet, "lychd.pod", data, err)
+	add(&out.Quadlet, unitname.PodFile, data, err)
 	for _, r := range m.SortedRunes() {
 		data, err := renderContainer(&r, l.units[r.ServiceName()])
 		if err != nil {
 			err = fmt.Errorf("%s: rune %q cannot be written safely: %w", r.Source, r.Name, err)
 		}
-		add(&out.Quadlet, r.UnitBase()+".container", data, err)
+		add(&out.Quadlet, r.ContainerFile(), data, err)
 	}
 	for _, c := range g.Covens() {
 		if c.HasTarget {

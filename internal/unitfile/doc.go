@@ -4,13 +4,14 @@
 //
 // A File holds ordered sections of ordered entries; File.Add appends one entry
 // per call and File.Bytes writes them deterministically, checking every
-// section name, key name and value first. Values are built with one of six
+// section name, key name and value first. Values are built with one of seven
 // constructors, and the constructor decides how the value is escaped:
 //
 //	Literal(s)          user text read as one string (Description=, StartWithPod=)
 //	Specifier(s)        trusted lychd text that uses systemd specifiers (%h, %t)
 //	Arg(s)              user text Quadlet copies onto the podman command line as
-//	                    one argument (Image=, ContainerName=, Volume=, AddDevice=)
+//	                    one argument (Image=, ContainerName=, Volume=, PublishPort=)
+//	Word(s)             one word of a key Quadlet splits and unquotes (AddDevice=)
 //	Words(args...)      an argument vector (Quadlet Exec=, PodmanArgs=, Label=)
 //	EnvAssign(name, v)  one NAME=VALUE for Quadlet's [Container] Environment=
 //	List(items...)      plain tokens such as unit names (After=, Conflicts=)
@@ -50,16 +51,25 @@
 // rejects control characters, so a value can never end a line.
 //
 // Single-value keys. For keys Quadlet reads with its Lookup (Image=,
-// ContainerName=, ...) it strips one pair of surrounding double quotes:
-// ContainerName="quoted" gave --name quoted. For list keys (Volume=,
-// PublishPort=) the quotes stay: Volume="/a:/b" gave -v "\"/a:/b\"". Arg
-// rejects values wrapped in double quotes.
+// ContainerName=, UserNS=, ...) it strips every leading and trailing double
+// quote: ContainerName="quoted" gave --name quoted, ContainerName=abc" gave
+// --name abc. For list keys (Volume=, PublishPort=) the quotes stay:
+// Volume="/a:/b" gave -v "\"/a:/b\"". Arg rejects values that start or end
+// with a double quote.
+//
+// Split keys. Quadlet reads AddDevice= (and [Install] WantedBy=) with its
+// strv splitter: words separated by white space, quotes removed, escapes
+// kept. AddDevice=/dev/dri /etc/shadow gave --device /dev/dri --device
+// /etc/shadow, and AddDevice=/dev/dri"/x" gave --device /dev/dri/x. Word
+// rejects white space, quotes and backslashes, so a Word is always exactly
+// one word.
 //
 // '%' and '$'. Quadlet copies '%' and '$' unchanged into ExecStart= (Exec=
 // "%%h $$X $${Y}" came out as "%%h $$X $${Y}"), and systemd then expands
 // specifiers in every value and $VAR / ${VAR} in command lines ("$$" gives
-// "$"). So Literal doubles '%'; Arg, Words and EnvAssign double both '%' and
-// '$'. systemd does not expand '$' in Description= or in a [Service]
+// "$"). So Literal doubles '%'; Arg, Word, Words and EnvAssign double both
+// '%' and '$'; Specifier keeps its specifiers and doubles '$'. systemd does
+// not expand '$' in Description= or in a [Service]
 // Environment= (there "A=$$x %%h" reached the process as "A=$$x %h"), which
 // is why Literal leaves '$' alone and EnvAssign is only for Quadlet's
 // [Container] Environment=.

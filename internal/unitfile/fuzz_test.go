@@ -10,7 +10,9 @@ import (
 // fuzzValue builds the Value a fuzz input describes: kind selects the
 // constructor; Words and List split a on the unit separator \x1f.
 func fuzzValue(k uint8, a, b string) (Value, []string) {
-	switch k % 6 {
+	switch k % 7 {
+	case 6:
+		return Word(a), nil
 	case 0:
 		return Literal(a), nil
 	case 1:
@@ -40,6 +42,9 @@ func FuzzRoundTrip(f *testing.F) {
 	f.Add("Container", "Image", uint8(2), "docker.io/x/y:$TAG", "")
 	f.Add("Unit", "After", uint8(5), "a.service\x1fb.target", "")
 	f.Add("Service", "X]\n[Evil", uint8(0), "x", "")
+	f.Add("Container", "AddDevice", uint8(6), "/dev/dri /etc/shadow", "")
+	f.Add("Container", "AddDevice", uint8(6), "/dev/dri\"/x\"", "")
+	f.Add("Container", "Volume", uint8(1), "%h/srv/${PATH}x:/d", "")
 	f.Fuzz(func(t *testing.T, section, key string, k uint8, a, b string) {
 		v, words := fuzzValue(k, a, b)
 		file := New()
@@ -86,21 +91,27 @@ func FuzzRoundTrip(f *testing.F) {
 		if section == "Unit" && key == "Before" {
 			raw = raws[1]
 		}
-		switch k % 6 {
+		switch k % 7 {
+		case 6:
+			// Quadlet splits Word keys on white space and unquotes them:
+			// the raw value must be exactly one word with nothing to remove.
+			if strings.ContainsAny(raw, " \t\r\n\"'\\") || UnescapeArg(raw) != a {
+				t.Fatalf("Word %q written as %q", a, raw)
+			}
 		case 0:
 			if back := UnescapeLiteral(raw); back != a {
 				t.Fatalf("Literal %q came back as %q (raw %q)", a, back, raw)
 			}
 		case 1:
-			if raw != a {
-				t.Fatalf("Specifier %q came back as %q", a, raw)
+			if raw != strings.ReplaceAll(a, "$", "$$") {
+				t.Fatalf("Specifier %q written as %q, want its '$' doubled", a, raw)
 			}
 		case 2:
 			if back := UnescapeArg(raw); back != a {
 				t.Fatalf("Arg %q came back as %q (raw %q)", a, back, raw)
 			}
-			if len(raw) >= 2 && raw[0] == '"' && raw[len(raw)-1] == '"' {
-				t.Fatalf("Arg raw %q is quote-wrapped; Quadlet would strip the quotes", raw)
+			if strings.HasPrefix(raw, `"`) || strings.HasSuffix(raw, `"`) {
+				t.Fatalf("Arg raw %q starts or ends with a quote; Quadlet would strip it", raw)
 			}
 		case 3:
 			back, err := SplitWords(raw)

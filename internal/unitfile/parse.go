@@ -177,6 +177,20 @@ func undouble(s string, c byte) string {
 // and the word ";" (Quadlet writes it unquoted into ExecStart=, where it is
 // systemd's command separator).
 func SplitWords(raw string) ([]string, error) {
+	words, err := SplitWordsRaw(raw)
+	if err != nil {
+		return nil, err
+	}
+	for i, w := range words {
+		words[i] = undouble(undouble(w, '%'), '$')
+	}
+	return words, nil
+}
+
+// SplitWordsRaw splits like SplitWords but leaves systemd's expansions in
+// the words: "%%", "$$", specifiers and variables are returned as they are
+// written. Unexpanded then tells whether systemd would expand anything.
+func SplitWordsRaw(raw string) ([]string, error) {
 	var words []string
 	i := 0
 	for {
@@ -221,8 +235,27 @@ func SplitWords(raw string) ([]string, error) {
 		if word == ";" {
 			return nil, fmt.Errorf("unitfile: split words: the word \";\" at byte %d of %q is systemd's command separator once Quadlet re-quotes it", start, raw)
 		}
-		words = append(words, undouble(undouble(word, '%'), '$'))
+		words = append(words, word)
 	}
+}
+
+// Unexpanded returns the text systemd passes for a word of SplitWordsRaw
+// when the word holds no specifier and no variable: "%%" becomes "%" and
+// "$$" becomes "$". ok is false when a lone '%' or '$' remains, which
+// systemd would expand (or refuse).
+func Unexpanded(word string) (text string, ok bool) {
+	var b strings.Builder
+	for i := 0; i < len(word); i++ {
+		c := word[i]
+		if c == '%' || c == '$' {
+			if i+1 >= len(word) || word[i+1] != c {
+				return "", false
+			}
+			i++
+		}
+		b.WriteByte(c)
+	}
+	return b.String(), true
 }
 
 // unescapeOne decodes the escape sequence after a backslash (s starts after

@@ -338,3 +338,26 @@ func TestQuadletRandomWords(t *testing.T) {
 		}
 	}
 }
+
+// TestSystemdLineLimit pins the limit MaxLineBytes stays far below:
+// systemd 252 refuses to load a unit with a line of 1 MiB or more (its
+// LONG_LINE_MAX counts the newline), and loads one a byte shorter.
+func TestSystemdLineLimit(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, n int) string {
+		p := filepath.Join(dir, name)
+		unit := "[Unit]\nDescription=" + strings.Repeat("x", n-len("Description=")) + "\n\n[Service]\nExecStart=/bin/true\n"
+		if err := os.WriteFile(p, []byte(unit), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	out, err := testtool.SystemdVerify(t, write("under.service", 1<<20-1))
+	if err != nil || strings.TrimSpace(out) != "" {
+		t.Errorf("a line of 1 MiB - 1 byte: err=%v\n%s", err, out)
+	}
+	out, err = testtool.SystemdVerify(t, write("over.service", 1<<20))
+	if err == nil || !strings.Contains(out, "over.service failed to load properly") || !strings.Contains(out, "No buffer space available") {
+		t.Errorf("a line of 1 MiB: err=%v, want the unit refused:\n%s", err, out)
+	}
+}

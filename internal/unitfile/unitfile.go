@@ -7,10 +7,11 @@ import (
 )
 
 // MaxLineBytes is the longest line File.Bytes writes, counting the key and
-// '=' but not the newline. systemd accepts lines up to LONG_LINE_MAX (1 MiB
-// since systemd 235) and Quadlet has no limit of its own; lychd stays well
-// below that at 64 KiB so that a runaway list fails loudly here instead of
-// producing unit files nobody can read. Use File.AddWrapped for long lists.
+// '=' but not the newline. systemd 252 refuses to load a unit with a line of
+// 1 MiB or more (LONG_LINE_MAX) and Quadlet has no limit of its own; lychd
+// stays well below that at 64 KiB, and the SDK's value limits keep every
+// line a checked value makes within it (so this is a bug check, never a
+// user's error). Use File.AddWrapped for long lists.
 const MaxLineBytes = 64 << 10
 
 // File is a unit file built from typed values: ordered sections, each with

@@ -17,6 +17,7 @@ const (
 	kindWords
 	kindEnvAssign
 	kindList
+	kindWord
 )
 
 // String names the kind in error messages.
@@ -34,12 +35,14 @@ func (k kind) String() string {
 		return "EnvAssign"
 	case kindList:
 		return "List"
+	case kindWord:
+		return "Word"
 	}
 	return "invalid"
 }
 
 // Value is one typed entry value. Build it with Literal, Specifier, Arg,
-// Words, EnvAssign or List; the zero Value is rejected by File.Bytes. The
+// Word, Words, EnvAssign or List; the zero Value is rejected by File.Bytes. The
 // kind decides how the value is checked and escaped when the file is
 // serialized (see the package documentation for the exact rules).
 type Value struct {
@@ -58,18 +61,29 @@ type Value struct {
 func Literal(s string) Value { return Value{kind: kindLiteral, s: s} }
 
 // Specifier is trusted text written by lychd itself that may use systemd
-// specifiers such as %h or %t, e.g. "%h/.local/share/lychd:/data:Z". It is
-// written unchanged: it gets the same checks as Literal, and every '%' must
-// start a specifier (a letter) or be doubled.
+// specifiers such as %h or %t, for a key that Quadlet copies onto the podman
+// command line like Arg (Volume=), e.g. "%h/.local/share/lychd:/data:Z".
+// Every '%' must start a specifier (a letter) or be doubled, and is written
+// unchanged; '$' is written as '$$', as in Arg, so that text holding "$"
+// never reaches systemd's variable expansion. It gets the same checks as
+// Literal.
 func Specifier(s string) Value { return Value{kind: kindSpecifier, s: s} }
 
 // Arg is user data that Quadlet copies verbatim into the generated podman
 // command line as one argument (Image=, ContainerName=, HostName=, Network=,
-// Volume=, PublishPort=, AddDevice=, ...). systemd expands both specifiers
-// and $-variables there, so '%' is written as '%%' and '$' as '$$'. It gets
-// the same checks as Literal and must not be wrapped in double quotes
-// (Quadlet strips one surrounding pair from single-value keys).
+// Volume=, PublishPort=, ...). systemd expands both specifiers and
+// $-variables there, so '%' is written as '%%' and '$' as '$$'. It gets the
+// same checks as Literal and must not start or end with a double quote
+// (Quadlet strips every leading and trailing '"' from single-value keys).
 func Arg(s string) Value { return Value{kind: kindArg, s: s} }
+
+// Word is user data for a key that Quadlet splits on white space and
+// unquotes before copying each word onto the podman command line
+// (AddDevice=). It must be one word: no white space, quotes or backslashes;
+// '%' and '$' are doubled as in Arg. It gets the same checks as Literal. A
+// leading '-' is left to the caller: for AddDevice= it makes the device
+// optional.
+func Word(s string) Value { return Value{kind: kindWord, s: s} }
 
 // Words is an argument vector for keys that Quadlet or systemd split like a
 // command line (Quadlet Exec=, PodmanArgs=, Label=; systemd ExecStart= and
@@ -123,15 +137,29 @@ func (v Value) encode() (string, *problem) {
 		if p := checkSpecifiers(v.s); p != nil {
 			return "", p
 		}
-		return v.s, nil
+		return strings.ReplaceAll(v.s, "$", "$$"), nil
 	case kindArg:
 		if p := checkString(v.s); p != nil {
 			return "", p
 		}
-		if len(v.s) >= 2 && v.s[0] == '"' && v.s[len(v.s)-1] == '"' {
+		if strings.HasPrefix(v.s, `"`) || strings.HasSuffix(v.s, `"`) {
 			return "", &problem{
-				what: "value is wrapped in double quotes, which Quadlet strips from single-value keys",
-				fix:  "remove the surrounding quotes",
+				what: "value starts or ends with a double quote, which Quadlet strips from single-value keys",
+				fix:  "remove the leading and trailing quotes",
+			}
+		}
+		return escapeExpansions(v.s), nil
+	case kindWord:
+		if p := checkString(v.s); p != nil {
+			return "", p
+		}
+		if v.s == "" {
+			return "", &problem{what: "empty word (an empty value resets the key)", fix: "leave the entry out"}
+		}
+		if i := strings.IndexAny(v.s, " \t\n\r\"'\\"); i >= 0 {
+			return "", &problem{
+				what: fmt.Sprintf("%q at byte %d: Quadlet splits this key on white space and removes quotes and backslashes", v.s[i], i),
+				fix:  "pass a single word without white space, quotes or backslashes",
 			}
 		}
 		return escapeExpansions(v.s), nil
@@ -165,7 +193,7 @@ func (v Value) encode() (string, *problem) {
 		}
 		return strings.Join(v.words, " "), nil
 	}
-	return "", &problem{what: "zero Value", fix: "build values with Literal, Specifier, Arg, Words, EnvAssign or List"}
+	return "", &problem{what: "zero Value", fix: "build values with Literal, Specifier, Arg, Word, Words, EnvAssign or List"}
 }
 
 // isControl reports C0 controls, DEL and C1 controls.

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lychd/lychd/internal/unitname"
 	"github.com/lychd/lychd/sdk"
 	"github.com/lychd/lychd/sdk/validate"
 )
@@ -160,10 +161,17 @@ func vesselRune(c VesselConfig) (sdk.Rune, error) {
 	}
 	seen := map[string]string{}
 	for _, src := range c.LibrarySources {
-		if !strings.HasPrefix(src, "/") && !strings.HasPrefix(src, "%h/") {
+		clean := path.Clean(src)
+		// The source is written into the Vessel's unit as is (core volumes
+		// may start with %h), so the rest gets the checks of any host path.
+		hostPath, home := strings.CutPrefix(clean, "%h")
+		if !strings.HasPrefix(hostPath, "/") || (home && hostPath == "/") {
 			return sdk.Rune{}, fmt.Errorf("%s: library source %q must be an absolute path or start with %%h/", table, src)
 		}
-		base := path.Base(path.Clean(src))
+		if err := validate.HostPath(hostPath); err != nil {
+			return sdk.Rune{}, fmt.Errorf("%s: library source %q: %w", table, src, err)
+		}
+		base := path.Base(clean)
 		if base == "/" || base == "." || base == "%h" {
 			return sdk.Rune{}, fmt.Errorf("%s: library source %q has no directory name to mount it under", table, src)
 		}
@@ -171,20 +179,15 @@ func vesselRune(c VesselConfig) (sdk.Rune, error) {
 			return sdk.Rune{}, fmt.Errorf("%s: library sources %q and %q would both mount at %%h/work/library/%s; rename one directory", table, prev, src, base)
 		}
 		seen[base] = src
-		// The source is written into the Vessel's unit as is (core volumes
-		// may use %h), so it gets the checks of any volume source.
-		if err := validate.Volume(strings.Replace(path.Clean(src), "%h/", "/", 1) + ":/library"); err != nil {
-			return sdk.Rune{}, fmt.Errorf("%s: library source %q: %w", table, src, err)
-		}
-		volumes = append(volumes, fmt.Sprintf("%s:%%h/work/library/%s:ro,Z", path.Clean(src), base))
+		volumes = append(volumes, fmt.Sprintf("%s:%%h/work/library/%s:ro,Z", clean, base))
 	}
 	return sdk.Rune{
-		Name:        "vessel",
+		Name:        validate.CoreVessel,
 		Kind:        sdk.AlwaysOn,
 		Description: "The LychD Daemon Vessel",
 		Image:       orDefault(c.Image, DefaultVesselImage),
-		Wants:       []string{"network-online.target", "lychd-phylactery.service"},
-		After:       []string{"network-online.target", "lychd-phylactery.service"},
+		Wants:       []string{"network-online.target", unitname.AlwaysOnService(validate.CorePhylactery)},
+		After:       []string{"network-online.target", unitname.AlwaysOnService(validate.CorePhylactery)},
 		Port:        VesselPort,
 		ExposePort:  true,
 		HostPort:    hostPort,
@@ -198,7 +201,7 @@ func vesselRune(c VesselConfig) (sdk.Rune, error) {
 
 func phylacteryRune(c ServiceConfig) sdk.Rune {
 	return sdk.Rune{
-		Name:        "phylactery",
+		Name:        validate.CorePhylactery,
 		Kind:        sdk.AlwaysOn,
 		Description: "The LychD Phylactery (PostgreSQL with pgvector)",
 		Image:       orDefault(c.Image, DefaultPhylacteryImage),
@@ -225,7 +228,7 @@ func oculusRune(c OculusConfig) (sdk.Rune, error) {
 		}
 	}
 	return sdk.Rune{
-		Name:        "oculus",
+		Name:        validate.CoreOculus,
 		Kind:        sdk.AlwaysOn,
 		Description: "The LychD Oculus (Arize Phoenix tracing)",
 		Image:       orDefault(c.Image, DefaultOculusImage),

@@ -1,22 +1,28 @@
-// Package validate checks the values that end up in generated unit files:
-// names, systemd unit names, devices, images, ports, volumes, environment
-// variables, identifiers and URLs.
+// Package validate holds lychd's rules for the values that end up in
+// generated unit files: the value rules (names, unit names, devices, images,
+// ports, volumes, environment variables, identifiers, URLs), the rune rules
+// that combine them (CheckRune for one rune, CheckSet for one source's runes
+// together) and the limits (limits.go, Tally for the whole Sepulcher).
 //
-// The same rules apply to a soulstone in the user's Codex and to a rune an
-// extension registers. This package lives in the SDK module so that
-// extension authors (through sdk.ValidateRune and plugintest.Check) and
-// lychd apply the very same rules; it started as a copy of lychd's
-// internal/validate, which should forward to it. Every function is pure and returns nil or an error whose
-// text says what is wrong and how to fix it, separated by "; ". The error
-// text never names the key or file: callers add that context.
+// These are THE rules: the user's Codex, the registry that receives what
+// extensions register, and extension authors (through sdk.ValidateRune,
+// sdk.Registration and plugintest) all apply them, and map their results to
+// their own wording (a Codex file and line, an extension's name). This
+// package lives in the SDK module so that every one of them can. Every
+// function is pure and returns nil or an error whose text says what is
+// wrong and how to fix it, separated by "; ". The error text never names
+// the key or file: callers add that context.
 //
 // The rules are deliberately stricter than Podman and systemd: a value that
-// passes can be written into a Quadlet or systemd unit without any systemd
-// specifier ("%"), line break or option injection ("-" prefix) reaching the
-// generated unit.
+// passes can be written into a Quadlet or systemd unit without Quadlet
+// splitting, unquoting or taking it for one of its own units, and without
+// any systemd specifier, variable, line break or option injection ("-"
+// prefix) reaching the generated unit (docs/units.md has the table; the
+// tests in internal/scribe check it with the real Quadlet generator).
 package validate
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -63,6 +69,47 @@ func Name(s string) error {
 	return nil
 }
 
+// Names of the runes lychd's core registers. No other source may register
+// a rune of one of these names.
+const (
+	CoreVessel     = "vessel"
+	CorePhylactery = "phylactery"
+	CoreOculus     = "oculus"
+)
+
+// NotCoreRune checks that a rune of the Codex or of an extension is not
+// called like one of the core's runes (CoreVessel, CorePhylactery,
+// CoreOculus), which every Sepulcher has.
+func NotCoreRune(name string) error {
+	switch name {
+	case CoreVessel, CorePhylactery, CoreOculus:
+		return fmt.Errorf("name %s is taken by one of lychd's core runes (%s, %s, %s); pick another name", quote(name), CoreVessel, CorePhylactery, CoreOculus)
+	}
+	return nil
+}
+
+// AlwaysOnName checks the name of an always-on rune: a valid Name whose
+// unit, lychd-NAME.service, can never be taken for the pod's
+// (lychd-pod.service), a soulstone's (lychd-soulstone-NAME.service), a
+// coven's (lychd-coven-NAME.target) or a hold's (lychd-hold-KEY.target).
+func AlwaysOnName(name string) error {
+	if err := Name(name); err != nil {
+		return err
+	}
+	if name == "pod" {
+		return errors.New(`name "pod" would give the always-on rune the unit lychd-pod.service, which is the pod's own; pick another name`)
+	}
+	// lychd names its soulstone, coven and hold units lychd-soulstone-NAME,
+	// lychd-coven-NAME and lychd-hold-KEY, and an always-on rune's
+	// lychd-NAME.
+	for _, p := range [...]string{"soulstone-", "coven-", "hold-"} {
+		if strings.HasPrefix(name, p) {
+			return fmt.Errorf("name %s starts with %q, which lychd keeps for its own units (lychd-%sNAME); pick another name for the always-on rune", quote(name), p, p)
+		}
+	}
+	return nil
+}
+
 // unitSuffixes are the unit types a dependency may name.
 var unitSuffixes = []string{
 	".service", ".target", ".socket", ".mount", ".path", ".timer",
@@ -85,11 +132,13 @@ func UnitName(s string) error {
 		return fmt.Errorf("unit name %s contains \"/\"; name the unit, not its file path (e.g. \"foo.service\")", quote(s))
 	case strings.ContainsRune(s, '%'):
 		return fmt.Errorf("unit name %s contains \"%%\"; systemd specifiers are not allowed, write the name out in full", quote(s))
+	case strings.ContainsRune(s, '\\'):
+		return fmt.Errorf("unit name %s contains a backslash; escaped unit names (systemd-escape) are not supported, name a unit that needs no escaping", quote(s))
 	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if !isAlnum(c) && !strings.ContainsRune(":_.\\@-", rune(c)) {
-			return fmt.Errorf("unit name %s contains %s; unit names use only letters, digits and : _ . \\ @ -", quote(s), describeByte(s, i))
+		if !isAlnum(c) && !strings.ContainsRune(":_.@-", rune(c)) {
+			return fmt.Errorf("unit name %s contains %s; unit names use only letters, digits and : _ . @ -", quote(s), describeByte(s, i))
 		}
 	}
 	suffix := ""
@@ -187,13 +236,25 @@ func cdiDeviceName(s string) error {
 // ":PERMISSIONS" (a combination of r, w, m), as Podman's --device accepts,
 // e.g. "/dev/dri" or "/dev/kfd:/dev/kfd:rw". Paths are for GPUs without a
 // CDI specification (e.g. AMD or Intel through /dev/dri); prefer CDI names.
+//
+// Quadlet splits AddDevice= on white space and removes quotes (and a
+// leading "-" makes a device optional), so a device path may use only
+// letters, digits and / . _ + -, and at most MaxPathLen bytes.
 func Device(s string) error {
 	if !strings.HasPrefix(s, "/") {
 		return CDIDevice(s)
 	}
 	const how = `write a device path such as "/dev/dri" or "/dev/dri:/dev/dri:rw", or a CDI name such as "nvidia.com/gpu=all"`
+	if len(s) > MaxPathLen {
+		return fmt.Errorf("device is %d bytes long; the limit is %d", len(s), MaxPathLen)
+	}
 	if err := plainText("device", s); err != nil {
 		return err
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !isAlnum(c) && !strings.ContainsRune("/._+-:", rune(c)) {
+			return fmt.Errorf("device %s contains %s; Quadlet splits device values on white space and removes quotes and backslashes, so a device path may use only letters, digits and / . _ + -", quote(s), describeByte(s, i))
+		}
 	}
 	parts := strings.Split(s, ":")
 	if len(parts) > 3 {
@@ -224,11 +285,13 @@ func Device(s string) error {
 const MaxImageLen = 1024
 
 // Image checks a container image reference such as
-// "docker.io/library/alpine:3.20", "ghcr.io/org/app@sha256:..." or a
-// Quadlet "NAME.image" unit. Only the characters that can occur in a
-// reference are allowed (letters, digits and . _ - / : @ [ ] +), it may not
-// start with "-", and it may be at most 1024 characters long. The syntax is
-// not checked further: Podman reports a malformed reference when it pulls.
+// "docker.io/library/alpine:3.20" or "ghcr.io/org/app@sha256:...". Only the
+// characters that can occur in a reference are allowed (letters, digits and
+// . _ - / : @ [ ] +), it may not start with "-", it may be at most 1024
+// characters long, and it may not end in ".image" or ".build": Quadlet reads
+// such a value as the name of one of its own unit files, which lychd does
+// not write, and generates no service. The syntax is not checked further:
+// Podman reports a malformed reference when it pulls.
 func Image(s string) error {
 	const how = `write a reference such as "docker.io/library/alpine:3.20"`
 	switch {
@@ -242,6 +305,11 @@ func Image(s string) error {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; !isAlnum(c) && !strings.ContainsRune("._-/:@[]+", rune(c)) {
 			return fmt.Errorf("image %s contains %s; %s (only letters, digits and . _ - / : @ [ ] + are allowed)", quote(s), describeByte(s, i), how)
+		}
+	}
+	for _, sfx := range []string{".image", ".build"} {
+		if strings.HasSuffix(s, sfx) {
+			return fmt.Errorf("image %s ends in %q; Quadlet reads such an image as the name of one of its own %s units, which lychd does not write, and would generate no service: %s", quote(s), sfx, sfx, how)
 		}
 	}
 	return nil
@@ -268,16 +336,37 @@ func StartTimeout(d time.Duration) error {
 	return nil
 }
 
+// StartTimeoutSeconds checks a start timeout given in whole seconds, as the
+// Codex's start_timeout_seconds is: the rule of StartTimeout.
+func StartTimeoutSeconds(n int64) error {
+	if limit := int64(MaxStartTimeout / time.Second); n < 1 || n > limit {
+		return fmt.Errorf("%d is out of range; a start timeout in seconds (an image pull on first start counts) must be from 1 to %d", n, limit)
+	}
+	return nil
+}
+
 // Volume checks a Podman volume spec "SRC:DST[:OPTIONS]". SRC is an absolute
 // host path or a named volume (letters, digits, "_", "." and "-", starting
-// with a letter or digit, e.g. "models" or "models.volume"); DST is an
-// absolute path in the container; OPTIONS is a comma-separated list such as
-// "ro,Z". Whitespace, control characters, "%" and "~" are refused: Podman
-// does not expand "~" and "%" would be a systemd specifier.
+// with a letter or digit, e.g. "models"); DST is an absolute path in the
+// container; OPTIONS is a comma-separated list such as "ro,Z". Spaces,
+// control characters, "%" and "~" are refused: Podman does not expand "~"
+// and "%" would be a systemd specifier. A volume may be at most MaxPathLen
+// bytes long.
+//
+// What Quadlet does with the value decides the rest: it copies a host path
+// into the unit's RequiresMountsFor=, where systemd removes quotes and
+// backslashes and does not expand "$" (Podman gets the path as written), so
+// a host path may not contain quotes, backslashes or "$"; it reads a volume
+// name ending in ".volume" as one of its own .volume units; and it strips
+// trailing white space and reads a trailing backslash as a line
+// continuation.
 func Volume(s string) error {
 	const how = `write "SRC:DST[:OPTIONS]" with SRC an absolute host path or a volume name, e.g. "/srv/models:/models:ro,Z" or "models:/models"`
 	if s == "" {
 		return fmt.Errorf("volume is empty; %s", how)
+	}
+	if len(s) > MaxPathLen {
+		return fmt.Errorf("volume is %d bytes long; the limit is %d", len(s), MaxPathLen)
 	}
 	if err := plainText("volume", s); err != nil {
 		return err
@@ -289,6 +378,9 @@ func Volume(s string) error {
 		case '%':
 			return fmt.Errorf("volume %s contains \"%%\"; systemd specifiers are not allowed, write the absolute path out", quote(s))
 		}
+	}
+	if err := lineEnds("volume", s); err != nil {
+		return err
 	}
 	parts := strings.Split(s, ":")
 	if len(parts) < 2 {
@@ -306,6 +398,9 @@ func Volume(s string) error {
 	case strings.HasPrefix(src, "."):
 		return fmt.Errorf("volume %s: source %s is a relative path; write the absolute path", quote(s), quote(src))
 	case src[0] == '/':
+		if err := HostPath(src); err != nil {
+			return fmt.Errorf("volume %s: %w", quote(s), err)
+		}
 	default:
 		if !isAlnum(src[0]) {
 			return fmt.Errorf("volume %s: volume name %s must start with a letter or digit; %s", quote(s), quote(src), how)
@@ -315,9 +410,15 @@ func Volume(s string) error {
 				return fmt.Errorf("volume %s: source %s is neither an absolute path nor a volume name (it contains %s); %s", quote(s), quote(src), describeByte(src, i), how)
 			}
 		}
+		if strings.HasSuffix(src, ".volume") {
+			return fmt.Errorf("volume %s: volume name %s ends in \".volume\"; Quadlet reads it as the name of one of its own .volume units, which lychd does not write, and would generate no service: drop the \".volume\"", quote(s), quote(src))
+		}
 	}
 	if !strings.HasPrefix(dst, "/") {
 		return fmt.Errorf("volume %s: container path %s is not absolute; start it with \"/\"", quote(s), quote(dst))
+	}
+	if strings.ContainsRune(s, '"') {
+		return fmt.Errorf("volume %s contains a double quote, which Quadlet strips at the ends of values; use a path without it", quote(s))
 	}
 	if len(parts) == 3 {
 		for _, opt := range strings.Split(parts[2], ",") {
@@ -332,12 +433,46 @@ func Volume(s string) error {
 	return nil
 }
 
+// HostPath checks the host side of a bind mount: an absolute path of at most
+// MaxPathLen bytes without control characters, spaces, "%" (a systemd
+// specifier) or ":" (the volume separator). Quadlet copies a host path into
+// the unit's RequiresMountsFor=, where systemd removes quotes and
+// backslashes and does not expand "$" (Podman gets the path as written), so
+// quotes, backslashes and "$" are refused too.
+func HostPath(s string) error {
+	if !strings.HasPrefix(s, "/") {
+		return fmt.Errorf("host path %s is not absolute; start it with \"/\"", quote(s))
+	}
+	if len(s) > MaxPathLen {
+		return fmt.Errorf("host path is %d bytes long; the limit is %d", len(s), MaxPathLen)
+	}
+	if err := plainText("host path", s); err != nil {
+		return err
+	}
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case ' ':
+			return fmt.Errorf("host path %s contains a space; paths with spaces are not supported, link the directory from a path without spaces", quote(s))
+		case '%':
+			return fmt.Errorf("host path %s contains \"%%\"; systemd specifiers are not allowed, write the absolute path out", quote(s))
+		case ':':
+			return fmt.Errorf("host path %s contains \":\", which separates the parts of a volume; link the directory from a path without it", quote(s))
+		case '"', '\'', '\\', '$':
+			return fmt.Errorf("host path %s contains %s; Quadlet copies the host path into the unit's RequiresMountsFor=, where systemd reads quotes, backslashes and \"$\" differently from Podman: use a path without them (link the directory from one)", quote(s), describeByte(s, i))
+		}
+	}
+	return lineEnds("host path", s)
+}
+
 // EnvName checks an environment variable name: a letter or "_" followed by
-// letters, digits and "_".
+// letters, digits and "_", at most MaxEnvNameLen bytes.
 func EnvName(s string) error {
 	const how = `use letters, digits and "_", not starting with a digit (e.g. "HF_HOME")`
 	if s == "" {
 		return fmt.Errorf("environment variable name is empty; %s", how)
+	}
+	if len(s) > MaxEnvNameLen {
+		return fmt.Errorf("environment variable name is %d bytes long; the limit is %d", len(s), MaxEnvNameLen)
 	}
 	if !isLetter(s[0]) && s[0] != '_' {
 		return fmt.Errorf("environment variable name %s does not start with a letter or \"_\"; %s", quote(s), how)
@@ -351,24 +486,47 @@ func EnvName(s string) error {
 }
 
 // EnvValue checks an environment variable value: valid UTF-8 without
-// control characters. Any other character is allowed; the unit writer
-// escapes it.
-func EnvValue(s string) error { return plainText("value", s) }
+// control characters, at most MaxValueLen bytes. Any other character is
+// allowed; the unit writer quotes and escapes it.
+func EnvValue(s string) error {
+	if len(s) > MaxValueLen {
+		return fmt.Errorf("value is %d bytes long; the limit is %d bytes (put longer text in a file and mount it)", len(s), MaxValueLen)
+	}
+	return plainText("value", s)
+}
 
 // ExecArg checks one argument of a rune's exec vector: valid UTF-8 without
-// control characters.
-func ExecArg(s string) error { return plainText("argument", s) }
+// control characters, at most MaxValueLen bytes, not empty and not the
+// word ";". Quadlet 5.4 cannot pass either: it drops an empty argument
+// together with every argument after it, and writes ";" unquoted into
+// ExecStart=, where systemd reads it as a command separator.
+func ExecArg(s string) error {
+	switch {
+	case s == "":
+		return errors.New("argument is empty; Quadlet drops an empty argument together with every argument after it, leave it out or use a placeholder")
+	case s == ";":
+		return errors.New(`argument ";" cannot be passed: Quadlet writes it unquoted into the service, where systemd reads it as a command separator; attach it to a neighbouring argument (e.g. "--sep=;")`)
+	case len(s) > MaxValueLen:
+		return fmt.Errorf("argument is %d bytes long; the limit is %d bytes (put longer text in a file and mount it)", len(s), MaxValueLen)
+	}
+	return plainText("argument", s)
+}
 
 // MaxDescriptionLen bounds a description.
 const MaxDescriptionLen = 1024
 
 // Description checks a one-line human description: valid UTF-8, no control
-// characters (so no line breaks), at most 1024 bytes.
+// characters (so no line breaks), no white space at either end and no
+// trailing backslash (Quadlet and systemd strip the one and read the other
+// as a line continuation), at most 1024 bytes.
 func Description(s string) error {
 	if len(s) > MaxDescriptionLen {
 		return fmt.Errorf("description is %d bytes long; keep it to one line of at most %d bytes", len(s), MaxDescriptionLen)
 	}
-	return plainText("description", s)
+	if err := plainText("description", s); err != nil {
+		return err
+	}
+	return lineEnds("description", s)
 }
 
 // MaxIdentLen bounds a capability or tag.
@@ -542,6 +700,26 @@ func ParsePublishPort(s string) (ip string, host, container int, proto string, e
 		ports[i] = n
 	}
 	return ip, ports[0], ports[1], proto, nil
+}
+
+// lineEnds refuses what Quadlet and systemd change at the end of a value:
+// leading or trailing white space (Quadlet trims every line of Unicode
+// white space) and a trailing backslash (a line continuation).
+func lineEnds(what, s string) error {
+	if s == "" {
+		return nil
+	}
+	first, _ := utf8.DecodeRuneInString(s)
+	last, _ := utf8.DecodeLastRuneInString(s)
+	switch {
+	case unicode.IsSpace(first):
+		return fmt.Errorf("%s %s starts with white space, which Quadlet and systemd strip; remove it", what, quote(s))
+	case unicode.IsSpace(last):
+		return fmt.Errorf("%s %s ends in white space, which Quadlet and systemd strip; remove it", what, quote(s))
+	case strings.HasSuffix(s, `\`):
+		return fmt.Errorf("%s %s ends in a backslash, which Quadlet and systemd read as a line continuation; remove it", what, quote(s))
+	}
+	return nil
 }
 
 // plainText refuses invalid UTF-8 and control characters (including line

@@ -47,6 +47,26 @@ func TestName(t *testing.T) {
 	})
 }
 
+func TestRuneNames(t *testing.T) {
+	check(t, AlwaysOnName, map[string]string{
+		"proxy":        "",
+		"podman":       "",
+		"soulstone":    "",
+		"covenant":     "",
+		"pod":          `name "pod" would give the always-on rune the unit lychd-pod.service, which is the pod's own; pick another name`,
+		"soulstone-x":  `name "soulstone-x" starts with "soulstone-", which lychd keeps for its own units (lychd-soulstone-NAME); pick another name for the always-on rune`,
+		"coven-vision": `name "coven-vision" starts with "coven-", which lychd keeps for its own units (lychd-coven-NAME); pick another name for the always-on rune`,
+		"hold-a":       `name "hold-a" starts with "hold-", which lychd keeps for its own units (lychd-hold-NAME); pick another name for the always-on rune`,
+		"Pod":          `name "Pod" does not start with a lower-case letter; use 1 to 63 characters: a lower-case letter, then a-z, 0-9 and single "-" (e.g. "vision-analyzer")`,
+	})
+	check(t, NotCoreRune, map[string]string{
+		"vision":     "",
+		"vessel":     `name "vessel" is taken by one of lychd's core runes (vessel, phylactery, oculus); pick another name`,
+		"phylactery": `name "phylactery" is taken by one of lychd's core runes (vessel, phylactery, oculus); pick another name`,
+		"oculus":     `name "oculus" is taken by one of lychd's core runes (vessel, phylactery, oculus); pick another name`,
+	})
+}
+
 func TestUnitName(t *testing.T) {
 	how := `write a full unit name such as "lychd-soulstone-NAME.service" or "network-online.target"`
 	long := strings.Repeat("a", 250) + ".service"
@@ -56,13 +76,13 @@ func TestUnitName(t *testing.T) {
 		"getty@tty1.service":                          "",
 		"dev-dri-card0.device":                        "",
 		"home.mount":                                  "",
-		`sys-devices-x\x2dy.device`:                   "",
+		`sys-devices-x\x2dy.device`:                   `unit name "sys-devices-x\\x2dy.device" contains a backslash; escaped unit names (systemd-escape) are not supported, name a unit that needs no escaping`,
 		"":                                            "unit name is empty; " + how,
 		long:                                          `unit name "` + long[:80] + `"... is 258 characters long; systemd allows at most 255`,
 		"/etc/systemd/x.service":                      `unit name "/etc/systemd/x.service" contains "/"; name the unit, not its file path (e.g. "foo.service")`,
 		"lychd-%i.service":                            `unit name "lychd-%i.service" contains "%"; systemd specifiers are not allowed, write the name out in full`,
-		"a b.service":                                 `unit name "a b.service" contains a space; unit names use only letters, digits and : _ . \ @ -`,
-		"a\n.service":                                 `unit name "a\n.service" contains the character U+000A; unit names use only letters, digits and : _ . \ @ -`,
+		"a b.service":                                 `unit name "a b.service" contains a space; unit names use only letters, digits and : _ . @ -`,
+		"a\n.service":                                 `unit name "a\n.service" contains the character U+000A; unit names use only letters, digits and : _ . @ -`,
 		"lychd-soulstone-vision":                      `unit name "lychd-soulstone-vision" has no unit type suffix; ` + how + ` (known suffixes: .service .target .socket .mount .path .timer .device .slice .scope .swap .automount)`,
 		"x.container":                                 `unit name "x.container" has no unit type suffix; ` + how + ` (known suffixes: .service .target .socket .mount .path .timer .device .slice .scope .swap .automount)`,
 		".service":                                    `unit name ".service" has only a suffix; ` + how,
@@ -112,6 +132,19 @@ func TestDevice(t *testing.T) {
 		"/dev/dri:/dev/dri:":    `device "/dev/dri:/dev/dri:": permissions "" must combine r, w and m (e.g. "rw"); ` + how,
 		"/dev/a:/dev/b:r:w":     `device "/dev/a:/dev/b:r:w" has more than three ":"-separated parts; ` + how,
 		"/dev/dri\n":            `device "/dev/dri\n" contains the control character U+000A; remove it (values must fit on one line)`,
+		// Quadlet splits AddDevice= on white space and removes quotes: none
+		// of these may reach it.
+		"/dev/dri/renderD128":               "",
+		"/dev/bus/usb/001/002":              "",
+		"/dev/nvidia-caps+x_y.z":            "",
+		"/dev/dri /etc/shadow":              `device "/dev/dri /etc/shadow" contains a space; Quadlet splits device values on white space and removes quotes and backslashes, so a device path may use only letters, digits and / . _ + -`,
+		"/dev/dri -/dev/kvm":                `device "/dev/dri -/dev/kvm" contains a space; Quadlet splits device values on white space and removes quotes and backslashes, so a device path may use only letters, digits and / . _ + -`,
+		`/dev/dri"/x"`:                      `device "/dev/dri\"/x\"" contains '"'; Quadlet splits device values on white space and removes quotes and backslashes, so a device path may use only letters, digits and / . _ + -`,
+		`/dev/dri'/x'`:                      `device "/dev/dri'/x'" contains '\''; Quadlet splits device values on white space and removes quotes and backslashes, so a device path may use only letters, digits and / . _ + -`,
+		`/dev/dri\x20`:                      `device "/dev/dri\\x20" contains '\\'; Quadlet splits device values on white space and removes quotes and backslashes, so a device path may use only letters, digits and / . _ + -`,
+		"/dev/$HOME":                        `device "/dev/$HOME" contains '$'; Quadlet splits device values on white space and removes quotes and backslashes, so a device path may use only letters, digits and / . _ + -`,
+		"/dev/dri:/dev/dri\u00a0":           `device "/dev/dri:/dev/dri\u00a0" contains the character U+00A0; Quadlet splits device values on white space and removes quotes and backslashes, so a device path may use only letters, digits and / . _ + -`,
+		"/dev/" + strings.Repeat("d", 4092): `device is 4097 bytes long; the limit is 4096`,
 	})
 }
 
@@ -124,7 +157,9 @@ func TestImage(t *testing.T) {
 		"ghcr.io/ggml-org/llama.cpp:server-cuda": "",
 		"quay.io/x/y@sha256:0123abcd":            "",
 		"[::1]:5000/img:tag":                     "",
-		"vision.image":                           "",
+		"vision.image.example.com/x":             "",
+		"vision.image":                           `image "vision.image" ends in ".image"; Quadlet reads such an image as the name of one of its own .image units, which lychd does not write, and would generate no service: write a reference such as "docker.io/library/alpine:3.20"`,
+		"x.build":                                `image "x.build" ends in ".build"; Quadlet reads such an image as the name of one of its own .build units, which lychd does not write, and would generate no service: write a reference such as "docker.io/library/alpine:3.20"`,
 		"":                                       "image is empty; " + how,
 		long:                                     "image reference is 1025 characters long; the limit is 1024",
 		"-v":                                     `image "-v" starts with "-"; Podman would read it as an option, ` + how,
@@ -181,7 +216,16 @@ func TestVolume(t *testing.T) {
 		"/srv/models:/models":      "",
 		"/srv/models:/models:ro,Z": "",
 		"models:/models":           "",
-		"models.volume:/models:U":  "",
+		"models.volumes:/models:U": "",
+		"models.volume:/models:U":  `volume "models.volume:/models:U": volume name "models.volume" ends in ".volume"; Quadlet reads it as the name of one of its own .volume units, which lychd does not write, and would generate no service: drop the ".volume"`,
+		"/srv/a\"b:/x":             `volume "/srv/a\"b:/x": host path "/srv/a\"b" contains '"'; Quadlet copies the host path into the unit's RequiresMountsFor=, where systemd reads quotes, backslashes and "$" differently from Podman: use a path without them (link the directory from one)`,
+		"/srv/a'b:/x":              `volume "/srv/a'b:/x": host path "/srv/a'b" contains '\''; Quadlet copies the host path into the unit's RequiresMountsFor=, where systemd reads quotes, backslashes and "$" differently from Podman: use a path without them (link the directory from one)`,
+		"/srv/a\\b:/x":             `volume "/srv/a\\b:/x": host path "/srv/a\\b" contains '\\'; Quadlet copies the host path into the unit's RequiresMountsFor=, where systemd reads quotes, backslashes and "$" differently from Podman: use a path without them (link the directory from one)`,
+		"/srv/${PATH}x:/x":         `volume "/srv/${PATH}x:/x": host path "/srv/${PATH}x" contains '$'; Quadlet copies the host path into the unit's RequiresMountsFor=, where systemd reads quotes, backslashes and "$" differently from Podman: use a path without them (link the directory from one)`,
+		"/srv/a:/x'y$Z\\w":         "",
+		`/srv/a:/x"`:               `volume "/srv/a:/x\"" contains a double quote, which Quadlet strips at the ends of values; use a path without it`,
+		"/srv/a:/x\\":              `volume "/srv/a:/x\\" ends in a backslash, which Quadlet and systemd read as a line continuation; remove it`,
+		"/srv/a:/x\u00a0":          `volume "/srv/a:/x\u00a0" ends in white space, which Quadlet and systemd strip; remove it`,
 		"":                         "volume is empty; " + how,
 		"/models":                  `volume "/models" has no container path; ` + how,
 		"a:/b:ro:x":                `volume "a:/b:ro:x" has more than three ":"-separated parts; ` + how,
@@ -199,31 +243,60 @@ func TestVolume(t *testing.T) {
 	})
 }
 
+func TestHostPath(t *testing.T) {
+	why := `; Quadlet copies the host path into the unit's RequiresMountsFor=, where systemd reads quotes, backslashes and "$" differently from Podman: use a path without them (link the directory from one)`
+	check(t, HostPath, map[string]string{
+		"/srv/models":   "",
+		"/srv/ü_x-1.2+": "",
+		"srv":           `host path "srv" is not absolute; start it with "/"`,
+		"/srv/${PATH}x": `host path "/srv/${PATH}x" contains '$'` + why,
+		`/srv/a"b`:      `host path "/srv/a\"b" contains '"'` + why,
+		"/srv/a'b":      `host path "/srv/a'b" contains '\''` + why,
+		`/srv/a\b`:      `host path "/srv/a\\b" contains '\\'` + why,
+		"/srv/a b":      `host path "/srv/a b" contains a space; paths with spaces are not supported, link the directory from a path without spaces`,
+		"/srv/%h":       `host path "/srv/%h" contains "%"; systemd specifiers are not allowed, write the absolute path out`,
+		"/srv/a:b":      `host path "/srv/a:b" contains ":", which separates the parts of a volume; link the directory from a path without it`,
+		"/srv/a\u00a0":  `host path "/srv/a\u00a0" ends in white space, which Quadlet and systemd strip; remove it`,
+		"/srv/a\n":      `host path "/srv/a\n" contains the control character U+000A; remove it (values must fit on one line)`,
+	})
+}
+
 func TestEnv(t *testing.T) {
 	how := `use letters, digits and "_", not starting with a digit (e.g. "HF_HOME")`
 	check(t, EnvName, map[string]string{
-		"HF_HOME": "",
-		"_x1":     "",
-		"":        "environment variable name is empty; " + how,
-		"1X":      `environment variable name "1X" does not start with a letter or "_"; ` + how,
-		"A-B":     `environment variable name "A-B" contains '-'; ` + how,
-		"A=B":     `environment variable name "A=B" contains '='; ` + how,
+		"HF_HOME":                "",
+		"_x1":                    "",
+		"":                       "environment variable name is empty; " + how,
+		"1X":                     `environment variable name "1X" does not start with a letter or "_"; ` + how,
+		"A-B":                    `environment variable name "A-B" contains '-'; ` + how,
+		"A=B":                    `environment variable name "A=B" contains '='; ` + how,
+		strings.Repeat("A", 256): "environment variable name is 256 bytes long; the limit is 255",
 	})
 	check(t, EnvValue, map[string]string{
-		"":                 "",
-		"a b $HOME %h \"'": "",
-		"line\nbreak":      `value "line\nbreak" contains the control character U+000A; remove it (values must fit on one line)`,
-		"tab\there":        `value "tab\there" contains the control character U+0009; remove it (values must fit on one line)`,
-		"bad\xff":          `value is not valid UTF-8 (at byte 3); save the file as UTF-8`,
+		"":                                 "",
+		strings.Repeat("x", MaxValueLen+1): "value is 8193 bytes long; the limit is 8192 bytes (put longer text in a file and mount it)",
+		"a b $HOME %h \"'":                 "",
+		"line\nbreak":                      `value "line\nbreak" contains the control character U+000A; remove it (values must fit on one line)`,
+		"tab\there":                        `value "tab\there" contains the control character U+0009; remove it (values must fit on one line)`,
+		"bad\xff":                          `value is not valid UTF-8 (at byte 3); save the file as UTF-8`,
 	})
 	check(t, ExecArg, map[string]string{
-		"--model=/models/x.gguf": "",
-		"a\x00b":                 `argument "a\x00b" contains the control character U+0000; remove it (values must fit on one line)`,
+		"--model=/models/x.gguf":           "",
+		"a;b":                              "",
+		"":                                 "argument is empty; Quadlet drops an empty argument together with every argument after it, leave it out or use a placeholder",
+		";":                                `argument ";" cannot be passed: Quadlet writes it unquoted into the service, where systemd reads it as a command separator; attach it to a neighbouring argument (e.g. "--sep=;")`,
+		strings.Repeat("x", MaxValueLen):   "",
+		strings.Repeat("x", MaxValueLen+1): "argument is 8193 bytes long; the limit is 8192 bytes (put longer text in a file and mount it)",
+		"a\x00b":                           `argument "a\x00b" contains the control character U+0000; remove it (values must fit on one line)`,
 	})
 }
 
 func TestDescription(t *testing.T) {
 	check(t, Description, map[string]string{
+		" lead":                     `description " lead" starts with white space, which Quadlet and systemd strip; remove it`,
+		"trail\u00a0":               `description "trail\u00a0" ends in white space, which Quadlet and systemd strip; remove it`,
+		`ends\`:                     `description "ends\\" ends in a backslash, which Quadlet and systemd read as a line continuation; remove it`,
+		`in\side`:                   "",
 		"":                          "",
 		"Vision model (Qwen2.5-VL)": "",
 		strings.Repeat("x", 1025):   "description is 1025 bytes long; keep it to one line of at most 1024 bytes",

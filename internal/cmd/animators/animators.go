@@ -13,6 +13,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/lychd/lychd/internal/unitname"
+
 	"github.com/spf13/cobra"
 
 	"github.com/lychd/lychd/internal/bound"
@@ -111,7 +113,7 @@ func Run(ctx context.Context, opts *Options) error {
 		} else {
 			e.State = "unknown"
 			if states != nil {
-				e.State = states[model.SoulstoneService(a.Rune)]
+				e.State = states[unitname.SoulstoneService(a.Rune)]
 				if e.State == "" {
 					e.State = "inactive"
 				}
@@ -178,7 +180,7 @@ func unitStates(ctx context.Context, opts *Options) map[string]string {
 	defer m.Close()
 	// Only loaded units can be running; one that systemd has not loaded is
 	// inactive (the caller's default), so no unit file need be listed.
-	units, err := m.ListUnitStates(ctx, []string{}, model.UnitPattern)
+	units, err := m.ListUnitStates(ctx, []string{}, unitname.Pattern)
 	if err != nil {
 		return nil
 	}

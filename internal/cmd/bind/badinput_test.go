@@ -35,7 +35,7 @@ soulstones/a.toml:3: a.devices[0]: device "-nvidia.com/gpu=all" starts with "-";
 	{"device without name", map[string]string{"soulstones/a.toml": "[a]\nimage = \"x/y:1\"\ndevices = [\"nvidia.com/gpu\"]\n"}, `bind: nothing was written:
 soulstones/a.toml:3: a.devices[0]: device "nvidia.com/gpu" is not a CDI name of the form vendor/class=name; write a CDI name such as "nvidia.com/gpu=all" (list yours with "nvidia-ctk cdi list" or look in /etc/cdi)`},
 	{"port out of range", map[string]string{"soulstones/a.toml": "[a]\nimage = \"x/y:1\"\nport = 70000\n"}, `bind: nothing was written:
-soulstones/a.toml:3: a.port: 70000 is out of range; a port must be from 1 to 65535`},
+soulstones/a.toml:3: a.port: port 70000 is out of range; use a number from 1 to 65535`},
 	{"host_port without expose_port", map[string]string{"soulstones/a.toml": "[a]\nimage = \"x/y:1\"\nport = 8081\nhost_port = 18081\n"}, `bind: nothing was written:
 soulstones/a.toml:4: a.host_port: set without expose_port = true; add expose_port = true to publish the port on the host, or remove host_port`},
 	{"expose_port without port", map[string]string{"soulstones/a.toml": "[a]\nimage = \"x/y:1\"\nexpose_port = true\n"}, `bind: nothing was written:
@@ -80,7 +80,7 @@ soulstones/notes.txt: is not a .toml file; lychd reads only soulstones/*.toml: r
 soulstones/a.toml:1: a: expected a soulstone table, found a string; put the soulstone's keys under a [NAME] header, e.g. [vision] followed by image = "ghcr.io/ggml-org/llama.cpp:server"`},
 	{"several errors at once", map[string]string{"soulstones/a.toml": "[a]\nimage = 5\n\n[b]\nimage = \"x/y:1\"\nport = 0\n"}, `bind: nothing was written:
 soulstones/a.toml:2: a.image: expected a string, found an integer; write e.g. image = "ghcr.io/ggml-org/llama.cpp:server"
-soulstones/a.toml:6: b.port: 0 is out of range; a port must be from 1 to 65535`},
+soulstones/a.toml:6: b.port: port 0 is out of range; use a number from 1 to 65535`},
 	// Problems only visible across sources, found when flattening.
 	{"alliance with unknown coven", map[string]string{"lychd.toml": "alliances = [[\"xtts\", \"vision\"]]\n", "soulstones/t.toml": goodTTS}, `bind: nothing was written:
 lychd.toml: alliances: unknown coven "vision": no soulstone belongs to it (known covens: xtts); remove it from the alliance or add a soulstone with groups = ["vision"]`},
@@ -105,7 +105,7 @@ soulstones/a.toml:1: a.after: lychd-soulstone-bb.service is not a unit lychd gen
 	{"ordering cycle", map[string]string{"soulstones/a.toml": "[a]\nimage = \"x/y:1\"\ngroups = [\"g\"]\nafter = [\"lychd-soulstone-b.service\"]\n\n[b]\nimage = \"x/y:1\"\ngroups = [\"g\"]\nafter = [\"lychd-soulstone-a.service\"]\n"}, `bind: nothing was written:
 ordering cycle through after= settings: lychd-soulstone-a.service -> lychd-soulstone-b.service -> lychd-soulstone-a.service; remove one of these after= entries`},
 	{"soulstone named like a core rune", map[string]string{"soulstones/a.toml": "[vessel]\nimage = \"x/y:1\"\n"}, `bind: nothing was written:
-rune "vessel" is defined twice: by core and by soulstones/a.toml:1; rename one of them`},
+soulstones/a.toml:1: vessel: invalid soulstone name: name "vessel" is taken by one of lychd's core runes (vessel, phylactery, oculus); pick another name`},
 	{"animator named twice", map[string]string{"soulstones/a.toml": "[openai]\nimage = \"x/y:1\"\ntags = [\"vision\"]\n", "portals/p.toml": "[openai]\nurl = \"https://api.example.com/v1\"\n"}, `bind: nothing was written:
 portals/p.toml:1: openai: already defined by the soulstone at soulstones/a.toml:1; soulstones and portals share one set of names, rename one of the two`},
 }

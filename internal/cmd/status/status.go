@@ -20,12 +20,13 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/lychd/lychd/internal/unitname"
+
 	"github.com/spf13/cobra"
 
 	"github.com/lychd/lychd/host/lockfile"
 	"github.com/lychd/lychd/internal/bound"
 	"github.com/lychd/lychd/internal/cmdutil"
-	"github.com/lychd/lychd/internal/model"
 	"github.com/lychd/lychd/internal/paths"
 	"github.com/lychd/lychd/internal/systemd"
 )
@@ -144,12 +145,12 @@ func Run(ctx context.Context, opts *Options) error {
 		return err
 	}
 	defer m.Close()
-	units, err := m.ListUnits(ctx, rec.UnitNames(), model.UnitPattern)
+	units, err := m.ListUnits(ctx, rec.UnitNames(), unitname.Pattern)
 	if err != nil {
 		return err
 	}
 	// The pod's published ports are shown even while it is stopped.
-	if err := readInactive(ctx, m, units, func(u systemd.Unit) bool { return u.Name == model.PodService }); err != nil {
+	if err := readInactive(ctx, m, units, func(u systemd.Unit) bool { return u.Name == unitname.Pod }); err != nil {
 		return err
 	}
 	rep := Build(rec, units)
@@ -277,7 +278,7 @@ func Build(rec *bound.Record, units []systemd.Unit) Report {
 	for _, c := range rec.Covens {
 		active := len(c.Members) > 0
 		for _, m := range c.Members {
-			active = active && state[model.SoulstoneService(m)] == "active"
+			active = active && state[unitname.SoulstoneService(m)] == "active"
 		}
 		if active {
 			rep.ActiveCovens = append(rep.ActiveCovens, c.Name)

@@ -55,7 +55,7 @@ type Report struct {
 
 // NewCmd returns the inspect command. runF replaces the action in tests.
 func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
-	opts := &Options{IO: f.IO, Paths: f.Paths, StartTimeout: host.DefaultStartTimeout, Deadline: host.DefaultDeadline}
+	opts := &Options{IO: f.IO, Paths: f.Paths, StartTimeout: codex.DefaultStartTimeout, Deadline: codex.DefaultDeadline}
 	cmd := &cobra.Command{
 		Use:   "inspect NAME",
 		Short: "Show an installed extension and the runes and Animators it registers",

@@ -122,7 +122,7 @@ func (e Extension) Assimilate(ctx context.Context, a sdk.Assimilation) error {
 		}
 	}
 	for i := range c.Count {
-		if err := a.AddRune(ctx, sdk.Rune{Name: fmt.Sprintf("gen-%d", i), Image: "docker.io/library/alpine:3.20"}); err != nil {
+		if err := a.AddRune(ctx, sdk.Rune{Name: fmt.Sprintf("gen-%d", i), Image: "docker.io/library/alpine:3.20", Groups: []string{"gen"}}); err != nil {
 			return fmt.Errorf("rune %d: %w", i, err)
 		}
 	}
