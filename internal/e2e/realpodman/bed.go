@@ -332,8 +332,9 @@ func (b *Bed) WriteCodex(t testing.TB, files map[string]string) {
 }
 
 // Reset returns the machine to the state Start left it in: every lychd
-// unit stopped, every container and pod removed, lychd's units, Codex,
-// Crypt and cache gone, systemd reloaded with no failed units. Images stay.
+// unit stopped, every container, pod and volume removed, lychd's units,
+// Codex, Crypt and cache gone (also files a container wrote as a
+// subordinate id), systemd reloaded with no failed units. Images stay.
 func (b *Bed) Reset(t testing.TB) {
 	t.Helper()
 	// Queue the stops, then kill the containers so that no stop waits for
@@ -344,7 +345,8 @@ podman kill --all >/dev/null 2>&1
 systemctl --user stop 'lychd-*' &&
 podman pod rm --all --force --time 0 >/dev/null &&
 podman rm --all --force --time 0 >/dev/null &&
-rm -rf ~/.config/lychd ~/.local/share/lychd ~/.cache/lychd ~/.config/containers/systemd ~/.config/systemd/user &&
+podman volume rm --all --force >/dev/null &&
+podman unshare rm -rf ~/.config/lychd ~/.local/share/lychd ~/.cache/lychd ~/.config/containers/systemd ~/.config/systemd/user &&
 systemctl --user daemon-reload &&
 systemctl --user reset-failed`
 	b.MustUser(t, "sh", "-c", script)

@@ -3,8 +3,10 @@ package realpodman
 import (
 	"fmt"
 	"os"
+	"os/signal"
 	"path"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/lychd/lychd/internal/e2e"
@@ -15,24 +17,43 @@ import (
 // do not run in parallel.
 var shared struct {
 	once    sync.Once
-	dir     string // lychd's build directory
+	mu      sync.Mutex // held while starting and closing
+	dir     string     // lychd's build directory
 	bed     *Bed
 	missing error // a missing prerequisite
 	err     error // a failed build or start
 }
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	// An interrupted run (^C, a closed output pipe, go test's -timeout
+	// kill aside) still powers the machine off.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM, syscall.SIGPIPE)
+	go func() {
+		s := <-sig
+		fmt.Fprintf(os.Stderr, "realpodman: %v: powering the machine off\n", s)
+		os.Exit(closeShared(1))
+	}()
+	os.Exit(closeShared(m.Run()))
+}
+
+// closeShared closes the shared bed, if any, and removes lychd's build;
+// it returns code, or 1 when the teardown failed.
+func closeShared(code int) int {
+	shared.mu.Lock()
+	defer shared.mu.Unlock()
 	if shared.bed != nil {
 		if err := shared.bed.Close(); err != nil {
 			fmt.Fprintf(os.Stderr, "realpodman: %v\n", err)
 			code = 1
 		}
+		shared.bed = nil
 	}
 	if shared.dir != "" {
 		os.RemoveAll(shared.dir)
+		shared.dir = ""
 	}
-	os.Exit(code)
+	return code
 }
 
 // bed returns the shared bed, reset, starting it on first use; a missing
@@ -41,6 +62,8 @@ func TestMain(m *testing.M) {
 func bed(t testing.TB) *Bed {
 	t.Helper()
 	shared.once.Do(func() {
+		shared.mu.Lock()
+		defer shared.mu.Unlock()
 		if shared.missing = e2e.CheckHost(); shared.missing != nil {
 			return
 		}

@@ -34,16 +34,26 @@ type Container struct {
 // sorted by name.
 func (b *Bed) Containers(t testing.TB) []Container {
 	t.Helper()
-	ids := strings.Fields(b.MustUser(t, "podman", "ps", "--all", "--quiet", "--no-trunc"))
-	if len(ids) == 0 {
-		return nil
+	// A container may be removed between the listing and the inspection
+	// (systemd removes a stopped unit's container): list again then.
+	for try := 1; ; try++ {
+		ids := strings.Fields(b.MustUser(t, "podman", "ps", "--all", "--quiet", "--no-trunc"))
+		if len(ids) == 0 {
+			return nil
+		}
+		out, errOut, err := b.User(t, append([]string{"podman", "container", "inspect"}, ids...)...)
+		if err != nil {
+			if strings.Contains(errOut, "no such container") && try < 10 {
+				continue
+			}
+			t.Fatalf("realpodman: podman container inspect: %v\n%s", err, errOut)
+		}
+		cs, err := parseInspect(out)
+		if err != nil {
+			t.Fatalf("realpodman: %v", err)
+		}
+		return cs
 	}
-	out := b.MustUser(t, append([]string{"podman", "container", "inspect"}, ids...)...)
-	cs, err := parseInspect(out)
-	if err != nil {
-		t.Fatalf("realpodman: %v", err)
-	}
-	return cs
 }
 
 func parseInspect(out string) ([]Container, error) {
@@ -114,8 +124,7 @@ type Unit struct {
 // Units returns systemd's view of the named user units.
 func (b *Bed) Units(t testing.TB, names ...string) map[string]Unit {
 	t.Helper()
-	args := []string{"systemctl", "--user", "show", "--property=Id,ActiveState,SubState,Result,InvocationID,NRestarts"}
-	out := b.Systemctl(t, append(args[2:], names...)...)
+	out := b.Systemctl(t, append([]string{"show", "--property=Id,ActiveState,SubState,Result,InvocationID,NRestarts"}, names...)...)
 	units := map[string]Unit{}
 	for _, block := range strings.Split(strings.TrimSpace(out), "\n\n") {
 		var u Unit
