@@ -41,20 +41,14 @@ func TestReanimation(t *testing.T) {
 		restarts := b.Units(t, c.unit)[c.unit].NRestarts
 		b.MustUser(t, "podman", "kill", c.container)
 
-		deadline := time.Now().Add(30 * time.Second)
-		for {
+		eventually(t, 30*time.Second, c.unit+" reanimated", func() (bool, string) {
 			now, _ := ByName(b.Containers(t), c.container)
 			u := b.Units(t, c.unit)[c.unit]
-			if now.ID != "" && now.ID != old.ID && now.Status == "running" && u.ActiveState == "active" && u.NRestarts > restarts {
-				t.Logf("%s: killed %.12s, systemd restarted it as %.12s (NRestarts %d -> %d)", c.unit, old.ID, now.ID, restarts, u.NRestarts)
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s was not reanimated within 30s: container %.12s %s (killed %.12s), unit %s/%s NRestarts %d (was %d)",
-					c.unit, now.ID, now.Status, old.ID, u.ActiveState, u.SubState, u.NRestarts, restarts)
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
+			return now.ID != "" && now.ID != old.ID && now.Status == "running" && u.ActiveState == "active" && u.NRestarts > restarts,
+				fmt.Sprintf("container %.12s %s (killed %.12s), unit %s/%s NRestarts %d (was %d)", now.ID, now.Status, old.ID, u.ActiveState, u.SubState, u.NRestarts, restarts)
+		})
+		now, _ := ByName(b.Containers(t), c.container)
+		t.Logf("%s: killed %.12s, systemd restarted it as %.12s", c.unit, old.ID, now.ID)
 	}
 }
 
@@ -127,20 +121,12 @@ environment = { NAME = "nogpu", PORT = "0" }
 		"gpu":   "name=gpu\nuid=1000\ngid=1000\nnvidia-fake=present\nFAKE_GPU=all\n",
 		"nogpu": "name=nogpu\nuid=1000\ngid=1000\nnvidia-fake=absent\nFAKE_GPU=\n",
 	} {
-		// The entrypoint writes its report before anything else; the unit
-		// is active once the container runs.
-		var got string
-		deadline := time.Now().Add(pageWait)
-		for {
-			got, _, _ = b.User(t, "podman", "exec", soulstonePrefix+name, "cat", "/tmp/www/info")
-			if got == want || time.Now().After(deadline) {
-				break
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		if got != want {
-			t.Errorf("%s reports:\n%s\nwant:\n%s", name, got, want)
-		}
+		// The entrypoint writes its report first thing; the unit is active
+		// once the container runs.
+		eventually(t, pageWait, name+" reports its devices", func() (bool, string) {
+			got, _, _ := b.User(t, "podman", "exec", soulstonePrefix+name, "cat", "/tmp/www/info")
+			return got == want, fmt.Sprintf("%q, want %q", got, want)
+		})
 	}
 	if dev := strings.TrimSpace(b.MustUser(t, "podman", "exec", soulstonePrefix+"gpu", "stat", "-c", "%F %t:%T", "/dev/nvidia-fake")); dev != "character special file 1:3" {
 		t.Errorf("/dev/nvidia-fake in the gpu soulstone is %q, want the fake node (character special file 1:3)", dev)
