@@ -74,6 +74,15 @@ type Options struct {
 	RootFS string
 	// BootTimeout bounds the boot, user manager included; default 60s.
 	BootTimeout time.Duration
+	// NspawnEnv is extra environment for systemd-nspawn, e.g.
+	// SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1 for a pure cgroup v2 machine.
+	NspawnEnv []string
+	// OwnPodman boots a root file system that brings its own podman and
+	// Quadlet: neither the stub podman nor the Quadlet generator is
+	// mounted (StubPodman and Quadlet are ignored), and root's user
+	// manager is not started: the caller sets up the user that runs
+	// rootless Podman.
+	OwnPodman bool
 }
 
 // Machine is a booted systemd-nspawn machine. Its methods may be called from
@@ -96,42 +105,79 @@ type Machine struct {
 }
 
 // Boot starts a machine and waits until the system and root's user manager
-// are running. It skips (or fails under CI=true) when a prerequisite is
-// missing.
+// (unless Options.OwnPodman) are running. It skips (or fails under CI=true)
+// when a prerequisite is missing, and registers the teardown with t.Cleanup
+// (logging the machine's last journal lines when the test failed).
 func Boot(t testing.TB, opts Options) *Machine {
 	t.Helper()
 	opts = withDefaults(t, opts)
+	m, err := Start(opts)
+	if m != nil {
+		t.Cleanup(func() {
+			if t.Failed() {
+				t.Logf("e2e: last journal lines of machine %s:\n%s", m.Name, m.Journal(150))
+			}
+			if err := m.Close(); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	if err != nil {
+		t.Fatalf("e2e: %v", err)
+	}
+	return m
+}
+
+// Start boots a machine as Boot does, for callers that share one machine
+// beyond a single test (e.g. from TestMain): opts must name an existing
+// RootFS and, unless OwnPodman, StubPodman and Quadlet (Boot fills these
+// in). The caller must Close the machine, also when Start returns an error
+// with a non-nil machine.
+func Start(opts Options) (*Machine, error) {
 	if opts.BootTimeout == 0 {
 		opts.BootTimeout = 60 * time.Second
+	}
+	if opts.RootFS == "" || (!opts.OwnPodman && (opts.StubPodman == "" || opts.Quadlet == "")) {
+		return nil, errors.New("e2e: Start needs Options.RootFS, and StubPodman and Quadlet unless OwnPodman")
 	}
 	start := time.Now()
 
 	var suffix [4]byte
 	_, _ = rand.Read(suffix[:])
+	name := fmt.Sprintf("lychd-e2e-%d-%s", os.Getpid(), hex.EncodeToString(suffix[:]))
+	logDir, err := os.MkdirTemp("", name+"-log-")
+	if err != nil {
+		return nil, fmt.Errorf("e2e: %w", err)
+	}
 	m := &Machine{
-		Name:   fmt.Sprintf("lychd-e2e-%d-%s", os.Getpid(), hex.EncodeToString(suffix[:])),
-		LogDir: t.TempDir(),
+		Name:   name,
+		LogDir: logDir,
 		done:   make(chan struct{}),
 		output: &lockedBuffer{},
 	}
 	// The log dir is written by services running as root inside.
 	if err := os.Chmod(m.LogDir, 0o777); err != nil {
-		t.Fatalf("e2e: %v", err)
+		os.RemoveAll(logDir)
+		return nil, fmt.Errorf("e2e: %w", err)
 	}
 	cgroups, err := makeCgroups(m.Name)
 	if err != nil {
-		t.Fatalf("e2e: creating cgroups for machine %s: %v", m.Name, err)
+		os.RemoveAll(logDir)
+		return nil, fmt.Errorf("e2e: creating cgroups for machine %s: %w", m.Name, err)
 	}
 	m.cgroups = cgroups
 
 	args := []string{
 		"-q", "-D", opts.RootFS, "-M", m.Name, "-b",
 		"--register=no", "--keep-unit", "--console=passive", "--volatile=overlay",
-		"--bind-ro=" + opts.StubPodman + ":/usr/bin/podman",
-		"--bind-ro=" + opts.Quadlet + ":/usr/libexec/podman/quadlet",
-		"--bind-ro=" + opts.Quadlet + ":/usr/lib/systemd/system-generators/podman-system-generator",
-		"--bind-ro=" + opts.Quadlet + ":/usr/lib/systemd/user-generators/podman-user-generator",
 		"--bind=" + m.LogDir + ":" + LogDir,
+	}
+	if !opts.OwnPodman {
+		args = append(args,
+			"--bind-ro="+opts.StubPodman+":/usr/bin/podman",
+			"--bind-ro="+opts.Quadlet+":/usr/libexec/podman/quadlet",
+			"--bind-ro="+opts.Quadlet+":/usr/lib/systemd/system-generators/podman-system-generator",
+			"--bind-ro="+opts.Quadlet+":/usr/lib/systemd/user-generators/podman-user-generator")
 	}
 	if opts.Lychd != "" {
 		args = append(args, "--bind-ro="+opts.Lychd+":"+LychdPath)
@@ -142,7 +188,8 @@ func Boot(t testing.TB, opts Options) *Machine {
 			flag = "--bind-ro="
 		}
 		if !path.IsAbs(b.Machine) || strings.Contains(b.Host+b.Machine, ":") {
-			t.Fatalf("e2e: bind %s -> %s: need an absolute machine path and no ':' in either", b.Host, b.Machine)
+			m.release()
+			return nil, fmt.Errorf("e2e: bind %s -> %s: need an absolute machine path and no ':' in either", b.Host, b.Machine)
 		}
 		args = append(args, flag+b.Host+":"+b.Machine)
 	}
@@ -155,53 +202,58 @@ func Boot(t testing.TB, opts Options) *Machine {
 	for i, c := range cgroups {
 		procs[i] = filepath.Join(c, "cgroup.procs")
 	}
-	cmd.Env = append(os.Environ(), "LYCHD_E2E_CGROUP_PROCS="+strings.Join(procs, " "))
+	cmd.Env = append(append(os.Environ(), opts.NspawnEnv...), "LYCHD_E2E_CGROUP_PROCS="+strings.Join(procs, " "))
 	cmd.Stdout = m.output
 	cmd.Stderr = m.output
 	if err := cmd.Start(); err != nil {
-		removeCgroups(cgroups)
-		t.Fatalf("e2e: starting systemd-nspawn: %v", err)
+		m.release()
+		return nil, fmt.Errorf("e2e: starting systemd-nspawn: %w", err)
 	}
 	m.nspawn = cmd
 	go func() { _ = cmd.Wait(); close(m.done) }()
-	t.Cleanup(func() { m.shutdown(t) })
 
 	deadline := start.Add(opts.BootTimeout)
 	if err := m.waitPID1(deadline); err != nil {
-		t.Fatalf("e2e: %v\nnspawn output:\n%s", err, m.output.String())
+		return m, fmt.Errorf("%w\nnspawn output:\n%s", err, m.output.String())
 	}
 	if err := m.waitRunning(deadline, false); err != nil {
-		t.Fatalf("e2e: %v\nnspawn output:\n%s", err, m.output.String())
+		return m, fmt.Errorf("%w\nnspawn output:\n%s", err, m.output.String())
 	}
-	if _, stderr, err := m.Run(t, "systemctl", "start", "user@0.service"); err != nil {
-		t.Fatalf("e2e: starting root's user manager: %v\n%s", err, stderr)
+	if opts.OwnPodman {
+		m.BootTime = time.Since(start)
+		return m, nil
+	}
+	if _, stderr, err := m.Exec(nil, "systemctl", "start", "user@0.service"); err != nil {
+		return m, fmt.Errorf("starting root's user manager: %w\n%s", err, stderr)
 	}
 	if err := m.waitRunning(deadline, true); err != nil {
-		t.Fatalf("e2e: %v", err)
+		return m, err
 	}
 	// Podman's podman-user-wait-network-online.service (wanted by every
 	// Quadlet unit) waits up to 90 s unless network-online.target is up. The
 	// root file system has neither unit, so this only matters with a real
 	// podman installed.
-	if _, _, err := m.UserRun(t, "systemctl", "--user", "cat", "network-online.target"); err == nil {
-		m.MustUserRun(t, "systemctl", "--user", "start", "network-online.target")
+	if _, _, err := m.Exec(userEnv, "systemctl", "--user", "cat", "network-online.target"); err == nil {
+		if _, stderr, err := m.Exec(userEnv, "systemctl", "--user", "start", "network-online.target"); err != nil {
+			return m, fmt.Errorf("%w\n%s", err, stderr)
+		}
 	}
 	m.BootTime = time.Since(start)
-	return m
+	return m, nil
 }
 
 // Run runs a command inside the machine (all its namespaces, root in the
 // system scope) and returns its output. err is non-nil when it did not exit 0.
 func (m *Machine) Run(t testing.TB, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
-	return m.exec(nil, args)
+	return m.Exec(nil, args...)
 }
 
 // UserRun is Run with root's user session environment (XDG_RUNTIME_DIR), as
 // `systemctl --user` and lychd need it.
 func (m *Machine) UserRun(t testing.TB, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
-	return m.exec(userEnv, args)
+	return m.Exec(userEnv, args...)
 }
 
 // MustRun is Run that fails the test when the command fails, and returns its
@@ -228,7 +280,10 @@ func (m *Machine) MustUserRun(t testing.TB, args ...string) string {
 // userEnv is what root's login session would add for the user manager.
 var userEnv = []string{"XDG_RUNTIME_DIR=" + UserRuntimeDir}
 
-func (m *Machine) exec(extraEnv, args []string) (string, string, error) {
+// Exec runs a command inside the machine (all its namespaces, as root) with
+// a minimal root login environment plus extraEnv, and returns its output.
+// err is non-nil when it did not exit 0 or ran longer than two minutes.
+func (m *Machine) Exec(extraEnv []string, args ...string) (stdout, stderr string, err error) {
 	if len(args) == 0 {
 		return "", "", errors.New("e2e: Run needs a command")
 	}
@@ -240,14 +295,13 @@ func (m *Machine) exec(extraEnv, args []string) (string, string, error) {
 		"HOME=/root", "USER=root", "LOGNAME=root", "LANG=C.UTF-8", "TERM=dumb",
 		"SYSTEMD_PAGER=", "SYSTEMD_COLORS=0",
 	}, extraEnv...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout = &stdout
-	cmd.Stderr = &stderr
-	err := cmd.Run()
-	if err != nil {
+	var out, errOut bytes.Buffer
+	cmd.Stdout = &out
+	cmd.Stderr = &errOut
+	if err = cmd.Run(); err != nil {
 		err = fmt.Errorf("in machine %s: %s: %w", m.Name, strings.Join(args, " "), err)
 	}
-	return stdout.String(), stderr.String(), err
+	return out.String(), errOut.String(), err
 }
 
 // HostPath returns the host path through which path inside the running
@@ -315,9 +369,9 @@ func (m *Machine) waitRunning(deadline time.Time, user bool) error {
 		var state string
 		if user {
 			scope = "root's user manager"
-			state, _, _ = m.exec(userEnv, []string{"systemctl", "--user", "is-system-running"})
+			state, _, _ = m.Exec(userEnv, "systemctl", "--user", "is-system-running")
 		} else {
-			state, _, _ = m.exec(nil, []string{"systemctl", "is-system-running"})
+			state, _, _ = m.Exec(nil, "systemctl", "is-system-running")
 		}
 		state = strings.TrimSpace(state)
 		if state == "running" || state == "degraded" {
@@ -334,25 +388,38 @@ func (m *Machine) waitRunning(deadline time.Time, user bool) error {
 	}
 }
 
-// shutdown powers the machine off, waits for nspawn and removes what nspawn
-// leaves behind.
-func (m *Machine) shutdown(t testing.TB) {
-	if t.Failed() && m.PID1 != 0 {
-		out, _, _ := m.exec(nil, []string{"journalctl", "--no-pager", "-q", "-n", "150", "-o", "short-precise"})
-		t.Logf("e2e: last journal lines of machine %s:\n%s", m.Name, out)
+// Journal returns the last n lines of the machine's journal (empty when
+// the machine is not running).
+func (m *Machine) Journal(n int) string {
+	select {
+	case <-m.done:
+		return ""
+	default:
 	}
+	if m.PID1 == 0 {
+		return ""
+	}
+	out, _, _ := m.Exec(nil, "journalctl", "--no-pager", "-q", "-n", strconv.Itoa(n), "-o", "short-precise")
+	return out
+}
+
+// Close powers the machine off, waits for nspawn and removes what nspawn
+// leaves behind (cgroups, its state under /run/systemd/nspawn) and the log
+// directory. It returns what it could not clean up.
+func (m *Machine) Close() error {
+	var errs []error
 	select {
 	case <-m.done:
 	default:
 		if m.PID1 != 0 {
 			// --force --force: no orderly service stop, the kernel ends the
 			// PID namespace at once (a graceful poweroff takes ~1.8 s).
-			_, _, _ = m.exec(nil, []string{"systemctl", "poweroff", "--force", "--force"})
+			_, _, _ = m.Exec(nil, "systemctl", "poweroff", "--force", "--force")
 		}
 		select {
 		case <-m.done:
 		case <-time.After(15 * time.Second):
-			t.Errorf("e2e: machine %s did not power off within 15s; killing it", m.Name)
+			errs = append(errs, fmt.Errorf("e2e: machine %s did not power off within 15s; killed it", m.Name))
 			if m.PID1 != 0 {
 				_ = killPID(m.PID1)
 			}
@@ -360,14 +427,25 @@ func (m *Machine) shutdown(t testing.TB) {
 			<-m.done
 		}
 	}
-	if err := removeCgroups(m.cgroups); err != nil {
-		t.Errorf("e2e: %v", err)
+	if err := m.release(); err != nil {
+		errs = append(errs, err)
 	}
-	for _, p := range []string{"/run/systemd/nspawn/propagate/" + m.Name, "/run/systemd/nspawn/locks/machine-" + m.Name} {
+	return errors.Join(errs...)
+}
+
+// release removes the machine's cgroups, nspawn's state and the log
+// directory; the machine must not be running.
+func (m *Machine) release() error {
+	var errs []error
+	if err := removeCgroups(m.cgroups); err != nil {
+		errs = append(errs, fmt.Errorf("e2e: %w", err))
+	}
+	for _, p := range []string{"/run/systemd/nspawn/propagate/" + m.Name, "/run/systemd/nspawn/locks/machine-" + m.Name, m.LogDir} {
 		if err := os.RemoveAll(p); err != nil && !errors.Is(err, os.ErrNotExist) {
-			t.Errorf("e2e: removing %s: %v", p, err)
+			errs = append(errs, fmt.Errorf("e2e: removing %s: %w", p, err))
 		}
 	}
+	return errors.Join(errs...)
 }
 
 func children(pid int) []int {

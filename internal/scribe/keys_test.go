@@ -42,6 +42,7 @@ var emittedKeys = []keyRule{
 	{filePod, "Pod", "PodName", "Lookup: trailing white space and every leading/trailing '\"' stripped; podman --name", "Arg, constant \"lychd\""},
 	{filePod, "Pod", "UserNS", "Lookup (as PodName); podman --userns", "Arg; validate.UserNS (keep-id[:uid=N,gid=N], auto, host, nomap)"},
 	{filePod, "Pod", "PublishPort", "LookupAll: raw, one podman --publish each, quotes kept", "Arg; validate.PublishPort (digits, IP, brackets, /tcp|/udp)"},
+	{filePod, "Pod", "PodmanArgs", "LookupAllArgs: split on white space, unquoted, appended to podman pod create", "Arg; a constant (--exit-policy=continue), no user value"},
 	{filePod, "Install", "WantedBy", "strv: split on white space, unquoted; Quadlet links the service into the target's .wants", "List, constant"},
 	{fileContainer, "Unit", "Description", "copied into the service; systemd expands specifiers, not $", "Literal ('%' doubled); validate.Description (one line, no control characters, no leading/trailing white space or trailing '\\', 1 KiB)"},
 	{fileContainer, "Unit", "Wants", "copied; systemd splits on white space (unit names)", "List; validate.UnitName for user entries (letters, digits, : _ . @ -)"},

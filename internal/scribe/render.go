@@ -72,6 +72,13 @@ func renderPod(m *model.Manifest) ([]byte, error) {
 		}
 		f.Add("Pod", "PublishPort", unitfile.Arg(publishSpec(addr, hp, r.Port)))
 	}
+	// Quadlet always passes --exit-policy=stop to podman pod create: a pod
+	// whose last container exits stops itself and its published ports, and
+	// a swap that stops the only running member before starting its
+	// replacement would take the pod down and fail the replacement's start
+	// (its unit is bound to the pod's). The pod stays up until it is
+	// stopped.
+	f.Add("Pod", "PodmanArgs", unitfile.Arg("--exit-policy=continue"))
 	f.Add("Install", "WantedBy", unitfile.List("default.target"))
 	return withHeader(f)
 }

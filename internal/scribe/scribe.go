@@ -5,8 +5,9 @@
 // # What is generated
 //
 //   - lychd.pod: the Sepulcher. It carries UserNS= and every PublishPort=
-//     (Quadlet accepts them on member containers, but podman run then fails).
-//     It is wanted by default.target.
+//     (Quadlet accepts them on member containers, but podman run then fails),
+//     and --exit-policy=continue, so that the pod and its ports stay up while
+//     a swap has stopped every member. It is wanted by default.target.
 //   - lychd-NAME.container for core runes: always-on members of the pod.
 //   - lychd-soulstone-NAME.container for soulstones: StartWithPod=false (a pod
 //     would otherwise start mutually exclusive members together), devices as
