@@ -68,6 +68,9 @@ type Options struct {
 	// HostID is the host fingerprint cache entries are stored under and
 	// must match; empty means cache.HostFingerprint() of this executable.
 	HostID string
+	// LogDir is where what each launched extension wrote is kept (see
+	// Log); empty keeps nothing.
+	LogDir string
 	// ProcessDir is where the assimilation keeps a directory of its own
 	// for the extensions' sockets and temporary files (paths.ProcessDir);
 	// empty leaves them in the system's temporary directory.
@@ -351,7 +354,7 @@ func (r *recorder) RegisterAnimator(ctx context.Context, a sdk.Animator) error {
 
 // assimilateBinary verifies, launches and assimilates one installed
 // extension, or takes its registration from the cache.
-func assimilateBinary(ctx context.Context, opts Options, in Extension, reap func(func())) (*outcome, error) {
+func assimilateBinary(ctx context.Context, opts Options, in Extension, reap func(func())) (_ *outcome, failed error) {
 	src := model.Source{Kind: model.SourceExtension, Name: in.Name}
 	if in.Problem != "" {
 		return nil, &failure.Error{Extension: in.Name, Msg: in.Problem}
@@ -384,14 +387,17 @@ func assimilateBinary(ctx context.Context, opts Options, in Extension, reap func
 	})
 	if err != nil {
 		if launch.IsCanceled(err) || ctx.Err() != nil {
-			return nil, &failure.Error{Extension: in.Name, Msg: deadlineMsg(opts.Deadline, "while it was starting"), Err: err}
+			err = &failure.Error{Extension: in.Name, Msg: deadlineMsg(opts.Deadline, "while it was starting"), Err: err}
 		}
+		keepLog(opts, in.Name, "", t0, nil, err)
 		return nil, err
 	}
+	var version string
 	succeeded := false
 	defer func() {
 		if !succeeded {
 			p.Close()
+			keepLog(opts, in.Name, version, t0, p, failed)
 		}
 	}()
 	launched := time.Since(t0)
@@ -404,6 +410,7 @@ func assimilateBinary(ctx context.Context, opts Options, in Extension, reap func
 	if err != nil {
 		return nil, processFailure(ctx, opts, p, "describing itself", err)
 	}
+	version = info.Version
 	if info.Name != in.Name {
 		return nil, p.Failure(fmt.Sprintf("calls itself %s but is installed as %q; reinstall it with: lychd extension install %s", quoteName(info.Name), in.Name, failure.InstallSource(in.Entry.Source)))
 	}
@@ -425,7 +432,10 @@ func assimilateBinary(ctx context.Context, opts Options, in Extension, reap func
 	}
 	assimilated := time.Since(t1)
 	succeeded = true
-	reap(p.Shutdown)
+	reap(func() {
+		p.Shutdown()
+		keepLog(opts, in.Name, version, t0, p, nil)
+	})
 
 	out := &outcome{runes: runes, animators: animators, stats: Stats{
 		Name: in.Name, Version: info.Version, Protocol: p.Protocol, SHA256: in.Entry.SHA256, Source: src,

@@ -103,11 +103,13 @@ type Process struct {
 	// namespace (see SysProcAttr).
 	Isolated bool
 
-	name   string
-	cmd    *exec.Cmd
-	client *plugin.Client
-	stderr *tail.Buffer
-	once   sync.Once
+	name       string
+	cmd        *exec.Cmd
+	client     *plugin.Client
+	stderr     *tail.Buffer
+	transcript *transcript
+	writers    []*lineWriter
+	once       sync.Once
 }
 
 // Start verifies and launches the binary and completes the handshake. The
@@ -232,15 +234,21 @@ func start(f *os.File, s Spec, timeout time.Duration, logger hclog.Logger, isola
 		Env:         append(minimalEnv(), s.Env...),
 		SysProcAttr: SysProcAttr(isolate),
 	}
-	p := &Process{name: s.Name, cmd: cmd, stderr: stderr, Isolated: isolate}
-	cfg := wire.ClientConfig(cmd, logger.Named(s.Name))
+	tr := newTranscript(logger.Named(s.Name))
+	rawErr := &lineWriter{t: tr, stream: StreamStderr}
+	syncErr := &lineWriter{t: tr, stream: StreamStderr}
+	syncOut := &lineWriter{t: tr, stream: StreamStdout}
+	p := &Process{name: s.Name, cmd: cmd, stderr: stderr, transcript: tr, writers: []*lineWriter{rawErr, syncErr, syncOut}, Isolated: isolate}
+	cfg := wire.ClientConfig(cmd, machineryLogger{logger.Named(s.Name)})
 	cfg.StartTimeout = timeout
-	// Stderr gets the raw stderr pipe (runtime panics, writes to fd 2);
-	// SyncStderr and SyncStdout get what the plugin writes to os.Stderr and
-	// os.Stdout after the handshake, which go-plugin forwards over gRPC.
-	cfg.Stderr = stderr
-	cfg.SyncStderr = stderr
-	cfg.SyncStdout = stderr
+	// Stderr gets the raw stderr pipe (the SDK logger's JSON lines, runtime
+	// panics, writes to fd 2); SyncStderr and SyncStdout get what the
+	// plugin writes to os.Stderr and os.Stdout after the handshake, which
+	// go-plugin forwards over gRPC. All of it goes to the transcript, and
+	// to the tail quoted in failures.
+	cfg.Stderr = io.MultiWriter(stderr, rawErr)
+	cfg.SyncStderr = io.MultiWriter(stderr, syncErr)
+	cfg.SyncStdout = io.MultiWriter(stderr, syncOut)
 	cfg.SkipHostEnv = true
 	cfg.Managed = false
 	cfg.AutoMTLS = false
@@ -297,6 +305,17 @@ func (p *Process) FailureRepeating(msg, errText string) *failure.Error {
 		}
 	}
 	return &failure.Error{Extension: p.name, Msg: msg, Stderr: keep}
+}
+
+// Transcript returns what the extension wrote while it ran, in the order
+// it arrived: its log lines, its plain stderr and its stdout (at most
+// MaxTranscriptLines, the last ones). Call it once the process has ended
+// (after Close or Shutdown) to have everything.
+func (p *Process) Transcript() []Line {
+	for _, w := range p.writers {
+		w.flush()
+	}
+	return p.transcript.Lines()
 }
 
 // StderrTail returns the last lines the extension wrote to stderr.

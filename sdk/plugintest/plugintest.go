@@ -80,7 +80,10 @@ type Result struct {
 	Runes     []sdk.Rune
 	Animators []sdk.Animator
 	// Logs are the extension's log lines, rendered as
-	// "[LEVEL] message: key=value ..." with keys sorted.
+	// "[LEVEL] message: key=value ..." with keys sorted. For a binary
+	// (AssimilateBinary) they also hold what it printed to stderr or
+	// stdout, as "stderr: TEXT", as lychd records it; in-process, such
+	// prints go to the test's own output.
 	Logs []string
 	// Err is Assimilate's error; always nil unless AllowError was given.
 	Err error
@@ -354,6 +357,13 @@ func (l *logRecorder) Accept(name string, level hclog.Level, msg string, args ..
 	if l.relayedFrom != "" && name != l.relayedFrom && !strings.HasPrefix(name, l.relayedFrom+".") {
 		return
 	}
+	if l.relayedFrom != "" && len(args) == 0 {
+		// go-plugin relays a line of the binary's stderr that is not a
+		// log line as a message without arguments; lychd records it as
+		// plain stderr.
+		l.add("stderr: " + msg)
+		return
+	}
 	var kv []string
 	for i := 0; i+1 < len(args); i += 2 {
 		k := fmt.Sprint(args[i])
@@ -371,6 +381,10 @@ func (l *logRecorder) Accept(name string, level hclog.Level, msg string, args ..
 	if len(kv) > 0 {
 		line += ": " + strings.Join(kv, " ")
 	}
+	l.add(line)
+}
+
+func (l *logRecorder) add(line string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.out = append(l.out, line)

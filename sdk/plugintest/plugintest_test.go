@@ -89,6 +89,17 @@ func TestAllowErrorRecordsTheError(t *testing.T) {
 	}
 }
 
+// TestBinaryLogsHoldItsPrints: what a binary prints to stderr reaches
+// Result.Logs as lychd records it.
+func TestBinaryLogsHoldItsPrints(t *testing.T) {
+	bin := plugintest.BuildBinary(t, "testdata/fixture")
+	r := plugintest.AssimilateBinary(t, bin, plugintest.WithConfig(map[string]any{"print": "hello from the fixture"}))
+	want := []string{"stderr: hello from the fixture", "[INFO] assimilating: model=default-model runes=2"}
+	if !reflect.DeepEqual(r.Logs, want) {
+		t.Errorf("Logs = %q, want %q", r.Logs, want)
+	}
+}
+
 // fakeTB records failures; Fatalf ends the calling goroutine like the real
 // one.
 type fakeTB struct {

@@ -52,6 +52,7 @@ func Options(f *cmdutil.Factory, p paths.Paths, cx *codex.Codex) host.Options {
 		ExtensionsDir: p.ExtensionsDir(),
 		CacheDir:      p.CacheDir(),
 		ProcessDir:    p.ProcessDir(),
+		LogDir:        p.ExtensionLogDir(),
 		NoCache:       f.Getenv("LYCHD_NO_CACHE") != "",
 		Core:          core.New(),
 		Config:        Config(cx),

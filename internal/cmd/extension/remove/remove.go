@@ -49,6 +49,9 @@ func Run(_ context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
+	if err := host.RemoveLog(p.ExtensionLogDir(), opts.Name); err != nil {
+		fmt.Fprintf(opts.IO.ErrOut, "lychd: warning: could not delete the log of its last launch: %v\n", err)
+	}
 	fmt.Fprintf(opts.IO.Out, "Removed extension %s %s\n  run \"lychd bind\" to remove its runes from the Sepulcher\n", opts.Name, e.Version)
 	return nil
 }
