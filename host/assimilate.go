@@ -50,8 +50,16 @@ type Options struct {
 	// process through the same checks as a binary.
 	Core sdk.Extension
 	// Config maps extension names to their [extensions.NAME] table as JSON;
-	// the core's is under "core".
+	// the core's is under "core". Unless Only is set, a table of an
+	// extension that is not installed is an error.
 	Config map[string]json.RawMessage
+	// Locate says where the key (a path such as "model_size" or
+	// "models[1].name"; "" for the table itself) of the config table of
+	// extension name is written, as "FILE:LINE: KEY" (e.g.
+	// "lychd.toml:7: extensions.whisper.model_size"), or "" when it
+	// cannot. A config table an extension refuses is then reported there.
+	// Nil locates nothing.
+	Locate func(name, key string) string
 	// StartTimeout bounds each extension's handshake ([assimilation]
 	// start_timeout_seconds; DefaultStartTimeout when 0).
 	StartTimeout time.Duration
@@ -174,6 +182,15 @@ func Assimilate(ctx context.Context, opts Options) (*Result, error) {
 		defer release()
 		if inv, err = Discover(opts.ExtensionsDir); err != nil {
 			return nil, err
+		}
+		if opts.Only == nil {
+			var names []string
+			for _, in := range inv.Extensions {
+				names = append(names, in.Name)
+			}
+			if err := unknownTables(opts, names); err != nil {
+				return nil, err
+			}
 		}
 		for _, in := range inv.Extensions {
 			if !want(in.Name) {
@@ -311,6 +328,9 @@ func assimilateCore(ctx context.Context, opts Options) (*outcome, error) {
 	if _, err := callWithin(ctx, func(ctx context.Context) (struct{}, error) {
 		return struct{}{}, client.Assimilate(ctx, opts.Config[CoreName], col)
 	}, nil); err != nil {
+		if msg, ok := configFailure(opts, CoreName, err); ok {
+			return nil, fail(msg, err)
+		}
 		return nil, fail(callFailure(ctx, opts.Deadline, "assimilating", err), err)
 	}
 	runes, animators, err := col.Result()
@@ -497,6 +517,9 @@ func processFailure(ctx context.Context, opts Options, p *launch.Process, doing 
 	text := err.Error()
 	if s, ok := status.FromError(err); ok {
 		text = s.Message()
+	}
+	if msg, ok := configFailure(opts, p.Name(), err); ok {
+		return p.FailureRepeating(msg, text)
 	}
 	return p.FailureRepeating(callFailure(ctx, opts.Deadline, doing, err), text)
 }

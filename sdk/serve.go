@@ -189,9 +189,23 @@ func (s *extensionServer) Assimilation(stream pb.Extension_AssimilationServer) e
 		err = a.unsent()
 	}
 	if err != nil {
-		return status.Error(errorCode(err), err.Error())
+		return errorStatus(err)
 	}
 	return nil
+}
+
+// errorStatus is the status an error of Assimilate travels with: its text,
+// its code (errorCode) and, when it is a config table that does not fit,
+// the key as a detail lychd uses to point at lychd.toml.
+func errorStatus(err error) error {
+	st := status.New(errorCode(err), err.Error())
+	var ce *ConfigError
+	if errors.As(err, &ce) {
+		if d, derr := st.WithDetails(shared.ConfigErrorInfo(ce)); derr == nil {
+			st = d
+		}
+	}
+	return st.Err()
 }
 
 // errorCode is the status code an extension's error travels with: the

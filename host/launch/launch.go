@@ -318,6 +318,9 @@ func (p *Process) Transcript() []Line {
 	return p.transcript.Lines()
 }
 
+// Name is the extension's name.
+func (p *Process) Name() string { return p.name }
+
 // StderrTail returns the last lines the extension wrote to stderr.
 func (p *Process) StderrTail() []string { return p.stderr.Lines(stderrLines) }
 

@@ -170,7 +170,7 @@ func TestFailuresNameTheCause(t *testing.T) {
 	got := run(func(tb testing.TB) {
 		plugintest.Assimilate(tb, fixture.Fixture{}, plugintest.WithConfig(map[string]any{"modle": "x"}))
 	})
-	want := []string{`plugintest: extension fixture: Assimilate: decoding the extension's config table: unknown key "modle" (check its spelling in lychd.toml)`}
+	want := []string{`plugintest: extension fixture: Assimilate: decoding the extension's config table: unknown key "modle" (known keys: "fail", "model", "print"; check its spelling in lychd.toml)`}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("failures:\n got %q\nwant %q", got, want)
 	}

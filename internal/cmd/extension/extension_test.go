@@ -374,3 +374,26 @@ func TestInspectShowsEverything(t *testing.T) {
 	}
 	golden.Check(t, "testdata/inspect.json", []byte(stable(out)))
 }
+
+// TestRemoveNamesTheLeftoverTable: removing an extension whose table is
+// still in lychd.toml says where the table is, since bind now refuses it.
+func TestRemoveNamesTheLeftoverTable(t *testing.T) {
+	e := newEnv(t)
+	if _, err := e.run("install", filepath.Join(e.ext, "actor")); err != "" {
+		t.Fatal(err)
+	}
+	codexDir := filepath.Join(e.home, ".config", "lychd")
+	if err := os.MkdirAll(codexDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(codexDir, "lychd.toml"), []byte("[pod]\nuserns = \"keep-id\"\n\n[extensions.actor]\nCount = 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := e.run("remove", "actor")
+	want := "Removed extension actor 1.0.0\n" +
+		"  delete its table [extensions.actor] (lychd.toml:4): lychd bind refuses a table of an extension that is not installed\n" +
+		"  run \"lychd bind\" to remove its runes from the Sepulcher\n"
+	if out != want || err != "" {
+		t.Errorf("remove:\n%s%s\nwant:\n%s", out, err, want)
+	}
+}
