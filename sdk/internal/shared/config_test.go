@@ -25,7 +25,8 @@ type nested struct {
 	Level   level            `json:"level"`
 	Skipped string           `json:"-"`
 	Plain   int
-	hidden  int
+	//lint:ignore U1000 an unexported field, which encoding/json does not decode into
+	hidden int
 }
 
 // TestUnknownKeysAreNamedWithTheirPath: an unknown key anywhere in the
