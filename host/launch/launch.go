@@ -286,16 +286,19 @@ func (p *Process) handshake() (err error) {
 	return nil
 }
 
-// Failure builds the error for this extension with msg and the tail of its
-// stderr.
+// Failure ends the process (Close), so that everything it wrote has been
+// read, and builds the error for this extension with msg and the tail of
+// its stderr.
 func (p *Process) Failure(msg string) *failure.Error {
+	p.Close()
 	return &failure.Error{Extension: p.name, Msg: msg, Stderr: p.stderr.Lines(stderrLines)}
 }
 
-// FailureRepeating is Failure for an error the extension returned with
-// text errText: stderr lines that only repeat errText (the SDK logs every
-// error it returns) are left out.
+// FailureRepeating is Failure (the process ends first) for an error the
+// extension returned with text errText: stderr lines that only repeat
+// errText (an extension may log the error it returns) are left out.
 func (p *Process) FailureRepeating(msg, errText string) *failure.Error {
+	p.Close()
 	quoted, _ := json.Marshal(errText)
 	inner := strings.TrimSuffix(strings.TrimPrefix(string(quoted), `"`), `"`)
 	var keep []string
