@@ -49,7 +49,7 @@ func printLogs(w io.Writer, p paths.Paths, res *host.Result, start time.Time) {
 		}
 		when := "launched by this bind"
 		if e.cached {
-			when = "registration from the cache; its last launch, " + l.Launched.UTC().Format(time.RFC3339) + ","
+			when = "registered from the cache; launched last at " + l.Launched.UTC().Format(time.RFC3339)
 		}
 		version := e.version
 		if version == "" {

@@ -51,7 +51,7 @@ func TestVerboseShowsWhatExtensionsWrote(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want = "lychd: extension actor 1.0.0 (registration from the cache; its last launch, " + l.Launched.Format("2006-01-02T15:04:05Z") + ",) wrote:\n" +
+	want = "lychd: extension actor 1.0.0 (registered from the cache; launched last at " + l.Launched.Format("2006-01-02T15:04:05Z") + ") wrote:\n" +
 		"  [INFO] registering: from=actor\n" +
 		"  stderr: hello on stderr\n" +
 		"  stderr: hello on stdout\n"

@@ -372,5 +372,9 @@ func printLog(w io.Writer, l *host.Log) {
 		fmt.Fprintln(w, "Log: it wrote nothing")
 		return
 	}
-	fmt.Fprintf(w, "Log (%d lines):\n%s", len(l.Lines), l.Render("  "))
+	lines := "lines"
+	if len(l.Lines) == 1 {
+		lines = "line"
+	}
+	fmt.Fprintf(w, "Log (%d %s):\n%s", len(l.Lines), lines, l.Render("  "))
 }
