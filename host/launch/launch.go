@@ -23,6 +23,12 @@
 // Process.Isolated is false: then a process the extension moves out of its
 // process group (setsid) survives Close.
 //
+// Output: everything the extension writes (its SDK logger's JSON lines,
+// plain stderr, stdout after the handshake) is kept in order as its
+// Transcript and passed on to Spec.Logger as lychd.NAME; go-plugin's own
+// messages, a kill lychd made on purpose included, are reported at debug
+// level only, since lychd explains every failure itself.
+//
 // Close (after a failure) kills the whole process group at once and lets
 // go-plugin reap the plugin; Shutdown (after success) lets the plugin exit
 // gracefully for a bounded time first. One of them runs on every path,
