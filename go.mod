@@ -22,6 +22,7 @@ require (
 	github.com/modern-go/reflect2 v1.0.3-0.20250322232337-35a7c28c31ee // indirect
 	github.com/x448/float16 v0.8.4 // indirect
 	go.yaml.in/yaml/v2 v2.4.4 // indirect
+	golang.org/x/tools v0.49.0 // indirect
 	gopkg.in/inf.v0 v0.9.1 // indirect
 	k8s.io/klog/v2 v2.140.0 // indirect
 	k8s.io/kube-openapi v0.0.0-20260721132016-d427ff9ee9ad // indirect
@@ -33,7 +34,11 @@ require (
 
 require github.com/google/renameio/v2 v2.0.2
 
-require gopkg.in/yaml.v3 v3.0.1
+require (
+	github.com/rogpeppe/go-internal v1.16.0
+	golang.org/x/mod v0.41.0
+	gopkg.in/yaml.v3 v3.0.1
+)
 
 require (
 	github.com/coreos/go-systemd/v22 v22.7.0

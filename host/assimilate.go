@@ -45,8 +45,16 @@ type Options struct {
 	// process through the same checks as a binary.
 	Core sdk.Extension
 	// Config maps extension names to their [extensions.NAME] table as JSON;
-	// the core's is under "core".
+	// the core's is under "core". Unless Only is set, a table of an
+	// extension that is not installed is an error.
 	Config map[string]json.RawMessage
+	// Locate says where the key (a path such as "model_size" or
+	// "models[1].name"; "" for the table itself) of the config table of
+	// extension name is written, as "FILE:LINE: KEY" (e.g.
+	// "lychd.toml:7: extensions.whisper.model_size"), or "" when it
+	// cannot. A config table an extension refuses is then reported there.
+	// Nil locates nothing.
+	Locate func(name, key string) string
 	// StartTimeout bounds each extension's handshake ([assimilation]
 	// start_timeout_seconds; codex.DefaultStartTimeout when 0).
 	StartTimeout time.Duration
@@ -63,6 +71,9 @@ type Options struct {
 	// HostID is the host fingerprint cache entries are stored under and
 	// must match; empty means cache.HostFingerprint() of this executable.
 	HostID string
+	// LogDir is where what each launched extension wrote is kept (see
+	// Log); empty keeps nothing.
+	LogDir string
 	// ProcessDir is where the assimilation keeps a directory of its own
 	// for the extensions' sockets and temporary files (paths.ProcessDir);
 	// empty leaves them in the system's temporary directory.
@@ -166,6 +177,15 @@ func Assimilate(ctx context.Context, opts Options) (*Result, error) {
 		defer release()
 		if inv, err = Discover(opts.ExtensionsDir); err != nil {
 			return nil, err
+		}
+		if opts.Only == nil {
+			var names []string
+			for _, in := range inv.Extensions {
+				names = append(names, in.Name)
+			}
+			if err := unknownTables(opts, names); err != nil {
+				return nil, err
+			}
 		}
 		for _, in := range inv.Extensions {
 			if !want(in.Name) {
@@ -303,6 +323,9 @@ func assimilateCore(ctx context.Context, opts Options) (*outcome, error) {
 	if _, err := callWithin(ctx, func(ctx context.Context) (struct{}, error) {
 		return struct{}{}, client.Assimilate(ctx, opts.Config[CoreName], col)
 	}, nil); err != nil {
+		if msg, ok := configFailure(opts, CoreName, err); ok {
+			return nil, fail(msg, err)
+		}
 		return nil, fail(callFailure(ctx, opts.Deadline, "assimilating", err), err)
 	}
 	runes, animators, err := col.Result()
@@ -346,7 +369,7 @@ func (r *recorder) RegisterAnimator(ctx context.Context, a sdk.Animator) error {
 
 // assimilateBinary verifies, launches and assimilates one installed
 // extension, or takes its registration from the cache.
-func assimilateBinary(ctx context.Context, opts Options, in Extension, reap func(func())) (*outcome, error) {
+func assimilateBinary(ctx context.Context, opts Options, in Extension, reap func(func())) (_ *outcome, failed error) {
 	src := model.Source{Kind: model.SourceExtension, Name: in.Name}
 	if in.Problem != "" {
 		return nil, &failure.Error{Extension: in.Name, Msg: in.Problem}
@@ -379,14 +402,17 @@ func assimilateBinary(ctx context.Context, opts Options, in Extension, reap func
 	})
 	if err != nil {
 		if launch.IsCanceled(err) || ctx.Err() != nil {
-			return nil, &failure.Error{Extension: in.Name, Msg: deadlineMsg(opts.Deadline, "while it was starting"), Err: err}
+			err = &failure.Error{Extension: in.Name, Msg: deadlineMsg(opts.Deadline, "while it was starting"), Err: err}
 		}
+		keepLog(opts, in.Name, "", t0, nil, err)
 		return nil, err
 	}
+	var version string
 	succeeded := false
 	defer func() {
 		if !succeeded {
 			p.Close()
+			keepLog(opts, in.Name, version, t0, p, failed)
 		}
 	}()
 	launched := time.Since(t0)
@@ -399,6 +425,7 @@ func assimilateBinary(ctx context.Context, opts Options, in Extension, reap func
 	if err != nil {
 		return nil, processFailure(ctx, opts, p, "describing itself", err)
 	}
+	version = info.Version
 	if info.Name != in.Name {
 		return nil, p.Failure(fmt.Sprintf("calls itself %s but is installed as %q; reinstall it with: lychd extension install %s", quoteName(info.Name), in.Name, failure.InstallSource(in.Entry.Source)))
 	}
@@ -420,7 +447,10 @@ func assimilateBinary(ctx context.Context, opts Options, in Extension, reap func
 	}
 	assimilated := time.Since(t1)
 	succeeded = true
-	reap(p.Shutdown)
+	reap(func() {
+		p.Shutdown()
+		keepLog(opts, in.Name, version, t0, p, nil)
+	})
 
 	out := &outcome{runes: runes, animators: animators, stats: Stats{
 		Name: in.Name, Version: info.Version, Protocol: p.Protocol, SHA256: in.Entry.SHA256, Source: src,
@@ -482,6 +512,9 @@ func processFailure(ctx context.Context, opts Options, p *launch.Process, doing 
 	text := err.Error()
 	if s, ok := status.FromError(err); ok {
 		text = s.Message()
+	}
+	if msg, ok := configFailure(opts, p.Name(), err); ok {
+		return p.FailureRepeating(msg, text)
 	}
 	return p.FailureRepeating(callFailure(ctx, opts.Deadline, doing, err), text)
 }

@@ -15,7 +15,8 @@
 //
 // Lifecycle of one assimilation (Assimilate):
 //
-//  1. Take the shared flock, read the lock, and for each extension (at most
+//  1. Take the shared flock, read the lock, refuse config tables of
+//     extensions that are not installed, and for each extension (at most
 //     Options.Parallel at once, in name order, the in-process core first):
 //  2. Consult the registration cache (package cache): a hit returns the
 //     stored registration without launching or hashing anything. The
@@ -31,7 +32,8 @@
 //     (size limits and the SDK's rules, package sdk/validate) as it arrives.
 //  5. End the plugin on every path: a bounded graceful shutdown after
 //     success (in the background, so the next extension starts at once), an
-//     immediate kill of the process group after a failure.
+//     immediate kill of the process group after a failure. What it wrote
+//     (log lines, stderr, stdout) is kept as its Log in Options.LogDir.
 //
 // Any failure (crash, hang, deadline, handshake, protocol, refused
 // registration, panic) becomes one *failure.Error naming the extension,

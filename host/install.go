@@ -99,6 +99,9 @@ func Install(ctx context.Context, opts InstallOptions) (*InstallResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkFormat(data); err != nil {
+		return nil, fmt.Errorf("refusing to install %s: %w", src, err)
+	}
 	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create extensions directory: %w", err)
 	}

@@ -1,12 +1,16 @@
 package host
 
 import (
+	"bytes"
 	"context"
+	"debug/elf"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -91,13 +95,19 @@ func TestInstallRefusals(t *testing.T) {
 	copyFile(t, "/bin/true", notPlugin, 0o755)
 	notBinary := filepath.Join(tmp, "script.txt")
 	os.WriteFile(notBinary, []byte("hello\n"), 0o644)
+	script := filepath.Join(tmp, "organ.sh")
+	os.WriteFile(script, []byte("#!/bin/sh\nexec /opt/organ/real-binary \"$@\"\n"), 0o755)
+	foreign := filepath.Join(tmp, "arm-organ")
+	os.WriteFile(foreign, elfHeader(t, foreignMachine()), 0o755)
 	cases := []struct{ src, want string }{
 		{writable, "refusing to install $TMP/writable: it is group- or world-writable (mode 0777), so another user could have replaced it; if it is yours, run: chmod go-w $TMP/writable"},
 		{extBin(t, "badname"), "refusing to install $EXT/badname: the extension calls itself \"../../evil\", which is not a valid extension name: name \"../../evil\" does not start with a lower-case letter; use 1 to 63 characters: a lower-case letter, then a-z, 0-9 and single \"-\" (e.g. \"vision-analyzer\"); ask its author to rename it"},
 		{noisyCopy, "cannot install $TMP/noisy: the binary wrote \"hello from noisy, version 1.0.0\" to stdout instead of the plugin handshake; an extension must not print to stdout (log with the SDK logger or to stderr)"},
 		{extBin(t, "protocol2"), "cannot install $EXT/protocol2: the binary speaks lychd extension protocol 2 but this lychd speaks protocol 1; upgrade lychd, or install a build of the extension made for an older lychd"},
 		{notPlugin, "cannot install $TMP/true: the binary exited before completing the plugin handshake (exit status 0); is it a lychd extension built with the lychd SDK (sdk.Serve)?"},
-		{notBinary, "cannot install $TMP/script.txt: the binary failed to start: fork/exec /proc/self/fd/N: exec format error"},
+		{notBinary, "refusing to install $TMP/script.txt: it is not a program (it starts with neither an ELF header nor \"#!\"); give the path of the extension's binary, built with go build"},
+		{script, "refusing to install $TMP/organ.sh: it is a script (#!/bin/sh), and lychd runs only compiled extensions: it checks the sha256 of the very file it executes, which for a script would leave out its interpreter and every program the script runs; build the extension as a Go program that calls sdk.Serve (see docs/extensions.md) and install the binary"},
+		{foreign, "refusing to install $TMP/arm-organ: it is a program for " + foreignName() + ", but this machine is " + runtime.GOARCH + "; build it for this machine (GOARCH=" + runtime.GOARCH + " go build) and install that binary"},
 		{filepath.Join(tmp, "missing"), "cannot install $TMP/missing: no such file or directory"},
 		{tmp, "cannot install $TMP: it is not a regular file (a directory); give the path of the extension's binary"},
 	}
@@ -221,4 +231,36 @@ func identityJSON(t *testing.T, path string) string {
 	}
 	id := lockfile.IdentityOf(fi)
 	return fmt.Sprintf("{\n        \"dev\": %d,\n        \"ino\": %d,\n        \"size\": %d,\n        \"mtime_ns\": %d,\n        \"ctime_ns\": %d\n      }", id.Dev, id.Ino, id.Size, id.MtimeNs, id.CtimeNs)
+}
+
+// elfHeader is the start of a 64-bit little-endian ELF executable for
+// machine, enough for debug/elf to read its header.
+func elfHeader(t *testing.T, machine elf.Machine) []byte {
+	t.Helper()
+	h := elf.Header64{Type: uint16(elf.ET_EXEC), Machine: uint16(machine), Version: uint32(elf.EV_CURRENT), Ehsize: 64}
+	copy(h.Ident[:], elf.ELFMAG)
+	h.Ident[elf.EI_CLASS] = byte(elf.ELFCLASS64)
+	h.Ident[elf.EI_DATA] = byte(elf.ELFDATA2LSB)
+	h.Ident[elf.EI_VERSION] = byte(elf.EV_CURRENT)
+	var b bytes.Buffer
+	if err := binary.Write(&b, binary.LittleEndian, h); err != nil {
+		t.Fatal(err)
+	}
+	return append(b.Bytes(), make([]byte, 64)...)
+}
+
+// foreignMachine is a machine this one is not: aarch64 here, x86-64 on
+// an arm64 host.
+func foreignMachine() elf.Machine {
+	if runtime.GOARCH == "arm64" {
+		return elf.EM_X86_64
+	}
+	return elf.EM_AARCH64
+}
+
+func foreignName() string {
+	if runtime.GOARCH == "arm64" {
+		return "amd64"
+	}
+	return "arm64"
 }

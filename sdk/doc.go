@@ -8,22 +8,32 @@
 // lychd launches the binary during assimilation, asks for its Info, then calls
 // Assimilate once with an Assimilation through which the extension adds runes
 // (container definitions) and registers Animators (logical providers with
-// capabilities and tags). The extension must not print to stdout: lychd owns
-// it for the plugin handshake. Log through Assimilation.Logger instead; its
-// lines reach the host attributed to the extension.
+// capabilities and tags). The extension must not print to stdout before
+// Serve runs: lychd reads the plugin handshake there. Log through
+// Assimilation.Logger; lychd records its lines, and anything the extension
+// prints once Serve runs, attributed to the extension.
 //
 // Lifecycle: Info may be called several times and must be cheap and
 // side-effect free. Assimilate is called at most once per launch, with a
-// context that is cancelled at the host's assimilation deadline. Everything an
-// extension registers is validated by the host; an invalid registration fails
-// the whole assimilation of that extension with an error naming it.
+// context that is cancelled at the host's assimilation deadline; it must
+// return then. Everything an extension registers is validated by the host;
+// an invalid registration fails the whole assimilation of that extension
+// with an error naming it. A config table that does not fit is a
+// *ConfigError, which lychd reports at the key's line of lychd.toml.
 //
 // Panics inside Info and Assimilate are recovered and reported to lychd as
 // errors naming the panicking frames; a panic in a goroutine of your own
 // still kills the process.
 //
+// Versions: the module is tagged sdk/vX.Y.Z, X.Y.Z being Version; whether
+// lychd can run an extension depends on ProtocolVersion, which the plugin
+// handshake negotiates. Within a protocol version messages only gain
+// fields an older lychd may ignore without changing what a container does;
+// anything else takes a new protocol version.
+//
 // Package plugintest runs an extension in-process or through its real binary
-// so that authors can test it with go test; ValidateRune, ValidateAnimator
-// and ValidateSet are the rules lychd applies to registrations. See
-// README.md for a walk-through.
+// so that authors can test it with go test, and checks it with every rule
+// lychd applies to one extension (ValidateRune, ValidateAnimator and
+// validate.Registrations). See README.md, and docs/extensions.md of the
+// lychd repository for a tutorial.
 package sdk

@@ -26,10 +26,15 @@ import (
 // extension's main function and returns only when lychd is done with the
 // extension (it exits the process on error).
 //
-// Serve logs JSON lines on stderr, which lychd relays attributed to the
-// extension; panics inside Info and Assimilate are recovered and reported to
-// lychd as errors naming the panicking frames. Run by hand, the binary
-// prints that it is a lychd extension and how to install it, and exits 1.
+// Serve logs JSON lines on stderr, which lychd records attributed to the
+// extension. Once lychd first calls the extension, whatever the extension
+// prints to os.Stdout or os.Stderr goes to the process's stderr too, in
+// order with its log lines, so lychd records every line (stdout carried
+// the plugin handshake, and go-plugin would otherwise carry later writes
+// on a stream that can lose the last lines when the extension exits).
+// Panics inside Info and Assimilate are recovered and reported to lychd
+// as errors naming the panicking frames. Run by hand, the binary prints
+// that it is a lychd extension and how to install it, and exits 1.
 func Serve(ext Extension) {
 	if code := serve(ext, os.Getenv, os.Stderr, os.Args[0], nil); code != 0 {
 		os.Exit(code)
@@ -51,12 +56,17 @@ func serve(ext Extension, getenv func(string) string, stderr io.Writer, argv0 st
 		// Lets machineryLogger quieten go-plugin without quietening ext.
 		IndependentLevels: true,
 	})
-	plugin.Serve(serveConfig(ext, logger, test))
+	var claim func()
+	if f, ok := stderr.(*os.File); ok && test == nil {
+		claim = sync.OnceFunc(func() { os.Stdout, os.Stderr = f, f })
+	}
+	plugin.Serve(serveConfig(ext, logger, test, claim))
 	return 0
 }
 
 // serveConfig is the go-plugin configuration of an extension process.
-func serveConfig(ext Extension, logger hclog.Logger, test *plugin.ServeTestConfig) *plugin.ServeConfig {
+// claim, when not nil, runs before every call lychd makes.
+func serveConfig(ext Extension, logger hclog.Logger, test *plugin.ServeTestConfig, claim func()) *plugin.ServeConfig {
 	return &plugin.ServeConfig{
 		HandshakeConfig: plugin.HandshakeConfig{
 			ProtocolVersion:  ProtocolVersion,
@@ -64,7 +74,7 @@ func serveConfig(ext Extension, logger hclog.Logger, test *plugin.ServeTestConfi
 			MagicCookieValue: shared.CookieValue,
 		},
 		VersionedPlugins: map[int]plugin.PluginSet{
-			ProtocolVersion: {shared.PluginName: &extensionPlugin{ext: ext, logger: logger}},
+			ProtocolVersion: {shared.PluginName: &extensionPlugin{ext: ext, logger: logger, claim: claim}},
 		},
 		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
 			opts = append(opts, grpc.MaxRecvMsgSize(shared.MaxMessageBytes), grpc.MaxSendMsgSize(shared.MaxMessageBytes))
@@ -117,10 +127,11 @@ type extensionPlugin struct {
 	plugin.NetRPCUnsupportedPlugin
 	ext    Extension
 	logger hclog.Logger
+	claim  func()
 }
 
 func (p *extensionPlugin) GRPCServer(_ *plugin.GRPCBroker, s *grpc.Server) error {
-	pb.RegisterExtensionServer(s, &extensionServer{ext: p.ext, logger: p.logger})
+	pb.RegisterExtensionServer(s, &extensionServer{ext: p.ext, logger: p.logger, claim: p.claim})
 	return nil
 }
 
@@ -133,13 +144,15 @@ type extensionServer struct {
 	pb.UnimplementedExtensionServer
 	ext    Extension
 	logger hclog.Logger
+	// claim points os.Stdout and os.Stderr at the process's stderr (once);
+	// nil in test mode.
+	claim func()
 }
 
 // info calls the extension's Info, a panic included.
 func (s *extensionServer) info() (*pb.ExtensionInfo, error) {
 	var info Info
 	if err := shared.Guard("Info", func() error { info = s.ext.Info(); return nil }); err != nil {
-		s.logger.Error("Info failed", "error", err)
 		return nil, status.Error(codes.Unknown, err.Error())
 	}
 	return &pb.ExtensionInfo{Name: info.Name, Version: info.Version, Description: info.Description}, nil
@@ -150,6 +163,9 @@ func (s *extensionServer) info() (*pb.ExtensionInfo, error) {
 // itself, each answered by the host's verdict: one call, no second
 // connection.
 func (s *extensionServer) Assimilation(stream pb.Extension_AssimilationServer) error {
+	if s.claim != nil {
+		s.claim()
+	}
 	info, err := s.info()
 	if err != nil {
 		return err
@@ -173,10 +189,23 @@ func (s *extensionServer) Assimilation(stream pb.Extension_AssimilationServer) e
 		err = a.unsent()
 	}
 	if err != nil {
-		s.logger.Error("Assimilate failed", "error", err)
-		return status.Error(errorCode(err), err.Error())
+		return errorStatus(err)
 	}
 	return nil
+}
+
+// errorStatus is the status an error of Assimilate travels with: its text,
+// its code (errorCode) and, when it is a config table that does not fit,
+// the key as a detail lychd uses to point at lychd.toml.
+func errorStatus(err error) error {
+	st := status.New(errorCode(err), err.Error())
+	var ce *ConfigError
+	if errors.As(err, &ce) {
+		if d, derr := st.WithDetails(shared.ConfigErrorInfo(ce)); derr == nil {
+			st = d
+		}
+	}
+	return st.Err()
 }
 
 // errorCode is the status code an extension's error travels with: the

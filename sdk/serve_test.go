@@ -230,7 +230,7 @@ func TestErrorsAreTheSameOnBothPaths(t *testing.T) {
 			var c modelConfig
 			return a.Config(&c)
 		},
-		want: `decoding the extension's config table: unknown key "modle" (check its spelling in lychd.toml)`,
+		want: `decoding the extension's config table: unknown key "modle" (known keys: "model", "port"; check its spelling in lychd.toml)`,
 	}, {
 		name:   "config type mismatch",
 		config: `{"port":"eighty"}`,
@@ -488,4 +488,32 @@ func repeatedAssimilationsLeakNothing(t *testing.T, path string) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	t.Errorf("goroutines grew from %d to %d over 50 assimilations", before, after)
+}
+
+// TestConfigErrorsReachTheHost: a *sdk.ConfigError the extension returns,
+// wrapped or not, reaches lychd as one on both paths (a gRPC status detail
+// carries it), so that lychd can point at the key in lychd.toml.
+func TestConfigErrorsReachTheHost(t *testing.T) {
+	type config struct {
+		Model string `json:"model"`
+	}
+	ext := funcExt{assimilate: func(_ context.Context, a sdk.Assimilation) error {
+		var c config
+		if err := a.Config(&c); err != nil {
+			return fmt.Errorf("reading my config: %w", err)
+		}
+		return nil
+	}}
+	for _, path := range paths {
+		c := client(t, path, ext, &bytes.Buffer{})
+		err := c.Assimilate(context.Background(), []byte(`{"modle": "x"}`), &recordingSink{})
+		want := `reading my config: decoding the extension's config table: unknown key "modle" (known keys: "model"; check its spelling in lychd.toml)`
+		if err == nil || err.Error() != want {
+			t.Errorf("%s: error:\n got %v\nwant %s", path, err, want)
+		}
+		var ce *sdk.ConfigError
+		if !errors.As(err, &ce) || ce.Key != "modle" || !ce.Unknown || !reflect.DeepEqual(ce.Known, []string{"model"}) {
+			t.Errorf("%s: %#v is not the ConfigError of key modle", path, err)
+		}
+	}
 }

@@ -23,6 +23,12 @@
 // Process.Isolated is false: then a process the extension moves out of its
 // process group (setsid) survives Close.
 //
+// Output: everything the extension writes (its SDK logger's JSON lines,
+// plain stderr, stdout after the handshake) is kept in order as its
+// Transcript and passed on to Spec.Logger as lychd.NAME; go-plugin's own
+// messages, a kill lychd made on purpose included, are reported at debug
+// level only, since lychd explains every failure itself.
+//
 // Close (after a failure) kills the whole process group at once and lets
 // go-plugin reap the plugin; Shutdown (after success) lets the plugin exit
 // gracefully for a bounded time first. One of them runs on every path,
@@ -103,11 +109,13 @@ type Process struct {
 	// namespace (see SysProcAttr).
 	Isolated bool
 
-	name   string
-	cmd    *exec.Cmd
-	client *plugin.Client
-	stderr *tail.Buffer
-	once   sync.Once
+	name       string
+	cmd        *exec.Cmd
+	client     *plugin.Client
+	stderr     *tail.Buffer
+	transcript *transcript
+	writers    []*lineWriter
+	once       sync.Once
 }
 
 // Start verifies and launches the binary and completes the handshake. The
@@ -232,15 +240,21 @@ func start(f *os.File, s Spec, timeout time.Duration, logger hclog.Logger, isola
 		Env:         append(minimalEnv(), s.Env...),
 		SysProcAttr: SysProcAttr(isolate),
 	}
-	p := &Process{name: s.Name, cmd: cmd, stderr: stderr, Isolated: isolate}
-	cfg := wire.ClientConfig(cmd, logger.Named(s.Name))
+	tr := newTranscript(logger.Named(s.Name))
+	rawErr := &lineWriter{t: tr, stream: StreamStderr}
+	syncErr := &lineWriter{t: tr, stream: StreamStderr}
+	syncOut := &lineWriter{t: tr, stream: StreamStdout}
+	p := &Process{name: s.Name, cmd: cmd, stderr: stderr, transcript: tr, writers: []*lineWriter{rawErr, syncErr, syncOut}, Isolated: isolate}
+	cfg := wire.ClientConfig(cmd, machineryLogger{logger.Named(s.Name)})
 	cfg.StartTimeout = timeout
-	// Stderr gets the raw stderr pipe (runtime panics, writes to fd 2);
-	// SyncStderr and SyncStdout get what the plugin writes to os.Stderr and
-	// os.Stdout after the handshake, which go-plugin forwards over gRPC.
-	cfg.Stderr = stderr
-	cfg.SyncStderr = stderr
-	cfg.SyncStdout = stderr
+	// Stderr gets the raw stderr pipe (the SDK logger's JSON lines, runtime
+	// panics, writes to fd 2); SyncStderr and SyncStdout get what the
+	// plugin writes to os.Stderr and os.Stdout after the handshake, which
+	// go-plugin forwards over gRPC. All of it goes to the transcript, and
+	// to the tail quoted in failures.
+	cfg.Stderr = io.MultiWriter(stderr, rawErr)
+	cfg.SyncStderr = io.MultiWriter(stderr, syncErr)
+	cfg.SyncStdout = io.MultiWriter(stderr, syncOut)
 	cfg.SkipHostEnv = true
 	cfg.Managed = false
 	cfg.AutoMTLS = false
@@ -278,16 +292,19 @@ func (p *Process) handshake() (err error) {
 	return nil
 }
 
-// Failure builds the error for this extension with msg and the tail of its
-// stderr.
+// Failure ends the process (Close), so that everything it wrote has been
+// read, and builds the error for this extension with msg and the tail of
+// its stderr.
 func (p *Process) Failure(msg string) *failure.Error {
+	p.Close()
 	return &failure.Error{Extension: p.name, Msg: msg, Stderr: p.stderr.Lines(stderrLines)}
 }
 
-// FailureRepeating is Failure for an error the extension returned with
-// text errText: stderr lines that only repeat errText (the SDK logs every
-// error it returns) are left out.
+// FailureRepeating is Failure (the process ends first) for an error the
+// extension returned with text errText: stderr lines that only repeat
+// errText (an extension may log the error it returns) are left out.
 func (p *Process) FailureRepeating(msg, errText string) *failure.Error {
+	p.Close()
 	quoted, _ := json.Marshal(errText)
 	inner := strings.TrimSuffix(strings.TrimPrefix(string(quoted), `"`), `"`)
 	var keep []string
@@ -298,6 +315,20 @@ func (p *Process) FailureRepeating(msg, errText string) *failure.Error {
 	}
 	return &failure.Error{Extension: p.name, Msg: msg, Stderr: keep}
 }
+
+// Transcript returns what the extension wrote while it ran, in the order
+// it arrived: its log lines, its plain stderr and its stdout (at most
+// MaxTranscriptLines, the last ones). Call it once the process has ended
+// (after Close or Shutdown) to have everything.
+func (p *Process) Transcript() []Line {
+	for _, w := range p.writers {
+		w.flush()
+	}
+	return p.transcript.Lines()
+}
+
+// Name is the extension's name.
+func (p *Process) Name() string { return p.name }
 
 // StderrTail returns the last lines the extension wrote to stderr.
 func (p *Process) StderrTail() []string { return p.stderr.Lines(stderrLines) }

@@ -61,6 +61,8 @@ type Codex struct {
 	Core json.RawMessage
 	// Assimilation holds the [assimilation] settings with defaults applied.
 	Assimilation Assimilation
+	// mainPositions are the lines of lychd.toml's keys (see KeyLine).
+	mainPositions *positions
 }
 
 // Assimilation are the limits of the assimilation of extensions.

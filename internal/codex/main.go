@@ -52,6 +52,7 @@ const (
 
 // main decodes lychd.toml.
 func (l *loader) main(d *doc) {
+	l.c.mainPositions = d.pos
 	var root keyPath
 	for _, k := range d.sortedKeys(root, d.values) {
 		p, v := root.child(k), d.values[k]

@@ -20,6 +20,8 @@ type Paths struct {
 	DataHome string
 	// CacheHome is $XDG_CACHE_HOME or ~/.cache.
 	CacheHome string
+	// StateHome is $XDG_STATE_HOME or ~/.local/state.
+	StateHome string
 	// RuntimeDir is $XDG_RUNTIME_DIR (may be empty).
 	RuntimeDir string
 }
@@ -45,6 +47,7 @@ func FromEnv(getenv func(string) string) (Paths, error) {
 		ConfigHome: pick("XDG_CONFIG_HOME", ".config"),
 		DataHome:   pick("XDG_DATA_HOME", ".local/share"),
 		CacheHome:  pick("XDG_CACHE_HOME", ".cache"),
+		StateHome:  pick("XDG_STATE_HOME", ".local/state"),
 		RuntimeDir: getenv("XDG_RUNTIME_DIR"),
 	}, nil
 }
@@ -69,6 +72,10 @@ func (p Paths) BindingsDir() string { return filepath.Join(p.DataDir(), "binding
 
 // CacheDir is lychd's cache directory (registration cache).
 func (p Paths) CacheDir() string { return filepath.Join(p.CacheHome, "lychd") }
+
+// ExtensionLogDir holds, per extension, what it wrote during its last
+// launch (NAME.json): its log lines, stderr and stdout.
+func (p Paths) ExtensionLogDir() string { return filepath.Join(p.StateHome, "lychd", "extension-logs") }
 
 // CurrentGeneration is the link to the generation lychd bind last
 // switched to; its record of what is bound is bound.json inside it.

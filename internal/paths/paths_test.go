@@ -10,12 +10,13 @@ func TestFromEnv(t *testing.T) {
 		t.Fatal(err)
 	}
 	for got, want := range map[string]string{
-		p.CodexDir():       "/home/m/.config/lychd",
-		p.QuadletDir():     "/home/m/.config/containers/systemd",
-		p.SystemdUserDir(): "/home/m/.config/systemd/user",
-		p.ExtensionsDir():  "/home/m/.local/share/lychd/extensions",
-		p.BindingsDir():    "/home/m/.local/share/lychd/bindings",
-		p.CacheDir():       "/home/m/.cache/lychd",
+		p.CodexDir():        "/home/m/.config/lychd",
+		p.QuadletDir():      "/home/m/.config/containers/systemd",
+		p.SystemdUserDir():  "/home/m/.config/systemd/user",
+		p.ExtensionsDir():   "/home/m/.local/share/lychd/extensions",
+		p.BindingsDir():     "/home/m/.local/share/lychd/bindings",
+		p.CacheDir():        "/home/m/.cache/lychd",
+		p.ExtensionLogDir(): "/home/m/.local/state/lychd/extension-logs",
 	} {
 		if got != want {
 			t.Errorf("got %s, want %s", got, want)

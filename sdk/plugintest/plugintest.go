@@ -21,6 +21,7 @@ package plugintest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os/exec"
 	"path/filepath"
@@ -62,7 +63,9 @@ func AllowError() Option {
 }
 
 // WithTimeout bounds the assimilation (default DefaultTimeout), as lychd's
-// assimilation deadline does.
+// assimilation deadline does: Info and Assimilate must return within d,
+// and Assimilate's context ends at d. An extension still running then
+// fails the test (or, with AllowError, gets a Result.Err that says so).
 func WithTimeout(d time.Duration) Option {
 	return func(o *options) { o.timeout = d }
 }
@@ -77,28 +80,40 @@ type Result struct {
 	Runes     []sdk.Rune
 	Animators []sdk.Animator
 	// Logs are the extension's log lines, rendered as
-	// "[LEVEL] message: key=value ..." with keys sorted.
+	// "[LEVEL] message: key=value ..." with keys sorted. For a binary
+	// (AssimilateBinary) they also hold what it printed to stderr or
+	// stdout, as "stderr: TEXT", as lychd records it; in-process, such
+	// prints go to the test's own output.
 	Logs []string
 	// Err is Assimilate's error; always nil unless AllowError was given.
 	Err error
 }
 
 // Assimilate runs ext in-process through wire.InProcess, as lychd runs its
-// core extension, and returns what it registered. It runs the extension a
-// second time with the same config and fails the test if the registrations
-// differ: lychd caches them, so assimilation must be deterministic.
+// core extension, and returns what it registered. When that run finishes
+// in time, it runs the extension a second time with the same config and
+// fails the test if the registrations differ: lychd caches them, so
+// assimilation must be deterministic.
+//
+// The run is bounded by WithTimeout as lychd's assimilation deadline
+// bounds it: the kit stops waiting at the deadline and reports an
+// extension that does not return when its context ends (in-process, such
+// an extension's goroutine keeps running until the test binary exits).
 func Assimilate(t testing.TB, ext sdk.Extension, opts ...Option) *Result {
 	t.Helper()
 	o := collect(opts)
 	config := encodeConfig(t, o)
-	run := func() *Result {
+	run := func() (*Result, bool) {
 		rec := &logRecorder{}
 		logger := hclog.NewInterceptLogger(&hclog.LoggerOptions{Name: "plugintest", Level: hclog.Trace, Output: discard{}})
 		logger.RegisterSink(rec)
 		return assimilate(t, wire.InProcess(ext, wire.WithLogger(logger.Named("extension"))), config, o, rec)
 	}
-	first := run()
-	second := run()
+	first, finished := run()
+	if !finished {
+		return first
+	}
+	second, _ := run()
 	if !sameRegistrations(first, second) {
 		t.Errorf("plugintest: %s registered different runes or Animators when run twice with the same config; lychd caches registrations, so Assimilate must be deterministic\nfirst:  %+v %+v\nsecond: %+v %+v",
 			first.Info.Name, first.Runes, first.Animators, second.Runes, second.Animators)
@@ -125,33 +140,103 @@ func AssimilateBinary(t testing.TB, path string, opts ...Option) *Result {
 	if err != nil {
 		t.Fatalf("plugintest: starting extension %s: %v\nlogs:\n%s", path, err, strings.Join(rec.lines(), "\n"))
 	}
-	r := assimilate(t, client, config, o, rec)
+	r, _ := assimilate(t, client, config, o, rec)
 	pc.Kill()
 	r.Logs = rec.lines()
 	return r
 }
 
-func assimilate(t testing.TB, c wire.Client, config []byte, o options, rec *logRecorder) *Result {
+// straggle is how long the kit waits, after the deadline, for an
+// extension to return before it reports that the extension ignores its
+// context.
+const straggle = time.Second
+
+// assimilate asks c for its Info and assimilates it once with config,
+// bounded by o.timeout. finished is false when the deadline ended the run.
+func assimilate(t testing.TB, c wire.Client, config []byte, o options, rec *logRecorder) (r *Result, finished bool) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
 	defer cancel()
-	r := &Result{}
-	info, err := c.Info(ctx)
+	r = &Result{}
+	info, err := within(ctx, o.timeout, "Info", func() (sdk.Info, error) { return c.Info(ctx) })
 	if err != nil {
+		var late *deadlineError
+		if errors.As(err, &late) {
+			t.Fatalf("plugintest: %v", err)
+		}
 		t.Fatalf("plugintest: Info: %v", err)
 	}
 	r.Info = info
 	sink := &sink{}
-	err = c.Assimilate(ctx, config, sink)
-	r.Runes, r.Animators = sink.runes, sink.animators
+	_, err = within(ctx, o.timeout, "Assimilate", func() (struct{}, error) {
+		return struct{}{}, c.Assimilate(ctx, config, sink)
+	})
+	r.Runes, r.Animators = sink.collected()
 	r.Logs = rec.lines()
 	if err != nil {
 		if !o.allowError {
+			var late *deadlineError
+			if errors.As(err, &late) {
+				t.Fatalf("plugintest: extension %s: %v", info.Name, err)
+			}
 			t.Fatalf("plugintest: extension %s: Assimilate: %v", info.Name, err)
 		}
 		r.Err = err
 	}
-	return r
+	return r, ctx.Err() == nil
+}
+
+// deadlineError is a call that did not return within the deadline.
+type deadlineError struct {
+	what    string
+	timeout time.Duration
+	// err is the call's error when it returned after the deadline; nil
+	// when it was still running straggle later.
+	err error
+}
+
+func (e *deadlineError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("%s did not return within the deadline of %s (plugintest.WithTimeout), and was still running %s later: "+
+			"it must return when its context ends; lychd kills an extension that does not", e.what, e.timeout, straggle)
+	}
+	return fmt.Sprintf("%s did not return within the deadline of %s (plugintest.WithTimeout): %v", e.what, e.timeout, e.err)
+}
+
+func (e *deadlineError) Unwrap() error { return e.err }
+
+// within runs call and returns its result, unless ctx ends first: then it
+// waits up to straggle for call to return, and reports the deadline either
+// way (with call's error when it returned).
+func within[T any](ctx context.Context, timeout time.Duration, what string, call func() (T, error)) (T, error) {
+	type result struct {
+		v   T
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		var r result
+		r.v, r.err = call()
+		done <- r
+	}()
+	var zero T
+	select {
+	case r := <-done:
+		if r.err != nil && ctx.Err() != nil {
+			return zero, &deadlineError{what: what, timeout: timeout, err: r.err}
+		}
+		return r.v, r.err
+	case <-ctx.Done():
+	}
+	select {
+	case r := <-done:
+		if r.err == nil {
+			r.err = ctx.Err()
+		}
+		return zero, &deadlineError{what: what, timeout: timeout, err: r.err}
+	case <-time.After(straggle):
+		return zero, &deadlineError{what: what, timeout: timeout}
+	}
 }
 
 func collect(opts []Option) options {
@@ -183,6 +268,13 @@ type sink struct {
 	runes     []sdk.Rune
 	animators []sdk.Animator
 	rejected  error
+}
+
+// collected returns what was registered so far.
+func (s *sink) collected() ([]sdk.Rune, []sdk.Animator) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]sdk.Rune(nil), s.runes...), append([]sdk.Animator(nil), s.animators...)
 }
 
 func (s *sink) refuse(err error) error {
@@ -265,6 +357,13 @@ func (l *logRecorder) Accept(name string, level hclog.Level, msg string, args ..
 	if l.relayedFrom != "" && name != l.relayedFrom && !strings.HasPrefix(name, l.relayedFrom+".") {
 		return
 	}
+	if l.relayedFrom != "" && len(args) == 0 {
+		// go-plugin relays a line of the binary's stderr that is not a
+		// log line as a message without arguments; lychd records it as
+		// plain stderr.
+		l.add("stderr: " + msg)
+		return
+	}
 	var kv []string
 	for i := 0; i+1 < len(args); i += 2 {
 		k := fmt.Sprint(args[i])
@@ -282,6 +381,10 @@ func (l *logRecorder) Accept(name string, level hclog.Level, msg string, args ..
 	if len(kv) > 0 {
 		line += ": " + strings.Join(kv, " ")
 	}
+	l.add(line)
+}
+
+func (l *logRecorder) add(line string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.out = append(l.out, line)

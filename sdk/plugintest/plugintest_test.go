@@ -89,6 +89,17 @@ func TestAllowErrorRecordsTheError(t *testing.T) {
 	}
 }
 
+// TestBinaryLogsHoldItsPrints: what a binary prints to stderr reaches
+// Result.Logs as lychd records it.
+func TestBinaryLogsHoldItsPrints(t *testing.T) {
+	bin := plugintest.BuildBinary(t, "testdata/fixture")
+	r := plugintest.AssimilateBinary(t, bin, plugintest.WithConfig(map[string]any{"print": "hello from the fixture"}))
+	want := []string{"stderr: hello from the fixture", "[INFO] assimilating: model=default-model runes=2"}
+	if !reflect.DeepEqual(r.Logs, want) {
+		t.Errorf("Logs = %q, want %q", r.Logs, want)
+	}
+}
+
 // fakeTB records failures; Fatalf ends the calling goroutine like the real
 // one.
 type fakeTB struct {
@@ -159,7 +170,7 @@ func TestFailuresNameTheCause(t *testing.T) {
 	got := run(func(tb testing.TB) {
 		plugintest.Assimilate(tb, fixture.Fixture{}, plugintest.WithConfig(map[string]any{"modle": "x"}))
 	})
-	want := []string{`plugintest: extension fixture: Assimilate: decoding the extension's config table: unknown key "modle" (check its spelling in lychd.toml)`}
+	want := []string{`plugintest: extension fixture: Assimilate: decoding the extension's config table: unknown key "modle" (known keys: "fail", "model", "print"; check its spelling in lychd.toml)`}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("failures:\n got %q\nwant %q", got, want)
 	}

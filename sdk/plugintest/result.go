@@ -1,9 +1,11 @@
 package plugintest
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/lychd/lychd/sdk"
+	"github.com/lychd/lychd/sdk/validate"
 )
 
 // Rune returns the rune named name.
@@ -82,27 +84,41 @@ func (r *Result) Tagged(tag string) []string {
 	return out
 }
 
-// Check applies the contract every extension must meet, the same rules lychd
-// applies (sdk.ValidateInfo and sdk.ValidateSet): valid names, an image on
-// every rune, known kinds, CDI device names, soulstone Animators paired with
-// a rune of the extension, no duplicate names, the limits. Each violation is
-// reported with t.Error.
+// Check applies the contract every extension must meet, with the words
+// lychd uses: sdk.ValidateInfo, the limits, sdk.ValidateRune and
+// sdk.ValidateAnimator on each registration, then validate.Registrations
+// on the whole: no name twice, soulstone Animators served by a soulstone
+// of the extension, and what lychd bind would refuse whatever the user's
+// Codex holds (a rune named like a core rune, two runes that always run
+// together on one port, a host port published twice, two runes with one
+// unit). Each violation is reported with t.Error.
 func Check(t testing.TB, r *Result) {
 	t.Helper()
+	report := func(err error) { t.Errorf("plugintest.Check: extension %s: %v", r.Info.Name, err) }
 	if err := sdk.ValidateInfo(r.Info); err != nil {
 		t.Errorf("plugintest.Check: %v", err)
 	}
-	if err := sdk.ValidateSet(r.Runes, r.Animators); err != nil {
-		for _, e := range unjoin(err) {
-			t.Errorf("plugintest.Check: extension %s: %v", r.Info.Name, e)
+	if len(r.Runes) > sdk.MaxRunes {
+		report(fmt.Errorf("registered more than %d runes; an extension may register at most %d", sdk.MaxRunes, sdk.MaxRunes))
+	}
+	if len(r.Animators) > sdk.MaxAnimators {
+		report(fmt.Errorf("registered more than %d Animators; an extension may register at most %d", sdk.MaxAnimators, sdk.MaxAnimators))
+	}
+	runes := make([]validate.ExtensionRune, len(r.Runes))
+	for i, ru := range r.Runes {
+		if err := sdk.ValidateRune(ru); err != nil {
+			report(err)
 		}
+		runes[i] = validate.ExtensionRune{Name: ru.Name, AlwaysOn: ru.Kind == sdk.AlwaysOn, Groups: ru.Groups, Port: ru.Port, ExposePort: ru.ExposePort, HostPort: ru.HostPort}
 	}
-}
-
-// unjoin splits an errors.Join result into its parts.
-func unjoin(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
+	animators := make([]validate.ExtensionAnimator, len(r.Animators))
+	for i, a := range r.Animators {
+		if err := sdk.ValidateAnimator(a); err != nil {
+			report(err)
+		}
+		animators[i] = validate.ExtensionAnimator{Name: a.Name, Rune: sdk.RuneFor(a)}
 	}
-	return []error{err}
+	for _, err := range validate.Registrations(r.Info.Name, runes, animators) {
+		report(err)
+	}
 }

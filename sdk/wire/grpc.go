@@ -14,6 +14,7 @@ import (
 
 	"github.com/lychd/lychd/sdk"
 	"github.com/lychd/lychd/sdk/internal/pb"
+	"github.com/lychd/lychd/sdk/internal/shared"
 )
 
 // hostPlugin is the host side of the go-plugin plugin: it only makes
@@ -195,6 +196,9 @@ func callError(method string, err error) error {
 	}
 	switch st.Code() {
 	case codes.Unknown:
+		if ce, ok := shared.ConfigErrorFromStatus(st); ok {
+			return &shared.WrappedConfigError{Msg: st.Message(), Config: ce}
+		}
 		return errors.New(st.Message())
 	case codes.DeadlineExceeded:
 		return &contextError{msg: st.Message(), err: context.DeadlineExceeded}

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -34,6 +35,9 @@ type Options struct {
 	DryRun   bool
 	JSON     bool
 	NoReload bool
+	// Verbose prints what each extension wrote during its last launch
+	// (its log lines, stderr and stdout) to ErrOut.
+	Verbose bool
 	// Assimilate runs the core and the extensions.
 	Assimilate func(ctx context.Context, cx *codex.Codex) (*host.Result, error)
 	// Reload asks the systemd user manager to reload its units. It returns
@@ -64,6 +68,7 @@ reload).`,
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "print the files that would be created, updated or removed, with a diff, and change nothing")
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the result as JSON")
 	cmd.Flags().BoolVar(&opts.NoReload, "no-reload", false, "do not ask the systemd user manager to reload")
+	cmd.Flags().BoolVarP(&opts.Verbose, "verbose", "v", false, "print what each extension wrote (log lines, stderr, stdout) during its last launch")
 	return cmd
 }
 
@@ -111,7 +116,11 @@ func Run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return fmt.Errorf("bind: %w", err)
 	}
+	started := time.Now()
 	res, err := opts.Assimilate(ctx, cx)
+	if opts.Verbose {
+		printLogs(opts.IO.ErrOut, p, res, started)
+	}
 	if err != nil {
 		return fmt.Errorf("bind: nothing was written:\nassimilation failed: %w", err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/lychd/lychd/host/hosttest"
 	"github.com/lychd/lychd/internal/cmd/extension/list"
 	"github.com/lychd/lychd/internal/cmdutil"
+	"github.com/lychd/lychd/internal/golden"
 	"github.com/lychd/lychd/internal/paths"
 )
 
@@ -143,7 +144,10 @@ func TestInstallListInspectRemove(t *testing.T) {
 		installedLine + "\n" +
 		"Binary:      $HOME/.local/share/lychd/extensions/actor/lychd-ext-actor\n" +
 		"Runes (1):\n" +
-		"  vision  soulstone  image docker.io/library/alpine:3.20  covens eyes  port 8081\n" +
+		"  vision  soulstone  docker.io/library/alpine:3.20\n" +
+		"      unit           lychd-soulstone-vision.service\n" +
+		"      covens         eyes\n" +
+		"      port           8081\n" +
 		"Animators (1):\n" +
 		"  vision  soulstone  rune vision  capabilities OpenAIChatCompletions  tags vision,ocr\n"
 	if out != want {
@@ -238,7 +242,7 @@ func TestInspectUsesTheCodexTable(t *testing.T) {
 	if err != "" {
 		t.Fatal(err)
 	}
-	if want := "Runes (1):\n  from-toml  soulstone  image docker.io/library/alpine:3.20\nAnimators (0):\n"; !strings.HasSuffix(out, want) {
+	if want := "Runes (1):\n  from-toml  soulstone  docker.io/library/alpine:3.20\n      unit           lychd-soulstone-from-toml.service\n      covens         from-toml (a coven of one)\nAnimators (0):\n"; !strings.HasSuffix(out, want) {
 		t.Errorf("inspect:\n%s\nwant it to end with:\n%s", out, want)
 	}
 	out, _ = e.run("inspect", "actor", "--config", "{}")
@@ -315,5 +319,81 @@ func TestInstallHonoursTheStartTimeout(t *testing.T) {
 	want := "cannot install $EXT/slowstart: the binary did not complete the plugin handshake within 1s and was killed; raise start_timeout_seconds in the [assimilation] table of lychd.toml if the machine is just slow\n  last lines of its stderr:\n  | loading a very large model first"
 	if err != want {
 		t.Errorf("install:\n%s\nwant:\n%s", err, want)
+	}
+}
+
+// inspectConfig registers a soulstone with every field set, an always-on
+// rune, a soulstone Animator and a portal, and logs, prints and writes to
+// stdout.
+const inspectConfig = `{
+  "Log": "registering", "Print": "printed to stderr", "Stdout": "printed to stdout",
+  "Runes": [
+    {"Name": "vision-analyzer", "Description": "Vision analyzer", "Image": "ghcr.io/example/analyzer:1.0",
+     "Groups": ["eyes", "ocr"], "After": ["lychd-preprocessor.service"], "Wants": ["lychd-preprocessor.service"],
+     "Requires": ["lychd-preprocessor.service"], "Port": 8081, "ExposePort": true, "HostPort": 18081,
+     "Devices": ["nvidia.com/gpu=all"], "Volumes": ["lychd-hf-cache:/models:rw,Z"],
+     "Environment": {"MODEL": "qwen2-vl", "PROMPT": "describe it"}, "Exec": ["--model", "qwen2-vl", "--name", "two words"],
+     "StartTimeout": 900000000000},
+    {"Name": "preprocessor", "Kind": "always-on", "Image": "docker.io/library/busybox:1.36", "Port": 9000}
+  ],
+  "Animators": [
+    {"Name": "vision-analyzer", "Capabilities": ["OpenAIChatCompletions"], "Tags": ["vision", "ocr"]},
+    {"Name": "remote", "Kind": "portal", "URL": "https://api.example.com/v1", "Capabilities": ["OpenAIChatCompletions"]}
+  ]
+}`
+
+// TestInspectShowsEverything pins the text and JSON of inspect --logs for
+// an extension that registers every field: an always-on rune is labelled
+// always-on (not core), rune rows are aligned, and after, wants, requires,
+// environment, exec and the start timeout are shown.
+func TestInspectShowsEverything(t *testing.T) {
+	e := newEnv(t)
+	if _, err := e.run("install", filepath.Join(e.ext, "actor")); err != "" {
+		t.Fatal(err)
+	}
+	stable := func(s string) string {
+		var lines []string
+		for _, l := range strings.Split(s, "\n") {
+			switch {
+			case strings.HasPrefix(l, "Size:"), strings.HasPrefix(l, "Installed:"),
+				strings.HasPrefix(l, `  "size"`), strings.HasPrefix(l, `  "installed"`), strings.HasPrefix(l, `    "launched"`):
+				continue
+			}
+			lines = append(lines, l)
+		}
+		return strings.Join(lines, "\n")
+	}
+	out, err := e.run("inspect", "actor", "--logs", "--config", inspectConfig)
+	if err != "" {
+		t.Fatal(err)
+	}
+	golden.Check(t, "testdata/inspect.txt", []byte(stable(out)))
+	out, err = e.run("inspect", "actor", "--logs", "--json", "--config", inspectConfig)
+	if err != "" {
+		t.Fatal(err)
+	}
+	golden.Check(t, "testdata/inspect.json", []byte(stable(out)))
+}
+
+// TestRemoveNamesTheLeftoverTable: removing an extension whose table is
+// still in lychd.toml says where the table is, since bind now refuses it.
+func TestRemoveNamesTheLeftoverTable(t *testing.T) {
+	e := newEnv(t)
+	if _, err := e.run("install", filepath.Join(e.ext, "actor")); err != "" {
+		t.Fatal(err)
+	}
+	codexDir := filepath.Join(e.home, ".config", "lychd")
+	if err := os.MkdirAll(codexDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(codexDir, "lychd.toml"), []byte("[pod]\nuserns = \"keep-id\"\n\n[extensions.actor]\nCount = 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := e.run("remove", "actor")
+	want := "Removed extension actor 1.0.0\n" +
+		"  delete its table [extensions.actor] (lychd.toml:4): lychd bind refuses a table of an extension that is not installed\n" +
+		"  run \"lychd bind\" to remove its runes from the Sepulcher\n"
+	if out != want || err != "" {
+		t.Errorf("remove:\n%s%s\nwant:\n%s", out, err, want)
 	}
 }

@@ -7,7 +7,9 @@ package factory
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
+	"strings"
 
 	"github.com/hashicorp/go-hclog"
 
@@ -52,9 +54,11 @@ func Options(f *cmdutil.Factory, p paths.Paths, cx *codex.Codex) host.Options {
 		ExtensionsDir: p.ExtensionsDir(),
 		CacheDir:      p.CacheDir(),
 		ProcessDir:    p.ProcessDir(),
+		LogDir:        p.ExtensionLogDir(),
 		NoCache:       f.Getenv("LYCHD_NO_CACHE") != "",
 		Core:          core.New(),
 		Config:        Config(cx),
+		Locate:        Locate(cx),
 		StartTimeout:  cx.Assimilation.StartTimeout,
 		Deadline:      cx.Assimilation.Deadline,
 		Parallel:      cx.Assimilation.Parallel,
@@ -73,4 +77,58 @@ func Config(cx *codex.Codex) map[string]json.RawMessage {
 		cfg[host.CoreName] = cx.Core
 	}
 	return cfg
+}
+
+// Locate is host.Options.Locate for the Codex cx: where a key of the
+// [extensions.NAME] table (the [core] table for the core) is written in
+// lychd.toml, as "lychd.toml:LINE: KEY".
+func Locate(cx *codex.Codex) func(name, key string) string {
+	return func(name, key string) string {
+		path := []string{"extensions", name}
+		if name == host.CoreName {
+			path = []string{"core"}
+		}
+		path = append(path, splitKey(key)...)
+		line, ok := cx.KeyLine(path...)
+		if !ok {
+			return ""
+		}
+		var b strings.Builder
+		for i, s := range path {
+			if i > 0 && !strings.HasPrefix(s, "[") {
+				b.WriteByte('.')
+			}
+			b.WriteString(s)
+		}
+		return fmt.Sprintf("%s:%d: %s", codex.MainFile, line, b.String())
+	}
+}
+
+// splitKey splits a key path such as "models[1].name" into "models",
+// "[1]" and "name".
+func splitKey(key string) []string {
+	var out []string
+	for _, part := range strings.Split(key, ".") {
+		for part != "" {
+			i := strings.IndexByte(part, '[')
+			switch {
+			case i < 0:
+				out = append(out, part)
+				part = ""
+			case i > 0:
+				out = append(out, part[:i])
+				part = part[i:]
+			default:
+				j := strings.IndexByte(part, ']')
+				if j < 0 {
+					out = append(out, part)
+					part = ""
+					continue
+				}
+				out = append(out, part[:j+1])
+				part = part[j+1:]
+			}
+		}
+	}
+	return out
 }

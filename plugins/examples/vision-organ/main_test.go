@@ -92,7 +92,7 @@ func TestRefusesBadConfig(t *testing.T) {
 		want   string
 	}{
 		{map[string]any{"model": ""}, `model is empty; set it to a Hugging Face model id such as "Qwen/Qwen2.5-VL-7B-Instruct" or remove the key`},
-		{map[string]any{"modle": "x"}, `decoding the extension's config table: unknown key "modle" (check its spelling in lychd.toml)`},
+		{map[string]any{"modle": "x"}, `decoding the extension's config table: unknown key "modle" (known keys: "model"; check its spelling in lychd.toml)`},
 	} {
 		r := plugintest.Assimilate(t, Organ{}, plugintest.WithConfig(tc.config), plugintest.AllowError())
 		if r.Err == nil || r.Err.Error() != tc.want {

@@ -6,12 +6,7 @@
 package shared
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"reflect"
 	"runtime"
 	"strings"
 )
@@ -34,47 +29,6 @@ const (
 	// room left for the rest of the request.
 	MaxConfigBytes = MaxMessageBytes - 64<<10
 )
-
-// DecodeConfig decodes the JSON config table raw into v, a non-nil pointer.
-// An empty or null table leaves v unchanged. Unknown keys are an error, so a
-// misspelt key in lychd.toml is reported instead of silently ignored.
-func DecodeConfig(raw []byte, v any) error {
-	rv := reflect.ValueOf(v)
-	if rv.Kind() != reflect.Pointer || rv.IsNil() {
-		return fmt.Errorf("the config table can only be decoded into a non-nil pointer, got %T", v)
-	}
-	trimmed := bytes.TrimSpace(raw)
-	if len(trimmed) == 0 || string(trimmed) == "null" {
-		return nil
-	}
-	dec := json.NewDecoder(bytes.NewReader(trimmed))
-	dec.DisallowUnknownFields()
-	dec.UseNumber()
-	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("decoding the extension's config table: %s", describeJSONError(err))
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return errors.New("decoding the extension's config table: trailing data after the table")
-	}
-	return nil
-}
-
-// describeJSONError rephrases encoding/json errors in terms of TOML keys.
-func describeJSONError(err error) string {
-	var typeErr *json.UnmarshalTypeError
-	if errors.As(err, &typeErr) {
-		key := typeErr.Field
-		if key == "" {
-			return fmt.Sprintf("got %s for the whole table, the extension expects %s", typeErr.Value, typeErr.Type)
-		}
-		return fmt.Sprintf("key %q: got %s, the extension expects %s", key, typeErr.Value, typeErr.Type)
-	}
-	msg := err.Error()
-	if rest, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
-		return "unknown key " + rest + " (check its spelling in lychd.toml)"
-	}
-	return strings.TrimPrefix(msg, "json: ")
-}
 
 // PanicFrames is how many stack frames a recovered panic reports.
 const PanicFrames = 8

@@ -1,12 +1,15 @@
-// Package inspect implements `lychd extension inspect NAME [--json]`: an
-// installed extension's lock entry, and the runes and Animators it
-// registers, found by verifying, launching and assimilating it.
+// Package inspect implements `lychd extension inspect NAME [--json]
+// [--logs]`: an installed extension's lock entry, and the runes and
+// Animators it registers, found by verifying, launching and assimilating
+// it, with what it wrote while it ran.
 package inspect
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,7 +23,7 @@ import (
 )
 
 // SchemaVersion is the version of the --json output.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // Options are the inputs of `lychd extension inspect`.
 type Options struct {
@@ -28,6 +31,9 @@ type Options struct {
 	Paths func() (paths.Paths, error)
 	Name  string
 	JSON  bool
+	// Logs adds what the extension wrote while it ran (its log lines,
+	// stderr and stdout), also when its assimilation fails.
+	Logs bool
 	// Config replaces the extension's [extensions.NAME] table of lychd.toml
 	// with this JSON object ("" keeps the table).
 	Config string
@@ -39,18 +45,56 @@ type Options struct {
 
 // Report is the --json output.
 type Report struct {
-	SchemaVersion int              `json:"schema_version"`
-	Name          string           `json:"name"`
-	Version       string           `json:"version"`
-	Description   string           `json:"description"`
-	Protocol      int              `json:"protocol"`
-	SHA256        string           `json:"sha256"`
-	Size          int64            `json:"size"`
-	Installed     time.Time        `json:"installed"`
-	Source        string           `json:"source"`
-	Path          string           `json:"path"`
-	Runes         []model.Rune     `json:"runes"`
-	Animators     []model.Animator `json:"animators"`
+	SchemaVersion int        `json:"schema_version"`
+	Name          string     `json:"name"`
+	Version       string     `json:"version"`
+	Description   string     `json:"description"`
+	Protocol      int        `json:"protocol"`
+	SHA256        string     `json:"sha256"`
+	Size          int64      `json:"size"`
+	Installed     time.Time  `json:"installed"`
+	Source        string     `json:"source"`
+	Path          string     `json:"path"`
+	Runes         []Rune     `json:"runes"`
+	Animators     []Animator `json:"animators"`
+	// Log is what the extension wrote during this launch (--logs only).
+	Log *host.Log `json:"log,omitempty"`
+}
+
+// Rune is one registered rune, in the words of the SDK and the Codex.
+type Rune struct {
+	Name string `json:"name"`
+	// Kind is "soulstone" or "always-on".
+	Kind string `json:"kind"`
+	// Unit is the systemd service lychd writes for it.
+	Unit        string   `json:"unit"`
+	Description string   `json:"description,omitempty"`
+	Image       string   `json:"image"`
+	Groups      []string `json:"groups,omitempty"`
+	After       []string `json:"after,omitempty"`
+	Wants       []string `json:"wants,omitempty"`
+	Requires    []string `json:"requires,omitempty"`
+	Port        int      `json:"port,omitempty"`
+	ExposePort  bool     `json:"expose_port,omitempty"`
+	HostPort    int      `json:"host_port,omitempty"`
+	Devices     []string `json:"devices,omitempty"`
+	Volumes     []string `json:"volumes,omitempty"`
+	// Environment is in name order.
+	Environment []model.EnvVar `json:"environment,omitempty"`
+	Exec        []string       `json:"exec,omitempty"`
+	// StartTimeoutSeconds is 0 for systemd's default.
+	StartTimeoutSeconds int64 `json:"start_timeout_seconds,omitempty"`
+}
+
+// Animator is one registered Animator.
+type Animator struct {
+	Name string `json:"name"`
+	// Kind is "soulstone" or "portal".
+	Kind         string   `json:"kind"`
+	Rune         string   `json:"rune,omitempty"`
+	URL          string   `json:"url,omitempty"`
+	Capabilities []string `json:"capabilities"`
+	Tags         []string `json:"tags"`
 }
 
 // NewCmd returns the inspect command. runF replaces the action in tests.
@@ -61,7 +105,8 @@ func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cob
 		Short: "Show an installed extension and the runes and Animators it registers",
 		Long: "Verify the extension's binary against extensions.lock.json, launch it and assimilate it\n" +
 			"on its own with its [extensions.NAME] table from lychd.toml (or --config), then print its\n" +
-			"lock entry and everything it registered.",
+			"lock entry and everything it registered. --logs adds what it wrote while it ran (its log\n" +
+			"lines, stderr and stdout), also when the assimilation fails.",
 		Args: cmdutil.ExactArgs(1, "inspect takes exactly one argument, the extension's name (see lychd extension list)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = args[0]
@@ -72,6 +117,7 @@ func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cob
 		},
 	}
 	cmd.Flags().BoolVar(&opts.JSON, "json", false, fmt.Sprintf("print a JSON report (schema version %d)", SchemaVersion))
+	cmd.Flags().BoolVar(&opts.Logs, "logs", false, "also print what the extension wrote while it ran (log lines, stderr, stdout)")
 	cmd.Flags().StringVar(&opts.Config, "config", "", "use this JSON object as the extension's config table instead of the one in lychd.toml")
 	return cmd
 }
@@ -119,26 +165,36 @@ func Run(ctx context.Context, opts *Options) error {
 	res, err := host.Assimilate(ctx, host.Options{
 		ExtensionsDir: p.ExtensionsDir(),
 		ProcessDir:    p.ProcessDir(),
+		LogDir:        p.ExtensionLogDir(),
 		NoCache:       true,
 		Config:        config,
 		StartTimeout:  start,
 		Deadline:      deadline,
 		Only:          []string{opts.Name},
 	})
+	var log *host.Log
+	if opts.Logs {
+		if log, _ = host.ReadLog(p.ExtensionLogDir(), opts.Name); log == nil {
+			log = &host.Log{Extension: opts.Name}
+		}
+	}
 	if err != nil {
+		if log != nil {
+			printLog(opts.IO.ErrOut, log)
+		}
 		return err
 	}
 	e := found.Entry
 	rep := Report{
 		SchemaVersion: SchemaVersion, Name: found.Name, Version: e.Version, Description: e.Description,
 		Protocol: e.Protocol, SHA256: e.SHA256, Size: e.Size, Installed: e.Installed, Source: e.Source, Path: found.Path,
-		Runes: res.Runes, Animators: res.Animators,
+		Runes: []Rune{}, Animators: []Animator{}, Log: log,
 	}
-	if rep.Runes == nil {
-		rep.Runes = []model.Rune{}
+	for _, r := range res.Runes {
+		rep.Runes = append(rep.Runes, runeOf(r))
 	}
-	if rep.Animators == nil {
-		rep.Animators = []model.Animator{}
+	for _, a := range res.Animators {
+		rep.Animators = append(rep.Animators, animatorOf(a))
 	}
 	if len(res.Extensions) == 1 {
 		rep.Version = res.Extensions[0].Version
@@ -148,59 +204,177 @@ func Run(ctx context.Context, opts *Options) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(rep)
 	}
-	out := opts.IO.Out
+	printReport(opts.IO.Out, &rep)
+	return nil
+}
+
+// runeOf is r as the report shows it.
+func runeOf(r model.Rune) Rune {
+	kind := "soulstone"
+	if r.Kind != model.KindSoulstone {
+		kind = "always-on"
+	}
+	return Rune{
+		Name: r.Name, Kind: kind, Unit: r.ServiceName(), Description: r.Description, Image: r.Image,
+		Groups: r.Groups, After: r.After, Wants: r.Wants, Requires: r.Requires,
+		Port: r.Port, ExposePort: r.ExposePort, HostPort: r.HostPort,
+		Devices: r.Devices, Volumes: r.Volumes, Environment: r.Environment, Exec: r.Exec,
+		StartTimeoutSeconds: int64(r.StartTimeout / time.Second),
+	}
+}
+
+// animatorOf is a as the report shows it.
+func animatorOf(a model.Animator) Animator {
+	out := Animator{Name: a.Name, Kind: string(a.Kind), Capabilities: a.Capabilities, Tags: a.Tags}
+	if a.Kind == model.AnimatorPortal {
+		out.URL = a.URL
+	} else {
+		out.Rune = a.Rune
+	}
+	if out.Capabilities == nil {
+		out.Capabilities = []string{}
+	}
+	if out.Tags == nil {
+		out.Tags = []string{}
+	}
+	return out
+}
+
+// printReport writes the report for a person: the lock entry, one aligned
+// row per rune (name, kind, image) followed by its other fields, one
+// aligned row per Animator, and the log with --logs.
+func printReport(out io.Writer, rep *Report) {
 	fmt.Fprintf(out, "Extension:   %s %s\n", rep.Name, rep.Version)
 	if rep.Description != "" {
 		fmt.Fprintf(out, "Description: %s\n", rep.Description)
 	}
 	fmt.Fprintf(out, "Protocol:    %d\nSHA256:      %s\nSize:        %d bytes\nInstalled:   %s from %s\nBinary:      %s\n",
 		rep.Protocol, rep.SHA256, rep.Size, rep.Installed.UTC().Format(time.RFC3339), rep.Source, rep.Path)
+
 	fmt.Fprintf(out, "Runes (%d):\n", len(rep.Runes))
+	nameW, kindW := 0, 0
 	for _, r := range rep.Runes {
-		fmt.Fprintf(out, "  %s  %s  image %s%s\n", r.Name, r.Kind, r.Image, runeExtras(r))
+		nameW, kindW = max(nameW, len(r.Name)), max(kindW, len(r.Kind))
 	}
+	for _, r := range rep.Runes {
+		fmt.Fprintf(out, "  %-*s  %-*s  %s\n", nameW, r.Name, kindW, r.Kind, r.Image)
+		for _, f := range runeFields(r) {
+			for i, v := range f.values {
+				key := f.key
+				if i > 0 {
+					key = ""
+				}
+				fmt.Fprintf(out, "      %-14s %s\n", key, v)
+			}
+		}
+	}
+
 	fmt.Fprintf(out, "Animators (%d):\n", len(rep.Animators))
-	for _, a := range rep.Animators {
+	rows := make([][]string, len(rep.Animators))
+	widths := make([]int, 3)
+	for i, a := range rep.Animators {
 		served := "rune " + a.Rune
-		if a.Kind == model.AnimatorPortal {
+		if a.Kind == string(model.AnimatorPortal) {
 			served = a.URL
 		}
-		fmt.Fprintf(out, "  %s  %s  %s%s\n", a.Name, a.Kind, served, animatorExtras(a))
-	}
-	return nil
-}
-
-func runeExtras(r model.Rune) string {
-	var parts []string
-	if len(r.Groups) > 0 {
-		parts = append(parts, "covens "+strings.Join(r.Groups, ","))
-	}
-	if r.Port != 0 {
-		p := fmt.Sprintf("port %d", r.Port)
-		if r.ExposePort {
-			p += " (exposed)"
+		rows[i] = []string{a.Name, a.Kind, served}
+		for j, c := range rows[i] {
+			widths[j] = max(widths[j], len(c))
 		}
-		parts = append(parts, p)
 	}
-	if len(r.Devices) > 0 {
-		parts = append(parts, "devices "+strings.Join(r.Devices, ","))
+	for i, a := range rep.Animators {
+		line := fmt.Sprintf("  %-*s  %-*s  %-*s", widths[0], rows[i][0], widths[1], rows[i][1], widths[2], rows[i][2])
+		if len(a.Capabilities) > 0 {
+			line += "  capabilities " + strings.Join(a.Capabilities, ",")
+		}
+		if len(a.Tags) > 0 {
+			line += "  tags " + strings.Join(a.Tags, ",")
+		}
+		fmt.Fprintln(out, strings.TrimRight(line, " "))
 	}
-	if len(parts) == 0 {
-		return ""
+	if rep.Log != nil {
+		printLog(out, rep.Log)
 	}
-	return "  " + strings.Join(parts, "  ")
 }
 
-func animatorExtras(a model.Animator) string {
-	var parts []string
-	if len(a.Capabilities) > 0 {
-		parts = append(parts, "capabilities "+strings.Join(a.Capabilities, ","))
+// field is one detail line (or several, for a list) of a rune.
+type field struct {
+	key    string
+	values []string
+}
+
+// runeFields lists a rune's fields beyond its name, kind and image, each
+// set one once, in the order of the Codex's keys.
+func runeFields(r Rune) []field {
+	var fs []field
+	add := func(key string, values ...string) {
+		if len(values) > 0 {
+			fs = append(fs, field{key, values})
+		}
 	}
-	if len(a.Tags) > 0 {
-		parts = append(parts, "tags "+strings.Join(a.Tags, ","))
+	add("unit", r.Unit)
+	if r.Description != "" {
+		add("description", r.Description)
 	}
-	if len(parts) == 0 {
-		return ""
+	switch {
+	case r.Kind == "always-on":
+	case len(r.Groups) == 0:
+		add("covens", r.Name+" (a coven of one)")
+	default:
+		add("covens", strings.Join(r.Groups, ", "))
 	}
-	return "  " + strings.Join(parts, "  ")
+	add("after", r.After...)
+	add("wants", r.Wants...)
+	add("requires", r.Requires...)
+	if r.Port != 0 {
+		port := strconv.Itoa(r.Port)
+		if r.ExposePort {
+			host := r.HostPort
+			if host == 0 {
+				host = r.Port
+			}
+			port += fmt.Sprintf(" (published on host port %d)", host)
+		}
+		add("port", port)
+	}
+	add("devices", r.Devices...)
+	add("volumes", r.Volumes...)
+	var env []string
+	for _, e := range r.Environment {
+		env = append(env, e.Name+"="+quoteIfNeeded(e.Value))
+	}
+	add("environment", env...)
+	if len(r.Exec) > 0 {
+		args := make([]string, len(r.Exec))
+		for i, a := range r.Exec {
+			args[i] = quoteIfNeeded(a)
+		}
+		add("exec", strings.Join(args, " "))
+	}
+	if r.StartTimeoutSeconds != 0 {
+		add("start timeout", (time.Duration(r.StartTimeoutSeconds) * time.Second).String())
+	}
+	return fs
+}
+
+// quoteIfNeeded quotes a value that is empty or holds a space, a quote or
+// a backslash, so that where it ends is clear.
+func quoteIfNeeded(s string) string {
+	if s == "" || strings.ContainsAny(s, " \t\"'\\") {
+		return strconv.Quote(s)
+	}
+	return s
+}
+
+// printLog writes what the extension wrote during the launch.
+func printLog(w io.Writer, l *host.Log) {
+	if len(l.Lines) == 0 {
+		fmt.Fprintln(w, "Log: it wrote nothing")
+		return
+	}
+	lines := "lines"
+	if len(l.Lines) == 1 {
+		lines = "line"
+	}
+	fmt.Fprintf(w, "Log (%d %s):\n%s", len(l.Lines), lines, l.Render("  "))
 }

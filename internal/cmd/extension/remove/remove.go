@@ -1,5 +1,6 @@
 // Package remove implements `lychd extension remove NAME`: delete an
-// installed extension's binary and its lock entry.
+// installed extension's binary, its lock entry and the log of its last
+// launch, and name the [extensions.NAME] table it leaves in lychd.toml.
 package remove
 
 import (
@@ -10,6 +11,7 @@ import (
 
 	"github.com/lychd/lychd/host"
 	"github.com/lychd/lychd/internal/cmdutil"
+	"github.com/lychd/lychd/internal/codex"
 	"github.com/lychd/lychd/internal/paths"
 )
 
@@ -27,7 +29,8 @@ func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cob
 		Use:   "remove NAME",
 		Short: "Remove an installed extension",
 		Long: "Delete the extension's binary and its entry in extensions.lock.json. Its runes stay\n" +
-			"bound until the next \"lychd bind\".",
+			"bound until the next \"lychd bind\", which refuses its [extensions.NAME] table in\n" +
+			"lychd.toml until the table is deleted.",
 		Args: cmdutil.ExactArgs(1, "remove takes exactly one argument, the extension's name (see lychd extension list)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = args[0]
@@ -49,6 +52,16 @@ func Run(_ context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(opts.IO.Out, "Removed extension %s %s\n  run \"lychd bind\" to remove its runes from the Sepulcher\n", opts.Name, e.Version)
+	if err := host.RemoveLog(p.ExtensionLogDir(), opts.Name); err != nil {
+		fmt.Fprintf(opts.IO.ErrOut, "lychd: warning: could not delete the log of its last launch: %v\n", err)
+	}
+	fmt.Fprintf(opts.IO.Out, "Removed extension %s %s\n", opts.Name, e.Version)
+	if cx, err := codex.Load(p.CodexDir()); err == nil {
+		if _, ok := cx.Extensions[opts.Name]; ok {
+			line, _ := cx.KeyLine("extensions", opts.Name)
+			fmt.Fprintf(opts.IO.Out, "  delete its table [extensions.%s] (%s:%d): lychd bind refuses a table of an extension that is not installed\n", opts.Name, codex.MainFile, line)
+		}
+	}
+	fmt.Fprintf(opts.IO.Out, "  run \"lychd bind\" to remove its runes from the Sepulcher\n")
 	return nil
 }

@@ -49,6 +49,12 @@ type Config struct {
 	WriteFile string
 	// Stderr is written to stderr before anything else.
 	Stderr string
+	// Log is logged at info level through the SDK logger, with the key
+	// "from" set to "actor".
+	Log string
+	// Print is printed with fmt.Fprintln(os.Stderr, ...), Stdout with
+	// fmt.Println.
+	Print, Stdout string
 	// Fail returns this error from Assimilate.
 	Fail string
 	// ReportProcess registers a soulstone "process" whose description
@@ -73,6 +79,15 @@ func (e Extension) Assimilate(ctx context.Context, a sdk.Assimilation) error {
 	}
 	if c.Stderr != "" {
 		say(c.Stderr)
+	}
+	if c.Log != "" {
+		a.Logger().Info(c.Log, "from", "actor")
+	}
+	if c.Print != "" {
+		fmt.Fprintln(os.Stderr, c.Print)
+	}
+	if c.Stdout != "" {
+		fmt.Println(c.Stdout)
 	}
 	if c.IgnoreTerm {
 		signal.Ignore(syscall.SIGTERM, syscall.SIGINT)

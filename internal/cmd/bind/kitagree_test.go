@@ -1,0 +1,175 @@
+package bind
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"reflect"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/lychd/lychd/host"
+	"github.com/lychd/lychd/host/hosttest"
+	"github.com/lychd/lychd/internal/cmd/factory"
+	"github.com/lychd/lychd/internal/cmdutil"
+	"github.com/lychd/lychd/internal/codex"
+	"github.com/lychd/lychd/sdk"
+	"github.com/lychd/lychd/sdk/plugintest"
+)
+
+// TestTheKitRefusesWhatBindRefuses: for registrations that lychd bind
+// refuses whatever the Codex holds, plugintest.Check reports exactly
+// bind's problems, in bind's words and order. The extension is the actor
+// test extension, bound with the real core through factory.Options.
+func TestTheKitRefusesWhatBindRefuses(t *testing.T) {
+	dir, err := hosttest.Dir()
+	if err != nil {
+		t.Fatalf("building the test extensions: %v", err)
+	}
+	e := newEnv(t, nil)
+	p, err := e.opts.Paths()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := host.Install(context.Background(), host.InstallOptions{Dir: p.ExtensionsDir(), Source: filepath.Join(dir, "actor")}); err != nil {
+		t.Fatal(err)
+	}
+	f := &cmdutil.Factory{IO: e.opts.IO, Getenv: func(string) string { return "" }}
+	e.opts.Assimilate = func(ctx context.Context, cx *codex.Codex) (*host.Result, error) {
+		return host.Assimilate(ctx, factory.Options(f, p, cx))
+	}
+	const img = "docker.io/library/busybox:1.36"
+	for _, tc := range []struct {
+		name      string
+		runes     []sdk.Rune
+		animators []sdk.Animator
+	}{
+		{name: "two soulstones of one coven on one port, a rune named vessel", runes: []sdk.Rune{
+			{Name: "whisper", Image: img, Groups: []string{"speech"}, Port: 8081},
+			{Name: "vad", Image: img, Groups: []string{"speech"}, Port: 8081},
+			{Name: "vessel", Kind: sdk.AlwaysOn, Image: img},
+		}},
+		{name: "core ports and names", runes: []sdk.Rune{
+			{Name: "oculus", Image: img, Port: 6006},
+			{Name: "api", Image: img, Port: 8000},
+			{Name: "db", Kind: sdk.AlwaysOn, Image: img, Port: 5432},
+		}},
+		{name: "covens", runes: []sdk.Rune{
+			{Name: "c", Image: img, Groups: []string{"x", "y"}, Port: 8081},
+			{Name: "b", Image: img, Groups: []string{"y"}, Port: 8081},
+			{Name: "a", Image: img, Groups: []string{"y"}, Port: 8081},
+			{Name: "d", Image: img, Groups: []string{"z"}, Port: 8081},
+			{Name: "e", Kind: sdk.AlwaysOn, Image: img, Port: 8081},
+			{Name: "f", Image: img, Port: 9090},
+			{Name: "g", Image: img, Groups: []string{"f"}, Port: 9090},
+		}},
+		{name: "units, host ports, an Animator on an always-on rune", runes: []sdk.Rune{
+			{Name: "x", Image: img, Port: 8081, ExposePort: true, HostPort: 9999},
+			{Name: "soulstone-x", Kind: sdk.AlwaysOn, Image: img},
+			{Name: "y", Image: img, Port: 9999, ExposePort: true},
+			{Name: "helper", Kind: sdk.AlwaysOn, Image: img},
+		}, animators: []sdk.Animator{{Name: "h", Rune: "helper"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := json.Marshal(map[string]any{"Runes": tc.runes, "Animators": tc.animators})
+			if err != nil {
+				t.Fatal(err)
+			}
+			toml, err := tomlTable(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.writeCodex(t, map[string]string{"lychd.toml": "[extensions.actor]\n" + toml})
+			berr := e.run(t)
+			if berr == nil {
+				t.Fatal("bind accepted it")
+			}
+			bind := strings.Split(strings.TrimPrefix(berr.Error(), "bind: nothing was written:\n"), "\n")
+
+			r := &plugintest.Result{Info: sdk.Info{Name: "actor", Version: "1.0.0"}, Runes: tc.runes, Animators: tc.animators}
+			var kit []string
+			for _, f := range checkFailures(r) {
+				kit = append(kit, strings.TrimPrefix(f, "plugintest.Check: extension actor: "))
+			}
+			if !reflect.DeepEqual(kit, bind) {
+				t.Errorf("the kit and bind disagree:\nkit:  %q\nbind: %q", kit, bind)
+			}
+		})
+	}
+}
+
+// tomlTable writes the JSON object raw as the body of a TOML table, one
+// key per line with its value as an inline value (JSON arrays and objects
+// of strings, numbers and booleans are valid TOML once objects become
+// inline tables).
+func tomlTable(raw []byte) (string, error) {
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	for k, v := range m {
+		if v == nil {
+			continue
+		}
+		fmt.Fprintf(&b, "%s = %s\n", k, tomlValue(v))
+	}
+	return b.String(), nil
+}
+
+func tomlValue(v any) string {
+	switch v := v.(type) {
+	case map[string]any:
+		var parts []string
+		for k, x := range v {
+			if x != nil {
+				parts = append(parts, fmt.Sprintf("%s = %s", k, tomlValue(x)))
+			}
+		}
+		return "{ " + strings.Join(parts, ", ") + " }"
+	case []any:
+		parts := make([]string, len(v))
+		for i, x := range v {
+			parts[i] = tomlValue(x)
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	case string:
+		b, _ := json.Marshal(v)
+		return string(b)
+	default:
+		return fmt.Sprint(v)
+	}
+}
+
+// recordingTB records what plugintest.Check reports.
+type recordingTB struct {
+	testing.TB
+	mu       sync.Mutex
+	failures []string
+}
+
+func (r *recordingTB) Helper() {}
+func (r *recordingTB) Errorf(format string, args ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.failures = append(r.failures, fmt.Sprintf(format, args...))
+}
+func (r *recordingTB) Fatalf(format string, args ...any) {
+	r.Errorf(format, args...)
+	runtime.Goexit()
+}
+
+// checkFailures runs plugintest.Check on r and returns what it reported.
+func checkFailures(r *plugintest.Result) []string {
+	tb := &recordingTB{}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		plugintest.Check(tb, r)
+	}()
+	<-done
+	return tb.failures
+}
