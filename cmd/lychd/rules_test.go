@@ -124,6 +124,7 @@ func kitErrors(t *testing.T) []string {
 		{runes: []sdk.Rune{{Name: "y", Kind: sdk.AlwaysOn, Image: img}}, animators: []sdk.Animator{{Name: "x", Rune: "y"}}},
 		{runes: []sdk.Rune{{Name: "x", Image: img, Groups: []string{"g"}, Port: 8081}, {Name: "y", Image: img, Groups: []string{"g"}, Port: 8081}}},
 		{runes: []sdk.Rune{{Name: "x", Image: img, Port: 8081, ExposePort: true, HostPort: 9999}, {Name: "y", Image: img, Port: 9999, ExposePort: true}}},
+		{runes: []sdk.Rune{{Name: "x", Image: img, Port: 8000}}},
 	} {
 		r := &plugintest.Result{Info: sdk.Info{Name: "e", Version: "1"}, Runes: set.runes, Animators: set.animators}
 		for _, f := range failures(func(tb testing.TB) { plugintest.Check(tb, r) }) {

@@ -25,7 +25,7 @@ func assimilateActor(t *testing.T, config string, level hclog.Level, out *bytes.
 	if err != nil {
 		t.Fatal(err)
 	}
-	col := registry.New(model.Source{Kind: model.SourceExtension, Name: "actor"}, registry.DefaultLimits)
+	col := registry.New(model.Source{Kind: model.SourceExtension, Name: "actor"})
 	err = p.Client.Assimilate(context.Background(), []byte(config), col)
 	if err != nil {
 		p.Close()

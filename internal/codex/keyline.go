@@ -24,7 +24,7 @@ func (c *Codex) KeyLine(path ...string) (line int, ok bool) {
 		}
 	}
 	ps := c.mainPositions
-	if _, known := ps.first[p[:1].id()]; !known {
+	if ps.root.children[p[0]] == nil {
 		return 0, false
 	}
 	return ps.line(p), true

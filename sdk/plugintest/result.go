@@ -1,7 +1,6 @@
 package plugintest
 
 import (
-	"fmt"
 	"testing"
 
 	"github.com/lychd/lychd/sdk"
@@ -85,37 +84,34 @@ func (r *Result) Tagged(tag string) []string {
 }
 
 // Check applies the contract every extension must meet, with the words
-// lychd uses: sdk.ValidateInfo, the limits, sdk.ValidateRune and
-// sdk.ValidateAnimator on each registration, then validate.Registrations
-// on the whole: no name twice, soulstone Animators served by a soulstone
-// of the extension, and what lychd bind would refuse whatever the user's
-// Codex holds (a rune named like a core rune, two runes that always run
-// together on one port, a host port published twice, two runes with one
-// unit). Each violation is reported with t.Error.
+// lychd uses: sdk.ValidateInfo; sdk.ValidateSet, the rules lychd applies
+// as the extension registers (each rune and Animator, the limits, no name
+// twice, no two of its runes that always run together on one port, no host
+// port twice, soulstone Animators served by a rune of the extension); then
+// validate.Registrations, what lychd bind refuses once the core is beside
+// it whatever the user's Codex holds (a port shared with a core rune, an
+// Animator on an always-on rune). Each violation is reported with t.Error.
 func Check(t testing.TB, r *Result) {
 	t.Helper()
 	report := func(err error) { t.Errorf("plugintest.Check: extension %s: %v", r.Info.Name, err) }
 	if err := sdk.ValidateInfo(r.Info); err != nil {
 		t.Errorf("plugintest.Check: %v", err)
 	}
-	if len(r.Runes) > sdk.MaxRunes {
-		report(fmt.Errorf("registered more than %d runes; an extension may register at most %d", sdk.MaxRunes, sdk.MaxRunes))
-	}
-	if len(r.Animators) > sdk.MaxAnimators {
-		report(fmt.Errorf("registered more than %d Animators; an extension may register at most %d", sdk.MaxAnimators, sdk.MaxAnimators))
+	if err := sdk.ValidateSet(r.Runes, r.Animators); err != nil {
+		if joined, ok := err.(interface{ Unwrap() []error }); ok {
+			for _, e := range joined.Unwrap() {
+				report(e)
+			}
+		} else {
+			report(err)
+		}
 	}
 	runes := make([]validate.ExtensionRune, len(r.Runes))
 	for i, ru := range r.Runes {
-		if err := sdk.ValidateRune(ru); err != nil {
-			report(err)
-		}
 		runes[i] = validate.ExtensionRune{Name: ru.Name, AlwaysOn: ru.Kind == sdk.AlwaysOn, Groups: ru.Groups, Port: ru.Port, ExposePort: ru.ExposePort, HostPort: ru.HostPort}
 	}
 	animators := make([]validate.ExtensionAnimator, len(r.Animators))
 	for i, a := range r.Animators {
-		if err := sdk.ValidateAnimator(a); err != nil {
-			report(err)
-		}
 		animators[i] = validate.ExtensionAnimator{Name: a.Name, Rune: sdk.RuneFor(a)}
 	}
 	for _, err := range validate.Registrations(r.Info.Name, runes, animators) {

@@ -23,8 +23,8 @@ func TestCheckRefusesWhatBindRefuses(t *testing.T) {
 	}
 	got := run(func(tb testing.TB) { plugintest.Check(tb, r) })
 	want := []string{
-		`plugintest.Check: extension stt: rune "vessel" is defined twice: by core and by extension stt; rename one of them`,
-		`plugintest.Check: extension stt: port 8081 is declared by rune "vad" (extension stt) and rune "whisper" (extension stt), which can run at the same time in the pod's shared network namespace; give one of them another port, or put them in covens that are not allied`,
+		`plugintest.Check: extension stt: registered a rune with an invalid name: name "vessel" is taken by one of lychd's core runes (vessel, phylactery, oculus); pick another name`,
+		`plugintest.Check: extension stt: port 8081 is declared by rune "whisper" and rune "vad", which can run at the same time in the pod's shared network namespace; give one of them another port, or put them in covens that are not allied`,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Check failures:\n got %q\nwant %q", got, want)

@@ -21,8 +21,10 @@ import (
 )
 
 // TestTheKitRefusesWhatBindRefuses: for registrations that lychd bind
-// refuses whatever the Codex holds, plugintest.Check reports exactly
-// bind's problems, in bind's words and order. The extension is the actor
+// refuses whatever the Codex holds, one problem at a time (lychd stops at
+// the first refusal of a registration; the kit reports them all),
+// plugintest.Check reports exactly bind's problems, in bind's words and
+// order. The extension is the actor
 // test extension, bound with the real core through factory.Options.
 func TestTheKitRefusesWhatBindRefuses(t *testing.T) {
 	dir, err := hosttest.Dir()
@@ -47,13 +49,14 @@ func TestTheKitRefusesWhatBindRefuses(t *testing.T) {
 		runes     []sdk.Rune
 		animators []sdk.Animator
 	}{
-		{name: "two soulstones of one coven on one port, a rune named vessel", runes: []sdk.Rune{
+		{name: "two soulstones of one coven on one port", runes: []sdk.Rune{
 			{Name: "whisper", Image: img, Groups: []string{"speech"}, Port: 8081},
 			{Name: "vad", Image: img, Groups: []string{"speech"}, Port: 8081},
+		}},
+		{name: "a rune named like a core rune", runes: []sdk.Rune{
 			{Name: "vessel", Kind: sdk.AlwaysOn, Image: img},
 		}},
-		{name: "core ports and names", runes: []sdk.Rune{
-			{Name: "oculus", Image: img, Port: 6006},
+		{name: "core ports", runes: []sdk.Rune{
 			{Name: "api", Image: img, Port: 8000},
 			{Name: "db", Kind: sdk.AlwaysOn, Image: img, Port: 5432},
 		}},
@@ -66,10 +69,15 @@ func TestTheKitRefusesWhatBindRefuses(t *testing.T) {
 			{Name: "f", Image: img, Port: 9090},
 			{Name: "g", Image: img, Groups: []string{"f"}, Port: 9090},
 		}},
-		{name: "units, host ports, an Animator on an always-on rune", runes: []sdk.Rune{
-			{Name: "x", Image: img, Port: 8081, ExposePort: true, HostPort: 9999},
+		{name: "an always-on rune named like a soulstone's unit", runes: []sdk.Rune{
+			{Name: "x", Image: img},
 			{Name: "soulstone-x", Kind: sdk.AlwaysOn, Image: img},
+		}},
+		{name: "a host port twice", runes: []sdk.Rune{
+			{Name: "x", Image: img, Port: 8081, ExposePort: true, HostPort: 9999},
 			{Name: "y", Image: img, Port: 9999, ExposePort: true},
+		}},
+		{name: "an Animator on an always-on rune", runes: []sdk.Rune{
 			{Name: "helper", Kind: sdk.AlwaysOn, Image: img},
 		}, animators: []sdk.Animator{{Name: "h", Rune: "helper"}}},
 	} {
@@ -88,6 +96,8 @@ func TestTheKitRefusesWhatBindRefuses(t *testing.T) {
 				t.Fatal("bind accepted it")
 			}
 			bind := strings.Split(strings.TrimPrefix(berr.Error(), "bind: nothing was written:\n"), "\n")
+			// A refusal of the registration itself reaches bind wrapped.
+			bind[0] = strings.TrimPrefix(bind[0], `assimilation failed: extension "actor": `)
 
 			r := &plugintest.Result{Info: sdk.Info{Name: "actor", Version: "1.0.0"}, Runes: tc.runes, Animators: tc.animators}
 			var kit []string
