@@ -483,3 +483,25 @@ func LargestShmSize(sizes ...string) (string, error) {
 	}
 	return best, nil
 }
+
+// MinMemory is the smallest memory limit ValidateMemory accepts, 6 MiB:
+// below it no container process starts.
+const MinMemory = 6 << 20
+
+// ValidateMemory checks a container memory limit as Podman's --memory
+// reads it: a number of bytes with an optional unit b, k, m or g, e.g.
+// "16g", of at least MinMemory.
+func ValidateMemory(s string) error {
+	const how = `write a size such as "16g" or "512m" (units b, k, m, g)`
+	if s == "" {
+		return fmt.Errorf("memory limit is empty; %s, or leave it out", how)
+	}
+	if err := ValidateShmSize(s); err != nil {
+		return fmt.Errorf("memory limit %q is not a number with one unit; %s", s, how)
+	}
+	n, _ := ShmBytes(s)
+	if n < MinMemory {
+		return fmt.Errorf("memory limit %q is below 6m, too little to run a container; %s", s, how)
+	}
+	return nil
+}

@@ -104,13 +104,45 @@ type Rune struct {
 	// StartTimeout is the service's TimeoutStartSec= (whole seconds); 0
 	// leaves systemd's default.
 	StartTimeout time.Duration `json:"start_timeout_ns,omitempty"`
-	Source       Source        `json:"source"`
+	// Engine is the inference-engine preset the soulstone was filled from
+	// (see package engine); empty when it names its image itself.
+	Engine string `json:"engine,omitempty"`
+	// Model is the model reference the engine loads: a Hugging Face id or
+	// a path inside the container.
+	Model string `json:"model,omitempty"`
+	// HealthCmd is the health check Podman runs inside the container,
+	// without a shell; empty means no health check. With one, the unit
+	// reports started only once the check passes (Quadlet Notify=healthy).
+	HealthCmd []string `json:"health_cmd,omitempty"`
+	// HealthInterval, HealthTimeout and HealthStartPeriod tune the check
+	// (whole seconds); HealthRetries is how many failures in a row make
+	// the container unhealthy. Zero values leave Podman's defaults.
+	HealthInterval    time.Duration `json:"health_interval_ns,omitempty"`
+	HealthTimeout     time.Duration `json:"health_timeout_ns,omitempty"`
+	HealthStartPeriod time.Duration `json:"health_start_period_ns,omitempty"`
+	HealthRetries     int           `json:"health_retries,omitempty"`
+	// ShmSize is the /dev/shm size the rune needs ("16g"). Containers of
+	// the pod share its /dev/shm, so the pod gets the largest.
+	ShmSize string `json:"shm_size,omitempty"`
+	// Memory is the container's memory limit ("16g"); empty for none.
+	Memory string `json:"memory,omitempty"`
+	// Resident marks a soulstone that runs at boot beside everything: in
+	// no coven, conflicting with nothing, started with the pod. It stays
+	// a soulstone (unit lychd-soulstone-NAME, may back an Animator).
+	Resident bool   `json:"resident,omitempty"`
+	Source   Source `json:"source"`
+}
+
+// AlwaysOn reports whether the rune runs beside everything, started with
+// the pod: core runes and resident soulstones.
+func (r *Rune) AlwaysOn() bool {
+	return r.Kind != KindSoulstone || r.Resident
 }
 
 // Covens returns the covens of a soulstone: its groups, or a coven of one
-// named after it. Core runes have none.
+// named after it. Core runes and resident soulstones have none.
 func (r *Rune) Covens() []string {
-	if r.Kind != KindSoulstone {
+	if r.AlwaysOn() {
 		return nil
 	}
 	if len(r.Groups) == 0 {

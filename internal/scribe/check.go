@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/lychd/lychd/internal/covenant"
+	"github.com/lychd/lychd/internal/engine"
 	"github.com/lychd/lychd/internal/model"
 	"github.com/lychd/lychd/internal/unitname"
 	"github.com/lychd/lychd/sdk/validate"
@@ -239,4 +240,53 @@ func hostPortOf(spec string) (int, bool) {
 		return 0, false
 	}
 	return p, true
+}
+
+// checkResources checks the resource and health keys of every rune,
+// whatever its source, and the rule of resident soulstones: a resident
+// runs beside every coven, so it may not share a device with a soulstone
+// of a coven, which would then run on a device the resident holds.
+func checkResources(m *model.Manifest) Errors {
+	var errs Errors
+	devices := map[string][]*model.Rune{} // device -> coven members naming it
+	for i := range m.Runes {
+		r := &m.Runes[i]
+		who := fmt.Sprintf("%s: rune %q", r.Source, r.Name)
+		if r.ShmSize != "" {
+			if err := engine.ValidateShmSize(r.ShmSize); err != nil {
+				errs = append(errs, fmt.Errorf("%s: shm_size: %w", who, err))
+			}
+		}
+		if r.Memory != "" {
+			if err := engine.ValidateMemory(r.Memory); err != nil {
+				errs = append(errs, fmt.Errorf("%s: memory: %w", who, err))
+			}
+		}
+		for j, a := range r.HealthCmd {
+			if err := validate.ExecArg(a); err != nil {
+				errs = append(errs, fmt.Errorf("%s: health_cmd[%d]: %w", who, j, err))
+			}
+		}
+		if r.Resident && len(r.Groups) > 0 {
+			errs = append(errs, fmt.Errorf("%s: resident with groups %s; a resident soulstone runs beside everything and belongs to no coven: remove groups or resident", who, strings.Join(r.Groups, ", ")))
+		}
+		if r.Kind == model.KindSoulstone && !r.Resident {
+			for _, d := range r.Devices {
+				devices[d] = append(devices[d], r)
+			}
+		}
+	}
+	for i := range m.Runes {
+		r := &m.Runes[i]
+		if !r.Resident {
+			continue
+		}
+		for _, d := range r.Devices {
+			for _, o := range devices[d] {
+				errs = append(errs, fmt.Errorf("%s: resident soulstone %q names device %s, which soulstone %q (%s) of coven %s also names; a resident runs beside every coven, so give it a device of its own, or make it an ordinary soulstone (remove resident)",
+					r.Source, r.Name, d, o.Name, o.Source, strings.Join(o.Covens(), ", ")))
+			}
+		}
+	}
+	return errs
 }

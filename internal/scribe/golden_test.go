@@ -31,7 +31,8 @@ func core() []model.Rune {
 
 // goldenCases are the Codexes the issue names: the spec's vision coven, a
 // coven of one, an alliance, a soulstone in two covens, exposed ports and
-// CDI devices.
+// CDI devices; and soulstones with health checks, shared memory, memory
+// limits and a resident soulstone.
 var goldenCases = map[string]*model.Manifest{
 	"vision-coven": {
 		Runes: append(core(),
@@ -72,6 +73,21 @@ var goldenCases = map[string]*model.Manifest{
 			model.Rune{Name: "vllm", Kind: model.KindSoulstone, Image: "docker.io/vllm/vllm-openai:latest", Port: 8081, ExposePort: true, HostPort: 18081, Source: codexSrc("soulstones/c.toml", 1)},
 			model.Rune{Name: "llama", Kind: model.KindSoulstone, Image: "ghcr.io/ggml-org/llama.cpp:server", Port: 8081, ExposePort: true, HostPort: 18082, Source: codexSrc("soulstones/c.toml", 8)},
 		),
+	},
+	"engine-health": {
+		Runes: []model.Rune{
+			{Name: "qwen", Kind: model.KindSoulstone, Image: "docker.io/vllm/vllm-openai:latest", Groups: []string{"reasoning"}, Port: 8081,
+				Engine: "vllm", Model: "Qwen/Qwen2.5-7B-Instruct", Devices: []string{"nvidia.com/gpu=0"},
+				Exec:      []string{"Qwen/Qwen2.5-7B-Instruct", "--host", "0.0.0.0", "--port", "8081", "--served-model-name", "qwen"},
+				HealthCmd: []string{"curl", "-fsS", "-o", "/dev/null", "http://127.0.0.1:8081/health"}, HealthInterval: 10 * time.Second,
+				HealthTimeout: 5 * time.Second, HealthStartPeriod: 1800 * time.Second, HealthRetries: 3, StartTimeout: 1800 * time.Second,
+				ShmSize: "16g", Memory: "48g", Source: codexSrc("soulstones/models.toml", 1)},
+			{Name: "tiny", Kind: model.KindSoulstone, Image: "ghcr.io/ggml-org/llama.cpp:server", Groups: []string{"reasoning"}, Port: 8082,
+				HealthCmd: []string{"curl", "-fsS", `http://127.0.0.1:8082/health?x=100%&y=$HOME`}, ShmSize: "512m", Source: codexSrc("soulstones/models.toml", 6)},
+			{Name: "embed", Kind: model.KindSoulstone, Resident: true, Image: "ghcr.io/ggml-org/llama.cpp:server", Port: 8090,
+				Devices: []string{"nvidia.com/gpu=1"}, HealthCmd: []string{"curl", "-fsS", "http://127.0.0.1:8090/health"}, Memory: "4g",
+				Source: codexSrc("soulstones/models.toml", 10)},
+		},
 	},
 	"cdi-devices": {
 		Runes: []model.Rune{

@@ -1,11 +1,14 @@
 package scribe
 
 import (
+	"bytes"
+	"encoding/json"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/lychd/lychd/internal/covenant"
+	"github.com/lychd/lychd/internal/engine"
 	"github.com/lychd/lychd/internal/model"
 	"github.com/lychd/lychd/internal/unitfile"
 	"github.com/lychd/lychd/internal/unitname"
@@ -79,6 +82,12 @@ func renderPod(m *model.Manifest) ([]byte, error) {
 	// (its unit is bound to the pod's). The pod stays up until it is
 	// stopped.
 	f.Add("Pod", "PodmanArgs", unitfile.Arg("--exit-policy=continue"))
+	// Containers of a pod join its IPC namespace and use its /dev/shm, so a
+	// container's own shared memory size would have no effect: the pod
+	// gets the largest size any rune needs.
+	if shm := largestShm(m.Runes); shm != "" {
+		f.Add("Pod", "ShmSize", unitfile.Arg(shm))
+	}
 	f.Add("Install", "WantedBy", unitfile.List("default.target"))
 	return withHeader(f)
 }
@@ -105,7 +114,7 @@ func renderContainer(r *model.Rune, d *deps) ([]byte, error) {
 	f.Add("Container", "ContainerName", unitfile.Arg(r.UnitBase()))
 	f.Add("Container", "Image", unitfile.Arg(r.Image))
 	f.Add("Container", "Pod", unitfile.Literal(unitname.PodFile))
-	if r.Kind == model.KindSoulstone {
+	if !r.AlwaysOn() {
 		f.Add("Container", "StartWithPod", unitfile.Literal("false"))
 	}
 	for _, dev := range r.Devices {
@@ -123,6 +132,14 @@ func renderContainer(r *model.Rune, d *deps) ([]byte, error) {
 	for _, e := range r.Environment {
 		f.Add("Container", "Environment", unitfile.EnvAssign(e.Name, e.Value))
 	}
+	if len(r.HealthCmd) > 0 {
+		addHealth(f, r)
+	}
+	if r.Memory != "" {
+		// Quadlet 5.4 has no key for the memory limit; PodmanArgs= is
+		// split like a command line, and Words quotes the one word.
+		f.Add("Container", "PodmanArgs", unitfile.Words("--memory="+r.Memory))
+	}
 	if len(r.Exec) > 0 {
 		f.Add("Container", "Exec", unitfile.Words(r.Exec...))
 	}
@@ -132,6 +149,47 @@ func renderContainer(r *model.Rune, d *deps) ([]byte, error) {
 		f.Add("Service", "TimeoutStartSec", unitfile.Literal(strconv.FormatInt(int64(r.StartTimeout/time.Second), 10)))
 	}
 	return withHeader(f, "Source: "+printable(r.Source.String()))
+}
+
+// addHealth writes the container's health check, and Notify=healthy: the
+// service's start job then finishes only once the check has passed, so a
+// started soulstone answers.
+func addHealth(f *unitfile.File, r *model.Rune) {
+	f.Add("Container", "HealthCmd", unitfile.Arg(healthCmdJSON(r.HealthCmd)))
+	for _, kv := range []struct {
+		key string
+		d   time.Duration
+	}{{"HealthInterval", r.HealthInterval}, {"HealthTimeout", r.HealthTimeout}, {"HealthStartPeriod", r.HealthStartPeriod}} {
+		if kv.d > 0 {
+			f.Add("Container", kv.key, unitfile.Arg(strconv.FormatInt(int64(kv.d/time.Second), 10)+"s"))
+		}
+	}
+	if r.HealthRetries > 0 {
+		f.Add("Container", "HealthRetries", unitfile.Arg(strconv.Itoa(r.HealthRetries)))
+	}
+	f.Add("Container", "Notify", unitfile.Literal("healthy"))
+}
+
+// healthCmdJSON renders a health check as the JSON array Podman runs in
+// exec form, without a shell.
+func healthCmdJSON(cmd []string) string {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(cmd) // a []string always encodes
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// largestShm returns the largest shared memory size of runes, or "".
+// Sizes were validated by their source; an invalid one is skipped.
+func largestShm(runes []model.Rune) string {
+	best, bestBytes := "", int64(0)
+	for i := range runes {
+		if n, err := engine.ShmBytes(runes[i].ShmSize); err == nil && n > bestBytes {
+			best, bestBytes = runes[i].ShmSize, n
+		}
+	}
+	return best
 }
 
 func renderCovenTarget(c *covenant.Coven, d *deps) ([]byte, error) {

@@ -95,6 +95,7 @@ func Compile(m *model.Manifest) (*Output, error) {
 	}
 	var errs Errors
 	errs = append(errs, checkNames(m)...)
+	errs = append(errs, checkResources(m)...)
 	g, err := covenant.Build(m.Runes, m.Alliances)
 	if err != nil {
 		errs = append(errs, err)
