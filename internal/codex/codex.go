@@ -18,6 +18,7 @@ import (
 
 	"github.com/pelletier/go-toml/v2"
 
+	"github.com/lychd/lychd/internal/engine"
 	"github.com/lychd/lychd/internal/model"
 	"github.com/lychd/lychd/sdk/validate"
 )
@@ -54,6 +55,11 @@ type Codex struct {
 	// Animators are the soulstones that declare capabilities or tags (kind
 	// soulstone, Rune = Name) and all portals (kind portal), sorted by name.
 	Animators []model.Animator
+	// Engines maps the name of every soulstone that names an engine preset
+	// to its resolution, which records what the preset filled
+	// (engine.Resolved.Filled, shown by lychd bind --dry-run). It is never
+	// nil.
+	Engines map[string]engine.Resolved `json:"-"`
 	// Extensions maps an extension name to its [extensions.NAME] table,
 	// converted to JSON. It is never nil.
 	Extensions map[string]json.RawMessage
@@ -110,9 +116,15 @@ func Load(dir string) (*Codex, error) {
 		c: &Codex{
 			Pod:          model.Pod{UserNS: DefaultUserNS, PublishAddress: DefaultPublishAddress},
 			Extensions:   map[string]json.RawMessage{},
+			Engines:      map[string]engine.Resolved{},
 			Assimilation: DefaultAssimilation(),
 		},
 	}
+	reg, err := engine.Builtin()
+	if err != nil {
+		return nil, err // the embedded presets are tested; this is a broken build
+	}
+	l.registry = reg
 	if fi, err := os.Stat(dir); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return l.c, nil
@@ -155,6 +167,9 @@ type loader struct {
 	names map[string]definition
 	// keys counts the keys of the files read so far.
 	keys int
+	// registry holds the engine presets: the built-in ones and those of
+	// lychd.toml's [presets.NAME] tables.
+	registry *engine.Registry
 	// tally counts the soulstones and published ports against the
 	// Sepulcher's limits.
 	tally validate.Tally

@@ -222,8 +222,8 @@ var malformedCases = []malformed{
 	// Keys and types.
 	{"unknown key with alias", ss("[vision-analyzer]\nimage = \"x\"\n\ngpu = [\"nvidia.com/gpu=all\"]\n"), `soulstones/s.toml:4: vision-analyzer.gpu: unknown key; did you mean "devices"?`},
 	{"unknown key typo", ss("[a]\nimgae = \"x\"\n"), `soulstones/s.toml:2: a.imgae: unknown key; did you mean "image"?`},
-	{"unknown key no suggestion", ss("[a]\nimage = \"x\"\nflavour = 1\n"), `soulstones/s.toml:3: a.flavour: unknown key; a soulstone takes only after, capabilities, description, devices, environment, exec, expose_port, groups, host_port, image, port, requires, start_timeout_seconds, tags, volumes, wants`},
-	{"missing image", ss("# header\n[a]\ngroups = [\"g\"]\n"), `soulstones/s.toml:2: a.image: missing; every soulstone needs a container image, e.g. image = "ghcr.io/ggml-org/llama.cpp:server"`},
+	{"unknown key no suggestion", ss("[a]\nimage = \"x\"\nflavour = 1\n"), `soulstones/s.toml:3: a.flavour: unknown key; a soulstone takes only after, capabilities, description, devices, engine, environment, exec, expose_port, extra_args, groups, health_cmd, host_port, image, memory, model, port, requires, resident, shm_size, start_timeout_seconds, tags, volumes, wants`},
+	{"missing image", ss("# header\n[a]\ngroups = [\"g\"]\n"), `soulstones/s.toml:2: a.image: missing; every soulstone needs a container image, e.g. image = "ghcr.io/ggml-org/llama.cpp:server", or an engine preset, e.g. engine = "vllm" with model = "Qwen/Qwen2.5-7B-Instruct"`},
 	{"image wrong type", ss("[a]\nimage = 3\n"), `soulstones/s.toml:2: a.image: expected a string, found an integer; write e.g. image = "ghcr.io/ggml-org/llama.cpp:server"`},
 	{"image with space", ss("[a]\nimage = \"alpine latest\"\n"), `soulstones/s.toml:2: a.image: image "alpine latest" contains a space; write a reference such as "docker.io/library/alpine:3.20" (only letters, digits and . _ - / : @ [ ] + are allowed)`},
 	{"groups as string", ss("[a]\nimage = \"x\"\ngroups = \"vision\"\n"), `soulstones/s.toml:3: a.groups: expected an array of strings, found a string; write groups = ["vision"]`},
@@ -337,7 +337,7 @@ portals/p.toml:2: p.url: URL "x" has no scheme; write an absolute URL such as "h
 portals/p.toml:3: b: already defined by the soulstone at soulstones/b.toml:1; soulstones and portals share one set of names, rename one of the two
 portals/q.txt: is not a .toml file; lychd reads only portals/*.toml: rename it to end in .toml or move it out of portals/
 soulstones/a.toml:1: invalid TOML at column 3: expected ']' to close table name; fix the syntax (see https://toml.io)
-soulstones/b.toml:1: b.image: missing; every soulstone needs a container image, e.g. image = "ghcr.io/ggml-org/llama.cpp:server"
+soulstones/b.toml:1: b.image: missing; every soulstone needs a container image, e.g. image = "ghcr.io/ggml-org/llama.cpp:server", or an engine preset, e.g. engine = "vllm" with model = "Qwen/Qwen2.5-7B-Instruct"
 soulstones/b.toml:2: b.port: port 0 is out of range; use a number from 1 to 65535
 soulstones/b.toml:6: c.gpu: unknown key; did you mean "devices"?`
 	if err == nil || err.Error() != want {

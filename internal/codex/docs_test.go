@@ -24,20 +24,41 @@ func TestDocsExamples(t *testing.T) {
 			name = "lychd.toml"
 		case strings.Contains(b, "url ="):
 			name = "portals/doc.toml"
+		case strings.Contains(b, "engine ="):
+			name = "soulstones/models.toml"
 		}
 		if _, dup := files[name]; dup {
 			t.Fatalf("block %d: two examples for %s; extend this test", i, name)
 		}
 		files[name] = b
 	}
-	if len(files) != 3 {
-		t.Fatalf("found examples for %d files, want lychd.toml, a soulstone file and a portal file", len(files))
+	if len(files) != 4 {
+		t.Fatalf("found examples for %d files, want lychd.toml, two soulstone files and a portal file", len(files))
 	}
 	c, err := Load(writeCodex(t, files))
 	if err != nil {
 		t.Fatalf("the examples of docs/codex.md do not load:\n%v", err)
 	}
-	if len(c.Runes) != 2 || len(c.Animators) != 1 || len(c.Alliances) != 1 || len(c.Extensions) != 1 {
-		t.Errorf("loaded %d runes, %d animators, %d alliances, %d extensions; want 2, 1, 1, 1", len(c.Runes), len(c.Animators), len(c.Alliances), len(c.Extensions))
+	if len(c.Runes) != 5 || len(c.Animators) != 3 || len(c.Alliances) != 1 || len(c.Extensions) != 1 || len(c.Engines) != 2 {
+		t.Errorf("loaded %d runes, %d animators, %d alliances, %d extensions, %d engine soulstones; want 5, 3, 1, 1, 2", len(c.Runes), len(c.Animators), len(c.Alliances), len(c.Extensions), len(c.Engines))
+	}
+}
+
+// TestDocsKeys checks that docs/codex.md documents every key the Codex
+// accepts, each as `key` (a table of lychd.toml as `[key]`).
+func TestDocsKeys(t *testing.T) {
+	md, err := os.ReadFile(filepath.Join("..", "..", "docs", "codex.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for what, fields := range map[string][]field{
+		"soulstone": soulstoneKeys, "portal": portalKeys, "lychd.toml": mainKeys, "[pod]": podKeys,
+		"[assimilation]": assimilationKeys, "[presets.NAME]": presetKeys,
+	} {
+		for _, f := range fields {
+			if !strings.Contains(string(md), "`"+f.name+"`") && !strings.Contains(string(md), "`["+f.name) {
+				t.Errorf("docs/codex.md does not document the %s key `%s`", what, f.name)
+			}
+		}
 	}
 }

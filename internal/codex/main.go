@@ -17,10 +17,12 @@ var (
 		{"core", "table", `[core] followed by its settings`},
 		{"extensions", "table", `[extensions.NAME] followed by its settings`},
 		{"assimilation", "table", `[assimilation] followed by parallel = 4`},
+		{"presets", "table", `[presets.NAME] followed by image and exec`},
 	}
 	mainAliases = map[string]string{
 		"alliance": "alliances", "allies": "alliances", "allied": "alliances",
 		"extension": "extensions", "plugins": "extensions", "plugin": "extensions",
+		"preset": "presets", "engines": "presets",
 	}
 	podKeys = []field{
 		{"userns", "string", `userns = "keep-id"`},
@@ -74,6 +76,10 @@ func (l *loader) main(d *doc) {
 		case "assimilation":
 			if m, ok := d.table(p, mainKeys[4], v); ok {
 				l.assimilation(d, p, m)
+			}
+		case "presets":
+			if m, ok := d.table(p, mainKeys[5], v); ok {
+				l.presets(d, p, m)
 			}
 		default:
 			d.unknownKey(p, k, mainKeys, mainAliases, "lychd.toml")

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/lychd/lychd/internal/engine"
 	"github.com/lychd/lychd/internal/model"
 	"github.com/lychd/lychd/sdk/validate"
 )
@@ -30,6 +31,13 @@ var (
 		{"start_timeout_seconds", "integer", `start_timeout_seconds = 900`},
 		{"capabilities", "array of strings", `capabilities = ["OpenAIChatCompletions"]`},
 		{"tags", "array of strings", `tags = ["vision"]`},
+		{"engine", "string", `engine = "vllm"`},
+		{"model", "string", `model = "Qwen/Qwen2.5-7B-Instruct"`},
+		{"extra_args", "array of strings", `extra_args = ["--max-model-len", "8192"]`},
+		{"health_cmd", "array of strings", `health_cmd = ["curl", "-fsS", "http://127.0.0.1:8081/health"]`},
+		{"shm_size", "string", `shm_size = "16g"`},
+		{"memory", "string", `memory = "16g"`},
+		{"resident", "boolean", `resident = true`},
 	}
 	soulstoneAliases = map[string]string{
 		"img": "image", "container_image": "image",
@@ -46,6 +54,13 @@ var (
 		"cmd": "exec", "command": "exec", "args": "exec", "arguments": "exec",
 		"capability": "capabilities", "caps": "capabilities",
 		"tag": "tags", "labels": "tags",
+		"preset": "engine", "engines": "engine", "backend": "engine", "runtime": "engine",
+		"models": "model", "model_path": "model", "model_id": "model",
+		"extra_arguments": "extra_args", "extraargs": "extra_args", "args_extra": "extra_args",
+		"healthcheck": "health_cmd", "health_check": "health_cmd", "health": "health_cmd", "healthcmd": "health_cmd",
+		"shm": "shm_size", "shmsize": "shm_size", "shm-size": "shm_size",
+		"mem": "memory", "memory_limit": "memory", "mem_limit": "memory", "ram": "memory",
+		"always_on": "resident", "pinned": "resident",
 		"start_timeout": "start_timeout_seconds", "timeout": "start_timeout_seconds", "timeout_start_sec": "start_timeout_seconds", "timeoutstartsec": "start_timeout_seconds",
 	}
 )
@@ -75,7 +90,7 @@ func (l *loader) soulstones(d *doc) {
 			continue
 		}
 		src := model.Source{Kind: model.SourceCodex, Name: d.file, Line: d.pos.line(p)}
-		r, vr, caps, tags, ok := soulstone(d, p, name, t)
+		r, vr, caps, tags, res, ok := soulstone(d, p, name, t, l.registry)
 		if !l.define(d, p, "soulstone", name, src) || !ok {
 			continue
 		}
@@ -84,6 +99,9 @@ func (l *loader) soulstones(d *doc) {
 		}
 		r.Source = src
 		l.c.Runes = append(l.c.Runes, r)
+		if res != nil {
+			l.c.Engines[name] = *res
+		}
 		if len(caps) > 0 || len(tags) > 0 {
 			l.c.Animators = append(l.c.Animators, model.Animator{
 				Name: name, Kind: model.AnimatorSoulstone, Rune: name,
@@ -113,7 +131,7 @@ func firstExample(kind string) string {
 // soulstone decodes the table of one soulstone and checks it with the
 // SDK's rules (validate.CheckRune), reporting each problem at the key it is
 // about. ok is false when a problem was reported.
-func soulstone(d *doc, p keyPath, name string, t map[string]any) (r model.Rune, vr validate.Rune, caps, tags []string, ok bool) {
+func soulstone(d *doc, p keyPath, name string, t map[string]any, reg *engine.Registry) (r model.Rune, vr validate.Rune, caps, tags []string, res *engine.Resolved, ok bool) {
 	before := len(*d.errs)
 	vr = validate.Rune{Name: name}
 	// at maps a list field's entries to their indexes in the TOML array
@@ -123,7 +141,12 @@ func soulstone(d *doc, p keyPath, name string, t map[string]any) (r model.Rune, 
 	// decoded is false for a key whose value had the wrong type: that is
 	// reported, and the rules must not report its zero value again.
 	decoded := map[string]bool{}
+	ek := engineKeys{set: map[string]bool{}}
+	var health []string
+	var shm, memory string
+	resident, residentOK := false, true
 	for _, k := range d.sortedKeys(p, t) {
+		ek.set[k] = true
 		kp, v := p.child(k), t[k]
 		f := fieldByName(soulstoneKeys, k)
 		switch k {
@@ -168,14 +191,65 @@ func soulstone(d *doc, p keyPath, name string, t map[string]any) (r model.Rune, 
 			caps = d.strList(kp, f, v, validate.Capability)
 		case "tags":
 			tags = d.strList(kp, f, v, validate.Tag)
+		case "engine":
+			if ek.engine, decoded[k] = d.str(kp, f, v, nil); decoded[k] && ek.engine == "" {
+				d.errorf(kp, "is empty; name a preset, e.g. %s, or remove the key and give an image", f.example)
+				decoded[k] = false
+			}
+		case "model":
+			ek.model, decoded[k] = d.str(kp, f, v, nil)
+		case "extra_args":
+			ek.extraArgs, at[k] = d.strings(kp, f, v)
+			decoded[k] = true
+		case "health_cmd":
+			health, at[k] = d.strings(kp, f, v)
+			for i, a := range health {
+				if err := validate.ExecArg(a); err != nil {
+					d.errorf(kp.index(at[k][i]), "%v", err)
+				}
+			}
+		case "shm_size":
+			shm, _ = d.str(kp, f, v, engine.ValidateShmSize)
+		case "memory":
+			memory, _ = d.str(kp, f, v, engine.ValidateMemory)
+		case "resident":
+			resident, residentOK = d.boolean(kp, f, v)
 		default:
-			if d.unknownKey(kp, k, soulstoneKeys, soulstoneAliases, "a soulstone") == "image" {
+			if s := d.unknownKey(kp, k, soulstoneKeys, soulstoneAliases, "a soulstone"); s == "image" || s == "engine" {
 				hasImage = true // the misspelt key is reported; do not report image missing too
 			}
 		}
 	}
-	if !hasImage {
-		d.errorf(p.child("image"), "missing; every soulstone needs a container image, e.g. %s", soulstoneKeys[0].example)
+	usesEngine := ek.set["engine"]
+	switch {
+	case !hasImage && !usesEngine:
+		d.errorf(p.child("image"), "missing; every soulstone needs a container image, e.g. %s, or an engine preset, e.g. engine = \"vllm\" with model = \"Qwen/Qwen2.5-7B-Instruct\"", soulstoneKeys[0].example)
+	case !usesEngine && ek.set["model"]:
+		d.errorf(p.child("model"), "set without engine; model is passed to an engine preset: add e.g. engine = \"vllm\", or pass the model in exec")
+	case !usesEngine && ek.set["extra_args"]:
+		d.errorf(p.child("extra_args"), "set without engine; extra_args extends an engine preset's arguments: add e.g. engine = \"vllm\", or list every argument in exec")
+	}
+	if resident && residentOK && len(vr.Groups) > 0 {
+		d.errorf(p.child("groups"), "set with resident = true; a resident soulstone runs beside everything and belongs to no coven: remove groups, or remove resident")
+	}
+	var resolved engine.Resolved
+	engineOK := false
+	if usesEngine && decoded["engine"] && len(*d.errs) == before {
+		if resolved, engineOK = resolveEngine(d, p, reg, &vr, &caps, &health, shm, ek); engineOK {
+			hasImage, decoded[validate.FieldImage] = true, true
+			// The resolved lists are the preset's merged with the
+			// soulstone's: a rule's problem names the element's index.
+			for _, f := range []string{validate.FieldExec, validate.FieldDevices, validate.FieldVolumes} {
+				at[f] = nil
+				for i := range entryList(vr, f) {
+					at[f] = append(at[f], i)
+				}
+			}
+			shm = resolved.ShmSize
+		}
+	}
+	if usesEngine && !engineOK {
+		return r, vr, caps, tags, nil, false
 	}
 	if !exposeValid {
 		vr.HostPort = 0 // expose_port is reported; do not report host_port too
@@ -215,7 +289,29 @@ func soulstone(d *doc, p keyPath, name string, t map[string]any) (r model.Rune, 
 	if r.ExposePort && r.HostPort == 0 {
 		r.HostPort = r.Port
 	}
-	return r, vr, caps, tags, len(*d.errs) == before
+	r.ShmSize, r.Memory, r.Resident = shm, memory, resident
+	if engineOK {
+		r.Engine, r.Model = resolved.Engine, resolved.Model
+		applyHealth(&r, resolved.Health)
+		res = &resolved
+	} else {
+		r.HealthCmd = health
+		healthDefaults(&r)
+	}
+	return r, vr, caps, tags, res, len(*d.errs) == before
+}
+
+// entryList returns the list field f of r.
+func entryList(r validate.Rune, f string) []string {
+	switch f {
+	case validate.FieldExec:
+		return r.Exec
+	case validate.FieldDevices:
+		return r.Devices
+	case validate.FieldVolumes:
+		return r.Volumes
+	}
+	return nil
 }
 
 // entry returns the list entry a problem is about.

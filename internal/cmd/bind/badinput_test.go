@@ -25,7 +25,7 @@ soulstones/a.toml:3: a.device: unknown key; did you mean "devices"?`},
 	{"wrong type", map[string]string{"soulstones/a.toml": "[a]\nimage = 5\n"}, `bind: nothing was written:
 soulstones/a.toml:2: a.image: expected a string, found an integer; write e.g. image = "ghcr.io/ggml-org/llama.cpp:server"`},
 	{"missing image", map[string]string{"soulstones/a.toml": "[a]\ngroups = [\"g\"]\n"}, `bind: nothing was written:
-soulstones/a.toml:1: a.image: missing; every soulstone needs a container image, e.g. image = "ghcr.io/ggml-org/llama.cpp:server"`},
+soulstones/a.toml:1: a.image: missing; every soulstone needs a container image, e.g. image = "ghcr.io/ggml-org/llama.cpp:server", or an engine preset, e.g. engine = "vllm" with model = "Qwen/Qwen2.5-7B-Instruct"`},
 	{"bad soulstone name", map[string]string{"soulstones/a.toml": "[Vision_Bad]\nimage = \"x/y:1\"\n"}, `bind: nothing was written:
 soulstones/a.toml:1: Vision_Bad: invalid soulstone name: name "Vision_Bad" does not start with a lower-case letter; use 1 to 63 characters: a lower-case letter, then a-z, 0-9 and single "-" (e.g. "vision-analyzer")`},
 	{"path trick name", map[string]string{"soulstones/a.toml": "[\"../etc\"]\nimage = \"x/y:1\"\n"}, `bind: nothing was written:
