@@ -62,3 +62,39 @@ func TestDocsKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestEngineDocsExamples loads every TOML example of docs/engines.md with
+// the Codex loader: soulstones as a soulstone file, [presets.NAME] tables
+// as lychd.toml.
+func TestEngineDocsExamples(t *testing.T) {
+	md, err := os.ReadFile(filepath.Join("..", "..", "docs", "engines.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stones, presets := 0, 0
+	for i, block := range strings.Split(string(md), "```toml\n")[1:] {
+		block, _, _ = strings.Cut(block, "```")
+		// Indented blocks sit in list items.
+		lines := strings.Split(block, "\n")
+		for j, l := range lines {
+			lines[j] = strings.TrimPrefix(l, "  ")
+		}
+		text := strings.Join(lines, "\n")
+		name := "soulstones/doc.toml"
+		if strings.Contains(text, "[presets.") {
+			name = "lychd.toml"
+		}
+		c, err := Load(writeCodex(t, map[string]string{name: text}))
+		if err != nil {
+			t.Errorf("docs/engines.md example %d does not load:\n%s\n%v", i, text, err)
+			continue
+		}
+		stones += len(c.Runes)
+		if name == "lychd.toml" {
+			presets++
+		}
+	}
+	if stones != 3 || presets != 1 {
+		t.Errorf("found %d soulstones and %d preset examples in docs/engines.md, want 3 and 1", stones, presets)
+	}
+}

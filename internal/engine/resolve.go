@@ -132,18 +132,18 @@ type ResolvedMetrics struct {
 // Filled is one resolved value and its origin, for "lychd bind --dry-run".
 type Filled struct {
 	// Key is the soulstone key, e.g. "image" or "environment.HF_HOME".
-	Key string
+	Key string `json:"key"`
 	// Value is the value as TOML, e.g. "\"docker.io/vllm/vllm-openai:latest\"".
-	Value string
+	Value string `json:"value"`
 	// From is "preset vllm (built in)", "soulstone" or "Sepulcher standard".
-	From string
+	From string `json:"from"`
 }
 
 // FieldError is a problem with one key of a soulstone that uses an engine.
 type FieldError struct {
 	Soulstone string
 	// Key is the soulstone key, e.g. "model" or "exec[3]".
-	Key string
+	Key string `json:"key"`
 	Msg string
 }
 

@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pelletier/go-toml/v2"
-
 	"github.com/lychd/lychd/internal/model"
 )
 
@@ -254,42 +252,5 @@ func TestModelInOtherTemplates(t *testing.T) {
 	_, err = reg.Resolve(Soulstone{Name: "a", Engine: "eng", Exec: []string{"--port", "{port}"}})
 	if want := `a.model: missing; engine "eng" needs a model: a Hugging Face id such as "Qwen/Qwen2.5-7B-Instruct" or an absolute path inside one of its volumes such as "/models/my-model"`; err == nil || err.Error() != want {
 		t.Errorf("error = %v\nwant    %s", err, want)
-	}
-}
-
-// TestDocsExamples resolves the soulstones of docs/engines.md, so that the
-// user's guide never shows one lychd refuses.
-func TestDocsExamples(t *testing.T) {
-	md, err := os.ReadFile(filepath.Join("..", "..", "docs", "engines.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg := builtin(t)
-	n := 0
-	for _, block := range strings.Split(string(md), "```toml\n")[1:] {
-		block, _, _ = strings.Cut(block, "```")
-		// Indented blocks sit in list items.
-		lines := strings.Split(block, "\n")
-		for i, l := range lines {
-			lines[i] = strings.TrimPrefix(l, "  ")
-		}
-		var stones map[string]struct {
-			Engine  string   `toml:"engine"`
-			Model   string   `toml:"model"`
-			Groups  []string `toml:"groups"`
-			Volumes []string `toml:"volumes"`
-		}
-		if err := toml.NewDecoder(strings.NewReader(strings.Join(lines, "\n"))).DisallowUnknownFields().Decode(&stones); err != nil {
-			t.Fatalf("docs/engines.md example:\n%s\n%v", block, err)
-		}
-		for name, s := range stones {
-			if _, err := reg.Resolve(Soulstone{Name: name, Engine: s.Engine, Model: s.Model, Volumes: s.Volumes}); err != nil {
-				t.Errorf("docs/engines.md soulstone %s: %v", name, err)
-			}
-			n++
-		}
-	}
-	if n != 2 {
-		t.Errorf("found %d soulstones in docs/engines.md, want 2", n)
 	}
 }

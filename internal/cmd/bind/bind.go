@@ -10,8 +10,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -21,6 +23,7 @@ import (
 	"github.com/lychd/lychd/internal/bound"
 	"github.com/lychd/lychd/internal/cmdutil"
 	"github.com/lychd/lychd/internal/codex"
+	"github.com/lychd/lychd/internal/engine"
 	"github.com/lychd/lychd/internal/model"
 	"github.com/lychd/lychd/internal/paths"
 	"github.com/lychd/lychd/internal/scribe"
@@ -86,6 +89,16 @@ type Result struct {
 	// ReloadHint is set when a reload was needed but not done.
 	ReloadHint string   `json:"reload_hint,omitempty"`
 	Extensions []string `json:"extensions"`
+	// Engines are, with --dry-run, the soulstones that use an engine
+	// preset, by name, with every value resolved and where it came from.
+	Engines []Engine `json:"engines,omitempty"`
+}
+
+// Engine is what an engine preset filled for one soulstone.
+type Engine struct {
+	Soulstone string          `json:"soulstone"`
+	Engine    string          `json:"engine"`
+	Filled    []engine.Filled `json:"filled"`
 }
 
 // Change is one file operation.
@@ -163,6 +176,12 @@ func Run(ctx context.Context, opts *Options) error {
 	}
 	for _, c := range plan.Internal {
 		r.Internal = append(r.Internal, Change{Op: c.Op, Path: c.Path})
+	}
+	if opts.DryRun {
+		for _, name := range slices.Sorted(maps.Keys(cx.Engines)) {
+			res := cx.Engines[name]
+			r.Engines = append(r.Engines, Engine{Soulstone: name, Engine: res.Engine, Filled: res.Filled})
+		}
 	}
 	if !opts.DryRun {
 		if err := settleReload(ctx, opts, p, &r); err != nil {
@@ -283,6 +302,41 @@ func recordPending(opts *Options, pending string) {
 	}
 }
 
+// printEngines lists, per soulstone that uses an engine preset, every
+// resolved value grouped by where it came from: the preset, the Sepulcher
+// standard or the soulstone itself.
+func printEngines(out io.Writer, r *Result) {
+	if len(r.Engines) == 0 {
+		return
+	}
+	fmt.Fprintln(out, "\nEngine presets:")
+	for _, e := range r.Engines {
+		head := "engine " + e.Engine
+		var order []string
+		byFrom := map[string][]string{}
+		for _, f := range e.Filled {
+			switch f.Key {
+			case "engine":
+				continue
+			case "model":
+				head += ", model " + f.Value
+				continue
+			}
+			if _, seen := byFrom[f.From]; !seen {
+				order = append(order, f.From)
+			}
+			byFrom[f.From] = append(byFrom[f.From], f.Key+" = "+f.Value)
+		}
+		fmt.Fprintf(out, "  %s (%s):\n", e.Soulstone, head)
+		for _, from := range order {
+			fmt.Fprintf(out, "    from %s:\n", from)
+			for _, line := range byFrom[from] {
+				fmt.Fprintf(out, "      %s\n", line)
+			}
+		}
+	}
+}
+
 func printHuman(out, errOut io.Writer, r *Result) {
 	if !r.Changed && len(r.Internal) > 0 {
 		verb := "Updated"
@@ -294,6 +348,7 @@ func printHuman(out, errOut io.Writer, r *Result) {
 			fmt.Fprintf(out, "  %-6s %s\n", c.Op, c.Path)
 		}
 		if r.DryRun {
+			printEngines(out, r)
 			fmt.Fprintln(out, "\nDry run: nothing was written.")
 			return
 		}
@@ -301,6 +356,7 @@ func printHuman(out, errOut io.Writer, r *Result) {
 	if !r.Changed {
 		if len(r.Internal) == 0 {
 			fmt.Fprintf(out, "Nothing to do: %d files are already bound.\n", r.Files)
+			printEngines(out, r)
 		}
 		switch {
 		case r.Reloaded:
@@ -328,6 +384,7 @@ func printHuman(out, errOut io.Writer, r *Result) {
 				fmt.Fprint(out, "\n", strings.TrimRight(c.Diff, "\n"), "\n")
 			}
 		}
+		printEngines(out, r)
 		fmt.Fprintln(out, "\nDry run: nothing was written.")
 		return
 	}
