@@ -20,12 +20,17 @@ func TestDocsExamples(t *testing.T) {
 		b, _, _ = strings.Cut(b, "```")
 		name := "soulstones/doc.toml"
 		switch {
-		case strings.Contains(b, "alliances ="):
+		case strings.Contains(b, "alliances =") || strings.Contains(b, "[core."):
 			name = "lychd.toml"
 		case strings.Contains(b, "url ="):
 			name = "portals/doc.toml"
 		case strings.Contains(b, "engine ="):
 			name = "soulstones/models.toml"
+		}
+		if name == "lychd.toml" {
+			// lychd.toml's examples are parts of one file.
+			files[name] += strings.ReplaceAll(b, "\n  ", "\n")
+			continue
 		}
 		if _, dup := files[name]; dup {
 			t.Fatalf("block %d: two examples for %s; extend this test", i, name)

@@ -1,6 +1,7 @@
 // Package core is lychd's core extension: the always-on runes every
 // Sepulcher has, the Vessel (lychd itself), the Phylactery (PostgreSQL with
-// pgvector) and the Oculus (Arize Phoenix tracing).
+// pgvector) and the Oculus (Arize Phoenix tracing), which [core.oculus]
+// enabled = false switches off.
 //
 // It is an ordinary sdk.Extension named "core" that lychd compiles in and
 // serves in-process through wire.InProcess, with the [core] table of
@@ -41,6 +42,11 @@ const (
 	PhylacteryPort = 5432
 	// OculusPort is Phoenix's UI and HTTP collector port inside the pod.
 	OculusPort = 6006
+	// OculusOTLPEndpoint is where a pod member sends OpenTelemetry traces
+	// over OTLP/HTTP: the members share the pod's network namespace, and
+	// Phoenix accepts OTLP/HTTP at /v1/traces on its UI port (OTLP/gRPC on
+	// 4317).
+	OculusOTLPEndpoint = "http://127.0.0.1:6006"
 )
 
 // Config is the [core] table of lychd.toml. Every key is optional:
@@ -55,6 +61,7 @@ const (
 //	image = "docker.io/pgvector/pgvector:pg16"
 //
 //	[core.oculus]
+//	enabled = true     # false: no Oculus, and no tracing endpoint for the Vessel
 //	image = "docker.io/arizephoenix/phoenix:latest"
 //	host_port = 6006   # 0 keeps the Oculus inside the pod
 type Config struct {
@@ -85,6 +92,8 @@ type ServiceConfig struct {
 
 // OculusConfig is the [core.oculus] table.
 type OculusConfig struct {
+	// Enabled switches the Oculus off when false (default true).
+	Enabled *bool `json:"enabled"`
 	// Image overrides DefaultOculusImage.
 	Image string `json:"image"`
 	// HostPort publishes the Phoenix UI on the host. Absent means 6006; 0
@@ -123,11 +132,16 @@ func (e *Extension) Assimilate(ctx context.Context, a sdk.Assimilation) error {
 	return nil
 }
 
-// Runes returns the core runes for cfg: vessel, phylactery, oculus.
+// Runes returns the core runes for cfg: vessel, phylactery and, unless
+// it is switched off, oculus.
 func Runes(cfg Config) ([]sdk.Rune, error) {
-	vessel, err := vesselRune(cfg.Vessel)
+	oculusOn := cfg.Oculus.Enabled == nil || *cfg.Oculus.Enabled
+	vessel, err := vesselRune(cfg.Vessel, oculusOn)
 	if err != nil {
 		return nil, err
+	}
+	if !oculusOn {
+		return []sdk.Rune{vessel, phylacteryRune(cfg.Phylactery)}, nil
 	}
 	oculus, err := oculusRune(cfg.Oculus)
 	if err != nil {
@@ -136,7 +150,10 @@ func Runes(cfg Config) ([]sdk.Rune, error) {
 	return []sdk.Rune{vessel, phylacteryRune(cfg.Phylactery), oculus}, nil
 }
 
-func vesselRune(c VesselConfig) (sdk.Rune, error) {
+// vesselRune is the Vessel; with the Oculus on, its OpenTelemetry SDK is
+// pointed at the Oculus's OTLP/HTTP collector inside the pod (the
+// standard OTEL_EXPORTER_OTLP_* variables).
+func vesselRune(c VesselConfig, oculus bool) (sdk.Rune, error) {
 	const table = "the [core.vessel] table of lychd.toml"
 	hostPort := c.HostPort
 	if hostPort == 0 {
@@ -181,6 +198,13 @@ func vesselRune(c VesselConfig) (sdk.Rune, error) {
 		seen[base] = src
 		volumes = append(volumes, fmt.Sprintf("%s:%%h/work/library/%s:ro,Z", clean, base))
 	}
+	var env map[string]string
+	if oculus {
+		env = map[string]string{
+			"OTEL_EXPORTER_OTLP_ENDPOINT": OculusOTLPEndpoint,
+			"OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+		}
+	}
 	return sdk.Rune{
 		Name:        validate.CoreVessel,
 		Kind:        sdk.AlwaysOn,
@@ -193,6 +217,7 @@ func vesselRune(c VesselConfig) (sdk.Rune, error) {
 		HostPort:    hostPort,
 		Devices:     append([]string(nil), c.Devices...),
 		Volumes:     volumes,
+		Environment: env,
 		// The spec's TimeoutStartSec=300: the Vessel runs its migrations
 		// before it reports ready, and its first start pulls the image.
 		StartTimeout: VesselStartTimeout,

@@ -104,6 +104,7 @@ func TestGolden(t *testing.T) {
 		config map[string]any
 	}{
 		{"default.golden", nil},
+		{"oculus-off.golden", map[string]any{"oculus": map[string]any{"enabled": false}}},
 		{"configured.golden", map[string]any{
 			"vessel": map[string]any{
 				"image":           "ghcr.io/hexanomicon/lychd:1.4",
