@@ -172,6 +172,16 @@ var candidates = map[string][]string{
 		`100% "q" $HOME ${X} ;#`, "[Service]", "a\u00a0b", "✓",
 		"x\nExecStartPre=/bin/evil", " lead", "trail ", `ends\`, "a\u00a0",
 	},
+	"health_cmd": {
+		"curl", "two words", `"double"`, `it's`, `back\slash`, `ends\`, `"`, "100%", "%h", "$HOME", "${X}", "a;b", ";",
+		"[Service]", "#x", "unicode ✓ ü 日本", "nbsp\u00a0", `\u0022`, "</script>", "x\nExecStartPre=/bin/evil", "tab\tx", "",
+	},
+	"memory": {
+		"16g", "6m", "4096m", "7340032", "1m", "16 g", "$HOME", "16g;x", "--memory=1g", "", "%h", "16G",
+	},
+	"shm_size": {
+		"1g", "512m", "2048k", "1 g", "$X", "%h", "-1g", "1t", "0", "",
+	},
 	"after": {
 		"network-online.target", "getty@tty1.service", "a:b_c.service",
 		`foo\x2dbar.service`, "a b.service", "x.service y.service", "%n.service", "-x.service", "a.container",
@@ -188,6 +198,9 @@ var mustRefuse = map[string][]string{
 	"exec":        {"", ";"},
 	"description": {" lead", "trail ", `ends\`, "a\u00a0"},
 	"environment": {strings.Repeat("x", 70000)},
+	"health_cmd":  {"x\nExecStartPre=/bin/evil", "tab\tx"},
+	"memory":      {"1m", "16 g", "$HOME", "16g;x", "--memory=1g", "", "%h", "16G"},
+	"shm_size":    {"1 g", "$X", "%h", "-1g", "1t", "0", ""},
 }
 
 // tomlString writes s as a TOML basic string.
@@ -217,7 +230,7 @@ func soulstoneTOML(name, key, value string) string {
 		b.WriteString("image = \"docker.io/library/busybox:1.36\"\n")
 	}
 	switch key {
-	case "image", "description":
+	case "image", "description", "memory", "shm_size":
 		fmt.Fprintf(&b, "%s = %s\n", key, tomlString(value))
 	case "environment":
 		fmt.Fprintf(&b, "environment = { V = %s }\n", tomlString(value))
@@ -233,6 +246,7 @@ func soulstoneTOML(name, key, value string) string {
 func keysManifest(t *testing.T) (*model.Manifest, map[string][2]string) {
 	t.Helper()
 	carries := map[string][2]string{} // soulstone -> key, value
+	accepted := map[string]int{}
 	var all strings.Builder
 	keys := make([]string, 0, len(candidates))
 	for k := range candidates {
@@ -245,7 +259,7 @@ func keysManifest(t *testing.T) (*model.Manifest, map[string][2]string) {
 			refuse[v] = true
 		}
 		for i, v := range candidates[key] {
-			name := fmt.Sprintf("k-%s-%d", key, i)
+			name := fmt.Sprintf("k-%s-%d", strings.ReplaceAll(key, "_", "-"), i)
 			table := soulstoneTOML(name, key, v)
 			dir := t.TempDir()
 			if err := os.MkdirAll(filepath.Join(dir, "soulstones"), 0o755); err != nil {
@@ -266,6 +280,10 @@ func keysManifest(t *testing.T) (*model.Manifest, map[string][2]string) {
 			}
 			carries[name] = [2]string{key, v}
 			all.WriteString(table + "\n")
+			accepted[key]++
+		}
+		if accepted[key] == 0 {
+			t.Errorf("no candidate of %s was accepted; the soulstone names or the table are wrong", key)
 		}
 	}
 	dir := t.TempDir()
@@ -437,6 +455,25 @@ func TestValuesThroughQuadlet(t *testing.T) {
 		case "environment":
 			wantEnv = []string{"V=" + v}
 		}
+		var wantHealth, wantMem []string
+		switch key {
+		case "health_cmd":
+			wantHealth = []string{healthCmdJSON([]string{v})}
+		case "memory":
+			wantMem = []string{v}
+		}
+		check("--health-cmd", flagArgs(t, svc, words, "--health-cmd"), wantHealth)
+		var mem []string
+		for _, w := range words {
+			if m, ok := strings.CutPrefix(w, "--memory="); ok {
+				got, ok := unitfile.Unexpanded(m)
+				if !ok {
+					t.Errorf("%s: --memory=%s reaches systemd's expansion", svc, m)
+				}
+				mem = append(mem, got)
+			}
+		}
+		check("--memory", mem, wantMem)
 		check("--device", flagArgs(t, svc, words, "--device"), wantDev)
 		check("-v", flagArgs(t, svc, words, "-v"), wantVol)
 		check("--env", flagArgs(t, svc, words, "--env"), wantEnv)
@@ -482,6 +519,10 @@ func TestValuesThroughQuadlet(t *testing.T) {
 	}
 	if got := flagArgs(t, "lychd-pod.service", create, "--name"); !reflect.DeepEqual(got, []string{"lychd"}) {
 		t.Errorf("pod --name = %q", got)
+	}
+	// The pod's /dev/shm is the largest size accepted.
+	if got := flagArgs(t, "lychd-pod.service", create, "--shm-size"); !reflect.DeepEqual(got, []string{"1g"}) {
+		t.Errorf("pod --shm-size = %q, want [1g]", got)
 	}
 	wantPublish := []string{"127.0.0.1:8080:80", "[::1]:8081:80/udp", "0.0.0.0:9090:9090/tcp", "127.0.0.1:18000:8000"}
 	if got := flagArgs(t, "lychd-pod.service", create, "--publish"); !reflect.DeepEqual(got, wantPublish) {
