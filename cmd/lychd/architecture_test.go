@@ -125,3 +125,42 @@ func compactStrings(s []string) []string {
 	}
 	return out
 }
+
+// TestOneUpdateFlag keeps one -update flag across the repository: golden
+// files are compared and rewritten by internal/golden only, so that
+// go test ./... -update rewrites them all and nothing else defines the
+// flag.
+func TestOneUpdateFlag(t *testing.T) {
+	root := filepath.Join("..", "..")
+	own := regexp.MustCompile(`flag\.\w+\(\s*"update"|Getenv\("[A-Z_]*UPDATE[A-Z_]*"\)`)
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == "testdata" || strings.HasPrefix(d.Name(), ".")) && path != root {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") {
+			return nil
+		}
+		rel, err := filepath.Rel(root, path)
+		if err != nil {
+			return err
+		}
+		if filepath.ToSlash(filepath.Dir(rel)) == "internal/golden" {
+			return nil
+		}
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if loc := own.FindIndex(src); loc != nil {
+			line := 1 + strings.Count(string(src[:loc[0]]), "\n")
+			t.Errorf("%s:%d: a golden flag of its own; compare and rewrite with internal/golden.Check", filepath.ToSlash(rel), line)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
