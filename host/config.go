@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/lychd/lychd/internal/suggest"
+	"github.com/lychd/lychd/internal/spelling"
 	"github.com/lychd/lychd/sdk"
 )
 
@@ -30,7 +30,7 @@ func configFailure(opts Options, name string, err error) (msg string, ok bool) {
 	leaf := ce.Key[strings.LastIndexAny(ce.Key, ".]")+1:]
 	var b strings.Builder
 	b.WriteString(where + ": the extension has no such key")
-	if s, ok := suggest.Closest(leaf, ce.Known); ok {
+	if s := spelling.Closest(leaf, ce.Known, 2); s != "" {
 		fmt.Fprintf(&b, "; did you mean %q?", s)
 	}
 	if len(ce.Known) > 0 {
@@ -71,7 +71,7 @@ func unknownTables(opts Options, installed []string) error {
 			where = "[extensions." + n + "]"
 		}
 		msg := fmt.Sprintf("%s: no extension %s is installed", where, quoteName(n))
-		if s, ok := suggest.Closest(n, installed); ok {
+		if s := spelling.Closest(n, installed, 2); s != "" {
 			msg += fmt.Sprintf("; did you mean %q? Rename the table", s)
 		} else {
 			msg += "; install it, or delete the table if the extension was removed"

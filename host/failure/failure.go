@@ -5,6 +5,7 @@ package failure
 
 import (
 	"errors"
+	"fmt"
 	"sort"
 	"strings"
 )
@@ -121,6 +122,21 @@ func As(err error) (*Error, bool) {
 	var e *Error
 	ok := errors.As(err, &e)
 	return e, ok
+}
+
+// ChangedBinary says that the binary at path is no longer the one
+// installed from source: its sha256 is got, the lock file records want.
+func ChangedBinary(path, got, want, source string) string {
+	return fmt.Sprintf("binary %s changed since it was installed (sha256 %s, the lock file says %s); if you upgraded it on purpose, reinstall it with: lychd extension install %s",
+		path, short(got), short(want), InstallSource(source))
+}
+
+// short abbreviates a hex digest for messages.
+func short(h string) string {
+	if len(h) > 16 {
+		return h[:16] + "…"
+	}
+	return h
 }
 
 // InstallSource is what to pass to `lychd extension install` to reinstall

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 
 	"github.com/lychd/lychd/host/failure"
 	"github.com/lychd/lychd/host/lockfile"
@@ -84,7 +85,7 @@ func listed(dir string, lock *lockfile.Lock) []Extension {
 			continue
 		}
 		in.Path = p
-		in.Problem = checkBinary(p, e.Source)
+		in.Problem = checkBinary(p, e)
 		out = append(out, in)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
@@ -144,9 +145,10 @@ func Discover(dir string) (*Inventory, error) {
 	return inv, nil
 }
 
-// checkBinary says what is wrong with an installed binary, or "".
-func checkBinary(p, source string) string {
-	fix := "reinstall it with: lychd extension install " + failure.InstallSource(source)
+// checkBinary says what is wrong with the installed binary p of entry e,
+// or "": missing, unusable, or changed since it was installed.
+func checkBinary(p string, e lockfile.Entry) string {
+	fix := "reinstall it with: lychd extension install " + failure.InstallSource(e.Source)
 	st, err := os.Lstat(p)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -159,6 +161,20 @@ func checkBinary(p, source string) string {
 		return "its binary " + p + " is not executable; " + fix
 	case st.Mode().Perm()&0o022 != 0:
 		return fmt.Sprintf("its binary %s is group- or world-writable (mode %04o); run: chmod go-w %s", p, st.Mode().Perm(), p)
+	case e.SHA256 == "":
+		return ""
+	}
+	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return fmt.Sprintf("cannot open its binary: %v; %s", err, fix)
+	}
+	defer f.Close()
+	same, got, err := lockfile.Same(f, e.SHA256, e.Identity)
+	switch {
+	case err != nil:
+		return fmt.Sprintf("cannot read its binary: %v; %s", err, fix)
+	case !same:
+		return failure.ChangedBinary(p, got, e.SHA256, e.Source)
 	}
 	return ""
 }

@@ -37,8 +37,6 @@ package launch
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -135,14 +133,13 @@ func Start(ctx context.Context, s Spec) (*Process, error) {
 	}
 	defer f.Close()
 	t0 := time.Now()
-	if s.SHA256 != "" && !unchangedSinceInstall(f, s.Identity) {
-		h := sha256.New()
-		if _, err := io.Copy(h, io.NewSectionReader(f, 0, 1<<62)); err != nil {
+	if s.SHA256 != "" {
+		same, got, err := lockfile.Same(f, s.SHA256, s.Identity)
+		if err != nil {
 			return nil, fail("cannot read its binary %s: %v", s.Path, err)
 		}
-		if got := hex.EncodeToString(h.Sum(nil)); got != s.SHA256 {
-			return nil, fail("binary %s changed since it was installed (sha256 %s, the lock file says %s); if you upgraded it on purpose, reinstall it with: lychd extension install %s",
-				s.Path, short(got), short(s.SHA256), failure.InstallSource(s.Source))
+		if !same {
+			return nil, fail("%s", failure.ChangedBinary(s.Path, got, s.SHA256, s.Source))
 		}
 	}
 	hashed := time.Since(t0)
@@ -471,29 +468,7 @@ func fmtDuration(d time.Duration) string {
 	return d.Round(time.Millisecond).String()
 }
 
-// short abbreviates a hex digest for messages.
-func short(h string) string {
-	if len(h) > 16 {
-		return h[:16] + "…"
-	}
-	return h
-}
-
 // IsCanceled reports whether err is a context cancellation or deadline.
 func IsCanceled(err error) bool {
 	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
-}
-
-// unchangedSinceInstall reports whether the open file still has the identity
-// recorded at install (same device, inode, size, mtime and ctime).
-func unchangedSinceInstall(f *os.File, want *lockfile.Identity) bool {
-	if want == nil {
-		return false
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		return false
-	}
-	got := lockfile.IdentityOf(fi)
-	return got != nil && *got == *want
 }

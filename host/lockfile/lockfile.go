@@ -5,9 +5,12 @@ package lockfile
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -76,6 +79,26 @@ func IdentityOf(fi os.FileInfo) *Identity {
 		MtimeNs: st.Mtim.Nano(),
 		CtimeNs: st.Ctim.Nano(),
 	}
+}
+
+// Same reports whether the open file f is still the binary an entry
+// records with sha (its hex sha256) and id (its identity at install).
+// While f has the identity it cannot have been written since, and it is
+// not read; otherwise it is hashed, and got is its digest.
+func Same(f *os.File, sha string, id *Identity) (same bool, got string, err error) {
+	if id != nil {
+		if fi, err := f.Stat(); err == nil {
+			if now := IdentityOf(fi); now != nil && *now == *id {
+				return true, "", nil
+			}
+		}
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, io.NewSectionReader(f, 0, 1<<62)); err != nil {
+		return false, "", fmt.Errorf("read %s: %w", f.Name(), err)
+	}
+	got = hex.EncodeToString(h.Sum(nil))
+	return got == sha, got, nil
 }
 
 // Lock is the content of the lock file.

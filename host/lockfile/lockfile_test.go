@@ -1,6 +1,8 @@
 package lockfile
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"os"
 	"path/filepath"
@@ -66,5 +68,65 @@ func TestReadErrors(t *testing.T) {
 	want = "extension lock file " + Path(dir) + " has format 9, newer than this lychd understands (1); upgrade lychd"
 	if err == nil || err.Error() != want {
 		t.Errorf("newer: %v\nwant: %s", err, want)
+	}
+}
+
+// The sha256 check may be skipped only while the file keeps the identity it
+// had at install: any write moves its size, mtime or ctime.
+func TestSame(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "bin")
+	if err := os.WriteFile(p, []byte("binary"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256([]byte("binary"))
+	sha := hex.EncodeToString(sum[:])
+	fi, err := os.Lstat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := IdentityOf(fi)
+	same := func(sha string, id *Identity) (bool, string) {
+		t.Helper()
+		f, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		ok, got, err := Same(f, sha, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok, got
+	}
+	// Untouched: not even read (a wrong digest is not noticed).
+	if ok, got := same("not-read", id); !ok || got != "" {
+		t.Fatalf("an untouched file: same=%v got=%q, want it trusted without reading", ok, got)
+	}
+	if ok, got := same(sha, nil); !ok || got != sha {
+		t.Fatalf("no recorded identity must mean: hash it (same=%v got=%q)", ok, got)
+	}
+	// Rewrite the same bytes: size and mtime may match, ctime moves.
+	if err := os.WriteFile(p, []byte("binary"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if ok, got := same("not-read", id); ok || got != sha {
+		t.Fatalf("a rewritten file: same=%v got=%q, want it hashed", ok, got)
+	}
+	if err := os.Chmod(p, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	fi, _ = os.Lstat(p)
+	id = IdentityOf(fi)
+	if err := os.Chmod(p, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := same("not-read", id); ok {
+		t.Fatal("a chmod must invalidate the identity")
+	}
+	if err := os.WriteFile(p, []byte("binarz"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if ok, got := same(sha, nil); ok || got == sha {
+		t.Fatalf("a changed file: same=%v got=%q", ok, got)
 	}
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/lychd/lychd/internal/covenant"
 
 	"github.com/lychd/lychd/internal/model"
-	"github.com/lychd/lychd/internal/suggest"
+	"github.com/lychd/lychd/internal/spelling"
 )
 
 // Target is what a name on the command line stands for.
@@ -49,7 +49,7 @@ func (r *Record) suggest(name string) string {
 		names = append(names, ru.Name)
 	}
 	sort.Strings(names)
-	if best, ok := suggest.Closest(name, names); ok {
+	if best := spelling.Closest(name, names, 2); best != "" {
 		return fmt.Sprintf(" (did you mean %q?)", best)
 	}
 	return ""

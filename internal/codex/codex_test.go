@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,11 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lychd/lychd/internal/golden"
 	"github.com/lychd/lychd/internal/model"
 	"github.com/lychd/lychd/sdk/validate"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
 
 // writeCodex creates a Codex directory from a map of relative paths to
 // contents.
@@ -94,22 +92,7 @@ func TestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			got = append(got, '\n')
-			golden := filepath.Join("testdata", "golden", d.Name()+".json")
-			if *update {
-				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -run TestGolden -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("Load(%s) differs from %s (run with -update after checking):\n%s", d.Name(), golden, got)
-			}
+			golden.Check(t, filepath.Join("testdata", "golden", d.Name()+".json"), got)
 			// Loading is deterministic.
 			again, _ := Load(filepath.Join("testdata", "codex", d.Name()))
 			if !reflect.DeepEqual(c, again) {

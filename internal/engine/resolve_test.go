@@ -3,19 +3,16 @@ package engine
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/lychd/lychd/internal/golden"
 	"github.com/lychd/lychd/internal/model"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
 
 func builtin(t *testing.T) *Registry {
 	t.Helper()
@@ -87,23 +84,7 @@ func TestGolden(t *testing.T) {
 			}
 			covered[tc.s.Engine] = true
 			got := render(t, tc.s, res)
-			path := filepath.Join("testdata", "golden", tc.file+".txt")
-			if *update {
-				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test ./internal/engine -update)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("%s differs (run with -update and review the diff):\n%s", path, got)
-			}
+			golden.Check(t, filepath.Join("testdata", "golden", tc.file+".txt"), got)
 		})
 	}
 	for _, name := range reg.Names() {

@@ -2,25 +2,21 @@ package kube
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/pmezard/go-difflib/difflib"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
+	"github.com/lychd/lychd/internal/golden"
 	"github.com/lychd/lychd/internal/model"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
 
 func codexSrc(file string, line int) model.Source {
 	return model.Source{Kind: model.SourceCodex, Name: file, Line: line}
@@ -98,31 +94,10 @@ func richManifest() *model.Manifest {
 	}
 }
 
-// checkGolden compares got with testdata/golden/name, or rewrites it under
-// -update.
+// checkGolden compares got with testdata/golden/name (internal/golden).
 func checkGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	p := filepath.Join("testdata", "golden", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("read golden file (run go test ./internal/kube -update to create it): %v", err)
-	}
-	if !bytes.Equal(got, want) {
-		diff, _ := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
-			A: difflib.SplitLines(string(want)), B: difflib.SplitLines(string(got)),
-			FromFile: p, ToFile: "got", Context: 3,
-		})
-		t.Errorf("%s differs from the export (go test ./internal/kube -update rewrites it):\n%s", p, diff)
-	}
+	golden.Check(t, filepath.Join("testdata", "golden", name), got)
 }
 
 // splitStream cuts a multi-document stream at its "---" lines.

@@ -3,19 +3,17 @@ package scribe
 import (
 	"bytes"
 	"context"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/lychd/lychd/internal/golden"
 	"github.com/lychd/lychd/internal/model"
 	"github.com/lychd/lychd/internal/testtool"
 	"github.com/lychd/lychd/internal/verify"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 func codexSrc(file string, line int) model.Source {
 	return model.Source{Kind: model.SourceCodex, Name: file, Line: line}
@@ -149,22 +147,7 @@ func TestGolden(t *testing.T) {
 				t.Fatalf("Compile: %v", err)
 			}
 			got := renderTxt(out)
-			path := filepath.Join("testdata", "golden", name+".txt")
-			if *update {
-				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test -run TestGolden -update)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("output differs from %s (run with -update and review the diff):\n%s", path, got)
-			}
+			golden.Check(t, filepath.Join("testdata", "golden", name+".txt"), got)
 			// Idempotence: compiling again gives the same bytes.
 			again, err := Compile(m)
 			if err != nil || !bytes.Equal(renderTxt(again), got) {

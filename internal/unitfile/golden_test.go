@@ -1,17 +1,14 @@
 package unitfile
 
 import (
-	"bytes"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/lychd/lychd/internal/golden"
 	"github.com/lychd/lychd/internal/testtool"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/golden files from the current output")
 
 // representative is a soulstone container as lychd writes one, with user data
 // that needs every kind of escaping.
@@ -41,19 +38,7 @@ func TestGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join("testdata", "golden", "lychd-stone-llama.container")
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden file (run go test -run TestGolden -update to create it): %v", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s (rerun with -update if the change is intended):\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
+	golden.Check(t, filepath.Join("testdata", "golden", "lychd-stone-llama.container"), got)
 
 	// Idempotence: parsing the output and writing the raw values back gives
 	// the same bytes.

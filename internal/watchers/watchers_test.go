@@ -3,7 +3,6 @@ package watchers
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -18,10 +17,9 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/lychd/lychd/internal/engine"
+	goldenfile "github.com/lychd/lychd/internal/golden"
 	"github.com/lychd/lychd/internal/testtool"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
 
 // scenarios are the configurations the golden and promtool tests cover.
 var scenarios = map[string]Config{
@@ -56,27 +54,10 @@ func scenarioNames() []string {
 	return names
 }
 
-// golden compares got with testdata/golden/name, or rewrites it under
-// -update.
+// golden compares got with testdata/golden/name (internal/golden).
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", "golden", filepath.FromSlash(name))
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./internal/watchers -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (run with -update and review the diff):\n%s", path, got)
-	}
+	goldenfile.Check(t, filepath.Join("testdata", "golden", filepath.FromSlash(name)), got)
 }
 
 func TestGolden(t *testing.T) {

@@ -168,6 +168,15 @@ func TestInstallListInspectRemove(t *testing.T) {
 	if err != want {
 		t.Errorf("inspect tampered:\n%s\nwant:\n%s", err, want)
 	}
+	// list notices it too, with the same words, and still lists the rest.
+	out, err = e.run("list")
+	want = "NAME   VERSION  PROTOCOL  SHA256        DESCRIPTION\n" +
+		"actor  1.0.0    1         $SHORT  test extension actor\n" +
+		"twin   2.0.0    1         $TWINSHORT  test extension twin\n" +
+		"problem: extension \"actor\": binary $HOME/.local/share/lychd/extensions/actor/lychd-ext-actor changed since it was installed (sha256 " + changed[:16] + "…, the lock file says $SHORT" + fileSum(t, filepath.Join(e.ext, "actor"))[12:16] + "…); if you upgraded it on purpose, reinstall it with: lychd extension install $EXT/actor\n"
+	if out != want || err != "" {
+		t.Errorf("list tampered:\n%s%s\nwant:\n%s", out, err, want)
+	}
 
 	out, err = e.run("remove", "actor")
 	if want := "Removed extension actor 1.0.0\n  run \"lychd bind\" to remove its runes from the Sepulcher\n"; out != want || err != "" {
