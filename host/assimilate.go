@@ -226,6 +226,13 @@ func Assimilate(ctx context.Context, opts Options) (*Result, error) {
 			errs[i] = notStarted
 			continue
 		}
+		// A slot freed by the deadline's own kill races with ctx.Done in
+		// the select above; the deadline wins.
+		if ctx.Err() != nil {
+			<-sem
+			errs[i] = notStarted
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
