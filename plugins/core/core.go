@@ -57,10 +57,14 @@ const (
 //	[core.oculus]
 //	image = "docker.io/arizephoenix/phoenix:latest"
 //	host_port = 6006   # 0 keeps the Oculus inside the pod
+//
+//	[core.watchers]    # see WatchersConfig
+//	enabled = true
 type Config struct {
-	Vessel     VesselConfig  `json:"vessel"`
-	Phylactery ServiceConfig `json:"phylactery"`
-	Oculus     OculusConfig  `json:"oculus"`
+	Vessel     VesselConfig   `json:"vessel"`
+	Phylactery ServiceConfig  `json:"phylactery"`
+	Oculus     OculusConfig   `json:"oculus"`
+	Watchers   WatchersConfig `json:"watchers"`
 }
 
 // VesselConfig is the [core.vessel] table.
@@ -123,7 +127,8 @@ func (e *Extension) Assimilate(ctx context.Context, a sdk.Assimilation) error {
 	return nil
 }
 
-// Runes returns the core runes for cfg: vessel, phylactery, oculus.
+// Runes returns the core runes for cfg: vessel, phylactery, oculus, and
+// when [core.watchers] enables them, harvester and grafana.
 func Runes(cfg Config) ([]sdk.Rune, error) {
 	vessel, err := vesselRune(cfg.Vessel)
 	if err != nil {
@@ -133,7 +138,11 @@ func Runes(cfg Config) ([]sdk.Rune, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []sdk.Rune{vessel, phylacteryRune(cfg.Phylactery), oculus}, nil
+	watchers, err := watchersRunes(cfg.Watchers)
+	if err != nil {
+		return nil, err
+	}
+	return append([]sdk.Rune{vessel, phylacteryRune(cfg.Phylactery), oculus}, watchers...), nil
 }
 
 func vesselRune(c VesselConfig) (sdk.Rune, error) {
