@@ -64,3 +64,27 @@ func Install(dir string, files []File) ([]Decision, error) {
 	}
 	return decisions, nil
 }
+
+// GrafanaFiles returns the files of out that Install puts into the Crypt:
+// all but PrometheusFile, which belongs to the bound generation.
+func GrafanaFiles(out Output) []File {
+	var files []File
+	for _, f := range out.Files {
+		if f.Name != PrometheusFile {
+			files = append(files, f)
+		}
+	}
+	return files
+}
+
+// InstallDefault installs into dir the Grafana files of a Sepulcher with
+// no soulstone yet (the provisioned datasource and every dashboard), for
+// lychd init; the next lychd bind installs them for the Codex, keeping
+// what the user edited meanwhile.
+func InstallDefault(dir string) ([]Decision, error) {
+	out, err := Generate(Config{})
+	if err != nil {
+		return nil, err
+	}
+	return Install(dir, GrafanaFiles(out))
+}

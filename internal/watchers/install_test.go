@@ -90,3 +90,39 @@ func TestInstall(t *testing.T) {
 		}
 	}
 }
+
+// TestInstallDefault: lychd init's installation holds the provisioning
+// and every dashboard, and a later Install for a Codex (here, one
+// soulstone) updates them without a conflict.
+func TestInstallDefault(t *testing.T) {
+	dir := t.TempDir()
+	ds, err := InstallDefault(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	specs, err := DashboardSpecs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := 2 + len(specs); len(ds) != want {
+		t.Errorf("installed %d files, want %d (provisioning and %d dashboards)", len(ds), want, len(specs))
+	}
+	for _, d := range ds {
+		if d.Name == PrometheusFile || d.Action != Write {
+			t.Errorf("%s: %s", d.Name, d.Action)
+		}
+	}
+	out, err := Generate(Config{Targets: []Target{{Soulstone: "qwen", Engine: "vllm", Port: 8081, MetricsPath: "/metrics", MetricPrefix: "vllm:", IdentityLabel: "model_name", Identity: "qwen"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err = Install(dir, GrafanaFiles(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range ds {
+		if d.Action == Keep {
+			t.Errorf("%s kept as the user's: %s", d.Name, d.Reason)
+		}
+	}
+}

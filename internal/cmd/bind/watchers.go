@@ -54,13 +54,11 @@ func watchersOf(m *model.Manifest) (*theWatchers, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &theWatchers{warnings: out.Warnings}
+	w := &theWatchers{warnings: out.Warnings, grafana: watchers.GrafanaFiles(out)}
 	for _, f := range out.Files {
 		if f.Name == watchers.PrometheusFile {
 			w.config = append(w.config, site.File{Name: watchers.GenerationConfigFile, Data: f.Data})
-			continue
 		}
-		w.grafana = append(w.grafana, f)
 	}
 	return w, nil
 }
