@@ -26,6 +26,8 @@ import (
 	"github.com/lychd/lychd/internal/scribe"
 	"github.com/lychd/lychd/internal/site"
 	"github.com/lychd/lychd/internal/systemd"
+	"github.com/lychd/lychd/internal/unitname"
+	"github.com/lychd/lychd/sdk/validate"
 )
 
 // Options are the inputs of one bind.
@@ -84,6 +86,8 @@ type Result struct {
 	// Watchers are the Grafana files (provisioning, dashboards) written
 	// into or removed from the Crypt.
 	Watchers []Change `json:"watchers,omitempty"`
+	// Notes tell the user what to do next.
+	Notes []string `json:"notes,omitempty"`
 	// Reloaded is true when the user manager reloaded.
 	Reloaded bool `json:"reloaded"`
 	// ReloadHint is set when a reload was needed but not done.
@@ -174,11 +178,17 @@ func Run(ctx context.Context, opts *Options) error {
 		}
 		watcherChanges = changes
 		warnings = append(warnings, kept...)
+		if crypt := filepath.Join(p.Home, ".local", "share", "lychd"); p.DataDir() != crypt {
+			warnings = append(warnings, fmt.Sprintf("the Watchers' containers mount their files from %s, as every core rune does, but lychd's data directory is %s ($XDG_DATA_HOME): the Harvester will not find its configuration. Make %s a link to %s, or unset XDG_DATA_HOME", displayHome(p.Home)(crypt), displayHome(p.Home)(p.DataDir()), displayHome(p.Home)(crypt), displayHome(p.Home)(p.DataDir())))
+		}
 	}
 	for _, w := range warnings {
 		fmt.Fprintln(opts.IO.ErrOut, "lychd: warning: "+w)
 	}
 	r := Result{DryRun: opts.DryRun, Changed: len(plan.Changes) > 0, Files: len(gen.Quadlet) + len(gen.Systemd) + len(gen.Config), Changes: []Change{}, Extensions: extensionLines(res), Watchers: watcherChanges}
+	if w != nil && !opts.DryRun && harvesterConfigChanged(p, plan) {
+		r.Notes = append(r.Notes, "The Harvester's configuration changed; a running Harvester reads it when it restarts: systemctl --user restart "+unitname.AlwaysOnService(validate.CoreHarvester))
+	}
 	for _, c := range plan.Changes {
 		ch := Change{Op: c.Op, Path: c.Path}
 		if opts.DryRun {
@@ -199,6 +209,11 @@ func Run(ctx context.Context, opts *Options) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(r)
 	}
+	if opts.DryRun {
+		printWatchers(opts.IO.Out, &r) // before "Dry run: nothing was written."
+		printHuman(opts.IO.Out, opts.IO.ErrOut, &r)
+		return nil
+	}
 	printHuman(opts.IO.Out, opts.IO.ErrOut, &r)
 	printWatchers(opts.IO.Out, &r)
 	return nil
@@ -207,6 +222,9 @@ func Run(ctx context.Context, opts *Options) error {
 // printWatchers lists the Grafana files a bind wrote into the Crypt or
 // removed from it.
 func printWatchers(out io.Writer, r *Result) {
+	for _, n := range r.Notes {
+		fmt.Fprintln(out, n)
+	}
 	if len(r.Watchers) == 0 {
 		return
 	}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/lychd/lychd/internal/bound"
 	"github.com/lychd/lychd/internal/engine"
 	"github.com/lychd/lychd/internal/model"
 	"github.com/lychd/lychd/internal/paths"
@@ -109,4 +110,16 @@ func displayHome(home string) func(string) string {
 		}
 		return p
 	}
+}
+
+// harvesterConfigChanged reports whether plan replaces the Harvester's
+// prometheus.yml of an earlier generation.
+func harvesterConfigChanged(p paths.Paths, plan site.Plan) bool {
+	shown := displayHome(p.Home)(filepath.Join(p.BindingsDir(), site.CurrentLinkName, bound.ConfigDir, watchers.GenerationConfigFile))
+	for _, c := range plan.Changes {
+		if c.Path == shown && c.Op == "update" {
+			return true
+		}
+	}
+	return false
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/lychd/lychd/internal/cmd/factory"
 	"github.com/lychd/lychd/internal/cmdutil"
 	"github.com/lychd/lychd/internal/codex"
+	"github.com/lychd/lychd/internal/paths"
 	"github.com/lychd/lychd/internal/testtool"
 	"github.com/lychd/lychd/internal/unitfile"
 	"github.com/lychd/lychd/internal/watchers"
@@ -185,6 +186,26 @@ func TestBindWithWatchers(t *testing.T) {
 	if !strings.Contains(e.err.String(), want) {
 		t.Errorf("second bind stderr:\n%s\nwant %s", e.err, want)
 	}
+	if strings.Contains(e.out.String(), "The Harvester's configuration changed") {
+		t.Errorf("second bind changed nothing but says:\n%s", e.out)
+	}
+
+	// A new soulstone changes what the Harvester scrapes: bind says how
+	// to make a running Harvester read it.
+	e.writeCodex(t, map[string]string{
+		"lychd.toml":             watchersToml(t),
+		"soulstones/reason.toml": "[qwen]\nimage = \"docker.io/vllm/vllm-openai:latest\"\n\n[tiny]\nimage = \"ghcr.io/ggml-org/llama.cpp:server\"\nport = 8102\n",
+	})
+	if err := e.run(t); err != nil {
+		t.Fatalf("third bind: %v", err)
+	}
+	if !strings.Contains(e.out.String(), "  update ~/.local/share/lychd/bindings/current/config/prometheus.yml\n") ||
+		!strings.Contains(e.out.String(), "The Harvester's configuration changed; a running Harvester reads it when it restarts: systemctl --user restart lychd-harvester.service\n") {
+		t.Errorf("third bind output:\n%s", e.out)
+	}
+	if cfg, _ := os.ReadFile(promYml); !strings.Contains(string(cfg), "127.0.0.1:8102") {
+		t.Errorf("prometheus.yml after the third bind:\n%s", cfg)
+	}
 }
 
 // TestBindWithoutWatchers: with [core.watchers] off, no Watchers unit, no
@@ -252,4 +273,59 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// TestWatchersPortsAreTaken: with the Watchers on, a soulstone on
+// Grafana's or the Harvester's port inside the pod is refused, as any
+// port an always-on rune holds.
+func TestWatchersPortsAreTaken(t *testing.T) {
+	e := newEnv(t, map[string]string{
+		"lychd.toml":         "[core.watchers]\nenabled = true\n",
+		"soulstones/ui.toml": "[ui]\nimage = \"docker.io/library/alpine:3.20\"\nport = 3000\n",
+	})
+	withRealCore(t, e)
+	want := "bind: nothing was written:\nport 3000 is declared by rune \"grafana\" (core) and rune \"ui\" (soulstones/ui.toml:1), which can run at the same time in the pod's shared network namespace; give one of them another port, or put them in covens that are not allied"
+	if err := e.run(t); err == nil || err.Error() != want {
+		t.Fatalf("bind: %v\nwant: %s", err, want)
+	}
+}
+
+// TestWatchersDryRun: --dry-run lists the Grafana files it would write
+// and writes none.
+func TestWatchersDryRun(t *testing.T) {
+	e := newEnv(t, map[string]string{"lychd.toml": "[core.watchers]\nenabled = true\n"})
+	withRealCore(t, e)
+	e.opts.DryRun = true
+	if err := e.run(t); err != nil {
+		t.Fatalf("bind --dry-run: %v\n%s", err, e.err)
+	}
+	out := e.out.String()
+	if !strings.Contains(out, "Would write the Watchers' files in the Crypt:\n  write  ~/.local/share/lychd/watchers/grafana/dashboards/lychd-vessel.json\n") ||
+		!strings.Contains(out, "  create ~/.local/share/lychd/bindings/current/config/prometheus.yml\n") ||
+		!strings.HasSuffix(out, "Dry run: nothing was written.\n") {
+		t.Errorf("bind --dry-run output:\n%s", out)
+	}
+	if _, err := os.Lstat(filepath.Join(e.home, ".local", "share", "lychd")); !os.IsNotExist(err) {
+		t.Errorf("bind --dry-run wrote into the Crypt: %v", err)
+	}
+}
+
+// TestWatchersWithAnotherDataHome: the core's containers mount their files
+// from ~/.local/share/lychd; bind warns when lychd's data directory is
+// elsewhere.
+func TestWatchersWithAnotherDataHome(t *testing.T) {
+	e := newEnv(t, map[string]string{"lychd.toml": "[core.watchers]\nenabled = true\n"})
+	e.opts.Paths = func() (paths.Paths, error) {
+		return paths.FromEnv(func(k string) string {
+			return map[string]string{"HOME": e.home, "XDG_DATA_HOME": filepath.Join(e.home, "data")}[k]
+		})
+	}
+	withRealCore(t, e)
+	if err := e.run(t); err != nil {
+		t.Fatalf("bind: %v\n%s", err, e.err)
+	}
+	want := "lychd: warning: the Watchers' containers mount their files from ~/.local/share/lychd, as every core rune does, but lychd's data directory is ~/data/lychd ($XDG_DATA_HOME): the Harvester will not find its configuration. Make ~/.local/share/lychd a link to ~/data/lychd, or unset XDG_DATA_HOME\n"
+	if !strings.Contains(e.err.String(), want) {
+		t.Errorf("stderr:\n%s\nwant %s", e.err, want)
+	}
 }
