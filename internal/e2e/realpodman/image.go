@@ -32,6 +32,11 @@ const (
 	PhylacteryImage = ImageRepo + ":phylactery"
 	// OculusImage serves on Phoenix's port 6006.
 	OculusImage = ImageRepo + ":oculus"
+	// HarvesterImage and GrafanaImage stand in for the Watchers'
+	// Prometheus (port 9091) and Grafana (port 3000); they ignore the
+	// arguments the Harvester's unit passes.
+	HarvesterImage = ImageRepo + ":harvester"
+	GrafanaImage   = ImageRepo + ":grafana"
 	// VesselWriteFile is the file the Vessel's container writes at start:
 	// a path in the Crypt, which the Vessel's unit mounts at the same path.
 	VesselWriteFile = Home + "/.local/share/lychd/written-by-vessel"
@@ -46,6 +51,8 @@ var imageTags = map[string][]string{
 	VesselImage:     {"NAME=vessel", "PORT=8000", "WRITE_FILE=" + VesselWriteFile},
 	PhylacteryImage: {"NAME=phylactery", "PORT=5432"},
 	OculusImage:     {"NAME=oculus", "PORT=6006"},
+	HarvesterImage:  {"NAME=harvester", "PORT=9091"},
+	GrafanaImage:    {"NAME=grafana", "PORT=3000"},
 }
 
 // applets are the busybox applets the image links in /bin: the entrypoint's
