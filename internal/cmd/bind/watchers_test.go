@@ -329,3 +329,24 @@ func TestWatchersWithAnotherDataHome(t *testing.T) {
 		t.Errorf("stderr:\n%s\nwant %s", e.err, want)
 	}
 }
+
+// TestWatchersConfigErrors: bind's words for a wrong [core.watchers].
+func TestWatchersConfigErrors(t *testing.T) {
+	const pre = "bind: nothing was written:\nassimilation failed: extension \"core\": "
+	for _, tc := range []struct{ toml, want string }{
+		{"[core.watchers]\nenable = true\n",
+			`lychd.toml:2: core.watchers.enable: the extension has no such key; did you mean "enabled"? (its keys here: "enabled", "grafana_host_port", "grafana_image", "harvester_host_port", "harvester_image", "publish")`},
+		{"[core.watchers]\nenabled = \"yes\"\n",
+			`lychd.toml:2: core.watchers.enabled: got string, the extension expects bool`},
+		{"[core.watchers]\npublish = true\n",
+			`failed while assimilating: the [core.watchers] table of lychd.toml: the Watchers are off, so their settings do nothing; add enabled = true to turn them on, or remove the table`},
+		{"[core.watchers]\nenabled = true\ngrafana_host_port = 99999\n",
+			`failed while assimilating: the [core.watchers] table of lychd.toml: grafana_host_port: port 99999 is out of range; use a number from 1 to 65535`},
+	} {
+		e := newEnv(t, map[string]string{"lychd.toml": tc.toml})
+		withRealCore(t, e)
+		if err := e.run(t); err == nil || err.Error() != pre+tc.want {
+			t.Errorf("%s\n got: %v\nwant: %s", tc.toml, err, pre+tc.want)
+		}
+	}
+}
