@@ -12,6 +12,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/lychd/lychd/internal/engine"
 	"github.com/lychd/lychd/sdk/validate"
 )
 
@@ -375,4 +376,23 @@ func orDefault(v, def string) string {
 		return def
 	}
 	return v
+}
+
+// EngineTarget is the Target of a soulstone resolved from an engine
+// preset (engine.Resolved), or false when its engine exports no metrics,
+// which leaves nothing to scrape.
+func EngineTarget(r engine.Resolved) (Target, bool) {
+	m := r.Metrics
+	if m == nil {
+		return Target{}, false
+	}
+	return Target{
+		Soulstone:     r.Name,
+		Engine:        r.Engine,
+		Port:          m.Port,
+		MetricsPath:   m.Path,
+		MetricPrefix:  m.Prefix,
+		IdentityLabel: m.IdentityLabel,
+		Identity:      m.Identity,
+	}, true
 }

@@ -524,3 +524,41 @@ func TestProvisioning(t *testing.T) {
 		t.Error("the grafana directory layout and the in-container paths disagree")
 	}
 }
+
+// TestEngineTargets: soulstones resolved from the built-in presets become
+// the Harvester's targets (vLLM named by its served model name, the
+// soulstone's own), and a preset without metrics (Kokoro) is not scraped.
+func TestEngineTargets(t *testing.T) {
+	reg, err := engine.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg Config
+	for _, s := range []engine.Soulstone{
+		{Name: "qwen", Engine: "vllm", Model: "Qwen/Qwen2.5-7B-Instruct"},
+		{Name: "tiny", Engine: "llama.cpp", Model: "ggml-org/gemma-3-1b-it-GGUF"},
+		{Name: "voice", Engine: "kokoro"},
+	} {
+		r, err := reg.Resolve(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		target, ok := EngineTarget(r)
+		if ok != (s.Engine != "kokoro") {
+			t.Fatalf("%s: scraped %v", s.Name, ok)
+		}
+		if ok {
+			cfg.Targets = append(cfg.Targets, target)
+		}
+	}
+	want := []Target{
+		{Soulstone: "qwen", Engine: "vllm", Port: 8081, MetricsPath: "/metrics", MetricPrefix: "vllm:", IdentityLabel: "model_name", Identity: "qwen"},
+		{Soulstone: "tiny", Engine: "llama.cpp", Port: 8081, MetricsPath: "/metrics", MetricPrefix: "llamacpp:"},
+	}
+	if !reflect.DeepEqual(cfg.Targets, want) {
+		t.Fatalf("targets %+v\nwant %+v", cfg.Targets, want)
+	}
+	if _, _, err := Prometheus(cfg); err != nil {
+		t.Fatal(err)
+	}
+}

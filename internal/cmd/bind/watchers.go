@@ -36,6 +36,10 @@ func watchersOf(m *model.Manifest) (*theWatchers, error) {
 	for _, r := range m.Runes {
 		switch {
 		case r.Kind == model.KindSoulstone:
+			// A soulstone from an engine preset is scraped where its
+			// preset says (watchers.EngineTarget of its engine.Resolved)
+			// once the manifest carries it; every other soulstone at
+			// /metrics on its port.
 			port := r.Port
 			if port == 0 {
 				port = engine.StandardPort
