@@ -21,6 +21,7 @@ import (
 	"github.com/lychd/lychd/internal/bound"
 	"github.com/lychd/lychd/internal/cmdutil"
 	"github.com/lychd/lychd/internal/codex"
+	"github.com/lychd/lychd/internal/engine"
 	"github.com/lychd/lychd/internal/model"
 	"github.com/lychd/lychd/internal/paths"
 	"github.com/lychd/lychd/internal/scribe"
@@ -143,7 +144,10 @@ func Run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return fmt.Errorf("bind: nothing was written:\n%w", err)
 	}
-	w, err := watchersOf(&m)
+	// The soulstones made from engine presets: none until the Codex
+	// resolves them (cx.Engines).
+	var engines map[string]engine.Resolved
+	w, err := watchersOf(&m, engines)
 	if err != nil {
 		return fmt.Errorf("bind: nothing was written: %w", err)
 	}

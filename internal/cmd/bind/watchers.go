@@ -27,19 +27,23 @@ type theWatchers struct {
 }
 
 // watchersOf returns the Watchers' files for manifest m, or nil when the
-// core registered no Harvester. The Harvester scrapes every soulstone at
-// /metrics on its port (the Sepulcher standard port 8081 when it declares
-// none) and the Vessel on its port.
-func watchersOf(m *model.Manifest) (*theWatchers, error) {
+// core registered no Harvester. The Harvester scrapes a soulstone made
+// from an engine preset (engines, by soulstone name) where its preset
+// says, or not at all when the engine exports no metrics; every other
+// soulstone at /metrics on its port (the Sepulcher standard port 8081 when
+// it declares none); and the Vessel on its port.
+func watchersOf(m *model.Manifest, engines map[string]engine.Resolved) (*theWatchers, error) {
 	var on bool
 	var cfg watchers.Config
 	for _, r := range m.Runes {
 		switch {
 		case r.Kind == model.KindSoulstone:
-			// A soulstone from an engine preset is scraped where its
-			// preset says (watchers.EngineTarget of its engine.Resolved)
-			// once the manifest carries it; every other soulstone at
-			// /metrics on its port.
+			if res, ok := engines[r.Name]; ok {
+				if t, ok := watchers.EngineTarget(res); ok {
+					cfg.Targets = append(cfg.Targets, t)
+				}
+				continue
+			}
 			port := r.Port
 			if port == 0 {
 				port = engine.StandardPort

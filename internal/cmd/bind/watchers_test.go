@@ -13,6 +13,8 @@ import (
 	"github.com/lychd/lychd/internal/cmd/factory"
 	"github.com/lychd/lychd/internal/cmdutil"
 	"github.com/lychd/lychd/internal/codex"
+	"github.com/lychd/lychd/internal/engine"
+	"github.com/lychd/lychd/internal/model"
 	"github.com/lychd/lychd/internal/paths"
 	"github.com/lychd/lychd/internal/testtool"
 	"github.com/lychd/lychd/internal/unitfile"
@@ -348,5 +350,47 @@ func TestWatchersConfigErrors(t *testing.T) {
 		if err := e.run(t); err == nil || err.Error() != pre+tc.want {
 			t.Errorf("%s\n got: %v\nwant: %s", tc.toml, err, pre+tc.want)
 		}
+	}
+}
+
+// TestWatchersScrapeEnginesWhereTheirPresetsSay: a soulstone made from an
+// engine preset is scraped at its preset's metrics path and told apart by
+// its preset's identity label; one whose engine exports no metrics is not
+// scraped; a plain soulstone is scraped at /metrics on 8081.
+func TestWatchersScrapeEnginesWhereTheirPresetsSay(t *testing.T) {
+	reg, err := engine.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	engines := map[string]engine.Resolved{}
+	for _, s := range []engine.Soulstone{
+		{Name: "qwen", Engine: "vllm", Model: "Qwen/Qwen2.5-7B-Instruct"},
+		{Name: "voice", Engine: "kokoro"},
+	} {
+		if engines[s.Name], err = reg.Resolve(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m := &model.Manifest{Runes: []model.Rune{
+		{Name: "harvester", Kind: model.KindCore, Source: model.Source{Kind: model.SourceCore, Name: "core"}},
+		{Name: "qwen", Kind: model.KindSoulstone, Port: 8081},
+		{Name: "voice", Kind: model.KindSoulstone, Port: 8081},
+		{Name: "plain", Kind: model.KindSoulstone},
+	}}
+	w, err := watchersOf(m, engines)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := string(w.config[0].Data)
+	for _, want := range []string{"regex: vllm:.*;qwen", "replacement: plain", "lychd_engine"} {
+		if !strings.Contains(cfg, want) {
+			t.Errorf("prometheus.yml lacks %q:\n%s", want, cfg)
+		}
+	}
+	if strings.Contains(cfg, "voice") {
+		t.Errorf("prometheus.yml scrapes Kokoro, which exports no metrics:\n%s", cfg)
+	}
+	if len(w.warnings) != 0 {
+		t.Errorf("warnings %q", w.warnings)
 	}
 }
