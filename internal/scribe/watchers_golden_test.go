@@ -12,10 +12,15 @@ import (
 // and published, beside two soulstones: TestGolden checks their units
 // with the real Quadlet generator and systemd-analyze verify.
 func init() {
-	runes, err := coreext.Runes(coreext.Config{Watchers: coreext.WatchersConfig{Enabled: true, Publish: true, GrafanaHostPort: 3300}})
+	runes, err := coreext.Runes(coreext.Config{})
 	if err != nil {
 		panic(err)
 	}
+	watchers, err := coreext.WatchersRunes(coreext.WatchersConfig{Enabled: true, Publish: true, GrafanaHostPort: 3300})
+	if err != nil {
+		panic(err)
+	}
+	runes = append(runes, watchers...)
 	c := registry.New(model.Source{Kind: model.SourceCore, Name: "core"})
 	for _, r := range runes {
 		if err := c.AddRune(context.Background(), r); err != nil {

@@ -57,9 +57,6 @@ const (
 //	[core.oculus]
 //	image = "docker.io/arizephoenix/phoenix:latest"
 //	host_port = 6006   # 0 keeps the Oculus inside the pod
-//
-//	[core.watchers]    # see WatchersConfig
-//	enabled = true
 type Config struct {
 	Vessel     VesselConfig   `json:"vessel"`
 	Phylactery ServiceConfig  `json:"phylactery"`
@@ -119,6 +116,11 @@ func (e *Extension) Assimilate(ctx context.Context, a sdk.Assimilation) error {
 	if err != nil {
 		return err
 	}
+	watchers, err := WatchersRunes(cfg.Watchers)
+	if err != nil {
+		return err
+	}
+	runes = append(runes, watchers...)
 	for _, r := range runes {
 		if err := a.AddRune(ctx, r); err != nil {
 			return fmt.Errorf("adding core rune %q: %w", r.Name, err)
@@ -127,8 +129,7 @@ func (e *Extension) Assimilate(ctx context.Context, a sdk.Assimilation) error {
 	return nil
 }
 
-// Runes returns the core runes for cfg: vessel, phylactery, oculus, and
-// when [core.watchers] enables them, harvester and grafana.
+// Runes returns the core runes for cfg: vessel, phylactery, oculus.
 func Runes(cfg Config) ([]sdk.Rune, error) {
 	vessel, err := vesselRune(cfg.Vessel)
 	if err != nil {
@@ -138,11 +139,7 @@ func Runes(cfg Config) ([]sdk.Rune, error) {
 	if err != nil {
 		return nil, err
 	}
-	watchers, err := watchersRunes(cfg.Watchers)
-	if err != nil {
-		return nil, err
-	}
-	return append([]sdk.Rune{vessel, phylacteryRune(cfg.Phylactery), oculus}, watchers...), nil
+	return []sdk.Rune{vessel, phylacteryRune(cfg.Phylactery), oculus}, nil
 }
 
 func vesselRune(c VesselConfig) (sdk.Rune, error) {

@@ -23,8 +23,8 @@ const (
 	GrafanaVolume   = "lychd-grafana"
 )
 
-// WatchersConfig is the [core.watchers] table: the Harvester (Prometheus)
-// and Grafana, off unless enabled.
+// WatchersConfig is the [core.watchers] table of Config: the Harvester
+// (Prometheus) and Grafana, off unless enabled.
 //
 //	[core.watchers]
 //	enabled = true
@@ -54,10 +54,11 @@ type WatchersConfig struct {
 
 const watchersTable = "the [core.watchers] table of lychd.toml"
 
-// watchersRunes returns the Harvester and Grafana when c enables them, and
-// none otherwise. Settings without enabled = true are refused, so that a
-// forgotten switch is not mistaken for Watchers that do not start.
-func watchersRunes(c WatchersConfig) ([]sdk.Rune, error) {
+// WatchersRunes returns the Harvester and Grafana when c enables them, and
+// none otherwise; the core registers them after the runes of Runes.
+// Settings without enabled = true are refused, so that a forgotten switch
+// is not mistaken for Watchers that do not start.
+func WatchersRunes(c WatchersConfig) ([]sdk.Rune, error) {
 	if !c.Enabled {
 		if c != (WatchersConfig{}) {
 			return nil, errors.New(watchersTable + ": the Watchers are off, so their settings do nothing; add enabled = true to turn them on, or remove the table")

@@ -48,7 +48,7 @@ func TestWatchersPublishing(t *testing.T) {
 		{core.WatchersConfig{Enabled: true, HarvesterHostPort: 9191}, pub{9191, 0}},
 		{core.WatchersConfig{Enabled: true, Publish: true, HarvesterHostPort: 9191}, pub{9191, 3000}},
 	} {
-		runes, err := core.Runes(core.Config{Watchers: tc.config})
+		runes, err := core.WatchersRunes(tc.config)
 		if err != nil {
 			t.Fatal(err)
 		}
