@@ -15,8 +15,8 @@ import (
 )
 
 // TestCodexDocumentsTheWatchers: docs/codex.md documents every key of
-// [core.watchers] with an example, and the [core] tables of its lychd.toml
-// example are accepted by the core, Watchers included.
+// [core.watchers] with an example, and the [core] tables of its example
+// with [core.watchers] are accepted by the core, Watchers included.
 func TestCodexDocumentsTheWatchers(t *testing.T) {
 	md, err := os.ReadFile(filepath.Join("..", "..", "docs", "codex.md"))
 	if err != nil {
@@ -39,7 +39,7 @@ func TestCodexDocumentsTheWatchers(t *testing.T) {
 
 	var lychdToml string
 	for _, b := range strings.Split(doc, "```toml\n")[1:] {
-		if b, _, _ = strings.Cut(b, "```"); strings.Contains(b, "[core.") {
+		if b, _, _ = strings.Cut(b, "```"); strings.Contains(b, "[core.watchers]") {
 			lychdToml = b
 		}
 	}
