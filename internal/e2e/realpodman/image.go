@@ -55,6 +55,14 @@ var imageTags = map[string][]string{
 	GrafanaImage:    {"NAME=grafana", "PORT=3000"},
 }
 
+// imageUsers are the tags that run as a user of their own, as the images
+// they stand in for do: Prometheus's image runs as nobody, Grafana's as
+// uid 472 in group 0.
+var imageUsers = map[string]string{
+	HarvesterImage: "65534:65534",
+	GrafanaImage:   "472:0",
+}
+
 // applets are the busybox applets the image links in /bin: the entrypoint's
 // and what a test or a HealthCmd= may run with podman exec.
 var applets = []string{
@@ -91,7 +99,7 @@ func WriteImageArchive(w io.Writer, busybox []byte) error {
 	}
 	sort.Strings(tags)
 	for _, tag := range tags {
-		cfg, err := imageConfig(imageTags[tag], "sha256:"+hex.EncodeToString(layerSum[:]))
+		cfg, err := imageConfig(imageTags[tag], imageUsers[tag], "sha256:"+hex.EncodeToString(layerSum[:]))
 		if err != nil {
 			return fmt.Errorf("test image config of %s: %w", tag, err)
 		}
@@ -173,8 +181,9 @@ func writeTarFile(tw *tar.Writer, name string, mode int64, content []byte) error
 
 // imageConfig is an OCI/Docker image configuration with the entrypoint and
 // env added to the plain image's.
-func imageConfig(env []string, diffID string) ([]byte, error) {
+func imageConfig(env []string, user, diffID string) ([]byte, error) {
 	type config struct {
+		User       string   `json:"User,omitempty"`
 		Env        []string `json:"Env"`
 		Entrypoint []string `json:"Entrypoint"`
 		StopSignal string   `json:"StopSignal"`
@@ -198,6 +207,7 @@ func imageConfig(env []string, diffID string) ([]byte, error) {
 		OS:           "linux",
 		Created:      imageEpoch,
 		Config: config{
+			User:       user,
 			Env:        append([]string{"PATH=/bin"}, env...),
 			Entrypoint: []string{"/bin/sh", "/entry.sh"},
 			StopSignal: "SIGTERM",

@@ -13,8 +13,9 @@ import (
 // Harvester, the prometheus.yml that bind wrote into the generation is
 // mounted read-only, through the "current" link, readable by Prometheus's
 // user nobody; Grafana sees the provisioning and dashboards bind installed
-// in the Crypt; the pod publishes Grafana on the host port asked for and
-// keeps the Harvester inside.
+// in the Crypt; both run as their images' users (as Prometheus's and
+// Grafana's images do) and write their named volumes; the pod publishes
+// Grafana on the host port asked for and keeps the Harvester inside.
 func TestWatchers(t *testing.T) {
 	b := bed(t)
 	ports := freeCorePorts(t)
@@ -61,8 +62,16 @@ grafana_host_port = %d
 			t.Errorf("Grafana does not see %s:\n%s", f, dashboards)
 		}
 	}
-	for name, dir := range map[string]string{"lychd-harvester": "/prometheus", "lychd-grafana": "/var/lib/grafana"} {
-		b.MustUser(t, "podman", "exec", name, "touch", dir+"/written")
+	// Each runs as its image's user, in the keep-id pod too, and can
+	// write its named volume, which Podman gives that user.
+	for name, c := range map[string]struct{ ids, dir string }{
+		"lychd-harvester": {"uid=65534\ngid=65534\n", "/prometheus"},
+		"lychd-grafana":   {"uid=472\ngid=0\n", "/var/lib/grafana"},
+	} {
+		if info := b.MustUser(t, "podman", "exec", name, "cat", "/tmp/www/info"); !strings.Contains(info, c.ids) {
+			t.Errorf("%s runs as\n%s\nwant %q", name, info, c.ids)
+		}
+		b.MustUser(t, "podman", "exec", name, "touch", c.dir+"/written")
 	}
 	volumes := strings.Fields(b.MustUser(t, "podman", "volume", "ls", "--format", "{{.Name}}"))
 	for _, v := range []string{"lychd-grafana", "lychd-harvester"} {
