@@ -38,6 +38,9 @@ const FileName = "bound.json"
 const (
 	QuadletDir = "quadlet"
 	SystemdDir = "systemd"
+	// ConfigDir holds the configuration files of lychd's own containers
+	// (the Harvester's prometheus.yml).
+	ConfigDir = "config"
 )
 
 // Version is the layout version of the record this lychd writes and reads.
@@ -116,10 +119,13 @@ type Unit struct {
 }
 
 // New builds the record of manifest m with compatibility graph g, from
-// the Quadlet and systemd files (name -> content) the bind writes and the
-// soulstones of each hold target.
-func New(m *model.Manifest, g *covenant.Graph, quadlet, systemd map[string][]byte, holds map[string][]string, in Inputs) *Record {
+// the Quadlet, systemd and config files (name -> content) the bind writes
+// and the soulstones of each hold target.
+func New(m *model.Manifest, g *covenant.Graph, quadlet, systemd, config map[string][]byte, holds map[string][]string, in Inputs) *Record {
 	r := &Record{Version: Version, Inputs: in, Files: map[string]string{}}
+	for name, data := range config {
+		r.Files[ConfigDir+"/"+name] = digest(data)
+	}
 	for name, data := range quadlet {
 		r.Files[QuadletDir+"/"+name] = digest(data)
 	}

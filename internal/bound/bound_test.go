@@ -32,7 +32,7 @@ func record(t *testing.T) *Record {
 		q[r.UnitBase()+".container"] = []byte(r.Name)
 	}
 	s := map[string][]byte{"lychd-coven-vision.target": []byte("C"), "lychd-hold-vision.target": []byte("H")}
-	return New(m, g, q, s, map[string][]string{"lychd-hold-vision.target": {"vana", "vpre"}}, Inputs{Codex: "d"})
+	return New(m, g, q, s, nil, map[string][]string{"lychd-hold-vision.target": {"vana", "vpre"}}, Inputs{Codex: "d"})
 }
 
 func TestResolve(t *testing.T) {

@@ -70,7 +70,7 @@ func TestDocsKeys(t *testing.T) {
 
 // TestEngineDocsExamples loads every TOML example of docs/engines.md with
 // the Codex loader: soulstones as a soulstone file, [presets.NAME] tables
-// as lychd.toml.
+// and examples that say they are in lychd.toml as lychd.toml.
 func TestEngineDocsExamples(t *testing.T) {
 	md, err := os.ReadFile(filepath.Join("..", "..", "docs", "engines.md"))
 	if err != nil {
@@ -86,7 +86,7 @@ func TestEngineDocsExamples(t *testing.T) {
 		}
 		text := strings.Join(lines, "\n")
 		name := "soulstones/doc.toml"
-		if strings.Contains(text, "[presets.") {
+		if strings.HasPrefix(text, "# In lychd.toml") || strings.Contains(text, "[presets.") {
 			name = "lychd.toml"
 		}
 		c, err := Load(writeCodex(t, map[string]string{name: text}))
@@ -95,7 +95,7 @@ func TestEngineDocsExamples(t *testing.T) {
 			continue
 		}
 		stones += len(c.Runes)
-		if name == "lychd.toml" {
+		if strings.Contains(text, "[presets.") {
 			presets++
 		}
 	}

@@ -26,7 +26,7 @@ import (
 // not create is in the way, when a binding directory is unsafe, or when a
 // name in g is invalid.
 func (s *Site) Plan(g Generation) (Plan, error) {
-	wantQ, wantS, err := validate(g)
+	wantQ, wantS, wantC, err := validate(g)
 	if err != nil {
 		return Plan{}, err
 	}
@@ -40,19 +40,19 @@ func (s *Site) Plan(g Generation) (Plan, error) {
 	if err := s.conflicts(st, wantQ, wantS); err != nil {
 		return Plan{}, err
 	}
-	return s.plan(st, wantQ, wantS, g.Record), nil
+	return s.plan(st, wantQ, wantS, wantC, g.Record), nil
 }
 
 // Current returns the lychd units Quadlet and systemd see now: the files
 // behind lychd's Quadlet link and lychd's links in the systemd directory
-// that resolve (a dangling link is absent to systemd). Files are sorted by
-// name.
+// that resolve (a dangling link is absent to systemd), and the config
+// files of the current generation. Files are sorted by name.
 func (s *Site) Current() (Generation, error) {
 	st, err := s.observe(true)
 	if err != nil {
 		return Generation{}, err
 	}
-	return Generation{Quadlet: files(st.visQ), Systemd: files(st.visS)}, nil
+	return Generation{Quadlet: files(st.visQ), Systemd: files(st.visS), Config: files(st.curC)}, nil
 }
 
 // Apply installs g. It creates the binding directories if needed, takes the
@@ -63,7 +63,7 @@ func (s *Site) Current() (Generation, error) {
 // either the old or the new complete set, and the next Apply finishes or
 // cleans up.
 func (s *Site) Apply(ctx context.Context, g Generation) (Plan, error) {
-	wantQ, wantS, err := validate(g)
+	wantQ, wantS, wantC, err := validate(g)
 	if err != nil {
 		return Plan{}, err
 	}
@@ -101,14 +101,14 @@ func (s *Site) Apply(ctx context.Context, g Generation) (Plan, error) {
 	if err := s.conflicts(st, wantQ, wantS); err != nil {
 		return Plan{}, err
 	}
-	p := s.plan(st, wantQ, wantS, g.Record)
+	p := s.plan(st, wantQ, wantS, wantC, g.Record)
 	if p.Empty() {
 		return p, nil
 	}
 	if err := ctx.Err(); err != nil {
 		return Plan{}, fmt.Errorf("bind cancelled before writing: %w", err)
 	}
-	if err := s.execute(st, wantQ, wantS, g.Record); err != nil {
+	if err := s.execute(st, wantQ, wantS, wantC, g.Record); err != nil {
 		return Plan{}, fmt.Errorf("%w (what Quadlet and systemd see is still a complete set; run lychd bind again to finish)", err)
 	}
 	return p, nil
@@ -116,15 +116,17 @@ func (s *Site) Apply(ctx context.Context, g Generation) (Plan, error) {
 
 // needGeneration reports whether the current generation differs from the
 // wanted files and record (or is missing or damaged).
-func needGeneration(st *state, wantQ, wantS map[string][]byte, record []byte) bool {
-	return !st.curOK || !equalFiles(st.curQ, wantQ) || !equalFiles(st.curS, wantS) || !bytes.Equal(st.curRecord, record)
+func needGeneration(st *state, wantQ, wantS, wantC map[string][]byte, record []byte) bool {
+	return !st.curOK || !equalFiles(st.curQ, wantQ) || !equalFiles(st.curS, wantS) || !equalFiles(st.curC, wantC) || !bytes.Equal(st.curRecord, record)
 }
 
 // plan derives the Plan from an observation.
-func (s *Site) plan(st *state, wantQ, wantS map[string][]byte, record []byte) Plan {
+func (s *Site) plan(st *state, wantQ, wantS, wantC map[string][]byte, record []byte) Plan {
 	var p Plan
 	p.Changes = append(p.Changes, s.diffSet(filepath.Join(s.QuadletDir, QuadletLinkName), st.visQ, wantQ)...)
 	p.Changes = append(p.Changes, s.diffSet(s.SystemdDir, st.visS, wantS)...)
+	p.Changes = append(p.Changes, s.diffSet(filepath.Join(s.BindingsDir, currentName, bound.ConfigDir), st.curC, wantC)...)
+	slices.SortStableFunc(p.Changes, func(a, b Change) int { return strings.Compare(a.Path, b.Path) })
 	shown := map[string]bool{}
 	for _, c := range p.Changes {
 		shown[c.Path] = true
@@ -135,7 +137,7 @@ func (s *Site) plan(st *state, wantQ, wantS map[string][]byte, record []byte) Pl
 		}
 	}
 
-	needGen := needGeneration(st, wantQ, wantS, record)
+	needGen := needGeneration(st, wantQ, wantS, wantC, record)
 	if needGen {
 		internal("create", filepath.Join(s.BindingsDir, fmt.Sprintf("%s%d", genPrefix, st.next)))
 		internal("update", filepath.Join(s.BindingsDir, currentName))
@@ -175,7 +177,7 @@ func (s *Site) plan(st *state, wantQ, wantS map[string][]byte, record []byte) Pl
 
 // execute carries out the plan for st. The order of the steps is what makes
 // the switch atomic; doc.go explains it.
-func (s *Site) execute(st *state, wantQ, wantS map[string][]byte, record []byte) error {
+func (s *Site) execute(st *state, wantQ, wantS, wantC map[string][]byte, record []byte) error {
 	// 1. Leftover temporary links of an interrupted run.
 	for _, d := range st.debris {
 		s.hook("remove " + s.step(d))
@@ -186,10 +188,10 @@ func (s *Site) execute(st *state, wantQ, wantS map[string][]byte, record []byte)
 
 	// 2. The new generation, complete and durable, not yet visible.
 	gen := st.cur
-	needGen := needGeneration(st, wantQ, wantS, record)
+	needGen := needGeneration(st, wantQ, wantS, wantC, record)
 	if needGen {
 		gen = fmt.Sprintf("%s%d", genPrefix, st.next)
-		if err := s.writeGeneration(gen, wantQ, wantS, record, st); err != nil {
+		if err := s.writeGeneration(gen, wantQ, wantS, wantC, record, st); err != nil {
 			return err
 		}
 	}
@@ -290,9 +292,13 @@ func (s *Site) step(path string) string {
 // file's modification time, so that the time says when the unit last
 // changed (lychd status compares it with the manager's last load to tell a
 // pending daemon-reload).
-func (s *Site) writeGeneration(gen string, wantQ, wantS map[string][]byte, record []byte, st *state) error {
+func (s *Site) writeGeneration(gen string, wantQ, wantS, wantC map[string][]byte, record []byte, st *state) error {
 	root := filepath.Join(s.BindingsDir, gen)
-	for _, d := range []struct{ path, step string }{{root, "gen"}, {filepath.Join(root, "quadlet"), "gen/quadlet"}, {filepath.Join(root, "systemd"), "gen/systemd"}} {
+	dirs := []struct{ path, step string }{{root, "gen"}, {filepath.Join(root, "quadlet"), "gen/quadlet"}, {filepath.Join(root, "systemd"), "gen/systemd"}}
+	if len(wantC) > 0 {
+		dirs = append(dirs, struct{ path, step string }{filepath.Join(root, bound.ConfigDir), "gen/" + bound.ConfigDir})
+	}
+	for _, d := range dirs {
 		s.hook("mkdir " + d.step)
 		if err := os.Mkdir(d.path, 0o755); err != nil {
 			return fmt.Errorf("create generation directory %s: %w", d.path, err)
@@ -303,7 +309,7 @@ func (s *Site) writeGeneration(gen string, wantQ, wantS map[string][]byte, recor
 		sub  string
 		m    map[string][]byte
 		curr map[string][]byte
-	}{{"quadlet", wantQ, st.curQ}, {"systemd", wantS, st.curS}} {
+	}{{"quadlet", wantQ, st.curQ}, {"systemd", wantS, st.curS}, {bound.ConfigDir, wantC, st.curC}} {
 		for _, name := range slices.Sorted(maps.Keys(set.m)) {
 			path := filepath.Join(root, set.sub, name)
 			if err := s.writeFile(path, "gen/"+set.sub+"/"+name, set.m[name]); err != nil {
@@ -330,10 +336,9 @@ func (s *Site) writeGeneration(gen string, wantQ, wantS map[string][]byte, recor
 	if err := syncFiles(written); err != nil {
 		return err
 	}
-	for _, d := range []struct{ path, step string }{
-		{filepath.Join(root, "quadlet"), "gen/quadlet"}, {filepath.Join(root, "systemd"), "gen/systemd"},
-		{root, "gen"}, {s.BindingsDir, "bindings (new generation)"},
-	} {
+	synced := dirs[1:]
+	synced = append(synced, struct{ path, step string }{root, "gen"}, struct{ path, step string }{s.BindingsDir, "bindings (new generation)"})
+	for _, d := range synced {
 		if err := s.fsyncDirStep(d.path, d.step); err != nil {
 			return err
 		}

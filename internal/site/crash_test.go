@@ -74,13 +74,14 @@ func child(mode string) int {
 }
 
 // crashGens are the old and the new generation of the crash test. The new
-// one adds, changes, keeps and removes Quadlet files and targets.
+// one adds, changes, keeps and removes Quadlet files and targets, and
+// changes and removes config files.
 func crashGens() [2]Generation {
 	var old, new []string
 	for i := range 24 {
 		old = append(old, fmt.Sprintf("lychd-soulstone-%02d.container=[Container]\nImage=img%d\n", i, i))
 	}
-	old = append(old, "lychd.pod=[Pod]\nPodName=lychd\n", "lychd-data.volume=[Volume]\n")
+	old = append(old, "lychd.pod=[Pod]\nPodName=lychd\n", "lychd-data.volume=[Volume]\n", "prometheus.yml=old scrape targets\n", "gone.yml=removed\n")
 	for i := range 5 {
 		old = append(old, fmt.Sprintf("lychd-coven-%d.target=[Unit]\nDescription=coven %d\n", i, i))
 	}
@@ -91,7 +92,7 @@ func crashGens() [2]Generation {
 		}
 		new = append(new, fmt.Sprintf("lychd-soulstone-%02d.container=[Container]\nImage=%s%d\n", i, v, i))
 	}
-	new = append(new, "lychd.pod=[Pod]\nPodName=lychd\nPublishPort=8080:8080\n", "lychd-data.volume=[Volume]\n")
+	new = append(new, "lychd.pod=[Pod]\nPodName=lychd\nPublishPort=8080:8080\n", "lychd-data.volume=[Volume]\n", "prometheus.yml=new scrape targets\n")
 	for i := 2; i < 8; i++ { // 0, 1 removed; 5-7 added; 2 changed
 		d := fmt.Sprintf("coven %d", i)
 		if i == 2 {

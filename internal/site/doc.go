@@ -13,6 +13,7 @@ With the default XDG directories:
 	    bind.lock                             flock(2) lock serialising Apply
 	    gen-7/quadlet/lychd.pod ...           a generation: files 0644, dirs 0755
 	    gen-7/systemd/lychd-coven-x.target
+	    gen-7/config/prometheus.yml           config of lychd's own containers
 	    current -> gen-7                      the switch: a relative symlink
 	~/.config/containers/systemd/lychd        -> BindingsDir/current/quadlet
 	~/.config/systemd/user/lychd-coven-x.target
@@ -23,7 +24,9 @@ stable link "lychd" shows it the current generation. systemd does not look
 into subdirectories, so every target gets its own stable link whose path
 runs through "current"; systemd follows the chain, and after "current" moves
 a daemon-reload loads the new content. The links never change while the
-set of names stays the same: only "current" moves.
+set of names stays the same: only "current" moves. Config files (the
+Harvester's prometheus.yml) are mounted by their containers through
+"current" when they start, so they switch with the units.
 
 lychd recognises its own links by their target pointing into BindingsDir.
 Anything else is foreign and never touched; a foreign file at a name lychd
@@ -43,9 +46,10 @@ sites again, plans again and, unless the plan is empty, does:
  1. Remove leftover temporary links of a killed run (".current.lychd-tmp",
     ".lychd.lychd-tmp", ".NAME.lychd-tmp"; only symlinks into BindingsDir).
  2. Write generation gen-N, N above every gen-* present: mkdir gen-N,
-    gen-N/quadlet, gen-N/systemd; every file created with
-    O_EXCL|O_NOFOLLOW, written, fsynced; then fsync gen-N/quadlet,
-    gen-N/systemd, gen-N and BindingsDir. Skipped when "current" already
+    gen-N/quadlet, gen-N/systemd (and gen-N/config when the generation
+    has config files); every file created with O_EXCL|O_NOFOLLOW,
+    written, fsynced; then fsync those directories, gen-N and
+    BindingsDir. Skipped when "current" already
     holds exactly the wanted files.
  3. Create the "lychd" link in the Quadlet directory if it is missing (or
     replace a non-canonical one of lychd's), fsync the Quadlet directory.

@@ -45,22 +45,25 @@ func siteAt(home string) *Site {
 }
 
 // genOf builds a Generation from "name=content" pairs; names ending in
-// .target go to Systemd.
+// .target go to Systemd, names ending in .yml to Config.
 func genOf(pairs ...string) Generation {
 	var g Generation
 	for _, p := range pairs {
 		name, data, _ := strings.Cut(p, "=")
 		f := File{Name: name, Data: []byte(data)}
-		if strings.HasSuffix(name, ".target") {
+		switch {
+		case strings.HasSuffix(name, ".target"):
 			g.Systemd = append(g.Systemd, f)
-		} else {
+		case strings.HasSuffix(name, ".yml"):
+			g.Config = append(g.Config, f)
+		default:
 			g.Quadlet = append(g.Quadlet, f)
 		}
 	}
 	return g
 }
 
-// flat renders a Generation as "q:name"/"s:name" -> content.
+// flat renders a Generation as "q:name"/"s:name"/"c:name" -> content.
 func flat(g Generation) map[string]string {
 	m := map[string]string{}
 	for _, f := range g.Quadlet {
@@ -69,11 +72,14 @@ func flat(g Generation) map[string]string {
 	for _, f := range g.Systemd {
 		m["s:"+f.Name] = string(f.Data)
 	}
+	for _, f := range g.Config {
+		m["c:"+f.Name] = string(f.Data)
+	}
 	return m
 }
 
 // seen computes, independently of the package, what Quadlet and systemd
-// would load: Quadlet walks its directory recursively, following symlinked
+// would load, and the config files a container would mount: Quadlet walks its directory recursively, following symlinked
 // subdirectories and taking the first file of each name; systemd reads the
 // top level of its directory, following symlinks, and treats a dangling
 // link as absent. It fails the test when Quadlet would find one name twice
@@ -140,6 +146,20 @@ func seen(t testing.TB, s *Site) map[string]string {
 			t.Fatalf("systemd view: %v", err)
 		}
 		m["s:"+e.Name()] = string(data)
+	}
+	// A container that mounts a config file through "current" when it
+	// starts gets the file of the generation "current" names.
+	cdir := filepath.Join(s.BindingsDir, currentName, "config")
+	ents, err = os.ReadDir(cdir)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("config view: %v", err)
+	}
+	for _, e := range ents {
+		data, err := os.ReadFile(filepath.Join(cdir, e.Name()))
+		if err != nil {
+			t.Fatalf("config view: %v", err)
+		}
+		m["c:"+e.Name()] = string(data)
 	}
 	return m
 }

@@ -34,6 +34,8 @@ type state struct {
 	// and are exactly the files its record says lychd wrote.
 	curOK      bool
 	curQ, curS map[string][]byte
+	// curC are cur's config files (Generation.Config).
+	curC map[string][]byte
 	// curRecord is cur's record of what was bound (nil when it has none).
 	curRecord []byte
 	// curForeign are entries of cur's unit directories lychd did not
@@ -473,8 +475,18 @@ func (s *Site) readCurrent(st *state) error {
 	if err != nil {
 		return err
 	}
+	cf, cForeign, _, err := readGenDir(filepath.Join(root, bound.ConfigDir), "config", configSuffixes)
+	if err != nil {
+		return err
+	}
+	if cf == nil {
+		cf = map[string][]byte{} // a generation without config files
+	}
 	for _, n := range qForeign {
 		st.curForeign = append(st.curForeign, filepath.Join(s.QuadletDir, QuadletLinkName, n))
+	}
+	for _, n := range cForeign {
+		st.curForeign = append(st.curForeign, filepath.Join(root, bound.ConfigDir, n))
 	}
 	for _, n := range sForeign {
 		st.curForeign = append(st.curForeign, filepath.Join(root, bound.SystemdDir, n))
@@ -486,7 +498,7 @@ func (s *Site) readCurrent(st *state) error {
 	case !errors.Is(err, fs.ErrNotExist):
 		return fmt.Errorf("read %s: %w", filepath.Join(root, bound.FileName), err)
 	}
-	complete := okQ && okS && len(qForeign) == 0 && len(sForeign) == 0
+	complete := okQ && okS && len(qForeign) == 0 && len(sForeign) == 0 && len(cForeign) == 0
 	if st.curRecord != nil {
 		owned, err := bound.Files(st.curRecord)
 		if err != nil {
@@ -510,9 +522,10 @@ func (s *Site) readCurrent(st *state) error {
 			}
 			check(bound.QuadletDir, q, func(n string) string { return filepath.Join(s.QuadletDir, QuadletLinkName, n) })
 			check(bound.SystemdDir, sd, func(n string) string { return filepath.Join(root, bound.SystemdDir, n) })
+			check(bound.ConfigDir, cf, func(n string) string { return filepath.Join(root, bound.ConfigDir, n) })
 			for path := range owned {
 				sub, name, _ := strings.Cut(path, "/")
-				if _, ok := map[string]map[string][]byte{bound.QuadletDir: q, bound.SystemdDir: sd}[sub][name]; !ok {
+				if _, ok := map[string]map[string][]byte{bound.QuadletDir: q, bound.SystemdDir: sd, bound.ConfigDir: cf}[sub][name]; !ok {
 					complete = false // deleted by hand: written again, nothing lost
 				}
 			}
@@ -520,7 +533,7 @@ func (s *Site) readCurrent(st *state) error {
 	}
 	slices.Sort(st.curForeign)
 	slices.Sort(st.curEdited)
-	st.curQ, st.curS = q, sd
+	st.curQ, st.curS, st.curC = q, sd, cf
 	st.curOK = complete && len(st.curForeign) == 0 && len(st.curEdited) == 0
 	return nil
 }

@@ -21,6 +21,9 @@ func recorded(g Generation) Generation {
 	for _, f := range g.Systemd {
 		files[bound.SystemdDir+"/"+f.Name] = bound.Digest(f.Data)
 	}
+	for _, f := range g.Config {
+		files[bound.ConfigDir+"/"+f.Name] = bound.Digest(f.Data)
+	}
 	g.Record, _ = json.Marshal(map[string]any{"version": bound.Version, "files": files})
 	return g
 }

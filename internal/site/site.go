@@ -27,8 +27,15 @@ type Generation struct {
 	// Systemd files (.target) become visible in the systemd user unit
 	// directory.
 	Systemd []File
+	// Config files configure lychd's own containers (the Watchers'
+	// prometheus.yml); they are written into the generation's config
+	// directory, which a container mounts through "current", so that they
+	// switch with the units. Base names ending in one of .yml, .yaml or
+	// .json.
+	Config []File
 	// Record is the record of what is bound (package bound), written as
-	// bound.json at the root of the generation; nil writes none.
+	// bound.json at the root of the generation; nil writes none. It must
+	// list the Config files too.
 	Record []byte
 }
 
@@ -111,6 +118,9 @@ var quadletSuffixes = []string{".container", ".pod", ".volume", ".network", ".ku
 // systemdSuffixes are the unit types lychd places in the systemd directory.
 var systemdSuffixes = []string{".target"}
 
+// configSuffixes are the kinds of Config files.
+var configSuffixes = []string{".yml", ".yaml", ".json"}
+
 // validateName checks that name is a plain unit file base name with one of
 // suffixes. kind names the list for the error message.
 func validateName(kind, name string, suffixes []string) error {
@@ -145,8 +155,9 @@ func validateName(kind, name string, suffixes []string) error {
 	return bad("does not end in one of " + strings.Join(suffixes, " "))
 }
 
-// validate checks every name in g and returns g as two name->content maps.
-func validate(g Generation) (q, s map[string][]byte, err error) {
+// validate checks every name in g and returns g as three name->content
+// maps.
+func validate(g Generation) (q, s, c map[string][]byte, err error) {
 	build := func(kind string, files []File, suffixes []string) (map[string][]byte, error) {
 		m := make(map[string][]byte, len(files))
 		for _, f := range files {
@@ -161,12 +172,15 @@ func validate(g Generation) (q, s map[string][]byte, err error) {
 		return m, nil
 	}
 	if q, err = build("Quadlet", g.Quadlet, quadletSuffixes); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if s, err = build("systemd", g.Systemd, systemdSuffixes); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return q, s, nil
+	if c, err = build("config", g.Config, configSuffixes); err != nil {
+		return nil, nil, nil, err
+	}
+	return q, s, c, nil
 }
 
 // display shows p with $HOME abbreviated to "~".

@@ -1,8 +1,11 @@
 // Package watchers generates the configuration of the Watchers, lychd's
 // optional observability pair: the Harvester (Prometheus) and Grafana, with
 // one dashboard per engine and one for the Vessel. It produces files as
-// data, name to bytes, and decides which of them may be written over; where
-// they go on disk and how the two containers run is the caller's.
+// data, name to bytes (Generate), decides which of them may be written over
+// (Plan) and installs Grafana's in a directory (Install); lychd bind puts
+// the Harvester's prometheus.yml into the bound generation, and the core
+// extension (plugins/core) registers the two containers (HarvesterRune,
+// GrafanaRune).
 //
 // # Which soulstone answered
 //
@@ -39,7 +42,8 @@
 // and Grafana, and the Vessel's dashboard shows what the Harvester sees of
 // the Sepulcher: which endpoints answer, which soulstone and engine holds
 // each, and the scrapes' health. Config.Vessel adds a scrape job for the
-// day the Vessel serves metrics.
+// day the Vessel serves metrics; lychd bind sets it, so the Harvester
+// reports the Vessel down until then.
 //
 // # Files the user edits
 //

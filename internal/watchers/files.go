@@ -25,6 +25,16 @@ type File struct {
 	UserEditable bool
 }
 
+// Where lychd bind puts the files. PrometheusFile goes into each bound
+// generation as GenerationConfigFile, so that it changes with the units
+// that scrape it; the others are installed in CryptDir, a directory of
+// lychd's data directory (the Crypt), where the user may edit the
+// dashboards.
+const (
+	GenerationConfigFile = "prometheus.yml"
+	CryptDir             = "watchers"
+)
+
 // The files Generate always produces.
 const (
 	PrometheusFile          = "prometheus/prometheus.yml"

@@ -15,11 +15,10 @@ import (
 )
 
 // Where the Watchers' files are mounted inside their containers. The
-// caller mounts the "prometheus" directory of Files at HarvesterConfigDir
-// and the "grafana" directory at GrafanaConfigDir, both read-only.
+// caller mounts PrometheusFile at HarvesterConfigFile and the "grafana"
+// directory of Files at GrafanaConfigDir, both read-only.
 const (
-	HarvesterConfigDir  = "/etc/lychd-harvester"
-	HarvesterConfigFile = HarvesterConfigDir + "/prometheus.yml"
+	HarvesterConfigFile = "/etc/lychd-harvester/prometheus.yml"
 	GrafanaConfigDir    = "/etc/lychd-grafana"
 	// GrafanaProvisioningDir is Grafana's GF_PATHS_PROVISIONING.
 	GrafanaProvisioningDir = GrafanaConfigDir + "/provisioning"

@@ -12,6 +12,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/lychd/lychd/internal/engine"
 	"github.com/lychd/lychd/sdk/validate"
 )
 
@@ -38,16 +39,18 @@ const (
 // DefaultScrapeInterval is the Harvester's scrape interval.
 const DefaultScrapeInterval = 15 * time.Second
 
-// Target is one soulstone whose engine exports Prometheus metrics.
+// Target is one soulstone the Harvester scrapes.
 type Target struct {
 	// Soulstone is the soulstone's name.
 	Soulstone string
-	// Engine is the preset the soulstone uses, e.g. "vllm".
+	// Engine is the preset the soulstone uses, e.g. "vllm"; empty for a
+	// soulstone without one, whose samples then carry no lychd_engine.
 	Engine string
 	// Port and MetricsPath locate the metrics inside the pod, on 127.0.0.1.
 	Port        int
 	MetricsPath string
-	// MetricPrefix starts every metric name the engine exports ("vllm:").
+	// MetricPrefix starts every metric name the engine exports ("vllm:");
+	// set exactly when Engine is.
 	MetricPrefix string
 	// IdentityLabel and Identity, when set, are a label every engine
 	// sample carries and the value that names this soulstone
@@ -184,17 +187,17 @@ func checkConfig(cfg Config) error {
 			return fmt.Errorf("%s: listed twice; give each soulstone one target", where)
 		}
 		seen[t.Soulstone] = true
-		if t.Engine == "" {
-			return fmt.Errorf("%s: no engine; name the preset the soulstone uses", where)
-		}
 		if err := validate.Port(t.Port); err != nil {
 			return fmt.Errorf("%s: %w", where, err)
 		}
 		if !strings.HasPrefix(t.MetricsPath, "/") || strings.ContainsAny(t.MetricsPath, " ?#") {
 			return fmt.Errorf("%s: metrics path %q is not an HTTP path such as \"/metrics\"", where, t.MetricsPath)
 		}
-		if t.MetricPrefix == "" {
+		if t.Engine != "" && t.MetricPrefix == "" {
 			return fmt.Errorf("%s: no metric prefix; give the start of the engine's metric names, e.g. \"vllm:\"", where)
+		}
+		if t.Engine == "" && t.MetricPrefix != "" {
+			return fmt.Errorf("%s: metric prefix %q without an engine; name the preset the soulstone uses", where, t.MetricPrefix)
 		}
 		if (t.IdentityLabel == "") != (t.Identity == "") {
 			return fmt.Errorf("%s: identity label %q and identity %q must be set together", where, t.IdentityLabel, t.Identity)
@@ -248,19 +251,28 @@ func soulstoneJob(ep endpoint) (scrapeConfig, []string) {
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(ep.port))
 	if len(ep.targets) == 1 {
 		t := ep.targets[0]
-		sc.StaticConfigs = []staticConfig{{Targets: []string{addr}, Labels: map[string]string{LabelSoulstone: t.Soulstone, LabelEngine: t.Engine}}}
+		labels := map[string]string{LabelSoulstone: t.Soulstone}
+		if t.Engine != "" {
+			labels[LabelEngine] = t.Engine
+		}
+		sc.StaticConfigs = []staticConfig{{Targets: []string{addr}, Labels: labels}}
 		return sc, nil
 	}
 	sc.StaticConfigs = []staticConfig{{Targets: []string{addr}}}
 	var warnings []string
+	// Soulstones without an engine have the empty prefix, which sorts
+	// first: their rule names them on every sample, and the rules of the
+	// engines' prefixes that follow rename the samples of the engines.
 	for _, g := range prefixGroups(ep.targets) {
 		prefixRe := regexp.QuoteMeta(g.prefix) + ".*"
-		sc.MetricRelabelConfigs = append(sc.MetricRelabelConfigs, relabel{
-			SourceLabels: []string{"__name__"},
-			Regex:        prefixRe,
-			TargetLabel:  LabelEngine,
-			Replacement:  strings.Join(g.engines, "|"),
-		})
+		if g.prefix != "" {
+			sc.MetricRelabelConfigs = append(sc.MetricRelabelConfigs, relabel{
+				SourceLabels: []string{"__name__"},
+				Regex:        prefixRe,
+				TargetLabel:  LabelEngine,
+				Replacement:  strings.Join(g.engines, "|"),
+			})
+		}
 		// The fallback names the soulstones that have no identity label;
 		// when all have one, it lists them all, for samples whose identity
 		// matches none of them.
@@ -281,7 +293,12 @@ func soulstoneJob(ep endpoint) (scrapeConfig, []string) {
 			TargetLabel:  LabelSoulstone,
 			Replacement:  strings.Join(fallback, "|"),
 		})
-		if len(anonymous) > 1 {
+		switch {
+		case len(anonymous) > 1 && g.prefix == "":
+			warnings = append(warnings, fmt.Sprintf(
+				"soulstones %s share %s and use no engine preset, so nothing in their metrics names the soulstone; their series are labelled %s=%q. Give each its own port to tell them apart",
+				strings.Join(anonymous, ", "), addr+ep.path, LabelSoulstone, strings.Join(anonymous, "|")))
+		case len(anonymous) > 1:
 			warnings = append(warnings, fmt.Sprintf(
 				"soulstones %s share %s and their engine's metrics (%s*) carry no label naming the soulstone; their series are labelled %s=%q. Give each its own port to tell them apart",
 				strings.Join(anonymous, ", "), addr+ep.path, g.prefix, LabelSoulstone, strings.Join(anonymous, "|")))
@@ -359,4 +376,23 @@ func orDefault(v, def string) string {
 		return def
 	}
 	return v
+}
+
+// EngineTarget is the Target of a soulstone resolved from an engine
+// preset (engine.Resolved), or false when its engine exports no metrics,
+// which leaves nothing to scrape.
+func EngineTarget(r engine.Resolved) (Target, bool) {
+	m := r.Metrics
+	if m == nil {
+		return Target{}, false
+	}
+	return Target{
+		Soulstone:     r.Name,
+		Engine:        r.Engine,
+		Port:          m.Port,
+		MetricsPath:   m.Path,
+		MetricPrefix:  m.Prefix,
+		IdentityLabel: m.IdentityLabel,
+		Identity:      m.Identity,
+	}, true
 }

@@ -27,8 +27,9 @@ func flagValues(argv []string, flag string) []string {
 // that podman receives exactly the intended arguments.
 func TestRunesThroughQuadlet(t *testing.T) {
 	for _, spec := range []RuneSpec{
-		HarvesterRune("/home/u/.local/share/lychd/watchers/prometheus", "/home/u/.local/share/lychd/harvester"),
-		GrafanaRune("/home/u/.local/share/lychd/watchers/grafana", "/home/u/.local/share/lychd/grafana"),
+		HarvesterRune("/home/u/.local/share/lychd/bindings/current/config/prometheus.yml", "lychd-harvester", false),
+		HarvesterRune("/home/u/.local/share/lychd/bindings/current/config/prometheus.yml", "lychd-harvester", true),
+		GrafanaRune("/home/u/.local/share/lychd/watchers/grafana", "lychd-grafana"),
 	} {
 		t.Run(spec.Name, func(t *testing.T) {
 			health, err := json.Marshal(spec.HealthCmd)

@@ -44,13 +44,20 @@ type RuneSpec struct {
 	StartTimeout time.Duration
 }
 
-// HarvesterRune is the Prometheus container. configDir is the host
-// directory holding Generate's "prometheus" files; dataDir keeps the time
-// series across restarts. Prometheus listens on 127.0.0.1:HarvesterPort
-// only: Grafana reaches it inside the pod and nothing outside needs it. It
-// reloads prometheus.yml by itself when the file changes.
-func HarvesterRune(configDir, dataDir string) RuneSpec {
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(HarvesterPort))
+// HarvesterRune is the Prometheus container. configFile is the host path
+// of Generate's PrometheusFile, mounted read-only as a single file:
+// Prometheus reads the content it had when the container started, so a new
+// configuration takes effect when the Harvester restarts. dataVolume is the
+// named volume that keeps the time series across restarts (Podman gives a
+// new named volume to the container's user, Prometheus's "nobody").
+// Prometheus listens on 127.0.0.1:HarvesterPort, where Grafana reaches it
+// inside the pod, or on every address of the pod's network namespace when
+// listenAll is set, so that the pod can publish it on the host.
+func HarvesterRune(configFile, dataVolume string, listenAll bool) RuneSpec {
+	host := "127.0.0.1"
+	if listenAll {
+		host = "0.0.0.0"
+	}
 	return RuneSpec{
 		Name:        "harvester",
 		Description: "The LychD Harvester (Prometheus)",
@@ -59,24 +66,24 @@ func HarvesterRune(configDir, dataDir string) RuneSpec {
 		Exec: []string{
 			"--config.file=" + HarvesterConfigFile,
 			"--storage.tsdb.path=/prometheus",
-			"--web.listen-address=" + addr,
-			"--config.auto-reload",
-			"--config.auto-reload-interval=30s",
+			"--web.listen-address=" + net.JoinHostPort(host, strconv.Itoa(HarvesterPort)),
 		},
 		Volumes: []string{
-			configDir + ":" + HarvesterConfigDir + ":ro,Z",
-			dataDir + ":/prometheus:rw,Z",
+			configFile + ":" + HarvesterConfigFile + ":ro,Z",
+			dataVolume + ":/prometheus:rw",
 		},
-		HealthCmd:    []string{"wget", "-q", "-O", "/dev/null", "http://" + addr + "/-/ready"},
+		HealthCmd:    []string{"wget", "-q", "-O", "/dev/null", "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(HarvesterPort)) + "/-/ready"},
 		StartTimeout: 300 * time.Second,
 	}
 }
 
 // GrafanaRune is the Grafana container. configDir is the host directory
-// holding Generate's "grafana" files; dataDir keeps Grafana's database
-// (users, preferences, plugins). Grafana listens on every address of the
-// pod's network namespace so that it can be published on the host.
-func GrafanaRune(configDir, dataDir string) RuneSpec {
+// holding Generate's "grafana" files, mounted read-only; Grafana rereads
+// the dashboards in it while it runs. dataVolume is the named volume that
+// keeps Grafana's database (users, preferences, plugins). Grafana listens
+// on every address of the pod's network namespace so that it can be
+// published on the host.
+func GrafanaRune(configDir, dataVolume string) RuneSpec {
 	return RuneSpec{
 		Name:        "grafana",
 		Description: "The LychD Watchers' dashboards (Grafana)",
@@ -91,7 +98,7 @@ func GrafanaRune(configDir, dataDir string) RuneSpec {
 		},
 		Volumes: []string{
 			configDir + ":" + GrafanaConfigDir + ":ro,Z",
-			dataDir + ":/var/lib/grafana:rw,Z",
+			dataVolume + ":/var/lib/grafana:rw",
 		},
 		HealthCmd:    []string{"wget", "-q", "-O", "/dev/null", "http://127.0.0.1:" + strconv.Itoa(GrafanaPort) + "/api/health"},
 		StartTimeout: 300 * time.Second,

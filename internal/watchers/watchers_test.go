@@ -43,6 +43,15 @@ var scenarios = map[string]Config{
 		{Soulstone: "small", Engine: "llama.cpp", Port: 8081, MetricsPath: "/metrics", MetricPrefix: "llamacpp:"},
 		{Soulstone: "odd", Engine: "vllm", Port: 8081, MetricsPath: "/metrics", MetricPrefix: "vllm:"},
 	}, Vessel: &VesselTarget{Port: 8000, MetricsPath: "/metrics"}},
+	// Soulstones without an engine preset: named by target labels on
+	// their own port; on a shared port the engine's rules rename what the
+	// engine exports, and the two plain ones cannot be told apart.
+	"without-engines": {Targets: []Target{
+		{Soulstone: "solo", Port: 8101, MetricsPath: "/metrics"},
+		{Soulstone: "plain", Port: 8081, MetricsPath: "/metrics"},
+		{Soulstone: "other", Port: 8081, MetricsPath: "/metrics"},
+		{Soulstone: "qwen", Engine: "vllm", Port: 8081, MetricsPath: "/metrics", MetricPrefix: "vllm:", IdentityLabel: "model_name", Identity: "qwen"},
+	}, Vessel: &VesselTarget{Port: 8000, MetricsPath: "/metrics"}},
 }
 
 func scenarioNames() []string {
@@ -143,8 +152,8 @@ func TestConfigErrors(t *testing.T) {
 			`watchers: target 0 (soulstone "Qwen"): name "Qwen" does not start with a lower-case letter; use 1 to 63 characters: a lower-case letter, then a-z, 0-9 and single "-" (e.g. "vision-analyzer")`},
 		{"twice", Config{Targets: []Target{ok, ok}},
 			`watchers: target 1 (soulstone "qwen"): listed twice; give each soulstone one target`},
-		{"no engine", Config{Targets: []Target{{Soulstone: "qwen", Port: 8081, MetricsPath: "/metrics", MetricPrefix: "vllm:"}}},
-			`watchers: target 0 (soulstone "qwen"): no engine; name the preset the soulstone uses`},
+		{"prefix without engine", Config{Targets: []Target{{Soulstone: "qwen", Port: 8081, MetricsPath: "/metrics", MetricPrefix: "vllm:"}}},
+			`watchers: target 0 (soulstone "qwen"): metric prefix "vllm:" without an engine; name the preset the soulstone uses`},
 		{"port", Config{Targets: []Target{{Soulstone: "qwen", Engine: "vllm", Port: 0, MetricsPath: "/metrics", MetricPrefix: "vllm:"}}},
 			`watchers: target 0 (soulstone "qwen"): port 0 is out of range; use a number from 1 to 65535`},
 		{"path", Config{Targets: []Target{{Soulstone: "qwen", Engine: "vllm", Port: 8081, MetricsPath: "metrics", MetricPrefix: "vllm:"}}},
@@ -487,12 +496,50 @@ func TestProvisioning(t *testing.T) {
 		t.Errorf("providers = %+v", prov)
 	}
 	// The mounts of the runes put the files where the configuration says.
-	h := HarvesterRune("/w/prometheus", "/d/harvester")
-	if want := filepath.Base(PrometheusFile); filepath.Base(HarvesterConfigFile) != want || h.Volumes[0] != "/w/prometheus:"+HarvesterConfigDir+":ro,Z" {
+	h := HarvesterRune("/w/prometheus.yml", "lychd-harvester", false)
+	if want := filepath.Base(PrometheusFile); filepath.Base(HarvesterConfigFile) != want || h.Volumes[0] != "/w/prometheus.yml:"+HarvesterConfigFile+":ro,Z" {
 		t.Errorf("harvester mounts %q do not put %s at %s", h.Volumes, PrometheusFile, HarvesterConfigFile)
 	}
 	if !strings.HasPrefix(GrafanaDatasourcesFile, "grafana/provisioning/") || !strings.HasPrefix(GrafanaProvisioningDir, GrafanaConfigDir+"/provisioning") ||
 		GrafanaDashboardsDir != GrafanaConfigDir+"/"+strings.TrimSuffix(strings.TrimPrefix(grafanaDashboardsPrefix, "grafana/"), "/") {
 		t.Error("the grafana directory layout and the in-container paths disagree")
+	}
+}
+
+// TestEngineTargets: soulstones resolved from the built-in presets become
+// the Harvester's targets (vLLM named by its served model name, the
+// soulstone's own), and a preset without metrics (Kokoro) is not scraped.
+func TestEngineTargets(t *testing.T) {
+	reg, err := engine.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg Config
+	for _, s := range []engine.Soulstone{
+		{Name: "qwen", Engine: "vllm", Model: "Qwen/Qwen2.5-7B-Instruct"},
+		{Name: "tiny", Engine: "llama.cpp", Model: "ggml-org/gemma-3-1b-it-GGUF"},
+		{Name: "voice", Engine: "kokoro"},
+	} {
+		r, err := reg.Resolve(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		target, ok := EngineTarget(r)
+		if ok != (s.Engine != "kokoro") {
+			t.Fatalf("%s: scraped %v", s.Name, ok)
+		}
+		if ok {
+			cfg.Targets = append(cfg.Targets, target)
+		}
+	}
+	want := []Target{
+		{Soulstone: "qwen", Engine: "vllm", Port: 8081, MetricsPath: "/metrics", MetricPrefix: "vllm:", IdentityLabel: "model_name", Identity: "qwen"},
+		{Soulstone: "tiny", Engine: "llama.cpp", Port: 8081, MetricsPath: "/metrics", MetricPrefix: "llamacpp:"},
+	}
+	if !reflect.DeepEqual(cfg.Targets, want) {
+		t.Fatalf("targets %+v\nwant %+v", cfg.Targets, want)
+	}
+	if _, _, err := Prometheus(cfg); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -65,9 +65,10 @@ const (
 //	image = "docker.io/arizephoenix/phoenix:latest"
 //	host_port = 6006   # 0 keeps the Oculus inside the pod
 type Config struct {
-	Vessel     VesselConfig  `json:"vessel"`
-	Phylactery ServiceConfig `json:"phylactery"`
-	Oculus     OculusConfig  `json:"oculus"`
+	Vessel     VesselConfig   `json:"vessel"`
+	Phylactery ServiceConfig  `json:"phylactery"`
+	Oculus     OculusConfig   `json:"oculus"`
+	Watchers   WatchersConfig `json:"watchers"`
 }
 
 // VesselConfig is the [core.vessel] table.
@@ -124,6 +125,11 @@ func (e *Extension) Assimilate(ctx context.Context, a sdk.Assimilation) error {
 	if err != nil {
 		return err
 	}
+	watchers, err := WatchersRunes(cfg.Watchers)
+	if err != nil {
+		return err
+	}
+	runes = append(runes, watchers...)
 	for _, r := range runes {
 		if err := a.AddRune(ctx, r); err != nil {
 			return fmt.Errorf("adding core rune %q: %w", r.Name, err)

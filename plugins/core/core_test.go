@@ -116,7 +116,7 @@ func TestConfigErrors(t *testing.T) {
 		want   string
 	}{{
 		map[string]any{"vesel": map[string]any{}},
-		`the [core] table of lychd.toml: decoding the extension's config table: unknown key "vesel" (known keys: "oculus", "phylactery", "vessel"; check its spelling in lychd.toml)`,
+		`the [core] table of lychd.toml: decoding the extension's config table: unknown key "vesel" (known keys: "oculus", "phylactery", "vessel", "watchers"; check its spelling in lychd.toml)`,
 	}, {
 		map[string]any{"vessel": map[string]any{"host_port": 70000}},
 		`the [core.vessel] table of lychd.toml: host_port: port 70000 is out of range; use a number from 1 to 65535`,

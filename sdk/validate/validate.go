@@ -75,15 +75,23 @@ const (
 	CoreVessel     = "vessel"
 	CorePhylactery = "phylactery"
 	CoreOculus     = "oculus"
+	// CoreHarvester and CoreGrafana are the Watchers, which the core
+	// registers only when [core.watchers] is enabled; their names are
+	// reserved even while it is off, so that turning it on never clashes.
+	CoreHarvester = "harvester"
+	CoreGrafana   = "grafana"
 )
 
 // NotCoreRune checks that a rune of the Codex or of an extension is not
 // called like one of the core's runes (CoreVessel, CorePhylactery,
-// CoreOculus), which every Sepulcher has.
+// CoreOculus), which every Sepulcher has, or like one of the Watchers
+// (CoreHarvester, CoreGrafana), which the core adds when asked.
 func NotCoreRune(name string) error {
 	switch name {
 	case CoreVessel, CorePhylactery, CoreOculus:
 		return fmt.Errorf("name %s is taken by one of lychd's core runes (%s, %s, %s); pick another name", quote(name), CoreVessel, CorePhylactery, CoreOculus)
+	case CoreHarvester, CoreGrafana:
+		return fmt.Errorf("name %s is taken by one of lychd's core runes, the Watchers (%s, %s), even while [core.watchers] is off; pick another name", quote(name), CoreHarvester, CoreGrafana)
 	}
 	return nil
 }

@@ -64,6 +64,9 @@ func TestRuneNames(t *testing.T) {
 		"vessel":     `name "vessel" is taken by one of lychd's core runes (vessel, phylactery, oculus); pick another name`,
 		"phylactery": `name "phylactery" is taken by one of lychd's core runes (vessel, phylactery, oculus); pick another name`,
 		"oculus":     `name "oculus" is taken by one of lychd's core runes (vessel, phylactery, oculus); pick another name`,
+		"harvester":  `name "harvester" is taken by one of lychd's core runes, the Watchers (harvester, grafana), even while [core.watchers] is off; pick another name`,
+		"grafana":    `name "grafana" is taken by one of lychd's core runes, the Watchers (harvester, grafana), even while [core.watchers] is off; pick another name`,
+		"grafana-x":  "",
 	})
 }
 

@@ -29,6 +29,8 @@ import (
 	"github.com/lychd/lychd/internal/scribe"
 	"github.com/lychd/lychd/internal/site"
 	"github.com/lychd/lychd/internal/systemd"
+	"github.com/lychd/lychd/internal/unitname"
+	"github.com/lychd/lychd/sdk/validate"
 )
 
 // Options are the inputs of one bind.
@@ -84,6 +86,11 @@ type Result struct {
 	// Internal are changes to lychd's own files that change no unit:
 	// a new record of what is bound, repaired links, removed leftovers.
 	Internal []Change `json:"internal,omitempty"`
+	// Watchers are the Grafana files (provisioning, dashboards) written
+	// into or removed from the Crypt.
+	Watchers []Change `json:"watchers,omitempty"`
+	// Notes tell the user what to do next.
+	Notes []string `json:"notes,omitempty"`
 	// Reloaded is true when the user manager reloaded.
 	Reloaded bool `json:"reloaded"`
 	// ReloadHint is set when a reload was needed but not done.
@@ -149,11 +156,22 @@ func Run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return fmt.Errorf("bind: nothing was written:\n%w", err)
 	}
-	gen, err := Generation(p, &m, out, res)
+	w, err := watchersOf(&m, cx.Engines)
+	if err != nil {
+		return fmt.Errorf("bind: nothing was written: %w", err)
+	}
+	var config []site.File
+	if w != nil {
+		config = w.config
+	}
+	gen, err := Generation(p, &m, out, res, config)
 	if err != nil {
 		return fmt.Errorf("bind: nothing was written: %w", err)
 	}
 	warnings := append(shortNameWarnings(m.SortedRunes()), res.Warnings...)
+	if w != nil {
+		warnings = append(warnings, w.warnings...)
+	}
 	var plan site.Plan
 	if opts.DryRun {
 		plan, err = s.Plan(gen)
@@ -163,10 +181,27 @@ func Run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return fmt.Errorf("bind: %w", err)
 	}
+	var watcherChanges []Change
+	if w != nil {
+		// After the units: Grafana's files are the user's to edit and are
+		// not part of the generation.
+		changes, kept, err := installWatchers(p, w, opts.DryRun, displayHome(p.Home))
+		if err != nil {
+			return fmt.Errorf("bind: the units are bound, but %w", err)
+		}
+		watcherChanges = changes
+		warnings = append(warnings, kept...)
+		if crypt := filepath.Join(p.Home, ".local", "share", "lychd"); p.DataDir() != crypt {
+			warnings = append(warnings, fmt.Sprintf("the Watchers' containers mount their files from %s, as every core rune does, but lychd's data directory is %s ($XDG_DATA_HOME): the Harvester will not find its configuration. Make %s a link to %s, or unset XDG_DATA_HOME", displayHome(p.Home)(crypt), displayHome(p.Home)(p.DataDir()), displayHome(p.Home)(crypt), displayHome(p.Home)(p.DataDir())))
+		}
+	}
 	for _, w := range warnings {
 		fmt.Fprintln(opts.IO.ErrOut, "lychd: warning: "+w)
 	}
-	r := Result{DryRun: opts.DryRun, Changed: len(plan.Changes) > 0, Files: len(gen.Quadlet) + len(gen.Systemd), Changes: []Change{}, Extensions: extensionLines(res)}
+	r := Result{DryRun: opts.DryRun, Changed: len(plan.Changes) > 0, Files: len(gen.Quadlet) + len(gen.Systemd) + len(gen.Config), Changes: []Change{}, Extensions: extensionLines(res), Watchers: watcherChanges}
+	if w != nil && !opts.DryRun && harvesterConfigChanged(p, plan) {
+		r.Notes = append(r.Notes, "The Harvester's configuration changed; a running Harvester reads it when it restarts: systemctl --user restart "+unitname.AlwaysOnService(validate.CoreHarvester))
+	}
 	for _, c := range plan.Changes {
 		ch := Change{Op: c.Op, Path: c.Path}
 		if opts.DryRun {
@@ -193,16 +228,46 @@ func Run(ctx context.Context, opts *Options) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(r)
 	}
+	if opts.DryRun {
+		printWatchers(opts.IO.Out, &r) // before "Dry run: nothing was written."
+		printHuman(opts.IO.Out, opts.IO.ErrOut, &r)
+		return nil
+	}
 	printHuman(opts.IO.Out, opts.IO.ErrOut, &r)
+	printWatchers(opts.IO.Out, &r)
 	return nil
 }
 
+// printWatchers lists the Grafana files a bind wrote into the Crypt or
+// removed from it.
+func printWatchers(out io.Writer, r *Result) {
+	for _, n := range r.Notes {
+		fmt.Fprintln(out, n)
+	}
+	if len(r.Watchers) == 0 {
+		return
+	}
+	verb := "Wrote"
+	if r.DryRun {
+		verb = "Would write"
+	}
+	fmt.Fprintf(out, "%s the Watchers' files in the Crypt:\n", verb)
+	for _, c := range r.Watchers {
+		fmt.Fprintf(out, "  %-6s %s\n", c.Op, c.Path)
+	}
+}
+
 // Generation is what a bind writes for manifest m: the unit files scribe
-// compiled into out and the record of what was bound, with the Codex
-// under p and the extensions of res as its inputs.
-func Generation(p paths.Paths, m *model.Manifest, out *scribe.Output, res *host.Result) (site.Generation, error) {
+// compiled into out, the config files of lychd's own containers, and the
+// record of what was bound, with the Codex under p and the extensions of
+// res as its inputs.
+func Generation(p paths.Paths, m *model.Manifest, out *scribe.Output, res *host.Result, configFiles []site.File) (site.Generation, error) {
 	var gen site.Generation
-	quadlet, systemd := map[string][]byte{}, map[string][]byte{}
+	quadlet, systemd, config := map[string][]byte{}, map[string][]byte{}, map[string][]byte{}
+	for _, f := range configFiles {
+		gen.Config = append(gen.Config, f)
+		config[f.Name] = f.Data
+	}
 	for _, f := range out.Quadlet {
 		gen.Quadlet = append(gen.Quadlet, site.File{Name: f.Name, Data: f.Data})
 		quadlet[f.Name] = f.Data
@@ -221,7 +286,7 @@ func Generation(p paths.Paths, m *model.Manifest, out *scribe.Output, res *host.
 			in.Extensions = append(in.Extensions, bound.Extension{Name: e.Name, Version: e.Version, SHA256: e.SHA256})
 		}
 	}
-	rec := bound.New(m, out.Graph, quadlet, systemd, out.Holds, in)
+	rec := bound.New(m, out.Graph, quadlet, systemd, config, out.Holds, in)
 	if gen.Record, err = rec.Marshal(); err != nil {
 		return site.Generation{}, err
 	}

@@ -32,6 +32,11 @@ const (
 	PhylacteryImage = ImageRepo + ":phylactery"
 	// OculusImage serves on Phoenix's port 6006.
 	OculusImage = ImageRepo + ":oculus"
+	// HarvesterImage and GrafanaImage stand in for the Watchers'
+	// Prometheus (port 9091) and Grafana (port 3000); they ignore the
+	// arguments the Harvester's unit passes.
+	HarvesterImage = ImageRepo + ":harvester"
+	GrafanaImage   = ImageRepo + ":grafana"
 	// VesselWriteFile is the file the Vessel's container writes at start:
 	// a path in the Crypt, which the Vessel's unit mounts at the same path.
 	VesselWriteFile = Home + "/.local/share/lychd/written-by-vessel"
@@ -46,6 +51,16 @@ var imageTags = map[string][]string{
 	VesselImage:     {"NAME=vessel", "PORT=8000", "WRITE_FILE=" + VesselWriteFile},
 	PhylacteryImage: {"NAME=phylactery", "PORT=5432"},
 	OculusImage:     {"NAME=oculus", "PORT=6006"},
+	HarvesterImage:  {"NAME=harvester", "PORT=9091"},
+	GrafanaImage:    {"NAME=grafana", "PORT=3000"},
+}
+
+// imageUsers are the tags that run as a user of their own, as the images
+// they stand in for do: Prometheus's image runs as nobody, Grafana's as
+// uid 472 in group 0.
+var imageUsers = map[string]string{
+	HarvesterImage: "65534:65534",
+	GrafanaImage:   "472:0",
 }
 
 // applets are the busybox applets the image links in /bin: the entrypoint's
@@ -84,7 +99,7 @@ func WriteImageArchive(w io.Writer, busybox []byte) error {
 	}
 	sort.Strings(tags)
 	for _, tag := range tags {
-		cfg, err := imageConfig(imageTags[tag], "sha256:"+hex.EncodeToString(layerSum[:]))
+		cfg, err := imageConfig(imageTags[tag], imageUsers[tag], "sha256:"+hex.EncodeToString(layerSum[:]))
 		if err != nil {
 			return fmt.Errorf("test image config of %s: %w", tag, err)
 		}
@@ -166,8 +181,9 @@ func writeTarFile(tw *tar.Writer, name string, mode int64, content []byte) error
 
 // imageConfig is an OCI/Docker image configuration with the entrypoint and
 // env added to the plain image's.
-func imageConfig(env []string, diffID string) ([]byte, error) {
+func imageConfig(env []string, user, diffID string) ([]byte, error) {
 	type config struct {
+		User       string   `json:"User,omitempty"`
 		Env        []string `json:"Env"`
 		Entrypoint []string `json:"Entrypoint"`
 		StopSignal string   `json:"StopSignal"`
@@ -191,6 +207,7 @@ func imageConfig(env []string, diffID string) ([]byte, error) {
 		OS:           "linux",
 		Created:      imageEpoch,
 		Config: config{
+			User:       user,
 			Env:        append([]string{"PATH=/bin"}, env...),
 			Entrypoint: []string{"/bin/sh", "/entry.sh"},
 			StopSignal: "SIGTERM",

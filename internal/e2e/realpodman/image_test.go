@@ -63,6 +63,7 @@ func TestWriteImageArchive(t *testing.T) {
 		}
 		var cfg struct {
 			Config struct {
+				User       string
 				Env        []string
 				Entrypoint []string
 			} `json:"config"`
@@ -73,12 +74,15 @@ func TestWriteImageArchive(t *testing.T) {
 		if want := append([]string{"PATH=/bin"}, imageTags[m.RepoTags[0]]...); !slices.Equal(cfg.Config.Env, want) {
 			t.Errorf("%v: env %v, want %v", m.RepoTags, cfg.Config.Env, want)
 		}
+		if cfg.Config.User != imageUsers[m.RepoTags[0]] {
+			t.Errorf("%v: user %q, want %q", m.RepoTags, cfg.Config.User, imageUsers[m.RepoTags[0]])
+		}
 		if !slices.Equal(cfg.Config.Entrypoint, []string{"/bin/sh", "/entry.sh"}) {
 			t.Errorf("%v: entrypoint %v", m.RepoTags, cfg.Config.Entrypoint)
 		}
 	}
 	slices.Sort(tags)
-	if want := []string{Image, OculusImage, PhylacteryImage, VesselImage}; !slices.Equal(tags, want) {
+	if want := []string{GrafanaImage, HarvesterImage, Image, OculusImage, PhylacteryImage, VesselImage}; !slices.Equal(tags, want) {
 		t.Errorf("tags = %v, want %v", tags, want)
 	}
 	layer := readTar(t, []byte(files[manifest[0].Layers[0]]))
