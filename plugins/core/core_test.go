@@ -5,12 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/lychd/lychd/plugins/core"
 	"github.com/lychd/lychd/sdk"
+	"github.com/lychd/lychd/sdk/preset"
 	"github.com/lychd/lychd/sdk/validate"
 	"github.com/lychd/lychd/sdk/wire"
 )
@@ -48,6 +50,10 @@ type collect struct{ r *result }
 func (c collect) AddRune(_ context.Context, r sdk.Rune) error {
 	c.r.Runes = append(c.r.Runes, r)
 	return nil
+}
+
+func (c collect) AddPreset(_ context.Context, name string, _ preset.Preset) error {
+	return fmt.Errorf("core registers no presets, got %q", name)
 }
 
 func (c collect) RegisterAnimator(_ context.Context, a sdk.Animator) error {
