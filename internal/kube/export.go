@@ -177,7 +177,8 @@ func Export(m *model.Manifest, opts Options) (*Result, error) {
 		switch {
 		case r.Kind == model.KindCore && !opts.IncludeCore:
 			res.Skipped = append(res.Skipped, Skipped{Rune: r.Name, Reason: "a core rune: exported only with --core"})
-		case r.Kind == model.KindSoulstone && wanted != nil && !inAny(r.Covens(), wanted):
+		case r.Kind == model.KindSoulstone && !r.Resident && wanted != nil && !inAny(r.Covens(), wanted):
+			// A resident runs beside every coven: it goes with any.
 			res.Skipped = append(res.Skipped, Skipped{Rune: r.Name, Reason: fmt.Sprintf("in %s %s, not among --coven %s",
 				plural("coven", len(r.Covens())), strings.Join(r.Covens(), ", "), strings.Join(opts.Covens, ", "))})
 		case r.Kind != model.KindCore && r.Kind != model.KindSoulstone:
