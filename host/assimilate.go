@@ -24,6 +24,7 @@ import (
 	"github.com/lychd/lychd/host/registry"
 	"github.com/lychd/lychd/internal/model"
 	"github.com/lychd/lychd/sdk"
+	"github.com/lychd/lychd/sdk/preset"
 	"github.com/lychd/lychd/sdk/wire"
 )
 
@@ -270,6 +271,7 @@ func Assimilate(ctx context.Context, opts Options) (*Result, error) {
 	unisolated := false
 	for _, o := range outcomes {
 		res.Add(o.runes, o.animators, o.stats)
+		res.Presets = append(res.Presets, o.presets...)
 		res.Launched = res.Launched || (!o.stats.Cached && o.stats.Name != CoreName)
 		unisolated = unisolated || o.stats.Unisolated
 	}
@@ -283,6 +285,7 @@ func Assimilate(ctx context.Context, opts Options) (*Result, error) {
 type outcome struct {
 	runes     []model.Rune
 	animators []model.Animator
+	presets   []registry.Preset
 	stats     Stats
 }
 
@@ -339,7 +342,7 @@ func assimilateCore(ctx context.Context, opts Options) (*outcome, error) {
 	if err != nil {
 		return nil, fail(err.Error(), err)
 	}
-	return &outcome{runes: runes, animators: animators, stats: Stats{
+	return &outcome{runes: runes, animators: animators, presets: col.Presets(), stats: Stats{
 		Name: CoreName, Version: info.Version, Protocol: sdk.ProtocolVersion, Source: src,
 		Assimilation: time.Since(t0), Runes: len(runes), Animators: len(animators),
 	}}, nil
@@ -352,6 +355,17 @@ type recorder struct {
 	mu        sync.Mutex
 	runes     []sdk.Rune
 	animators []sdk.Animator
+	presets   []sdk.NamedPreset
+}
+
+func (r *recorder) AddPreset(ctx context.Context, name string, p preset.Preset) error {
+	if err := r.Collector.AddPreset(ctx, name, p); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.presets = append(r.presets, sdk.NamedPreset{Name: name, Preset: p})
+	return nil
 }
 
 func (r *recorder) AddRune(ctx context.Context, ru sdk.Rune) error {
@@ -459,13 +473,13 @@ func assimilateBinary(ctx context.Context, opts Options, in Extension, reap func
 		keepLog(opts, in.Name, version, t0, p, nil)
 	})
 
-	out := &outcome{runes: runes, animators: animators, stats: Stats{
+	out := &outcome{runes: runes, animators: animators, presets: col.Presets(), stats: Stats{
 		Name: in.Name, Version: info.Version, Protocol: p.Protocol, SHA256: in.Entry.SHA256, Source: src,
 		Launch: launched, Verify: p.Hashed, Assimilation: assimilated, Runes: len(runes), Animators: len(animators),
 		Unisolated: !p.Isolated,
 	}}
 	if c != nil {
-		opts.stash(in.Name, &cache.Entry{Key: key, Version: info.Version, Runes: col.runes, Animators: col.animators})
+		opts.stash(in.Name, &cache.Entry{Key: key, Version: info.Version, Runes: col.runes, Animators: col.animators, Presets: col.presets})
 	}
 	return out, nil
 }

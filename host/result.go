@@ -40,6 +40,9 @@ type Result struct {
 	// order, each in registration order, with their Source set.
 	Runes     []model.Rune
 	Animators []model.Animator
+	// Presets are the engine presets extensions registered, in the same
+	// order, with their Source set.
+	Presets []registry.Preset
 	// Extensions are sorted like the runes.
 	Extensions []Stats
 	// Launched is true when at least one extension process ran (false
@@ -83,11 +86,16 @@ func fromCache(c *cache.Cache, in inventory.Extension, key cache.Key) (*outcome,
 			return nil, false
 		}
 	}
+	for _, p := range e.Presets {
+		if col.AddPreset(context.Background(), p.Name, p.Preset) != nil {
+			return nil, false
+		}
+	}
 	runes, animators, err := col.Result()
 	if err != nil {
 		return nil, false
 	}
-	return &outcome{runes: runes, animators: animators, stats: Stats{
+	return &outcome{runes: runes, animators: animators, presets: col.Presets(), stats: Stats{
 		Name: in.Name, Version: e.Version, Protocol: in.Entry.Protocol, SHA256: in.Entry.SHA256, Source: src, Cached: true,
 		Runes: len(runes), Animators: len(animators),
 	}}, true

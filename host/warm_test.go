@@ -8,6 +8,11 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/lychd/lychd/host/registry"
+	"github.com/lychd/lychd/internal/model"
+	"github.com/lychd/lychd/sdk"
+	"github.com/lychd/lychd/sdk/preset"
 )
 
 // TestWarmAssimilationLaunchesNothing: once every registration is cached,
@@ -132,6 +137,41 @@ func TestTamperedCacheEntryIsNotTrusted(t *testing.T) {
 			if strings.Contains(v, ".ssh") {
 				t.Errorf("rune %s mounts %s", r.Name, v)
 			}
+		}
+	}
+}
+
+// TestPresetsThroughBinaryAndCache: an engine preset an extension binary
+// registers reaches the Result over the real protocol, with its source,
+// and the cached registration yields the same preset without a launch.
+func TestPresetsThroughBinaryAndCache(t *testing.T) {
+	t.Parallel()
+	tmp := tempDir(t)
+	dir, cacheDir := filepath.Join(tmp, "ext"), filepath.Join(tmp, "cache")
+	plant(t, dir, "actor", "actor")
+	p := sdk.NamedPreset{Name: "vllm-rocm", Preset: preset.Preset{
+		Image:  "docker.io/rocm/vllm:latest",
+		Exec:   []string{"{model_args}", "--port", "{port}"},
+		Model:  &preset.ModelArgs{HuggingFace: []string{"{model}"}},
+		Health: &preset.HealthCheck{Cmd: []string{"curl", "-fsS", "http://127.0.0.1:{port}/health"}},
+	}}
+	raw, err := json.Marshal(map[string]any{"Presets": []sdk.NamedPreset{p}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := map[string]json.RawMessage{"actor": raw, "core": json.RawMessage(`{}`)}
+	opts := Options{ExtensionsDir: dir, CacheDir: cacheDir, Core: testCore{}, Config: cfg, HostID: "host-1"}
+	want := []registry.Preset{{Name: p.Name, Preset: p.Preset, Source: model.Source{Kind: model.SourceExtension, Name: "actor"}}}
+	for i, wantCached := range []bool{false, true} {
+		res, err := Assimilate(context.Background(), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Extensions[1].Cached != wantCached {
+			t.Errorf("run %d: cached %v, want %v", i, res.Extensions[1].Cached, wantCached)
+		}
+		if !reflect.DeepEqual(res.Presets, want) {
+			t.Errorf("run %d: presets\n got %+v\nwant %+v", i, res.Presets, want)
 		}
 	}
 }

@@ -7,8 +7,9 @@
 //
 // lychd launches the binary during assimilation, asks for its Info, then calls
 // Assimilate once with an Assimilation through which the extension adds runes
-// (container definitions) and registers Animators (logical providers with
-// capabilities and tags). The extension must not print to stdout before
+// (container definitions), registers Animators (logical providers with
+// capabilities and tags) and may add inference-engine presets (package
+// preset) for the user's soulstones. The extension must not print to stdout before
 // Serve runs: lychd reads the plugin handshake there. Log through
 // Assimilation.Logger; lychd records its lines, and anything the extension
 // prints once Serve runs, attributed to the extension.

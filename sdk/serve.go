@@ -2,6 +2,7 @@ package sdk
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/lychd/lychd/sdk/internal/pb"
 	"github.com/lychd/lychd/sdk/internal/shared"
+	"github.com/lychd/lychd/sdk/preset"
 )
 
 // Serve runs ext as a lychd extension. It is the only call in the
@@ -276,6 +278,14 @@ func (a *streamAssimilation) AddRune(ctx context.Context, r Rune) error {
 
 func (a *streamAssimilation) RegisterAnimator(ctx context.Context, an Animator) error {
 	return a.register(ctx, &pb.ExtensionMessage{Msg: &pb.ExtensionMessage_Animator{Animator: animatorToPB(an)}})
+}
+
+func (a *streamAssimilation) AddPreset(ctx context.Context, name string, p preset.Preset) error {
+	data, err := json.Marshal(p)
+	if err != nil {
+		return fmt.Errorf("preset %q cannot be sent: %w", name, err)
+	}
+	return a.register(ctx, &pb.ExtensionMessage{Msg: &pb.ExtensionMessage_Preset{Preset: &pb.Preset{Name: name, PresetJson: data}}})
 }
 
 // register sends msg and waits for the host's verdict; a refusal comes back

@@ -16,6 +16,7 @@ import (
 	"github.com/hashicorp/go-plugin"
 
 	"github.com/lychd/lychd/sdk"
+	"github.com/lychd/lychd/sdk/preset"
 	"github.com/lychd/lychd/sdk/wire"
 )
 
@@ -42,6 +43,7 @@ type recordingSink struct {
 	mu        sync.Mutex
 	runes     []sdk.Rune
 	animators []sdk.Animator
+	presets   []sdk.NamedPreset
 	reject    string
 }
 
@@ -55,6 +57,16 @@ func (s *recordingSink) AddRune(_ context.Context, r sdk.Rune) error {
 		return fmt.Errorf("rune %q: the name is taken by the Codex (soulstones/x.toml:3)", r.Name)
 	}
 	s.runes = append(s.runes, r)
+	return nil
+}
+
+func (s *recordingSink) AddPreset(_ context.Context, name string, p preset.Preset) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if errs := p.Validate(name); len(errs) > 0 {
+		return errs[0]
+	}
+	s.presets = append(s.presets, sdk.NamedPreset{Name: name, Preset: p})
 	return nil
 }
 
@@ -127,7 +139,28 @@ var (
 		Capabilities: []string{"OpenAIChatCompletions", "OpenAIEmbeddings"}, Tags: []string{"reasoning"}}
 )
 
+// fullPreset sets every field of preset.Preset and of its tables.
+var fullPreset = preset.Preset{
+	Description: "vLLM for AMD GPUs",
+	Image:       "docker.io/rocm/vllm:latest",
+	Exec:        []string{"{model_args}", "--host", "0.0.0.0", "--port", "{port}", "--served-model-name", "{name}"},
+	Model:       &preset.ModelArgs{HuggingFace: []string{"{model}"}, Path: []string{"{model}"}, QuantSuffix: true},
+	Devices:     []string{"/dev/kfd", "/dev/dri"},
+	Volumes:     []string{"lychd-cache:/cache"},
+	Environment: map[string]string{"HF_HOME": "/cache/huggingface"},
+	ShmSize:     "16g",
+
+	StartTimeoutSeconds: 1800,
+	Health: &preset.HealthCheck{Cmd: []string{"curl", "-fsS", "http://127.0.0.1:{port}/health"}, Endpoint: "/health",
+		IntervalSeconds: 5, TimeoutSeconds: 2, Retries: 4},
+	Metrics:      &preset.Metrics{Path: "/metrics", Prefix: "vllm:", IdentityLabel: "model_name", Identity: "{name}"},
+	Capabilities: []string{"OpenAIChatCompletions"},
+}
+
 func registerAll(ctx context.Context, a sdk.Assimilation) error {
+	if err := a.AddPreset(ctx, "vllm-rocm", fullPreset); err != nil {
+		return err
+	}
 	if err := a.AddRune(ctx, fullRune); err != nil {
 		return err
 	}
@@ -144,7 +177,7 @@ func registerAll(ctx context.Context, a sdk.Assimilation) error {
 // sdk.Rune or sdk.Animator must be set in the fixtures, and then the
 // round-trip test below fails until the proto and both conversions carry it.
 func TestFixturesSetEveryField(t *testing.T) {
-	for _, v := range []any{fullRune, fullAnimator, fullPortal} {
+	for _, v := range []any{fullRune, fullAnimator, fullPortal, fullPreset, *fullPreset.Model, *fullPreset.Health, *fullPreset.Metrics} {
 		rv := reflect.ValueOf(v)
 		for i := 0; i < rv.NumField(); i++ {
 			name := rv.Type().Field(i).Name
@@ -171,6 +204,10 @@ func TestRoundTripEveryField(t *testing.T) {
 			wantAnimators := []sdk.Animator{fullAnimator, fullPortal}
 			if !reflect.DeepEqual(sink.animators, wantAnimators) {
 				t.Errorf("animators:\n got %#v\nwant %#v", sink.animators, wantAnimators)
+			}
+			wantPresets := []sdk.NamedPreset{{Name: "vllm-rocm", Preset: fullPreset}}
+			if !reflect.DeepEqual(sink.presets, wantPresets) {
+				t.Errorf("presets:\n got %#v\nwant %#v", sink.presets, wantPresets)
 			}
 			info, err := c.Info(context.Background())
 			if err != nil {

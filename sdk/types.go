@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/lychd/lychd/sdk/preset"
 )
 
 // ProtocolVersion is the major version of the lychd extension protocol this
@@ -108,6 +110,12 @@ type Assimilation interface {
 	AddRune(ctx context.Context, r Rune) error
 	// RegisterAnimator registers a logical provider with the host.
 	RegisterAnimator(ctx context.Context, a Animator) error
+	// AddPreset registers an inference-engine preset called name, which a
+	// soulstone of the user's Codex then uses with engine = "NAME" (see
+	// docs/engines.md and package preset). A name lychd already has (a
+	// built-in preset, one of lychd.toml, one of another extension) is
+	// refused when lychd binds.
+	AddPreset(ctx context.Context, name string, p preset.Preset) error
 	// Config decodes the extension's [extensions.NAME] table from lychd.toml
 	// into v (a pointer), as encoding/json would with json struct tags,
 	// except that a key v has no field for is an error (a misspelt key is

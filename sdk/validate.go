@@ -1,12 +1,14 @@
 package sdk
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
 	"strconv"
 	"unicode/utf8"
 
+	"github.com/lychd/lychd/sdk/preset"
 	"github.com/lychd/lychd/sdk/validate"
 )
 
@@ -16,6 +18,8 @@ const (
 	MaxRunes = 1000
 	// MaxAnimators is the most Animators one extension may register.
 	MaxAnimators = 1000
+	// MaxPresets is the most engine presets one extension may register.
+	MaxPresets = 100
 	// MaxField bounds every string field, in bytes: all of a rune's
 	// text together may be at most this long (validate.MaxRuneSize).
 	MaxField = validate.MaxRuneSize
@@ -217,6 +221,7 @@ type Registration struct {
 	src                  validate.Source
 	runes                []Rune
 	animators            []Animator
+	presets              []NamedPreset
 	runeNames, animNames map[string]bool
 	size                 int
 	tally                validate.Tally
@@ -252,6 +257,57 @@ func (g *Registration) AddAnimator(a Animator) error {
 	}
 	return nil
 }
+
+// NamedPreset is an engine preset with the name it was registered under.
+type NamedPreset struct {
+	Name   string
+	Preset preset.Preset
+}
+
+// AddPreset checks an engine preset (preset.Preset.Validate, the name
+// registered once, at most MaxPresets, its text within MaxRegistration)
+// and records it, or refuses it. Whether the name is free among lychd's
+// own presets and those of other extensions is decided when lychd binds.
+func (g *Registration) AddPreset(name string, p preset.Preset) error {
+	if g.refused != nil {
+		return fmt.Errorf("registration refused after an earlier error: %w", g.refused)
+	}
+	if err := g.checkPreset(name, p); err != nil {
+		g.refused = err
+		return err
+	}
+	return nil
+}
+
+func (g *Registration) checkPreset(name string, p preset.Preset) error {
+	if len(g.presets) >= MaxPresets {
+		return fmt.Errorf("more than %d engine presets; an extension may register at most %d", MaxPresets, MaxPresets)
+	}
+	if err := checkField("preset name", name); err != nil {
+		return err
+	}
+	if errs := p.Validate(name); len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	for _, q := range g.presets {
+		if q.Name == name {
+			return fmt.Errorf("preset %s is registered twice; register each preset once", quote(name))
+		}
+	}
+	data, err := json.Marshal(p)
+	if err != nil {
+		return fmt.Errorf("preset %s: %w", quote(name), err)
+	}
+	g.size += len(name) + len(data)
+	if g.size > MaxRegistration {
+		return fmt.Errorf("preset %s: with it the registration's text adds up to %d bytes; an extension may register at most %d bytes", quote(name), g.size, MaxRegistration)
+	}
+	g.presets = append(g.presets, NamedPreset{Name: name, Preset: p})
+	return nil
+}
+
+// Presets returns the recorded presets, in registration order.
+func (g *Registration) Presets() []NamedPreset { return append([]NamedPreset(nil), g.presets...) }
 
 // Refused returns the first refusal, or nil.
 func (g *Registration) Refused() error { return g.refused }

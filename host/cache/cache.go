@@ -78,6 +78,8 @@ type Entry struct {
 	Version   string         `json:"version"`
 	Runes     []sdk.Rune     `json:"runes"`
 	Animators []sdk.Animator `json:"animators"`
+	// Presets are the engine presets it registered.
+	Presets []sdk.NamedPreset `json:"presets,omitempty"`
 }
 
 // Cache is the registration cache of one cache directory: one file,

@@ -1,6 +1,7 @@
 // Package registry is the host's side of one extension's assimilation: a
-// wire.Sink that checks every rune and Animator as it arrives with the
-// SDK's rules (sdk.ValidateRuneFrom, sdk.ValidateAnimator, and
+// wire.Sink that checks every rune, Animator and engine preset as it
+// arrives with the SDK's rules (sdk.ValidateRuneFrom, sdk.ValidateAnimator,
+// preset.Preset.Validate, and
 // sdk.ValidateSetFrom for the whole registration), then converts them to
 // the shared model with their source. It applies no rule of its own: an
 // extension that passes the SDK's checks passes here.
@@ -17,6 +18,7 @@ import (
 
 	"github.com/lychd/lychd/internal/model"
 	"github.com/lychd/lychd/sdk"
+	"github.com/lychd/lychd/sdk/preset"
 	"github.com/lychd/lychd/sdk/validate"
 )
 
@@ -78,6 +80,39 @@ func (c *Collector) RegisterAnimator(_ context.Context, a sdk.Animator) (err err
 	}
 	c.animators = append(c.animators, c.convertAnimator(a))
 	return nil
+}
+
+// Preset is an engine preset an extension registered, with its source.
+type Preset struct {
+	Name   string
+	Preset preset.Preset
+	Source model.Source
+}
+
+// AddPreset checks p with the SDK's rules (sdk.Registration.AddPreset) and
+// records it, like AddRune. Whether its name is free among lychd's own
+// presets and other extensions' is checked when the Codex's soulstones
+// are resolved.
+func (c *Collector) AddPreset(_ context.Context, name string, p preset.Preset) (err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	defer c.recoverInto(&err)
+	if err := c.refused(); err != nil {
+		return fmt.Errorf("registration refused after an earlier error: %w", err)
+	}
+	return c.reg.AddPreset(name, p)
+}
+
+// Presets returns the presets recorded, in registration order, with the
+// collector's source.
+func (c *Collector) Presets() []Preset {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []Preset
+	for _, p := range c.reg.Presets() {
+		out = append(out, Preset{Name: p.Name, Preset: p.Preset, Source: c.source})
+	}
+	return out
 }
 
 // recoverInto turns a panic while checking an extension's data (a bug in

@@ -69,6 +69,14 @@ type Codex struct {
 	Assimilation Assimilation
 	// mainPositions are the lines of lychd.toml's keys (see KeyLine).
 	mainPositions *positions
+	// loader is kept while soulstones wait for ResolveEngines.
+	loader *loader
+}
+
+// sort orders the runes and Animators by name.
+func (c *Codex) sort() {
+	sort.Slice(c.Runes, func(i, j int) bool { return c.Runes[i].Name < c.Runes[j].Name })
+	sort.Slice(c.Animators, func(i, j int) bool { return c.Animators[i].Name < c.Animators[j].Name })
 }
 
 // Assimilation are the limits of the assimilation of extensions.
@@ -108,7 +116,8 @@ func (c *Codex) Manifest() model.Manifest {
 // soulstones/*.toml, portals/*.toml. A missing directory or file is an empty
 // Codex with defaults. It returns the Codex part of the manifest, or an
 // error of type Errors that lists every problem found, sorted by file, line
-// and key.
+// and key. A soulstone whose engine neither lychd nor lychd.toml defines
+// waits for ResolveEngines, since an extension may define it.
 func Load(dir string) (*Codex, error) {
 	l := &loader{
 		dir:   dir,
@@ -152,8 +161,10 @@ func Load(dir string) (*Codex, error) {
 		l.errs.sort()
 		return nil, l.errs
 	}
-	sort.Slice(l.c.Runes, func(i, j int) bool { return l.c.Runes[i].Name < l.c.Runes[j].Name })
-	sort.Slice(l.c.Animators, func(i, j int) bool { return l.c.Animators[i].Name < l.c.Animators[j].Name })
+	l.c.sort()
+	if len(l.pending) > 0 {
+		l.c.loader = l
+	}
 	return l.c, nil
 }
 
@@ -170,6 +181,8 @@ type loader struct {
 	// registry holds the engine presets: the built-in ones and those of
 	// lychd.toml's [presets.NAME] tables.
 	registry *engine.Registry
+	// pending are the soulstones that wait for extensions' presets.
+	pending []pendingSoulstone
 	// tally counts the soulstones and published ports against the
 	// Sepulcher's limits.
 	tally validate.Tally

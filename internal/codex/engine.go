@@ -152,7 +152,7 @@ func resolveEngine(d *doc, p keyPath, reg *engine.Registry, vr *validate.Rune, c
 		for _, n := range names {
 			q = append(q, strconv.Quote(n))
 		}
-		d.errorf(p.child("engine"), "%q is not a known engine preset; %sthe presets are %s; define your own under [presets.NAME] in lychd.toml", ek.engine, hint, strings.Join(q, ", "))
+		d.errorf(p.child("engine"), "%q is not a known engine preset; %sthe presets are %s; define your own under [presets.NAME] in lychd.toml, or install the extension that registers it", ek.engine, hint, strings.Join(q, ", "))
 		return engine.Resolved{}, false
 	}
 	s := engine.Soulstone{
@@ -222,4 +222,54 @@ func healthDefaults(r *model.Rune) {
 	r.HealthTimeout = engine.DefaultHealthTimeout * time.Second
 	r.HealthRetries = engine.DefaultHealthRetries
 	r.HealthStartPeriod = r.StartTimeout
+}
+
+// pendingSoulstone is a soulstone whose engine no preset of lychd or the
+// Codex defines: an extension may register it.
+type pendingSoulstone struct {
+	d    *doc
+	p    keyPath
+	name string
+	t    map[string]any
+	src  model.Source
+}
+
+// ExtensionPreset is an engine preset an extension registered.
+type ExtensionPreset struct {
+	Name   string
+	Preset engine.Preset
+	// Source names the extension, e.g. "extension vision-organ".
+	Source string
+}
+
+// ResolveEngines adds the presets extensions registered to those of lychd
+// and the Codex, then decodes the soulstones whose engine only they can
+// define (Load leaves those out of Runes). A preset name already taken and
+// an engine still unknown are errors, returned as Errors sorted like
+// Load's. Call it once, after the extensions are assimilated; a Codex
+// whose soulstones all name known engines needs no call.
+func (c *Codex) ResolveEngines(presets []ExtensionPreset) error {
+	l := c.loader
+	if l == nil {
+		return nil
+	}
+	c.loader = nil
+	for _, p := range presets {
+		if err := l.registry.Add(p.Name, p.Preset, p.Source); err != nil {
+			l.errs = append(l.errs, &Error{File: p.Source, Msg: err.Error()})
+		}
+	}
+	for _, ps := range l.pending {
+		r, vr, caps, tags, res, _, ok := soulstone(ps.d, ps.p, ps.name, ps.t, l.registry, false)
+		if ok {
+			l.add(ps.d, ps.p, ps.name, ps.src, r, vr, caps, tags, res)
+		}
+	}
+	l.pending = nil
+	if len(l.errs) > 0 {
+		l.errs.sort()
+		return l.errs
+	}
+	c.sort()
+	return nil
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lychd/lychd/internal/engine"
 )
 
 // TestEngineSoulstone loads the four-line soulstone of docs/engines.md and
@@ -111,7 +113,7 @@ interval_seconds = 2
 }
 
 var engineMalformed = []malformed{
-	{"unknown engine", ss("[a]\nengine = \"vlm\"\nmodel = \"Qwen/Qwen2.5-7B-Instruct\"\n"), `soulstones/s.toml:2: a.engine: "vlm" is not a known engine preset; did you mean "vllm"? the presets are "kokoro", "llama.cpp", "sglang", "vllm"; define your own under [presets.NAME] in lychd.toml`},
+	{"unknown engine", ss("[a]\nengine = \"vlm\"\nmodel = \"Qwen/Qwen2.5-7B-Instruct\"\n"), `soulstones/s.toml:2: a.engine: "vlm" is not a known engine preset; did you mean "vllm"? the presets are "kokoro", "llama.cpp", "sglang", "vllm"; define your own under [presets.NAME] in lychd.toml, or install the extension that registers it`},
 	{"missing model", ss("[a]\nengine = \"vllm\"\ngroups = [\"g\"]\n"), `soulstones/s.toml:1: a.model: missing; engine "vllm" needs a model: a Hugging Face id such as "Qwen/Qwen2.5-7B-Instruct" or an absolute path inside one of its volumes such as "/models/my-model"`},
 	{"model of kokoro", ss("[a]\nengine = \"kokoro\"\nmodel = \"x/y\"\n"), `soulstones/s.toml:3: a.model: engine "kokoro" takes no model (its model is part of the image); remove the key`},
 	{"model path outside volumes", ss("[a]\nengine = \"llama.cpp\"\nmodel = \"/models/x.gguf\"\n"), `soulstones/s.toml:3: a.model: model path "/models/x.gguf" is not inside any volume of the soulstone (its volumes are mounted at /cache); mount the directory that holds the model, e.g. volumes = ["/srv/models:/models:ro,Z"], and name the model by its path in the container, e.g. "/models/x.gguf"`},
@@ -129,13 +131,64 @@ var engineMalformed = []malformed{
 	{"preset wrong type", mainf("[presets.mine]\nimage = \"x\"\nexec = \"a\"\n"), `lychd.toml:1: presets.mine: exec: expected an array, found string; see the keys of presets in docs/engines.md`},
 }
 
+// loadResolved is Load followed by ResolveEngines without extensions, as
+// lychd bind does when none registers a preset.
+func loadResolved(dir string) (*Codex, error) {
+	c, err := Load(dir)
+	if err != nil {
+		return nil, err
+	}
+	return c, c.ResolveEngines(nil)
+}
+
 func TestEngineMalformed(t *testing.T) {
 	for _, tc := range engineMalformed {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := Load(writeCodex(t, tc.files))
+			_, err := loadResolved(writeCodex(t, tc.files))
 			if err == nil || err.Error() != tc.want {
 				t.Errorf("error:\n%v\nwant:\n%s", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestExtensionPresets: a soulstone may name an engine only an extension
+// registers; Load leaves it for ResolveEngines.
+func TestExtensionPresets(t *testing.T) {
+	rocm := engine.Preset{
+		Image:  "docker.io/rocm/vllm:latest",
+		Exec:   []string{"{model_args}", "--port", "{port}"},
+		Model:  &engine.ModelArgs{HuggingFace: []string{"{model}"}},
+		Health: &engine.HealthCheck{Cmd: []string{"curl", "-fsS", "http://127.0.0.1:{port}/health"}},
+	}
+	dir := writeCodex(t, ss("[qwen]\nengine = \"vllm-rocm\"\nmodel = \"Qwen/Qwen2.5-7B-Instruct\"\ngroups = [\"reasoning\"]\n\n[tts]\nengine = \"kokoro\"\n"))
+	c, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Runes) != 1 || c.Runes[0].Name != "tts" {
+		t.Fatalf("before ResolveEngines: runes %+v, want only tts", c.Runes)
+	}
+	if err := c.ResolveEngines([]ExtensionPreset{{Name: "vllm-rocm", Preset: rocm, Source: "extension rocm"}}); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Runes) != 2 || c.Runes[0].Name != "qwen" || c.Runes[0].Image != "docker.io/rocm/vllm:latest" ||
+		!reflect.DeepEqual(c.Runes[0].Exec, []string{"Qwen/Qwen2.5-7B-Instruct", "--port", "8081"}) || len(c.Runes[0].HealthCmd) == 0 {
+		t.Errorf("runes %+v", c.Runes)
+	}
+	if got := c.Engines["qwen"].Explain(); !strings.Contains(got, "# preset vllm-rocm (extension rocm)") {
+		t.Errorf("Explain:\n%s", got)
+	}
+
+	// A name taken, and an engine nobody defines.
+	c, err = Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.ResolveEngines([]ExtensionPreset{{Name: "kokoro", Preset: rocm, Source: "extension rocm"}})
+	want := `extension rocm: preset "kokoro": already defined (built in); choose another name, e.g. "kokoro-custom", or override single keys in the soulstone
+soulstones/s.toml:2: qwen.engine: "vllm-rocm" is not a known engine preset; the presets are "kokoro", "llama.cpp", "sglang", "vllm"; define your own under [presets.NAME] in lychd.toml, or install the extension that registers it`
+	if err == nil || err.Error() != want {
+		t.Errorf("error:\n%v\nwant:\n%s", err, want)
 	}
 }

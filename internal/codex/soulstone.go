@@ -90,24 +90,35 @@ func (l *loader) soulstones(d *doc) {
 			continue
 		}
 		src := model.Source{Kind: model.SourceCodex, Name: d.file, Line: d.pos.line(p)}
-		r, vr, caps, tags, res, ok := soulstone(d, p, name, t, l.registry)
+		r, vr, caps, tags, res, pending, ok := soulstone(d, p, name, t, l.registry, true)
 		if !l.define(d, p, "soulstone", name, src) || !ok {
 			continue
 		}
-		for _, err := range l.tally.Add(vr) {
-			d.errorf(p, "%v", err)
+		if pending {
+			// An extension may register the engine: ResolveEngines
+			// decodes the soulstone again once they have.
+			l.pending = append(l.pending, pendingSoulstone{d: d, p: p, name: name, t: t, src: src})
+			continue
 		}
-		r.Source = src
-		l.c.Runes = append(l.c.Runes, r)
-		if res != nil {
-			l.c.Engines[name] = *res
-		}
-		if len(caps) > 0 || len(tags) > 0 {
-			l.c.Animators = append(l.c.Animators, model.Animator{
-				Name: name, Kind: model.AnimatorSoulstone, Rune: name,
-				Capabilities: caps, Tags: tags, Source: src,
-			})
-		}
+		l.add(d, p, name, src, r, vr, caps, tags, res)
+	}
+}
+
+// add records a decoded soulstone.
+func (l *loader) add(d *doc, p keyPath, name string, src model.Source, r model.Rune, vr validate.Rune, caps, tags []string, res *engine.Resolved) {
+	for _, err := range l.tally.Add(vr) {
+		d.errorf(p, "%v", err)
+	}
+	r.Source = src
+	l.c.Runes = append(l.c.Runes, r)
+	if res != nil {
+		l.c.Engines[name] = *res
+	}
+	if len(caps) > 0 || len(tags) > 0 {
+		l.c.Animators = append(l.c.Animators, model.Animator{
+			Name: name, Kind: model.AnimatorSoulstone, Rune: name,
+			Capabilities: caps, Tags: tags, Source: src,
+		})
 	}
 }
 
@@ -131,7 +142,10 @@ func firstExample(kind string) string {
 // soulstone decodes the table of one soulstone and checks it with the
 // SDK's rules (validate.CheckRune), reporting each problem at the key it is
 // about. ok is false when a problem was reported.
-func soulstone(d *doc, p keyPath, name string, t map[string]any, reg *engine.Registry) (r model.Rune, vr validate.Rune, caps, tags []string, res *engine.Resolved, ok bool) {
+//
+// With deferUnknown, a soulstone whose engine the registry does not know
+// is not decoded further: pending is true, and nothing is reported.
+func soulstone(d *doc, p keyPath, name string, t map[string]any, reg *engine.Registry, deferUnknown bool) (r model.Rune, vr validate.Rune, caps, tags []string, res *engine.Resolved, pending, ok bool) {
 	before := len(*d.errs)
 	vr = validate.Rune{Name: name}
 	// at maps a list field's entries to their indexes in the TOML array
@@ -235,6 +249,9 @@ func soulstone(d *doc, p keyPath, name string, t map[string]any, reg *engine.Reg
 	var resolved engine.Resolved
 	engineOK := false
 	if usesEngine && decoded["engine"] && len(*d.errs) == before {
+		if _, _, known := reg.Lookup(ek.engine); !known && deferUnknown {
+			return r, vr, caps, tags, nil, true, true
+		}
 		if resolved, engineOK = resolveEngine(d, p, reg, &vr, &caps, &health, shm, ek); engineOK {
 			hasImage, decoded[validate.FieldImage] = true, true
 			// The resolved lists are the preset's merged with the
@@ -249,7 +266,7 @@ func soulstone(d *doc, p keyPath, name string, t map[string]any, reg *engine.Reg
 		}
 	}
 	if usesEngine && !engineOK {
-		return r, vr, caps, tags, nil, false
+		return r, vr, caps, tags, nil, false, false
 	}
 	if !exposeValid {
 		vr.HostPort = 0 // expose_port is reported; do not report host_port too
@@ -298,7 +315,7 @@ func soulstone(d *doc, p keyPath, name string, t map[string]any, reg *engine.Reg
 		r.HealthCmd = health
 		healthDefaults(&r)
 	}
-	return r, vr, caps, tags, res, len(*d.errs) == before
+	return r, vr, caps, tags, res, false, len(*d.errs) == before
 }
 
 // entryList returns the list field f of r.

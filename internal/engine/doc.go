@@ -5,8 +5,10 @@
 // A preset is data, not code. The built-in presets live in presets.toml,
 // embedded in the binary, parsed and validated when Builtin is called; a
 // [presets.NAME] table in lychd.toml and a preset registered by an
-// extension decode into the same Preset type and pass the same Validate.
-// Adding an engine means adding an entry to presets.toml and a golden file.
+// extension decode into the same Preset type and pass the same Validate
+// (both in the SDK's package preset, so that extensions' tests apply the
+// same rules). Adding an engine means adding an entry to presets.toml and
+// a golden file.
 //
 // A preset fills, for one engine: the image, the argument vector
 // (entrypoint arguments that place the model and bind the Sepulcher

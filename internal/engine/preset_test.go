@@ -175,7 +175,7 @@ func TestParsePresetsErrors(t *testing.T) {
 		{"unknown nested key", "[x]\nimage = \"a:1\"\nexec = [\"a\"]\n[x.health]\ncommand = [\"curl\"]\n",
 			"lychd.toml:5: x.health.command: unknown key; see the engine.Preset fields (description, image, exec, model, devices, volumes, environment, shm_size, start_timeout_seconds, health, metrics, capabilities)"},
 		{"wrong type", "[x]\nimage = 3\n",
-			"lychd.toml:2: toml: cannot decode TOML integer into struct field engine.Preset.Image of type string"},
+			"lychd.toml:2: toml: cannot decode TOML integer into struct field preset.Preset.Image of type string"},
 		{"invalid preset", "[x]\nimage = \"a:1\"\nexec = [\"{port\"]\n",
 			`lychd.toml: preset "x": exec[0]: "{port": has a "{" that is never closed; write {{ for a literal "{"`},
 		{"two invalid presets", "[b]\nimage = \"\"\nexec = [\"a\"]\n[a]\nimage = \"a:1\"\n",

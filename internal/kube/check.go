@@ -106,8 +106,14 @@ func checkPodSpec(spec *corev1.PodSpec, p *field.Path) field.ErrorList {
 			sources++
 			errs = append(errs, dnsSubdomain(vp.Child("secret", "secretName"), s.SecretName)...)
 		}
+		if ed := v.EmptyDir; ed != nil {
+			sources++
+			if ed.Medium != corev1.StorageMediumMemory || ed.SizeLimit == nil || ed.SizeLimit.Sign() <= 0 {
+				errs = append(errs, field.Invalid(vp.Child("emptyDir"), v.Name, "must be memory-backed with a positive size limit (shared memory)"))
+			}
+		}
 		if sources != 1 {
-			errs = append(errs, field.Invalid(vp, v.Name, "must have exactly one of hostPath, persistentVolumeClaim and secret"))
+			errs = append(errs, field.Invalid(vp, v.Name, "must have exactly one of hostPath, persistentVolumeClaim, secret and emptyDir"))
 		}
 	}
 	if len(spec.Containers) == 0 {
@@ -166,6 +172,12 @@ func checkPodSpec(spec *corev1.PodSpec, p *field.Path) field.ErrorList {
 		}
 		for name, q := range c.Resources.Limits {
 			rp := cp.Child("resources", "limits").Key(string(name))
+			if name == corev1.ResourceMemory {
+				if q.Sign() <= 0 {
+					errs = append(errs, field.Invalid(rp, q.String(), "a memory limit must be positive"))
+				}
+				continue
+			}
 			if msg := extendedResourceProblem(string(name)); msg != "" {
 				errs = append(errs, field.Invalid(rp, string(name), msg))
 			}

@@ -14,7 +14,13 @@
 //     arguments (as args: the image's entrypoint stays), the environment in
 //     its order, and the port. Kubernetes expands "$(VAR)" and "$$" in values
 //     and arguments while lychd's are literal, so a "$" before "(" or "$"
-//     is doubled. A start timeout becomes progressDeadlineSeconds.
+//     is doubled. A start timeout becomes progressDeadlineSeconds. A memory
+//     limit becomes resources.limits.memory; shared memory (shm_size) a
+//     memory-backed emptyDir of that size at /dev/shm (each Kubernetes pod
+//     has its own); a health check a readinessProbe running the same
+//     command (interval, timeout, retries) and, with a start period, a
+//     startupProbe that allows it. A resident soulstone gets replicas 1,
+//     like a core rune.
 //   - A ClusterIP Service on its port, selecting the pod by the lychd.io/rune
 //     label. A rune without a port gets no Service. Publishing on the host
 //     (expose_port) is not carried: the cluster's Ingress does that.

@@ -6,6 +6,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -16,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/lychd/lychd/internal/covenant"
+	"github.com/lychd/lychd/internal/engine"
 	"github.com/lychd/lychd/internal/model"
 )
 
@@ -175,7 +177,8 @@ func Export(m *model.Manifest, opts Options) (*Result, error) {
 		switch {
 		case r.Kind == model.KindCore && !opts.IncludeCore:
 			res.Skipped = append(res.Skipped, Skipped{Rune: r.Name, Reason: "a core rune: exported only with --core"})
-		case r.Kind == model.KindSoulstone && wanted != nil && !inAny(r.Covens(), wanted):
+		case r.Kind == model.KindSoulstone && !r.Resident && wanted != nil && !inAny(r.Covens(), wanted):
+			// A resident runs beside every coven: it goes with any.
 			res.Skipped = append(res.Skipped, Skipped{Rune: r.Name, Reason: fmt.Sprintf("in %s %s, not among --coven %s",
 				plural("coven", len(r.Covens())), strings.Join(r.Covens(), ", "), strings.Join(opts.Covens, ", "))})
 		case r.Kind != model.KindCore && r.Kind != model.KindSoulstone:
@@ -408,13 +411,14 @@ func (e *exporter) rune(r *model.Rune, scaled int32) (*appsv1.Deployment, *corev
 	pod := corev1.PodSpec{}
 	e.volumes(r, &c, &pod)
 	e.secrets(r, &c, &pod)
+	e.resources(r, &c, &pod)
 	pod.Containers = []corev1.Container{c}
 	if len(e.errs) > before {
 		return nil, nil
 	}
 
 	var count int32
-	if r.Kind == model.KindCore {
+	if r.AlwaysOn() {
 		count = 1
 	} else if e.opts.WriteReplicas {
 		count = scaled
@@ -453,6 +457,57 @@ func (e *exporter) rune(r *model.Rune, scaled int32) (*appsv1.Deployment, *corev
 		},
 	}
 	return d, svc
+}
+
+// resources carries the rune's memory limit (resources.limits.memory), its
+// shared memory (a memory-backed emptyDir at /dev/shm of that size: each
+// Kubernetes pod has its own) and its health check (a startup probe that
+// allows the start period, then a readiness probe: the Service sends
+// traffic only to a ready model).
+func (e *exporter) resources(r *model.Rune, c *corev1.Container, pod *corev1.PodSpec) {
+	if r.Memory != "" {
+		n, err := engine.ShmBytes(r.Memory)
+		if err != nil {
+			e.errs = append(e.errs, fmt.Errorf("%s: memory: %w", who(r), err))
+		} else {
+			if c.Resources.Limits == nil {
+				c.Resources.Limits = corev1.ResourceList{}
+			}
+			c.Resources.Limits[corev1.ResourceMemory] = *resource.NewQuantity(n, resource.BinarySI)
+		}
+	}
+	if r.ShmSize != "" {
+		n, err := engine.ShmBytes(r.ShmSize)
+		if err != nil {
+			e.errs = append(e.errs, fmt.Errorf("%s: shm_size: %w", who(r), err))
+		} else {
+			size := resource.NewQuantity(n, resource.BinarySI)
+			pod.Volumes = append(pod.Volumes, corev1.Volume{Name: "lychd-dev-shm", VolumeSource: corev1.VolumeSource{
+				EmptyDir: &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMediumMemory, SizeLimit: size}}})
+			c.VolumeMounts = append(c.VolumeMounts, corev1.VolumeMount{Name: "lychd-dev-shm", MountPath: "/dev/shm"})
+		}
+	}
+	if len(r.HealthCmd) == 0 {
+		return
+	}
+	secs := func(d time.Duration, def int32) int32 {
+		if d <= 0 {
+			return def
+		}
+		return int32((d + time.Second - 1) / time.Second)
+	}
+	period := secs(r.HealthInterval, 10)
+	timeout := secs(r.HealthTimeout, 1)
+	retries := int32(r.HealthRetries)
+	if retries <= 0 {
+		retries = 3
+	}
+	handler := corev1.ProbeHandler{Exec: &corev1.ExecAction{Command: append([]string(nil), r.HealthCmd...)}}
+	c.ReadinessProbe = &corev1.Probe{ProbeHandler: handler, PeriodSeconds: period, TimeoutSeconds: timeout, FailureThreshold: retries}
+	if r.HealthStartPeriod > 0 {
+		c.StartupProbe = &corev1.Probe{ProbeHandler: handler, PeriodSeconds: period, TimeoutSeconds: timeout,
+			FailureThreshold: max(1, (secs(r.HealthStartPeriod, 0)+period-1)/period)}
+	}
 }
 
 // sharedClaimNote warns when runes that may run at the same time share a

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lychd/lychd/internal/model"
 )
@@ -46,6 +47,12 @@ var goldenCases = map[string]goldenCase{
 	// objects: omni and llava, and siglip that llava wants, to 1; qwen
 	// (chat) and kokoro (speech) are hostile to vision and go to 0.
 	"scale-vision": {manifest: richManifest, opts: Options{AllowHostPaths: true, Scale: "vision", WriteReplicas: true}},
+	// Health checks, memory limits, shared memory and a resident
+	// soulstone (one replica, like the core).
+	"engine-health": {manifest: engineHealthManifest},
+	// A coven filter keeps the resident soulstone, which runs beside
+	// every coven.
+	"engine-health-coven": {manifest: engineHealthManifest, opts: Options{Covens: []string{"reasoning"}}},
 	// A coven filter: chat and speech only, with the chat coven's kubectl
 	// commands (kokoro is allied and gets none).
 	"covens-chat-speech": {manifest: richManifest, opts: Options{Covens: []string{"chat", "speech"}, AllowHostPaths: true, Scale: "chat"}},
@@ -165,4 +172,18 @@ func TestDecodeStrictRefusesUnknownFields(t *testing.T) {
 	if _, err := decodeStrict(bad); err == nil || !strings.Contains(err.Error(), `json: unknown field "replica"`) {
 		t.Fatalf("decodeStrict accepted an unknown field: %v", err)
 	}
+}
+
+// engineHealthManifest has health checks, memory limits, shared memory and
+// a resident soulstone.
+func engineHealthManifest() *model.Manifest {
+	return &model.Manifest{Runes: []model.Rune{
+		{Name: "qwen", Kind: model.KindSoulstone, Image: "docker.io/vllm/vllm-openai:latest", Groups: []string{"reasoning"}, Port: 8081,
+			Exec:      []string{"Qwen/Qwen2.5-7B-Instruct", "--port", "8081"},
+			HealthCmd: []string{"curl", "-fsS", "http://127.0.0.1:8081/health"}, HealthInterval: 10 * time.Second, HealthTimeout: 5 * time.Second,
+			HealthRetries: 3, HealthStartPeriod: 1800 * time.Second, StartTimeout: 1800 * time.Second, ShmSize: "16g", Memory: "48g",
+			Source: codexSrc("soulstones/models.toml", 1)},
+		{Name: "embed", Kind: model.KindSoulstone, Resident: true, Image: "ghcr.io/ggml-org/llama.cpp:server", Port: 8090,
+			HealthCmd: []string{"curl", "-fsS", "http://127.0.0.1:8090/health"}, Memory: "4g", Source: codexSrc("soulstones/models.toml", 6)},
+	}}
 }

@@ -3,12 +3,14 @@ package core_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"testing"
 
 	goldenfile "github.com/lychd/lychd/internal/golden"
 	"github.com/lychd/lychd/plugins/core"
 	"github.com/lychd/lychd/sdk"
+	"github.com/lychd/lychd/sdk/preset"
 	"github.com/lychd/lychd/sdk/validate"
 	"github.com/lychd/lychd/sdk/wire"
 )
@@ -31,6 +33,10 @@ type collect struct{ r *result }
 func (c collect) AddRune(_ context.Context, r sdk.Rune) error {
 	c.r.Runes = append(c.r.Runes, r)
 	return nil
+}
+
+func (c collect) AddPreset(_ context.Context, name string, _ preset.Preset) error {
+	return fmt.Errorf("core registers no presets, got %q", name)
 }
 
 func (c collect) RegisterAnimator(_ context.Context, a sdk.Animator) error {

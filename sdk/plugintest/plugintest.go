@@ -36,6 +36,8 @@ import (
 	"github.com/hashicorp/go-plugin"
 
 	"github.com/lychd/lychd/sdk"
+	"github.com/lychd/lychd/sdk/preset"
+	"github.com/lychd/lychd/sdk/validate"
 	"github.com/lychd/lychd/sdk/wire"
 )
 
@@ -79,6 +81,9 @@ type Result struct {
 	Info      sdk.Info
 	Runes     []sdk.Rune
 	Animators []sdk.Animator
+	// Presets are the engine presets registered with AddPreset, each
+	// checked with the rules lychd applies (sdk.Registration.AddPreset).
+	Presets []sdk.NamedPreset
 	// Logs are the extension's log lines, rendered as
 	// "[LEVEL] message: key=value ..." with keys sorted. For a binary
 	// (AssimilateBinary) they also hold what it printed to stderr or
@@ -172,6 +177,9 @@ func assimilate(t testing.TB, c wire.Client, config []byte, o options, rec *logR
 		return struct{}{}, c.Assimilate(ctx, config, sink)
 	})
 	r.Runes, r.Animators = sink.collected()
+	if sink.presets != nil {
+		r.Presets = sink.presets.Presets()
+	}
 	r.Logs = rec.lines()
 	if err != nil {
 		if !o.allowError {
@@ -267,7 +275,26 @@ type sink struct {
 	mu        sync.Mutex
 	runes     []sdk.Rune
 	animators []sdk.Animator
-	rejected  error
+	// presets checks and records the presets as lychd does.
+	presets  *sdk.Registration
+	rejected error
+}
+
+// AddPreset checks p as lychd does (sdk.Registration.AddPreset) and
+// records it.
+func (s *sink) AddPreset(_ context.Context, name string, p preset.Preset) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.rejected != nil {
+		return fmt.Errorf("registration refused after an earlier error: %w", s.rejected)
+	}
+	if s.presets == nil {
+		s.presets = sdk.NewRegistration(validate.FromExtension)
+	}
+	if err := s.presets.AddPreset(name, p); err != nil {
+		return s.refuse(err)
+	}
+	return nil
 }
 
 // collected returns what was registered so far.
@@ -338,7 +365,7 @@ func sameRegistrations(a, b *Result) bool {
 		sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 		return out
 	}
-	return reflect.DeepEqual(sortRunes(a.Runes), sortRunes(b.Runes)) &&
+	return reflect.DeepEqual(a.Presets, b.Presets) && reflect.DeepEqual(sortRunes(a.Runes), sortRunes(b.Runes)) &&
 		reflect.DeepEqual(sortAnimators(a.Animators), sortAnimators(b.Animators)) &&
 		(a.Err == nil) == (b.Err == nil)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/lychd/lychd/sdk"
 	"github.com/lychd/lychd/sdk/plugintest"
 	"github.com/lychd/lychd/sdk/plugintest/internal/fixture"
+	"github.com/lychd/lychd/sdk/preset"
 )
 
 var wantRunes = []sdk.Rune{{
@@ -64,6 +65,9 @@ func TestBothPathsAgree(t *testing.T) {
 			}
 			if want := []string{"[INFO] assimilating: model=qwen runes=2"}; !reflect.DeepEqual(r.Logs, want) {
 				t.Errorf("Logs = %q, want %q", r.Logs, want)
+			}
+			if p, ok := r.Preset("fixture-engine"); !ok || !reflect.DeepEqual(p, fixture.Preset) {
+				t.Errorf("Preset(fixture-engine) = %+v, %v; want %+v", p, ok, fixture.Preset)
 			}
 			if got := r.Tagged("ocr"); !reflect.DeepEqual(got, []string{"fixture-eye"}) {
 				t.Errorf("Tagged(ocr) = %q", got)
@@ -231,5 +235,27 @@ func BenchmarkAssimilateBinary(b *testing.B) {
 func BenchmarkAssimilateInProcess(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		plugintest.Assimilate(b, fixture.Fixture{})
+	}
+}
+
+// presetExt registers one preset, which the kit checks as lychd does.
+type presetExt struct{ p preset.Preset }
+
+func (presetExt) Info() sdk.Info { return sdk.Info{Name: "presets", Version: "1.0.0"} }
+
+func (e presetExt) Assimilate(ctx context.Context, a sdk.Assimilation) error {
+	return a.AddPreset(ctx, "my-engine", e.p)
+}
+
+func TestPresetsAreChecked(t *testing.T) {
+	bad := fixture.Preset
+	bad.Exec = []string{"--port", "{prot}"}
+	r := plugintest.Assimilate(t, presetExt{p: bad}, plugintest.AllowError())
+	want := `preset "my-engine": exec[1]: "{prot}": uses the unknown placeholder {prot}; the placeholders are {model}, {port}, {name} and {model_args} (write {{ and }} for literal braces)`
+	if r.Err == nil || r.Err.Error() != want {
+		t.Errorf("Err = %v\nwant %s", r.Err, want)
+	}
+	if len(r.Presets) != 0 {
+		t.Errorf("a refused preset was recorded: %+v", r.Presets)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/lychd/lychd/sdk"
+	"github.com/lychd/lychd/sdk/preset"
 	"github.com/lychd/lychd/sdk/validate"
 )
 
@@ -90,7 +91,9 @@ func (r *Result) Tagged(tag string) []string {
 // port twice, soulstone Animators served by a rune of the extension); then
 // validate.Registrations, what lychd bind refuses once the core is beside
 // it whatever the user's Codex holds (a port shared with a core rune, an
-// Animator on an always-on rune). Each violation is reported with t.Error.
+// Animator on an always-on rune); and every engine preset with the rules
+// lychd applies to it (package preset). Each violation is reported with
+// t.Error.
 func Check(t testing.TB, r *Result) {
 	t.Helper()
 	report := func(err error) { t.Errorf("plugintest.Check: extension %s: %v", r.Info.Name, err) }
@@ -117,4 +120,21 @@ func Check(t testing.TB, r *Result) {
 	for _, err := range validate.Registrations(r.Info.Name, runes, animators) {
 		report(err)
 	}
+	presets := sdk.NewRegistration(validate.FromExtension)
+	for _, p := range r.Presets {
+		if err := presets.AddPreset(p.Name, p.Preset); err != nil {
+			report(err)
+			break
+		}
+	}
+}
+
+// Preset returns the engine preset registered as name.
+func (r *Result) Preset(name string) (preset.Preset, bool) {
+	for _, p := range r.Presets {
+		if p.Name == name {
+			return p.Preset, true
+		}
+	}
+	return preset.Preset{}, false
 }

@@ -1,11 +1,14 @@
 package wire
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"time"
 
 	"github.com/lychd/lychd/sdk"
 	"github.com/lychd/lychd/sdk/internal/pb"
+	"github.com/lychd/lychd/sdk/preset"
 )
 
 // The host side converts protocol messages into sdk types; the extension
@@ -66,4 +69,19 @@ func animatorFromPB(m *pb.Animator) (sdk.Animator, error) {
 		Capabilities: cloneStrings(m.GetCapabilities()),
 		Tags:         cloneStrings(m.GetTags()),
 	}, nil
+}
+
+// presetFromJSON decodes a preset's JSON form strictly: a key this lychd
+// does not know is refused, as in lychd.toml, rather than dropped.
+func presetFromJSON(name string, data []byte) (preset.Preset, error) {
+	if len(data) == 0 {
+		return preset.Preset{}, fmt.Errorf("AddPreset carried no preset")
+	}
+	var p preset.Preset
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil {
+		return preset.Preset{}, fmt.Errorf("preset %q: %v; upgrade lychd or rebuild the extension with this lychd's SDK", name, err)
+	}
+	return p, nil
 }

@@ -170,8 +170,14 @@ func runStream(ctx context.Context, stream pb.Extension_AssimilationClient, conf
 			} else {
 				verdict = s.reject(err)
 			}
+		case *pb.ExtensionMessage_Preset:
+			if m.Preset == nil {
+				verdict = s.reject(errors.New("AddPreset carried no preset"))
+			} else {
+				verdict = s.AddPreset(ctx, m.Preset.GetName(), m.Preset.GetPresetJson())
+			}
 		default:
-			verdict = s.reject(errors.New("sent a registration of a kind this lychd does not know (neither a rune nor an Animator); upgrade lychd or rebuild the extension with this lychd's SDK"))
+			verdict = s.reject(errors.New("sent a registration of a kind this lychd does not know (neither a rune, an Animator nor a preset); upgrade lychd or rebuild the extension with this lychd's SDK"))
 		}
 		v := &pb.Verdict{}
 		if verdict != nil {

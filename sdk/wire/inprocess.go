@@ -2,11 +2,14 @@ package wire
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/lychd/lychd/sdk"
 	"github.com/lychd/lychd/sdk/internal/shared"
+	"github.com/lychd/lychd/sdk/preset"
 )
 
 // Option configures InProcess.
@@ -73,6 +76,14 @@ func (a *assimilation) AddRune(ctx context.Context, r sdk.Rune) error {
 
 func (a *assimilation) RegisterAnimator(ctx context.Context, an sdk.Animator) error {
 	return a.session.RegisterAnimator(ctx, cloneAnimator(an))
+}
+
+func (a *assimilation) AddPreset(ctx context.Context, name string, p preset.Preset) error {
+	data, err := json.Marshal(p)
+	if err != nil {
+		return a.session.reject(fmt.Errorf("preset %q cannot be sent: %w", name, err))
+	}
+	return a.session.AddPreset(ctx, name, data)
 }
 
 func (a *assimilation) Config(v any) error { return shared.DecodeConfig(a.config, v) }

@@ -56,6 +56,22 @@ func (s *session) RegisterAnimator(ctx context.Context, a sdk.Animator) error {
 	return nil
 }
 
+// AddPreset passes a preset, as its JSON form (the wire form, in-process
+// too, so that both paths decode it the same way), on to the Sink.
+func (s *session) AddPreset(ctx context.Context, name string, data []byte) error {
+	if n := len(name) + len(data); n > MaxRegistrationBytes {
+		return s.reject(fmt.Errorf("preset %q carries %d bytes of text; one registration may carry at most %d", name, n, MaxRegistrationBytes))
+	}
+	p, err := presetFromJSON(name, data)
+	if err != nil {
+		return s.reject(err)
+	}
+	if err := s.sink.AddPreset(ctx, name, p); err != nil {
+		return s.reject(err)
+	}
+	return nil
+}
+
 // finish returns the assimilation's outcome: the extension's own error, else
 // the first registration the Sink refused (which the extension ignored).
 func (s *session) finish(extErr error) error {

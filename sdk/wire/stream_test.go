@@ -16,6 +16,7 @@ import (
 
 	"github.com/lychd/lychd/sdk"
 	"github.com/lychd/lychd/sdk/internal/pb"
+	"github.com/lychd/lychd/sdk/preset"
 )
 
 // scriptedExtension is an Extension server written by hand, so that it can
@@ -92,9 +93,10 @@ func streamClient(t *testing.T, ext pb.ExtensionServer) *grpcClient {
 
 // sink records registrations and refuses runes named "taken".
 type sink struct {
-	mu    sync.Mutex
-	runes []string
-	anims []string
+	mu      sync.Mutex
+	runes   []string
+	anims   []string
+	presets []string
 }
 
 func (s *sink) AddRune(_ context.Context, r sdk.Rune) error {
@@ -111,6 +113,13 @@ func (s *sink) RegisterAnimator(_ context.Context, a sdk.Animator) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.anims = append(s.anims, a.Name)
+	return nil
+}
+
+func (s *sink) AddPreset(_ context.Context, name string, _ preset.Preset) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.presets = append(s.presets, name)
 	return nil
 }
 
@@ -187,12 +196,21 @@ func TestStreamMisbehaviour(t *testing.T) {
 	}, {
 		name: "empty message",
 		ext:  &scriptedExtension{send: []*pb.ExtensionMessage{{}}},
-		want: "the extension returned success but a registration was refused: sent a registration of a kind this lychd does not know (neither a rune nor an Animator); upgrade lychd or rebuild the extension with this lychd's SDK",
+		want: "the extension returned success but a registration was refused: sent a registration of a kind this lychd does not know (neither a rune, an Animator nor a preset); upgrade lychd or rebuild the extension with this lychd's SDK",
 	}, {
 		name: "environment variable twice",
 		ext: &scriptedExtension{send: []*pb.ExtensionMessage{{Msg: &pb.ExtensionMessage_Rune{Rune: &pb.Rune{Name: "x", Image: "busybox",
 			Environment: []*pb.EnvVar{{Name: "A", Value: "1"}, {Name: "A", Value: "2"}}}}}}},
 		want: `the extension returned success but a registration was refused: rune "x": environment variable "A" sent twice`,
+	}, {
+		name: "preset with a key this lychd does not know",
+		ext: &scriptedExtension{send: []*pb.ExtensionMessage{{Msg: &pb.ExtensionMessage_Preset{Preset: &pb.Preset{Name: "p",
+			PresetJson: []byte(`{"image":"busybox","exec":["x"],"gpu_layers":99}`)}}}}},
+		want: `the extension returned success but a registration was refused: preset "p": json: unknown field "gpu_layers"; upgrade lychd or rebuild the extension with this lychd's SDK`,
+	}, {
+		name: "empty preset",
+		ext:  &scriptedExtension{send: []*pb.ExtensionMessage{{Msg: &pb.ExtensionMessage_Preset{}}}},
+		want: `the extension returned success but a registration was refused: AddPreset carried no preset`,
 	}, {
 		name: "extension error",
 		ext:  &scriptedExtension{send: []*pb.ExtensionMessage{runeMsg("a")}, end: status.Error(codes.Unknown, "no GPU found")},

@@ -31,6 +31,7 @@ import (
 
 	"github.com/lychd/lychd/sdk"
 	"github.com/lychd/lychd/sdk/internal/shared"
+	"github.com/lychd/lychd/sdk/preset"
 )
 
 // PluginName is the name under which an extension is dispensed.
@@ -123,11 +124,12 @@ type Client interface {
 // Sink receives an extension's registrations. The host implements it; for
 // a binary the calls arrive on the Assimilation call, one at a time and in
 // order. An error returned
-// here reaches the extension as the error of its AddRune or
-// RegisterAnimator call (text only) and fails the assimilation.
+// here reaches the extension as the error of its AddRune, RegisterAnimator
+// or AddPreset call (text only) and fails the assimilation.
 type Sink interface {
 	AddRune(ctx context.Context, r sdk.Rune) error
 	RegisterAnimator(ctx context.Context, a sdk.Animator) error
+	AddPreset(ctx context.Context, name string, p preset.Preset) error
 }
 
 // Dispense connects to the extension process of c (starting it if needed)

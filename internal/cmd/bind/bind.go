@@ -149,6 +149,14 @@ func Run(ctx context.Context, opts *Options) error {
 			return err
 		}
 	}
+	// Soulstones may name engines that only extensions define.
+	var presets []codex.ExtensionPreset
+	for _, p := range res.Presets {
+		presets = append(presets, codex.ExtensionPreset{Name: p.Name, Preset: p.Preset, Source: p.Source.String()})
+	}
+	if err := cx.ResolveEngines(presets); err != nil {
+		return fmt.Errorf("bind: nothing was written:\n%w", err)
+	}
 	m := cx.Manifest()
 	m.Runes = append(append([]model.Rune(nil), res.Runes...), m.Runes...)
 	m.Animators = append(append([]model.Animator(nil), res.Animators...), m.Animators...)

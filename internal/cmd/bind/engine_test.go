@@ -7,10 +7,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lychd/lychd/host"
+	"github.com/lychd/lychd/host/registry"
 	"github.com/lychd/lychd/internal/bound"
+	"github.com/lychd/lychd/internal/codex"
 	"github.com/lychd/lychd/internal/golden"
+	"github.com/lychd/lychd/internal/model"
 	"github.com/lychd/lychd/internal/testtool"
 	"github.com/lychd/lychd/internal/verify"
+	"github.com/lychd/lychd/sdk/preset"
 )
 
 // fourLineCodex declares each model in four lines: a name, an engine, a
@@ -95,4 +100,42 @@ func TestFourLineCodexBinds(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden.Check(t, "testdata/engines-dry-run.txt", e.out.Bytes())
+}
+
+// TestExtensionPresetBinds: a soulstone names an engine an extension
+// registered; bind resolves it after the assimilation, and refuses an
+// engine nobody defines with its file and line.
+func TestExtensionPresetBinds(t *testing.T) {
+	codexFiles := map[string]string{"soulstones/models.toml": "[qwen]\nengine = \"vllm-rocm\"\nmodel = \"Qwen/Qwen2.5-7B-Instruct\"\ngroups = [\"reasoning\"]\n"}
+	e := newEnv(t, codexFiles)
+	if err := e.run(t); err == nil || !strings.Contains(err.Error(), `soulstones/models.toml:2: qwen.engine: "vllm-rocm" is not a known engine preset`) {
+		t.Fatalf("without the extension: %v", err)
+	}
+	core := fakeCore()
+	e.opts.Assimilate = func(ctx context.Context, cx *codex.Codex) (*host.Result, error) {
+		res, err := core(ctx, cx)
+		if err != nil {
+			return nil, err
+		}
+		res.Presets = []registry.Preset{{Name: "vllm-rocm", Source: model.Source{Kind: model.SourceExtension, Name: "rocm"}, Preset: preset.Preset{
+			Image:  "docker.io/rocm/vllm:latest",
+			Exec:   []string{"{model_args}", "--port", "{port}"},
+			Model:  &preset.ModelArgs{HuggingFace: []string{"{model}"}},
+			Health: &preset.HealthCheck{Cmd: []string{"curl", "-fsS", "http://127.0.0.1:{port}/health"}},
+		}}}
+		return res, nil
+	}
+	if err := e.run(t); err != nil {
+		t.Fatalf("%v\n%s", err, e.err)
+	}
+	p, _ := e.opts.Paths()
+	data, err := os.ReadFile(filepath.Join(p.CurrentGeneration(), bound.QuadletDir, "lychd-soulstone-qwen.container"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range []string{"Image=docker.io/rocm/vllm:latest", "Exec=Qwen/Qwen2.5-7B-Instruct --port 8081", "Notify=healthy"} {
+		if !strings.Contains(string(data), "\n"+line+"\n") {
+			t.Errorf("qwen's unit lacks %s:\n%s", line, data)
+		}
+	}
 }

@@ -59,7 +59,7 @@ func TestExtensionTablesPointAtLychdToml(t *testing.T) {
 // The keys of the actor's config table and of an sdk.Rune, as an unknown
 // key's message lists them.
 var (
-	actorKeys = quoted("Animators BigFieldMB Count CrashGoroutine Exit Fail Fork ForkStay Hang IgnoreTerm Log Marker Panic Print ReportProcess Runes Stderr Stdout WriteFile")
+	actorKeys = quoted("Animators BigFieldMB Count CrashGoroutine Exit Fail Fork ForkStay Hang IgnoreTerm Log Marker Panic Presets Print ReportProcess Runes Stderr Stdout WriteFile")
 	runeKeys  = quoted("After Description Devices Environment Exec ExposePort Groups HostPort Image Kind Name Port Requires StartTimeout Volumes Wants")
 )
 

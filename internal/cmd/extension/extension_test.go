@@ -131,7 +131,7 @@ func TestInstallListInspectRemove(t *testing.T) {
 		t.Errorf("list --json:\n%s", out)
 	}
 
-	out, err = e.run("inspect", "actor", "--config", `{"Runes": [{"Name": "vision", "Image": "docker.io/library/alpine:3.20", "Groups": ["eyes"], "Port": 8081}], "Animators": [{"Name": "vision", "Capabilities": ["OpenAIChatCompletions"], "Tags": ["vision", "ocr"]}]}`)
+	out, err = e.run("inspect", "actor", "--config", `{"Runes": [{"Name": "vision", "Image": "docker.io/library/alpine:3.20", "Groups": ["eyes"], "Port": 8081}], "Animators": [{"Name": "vision", "Capabilities": ["OpenAIChatCompletions"], "Tags": ["vision", "ocr"]}], "Presets": [{"Name": "vllm-rocm", "Preset": {"description": "vLLM for AMD GPUs", "image": "docker.io/rocm/vllm:latest", "exec": ["--port", "{port}"]}}]}`)
 	if err != "" {
 		t.Fatal(err)
 	}
@@ -149,7 +149,9 @@ func TestInstallListInspectRemove(t *testing.T) {
 		"      covens         eyes\n" +
 		"      port           8081\n" +
 		"Animators (1):\n" +
-		"  vision  soulstone  rune vision  capabilities OpenAIChatCompletions  tags vision,ocr\n"
+		"  vision  soulstone  rune vision  capabilities OpenAIChatCompletions  tags vision,ocr\n" +
+		"Engine presets (1):\n" +
+		"  vllm-rocm  docker.io/rocm/vllm:latest  vLLM for AMD GPUs\n"
 	if out != want {
 		t.Errorf("inspect:\n%s\nwant:\n%s", out, want)
 	}

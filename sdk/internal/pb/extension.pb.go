@@ -556,6 +556,61 @@ func (x *Animator) GetTags() []string {
 	return nil
 }
 
+// Preset is an inference-engine preset (sdk.Assimilation.AddPreset):
+// its name, and its definition as the JSON form of the SDK's
+// preset.Preset, which lychd decodes strictly (an unknown key is refused).
+type Preset struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	PresetJson    []byte                 `protobuf:"bytes,2,opt,name=preset_json,json=presetJson,proto3" json:"preset_json,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Preset) Reset() {
+	*x = Preset{}
+	mi := &file_lychd_extension_v1_extension_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Preset) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Preset) ProtoMessage() {}
+
+func (x *Preset) ProtoReflect() protoreflect.Message {
+	mi := &file_lychd_extension_v1_extension_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Preset.ProtoReflect.Descriptor instead.
+func (*Preset) Descriptor() ([]byte, []int) {
+	return file_lychd_extension_v1_extension_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *Preset) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Preset) GetPresetJson() []byte {
+	if x != nil {
+		return x.PresetJson
+	}
+	return nil
+}
+
 // HostMessage is what the host sends on Assimilation.
 type HostMessage struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -570,7 +625,7 @@ type HostMessage struct {
 
 func (x *HostMessage) Reset() {
 	*x = HostMessage{}
-	mi := &file_lychd_extension_v1_extension_proto_msgTypes[5]
+	mi := &file_lychd_extension_v1_extension_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -582,7 +637,7 @@ func (x *HostMessage) String() string {
 func (*HostMessage) ProtoMessage() {}
 
 func (x *HostMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_lychd_extension_v1_extension_proto_msgTypes[5]
+	mi := &file_lychd_extension_v1_extension_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -595,7 +650,7 @@ func (x *HostMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HostMessage.ProtoReflect.Descriptor instead.
 func (*HostMessage) Descriptor() ([]byte, []int) {
-	return file_lychd_extension_v1_extension_proto_rawDescGZIP(), []int{5}
+	return file_lychd_extension_v1_extension_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *HostMessage) GetMsg() isHostMessage_Msg {
@@ -653,7 +708,7 @@ type Verdict struct {
 
 func (x *Verdict) Reset() {
 	*x = Verdict{}
-	mi := &file_lychd_extension_v1_extension_proto_msgTypes[6]
+	mi := &file_lychd_extension_v1_extension_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -665,7 +720,7 @@ func (x *Verdict) String() string {
 func (*Verdict) ProtoMessage() {}
 
 func (x *Verdict) ProtoReflect() protoreflect.Message {
-	mi := &file_lychd_extension_v1_extension_proto_msgTypes[6]
+	mi := &file_lychd_extension_v1_extension_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -678,7 +733,7 @@ func (x *Verdict) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Verdict.ProtoReflect.Descriptor instead.
 func (*Verdict) Descriptor() ([]byte, []int) {
-	return file_lychd_extension_v1_extension_proto_rawDescGZIP(), []int{6}
+	return file_lychd_extension_v1_extension_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Verdict) GetRefusal() string {
@@ -697,6 +752,7 @@ type ExtensionMessage struct {
 	//	*ExtensionMessage_Rune
 	//	*ExtensionMessage_Animator
 	//	*ExtensionMessage_Info
+	//	*ExtensionMessage_Preset
 	Msg           isExtensionMessage_Msg `protobuf_oneof:"msg"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -704,7 +760,7 @@ type ExtensionMessage struct {
 
 func (x *ExtensionMessage) Reset() {
 	*x = ExtensionMessage{}
-	mi := &file_lychd_extension_v1_extension_proto_msgTypes[7]
+	mi := &file_lychd_extension_v1_extension_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -716,7 +772,7 @@ func (x *ExtensionMessage) String() string {
 func (*ExtensionMessage) ProtoMessage() {}
 
 func (x *ExtensionMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_lychd_extension_v1_extension_proto_msgTypes[7]
+	mi := &file_lychd_extension_v1_extension_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -729,7 +785,7 @@ func (x *ExtensionMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExtensionMessage.ProtoReflect.Descriptor instead.
 func (*ExtensionMessage) Descriptor() ([]byte, []int) {
-	return file_lychd_extension_v1_extension_proto_rawDescGZIP(), []int{7}
+	return file_lychd_extension_v1_extension_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ExtensionMessage) GetMsg() isExtensionMessage_Msg {
@@ -766,6 +822,15 @@ func (x *ExtensionMessage) GetInfo() *ExtensionInfo {
 	return nil
 }
 
+func (x *ExtensionMessage) GetPreset() *Preset {
+	if x != nil {
+		if x, ok := x.Msg.(*ExtensionMessage_Preset); ok {
+			return x.Preset
+		}
+	}
+	return nil
+}
+
 type isExtensionMessage_Msg interface {
 	isExtensionMessage_Msg()
 }
@@ -782,11 +847,17 @@ type ExtensionMessage_Info struct {
 	Info *ExtensionInfo `protobuf:"bytes,3,opt,name=info,proto3,oneof"`
 }
 
+type ExtensionMessage_Preset struct {
+	Preset *Preset `protobuf:"bytes,4,opt,name=preset,proto3,oneof"`
+}
+
 func (*ExtensionMessage_Rune) isExtensionMessage_Msg() {}
 
 func (*ExtensionMessage_Animator) isExtensionMessage_Msg() {}
 
 func (*ExtensionMessage_Info) isExtensionMessage_Msg() {}
+
+func (*ExtensionMessage_Preset) isExtensionMessage_Msg() {}
 
 var File_lychd_extension_v1_extension_proto protoreflect.FileDescriptor
 
@@ -828,17 +899,22 @@ const file_lychd_extension_v1_extension_proto_rawDesc = "" +
 	"\x04rune\x18\x03 \x01(\tR\x04rune\x12\x10\n" +
 	"\x03url\x18\x04 \x01(\tR\x03url\x12\"\n" +
 	"\fcapabilities\x18\x05 \x03(\tR\fcapabilities\x12\x12\n" +
-	"\x04tags\x18\x06 \x03(\tR\x04tags\"\x8c\x01\n" +
+	"\x04tags\x18\x06 \x03(\tR\x04tags\"=\n" +
+	"\x06Preset\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1f\n" +
+	"\vpreset_json\x18\x02 \x01(\fR\n" +
+	"presetJson\"\x8c\x01\n" +
 	"\vHostMessage\x12=\n" +
 	"\x05start\x18\x01 \x01(\v2%.lychd.extension.v1.AssimilateRequestH\x00R\x05start\x127\n" +
 	"\averdict\x18\x02 \x01(\v2\x1b.lychd.extension.v1.VerdictH\x00R\averdictB\x05\n" +
 	"\x03msg\"#\n" +
 	"\aVerdict\x12\x18\n" +
-	"\arefusal\x18\x01 \x01(\tR\arefusal\"\xbe\x01\n" +
+	"\arefusal\x18\x01 \x01(\tR\arefusal\"\xf4\x01\n" +
 	"\x10ExtensionMessage\x12.\n" +
 	"\x04rune\x18\x01 \x01(\v2\x18.lychd.extension.v1.RuneH\x00R\x04rune\x12:\n" +
 	"\banimator\x18\x02 \x01(\v2\x1c.lychd.extension.v1.AnimatorH\x00R\banimator\x127\n" +
-	"\x04info\x18\x03 \x01(\v2!.lychd.extension.v1.ExtensionInfoH\x00R\x04infoB\x05\n" +
+	"\x04info\x18\x03 \x01(\v2!.lychd.extension.v1.ExtensionInfoH\x00R\x04info\x124\n" +
+	"\x06preset\x18\x04 \x01(\v2\x1a.lychd.extension.v1.PresetH\x00R\x06presetB\x05\n" +
 	"\x03msg*W\n" +
 	"\bRuneKind\x12\x19\n" +
 	"\x15RUNE_KIND_UNSPECIFIED\x10\x00\x12\x17\n" +
@@ -864,7 +940,7 @@ func file_lychd_extension_v1_extension_proto_rawDescGZIP() []byte {
 }
 
 var file_lychd_extension_v1_extension_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_lychd_extension_v1_extension_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_lychd_extension_v1_extension_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_lychd_extension_v1_extension_proto_goTypes = []any{
 	(RuneKind)(0),             // 0: lychd.extension.v1.RuneKind
 	(AnimatorKind)(0),         // 1: lychd.extension.v1.AnimatorKind
@@ -873,26 +949,28 @@ var file_lychd_extension_v1_extension_proto_goTypes = []any{
 	(*EnvVar)(nil),            // 4: lychd.extension.v1.EnvVar
 	(*Rune)(nil),              // 5: lychd.extension.v1.Rune
 	(*Animator)(nil),          // 6: lychd.extension.v1.Animator
-	(*HostMessage)(nil),       // 7: lychd.extension.v1.HostMessage
-	(*Verdict)(nil),           // 8: lychd.extension.v1.Verdict
-	(*ExtensionMessage)(nil),  // 9: lychd.extension.v1.ExtensionMessage
+	(*Preset)(nil),            // 7: lychd.extension.v1.Preset
+	(*HostMessage)(nil),       // 8: lychd.extension.v1.HostMessage
+	(*Verdict)(nil),           // 9: lychd.extension.v1.Verdict
+	(*ExtensionMessage)(nil),  // 10: lychd.extension.v1.ExtensionMessage
 }
 var file_lychd_extension_v1_extension_proto_depIdxs = []int32{
-	0, // 0: lychd.extension.v1.Rune.kind:type_name -> lychd.extension.v1.RuneKind
-	4, // 1: lychd.extension.v1.Rune.environment:type_name -> lychd.extension.v1.EnvVar
-	1, // 2: lychd.extension.v1.Animator.kind:type_name -> lychd.extension.v1.AnimatorKind
-	3, // 3: lychd.extension.v1.HostMessage.start:type_name -> lychd.extension.v1.AssimilateRequest
-	8, // 4: lychd.extension.v1.HostMessage.verdict:type_name -> lychd.extension.v1.Verdict
-	5, // 5: lychd.extension.v1.ExtensionMessage.rune:type_name -> lychd.extension.v1.Rune
-	6, // 6: lychd.extension.v1.ExtensionMessage.animator:type_name -> lychd.extension.v1.Animator
-	2, // 7: lychd.extension.v1.ExtensionMessage.info:type_name -> lychd.extension.v1.ExtensionInfo
-	7, // 8: lychd.extension.v1.Extension.Assimilation:input_type -> lychd.extension.v1.HostMessage
-	9, // 9: lychd.extension.v1.Extension.Assimilation:output_type -> lychd.extension.v1.ExtensionMessage
-	9, // [9:10] is the sub-list for method output_type
-	8, // [8:9] is the sub-list for method input_type
-	8, // [8:8] is the sub-list for extension type_name
-	8, // [8:8] is the sub-list for extension extendee
-	0, // [0:8] is the sub-list for field type_name
+	0,  // 0: lychd.extension.v1.Rune.kind:type_name -> lychd.extension.v1.RuneKind
+	4,  // 1: lychd.extension.v1.Rune.environment:type_name -> lychd.extension.v1.EnvVar
+	1,  // 2: lychd.extension.v1.Animator.kind:type_name -> lychd.extension.v1.AnimatorKind
+	3,  // 3: lychd.extension.v1.HostMessage.start:type_name -> lychd.extension.v1.AssimilateRequest
+	9,  // 4: lychd.extension.v1.HostMessage.verdict:type_name -> lychd.extension.v1.Verdict
+	5,  // 5: lychd.extension.v1.ExtensionMessage.rune:type_name -> lychd.extension.v1.Rune
+	6,  // 6: lychd.extension.v1.ExtensionMessage.animator:type_name -> lychd.extension.v1.Animator
+	2,  // 7: lychd.extension.v1.ExtensionMessage.info:type_name -> lychd.extension.v1.ExtensionInfo
+	7,  // 8: lychd.extension.v1.ExtensionMessage.preset:type_name -> lychd.extension.v1.Preset
+	8,  // 9: lychd.extension.v1.Extension.Assimilation:input_type -> lychd.extension.v1.HostMessage
+	10, // 10: lychd.extension.v1.Extension.Assimilation:output_type -> lychd.extension.v1.ExtensionMessage
+	10, // [10:11] is the sub-list for method output_type
+	9,  // [9:10] is the sub-list for method input_type
+	9,  // [9:9] is the sub-list for extension type_name
+	9,  // [9:9] is the sub-list for extension extendee
+	0,  // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_lychd_extension_v1_extension_proto_init() }
@@ -900,14 +978,15 @@ func file_lychd_extension_v1_extension_proto_init() {
 	if File_lychd_extension_v1_extension_proto != nil {
 		return
 	}
-	file_lychd_extension_v1_extension_proto_msgTypes[5].OneofWrappers = []any{
+	file_lychd_extension_v1_extension_proto_msgTypes[6].OneofWrappers = []any{
 		(*HostMessage_Start)(nil),
 		(*HostMessage_Verdict)(nil),
 	}
-	file_lychd_extension_v1_extension_proto_msgTypes[7].OneofWrappers = []any{
+	file_lychd_extension_v1_extension_proto_msgTypes[8].OneofWrappers = []any{
 		(*ExtensionMessage_Rune)(nil),
 		(*ExtensionMessage_Animator)(nil),
 		(*ExtensionMessage_Info)(nil),
+		(*ExtensionMessage_Preset)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -915,7 +994,7 @@ func file_lychd_extension_v1_extension_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_lychd_extension_v1_extension_proto_rawDesc), len(file_lychd_extension_v1_extension_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   8,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -20,6 +20,7 @@ import (
 	"github.com/lychd/lychd/internal/codex"
 	"github.com/lychd/lychd/internal/model"
 	"github.com/lychd/lychd/internal/paths"
+	"github.com/lychd/lychd/sdk/preset"
 )
 
 // SchemaVersion is the version of the --json output.
@@ -57,6 +58,8 @@ type Report struct {
 	Path          string     `json:"path"`
 	Runes         []Rune     `json:"runes"`
 	Animators     []Animator `json:"animators"`
+	// Presets are the engine presets it registers, in registration order.
+	Presets []Preset `json:"presets,omitempty"`
 	// Log is what the extension wrote during this launch (--logs only).
 	Log *host.Log `json:"log,omitempty"`
 }
@@ -95,6 +98,13 @@ type Animator struct {
 	URL          string   `json:"url,omitempty"`
 	Capabilities []string `json:"capabilities"`
 	Tags         []string `json:"tags"`
+}
+
+// Preset is one registered engine preset, as a soulstone names it with
+// engine = "NAME".
+type Preset struct {
+	Name   string        `json:"name"`
+	Preset preset.Preset `json:"preset"`
 }
 
 // NewCmd returns the inspect command. runF replaces the action in tests.
@@ -196,6 +206,9 @@ func Run(ctx context.Context, opts *Options) error {
 	for _, a := range res.Animators {
 		rep.Animators = append(rep.Animators, animatorOf(a))
 	}
+	for _, p := range res.Presets {
+		rep.Presets = append(rep.Presets, Preset{Name: p.Name, Preset: p.Preset})
+	}
 	if len(res.Extensions) == 1 {
 		rep.Version = res.Extensions[0].Version
 	}
@@ -291,6 +304,20 @@ func printReport(out io.Writer, rep *Report) {
 			line += "  tags " + strings.Join(a.Tags, ",")
 		}
 		fmt.Fprintln(out, strings.TrimRight(line, " "))
+	}
+	if len(rep.Presets) > 0 {
+		fmt.Fprintf(out, "Engine presets (%d):\n", len(rep.Presets))
+		w := 0
+		for _, p := range rep.Presets {
+			w = max(w, len(p.Name))
+		}
+		for _, p := range rep.Presets {
+			line := fmt.Sprintf("  %-*s  %s", w, p.Name, p.Preset.Image)
+			if p.Preset.Description != "" {
+				line += "  " + p.Preset.Description
+			}
+			fmt.Fprintln(out, line)
+		}
 	}
 	if rep.Log != nil {
 		printLog(out, rep.Log)

@@ -22,6 +22,8 @@ type Config struct {
 	// Runes and Animators are registered in order.
 	Runes     []sdk.Rune
 	Animators []sdk.Animator
+	// Presets are registered in order, after the Animators.
+	Presets []sdk.NamedPreset
 	// Count registers that many generated soulstones "gen-N".
 	Count int
 	// BigFieldMB registers one rune whose description is that many MiB.
@@ -133,6 +135,11 @@ func (e Extension) Assimilate(ctx context.Context, a sdk.Assimilation) error {
 	}
 	for _, an := range c.Animators {
 		if err := a.RegisterAnimator(ctx, an); err != nil {
+			return err
+		}
+	}
+	for _, p := range c.Presets {
+		if err := a.AddPreset(ctx, p.Name, p.Preset); err != nil {
 			return err
 		}
 	}

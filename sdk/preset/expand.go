@@ -1,4 +1,4 @@
-package engine
+package preset
 
 import (
 	"fmt"
@@ -14,8 +14,8 @@ const (
 	PlaceholderModelArgs = "model_args"
 )
 
-// modelArgsElement is the exec element that splices in the model arguments.
-const modelArgsElement = "{" + PlaceholderModelArgs + "}"
+// ModelArgsElement is the exec element that splices in the model arguments.
+const ModelArgsElement = "{" + PlaceholderModelArgs + "}"
 
 // knownPlaceholders lists every placeholder for error messages.
 const knownPlaceholders = "{model}, {port}, {name} and {model_args} (write {{ and }} for literal braces)"
@@ -88,11 +88,11 @@ func unavailableHint(name string) string {
 	return ""
 }
 
-// placeholders returns the placeholder names s uses, sorted, or an error
+// Placeholders returns the placeholder names s uses, sorted, or an error
 // when s does not expand. The whole-argument {model_args} is reported like
 // any other name.
-func placeholders(s string) ([]string, error) {
-	if s == modelArgsElement {
+func Placeholders(s string) ([]string, error) {
+	if s == ModelArgsElement {
 		return []string{PlaceholderModelArgs}, nil
 	}
 	seen := map[string]bool{}

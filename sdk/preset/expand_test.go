@@ -1,4 +1,4 @@
-package engine
+package preset
 
 import (
 	"reflect"
@@ -52,7 +52,7 @@ func TestPlaceholders(t *testing.T) {
 		{"{port}:{name}:{port}", []string{"name", "port"}},
 		{"{{model}}", nil},
 	} {
-		got, err := placeholders(tc.in)
+		got, err := Placeholders(tc.in)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -60,7 +60,7 @@ func TestPlaceholders(t *testing.T) {
 			continue
 		}
 		if !reflect.DeepEqual(got, tc.want) {
-			t.Errorf("placeholders(%q) = %q, want %q", tc.in, got, tc.want)
+			t.Errorf("Placeholders(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 }
