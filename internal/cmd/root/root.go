@@ -13,6 +13,7 @@ import (
 	"github.com/lychd/lychd/internal/cmd/bind"
 	"github.com/lychd/lychd/internal/cmd/export"
 	"github.com/lychd/lychd/internal/cmd/extension"
+	initcmd "github.com/lychd/lychd/internal/cmd/init"
 	"github.com/lychd/lychd/internal/cmd/portal"
 	"github.com/lychd/lychd/internal/cmd/start"
 	"github.com/lychd/lychd/internal/cmd/status"
@@ -38,6 +39,7 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 		return &cmdutil.FlagError{Err: err}
 	})
 	// Subcommands are registered here, one line each.
+	cmd.AddCommand(initcmd.NewCmd(f, nil))
 	cmd.AddCommand(bind.NewCmd(f, nil))
 	cmd.AddCommand(animators.NewCmd(f, nil))
 	cmd.AddCommand(start.NewCmd(f, nil))
