@@ -14,6 +14,7 @@ import (
 	"github.com/lychd/lychd/internal/cmd/export"
 	"github.com/lychd/lychd/internal/cmd/extension"
 	initcmd "github.com/lychd/lychd/internal/cmd/init"
+	"github.com/lychd/lychd/internal/cmd/logs"
 	"github.com/lychd/lychd/internal/cmd/portal"
 	"github.com/lychd/lychd/internal/cmd/start"
 	"github.com/lychd/lychd/internal/cmd/status"
@@ -45,6 +46,7 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 	cmd.AddCommand(start.NewCmd(f, nil))
 	cmd.AddCommand(stop.NewCmd(f, nil))
 	cmd.AddCommand(status.NewCmd(f, nil))
+	cmd.AddCommand(logs.NewCmd(f, nil))
 	cmd.AddCommand(extension.NewCmd(f))
 	cmd.AddCommand(export.NewCmd(f))
 	cmd.AddCommand(portal.NewCmd(f))
