@@ -145,7 +145,8 @@ func checkCoreSecrets(t *testing.T, b *Bed, output string) {
 		}
 	}
 	// Every unit file: lychd's, and what Quadlet generated from them.
-	units := b.MustUser(t, "sh", "-c", `cat ~/.config/containers/systemd/lychd/* ~/.config/systemd/user/lychd* "$XDG_RUNTIME_DIR"/systemd/generator/lychd*`)
+	units := b.MustUser(t, "sh", "-c", `d=~/.config/systemd/user; [ -d "$d" ] || d=
+find -L ~/.config/containers/systemd "$XDG_RUNTIME_DIR/systemd/generator" $d -type f -name 'lychd*' -exec cat {} +`)
 	if !strings.Contains(units, "Secret=lychd-phylactery-password") || !strings.Contains(units, "--secret lychd-phylactery-password") {
 		t.Fatalf("the units do not name the Phylactery's secret:\n%s", units)
 	}
