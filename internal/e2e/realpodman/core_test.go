@@ -99,6 +99,13 @@ environment = { NAME = "solo", PORT = "8101" }
 
 	checkCoreSecrets(t, b, initOut+bindOut+startOut)
 
+	// lychd logs: what the containers write reaches the journal of their
+	// units, for a core rune and a soulstone together.
+	eventually(t, pageWait, "lychd logs vessel solo shows both containers' start", func() (bool, string) {
+		out, errOut, err := b.Lychd(t, "logs", "vessel", "solo", "-n", "100")
+		return err == nil && strings.Contains(out, "vessel: started: name=vessel") && strings.Contains(out, "solo: started: name=solo"), fmt.Sprintf("%v\n%s%s", err, out, errOut)
+	})
+
 	out, errOut, err := b.Lychd(t, "status")
 	if err != nil {
 		t.Fatalf("lychd status: %v\n%s%s", err, out, errOut)
