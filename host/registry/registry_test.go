@@ -19,7 +19,8 @@ func TestConvertsToTheModelWithSource(t *testing.T) {
 	ctx := context.Background()
 	r := sdk.Rune{Name: "analyzer", Image: "ghcr.io/x/analyzer:1", Groups: []string{"vision"}, After: []string{"lychd-soulstone-pre.service"},
 		Port: 8081, ExposePort: true, Devices: []string{"nvidia.com/gpu=all"}, Volumes: []string{"models:/models:ro"},
-		Environment: map[string]string{"Z": "1", "A": "2"}, Exec: []string{"--model", "/models/x"}, StartTimeout: 15 * time.Minute}
+		Environment: map[string]string{"Z": "1", "A": "2"}, Exec: []string{"--model", "/models/x"}, StartTimeout: 15 * time.Minute,
+		Secrets: []string{"hf-token,type=env,target=HF_TOKEN", "ca,type=mount,target=/etc/ca.pem", "plain"}}
 	if err := c.AddRune(ctx, r); err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +40,8 @@ func TestConvertsToTheModelWithSource(t *testing.T) {
 	want := []model.Rune{
 		{Name: "analyzer", Kind: model.KindSoulstone, Image: "ghcr.io/x/analyzer:1", Groups: []string{"vision"}, After: []string{"lychd-soulstone-pre.service"},
 			Port: 8081, ExposePort: true, Devices: []string{"nvidia.com/gpu=all"}, Volumes: []string{"models:/models:ro"},
-			Environment: []model.EnvVar{{Name: "A", Value: "2"}, {Name: "Z", Value: "1"}}, Exec: []string{"--model", "/models/x"}, StartTimeout: 15 * time.Minute, Source: src},
+			Environment: []model.EnvVar{{Name: "A", Value: "2"}, {Name: "Z", Value: "1"}}, Exec: []string{"--model", "/models/x"}, StartTimeout: 15 * time.Minute, Source: src,
+			Secrets: []model.Secret{{Name: "hf-token", Type: "env", Target: "HF_TOKEN"}, {Name: "ca", Type: "mount", Target: "/etc/ca.pem"}, {Name: "plain", Type: "mount"}}},
 		{Name: "proxy", Kind: model.KindCore, Image: "docker.io/library/caddy:2", Source: src},
 	}
 	normalize := func(rs []model.Rune) {
