@@ -30,7 +30,7 @@ func TestConvertsToTheModelWithSource(t *testing.T) {
 	if err := c.RegisterAnimator(ctx, sdk.Animator{Name: "analyzer", Capabilities: []string{"OpenAIChatCompletions"}, Tags: []string{"vision"}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.RegisterAnimator(ctx, sdk.Animator{Name: "remote", Kind: sdk.AnimatorPortal, URL: "https://api.example.com/v1", Capabilities: []string{"OpenAIChatCompletions"}}); err != nil {
+	if err := c.RegisterAnimator(ctx, sdk.Animator{Name: "remote", Kind: sdk.AnimatorPortal, URL: "https://api.example.com/v1", Capabilities: []string{"OpenAIChatCompletions"}, Secrets: []string{"remote-key"}}); err != nil {
 		t.Fatal(err)
 	}
 	runes, anims, err := c.Result()
@@ -60,7 +60,8 @@ func TestConvertsToTheModelWithSource(t *testing.T) {
 	}
 	wantA := []model.Animator{
 		{Name: "analyzer", Kind: model.AnimatorSoulstone, Rune: "analyzer", Capabilities: []string{"OpenAIChatCompletions"}, Tags: []string{"vision"}, Source: src},
-		{Name: "remote", Kind: model.AnimatorPortal, URL: "https://api.example.com/v1", Capabilities: []string{"OpenAIChatCompletions"}, Tags: []string{}, Source: src},
+		{Name: "remote", Kind: model.AnimatorPortal, URL: "https://api.example.com/v1", Capabilities: []string{"OpenAIChatCompletions"}, Tags: []string{}, Source: src,
+			Secrets: []model.Secret{{Name: "remote-key", Type: "mount"}}},
 	}
 	if anims[1].Tags == nil {
 		anims[1].Tags = []string{}
