@@ -347,6 +347,7 @@ func runeToPB(r Rune) *pb.Rune {
 		Volumes:     r.Volumes,
 		Environment: env,
 		Exec:        r.Exec,
+		Secrets:     r.Secrets,
 
 		StartTimeoutNs: int64(r.StartTimeout),
 	}
@@ -361,6 +362,7 @@ func animatorToPB(a Animator) *pb.Animator {
 		Url:          a.URL,
 		Capabilities: a.Capabilities,
 		Tags:         a.Tags,
+		Secrets:      a.Secrets,
 	}
 }
 

@@ -126,17 +126,18 @@ var fullRune = sdk.Rune{
 	Volumes:     []string{"lychd-models:/models:ro,Z"},
 	Environment: map[string]string{"MODEL": "qwen", "A_FIRST": "1"},
 	Exec:        []string{"--port", "8081", "two words"},
+	Secrets:     []string{"hf-token,type=env,target=HF_TOKEN", "ca"},
 
 	StartTimeout: 900 * time.Second,
 }
 
-// fullAnimator sets every field of sdk.Animator but URL, which a soulstone
-// Animator cannot have; fullPortal covers URL.
+// fullAnimator sets every field of sdk.Animator but URL and Secrets, which
+// a soulstone Animator cannot have; fullPortal covers them.
 var (
 	fullAnimator = sdk.Animator{Name: "eye", Kind: sdk.AnimatorSoulstone, Rune: "analyzer",
 		Capabilities: []string{"OpenAIChatCompletions"}, Tags: []string{"vision", "ocr"}}
 	fullPortal = sdk.Animator{Name: "remote", Kind: sdk.AnimatorPortal, URL: "https://api.example.com/v1",
-		Capabilities: []string{"OpenAIChatCompletions", "OpenAIEmbeddings"}, Tags: []string{"reasoning"}}
+		Capabilities: []string{"OpenAIChatCompletions", "OpenAIEmbeddings"}, Tags: []string{"reasoning"}, Secrets: []string{"remote-key"}}
 )
 
 // fullPreset sets every field of preset.Preset and of its tables.
@@ -181,7 +182,7 @@ func TestFixturesSetEveryField(t *testing.T) {
 		rv := reflect.ValueOf(v)
 		for i := 0; i < rv.NumField(); i++ {
 			name := rv.Type().Field(i).Name
-			if rv.Field(i).IsZero() && !(name == "Kind") && !(name == "URL" && v.(sdk.Animator).Kind == sdk.AnimatorSoulstone) &&
+			if rv.Field(i).IsZero() && !(name == "Kind") && !((name == "URL" || name == "Secrets") && v.(sdk.Animator).Kind == sdk.AnimatorSoulstone) &&
 				!(name == "Rune" && v.(sdk.Animator).Kind == sdk.AnimatorPortal) {
 				t.Errorf("%T fixture leaves %s unset", v, name)
 			}

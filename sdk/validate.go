@@ -73,7 +73,7 @@ func RuleRune(r Rune) validate.Rune {
 		Groups: r.Groups, After: r.After, Wants: r.Wants, Requires: r.Requires,
 		Port: r.Port, ExposePort: r.ExposePort, HostPort: r.HostPort,
 		Devices: r.Devices, Volumes: r.Volumes, Environment: env, Exec: r.Exec,
-		StartTimeout: r.StartTimeout,
+		Secrets: r.Secrets, StartTimeout: r.StartTimeout,
 	}
 }
 
@@ -125,6 +125,9 @@ func validateAnimator(a Animator) error {
 		if a.URL != "" {
 			return errors.New("a soulstone Animator has no URL; remove it or make the Animator a portal")
 		}
+		if len(a.Secrets) > 0 {
+			return errors.New("a soulstone Animator has no secrets; name them in its rune's Secrets")
+		}
 		rn := RuneFor(a)
 		if err := checkField("rune", rn); err != nil {
 			return err
@@ -146,6 +149,9 @@ func validateAnimator(a Animator) error {
 		return fmt.Errorf("unknown kind %d; use sdk.AnimatorSoulstone or sdk.AnimatorPortal", int(a.Kind))
 	}
 	if err := each("capabilities", a.Capabilities, validate.Capability); err != nil {
+		return err
+	}
+	if err := each("secrets", a.Secrets, validate.SecretName); err != nil {
 		return err
 	}
 	return each("tags", a.Tags, validate.Tag)

@@ -29,6 +29,7 @@ var (
 		{"environment", "table", `environment = { HF_HOME = "/models" }`},
 		{"exec", "array of strings", `exec = ["--model", "/models/model.gguf"]`},
 		{"start_timeout_seconds", "integer", `start_timeout_seconds = 900`},
+		{"secrets", "array of strings", `secrets = ["hf-token,type=env,target=HF_TOKEN"]`},
 		{"capabilities", "array of strings", `capabilities = ["OpenAIChatCompletions"]`},
 		{"tags", "array of strings", `tags = ["vision"]`},
 		{"engine", "string", `engine = "vllm"`},
@@ -61,6 +62,7 @@ var (
 		"shm": "shm_size", "shmsize": "shm_size", "shm-size": "shm_size",
 		"mem": "memory", "memory_limit": "memory", "mem_limit": "memory", "ram": "memory",
 		"always_on": "resident", "pinned": "resident",
+		"secret": "secrets", "podman_secrets": "secrets",
 		"start_timeout": "start_timeout_seconds", "timeout": "start_timeout_seconds", "timeout_start_sec": "start_timeout_seconds", "timeoutstartsec": "start_timeout_seconds",
 	}
 )
@@ -193,6 +195,8 @@ func soulstone(d *doc, p keyPath, name string, t map[string]any, reg *engine.Reg
 			}
 		case validate.FieldExec:
 			vr.Exec, at[k] = d.strings(kp, f, v)
+		case validate.FieldSecrets:
+			vr.Secrets, at[k] = d.strings(kp, f, v)
 		case validate.FieldStartTimeout:
 			if n, isInt := v.(int64); !isInt {
 				d.wrongType(kp, f, v)
@@ -299,6 +303,7 @@ func soulstone(d *doc, p keyPath, name string, t map[string]any, reg *engine.Reg
 		Groups: vr.Groups, After: vr.After, Wants: vr.Wants, Requires: vr.Requires,
 		Port: vr.Port, ExposePort: vr.ExposePort, HostPort: vr.HostPort,
 		Devices: vr.Devices, Volumes: vr.Volumes, Exec: vr.Exec, StartTimeout: vr.StartTimeout,
+		Secrets: model.ParseSecrets(vr.Secrets),
 	}
 	for _, e := range vr.Environment {
 		r.Environment = append(r.Environment, model.EnvVar{Name: e.Name, Value: e.Value})
@@ -337,6 +342,7 @@ func entry(r validate.Rune, pr validate.Problem) string {
 		validate.FieldGroups: r.Groups, validate.FieldAfter: r.After, validate.FieldWants: r.Wants,
 		validate.FieldRequires: r.Requires, validate.FieldDevices: r.Devices,
 		validate.FieldVolumes: r.Volumes, validate.FieldExec: r.Exec,
+		validate.FieldSecrets: r.Secrets,
 	}
 	return lists[pr.Field][pr.Index]
 }

@@ -65,6 +65,7 @@ var emittedKeys = []keyRule{
 	{fileContainer, "Container", "HealthRetries", "Lookup (as PodName); podman --health-retries", "Arg of an integer"},
 	{fileContainer, "Container", "Notify", "Lookup; \"healthy\" makes podman --sdnotify=healthy and the service Type=notify: the start job ends when the health check passes", "Literal, constant healthy, written only with HealthCmd="},
 	{fileContainer, "Container", "PodmanArgs", "LookupAllArgs: split like a command line, unquoted, added to podman run", "Words of one word --memory=SIZE; engine.ValidateMemory (digits and one unit b, k, m or g, at least 6m)"},
+	{fileContainer, "Container", "Secret", "LookupAllArgs: split on white space, unquoted; one podman --secret each", "Arg of validate.ParseSecret's canonical form (secret name: letters, digits, _ . -; options type=mount|env and target=, an env name or a clean path); names only, never a value"},
 	{fileContainer, "Container", "Exec", "split like a command line (last Exec= only); appended after the image", "Words (quoted, ';' and empty words refused); validate.ExecArg"},
 	{fileContainer, "Service", "Restart", "copied; systemd enum", "Literal, constant"},
 	{fileContainer, "Service", "TimeoutStartSec", "copied; systemd time span", "Literal of whole seconds; validate.StartTimeout"},
@@ -182,6 +183,11 @@ var candidates = map[string][]string{
 	"shm_size": {
 		"1g", "512m", "2048k", "1 g", "$X", "%h", "-1g", "1t", "0", "",
 	},
+	"secrets": {
+		"hf-token", "A.b_c-1", "hf,type=env,target=HF_TOKEN", "ca,target=/etc/ca.pem", "k,type=mount,target=x/y",
+		"a b", "-x", "$HOME", "%h", "x,type=env,target=A B", `"q"`, "a\nb", "x,uid=0", "x,target=/a b", "x,target=$HOME",
+		"x,type=env,target=%h", "x y,target=z", "x,target=/a'b",
+	},
 	"after": {
 		"network-online.target", "getty@tty1.service", "a:b_c.service",
 		`foo\x2dbar.service`, "a b.service", "x.service y.service", "%n.service", "-x.service", "a.container",
@@ -201,6 +207,7 @@ var mustRefuse = map[string][]string{
 	"health_cmd":  {"x\nExecStartPre=/bin/evil", "tab\tx"},
 	"memory":      {"1m", "16 g", "$HOME", "16g;x", "--memory=1g", "", "%h", "16G"},
 	"shm_size":    {"1 g", "$X", "%h", "-1g", "1t", "0", ""},
+	"secrets":     {"a b", "-x", "$HOME", "%h", "x,type=env,target=A B", `"q"`, "x,uid=0", "x,target=/a b", "x,target=$HOME", "x,type=env,target=%h", "x,target=/a'b"},
 }
 
 // tomlString writes s as a TOML basic string.
@@ -442,7 +449,7 @@ func TestValuesThroughQuadlet(t *testing.T) {
 				t.Errorf("%s: %s = %q, want %q", svc, what, got, want)
 			}
 		}
-		var wantDev, wantVol, wantEnv []string
+		var wantDev, wantVol, wantEnv, wantSecret []string
 		wantReqMounts := []string{"%t/containers"}
 		switch key {
 		case "devices":
@@ -454,6 +461,8 @@ func TestValuesThroughQuadlet(t *testing.T) {
 			}
 		case "environment":
 			wantEnv = []string{"V=" + v}
+		case "secrets":
+			wantSecret = []string{model.ParseSecrets([]string{v})[0].String()}
 		}
 		var wantHealth, wantMem []string
 		switch key {
@@ -477,6 +486,7 @@ func TestValuesThroughQuadlet(t *testing.T) {
 		check("--device", flagArgs(t, svc, words, "--device"), wantDev)
 		check("-v", flagArgs(t, svc, words, "-v"), wantVol)
 		check("--env", flagArgs(t, svc, words, "--env"), wantEnv)
+		check("--secret", flagArgs(t, svc, words, "--secret"), wantSecret)
 		check("--name", flagArgs(t, svc, words, "--name"), []string{"lychd-soulstone-" + name})
 		// systemd reads RequiresMountsFor= as paths split on white space,
 		// unquoted, specifiers expanded: the host path must read back.

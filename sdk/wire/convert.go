@@ -51,6 +51,7 @@ func runeFromPB(m *pb.Rune) (sdk.Rune, error) {
 		Volumes:     cloneStrings(m.GetVolumes()),
 		Environment: env,
 		Exec:        cloneStrings(m.GetExec()),
+		Secrets:     cloneStrings(m.GetSecrets()),
 
 		StartTimeout: time.Duration(m.GetStartTimeoutNs()),
 	}, nil
@@ -68,6 +69,7 @@ func animatorFromPB(m *pb.Animator) (sdk.Animator, error) {
 		URL:          m.GetUrl(),
 		Capabilities: cloneStrings(m.GetCapabilities()),
 		Tags:         cloneStrings(m.GetTags()),
+		Secrets:      cloneStrings(m.GetSecrets()),
 	}, nil
 }
 

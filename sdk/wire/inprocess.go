@@ -100,6 +100,7 @@ func cloneRune(r sdk.Rune) sdk.Rune {
 	r.Devices = cloneStrings(r.Devices)
 	r.Volumes = cloneStrings(r.Volumes)
 	r.Exec = cloneStrings(r.Exec)
+	r.Secrets = cloneStrings(r.Secrets)
 	if len(r.Environment) == 0 {
 		r.Environment = nil
 	} else {
@@ -115,6 +116,7 @@ func cloneRune(r sdk.Rune) sdk.Rune {
 func cloneAnimator(a sdk.Animator) sdk.Animator {
 	a.Capabilities = cloneStrings(a.Capabilities)
 	a.Tags = cloneStrings(a.Tags)
+	a.Secrets = cloneStrings(a.Secrets)
 	return a
 }
 

@@ -105,7 +105,7 @@ const MaxRegistrationBytes = 1 << 20
 
 func runeBytes(r sdk.Rune) int {
 	n := len(r.Name) + len(r.Description) + len(r.Image)
-	for _, list := range [][]string{r.Groups, r.After, r.Wants, r.Requires, r.Devices, r.Volumes, r.Exec} {
+	for _, list := range [][]string{r.Groups, r.After, r.Wants, r.Requires, r.Devices, r.Volumes, r.Exec, r.Secrets} {
 		n += stringsBytes(list)
 	}
 	for k, v := range r.Environment {
@@ -115,7 +115,7 @@ func runeBytes(r sdk.Rune) int {
 }
 
 func animatorBytes(a sdk.Animator) int {
-	return len(a.Name) + len(a.Rune) + len(a.URL) + stringsBytes(a.Capabilities) + stringsBytes(a.Tags)
+	return len(a.Name) + len(a.Rune) + len(a.URL) + stringsBytes(a.Capabilities) + stringsBytes(a.Tags) + stringsBytes(a.Secrets)
 }
 
 func stringsBytes(list []string) int {

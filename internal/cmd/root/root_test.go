@@ -25,8 +25,8 @@ func run(t *testing.T, args ...string) (int, string, string) {
 }
 
 func TestExitCodes(t *testing.T) {
-	code, _, errOut := run(t, "bogus")
-	if code != cmdutil.ExitUsage || errOut != "lychd: unknown command \"bogus\" for \"lychd\"\nRun 'lychd --help' for usage.\n" {
+	code, _, errOut := run(t, "frobnicate")
+	if code != cmdutil.ExitUsage || errOut != "lychd: unknown command \"frobnicate\" for \"lychd\"\nRun 'lychd --help' for usage.\n" {
 		t.Errorf("unknown command: exit %d, stderr %q", code, errOut)
 	}
 	code, _, errOut = run(t, "bind", "--bogus")

@@ -31,7 +31,7 @@ grafana_host_port = %d
 		"soulstones/solo.toml": fmt.Sprintf("[solo]\nimage = %q\nport = 8101\nenvironment = { NAME = \"solo\", PORT = \"8101\" }\n", Image),
 	}
 	b.WriteCodex(t, codex)
-	createCrypt(t, b)
+	lychdInit(t, b)
 	b.MustLychd(t, "bind")
 	b.MustLychd(t, "start", "solo")
 

@@ -325,8 +325,11 @@ type Rune struct {
 	// that the host judges the value the extension gave); 0 for systemd's
 	// default. Older hosts ignore the field.
 	StartTimeoutNs int64 `protobuf:"varint,16,opt,name=start_timeout_ns,json=startTimeoutNs,proto3" json:"start_timeout_ns,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// secrets are Podman secrets in sdk.Rune.Secrets' form (names and
+	// targets, never values). Older hosts ignore the field.
+	Secrets       []string `protobuf:"bytes,17,rep,name=secrets,proto3" json:"secrets,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Rune) Reset() {
@@ -471,15 +474,25 @@ func (x *Rune) GetStartTimeoutNs() int64 {
 	return 0
 }
 
+func (x *Rune) GetSecrets() []string {
+	if x != nil {
+		return x.Secrets
+	}
+	return nil
+}
+
 // Animator mirrors sdk.Animator field for field.
 type Animator struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Kind          AnimatorKind           `protobuf:"varint,2,opt,name=kind,proto3,enum=lychd.extension.v1.AnimatorKind" json:"kind,omitempty"`
-	Rune          string                 `protobuf:"bytes,3,opt,name=rune,proto3" json:"rune,omitempty"`
-	Url           string                 `protobuf:"bytes,4,opt,name=url,proto3" json:"url,omitempty"`
-	Capabilities  []string               `protobuf:"bytes,5,rep,name=capabilities,proto3" json:"capabilities,omitempty"`
-	Tags          []string               `protobuf:"bytes,6,rep,name=tags,proto3" json:"tags,omitempty"`
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Name         string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Kind         AnimatorKind           `protobuf:"varint,2,opt,name=kind,proto3,enum=lychd.extension.v1.AnimatorKind" json:"kind,omitempty"`
+	Rune         string                 `protobuf:"bytes,3,opt,name=rune,proto3" json:"rune,omitempty"`
+	Url          string                 `protobuf:"bytes,4,opt,name=url,proto3" json:"url,omitempty"`
+	Capabilities []string               `protobuf:"bytes,5,rep,name=capabilities,proto3" json:"capabilities,omitempty"`
+	Tags         []string               `protobuf:"bytes,6,rep,name=tags,proto3" json:"tags,omitempty"`
+	// secrets are the Podman secret names a portal needs (never values).
+	// Older hosts ignore the field.
+	Secrets       []string `protobuf:"bytes,7,rep,name=secrets,proto3" json:"secrets,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -552,6 +565,13 @@ func (x *Animator) GetCapabilities() []string {
 func (x *Animator) GetTags() []string {
 	if x != nil {
 		return x.Tags
+	}
+	return nil
+}
+
+func (x *Animator) GetSecrets() []string {
+	if x != nil {
+		return x.Secrets
 	}
 	return nil
 }
@@ -873,7 +893,7 @@ const file_lychd_extension_v1_extension_proto_rawDesc = "" +
 	"configJsonJ\x04\b\x02\x10\x03\"2\n" +
 	"\x06EnvVar\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value\"\xe6\x03\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value\"\x80\x04\n" +
 	"\x04Rune\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x120\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x1c.lychd.extension.v1.RuneKindR\x04kind\x12 \n" +
@@ -892,14 +912,16 @@ const file_lychd_extension_v1_extension_proto_rawDesc = "" +
 	"\avolumes\x18\r \x03(\tR\avolumes\x12<\n" +
 	"\venvironment\x18\x0e \x03(\v2\x1a.lychd.extension.v1.EnvVarR\venvironment\x12\x12\n" +
 	"\x04exec\x18\x0f \x03(\tR\x04exec\x12(\n" +
-	"\x10start_timeout_ns\x18\x10 \x01(\x03R\x0estartTimeoutNs\"\xb2\x01\n" +
+	"\x10start_timeout_ns\x18\x10 \x01(\x03R\x0estartTimeoutNs\x12\x18\n" +
+	"\asecrets\x18\x11 \x03(\tR\asecrets\"\xcc\x01\n" +
 	"\bAnimator\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x124\n" +
 	"\x04kind\x18\x02 \x01(\x0e2 .lychd.extension.v1.AnimatorKindR\x04kind\x12\x12\n" +
 	"\x04rune\x18\x03 \x01(\tR\x04rune\x12\x10\n" +
 	"\x03url\x18\x04 \x01(\tR\x03url\x12\"\n" +
 	"\fcapabilities\x18\x05 \x03(\tR\fcapabilities\x12\x12\n" +
-	"\x04tags\x18\x06 \x03(\tR\x04tags\"=\n" +
+	"\x04tags\x18\x06 \x03(\tR\x04tags\x12\x18\n" +
+	"\asecrets\x18\a \x03(\tR\asecrets\"=\n" +
 	"\x06Preset\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1f\n" +
 	"\vpreset_json\x18\x02 \x01(\fR\n" +
