@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"sort"
 	"strconv"
 	"strings"
@@ -178,7 +179,7 @@ func checkLinger(_ context.Context, e *Env) []Result {
 	path := LingerDir + "/" + e.User.Name
 	found, err := e.Host.Exists(path)
 	if err != nil {
-		return []Result{warn("linger", "check with: loginctl show-user "+e.User.Name+" -p Linger", "cannot tell whether lingering is on for %s: %v", e.User.Name, err)}
+		return []Result{warn("linger", "loginctl show-user "+e.User.Name+" -p Linger", "cannot tell whether lingering is on for %s: %v", e.User.Name, err)}
 	}
 	if !found {
 		return []Result{fail("linger", "sudo loginctl enable-linger "+e.User.Name,
@@ -244,11 +245,14 @@ func checkCodex(_ context.Context, e *Env) []Result {
 }
 
 func checkBind(_ context.Context, e *Env) []Result {
+	if e.BoundErr != nil {
+		return []Result{fail("bind", "lychd bind", "%v", e.BoundErr)}
+	}
 	if e.Bound == nil {
-		return []Result{warn("bind", "run: lychd bind", "nothing is bound yet")}
+		return []Result{warn("bind", "lychd bind", "nothing is bound yet")}
 	}
 	if len(e.Bound.Changed) > 0 {
-		return []Result{warn("bind", "run: lychd bind", "a bind is pending: %s changed since %s was bound", strings.Join(e.Bound.Changed, " and "), e.Bound.Generation)}
+		return []Result{warn("bind", "lychd bind", "a bind is pending: %s changed since %s was bound", strings.Join(e.Bound.Changed, " and "), e.Bound.Generation)}
 	}
 	return []Result{ok("bind", "%s is bound, and nothing changed since", e.Bound.Generation)}
 }
@@ -367,16 +371,17 @@ type hostPort struct {
 	who string
 }
 
+// address is the address to listen on, e.g. "127.0.0.1:8080".
+func (h hostPort) address() string {
+	return net.JoinHostPort(h.addr, strconv.Itoa(h.port))
+}
+
+// String is the address with "/udp" for a UDP port.
 func (h hostPort) String() string {
-	addr := h.addr
-	if strings.Contains(addr, ":") {
-		addr = "[" + addr + "]"
-	}
-	s := fmt.Sprintf("%s:%d", addr, h.port)
 	if h.network == "udp" {
-		s += "/udp"
+		return h.address() + "/udp"
 	}
-	return s
+	return h.address()
 }
 
 // publishedPorts lists the host ports of manifest m's pod, as the Scribe
@@ -408,6 +413,7 @@ func publishedPorts(m *model.Manifest) []hostPort {
 // A value without a host port publishes on a port Podman picks: nothing to
 // check.
 func parsePublish(spec string) []hostPort {
+	who := "[pod] publish " + strconv.Quote(spec)
 	network := "tcp"
 	if s, proto, found := strings.Cut(spec, "/"); found {
 		spec, network = s, proto
@@ -437,7 +443,7 @@ func parsePublish(spec string) []hostPort {
 	}
 	var out []hostPort
 	for p := from; p <= to; p++ {
-		out = append(out, hostPort{network: network, addr: ip, port: p, who: "[pod] publish " + strconv.Quote(spec)})
+		out = append(out, hostPort{network: network, addr: ip, port: p, who: who})
 	}
 	return out
 }
@@ -451,7 +457,7 @@ func checkPorts(ctx context.Context, e *Env) []Result {
 	var out []Result
 	for _, p := range ports {
 		name := "port " + p.String()
-		err := e.Host.Listen(p.network, p.String())
+		err := e.Host.Listen(p.network, p.address())
 		if err == nil {
 			out = append(out, ok(name, "free (%s)", p.who))
 			continue
@@ -466,8 +472,8 @@ func checkPorts(ctx context.Context, e *Env) []Result {
 			out = append(out, ok(name, "published by lychd's running pod (%s)", p.who))
 			continue
 		}
-		out = append(out, fail(name, fmt.Sprintf("stop what listens there (`ss -lntup 'sport = :%d'` shows it), or publish %s on another host port", p.port, p.who),
-			"%s cannot be published: %v", p.String(), err))
+		out = append(out, fail(name, fmt.Sprintf("stop what listens there (`ss -lntup 'sport = :%d'` shows it), or change the host port of %s", p.port, p.who),
+			"%s cannot be published: %v", p, err))
 	}
 	return out
 }
@@ -482,6 +488,9 @@ func checkImages(ctx context.Context, e *Env) []Result {
 		seen[r.Image] = true
 		name := "image " + r.Image
 		_, err := e.Host.Run(ctx, "podman", "image", "exists", r.Image)
+		if notInstalled(err) {
+			return []Result{warn("images", "install Podman (see the podman check)", "not checked: podman is not installed")}
+		}
 		if err == nil {
 			out = append(out, ok(name, "present (%s)", owner(r)))
 			continue
@@ -491,7 +500,7 @@ func checkImages(ctx context.Context, e *Env) []Result {
 				out = append(out, fail(name, "build or load it as "+e.User.Name+": podman build -t "+r.Image+" DIR, or podman load -i FILE",
 					"%s (%s) is not in %s's image store, and a localhost/ image cannot be pulled", r.Image, owner(r), e.User.Name))
 			} else {
-				out = append(out, warn(name, "to pull it now: podman pull "+r.Image,
+				out = append(out, warn(name, "podman pull "+r.Image+" (or let the first start pull it)",
 					"not present: Podman pulls it when %s first starts", owner(r)))
 			}
 			continue
@@ -526,14 +535,17 @@ func checkSecrets(ctx context.Context, e *Env) []Result {
 			seen[s] = true
 			name := "secret " + s
 			_, err := e.Host.Run(ctx, "podman", "secret", "exists", s)
+			if notInstalled(err) {
+				return []Result{warn("secrets", "install Podman (see the podman check)", "not checked: podman is not installed")}
+			}
 			if err == nil {
 				out = append(out, ok(name, "present (%s)", owner(r)))
 				continue
 			}
 			if code, ran := exitCode(err); ran && code == 1 {
-				fix := "create it: printf '%s' \"$VALUE\" | podman secret create " + s + " -"
+				fix := "printf '%s' \"$VALUE\" | podman secret create " + s + " -"
 				if strings.HasPrefix(s, unitname.PodName+"-") {
-					fix = "run: lychd init (it creates the secrets lychd's core needs)"
+					fix = "lychd init (it creates the secrets lychd's core needs)"
 				}
 				out = append(out, fail(name, fix, "%s needs the Podman secret %s, and %s has none of that name", owner(r), s, e.User.Name))
 				continue

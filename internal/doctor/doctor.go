@@ -71,6 +71,9 @@ type Env struct {
 	CodexErr error
 	// Bound describes the bound generation, nil when nothing is bound.
 	Bound *Bound
+	// BoundErr is why the bound record cannot be read (a damaged record,
+	// or one of another layout version).
+	BoundErr error
 	// Manifest is the manifest whose needs are checked (ports, images,
 	// devices, secrets): the bound one, or the one the next bind would
 	// bind. Nil when there is none; ManifestErr then says why.
@@ -81,6 +84,10 @@ type Env struct {
 	// Secrets returns the Podman secrets a rune needs.
 	Secrets func(model.Rune) []string
 }
+
+// RuneSecrets returns the Podman secrets rune r names (its Secret=
+// values). The model's runes name no secrets yet, so none are checked.
+func RuneSecrets(r model.Rune) []string { return nil }
 
 // Bound is what the checks need to know of the bound generation.
 type Bound struct {

@@ -107,7 +107,7 @@ devices:
 		taken: map[string]error{},
 	}
 	m := &model.Manifest{
-		Pod: model.Pod{UserNS: "keep-id", PublishAddress: "127.0.0.1"},
+		Pod: model.Pod{UserNS: "keep-id", PublishAddress: "127.0.0.1", Publish: []string{"0.0.0.0:5353:53/udp"}},
 		Runes: []model.Rune{
 			{Name: "vessel", Kind: model.KindCore, Image: "docker.io/lychd/vessel:1", Port: 8080, ExposePort: true, Source: model.Source{Kind: model.SourceCore}},
 			{Name: "vision", Kind: model.KindSoulstone, Image: "localhost/vision:2", Devices: []string{"nvidia.com/gpu=all", "/dev/dri/renderD128"},
@@ -150,6 +150,7 @@ func TestGoodMachine(t *testing.T) {
 		{Check: "bind", Status: StatusOK, Message: "gen-2 is bound, and nothing changed since"},
 		{Check: "device nvidia.com/gpu=all", Status: StatusOK, Message: "CDI spec " + filepath.Join(e.CDISpecDirs[0], "gpu.yaml") + " (soulstone vision)"},
 		{Check: "device /dev/dri/renderD128", Status: StatusOK, Message: "present (soulstone vision)"},
+		{Check: "port 0.0.0.0:5353/udp", Status: StatusOK, Message: `free ([pod] publish "0.0.0.0:5353:53/udp")`},
 		{Check: "port 127.0.0.1:8080", Status: StatusOK, Message: "free (core rune vessel)"},
 		{Check: "image localhost/vision:2", Status: StatusOK, Message: "present (soulstone vision)"},
 		{Check: "image docker.io/lychd/vessel:1", Status: StatusOK, Message: "present (core rune vessel)"},
@@ -226,7 +227,7 @@ func TestProblems(t *testing.T) {
 				Fix:     "sudo loginctl enable-linger magus"}}},
 		{"linger unreadable", func(h *fakeHost, e *Env) { h.exists["/var/lib/systemd/linger/magus"] = fs.ErrPermission },
 			[]Result{{Check: "linger", Status: StatusWarn, Message: "cannot tell whether lingering is on for magus: permission denied",
-				Fix: "check with: loginctl show-user magus -p Linger"}}},
+				Fix: "loginctl show-user magus -p Linger"}}},
 		{"no subuid", func(h *fakeHost, e *Env) { h.files["/etc/subuid"] = "someone:100000:65536\n" },
 			[]Result{{Check: "subuid", Status: StatusFail,
 				Message: "magus has no subordinate user ids in /etc/subuid: rootless Podman cannot map the users of a container",
@@ -244,9 +245,9 @@ func TestProblems(t *testing.T) {
 				Message: `the Codex in /home/magus/.config/lychd does not load: lychd.toml:3: pod.userns: "bogus" is not a user namespace mode; use keep-id; soulstones/a.toml:2: a.image: missing; soulstones/b.toml:5: b.port: not a number (and 1 more)`,
 				Fix:     "edit the lines shown; `lychd bind --dry-run` lists every problem"}}},
 		{"nothing bound", func(h *fakeHost, e *Env) { e.Bound = nil },
-			[]Result{{Check: "bind", Status: StatusWarn, Message: "nothing is bound yet", Fix: "run: lychd bind"}}},
+			[]Result{{Check: "bind", Status: StatusWarn, Message: "nothing is bound yet", Fix: "lychd bind"}}},
 		{"bind pending", func(h *fakeHost, e *Env) { e.Bound.Changed = []string{"the Codex", "extension ollama"} },
-			[]Result{{Check: "bind", Status: StatusWarn, Message: "a bind is pending: the Codex and extension ollama changed since gen-2 was bound", Fix: "run: lychd bind"}}},
+			[]Result{{Check: "bind", Status: StatusWarn, Message: "a bind is pending: the Codex and extension ollama changed since gen-2 was bound", Fix: "lychd bind"}}},
 		{"no CDI spec", func(h *fakeHost, e *Env) { e.CDISpecDirs = []string{t.TempDir()} },
 			[]Result{{Check: "device nvidia.com/gpu=all", Status: StatusFail,
 				Message: "no CDI spec in " + "DIR" + " defines nvidia.com/gpu=all (soulstone vision)",
@@ -258,7 +259,11 @@ func TestProblems(t *testing.T) {
 		{"port taken", func(h *fakeHost, e *Env) { h.taken["tcp 127.0.0.1:8080"] = syscall.EADDRINUSE },
 			[]Result{{Check: "port 127.0.0.1:8080", Status: StatusFail,
 				Message: "127.0.0.1:8080 cannot be published: address already in use",
-				Fix:     "stop what listens there (`ss -lntup 'sport = :8080'` shows it), or publish core rune vessel on another host port"}}},
+				Fix:     "stop what listens there (`ss -lntup 'sport = :8080'` shows it), or change the host port of core rune vessel"}}},
+		{"udp port taken", func(h *fakeHost, e *Env) { h.taken["udp 0.0.0.0:5353"] = syscall.EADDRINUSE },
+			[]Result{{Check: "port 0.0.0.0:5353/udp", Status: StatusFail,
+				Message: "0.0.0.0:5353/udp cannot be published: address already in use",
+				Fix:     `stop what listens there (` + "`ss -lntup 'sport = :5353'`" + ` shows it), or change the host port of [pod] publish "0.0.0.0:5353:53/udp"`}}},
 		{"port held by the running pod", func(h *fakeHost, e *Env) {
 			h.taken["tcp 127.0.0.1:8080"] = syscall.EADDRINUSE
 			h.run["podman pod inspect lychd --format {{.State}}"] = runResult{out: "Running\n"}
@@ -268,7 +273,7 @@ func TestProblems(t *testing.T) {
 		},
 			[]Result{{Check: "image docker.io/lychd/vessel:1", Status: StatusWarn,
 				Message: "not present: Podman pulls it when core rune vessel first starts",
-				Fix:     "to pull it now: podman pull docker.io/lychd/vessel:1"}}},
+				Fix:     "podman pull docker.io/lychd/vessel:1 (or let the first start pull it)"}}},
 		{"local image missing", func(h *fakeHost, e *Env) { h.run["podman image exists localhost/vision:2"] = runResult{err: exit1} },
 			[]Result{{Check: "image localhost/vision:2", Status: StatusFail,
 				Message: "localhost/vision:2 (soulstone vision) is not in magus's image store, and a localhost/ image cannot be pulled",
@@ -278,11 +283,11 @@ func TestProblems(t *testing.T) {
 		},
 			[]Result{{Check: "secret lychd-phylactery-password", Status: StatusFail,
 				Message: "core rune vessel needs the Podman secret lychd-phylactery-password, and magus has none of that name",
-				Fix:     "run: lychd init (it creates the secrets lychd's core needs)"}}},
+				Fix:     "lychd init (it creates the secrets lychd's core needs)"}}},
 		{"user secret missing", func(h *fakeHost, e *Env) { h.run["podman secret exists hf-token"] = runResult{err: exit1} },
 			[]Result{{Check: "secret hf-token", Status: StatusFail,
 				Message: "soulstone vision needs the Podman secret hf-token, and magus has none of that name",
-				Fix:     `create it: printf '%s' "$VALUE" | podman secret create hf-token -`}}},
+				Fix:     `printf '%s' "$VALUE" | podman secret create hf-token -`}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"syscall"
 
 	"github.com/lychd/lychd/internal/systemd"
 )
@@ -66,12 +67,12 @@ func (System) Listen(network, address string) error {
 	return l.Close()
 }
 
-// unwrapOp drops net.OpError's "listen tcp ADDR:" prefix, which the
-// messages already say.
+// unwrapOp drops the "listen tcp ADDR: bind:" prefix of a refused
+// listen, which the messages already say.
 func unwrapOp(err error) error {
-	var op *net.OpError
-	if errors.As(err, &op) && op.Err != nil {
-		return op.Err
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		return errno
 	}
 	return err
 }
