@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
@@ -117,5 +118,25 @@ func TestSystem(t *testing.T) {
 	}
 	if err := s.UserManager(ctx); err == nil || !strings.HasPrefix(err.Error(), "nothing answers at "+filepath.Join(s.RuntimeDir, "systemd", "private")) {
 		t.Errorf("UserManager without a manager: %v", err)
+	}
+}
+
+// TestDocsListEveryCheck: docs/doctor.md's table has a row for every
+// check (the checks of several items under the name of one item).
+func TestDocsListEveryCheck(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "doctor.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, table, _ := strings.Cut(string(doc), "\n## The checks\n")
+	items := map[string]string{"devices": "device NAME", "ports": "port ADDR:PORT", "images": "image NAME", "secrets": "secret NAME"}
+	for _, c := range Checks() {
+		label := c.Name
+		if l, ok := items[c.Name]; ok {
+			label = l
+		}
+		if !strings.Contains(table, "\n| `"+label+"`") && !strings.Contains(table, "`"+label+"`, `") && !strings.Contains(table, ", `"+label+"` |") {
+			t.Errorf("docs/doctor.md's table has no row for the check %q (as `%s`)", c.Name, label)
+		}
 	}
 }
