@@ -513,45 +513,36 @@ func checkImages(ctx context.Context, e *Env) []Result {
 	return out
 }
 
-// SecretName is the name of the Podman secret a Secret= value of a rune
-// names: the value up to the first comma.
-func SecretName(spec string) string {
-	name, _, _ := strings.Cut(spec, ",")
-	return strings.TrimSpace(name)
-}
-
 func checkSecrets(ctx context.Context, e *Env) []Result {
+	var uses []SecretUse
+	if e.Secrets != nil {
+		uses = e.Secrets(e.Manifest)
+	}
 	var out []Result
 	seen := map[string]bool{}
-	for _, r := range e.Manifest.SortedRunes() {
-		if e.Secrets == nil {
-			break
+	for _, u := range uses {
+		if seen[u.Name] {
+			continue
 		}
-		for _, spec := range e.Secrets(r) {
-			s := SecretName(spec)
-			if s == "" || seen[s] {
-				continue
-			}
-			seen[s] = true
-			name := "secret " + s
-			_, err := e.Host.Run(ctx, "podman", "secret", "exists", s)
-			if notInstalled(err) {
-				return []Result{warn("secrets", "install Podman (see the podman check)", "not checked: podman is not installed")}
-			}
-			if err == nil {
-				out = append(out, ok(name, "present (%s)", owner(r)))
-				continue
-			}
-			if code, ran := exitCode(err); ran && code == 1 {
-				fix := "printf '%s' \"$VALUE\" | podman secret create " + s + " -"
-				if strings.HasPrefix(s, unitname.PodName+"-") {
-					fix = "lychd init (it creates the secrets lychd's core needs)"
-				}
-				out = append(out, fail(name, fix, "%s needs the Podman secret %s, and %s has none of that name", owner(r), s, e.User.Name))
-				continue
-			}
-			out = append(out, fail(name, "make `podman secret exists "+s+"` work for "+e.User.Name, "cannot ask podman about the secret %s: %v", s, err))
+		seen[u.Name] = true
+		name := "secret " + u.Name
+		_, err := e.Host.Run(ctx, "podman", "secret", "exists", u.Name)
+		if notInstalled(err) {
+			return []Result{warn("secrets", "install Podman (see the podman check)", "not checked: podman is not installed")}
 		}
+		if err == nil {
+			out = append(out, ok(name, "present (%s)", u.Who))
+			continue
+		}
+		if code, ran := exitCode(err); ran && code == 1 {
+			fix := "printf '%s' \"$VALUE\" | podman secret create " + u.Name + " -"
+			if strings.HasPrefix(u.Name, unitname.PodName+"-") {
+				fix = "lychd init (it creates the secrets lychd's core needs)"
+			}
+			out = append(out, fail(name, fix, "%s needs the Podman secret %s, and %s has none of that name", u.Who, u.Name, e.User.Name))
+			continue
+		}
+		out = append(out, fail(name, "make `podman secret exists "+u.Name+"` work for "+e.User.Name, "cannot ask podman about the secret %s: %v", u.Name, err))
 	}
 	if len(out) == 0 {
 		return []Result{ok("secrets", "%s needs no secrets", e.ManifestFrom)}

@@ -81,13 +81,23 @@ type Env struct {
 	// ManifestFrom says which manifest Manifest is, for the messages.
 	ManifestFrom string
 	ManifestErr  error
-	// Secrets returns the Podman secrets a rune needs.
-	Secrets func(model.Rune) []string
+	// Secrets returns the Podman secrets the manifest's units need (see
+	// ManifestSecrets).
+	Secrets func(*model.Manifest) []SecretUse
 }
 
-// RuneSecrets returns the Podman secrets rune r names (its Secret=
-// values). The model's runes name no secrets yet, so none are checked.
-func RuneSecrets(r model.Rune) []string { return nil }
+// SecretUse is one Podman secret a unit needs.
+type SecretUse struct {
+	// Name is the Podman secret's name.
+	Name string
+	// Who needs it, for messages: "core rune phylactery", "soulstone x".
+	Who string
+}
+
+// ManifestSecrets returns the Podman secrets the units of manifest m name
+// (their Secret= lines), in the order of the runes. The model's runes name
+// no secrets yet, so it returns none.
+func ManifestSecrets(m *model.Manifest) []SecretUse { return nil }
 
 // Bound is what the checks need to know of the bound generation.
 type Bound struct {

@@ -114,7 +114,6 @@ devices:
 				Source: model.Source{Kind: model.SourceCodex, Name: "soulstones/vision.toml", Line: 1}},
 		},
 	}
-	secrets := map[string][]string{"vessel": {"lychd-phylactery-password,type=env,target=DB_PASSWORD"}, "vision": {"hf-token"}}
 	e := &Env{
 		Host:         h,
 		User:         User{Name: "magus", UID: 1000},
@@ -123,7 +122,9 @@ devices:
 		Bound:        &Bound{Generation: "gen-2"},
 		Manifest:     m,
 		ManifestFrom: "the manifest of gen-2",
-		Secrets:      func(r model.Rune) []string { return secrets[r.Name] },
+		Secrets: func(*model.Manifest) []SecretUse {
+			return []SecretUse{{"hf-token", "soulstone vision"}, {"lychd-phylactery-password", "core rune vessel"}, {"hf-token", "soulstone vision"}}
+		},
 	}
 	return h, e
 }

@@ -117,7 +117,7 @@ func Run(ctx context.Context, opts *Options) error {
 	}
 	env := &doctor.Env{
 		Host: opts.Host, User: u, CodexDir: p.CodexDir(), CDISpecDirs: opts.CDISpecDirs,
-		Secrets: doctor.RuneSecrets,
+		Secrets: doctor.ManifestSecrets,
 	}
 	cx, cerr := codex.Load(p.CodexDir())
 	env.CodexErr = cerr
