@@ -536,7 +536,7 @@ func checkSecrets(ctx context.Context, e *Env) []Result {
 		}
 		if code, ran := exitCode(err); ran && code == 1 {
 			fix := "printf '%s' \"$VALUE\" | podman secret create " + u.Name + " -"
-			if strings.HasPrefix(u.Name, unitname.PodName+"-") {
+			if u.Core {
 				fix = "lychd init (it creates the secrets lychd's core needs)"
 			}
 			out = append(out, fail(name, fix, "%s needs the Podman secret %s, and %s has none of that name", u.Who, u.Name, e.User.Name))

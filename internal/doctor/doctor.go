@@ -92,6 +92,9 @@ type SecretUse struct {
 	Name string
 	// Who needs it, for messages: "core rune phylactery", "soulstone x".
 	Who string
+	// Core is true for the secrets of lychd's own core runes, which
+	// lychd init creates.
+	Core bool
 }
 
 // ManifestSecrets returns the Podman secrets the units of manifest m name

@@ -123,7 +123,7 @@ devices:
 		Manifest:     m,
 		ManifestFrom: "the manifest of gen-2",
 		Secrets: func(*model.Manifest) []SecretUse {
-			return []SecretUse{{"hf-token", "soulstone vision"}, {"lychd-phylactery-password", "core rune vessel"}, {"hf-token", "soulstone vision"}}
+			return []SecretUse{{"hf-token", "soulstone vision", false}, {"lychd-phylactery-password", "core rune vessel", true}, {"hf-token", "soulstone vision", false}}
 		},
 	}
 	return h, e
