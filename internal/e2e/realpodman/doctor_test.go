@@ -58,7 +58,7 @@ environment = { NAME = "gpu", PORT = "0" }
 `, Image),
 	}
 	b.WriteCodex(t, codex)
-	createCrypt(t, b)
+	lychdInit(t, b)
 
 	machine := []string{
 		"ok   quadlet: Quadlet 5.4.2 at /usr/libexec/podman/quadlet, run by systemd for user units",
