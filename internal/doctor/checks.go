@@ -14,6 +14,7 @@ import (
 
 	"github.com/lychd/lychd/internal/codex"
 	"github.com/lychd/lychd/internal/model"
+	"github.com/lychd/lychd/internal/podman"
 	"github.com/lychd/lychd/internal/unitname"
 )
 
@@ -535,7 +536,7 @@ func checkSecrets(ctx context.Context, e *Env) []Result {
 			continue
 		}
 		if code, ran := exitCode(err); ran && code == 1 {
-			fix := "printf '%s' \"$VALUE\" | podman secret create " + u.Name + " -"
+			fix := podman.CreateCommand(u.Name) + " (type the value, then Ctrl-D)"
 			if u.Core {
 				fix = "lychd init (it creates the secrets lychd's core needs)"
 			}

@@ -98,9 +98,22 @@ type SecretUse struct {
 }
 
 // ManifestSecrets returns the Podman secrets the units of manifest m name
-// (their Secret= lines), in the order of the runes. The model's runes name
-// no secrets yet, so it returns none.
-func ManifestSecrets(m *model.Manifest) []SecretUse { return nil }
+// (their Secret= lines): each rune's, in the order of the runes, then the
+// portals', which the Vessel receives.
+func ManifestSecrets(m *model.Manifest) []SecretUse {
+	var out []SecretUse
+	for _, r := range m.SortedRunes() {
+		for _, s := range r.Secrets {
+			out = append(out, SecretUse{Name: s.Name, Who: owner(r), Core: r.Source.Kind == model.SourceCore})
+		}
+	}
+	for _, a := range m.Animators {
+		for _, s := range a.Secrets {
+			out = append(out, SecretUse{Name: s.Name, Who: "portal " + a.Name})
+		}
+	}
+	return out
+}
 
 // Bound is what the checks need to know of the bound generation.
 type Bound struct {

@@ -288,7 +288,7 @@ func TestProblems(t *testing.T) {
 		{"user secret missing", func(h *fakeHost, e *Env) { h.run["podman secret exists hf-token"] = runResult{err: exit1} },
 			[]Result{{Check: "secret hf-token", Status: StatusFail,
 				Message: "soulstone vision needs the Podman secret hf-token, and magus has none of that name",
-				Fix:     `printf '%s' "$VALUE" | podman secret create hf-token -`}}},
+				Fix:     "podman secret create hf-token - (type the value, then Ctrl-D)"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -10,6 +10,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/lychd/lychd/internal/model"
 )
 
 func TestParsePublish(t *testing.T) {
@@ -138,5 +140,27 @@ func TestDocsListEveryCheck(t *testing.T) {
 		if !strings.Contains(table, "\n| `"+label+"`") && !strings.Contains(table, "`"+label+"`, `") && !strings.Contains(table, ", `"+label+"` |") {
 			t.Errorf("docs/doctor.md's table has no row for the check %q (as `%s`)", c.Name, label)
 		}
+	}
+}
+
+func TestManifestSecrets(t *testing.T) {
+	m := &model.Manifest{
+		Runes: []model.Rune{
+			{Name: "vessel", Kind: model.KindCore, Source: model.Source{Kind: model.SourceCore},
+				Secrets: []model.Secret{{Name: "lychd-phylactery-password"}, {Name: "lychd-vessel-secret-key"}}},
+			{Name: "gated", Kind: model.KindSoulstone, Source: model.Source{Kind: model.SourceCodex, Name: "soulstones/gated.toml", Line: 1},
+				Secrets: []model.Secret{{Name: "hf-token", Type: "env", Target: "HF_TOKEN"}}},
+		},
+		Animators: []model.Animator{{Name: "openai", Kind: model.AnimatorPortal, Secrets: []model.Secret{{Name: "openai-key"}}}},
+	}
+	got := ManifestSecrets(m)
+	want := []SecretUse{
+		{Name: "hf-token", Who: "soulstone gated"},
+		{Name: "lychd-phylactery-password", Who: "core rune vessel", Core: true},
+		{Name: "lychd-vessel-secret-key", Who: "core rune vessel", Core: true},
+		{Name: "openai-key", Who: "portal openai"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("ManifestSecrets = %+v, want %+v", got, want)
 	}
 }

@@ -44,8 +44,8 @@ func requireLines(t *testing.T, lines []string, want ...string) {
 
 // TestDoctor: on the prepared machine lychd doctor passes before the first
 // bind (warning only that nothing is bound), after it, and while the pod
-// runs (its ports are lychd's own); with lingering off, the CDI spec gone
-// or a localhost/ image missing it fails with the fix.
+// runs (its ports are lychd's own); with lingering off, the CDI spec gone,
+// a core secret gone or a localhost/ image missing it fails with the fix.
 func TestDoctor(t *testing.T) {
 	b := bed(t)
 	ports := freeCorePorts(t)
@@ -70,6 +70,8 @@ environment = { NAME = "gpu", PORT = "0" }
 		"ok   device nvidia.com/gpu=all: CDI spec /etc/cdi/fake-gpu.yaml (soulstone gpu)",
 		"ok   image " + VesselImage + ": present (core rune vessel)",
 		"ok   image " + Image + ": present (soulstone gpu)",
+		"ok   secret lychd-phylactery-password: present (core rune phylactery)",
+		"ok   secret lychd-vessel-secret-key: present (core rune vessel)",
 		fmt.Sprintf("ok   port 127.0.0.1:%d: free (core rune vessel)", ports.vessel),
 	}
 	code, lines := doctorLines(t, b)
@@ -116,6 +118,21 @@ environment = { NAME = "gpu", PORT = "0" }
 	requireLines(t, lines,
 		"FAIL device nvidia.com/gpu=all: no CDI spec in /etc/cdi, /var/run/cdi defines nvidia.com/gpu=all (soulstone gpu); fix: sudo nvidia-ctk cdi generate --output=/etc/cdi/nvidia.yaml (NVIDIA Container Toolkit)")
 	b.MustRun(t, "mv", "/root/fake-gpu.yaml", "/etc/cdi/fake-gpu.yaml")
+
+	// A core secret gone: lychd init creates it again.
+	b.MustUser(t, "podman", "secret", "rm", "lychd-vessel-secret-key")
+	code, lines = doctorLines(t, b)
+	if code != 1 {
+		t.Fatalf("lychd doctor without a core secret: exit %d, want 1", code)
+	}
+	requireLines(t, lines,
+		"FAIL secret lychd-vessel-secret-key: core rune vessel needs the Podman secret lychd-vessel-secret-key, and magus has none of that name; fix: lychd init (it creates the secrets lychd's core needs)")
+	b.MustLychd(t, "init")
+	code, lines = doctorLines(t, b)
+	if code != 0 {
+		t.Fatalf("lychd doctor after lychd init: exit %d:\n%s", code, strings.Join(lines, "\n"))
+	}
+	requireLines(t, lines, "ok   secret lychd-vessel-secret-key: present (core rune vessel)")
 
 	// A localhost/ image nobody built: the pending bind's manifest is
 	// checked, and the image cannot be pulled.
