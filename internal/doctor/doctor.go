@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"os/exec"
 	"strings"
+	"sync"
 
 	"github.com/lychd/lychd/internal/model"
 )
@@ -124,11 +125,22 @@ type Bound struct {
 	Changed []string
 }
 
-// Run runs every check in order and returns their results.
+// Run runs the checks, all at once (most wait for podman), and returns
+// their results in the order of the checks.
 func Run(ctx context.Context, e *Env, checks []Check) []Result {
+	results := make([][]Result, len(checks))
+	var wg sync.WaitGroup
+	for i, c := range checks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = c.Run(ctx, e)
+		}()
+	}
+	wg.Wait()
 	var out []Result
-	for _, c := range checks {
-		out = append(out, c.Run(ctx, e)...)
+	for _, rs := range results {
+		out = append(out, rs...)
 	}
 	return out
 }
@@ -143,7 +155,8 @@ func Failed(rs []Result) bool {
 	return false
 }
 
-// Host is every probe of the machine the checks make.
+// Host is every probe of the machine the checks make. The checks call it
+// from several goroutines at once.
 type Host interface {
 	// Run runs a program and returns its standard output. The error
 	// matches exec.ErrNotFound when the program is not installed, and is

@@ -18,7 +18,7 @@ import (
 )
 
 // fakeHost plays a machine: programs by their command line, files,
-// addresses in use and the user manager.
+// addresses in use and the user manager. The checks only read it.
 type fakeHost struct {
 	// run maps a command line to its output or error; a program with no
 	// entry is not installed.
@@ -27,8 +27,6 @@ type fakeHost struct {
 	exists map[string]error // nil: exists; fs.ErrNotExist: absent
 	taken  map[string]error // addresses that cannot be listened on
 	mgr    error
-	// calls records every command line run.
-	calls []string
 }
 
 type runResult struct {
@@ -38,7 +36,7 @@ type runResult struct {
 
 func (h *fakeHost) Run(_ context.Context, name string, args ...string) ([]byte, error) {
 	line := strings.Join(append([]string{name}, args...), " ")
-	h.calls = append(h.calls, line)
+
 	r, ok := h.run[line]
 	if !ok {
 		return nil, fmt.Errorf("running %s: %w", name, exec.ErrNotFound)
