@@ -352,6 +352,7 @@ func animatorToPB(a Animator) *pb.Animator {
 		Url:          a.URL,
 		Capabilities: a.Capabilities,
 		Tags:         a.Tags,
+		Secrets:      a.Secrets,
 	}
 }
 

@@ -119,13 +119,13 @@ var fullRune = sdk.Rune{
 	StartTimeout: 900 * time.Second,
 }
 
-// fullAnimator sets every field of sdk.Animator but URL, which a soulstone
-// Animator cannot have; fullPortal covers URL.
+// fullAnimator sets every field of sdk.Animator but URL and Secrets, which
+// a soulstone Animator cannot have; fullPortal covers them.
 var (
 	fullAnimator = sdk.Animator{Name: "eye", Kind: sdk.AnimatorSoulstone, Rune: "analyzer",
 		Capabilities: []string{"OpenAIChatCompletions"}, Tags: []string{"vision", "ocr"}}
 	fullPortal = sdk.Animator{Name: "remote", Kind: sdk.AnimatorPortal, URL: "https://api.example.com/v1",
-		Capabilities: []string{"OpenAIChatCompletions", "OpenAIEmbeddings"}, Tags: []string{"reasoning"}}
+		Capabilities: []string{"OpenAIChatCompletions", "OpenAIEmbeddings"}, Tags: []string{"reasoning"}, Secrets: []string{"remote-key"}}
 )
 
 func registerAll(ctx context.Context, a sdk.Assimilation) error {
@@ -149,7 +149,7 @@ func TestFixturesSetEveryField(t *testing.T) {
 		rv := reflect.ValueOf(v)
 		for i := 0; i < rv.NumField(); i++ {
 			name := rv.Type().Field(i).Name
-			if rv.Field(i).IsZero() && !(name == "Kind") && !(name == "URL" && v.(sdk.Animator).Kind == sdk.AnimatorSoulstone) &&
+			if rv.Field(i).IsZero() && !(name == "Kind") && !((name == "URL" || name == "Secrets") && v.(sdk.Animator).Kind == sdk.AnimatorSoulstone) &&
 				!(name == "Rune" && v.(sdk.Animator).Kind == sdk.AnimatorPortal) {
 				t.Errorf("%T fixture leaves %s unset", v, name)
 			}

@@ -105,6 +105,11 @@ type Animator struct {
 	Capabilities []string
 	// Tags are abilities used for routing, e.g. "vision", "ocr".
 	Tags []string
+	// Secrets are the names of Podman secrets a portal needs, e.g. its
+	// API key: the Vessel, which calls the portal, receives each as the
+	// file /run/secrets/NAME. A soulstone Animator has none (its rune's
+	// Secrets reach its container).
+	Secrets []string
 }
 
 // Assimilation is the host's side of one assimilation, handed to

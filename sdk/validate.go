@@ -121,6 +121,9 @@ func validateAnimator(a Animator) error {
 		if a.URL != "" {
 			return errors.New("a soulstone Animator has no URL; remove it or make the Animator a portal")
 		}
+		if len(a.Secrets) > 0 {
+			return errors.New("a soulstone Animator has no secrets; name them in its rune's Secrets")
+		}
 		rn := RuneFor(a)
 		if err := checkField("rune", rn); err != nil {
 			return err
@@ -142,6 +145,9 @@ func validateAnimator(a Animator) error {
 		return fmt.Errorf("unknown kind %d; use sdk.AnimatorSoulstone or sdk.AnimatorPortal", int(a.Kind))
 	}
 	if err := each("capabilities", a.Capabilities, validate.Capability); err != nil {
+		return err
+	}
+	if err := each("secrets", a.Secrets, validate.SecretName); err != nil {
 		return err
 	}
 	return each("tags", a.Tags, validate.Tag)

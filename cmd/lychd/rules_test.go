@@ -95,6 +95,7 @@ func kitErrors(t *testing.T) []string {
 		{Name: "x", Image: img, Port: 70000},
 		{Name: "x", Image: img, StartTimeout: 1500 * time.Millisecond},
 		{Name: "x", Image: img, Environment: map[string]string{"1X": "y"}},
+		{Name: "x", Image: img, Secrets: []string{"hf,uid=0"}},
 	} {
 		if err := sdk.ValidateRune(r); err != nil {
 			said = append(said, err.Error())
@@ -103,6 +104,7 @@ func kitErrors(t *testing.T) []string {
 	for _, a := range []sdk.Animator{
 		{Name: "x", URL: "https://api.example.com/v1"},
 		{Name: "x", Tags: []string{"text to speech"}},
+		{Name: "x", Secrets: []string{"key"}},
 	} {
 		if err := sdk.ValidateAnimator(a); err != nil {
 			said = append(said, err.Error())

@@ -156,6 +156,9 @@ func (c *Collector) convertRune(r sdk.Rune) model.Rune {
 func (c *Collector) convertAnimator(a sdk.Animator) model.Animator {
 	m := model.Animator{Name: a.Name, Kind: model.AnimatorPortal, URL: a.URL, Source: c.source,
 		Capabilities: clone(a.Capabilities), Tags: clone(a.Tags)}
+	for _, name := range a.Secrets {
+		m.Secrets = append(m.Secrets, model.Secret{Name: name, Type: validate.SecretMount})
+	}
 	if a.Kind == sdk.AnimatorSoulstone {
 		m.Kind = model.AnimatorSoulstone
 		m.Rune = sdk.RuneFor(a)

@@ -19,7 +19,8 @@ func TestConvertsToTheModelWithSource(t *testing.T) {
 	ctx := context.Background()
 	r := sdk.Rune{Name: "analyzer", Image: "ghcr.io/x/analyzer:1", Groups: []string{"vision"}, After: []string{"lychd-soulstone-pre.service"},
 		Port: 8081, ExposePort: true, Devices: []string{"nvidia.com/gpu=all"}, Volumes: []string{"models:/models:ro"},
-		Environment: map[string]string{"Z": "1", "A": "2"}, Exec: []string{"--model", "/models/x"}, StartTimeout: 15 * time.Minute}
+		Environment: map[string]string{"Z": "1", "A": "2"}, Exec: []string{"--model", "/models/x"}, StartTimeout: 15 * time.Minute,
+		Secrets: []string{"hf-token,type=env,target=HF_TOKEN", "ca,type=mount,target=/etc/ca.pem", "plain"}}
 	if err := c.AddRune(ctx, r); err != nil {
 		t.Fatal(err)
 	}
@@ -29,7 +30,7 @@ func TestConvertsToTheModelWithSource(t *testing.T) {
 	if err := c.RegisterAnimator(ctx, sdk.Animator{Name: "analyzer", Capabilities: []string{"OpenAIChatCompletions"}, Tags: []string{"vision"}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.RegisterAnimator(ctx, sdk.Animator{Name: "remote", Kind: sdk.AnimatorPortal, URL: "https://api.example.com/v1", Capabilities: []string{"OpenAIChatCompletions"}}); err != nil {
+	if err := c.RegisterAnimator(ctx, sdk.Animator{Name: "remote", Kind: sdk.AnimatorPortal, URL: "https://api.example.com/v1", Capabilities: []string{"OpenAIChatCompletions"}, Secrets: []string{"remote-key"}}); err != nil {
 		t.Fatal(err)
 	}
 	runes, anims, err := c.Result()
@@ -39,7 +40,8 @@ func TestConvertsToTheModelWithSource(t *testing.T) {
 	want := []model.Rune{
 		{Name: "analyzer", Kind: model.KindSoulstone, Image: "ghcr.io/x/analyzer:1", Groups: []string{"vision"}, After: []string{"lychd-soulstone-pre.service"},
 			Port: 8081, ExposePort: true, Devices: []string{"nvidia.com/gpu=all"}, Volumes: []string{"models:/models:ro"},
-			Environment: []model.EnvVar{{Name: "A", Value: "2"}, {Name: "Z", Value: "1"}}, Exec: []string{"--model", "/models/x"}, StartTimeout: 15 * time.Minute, Source: src},
+			Environment: []model.EnvVar{{Name: "A", Value: "2"}, {Name: "Z", Value: "1"}}, Exec: []string{"--model", "/models/x"}, StartTimeout: 15 * time.Minute, Source: src,
+			Secrets: []model.Secret{{Name: "hf-token", Type: "env", Target: "HF_TOKEN"}, {Name: "ca", Type: "mount", Target: "/etc/ca.pem"}, {Name: "plain", Type: "mount"}}},
 		{Name: "proxy", Kind: model.KindCore, Image: "docker.io/library/caddy:2", Source: src},
 	}
 	normalize := func(rs []model.Rune) {
@@ -58,7 +60,8 @@ func TestConvertsToTheModelWithSource(t *testing.T) {
 	}
 	wantA := []model.Animator{
 		{Name: "analyzer", Kind: model.AnimatorSoulstone, Rune: "analyzer", Capabilities: []string{"OpenAIChatCompletions"}, Tags: []string{"vision"}, Source: src},
-		{Name: "remote", Kind: model.AnimatorPortal, URL: "https://api.example.com/v1", Capabilities: []string{"OpenAIChatCompletions"}, Tags: []string{}, Source: src},
+		{Name: "remote", Kind: model.AnimatorPortal, URL: "https://api.example.com/v1", Capabilities: []string{"OpenAIChatCompletions"}, Tags: []string{}, Source: src,
+			Secrets: []model.Secret{{Name: "remote-key", Type: "mount"}}},
 	}
 	if anims[1].Tags == nil {
 		anims[1].Tags = []string{}

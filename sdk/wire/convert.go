@@ -66,5 +66,6 @@ func animatorFromPB(m *pb.Animator) (sdk.Animator, error) {
 		URL:          m.GetUrl(),
 		Capabilities: cloneStrings(m.GetCapabilities()),
 		Tags:         cloneStrings(m.GetTags()),
+		Secrets:      cloneStrings(m.GetSecrets()),
 	}, nil
 }

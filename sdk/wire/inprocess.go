@@ -105,6 +105,7 @@ func cloneRune(r sdk.Rune) sdk.Rune {
 func cloneAnimator(a sdk.Animator) sdk.Animator {
 	a.Capabilities = cloneStrings(a.Capabilities)
 	a.Tags = cloneStrings(a.Tags)
+	a.Secrets = cloneStrings(a.Secrets)
 	return a
 }
 

@@ -99,7 +99,7 @@ func runeBytes(r sdk.Rune) int {
 }
 
 func animatorBytes(a sdk.Animator) int {
-	return len(a.Name) + len(a.Rune) + len(a.URL) + stringsBytes(a.Capabilities) + stringsBytes(a.Tags)
+	return len(a.Name) + len(a.Rune) + len(a.URL) + stringsBytes(a.Capabilities) + stringsBytes(a.Tags) + stringsBytes(a.Secrets)
 }
 
 func stringsBytes(list []string) int {

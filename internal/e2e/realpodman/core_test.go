@@ -99,6 +99,13 @@ environment = { NAME = "solo", PORT = "8101" }
 
 	checkCoreSecrets(t, b, initOut+bindOut+startOut)
 
+	// lychd logs: what the containers write reaches the journal of their
+	// units, for a core rune and a soulstone together.
+	eventually(t, pageWait, "lychd logs vessel solo shows both containers' start", func() (bool, string) {
+		out, errOut, err := b.Lychd(t, "logs", "vessel", "solo", "-n", "100")
+		return err == nil && strings.Contains(out, "vessel: started: name=vessel") && strings.Contains(out, "solo: started: name=solo"), fmt.Sprintf("%v\n%s%s", err, out, errOut)
+	})
+
 	out, errOut, err := b.Lychd(t, "status")
 	if err != nil {
 		t.Fatalf("lychd status: %v\n%s%s", err, out, errOut)
@@ -145,7 +152,8 @@ func checkCoreSecrets(t *testing.T, b *Bed, output string) {
 		}
 	}
 	// Every unit file: lychd's, and what Quadlet generated from them.
-	units := b.MustUser(t, "sh", "-c", `cat ~/.config/containers/systemd/lychd/* ~/.config/systemd/user/lychd* "$XDG_RUNTIME_DIR"/systemd/generator/lychd*`)
+	units := b.MustUser(t, "sh", "-c", `d=~/.config/systemd/user; [ -d "$d" ] || d=
+find -L ~/.config/containers/systemd "$XDG_RUNTIME_DIR/systemd/generator" $d -type f -name 'lychd*' -exec cat {} +`)
 	if !strings.Contains(units, "Secret=lychd-phylactery-password") || !strings.Contains(units, "--secret lychd-phylactery-password") {
 		t.Fatalf("the units do not name the Phylactery's secret:\n%s", units)
 	}

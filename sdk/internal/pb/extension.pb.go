@@ -483,13 +483,16 @@ func (x *Rune) GetSecrets() []string {
 
 // Animator mirrors sdk.Animator field for field.
 type Animator struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Kind          AnimatorKind           `protobuf:"varint,2,opt,name=kind,proto3,enum=lychd.extension.v1.AnimatorKind" json:"kind,omitempty"`
-	Rune          string                 `protobuf:"bytes,3,opt,name=rune,proto3" json:"rune,omitempty"`
-	Url           string                 `protobuf:"bytes,4,opt,name=url,proto3" json:"url,omitempty"`
-	Capabilities  []string               `protobuf:"bytes,5,rep,name=capabilities,proto3" json:"capabilities,omitempty"`
-	Tags          []string               `protobuf:"bytes,6,rep,name=tags,proto3" json:"tags,omitempty"`
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Name         string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Kind         AnimatorKind           `protobuf:"varint,2,opt,name=kind,proto3,enum=lychd.extension.v1.AnimatorKind" json:"kind,omitempty"`
+	Rune         string                 `protobuf:"bytes,3,opt,name=rune,proto3" json:"rune,omitempty"`
+	Url          string                 `protobuf:"bytes,4,opt,name=url,proto3" json:"url,omitempty"`
+	Capabilities []string               `protobuf:"bytes,5,rep,name=capabilities,proto3" json:"capabilities,omitempty"`
+	Tags         []string               `protobuf:"bytes,6,rep,name=tags,proto3" json:"tags,omitempty"`
+	// secrets are the Podman secret names a portal needs (never values).
+	// Older hosts ignore the field.
+	Secrets       []string `protobuf:"bytes,7,rep,name=secrets,proto3" json:"secrets,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -562,6 +565,13 @@ func (x *Animator) GetCapabilities() []string {
 func (x *Animator) GetTags() []string {
 	if x != nil {
 		return x.Tags
+	}
+	return nil
+}
+
+func (x *Animator) GetSecrets() []string {
+	if x != nil {
+		return x.Secrets
 	}
 	return nil
 }
@@ -832,14 +842,15 @@ const file_lychd_extension_v1_extension_proto_rawDesc = "" +
 	"\venvironment\x18\x0e \x03(\v2\x1a.lychd.extension.v1.EnvVarR\venvironment\x12\x12\n" +
 	"\x04exec\x18\x0f \x03(\tR\x04exec\x12(\n" +
 	"\x10start_timeout_ns\x18\x10 \x01(\x03R\x0estartTimeoutNs\x12\x18\n" +
-	"\asecrets\x18\x11 \x03(\tR\asecrets\"\xb2\x01\n" +
+	"\asecrets\x18\x11 \x03(\tR\asecrets\"\xcc\x01\n" +
 	"\bAnimator\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x124\n" +
 	"\x04kind\x18\x02 \x01(\x0e2 .lychd.extension.v1.AnimatorKindR\x04kind\x12\x12\n" +
 	"\x04rune\x18\x03 \x01(\tR\x04rune\x12\x10\n" +
 	"\x03url\x18\x04 \x01(\tR\x03url\x12\"\n" +
 	"\fcapabilities\x18\x05 \x03(\tR\fcapabilities\x12\x12\n" +
-	"\x04tags\x18\x06 \x03(\tR\x04tags\"\x8c\x01\n" +
+	"\x04tags\x18\x06 \x03(\tR\x04tags\x12\x18\n" +
+	"\asecrets\x18\a \x03(\tR\asecrets\"\x8c\x01\n" +
 	"\vHostMessage\x12=\n" +
 	"\x05start\x18\x01 \x01(\v2%.lychd.extension.v1.AssimilateRequestH\x00R\x05start\x127\n" +
 	"\averdict\x18\x02 \x01(\v2\x1b.lychd.extension.v1.VerdictH\x00R\averdictB\x05\n" +

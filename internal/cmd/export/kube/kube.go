@@ -20,7 +20,9 @@ import (
 	"github.com/lychd/lychd/internal/bound"
 	"github.com/lychd/lychd/internal/cmdutil"
 	kubeexport "github.com/lychd/lychd/internal/kube"
+	"github.com/lychd/lychd/internal/model"
 	"github.com/lychd/lychd/internal/paths"
+	"github.com/lychd/lychd/sdk/validate"
 )
 
 // Options are the inputs of `lychd export kube`.
@@ -116,6 +118,9 @@ func Run(_ context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
+	if opts.Export.Secrets == nil {
+		opts.Export.Secrets = boundSecrets(&rec.Manifest)
+	}
 	res, err := kubeexport.Export(&rec.Manifest, opts.Export)
 	if err != nil {
 		return fmt.Errorf("export kube: nothing was written:\n%w", err)
@@ -194,3 +199,34 @@ func plural(n int, one, many string) string {
 }
 
 func count(n int, what string) string { return strconv.Itoa(n) + " " + what + plural(n, "", "s") }
+
+// boundSecrets are the Podman secrets each bound rune's unit names: its
+// own and, for the core's Vessel, every portal's (as lychd bind writes
+// them).
+func boundSecrets(m *model.Manifest) map[string][]kubeexport.SecretRef {
+	out := map[string][]kubeexport.SecretRef{}
+	ref := func(s model.Secret) kubeexport.SecretRef {
+		return kubeexport.SecretRef{Name: s.Name, Type: kubeexport.SecretType(s.Type), Target: s.Target}
+	}
+	for _, r := range m.Runes {
+		for _, s := range r.Secrets {
+			out[r.Name] = append(out[r.Name], ref(s))
+		}
+		if r.Kind != model.KindCore || r.Name != validate.CoreVessel {
+			continue
+		}
+		seen := map[model.Secret]bool{}
+		for _, s := range r.Secrets {
+			seen[s] = true
+		}
+		for _, a := range m.Animators {
+			for _, s := range a.Secrets {
+				if !seen[s] {
+					seen[s] = true
+					out[r.Name] = append(out[r.Name], ref(s))
+				}
+			}
+		}
+	}
+	return out
+}

@@ -132,3 +132,33 @@ func TestExportErrors(t *testing.T) {
 		t.Errorf("nothing bound: %v", err)
 	}
 }
+
+// TestExportSecrets: the secrets the bound units name become secretKeyRef
+// variables and secret volumes, with the kubectl command that creates
+// each on the cluster; no value is involved.
+func TestExportSecrets(t *testing.T) {
+	env := cmdtest.New(t)
+	env.WriteCodex(t, "soulstones/all.toml", `[hermes]
+image = "ghcr.io/example/hermes:1"
+port = 8081
+secrets = ["hf-token,type=env,target=HF_TOKEN", "tls"]
+`)
+	env.Bind(t, nil)
+	out, errOut, err := run(t, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"name: HF_TOKEN", "secretKeyRef:", "name: hf-token", "secretName: tls", "mountPath: /run/secrets/tls"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the export lacks %q:\n%s", want, out)
+		}
+	}
+	for _, want := range []string{
+		`lychd: note: soulstone "hermes" (soulstones/all.toml:1) reads the Podman secret "hf-token": create it on the cluster with "kubectl create secret generic hf-token --from-file=value=FILE"`,
+		`lychd: note: soulstone "hermes" (soulstones/all.toml:1) reads the Podman secret "tls": create it on the cluster with "kubectl create secret generic tls --from-file=value=FILE"`,
+	} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+}
