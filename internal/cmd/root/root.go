@@ -11,6 +11,7 @@ import (
 
 	"github.com/lychd/lychd/internal/cmd/animators"
 	"github.com/lychd/lychd/internal/cmd/bind"
+	"github.com/lychd/lychd/internal/cmd/doctor"
 	"github.com/lychd/lychd/internal/cmd/export"
 	"github.com/lychd/lychd/internal/cmd/extension"
 	initcmd "github.com/lychd/lychd/internal/cmd/init"
@@ -46,6 +47,7 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 	cmd.AddCommand(start.NewCmd(f, nil))
 	cmd.AddCommand(stop.NewCmd(f, nil))
 	cmd.AddCommand(status.NewCmd(f, nil))
+	cmd.AddCommand(doctor.NewCmd(f, nil))
 	cmd.AddCommand(logs.NewCmd(f, nil))
 	cmd.AddCommand(extension.NewCmd(f))
 	cmd.AddCommand(export.NewCmd(f))

@@ -11,10 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -24,7 +22,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/lychd/lychd/host/lockfile"
 	"github.com/lychd/lychd/internal/bound"
 	"github.com/lychd/lychd/internal/cmdutil"
 	"github.com/lychd/lychd/internal/paths"
@@ -187,31 +184,12 @@ func boundInfo(p paths.Paths, rec *bound.Record, at time.Time) (*Bound, error) {
 	if target, err := os.Readlink(p.CurrentGeneration()); err == nil {
 		b.Generation = filepath.Base(target)
 	}
-	digest, err := bound.CodexDigest(p.CodexDir())
+	codexChanged, extensions, err := rec.Changed(p.CodexDir(), p.ExtensionsDir())
 	if err != nil {
 		return nil, err
 	}
-	b.CodexChanged = digest != rec.Inputs.Codex
-	lock, err := lockfile.Read(p.ExtensionsDir())
-	if err != nil {
-		return nil, err
-	}
-	was := map[string]string{}
-	for _, e := range rec.Inputs.Extensions {
-		was[e.Name] = e.SHA256
-	}
-	changed := map[string]bool{}
-	for name, e := range lock.Extensions {
-		if was[name] != e.SHA256 {
-			changed[name] = true
-		}
-	}
-	for name := range was {
-		if _, ok := lock.Extensions[name]; !ok {
-			changed[name] = true
-		}
-	}
-	b.ExtensionsChanged = append(b.ExtensionsChanged, slices.Sorted(maps.Keys(changed))...)
+	b.CodexChanged = codexChanged
+	b.ExtensionsChanged = append(b.ExtensionsChanged, extensions...)
 	return b, nil
 }
 
