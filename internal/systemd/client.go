@@ -175,14 +175,21 @@ func (c *Client) Stop(ctx context.Context, units []string, progress func(Job)) (
 	return c.run(ctx, "stop", units, progress)
 }
 
-func (c *Client) run(ctx context.Context, verb string, units []string, progress func(Job)) ([]Job, error) {
-	if progress == nil {
-		progress = func(Job) {}
-	}
-	sub := c.subscribe()
-	defer c.unsubscribe(sub)
-
+// Enqueue starts units (job mode "replace") and returns the jobs their
+// transactions queued, without waiting for them.
+func (c *Client) Enqueue(ctx context.Context, units []string) ([]Job, error) {
 	jobs := map[uint32]*Job{}
+	minID, err := c.queue(ctx, "start", units, jobs)
+	if err != nil {
+		return sortedJobs(jobs), err
+	}
+	c.listQueued(ctx, minID, jobs)
+	return sortedJobs(jobs), nil
+}
+
+// queue asks systemd for a verb job on each unit and records them in jobs;
+// it returns the smallest job id.
+func (c *Client) queue(ctx context.Context, verb string, units []string, jobs map[uint32]*Job) (uint32, error) {
 	var minID uint32
 	for _, u := range units {
 		var id int
@@ -197,29 +204,51 @@ func (c *Client) run(ctx context.Context, verb string, units []string, progress 
 			if errors.As(err, &de) && de.Name == "org.freedesktop.systemd1.NoSuchUnit" {
 				// lychd resolves names from its own unit files; systemd
 				// learns of new ones at a daemon-reload.
-				return sortedJobs(jobs), fmt.Errorf("%s %s: systemd has no such unit loaded (%w); if lychd bind wrote it, load it with: systemctl --user daemon-reload", verb, u, err)
+				return minID, fmt.Errorf("%s %s: systemd has no such unit loaded (%w); if lychd bind wrote it, load it with: systemctl --user daemon-reload", verb, u, err)
 			}
-			return sortedJobs(jobs), fmt.Errorf("%s %s: %w", verb, u, err)
+			return minID, fmt.Errorf("%s %s: %w", verb, u, err)
 		}
 		jobs[uint32(id)] = &Job{ID: uint32(id), Unit: u, Type: verb, Requested: true}
 		if minID == 0 || uint32(id) < minID {
 			minID = uint32(id)
 		}
 	}
-	// The transactions' other jobs got ids after the first requested one
-	// and are queued now, unless they already finished.
-	if queued, err := c.conn.ListJobsContext(ctx); err == nil {
-		for _, q := range queued {
-			if q.Id < minID {
-				continue
-			}
-			if j, ok := jobs[q.Id]; ok {
-				j.Type = q.JobType
-				continue
-			}
-			jobs[q.Id] = &Job{ID: q.Id, Unit: q.Unit, Type: q.JobType}
-		}
+	return minID, nil
+}
+
+// listQueued adds to jobs the queued jobs from minID on: the transactions'
+// other jobs got ids after the first requested one and are queued now,
+// unless they already finished.
+func (c *Client) listQueued(ctx context.Context, minID uint32, jobs map[uint32]*Job) {
+	queued, err := c.conn.ListJobsContext(ctx)
+	if err != nil {
+		return
 	}
+	for _, q := range queued {
+		if q.Id < minID {
+			continue
+		}
+		if j, ok := jobs[q.Id]; ok {
+			j.Type = q.JobType
+			continue
+		}
+		jobs[q.Id] = &Job{ID: q.Id, Unit: q.Unit, Type: q.JobType}
+	}
+}
+
+func (c *Client) run(ctx context.Context, verb string, units []string, progress func(Job)) ([]Job, error) {
+	if progress == nil {
+		progress = func(Job) {}
+	}
+	sub := c.subscribe()
+	defer c.unsubscribe(sub)
+
+	jobs := map[uint32]*Job{}
+	minID, err := c.queue(ctx, verb, units, jobs)
+	if err != nil {
+		return sortedJobs(jobs), err
+	}
+	c.listQueued(ctx, minID, jobs)
 	for _, j := range sortedJobs(jobs) {
 		progress(j)
 	}

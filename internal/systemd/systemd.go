@@ -21,6 +21,10 @@ type Manager interface {
 	// when not nil, sees each job when it is queued (Result "") and when it
 	// finishes.
 	Start(ctx context.Context, units []string, progress func(Job)) ([]Job, error)
+	// Enqueue starts units with job mode "replace" like Start, but returns
+	// as soon as systemd has queued the transactions, with every job they
+	// hold that is still queued (Result ""), without waiting for any.
+	Enqueue(ctx context.Context, units []string) ([]Job, error)
 	// Stop stops units like Start starts them.
 	Stop(ctx context.Context, units []string, progress func(Job)) ([]Job, error)
 	// ListUnits returns the loaded units whose names match one of the shell

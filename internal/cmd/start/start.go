@@ -22,6 +22,9 @@ import (
 type Options struct {
 	IO    cmdutil.IOStreams
 	Names []string
+	// NoWait returns once systemd has queued the jobs, without waiting for
+	// them.
+	NoWait bool
 	// Paths locates the bound generation.
 	Paths func() (paths.Paths, error)
 	// Manager connects to the systemd user manager.
@@ -41,7 +44,13 @@ Names that may not run together are refused before anything changes. systemd
 stops the running units that conflict with the new ones first; every stop and
 start is reported. Failed units among them are reset first (like systemctl
 reset-failed), so that fast swaps are not refused by systemd's start rate
-limit.`,
+limit.
+
+lychd start waits until every start job is done: for a soulstone with a
+health check, until the check passes (systemd's start job of a unit with
+Quadlet's Notify=healthy completes only then), so that "started" means
+"ready". With --no-wait it returns as soon as systemd has queued the jobs;
+follow them with lychd status.`,
 		Args: cmdutil.MinimumArgs(1, "name at least one coven or soulstone to start"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Names = args
@@ -51,6 +60,7 @@ limit.`,
 			return Run(cmd.Context(), opts)
 		},
 	}
+	cmd.Flags().BoolVar(&opts.NoWait, "no-wait", false, "return once systemd has queued the jobs, without waiting for them")
 	return cmd
 }
 
@@ -96,7 +106,7 @@ func Run(ctx context.Context, opts *Options) error {
 	if err := m.ResetFailed(ctx, reset...); err != nil {
 		return err
 	}
-	jobs, err := m.Start(ctx, units, func(j systemd.Job) {
+	report := func(j systemd.Job) {
 		if systemd.Noise(j) {
 			return
 		}
@@ -107,7 +117,19 @@ func Run(ctx context.Context, opts *Options) error {
 			}
 		}
 		fmt.Fprintln(opts.IO.Out, line)
-	})
+	}
+	if opts.NoWait {
+		jobs, err := m.Enqueue(ctx, units)
+		for _, j := range jobs {
+			report(j)
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(opts.IO.Out, "queued; lychd did not wait for the jobs (follow them with: lychd status)")
+		return nil
+	}
+	jobs, err := m.Start(ctx, units, report)
 	return systemd.Outcome("start", jobs, err)
 }
 

@@ -220,3 +220,28 @@ stopped other.service
 		t.Errorf("output:\n%s\nwant:\n%s", out, want)
 	}
 }
+
+// --no-wait queues the transaction, reports its jobs as queued and
+// returns without waiting for any.
+func TestStartNoWait(t *testing.T) {
+	fake := &systemdfake.Manager{Transactions: map[string][]systemd.Job{
+		"start lychd-soulstone-hermes.service": {
+			{ID: 7, Unit: "lychd-soulstone-hermes.service", Type: "start", Result: "done", Requested: true},
+			{ID: 8, Unit: "lychd-soulstone-vpre.service", Type: "stop", Result: "done"},
+		},
+	}}
+	out, err := run(t, boundEnv(t), fake, "--no-wait", "hermes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `starting lychd-soulstone-hermes.service
+stopping lychd-soulstone-vpre.service (conflicts with lychd-soulstone-hermes.service)
+queued; lychd did not wait for the jobs (follow them with: lychd status)
+`
+	if out != want {
+		t.Errorf("output:\n%s\nwant:\n%s", out, want)
+	}
+	if got := strings.Join(fake.Calls, "; "); got != "reset-failed lychd-soulstone-hermes.service; enqueue lychd-soulstone-hermes.service" {
+		t.Errorf("calls = %s", got)
+	}
+}

@@ -66,3 +66,67 @@ func BenchmarkCovenColdStart(b *testing.B) {
 		b.StartTimer()
 	}
 }
+
+// BenchmarkSwapToReady times two swaps that displace soulstones which each
+// take stopDelay to stop, to ready (the start job done), against their
+// floor measured in the same iteration: the stop of one such soulstone
+// alone plus the newcomer's start alone.
+//
+//   - lychd: `lychd start delta` with the coven alpha running (three
+//     members displaced); floor: one member's stop alone plus `lychd start
+//     delta` with no soulstone running.
+//   - target: `systemctl --user start lychd-coven-beta.target` with alpha
+//     running (a1 and a2 displaced, bridge stays, b1 starts); floor: one
+//     member's stop alone plus the same start with only bridge running.
+//
+// It reports each swap, its floor and the excess (swap minus floor) in
+// seconds per iteration.
+func BenchmarkSwapToReady(b *testing.B) {
+	bd := bed(b)
+	swapBed(b, bd)
+	var swapLychd, swapTarget, stopAlone, startDelta, startB1 time.Duration
+	timed := func(f func()) time.Duration {
+		t0 := time.Now()
+		f()
+		return time.Since(t0)
+	}
+	running := func(want ...string) {
+		b.Helper()
+		if got := runningSoulstones(bd.Containers(b)); !slices.Equal(got, want) {
+			b.Fatalf("running soulstones = %v, want %v", got, want)
+		}
+	}
+	b.ResetTimer()
+	b.StopTimer()
+	for i := 0; i < b.N; i++ {
+		bd.MustLychd(b, "start", "alpha")
+		running("a1", "a2", "bridge")
+		swapLychd += timed(func() { bd.MustLychd(b, "start", "delta") })
+		running("delta")
+
+		bd.MustLychd(b, "start", "alpha")
+		running("a1", "a2", "bridge")
+		swapTarget += timed(func() { bd.Systemctl(b, "start", "lychd-coven-beta.target") })
+		running("b1", "bridge")
+
+		stopAlone += timed(func() { bd.Systemctl(b, "stop", "lychd-soulstone-b1.service") })
+		running("bridge")
+		startB1 += timed(func() { bd.Systemctl(b, "start", "lychd-coven-beta.target") })
+		running("b1", "bridge")
+
+		bd.Systemctl(b, "stop", "lychd-soulstone-b1.service", "lychd-soulstone-bridge.service")
+		running()
+		startDelta += timed(func() { bd.MustLychd(b, "start", "delta") })
+		running("delta")
+	}
+	n := float64(b.N)
+	s := func(d time.Duration) float64 { return d.Seconds() / n }
+	floorLychd, floorTarget := stopAlone+startDelta, stopAlone+startB1
+	b.ReportMetric(s(swapLychd), "lychd-s")
+	b.ReportMetric(s(floorLychd), "lychd-floor-s")
+	b.ReportMetric(s(swapLychd-floorLychd), "lychd-excess-s")
+	b.ReportMetric(s(swapTarget), "target-s")
+	b.ReportMetric(s(floorTarget), "target-floor-s")
+	b.ReportMetric(s(swapTarget-floorTarget), "target-excess-s")
+	b.ReportMetric(s(stopAlone), "stop-s")
+}
