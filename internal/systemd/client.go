@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -256,6 +257,19 @@ func (c *Client) run(ctx context.Context, verb string, units []string, progress 
 	for id := range jobs {
 		pending[id] = true
 	}
+	// A service whose start fails or times out is restarted by Restart=
+	// while its start job stays queued (systemd counts it in NRestarts):
+	// lychd stops waiting at the first restart instead of forever.
+	restarts := map[uint32]uint32{}
+	if verb == "start" {
+		for id, j := range jobs {
+			if j.Type == "start" && strings.HasSuffix(j.Unit, ".service") {
+				if n, ok := c.restarts(ctx, j.Unit); ok {
+					restarts[id] = n
+				}
+			}
+		}
+	}
 	// JobRemoved signals are the way to learn results; polling the queue is
 	// only a safety net should a signal be lost.
 	poll := time.NewTicker(2 * time.Second)
@@ -292,6 +306,23 @@ func (c *Client) run(ctx context.Context, verb string, units []string, progress 
 				delete(pending, id)
 				progress(*j)
 			}
+			restarted := false
+			for id, was := range restarts {
+				if !pending[id] {
+					continue
+				}
+				if n, ok := c.restarts(ctx, jobs[id].Unit); ok && n > was {
+					j := jobs[id]
+					j.Result = ResultRestarted
+					delete(pending, id)
+					progress(*j)
+					restarted = true
+				}
+			}
+			if restarted {
+				// The jobs left may wait for the restarted one.
+				return sortedJobs(jobs), nil
+			}
 		case s := <-sub:
 			if s.id < minID {
 				continue
@@ -313,6 +344,17 @@ func (c *Client) run(ctx context.Context, verb string, units []string, progress 
 		}
 	}
 	return sortedJobs(jobs), nil
+}
+
+// restarts reads a service's NRestarts: how many times Restart= restarted
+// it since it was last started by a job.
+func (c *Client) restarts(ctx context.Context, unit string) (uint32, bool) {
+	p, err := c.conn.GetServicePropertyContext(ctx, unit, "NRestarts")
+	if err != nil {
+		return 0, false
+	}
+	n, ok := p.Value.Value().(uint32)
+	return n, ok
 }
 
 func (c *Client) guessType(ctx context.Context, unit string) string {
@@ -454,6 +496,7 @@ func (c *Client) ReadUnit(ctx context.Context, name string) (Unit, error) {
 		ActiveEnterTimestamp:   usec(v("ActiveEnterTimestamp")),
 		InactiveEnterTimestamp: usec(v("InactiveEnterTimestamp")),
 		NeedDaemonReload:       v("NeedDaemonReload") == true,
+		Result:                 str(v("Result")),
 		FragmentPath:           str(v("FragmentPath")),
 		SourcePath:             str(v("SourcePath")),
 		Conflicts:              strs(v("Conflicts")),
@@ -463,11 +506,15 @@ func (c *Client) ReadUnit(ctx context.Context, name string) (Unit, error) {
 		BindsTo:                strs(v("BindsTo")),
 		PartOf:                 strs(v("PartOf")),
 	}
+	if us, ok := v("TimeoutStartUSec").(uint64); ok && us != 0 && us != math.MaxUint64 {
+		u.TimeoutStart = time.Duration(us) * time.Microsecond
+	}
 	for _, prop := range []string{"ExecStartPre", "ExecStart"} {
 		if x := v(prop); x != nil {
 			u.PublishedPorts = append(u.PublishedPorts, publishedPorts(x)...)
 		}
 	}
+	u.HealthCheck = hasHealthCheck(v("ExecStart"))
 	return u, nil
 }
 
@@ -538,6 +585,27 @@ func publishedPorts(v any) []string {
 		}
 	}
 	return out
+}
+
+// hasHealthCheck reports whether an ExecStart property runs podman with a
+// health check (--health-cmd).
+func hasHealthCheck(v any) bool {
+	cmds, ok := v.([][]any)
+	if !ok {
+		return false
+	}
+	for _, cmd := range cmds {
+		if len(cmd) < 2 {
+			continue
+		}
+		argv, _ := cmd[1].([]string)
+		for _, a := range argv {
+			if a == "--health-cmd" || strings.HasPrefix(a, "--health-cmd=") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // ErrNoManager matches (errors.Is) every *NoManagerError.

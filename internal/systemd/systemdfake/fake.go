@@ -95,7 +95,7 @@ func (m *Manager) run(verb string, units []string, progress func(systemd.Job)) (
 			progress(q)
 		}
 		for _, j := range jobs {
-			if j.Result != "" || !m.Interrupt {
+			if j.Result != "" {
 				progress(j)
 			}
 		}
