@@ -1,6 +1,7 @@
 package realpodman
 
 import (
+	"path"
 	"slices"
 	"testing"
 	"time"
@@ -79,12 +80,21 @@ func BenchmarkCovenColdStart(b *testing.B) {
 //     running (a1 and a2 displaced, bridge stays, b1 starts); floor: one
 //     member's stop alone plus the same start with only bridge running.
 //
+// For comparison it also times the lychd swap with Quadlet's stop path
+// alone (quadlet-s): a drop-in on alpha's members resets their ExecStop= to
+// Quadlet's `podman rm -f` only, as lychd bound them before its own
+// `podman stop` came first.
+//
 // It reports each swap, its floor and the excess (swap minus floor) in
 // seconds per iteration.
 func BenchmarkSwapToReady(b *testing.B) {
 	bd := bed(b)
 	swapBed(b, bd)
-	var swapLychd, swapTarget, stopAlone, startDelta, startB1 time.Duration
+	var swapLychd, swapTarget, stopAlone, startDelta, startB1, swapQuadlet time.Duration
+	members := []string{"a1", "a2", "bridge"}
+	dropIn := func(m string) string {
+		return Home + "/.config/systemd/user/lychd-soulstone-" + m + ".service.d/quadlet-stop.conf"
+	}
 	timed := func(f func()) time.Duration {
 		t0 := time.Now()
 		f()
@@ -118,6 +128,19 @@ func BenchmarkSwapToReady(b *testing.B) {
 		running()
 		startDelta += timed(func() { bd.MustLychd(b, "start", "delta") })
 		running("delta")
+
+		for _, m := range members {
+			bd.WriteUserFile(b, dropIn(m), "[Service]\nExecStop=\nExecStop=/usr/bin/podman rm -v -f -i --cidfile=%t/%N.cid\n")
+		}
+		bd.Systemctl(b, "daemon-reload")
+		bd.MustLychd(b, "start", "alpha")
+		running("a1", "a2", "bridge")
+		swapQuadlet += timed(func() { bd.MustLychd(b, "start", "delta") })
+		running("delta")
+		for _, m := range members {
+			bd.MustUser(b, "rm", "-r", path.Dir(dropIn(m)))
+		}
+		bd.Systemctl(b, "daemon-reload")
 	}
 	n := float64(b.N)
 	s := func(d time.Duration) float64 { return d.Seconds() / n }
@@ -129,4 +152,5 @@ func BenchmarkSwapToReady(b *testing.B) {
 	b.ReportMetric(s(floorTarget), "target-floor-s")
 	b.ReportMetric(s(swapTarget-floorTarget), "target-excess-s")
 	b.ReportMetric(s(stopAlone), "stop-s")
+	b.ReportMetric(s(swapQuadlet), "quadlet-s")
 }
