@@ -285,7 +285,7 @@ func Rows(r Results) []Row {
 			before = "; with Quadlet's stop path alone " + or(m20, msText(quadlet*1000))
 		}
 		rows = append(rows, Row{
-			What: fmt.Sprintf("swap to ready on real rootless Podman, each displaced soulstone taking 2 s to stop: %s [n=%d]", c.what, r.Runs(SwapToReady, c.prefix+"-s")),
+			What:   fmt.Sprintf("swap to ready on real rootless Podman, each displaced soulstone taking 2 s to stop: %s [n=%d]", c.what, r.Runs(SwapToReady, c.prefix+"-s")),
 			Median: or(ma, msText(swap*1000)+before),
 			Floor:  or(mb, msText(floor*1000)+": one displaced soulstone's stop alone ("+or(m19, msText(stop*1000))+") + "+c.start+", same iteration"),
 			Ratio:  or(mc, fmt.Sprintf("%+.2f s (median excess)", excess)),
