@@ -165,13 +165,20 @@ func explain(ctx context.Context, opts *Options, m systemd.Manager, rec *bound.R
 		if names := rec.Soulstones(j.Unit); len(names) == 1 {
 			stop = " (lychd stop " + names[0] + ")"
 		}
+		// Restart= restarts a failed service: systemd 252 keeps the start
+		// job queued meanwhile (ResultRestarted), later versions fail it
+		// and restart the unit (auto-restart).
+		restarting := j.Result == systemd.ResultRestarted || (rerr == nil && strings.HasPrefix(u.SubState, "auto-restart"))
 		switch {
 		case j.Result == systemd.ResultRestarted:
-			fmt.Fprintf(&b, "\n%s was not ready within %s, or exited before; systemd restarts it until it is stopped%s", j.Unit, limit, stop)
+			fmt.Fprintf(&b, "\n%s was not ready within %s, or exited before", j.Unit, limit)
 		case j.Result == systemd.ResultTimeout || (rerr == nil && u.Result == "timeout"):
 			fmt.Fprintf(&b, "\n%s was not ready within %s", j.Unit, limit)
 		default:
 			fmt.Fprintf(&b, "\n%s failed to start", j.Unit)
+		}
+		if restarting {
+			fmt.Fprintf(&b, "; systemd restarts it until it is stopped%s", stop)
 		}
 		lines, jerr := opts.Journal(ctx, j.Unit, journalLines)
 		switch {

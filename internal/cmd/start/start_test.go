@@ -288,3 +288,24 @@ started lychd-soulstone-vpre.service
 		t.Errorf("output:\n%s\nwant:\n%s", out, want)
 	}
 }
+
+// systemd 254 and later fail the start job at the timeout and restart the
+// unit (auto-restart): the error says so too.
+func TestStartTimedOut(t *testing.T) {
+	fake := &systemdfake.Manager{
+		Units: []systemd.Unit{{Name: "lychd-soulstone-hermes.service", LoadState: "loaded", ActiveState: "activating", SubState: "auto-restart",
+			Result: "timeout", TimeoutStart: 3 * time.Second}},
+		Transactions: map[string][]systemd.Job{
+			"start lychd-soulstone-hermes.service": {
+				{ID: 1, Unit: "lychd-soulstone-hermes.service", Type: "start", Result: "failed", Requested: true},
+			},
+		}}
+	_, err := run(t, boundEnv(t), fake, "hermes")
+	wantErr := `start failed for lychd-soulstone-hermes.service; see: journalctl --user -u lychd-soulstone-hermes.service
+lychd-soulstone-hermes.service was not ready within its start timeout of 3 s (start_timeout_seconds); systemd restarts it until it is stopped (lychd stop hermes); its last journal lines:
+  journal line 1 of lychd-soulstone-hermes.service
+  journal line 10 of lychd-soulstone-hermes.service`
+	if err == nil || err.Error() != wantErr {
+		t.Fatalf("err = %v\nwant %s", err, wantErr)
+	}
+}

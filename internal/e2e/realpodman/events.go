@@ -2,6 +2,7 @@ package realpodman
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -59,6 +60,7 @@ func ParseEvents(out string) ([]Event, error) {
 			TimeNano          int64             `json:"timeNano"`
 			ContainerExitCode *int              `json:"ContainerExitCode"`
 			HealthStatus      string            `json:"HealthStatus"`
+			HealthStatusLower string            `json:"health_status"`
 			Attributes        map[string]string `json:"Attributes"`
 		}
 		if err := json.Unmarshal([]byte(line), &raw); err != nil {
@@ -75,7 +77,7 @@ func ParseEvents(out string) ([]Event, error) {
 			Name:         raw.Name,
 			Image:        raw.Image,
 			ExitCode:     raw.ContainerExitCode,
-			HealthStatus: raw.HealthStatus,
+			HealthStatus: cmp.Or(raw.HealthStatus, raw.HealthStatusLower, raw.Attributes["health_status"]),
 			Attributes:   raw.Attributes,
 		})
 	}
