@@ -167,8 +167,8 @@ func explain(ctx context.Context, opts *Options, m systemd.Manager, rec *bound.R
 		}
 		// Restart= restarts a failed service: systemd 252 keeps the start
 		// job queued meanwhile (ResultRestarted), later versions fail it
-		// and restart the unit (auto-restart).
-		restarting := j.Result == systemd.ResultRestarted || (rerr == nil && strings.HasPrefix(u.SubState, "auto-restart"))
+		// and restart the unit (activating: auto-restart, then start).
+		restarting := j.Result == systemd.ResultRestarted || (rerr == nil && u.ActiveState == "activating")
 		switch {
 		case j.Result == systemd.ResultRestarted:
 			fmt.Fprintf(&b, "\n%s was not ready within %s, or exited before", j.Unit, limit)
