@@ -165,9 +165,9 @@ func explain(ctx context.Context, opts *Options, m systemd.Manager, rec *bound.R
 		if names := rec.Soulstones(j.Unit); len(names) == 1 {
 			stop = " (lychd stop " + names[0] + ")"
 		}
-		// Restart= restarts a failed service: systemd 252 keeps the start
-		// job queued meanwhile (ResultRestarted), later versions fail it
-		// and restart the unit (activating: auto-restart, then start).
+		// Restart= restarts a failed service: either systemd kept the
+		// start job queued meanwhile (ResultRestarted) or it failed the job
+		// and restarts the unit (activating: auto-restart, then start).
 		restarting := j.Result == systemd.ResultRestarted || (rerr == nil && u.ActiveState == "activating")
 		switch {
 		case j.Result == systemd.ResultRestarted:

@@ -166,8 +166,9 @@ func TestStartWaitsUntilHealthy(t *testing.T) {
 	if err == nil {
 		t.Fatal("lychd start late succeeded; its /health comes a minute after its start timeout of 3 s")
 	}
-	// systemd 257 fails the start job at the timeout (252 keeps it queued
-	// across Restart='s restarts, and lychd gives up at the first restart).
+	// systemd 257 fails the start job at the timeout, then Restart=
+	// restarts the unit (had it kept the job queued across the restart,
+	// lychd would have given up at the first restart).
 	for _, want := range []string{
 		"lychd: start failed for lychd-soulstone-late.service; see: journalctl --user -u lychd-soulstone-late.service\n",
 		"\nlychd-soulstone-late.service was not ready within its start timeout of 3 s (start_timeout_seconds); systemd restarts it until it is stopped (lychd stop late); its last journal lines:\n  ",
