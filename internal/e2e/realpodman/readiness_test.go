@@ -104,7 +104,8 @@ func statusHealth(t *testing.T, b *Bed, name string) (state, health string) {
 // soulstone and of a coven returns after Podman recorded each container
 // healthy (its /health answers readyDelay after its start), not before;
 // `lychd start --no-wait` returns at once and `lychd status` shows the
-// soulstone starting, then healthy; a soulstone that is not healthy within
+// soulstone starting, then healthy, and unhealthy once its check fails
+// (systemd still has it active); a soulstone that is not healthy within
 // its start_timeout_seconds fails the start with the reason and its last
 // journal lines, without waiting for it longer.
 func TestStartWaitsUntilHealthy(t *testing.T) {
@@ -159,6 +160,14 @@ func TestStartWaitsUntilHealthy(t *testing.T) {
 		t.Errorf("lychd status never showed h starting: %s", strings.Join(seen, " -> "))
 	}
 	t.Logf("lychd status after lychd start --no-wait h: %s", strings.Join(seen, " -> "))
+
+	// A check that fails after the start: systemd still says active,
+	// Podman says unhealthy, and so does lychd status.
+	b.MustUser(t, "podman", "exec", "lychd-soulstone-h", "rm", "/tmp/www/health")
+	eventually(t, 30*time.Second, "lychd status shows h unhealthy", func() (bool, string) {
+		state, health := statusHealth(t, b, "h")
+		return state == "active" && health == "unhealthy", state + "/" + health
+	})
 
 	since = time.Now()
 	_, errOut, err := b.Lychd(t, "start", "late")
