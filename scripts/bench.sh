@@ -13,6 +13,7 @@
 #   BENCH_OUT    file to keep the raw go test output in (default: a temp file)
 #   LYCHD_QUADLET  the Quadlet generator (default: scripts/fetch-quadlet.sh)
 #   BENCH_NO_SWAP  when set, skip the booted-systemd swap benchmark
+#   BENCH_NO_PODMAN  when set, skip the real-Podman swap-to-ready benchmark
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,6 +38,13 @@ go test -run '^$' -bench "LaunchFloor" -benchtime 20x -count "$count" -timeout 3
 # a reason elsewhere, and the row shows "not run").
 if [ -z "${BENCH_NO_SWAP:-}" ]; then
 	go test -run '^$' -bench "SwapLatency|StatusLarge" -benchtime 1x -count "$count" -timeout 30m ./internal/e2e/matrix/ | tee -a "$out" >&2 || status=$?
+fi
+# A swap's time to ready against its floor (the slowest displaced stop
+# plus the newcomer's start), on real rootless Podman in the booted machine
+# of internal/e2e/realpodman (root and the cached rootfs; it skips with a
+# reason elsewhere, and the rows show "not run").
+if [ -z "${BENCH_NO_PODMAN:-}" ]; then
+	go test -run '^$' -bench "SwapToReady" -benchtime 1x -count "$count" -timeout 60m ./internal/e2e/realpodman/ | tee -a "$out" >&2 || status=$?
 fi
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 echo

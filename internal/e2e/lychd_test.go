@@ -128,8 +128,14 @@ started lychd-soulstone-xtts.service
 	step("stop xtts", []string{"stop", "xtts"}, true, "stopping lychd-soulstone-xtts.service\nstopped lychd-soulstone-xtts.service\n", "")
 
 	m.MustUserRun(t, "systemctl", "--user", "set-environment", "LYCHD_STUB_PODMAN_FAIL=lychd-soulstone-xtts.service")
-	step("failed job", []string{"start", "xtts"}, false, "starting lychd-soulstone-xtts.service\nfailed to start lychd-soulstone-xtts.service (result: failed)\n",
-		"lychd: start failed for lychd-soulstone-xtts.service; see: journalctl --user -u lychd-soulstone-xtts.service\n")
+	// The error goes on with why and the unit's journal, which depend on
+	// how far Restart= got and on what the user may read of the journal.
+	out, errOut, ok = lychd(t, m, "start", "xtts")
+	wantOut := "starting lychd-soulstone-xtts.service\nfailed to start lychd-soulstone-xtts.service (result: failed)\n"
+	wantErr := "lychd: start failed for lychd-soulstone-xtts.service; see: journalctl --user -u lychd-soulstone-xtts.service\nlychd-soulstone-xtts.service failed to start"
+	if ok || out != wantOut || !strings.HasPrefix(errOut, wantErr) {
+		t.Fatalf("failed job: lychd start xtts: ok=%v, want false\nstdout:\n%s\nwant:\n%s\nstderr:\n%s\nwant it to start with:\n%s", ok, out, wantOut, errOut, wantErr)
+	}
 	m.MustUserRun(t, "systemctl", "--user", "unset-environment", "LYCHD_STUB_PODMAN_FAIL")
 
 	out, errOut, ok = lychd(t, m, "status", "--json")

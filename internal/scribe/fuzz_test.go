@@ -84,7 +84,7 @@ var allowedKeys = map[string]bool{
 	"Container/ContainerName": true, "Container/Image": true, "Container/Pod": true, "Container/StartWithPod": true,
 	"Container/AddDevice": true, "Container/Volume": true, "Container/Environment": true, "Container/Exec": true,
 	"Container/Secret": true,
-	"Service/Restart":  true, "Service/TimeoutStartSec": true,
+	"Service/Restart":  true, "Service/TimeoutStartSec": true, "Service/ExecStop": true,
 }
 
 func checkRoundTrip(t *testing.T, r *model.Rune, data []byte) {
@@ -109,6 +109,11 @@ func checkRoundTrip(t *testing.T, r *model.Rune, data []byte) {
 			t.Fatalf("[%s] %s appears %d times:\n%s", section, key, len(v), data)
 		}
 		return v[0]
+	}
+	// A soulstone's ExecStop= is lychd's constant, never a value.
+	if stops := p.Get("Service", "ExecStop"); r.Kind == model.KindSoulstone && (len(stops) != 1 || stops[0] != stopFirst) ||
+		r.Kind != model.KindSoulstone && len(stops) != 0 {
+		t.Fatalf("ExecStop = %q for a %s:\n%s", stops, r.Kind, data)
 	}
 	if r.StartTimeout > 0 {
 		if got, want := one("Service", "TimeoutStartSec"), strconv.FormatInt(int64(r.StartTimeout/time.Second), 10); got != want {

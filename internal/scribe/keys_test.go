@@ -68,6 +68,7 @@ var emittedKeys = []keyRule{
 	{fileContainer, "Container", "Secret", "LookupAllArgs: split on white space, unquoted; one podman --secret each", "Arg of validate.ParseSecret's canonical form (secret name: letters, digits, _ . -; options type=mount|env and target=, an env name or a clean path); names only, never a value"},
 	{fileContainer, "Container", "Exec", "split like a command line (last Exec= only); appended after the image", "Words (quoted, ';' and empty words refused); validate.ExecArg"},
 	{fileContainer, "Service", "Restart", "copied; systemd enum", "Literal, constant"},
+	{fileContainer, "Service", "ExecStop", "copied before Quadlet's own ExecStop= (systemd runs them in order); systemd expands specifiers (%t, %N)", "Specifier, constant stopFirst (soulstones only)"},
 	{fileContainer, "Service", "TimeoutStartSec", "copied; systemd time span", "Literal of whole seconds; validate.StartTimeout"},
 	{fileTarget, "Unit", "Description", "systemd expands specifiers", "Literal of lychd's text and a coven name (validate.Name)"},
 	{fileTarget, "Unit", "Wants", "systemd splits on white space", "List of lychd's unit names"},

@@ -173,6 +173,9 @@ func renderContainer(r *model.Rune, d *deps, secrets []model.Secret) ([]byte, er
 		f.Add("Container", "Exec", unitfile.Words(r.Exec...))
 	}
 	f.Add("Service", "Restart", unitfile.Literal("always"))
+	if r.Kind == model.KindSoulstone {
+		f.Add("Service", "ExecStop", unitfile.Specifier(stopFirst))
+	}
 	if r.StartTimeout > 0 {
 		// Whole seconds (validated); an image pull on first start counts.
 		f.Add("Service", "TimeoutStartSec", unitfile.Literal(strconv.FormatInt(int64(r.StartTimeout/time.Second), 10)))
@@ -220,6 +223,18 @@ func largestShm(runes []model.Rune) string {
 	}
 	return best
 }
+
+// stopFirst is the ExecStop= command every soulstone's .container carries
+// before the ones Quadlet adds. Quadlet stops a container with `podman rm
+// -f`, which in a pod stops the container while holding the pod's lock, so
+// systemd stopping several members of the pod at once (a swap displacing a
+// coven) stops them one after the other: the swap takes the sum of their
+// stop times. `podman stop` takes no pod lock: the members' stops run side
+// by side, each with the container's own stop timeout, and Quadlet's `rm`
+// that follows finds the container stopped. The leading '-' lets Quadlet's
+// commands run whatever podman stop returns; --ignore makes a missing
+// container (a start that failed) no error.
+const stopFirst = "-/usr/bin/podman stop --ignore --cidfile=%t/%N.cid"
 
 func renderCovenTarget(c *covenant.Coven, d *deps) ([]byte, error) {
 	f := unitfile.New()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -175,14 +176,21 @@ func (c *Client) Stop(ctx context.Context, units []string, progress func(Job)) (
 	return c.run(ctx, "stop", units, progress)
 }
 
-func (c *Client) run(ctx context.Context, verb string, units []string, progress func(Job)) ([]Job, error) {
-	if progress == nil {
-		progress = func(Job) {}
-	}
-	sub := c.subscribe()
-	defer c.unsubscribe(sub)
-
+// Enqueue starts units (job mode "replace") and returns the jobs their
+// transactions queued, without waiting for them.
+func (c *Client) Enqueue(ctx context.Context, units []string) ([]Job, error) {
 	jobs := map[uint32]*Job{}
+	minID, err := c.queue(ctx, "start", units, jobs)
+	if err != nil {
+		return sortedJobs(jobs), err
+	}
+	c.listQueued(ctx, minID, jobs)
+	return sortedJobs(jobs), nil
+}
+
+// queue asks systemd for a verb job on each unit and records them in jobs;
+// it returns the smallest job id.
+func (c *Client) queue(ctx context.Context, verb string, units []string, jobs map[uint32]*Job) (uint32, error) {
 	var minID uint32
 	for _, u := range units {
 		var id int
@@ -197,35 +205,70 @@ func (c *Client) run(ctx context.Context, verb string, units []string, progress 
 			if errors.As(err, &de) && de.Name == "org.freedesktop.systemd1.NoSuchUnit" {
 				// lychd resolves names from its own unit files; systemd
 				// learns of new ones at a daemon-reload.
-				return sortedJobs(jobs), fmt.Errorf("%s %s: systemd has no such unit loaded (%w); if lychd bind wrote it, load it with: systemctl --user daemon-reload", verb, u, err)
+				return minID, fmt.Errorf("%s %s: systemd has no such unit loaded (%w); if lychd bind wrote it, load it with: systemctl --user daemon-reload", verb, u, err)
 			}
-			return sortedJobs(jobs), fmt.Errorf("%s %s: %w", verb, u, err)
+			return minID, fmt.Errorf("%s %s: %w", verb, u, err)
 		}
 		jobs[uint32(id)] = &Job{ID: uint32(id), Unit: u, Type: verb, Requested: true}
 		if minID == 0 || uint32(id) < minID {
 			minID = uint32(id)
 		}
 	}
-	// The transactions' other jobs got ids after the first requested one
-	// and are queued now, unless they already finished.
-	if queued, err := c.conn.ListJobsContext(ctx); err == nil {
-		for _, q := range queued {
-			if q.Id < minID {
-				continue
-			}
-			if j, ok := jobs[q.Id]; ok {
-				j.Type = q.JobType
-				continue
-			}
-			jobs[q.Id] = &Job{ID: q.Id, Unit: q.Unit, Type: q.JobType}
-		}
+	return minID, nil
+}
+
+// listQueued adds to jobs the queued jobs from minID on: the transactions'
+// other jobs got ids after the first requested one and are queued now,
+// unless they already finished.
+func (c *Client) listQueued(ctx context.Context, minID uint32, jobs map[uint32]*Job) {
+	queued, err := c.conn.ListJobsContext(ctx)
+	if err != nil {
+		return
 	}
+	for _, q := range queued {
+		if q.Id < minID {
+			continue
+		}
+		if j, ok := jobs[q.Id]; ok {
+			j.Type = q.JobType
+			continue
+		}
+		jobs[q.Id] = &Job{ID: q.Id, Unit: q.Unit, Type: q.JobType}
+	}
+}
+
+func (c *Client) run(ctx context.Context, verb string, units []string, progress func(Job)) ([]Job, error) {
+	if progress == nil {
+		progress = func(Job) {}
+	}
+	sub := c.subscribe()
+	defer c.unsubscribe(sub)
+
+	jobs := map[uint32]*Job{}
+	minID, err := c.queue(ctx, verb, units, jobs)
+	if err != nil {
+		return sortedJobs(jobs), err
+	}
+	c.listQueued(ctx, minID, jobs)
 	for _, j := range sortedJobs(jobs) {
 		progress(j)
 	}
 	pending := map[uint32]bool{}
 	for id := range jobs {
 		pending[id] = true
+	}
+	// A service whose start fails or times out is restarted by Restart=
+	// while its start job stays queued (systemd counts it in NRestarts):
+	// lychd stops waiting at the first restart instead of forever.
+	restarts := map[uint32]uint32{}
+	if verb == "start" {
+		for id, j := range jobs {
+			if j.Type == "start" && strings.HasSuffix(j.Unit, ".service") {
+				if n, ok := c.restarts(ctx, j.Unit); ok {
+					restarts[id] = n
+				}
+			}
+		}
 	}
 	// JobRemoved signals are the way to learn results; polling the queue is
 	// only a safety net should a signal be lost.
@@ -263,6 +306,23 @@ func (c *Client) run(ctx context.Context, verb string, units []string, progress 
 				delete(pending, id)
 				progress(*j)
 			}
+			restarted := false
+			for id, was := range restarts {
+				if !pending[id] {
+					continue
+				}
+				if n, ok := c.restarts(ctx, jobs[id].Unit); ok && n > was {
+					j := jobs[id]
+					j.Result = ResultRestarted
+					delete(pending, id)
+					progress(*j)
+					restarted = true
+				}
+			}
+			if restarted {
+				// The jobs left may wait for the restarted one.
+				return sortedJobs(jobs), nil
+			}
 		case s := <-sub:
 			if s.id < minID {
 				continue
@@ -284,6 +344,17 @@ func (c *Client) run(ctx context.Context, verb string, units []string, progress 
 		}
 	}
 	return sortedJobs(jobs), nil
+}
+
+// restarts reads a service's NRestarts: how many times Restart= restarted
+// it since it was last started by a job.
+func (c *Client) restarts(ctx context.Context, unit string) (uint32, bool) {
+	p, err := c.conn.GetServicePropertyContext(ctx, unit, "NRestarts")
+	if err != nil {
+		return 0, false
+	}
+	n, ok := p.Value.Value().(uint32)
+	return n, ok
 }
 
 func (c *Client) guessType(ctx context.Context, unit string) string {
@@ -425,6 +496,7 @@ func (c *Client) ReadUnit(ctx context.Context, name string) (Unit, error) {
 		ActiveEnterTimestamp:   usec(v("ActiveEnterTimestamp")),
 		InactiveEnterTimestamp: usec(v("InactiveEnterTimestamp")),
 		NeedDaemonReload:       v("NeedDaemonReload") == true,
+		Result:                 str(v("Result")),
 		FragmentPath:           str(v("FragmentPath")),
 		SourcePath:             str(v("SourcePath")),
 		Conflicts:              strs(v("Conflicts")),
@@ -434,11 +506,15 @@ func (c *Client) ReadUnit(ctx context.Context, name string) (Unit, error) {
 		BindsTo:                strs(v("BindsTo")),
 		PartOf:                 strs(v("PartOf")),
 	}
+	if us, ok := v("TimeoutStartUSec").(uint64); ok && us != 0 && us != math.MaxUint64 {
+		u.TimeoutStart = time.Duration(us) * time.Microsecond
+	}
 	for _, prop := range []string{"ExecStartPre", "ExecStart"} {
 		if x := v(prop); x != nil {
 			u.PublishedPorts = append(u.PublishedPorts, publishedPorts(x)...)
 		}
 	}
+	u.HealthCheck = hasHealthCheck(v("ExecStart"))
 	return u, nil
 }
 
@@ -509,6 +585,27 @@ func publishedPorts(v any) []string {
 		}
 	}
 	return out
+}
+
+// hasHealthCheck reports whether an ExecStart property runs podman with a
+// health check (--health-cmd).
+func hasHealthCheck(v any) bool {
+	cmds, ok := v.([][]any)
+	if !ok {
+		return false
+	}
+	for _, cmd := range cmds {
+		if len(cmd) < 2 {
+			continue
+		}
+		argv, _ := cmd[1].([]string)
+		for _, a := range argv {
+			if a == "--health-cmd" || strings.HasPrefix(a, "--health-cmd=") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // ErrNoManager matches (errors.Is) every *NoManagerError.

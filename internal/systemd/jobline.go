@@ -36,6 +36,8 @@ func JobLine(j Job) string {
 		return past + " " + j.Unit
 	case ResultSkipped:
 		return fmt.Sprintf("skipped %s %s (condition not met)", j.Type, j.Unit)
+	case ResultRestarted:
+		return fmt.Sprintf("failed to start %s (it was not ready within its start timeout, or exited, and systemd restarted it)", j.Unit)
 	}
 	t := j.Type
 	if t == "" {
@@ -65,14 +67,21 @@ func Outcome(verb string, jobs []Job, err error) error {
 		}
 		return err
 	}
-	var bad []string
+	var bad, left []string
 	for _, j := range jobs {
-		if j.Result != ResultDone && j.Result != ResultSkipped {
+		switch {
+		case j.Result == "" && !Noise(j):
+			left = append(left, strings.TrimSpace(j.Type+" "+j.Unit))
+		case j.Result != "" && j.Result != ResultDone && j.Result != ResultSkipped:
 			bad = append(bad, j.Unit)
 		}
 	}
 	if len(bad) == 0 {
 		return nil
 	}
-	return fmt.Errorf("%s failed for %s; see: journalctl --user -u %s", verb, strings.Join(bad, ", "), strings.Join(bad, " -u "))
+	msg := fmt.Sprintf("%s failed for %s; see: journalctl --user -u %s", verb, strings.Join(bad, ", "), strings.Join(bad, " -u "))
+	if len(left) > 0 {
+		msg += fmt.Sprintf("; lychd stopped waiting, and systemd goes on with: %s", strings.Join(left, ", "))
+	}
+	return errors.New(msg)
 }

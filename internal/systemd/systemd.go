@@ -17,10 +17,17 @@ type Manager interface {
 	// (Quadlet) and reloads every unit file. It returns once reloaded.
 	Reload(ctx context.Context) error
 	// Start starts units with job mode "replace" and waits for every job of
-	// the transactions (including stops of conflicting units). progress,
+	// the transactions (including stops of conflicting units), or until a
+	// service the transactions start is restarted by its Restart= setting
+	// before its start job finished (that job then has ResultRestarted, and
+	// the jobs still queued have no Result). progress,
 	// when not nil, sees each job when it is queued (Result "") and when it
 	// finishes.
 	Start(ctx context.Context, units []string, progress func(Job)) ([]Job, error)
+	// Enqueue starts units with job mode "replace" like Start, but returns
+	// as soon as systemd has queued the transactions, with every job they
+	// hold that is still queued (Result ""), without waiting for any.
+	Enqueue(ctx context.Context, units []string) ([]Job, error)
 	// Stop stops units like Start starts them.
 	Stop(ctx context.Context, units []string, progress func(Job)) ([]Job, error)
 	// ListUnits returns the loaded units whose names match one of the shell
@@ -66,6 +73,10 @@ const (
 	ResultFailed     = "failed"
 	ResultDependency = "dependency"
 	ResultSkipped    = "skipped"
+	// ResultRestarted is lychd's, not systemd's: the service's start
+	// failed or timed out and its Restart= setting restarted it while its
+	// start job stayed queued; lychd stopped waiting for it.
+	ResultRestarted = "restarted"
 )
 
 // Job is one job of a start or stop transaction.
@@ -105,6 +116,12 @@ type Unit struct {
 	// InactiveEnterTimestamp is when the unit last became inactive; zero
 	// when never.
 	InactiveEnterTimestamp time.Time
+	// Result is a service's result of its last run: "success", "timeout",
+	// "exit-code", ... ("" for other units or when not read).
+	Result string
+	// TimeoutStart is a service's start timeout (TimeoutStartSec=); zero
+	// when not read or infinite.
+	TimeoutStart time.Duration
 	// NeedDaemonReload is true when the unit file (or a generator's input)
 	// changed since the last daemon-reload.
 	NeedDaemonReload bool
@@ -125,4 +142,7 @@ type Unit struct {
 	// PublishedPorts are the --publish values of a service's podman
 	// commands (Quadlet puts a pod's PublishPort= there).
 	PublishedPorts []string
+	// HealthCheck is true for a service whose podman run carries a health
+	// check (--health-cmd, from Quadlet's HealthCmd=).
+	HealthCheck bool
 }

@@ -116,3 +116,15 @@ func TestOutcome(t *testing.T) {
 		}
 	}
 }
+
+func TestHasHealthCheck(t *testing.T) {
+	// As Quadlet 5.4 writes HealthCmd= and Notify=healthy.
+	withCheck := [][]any{{"/usr/bin/podman", []string{"/usr/bin/podman", "run", "--name", "x", "--sdnotify=healthy", "-d", "--health-cmd", "wget -q -O - http://127.0.0.1:8081/health", "img"}, false}}
+	without := [][]any{{"/usr/bin/podman", []string{"/usr/bin/podman", "run", "--name", "x", "--sdnotify=conmon", "-d", "img", "--health-cmd"}[:6], false}}
+	if !hasHealthCheck(withCheck) {
+		t.Error("a podman run with --health-cmd has a health check")
+	}
+	if hasHealthCheck(without) || hasHealthCheck("not a command list") {
+		t.Error("a podman run without --health-cmd has none")
+	}
+}

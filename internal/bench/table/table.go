@@ -101,6 +101,9 @@ const (
 	Swap = "BenchmarkSwapLatency"
 	// Status is internal/e2e/matrix's BenchmarkStatusLarge (booted systemd).
 	Status = "BenchmarkStatusLarge"
+	// SwapToReady is internal/e2e/realpodman's BenchmarkSwapToReady (real
+	// rootless Podman).
+	SwapToReady = "BenchmarkSwapToReady"
 )
 
 // Row is one line of the table.
@@ -268,6 +271,28 @@ func Rows(r Results) []Row {
 		Ratio:  or(or(m17, m18), fmt.Sprintf("%.2fx", st/cold)),
 		Target: "report (no target)", Met: "—",
 	})
+	stop, m19 := med(SwapToReady, "stop-s")
+	quadlet, m20 := med(SwapToReady, "quadlet-s")
+	for _, c := range []struct{ prefix, what, start string }{
+		{"lychd", "`lychd start delta` displacing the coven alpha (3 soulstones)", "`lychd start delta` with no soulstone running"},
+		{"target", "`systemctl --user start lychd-coven-beta.target` displacing 2 of alpha's 3 soulstones", "the same start with only the shared member running"},
+	} {
+		swap, ma := med(SwapToReady, c.prefix+"-s")
+		floor, mb := med(SwapToReady, c.prefix+"-floor-s")
+		excess, mc := med(SwapToReady, c.prefix+"-excess-s")
+		before := ""
+		if c.prefix == "lychd" {
+			before = "; with Quadlet's stop path alone " + or(m20, msText(quadlet*1000))
+		}
+		rows = append(rows, Row{
+			What:   fmt.Sprintf("swap to ready on real rootless Podman, each displaced soulstone taking 2 s to stop: %s [n=%d]", c.what, r.Runs(SwapToReady, c.prefix+"-s")),
+			Median: or(ma, msText(swap*1000)+before),
+			Floor:  or(mb, msText(floor*1000)+": one displaced soulstone's stop alone ("+or(m19, msText(stop*1000))+") + "+c.start+", same iteration"),
+			Ratio:  or(mc, fmt.Sprintf("%+.2f s (median excess)", excess)),
+			Target: "≤ floor + 0.5 s",
+			Met:    met(excess <= 0.5, mc),
+		})
+	}
 	return rows
 }
 

@@ -18,6 +18,7 @@ BenchmarkScribe/soulstones=1000-2        	       1	 670540845 ns/op	      2000 q
 BenchmarkAnalyze/soulstones=1000-2   	       1	1500000000 ns/op	      1101 units
 BenchmarkSwapLatency-2   	       1	5923707305 ns/op	        53.40 added-ms	       174.1 lychd-ms	        20.00 swaps	       120.7 systemctl-ms
 BenchmarkStatusLarge-2   	       1	4555634262 ns/op	      1000 soulstones	       532.7 start-ms	       873.6 status-ms
+BenchmarkSwapToReady-2    	       1	       881.0 ns/op	         0.4732 lychd-excess-s	         5.646 lychd-floor-s	         6.119 lychd-s	         4.227 stop-s	         0.6 target-excess-s	         5.591 target-floor-s	         6.191 target-s	        12.5 quadlet-s
 PASS
 `
 
@@ -77,6 +78,8 @@ func TestRender(t *testing.T) {
 | diagnostic, one extension launch + Info + shutdown, alone (host/launch BenchmarkLaunchFloor) | full not run, no-sha256 not run, no-isolation not run, bare not run | — | — | — | — |
 | coven swap on a booted systemd: ` + "`lychd start` vs `systemctl --user start`" + ` of the same unit, interleaved, stub stop delay 0 s (20 swaps each per run) [n=1] | 174 ms; lychd adds 53.4 ms | 121 ms: ` + "`systemctl --user start`" + `, same swaps | 1.44x | report (no target) | — |
 | ` + "`lychd status`" + ` on a booted systemd, 1000 soulstones, nothing running (no unit loaded), median of 5 per run [n=1] | 874 ms | 533 ms: one cold ` + "`systemctl --user start`" + ` of a soulstone (loads the same graph once) | 1.64x | report (no target) | — |
+| swap to ready on real rootless Podman, each displaced soulstone taking 2 s to stop: ` + "`lychd start delta`" + ` displacing the coven alpha (3 soulstones) [n=1] | 6.12 s; with Quadlet's stop path alone 12.50 s | 5.65 s: one displaced soulstone's stop alone (4.23 s) + ` + "`lychd start delta`" + ` with no soulstone running, same iteration | +0.47 s (median excess) | ≤ floor + 0.5 s | yes |
+| swap to ready on real rootless Podman, each displaced soulstone taking 2 s to stop: ` + "`systemctl --user start lychd-coven-beta.target`" + ` displacing 2 of alpha's 3 soulstones [n=1] | 6.19 s | 5.59 s: one displaced soulstone's stop alone (4.23 s) + the same start with only the shared member running, same iteration | +0.60 s (median excess) | ≤ floor + 0.5 s | **no** |
 `
 	if got := b.String(); got != want {
 		t.Errorf("table:\n%s\nwant:\n%s", got, want)

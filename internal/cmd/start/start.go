@@ -7,13 +7,16 @@ package start
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/lychd/lychd/internal/bound"
 	"github.com/lychd/lychd/internal/cmdutil"
+	"github.com/lychd/lychd/internal/journal"
 	"github.com/lychd/lychd/internal/paths"
 	"github.com/lychd/lychd/internal/systemd"
 )
@@ -22,15 +25,20 @@ import (
 type Options struct {
 	IO    cmdutil.IOStreams
 	Names []string
+	// NoWait returns once systemd has queued the jobs, without waiting for
+	// them.
+	NoWait bool
 	// Paths locates the bound generation.
 	Paths func() (paths.Paths, error)
 	// Manager connects to the systemd user manager.
 	Manager func(ctx context.Context) (systemd.Manager, error)
+	// Journal returns a unit's last n journal lines (journal.Tail).
+	Journal func(ctx context.Context, unit string, n int) (string, error)
 }
 
 // NewCmd returns the start command. runF replaces the action in tests.
 func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
-	opts := &Options{IO: f.IO, Paths: f.Paths, Manager: f.Manager}
+	opts := &Options{IO: f.IO, Paths: f.Paths, Manager: f.Manager, Journal: journal.Tail}
 	cmd := &cobra.Command{
 		Use:   "start NAME...",
 		Short: "Start covens or soulstones, stopping whatever conflicts with them",
@@ -41,7 +49,13 @@ Names that may not run together are refused before anything changes. systemd
 stops the running units that conflict with the new ones first; every stop and
 start is reported. Failed units among them are reset first (like systemctl
 reset-failed), so that fast swaps are not refused by systemd's start rate
-limit.`,
+limit.
+
+lychd start waits until every start job is done: for a soulstone with a
+health check, until the check passes (systemd's start job of a unit with
+Quadlet's Notify=healthy completes only then), so that "started" means
+"ready". With --no-wait it returns as soon as systemd has queued the jobs;
+follow them with lychd status.`,
 		Args: cmdutil.MinimumArgs(1, "name at least one coven or soulstone to start"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Names = args
@@ -51,6 +65,7 @@ limit.`,
 			return Run(cmd.Context(), opts)
 		},
 	}
+	cmd.Flags().BoolVar(&opts.NoWait, "no-wait", false, "return once systemd has queued the jobs, without waiting for them")
 	return cmd
 }
 
@@ -96,7 +111,7 @@ func Run(ctx context.Context, opts *Options) error {
 	if err := m.ResetFailed(ctx, reset...); err != nil {
 		return err
 	}
-	jobs, err := m.Start(ctx, units, func(j systemd.Job) {
+	report := func(j systemd.Job) {
 		if systemd.Noise(j) {
 			return
 		}
@@ -107,8 +122,88 @@ func Run(ctx context.Context, opts *Options) error {
 			}
 		}
 		fmt.Fprintln(opts.IO.Out, line)
-	})
-	return systemd.Outcome("start", jobs, err)
+	}
+	if opts.NoWait {
+		jobs, err := m.Enqueue(ctx, units)
+		for _, j := range jobs {
+			report(j)
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(opts.IO.Out, "queued; lychd did not wait for the jobs (follow them with: lychd status)")
+		return nil
+	}
+	jobs, err := m.Start(ctx, units, report)
+	if err := systemd.Outcome("start", jobs, err); err != nil {
+		return explain(ctx, opts, m, rec, jobs, err)
+	}
+	return nil
+}
+
+// journalLines is how many of a failed unit's last journal lines a failed
+// start shows.
+const journalLines = 10
+
+// explain adds to a failed start's error, for each service whose start
+// failed, why when systemd says (its start timeout), and its last journal
+// lines.
+func explain(ctx context.Context, opts *Options, m systemd.Manager, rec *bound.Record, jobs []systemd.Job, err error) error {
+	var b strings.Builder
+	b.WriteString(err.Error())
+	for _, j := range jobs {
+		if j.Type != "start" || !strings.HasSuffix(j.Unit, ".service") ||
+			(j.Result != systemd.ResultFailed && j.Result != systemd.ResultTimeout && j.Result != systemd.ResultRestarted) {
+			continue
+		}
+		u, rerr := m.ReadUnit(ctx, j.Unit)
+		limit := "its start timeout"
+		if rerr == nil && u.TimeoutStart > 0 {
+			limit = fmt.Sprintf("its start timeout of %s (start_timeout_seconds)", seconds(u.TimeoutStart))
+		}
+		stop := ""
+		if names := rec.Soulstones(j.Unit); len(names) == 1 {
+			stop = " (lychd stop " + names[0] + ")"
+		}
+		// Restart= restarts a failed service: either systemd kept the
+		// start job queued meanwhile (ResultRestarted) or it failed the job
+		// and restarts the unit (activating: auto-restart, then start).
+		restarting := j.Result == systemd.ResultRestarted || (rerr == nil && u.ActiveState == "activating")
+		switch {
+		case j.Result == systemd.ResultRestarted:
+			fmt.Fprintf(&b, "\n%s was not ready within %s, or exited before", j.Unit, limit)
+		case j.Result == systemd.ResultTimeout || (rerr == nil && u.Result == "timeout"):
+			fmt.Fprintf(&b, "\n%s was not ready within %s", j.Unit, limit)
+		default:
+			fmt.Fprintf(&b, "\n%s failed to start", j.Unit)
+		}
+		if restarting {
+			fmt.Fprintf(&b, "; systemd restarts it until it is stopped%s", stop)
+		}
+		lines, jerr := opts.Journal(ctx, j.Unit, journalLines)
+		switch {
+		case jerr != nil:
+			fmt.Fprintf(&b, "; its journal could not be read: %v", jerr)
+		case lines == "":
+			b.WriteString("; its journal has no lines for it")
+		default:
+			fmt.Fprintf(&b, "; its last journal lines:\n%s", indent(lines))
+		}
+	}
+	return errors.New(b.String())
+}
+
+// seconds renders d as "120 s" (whole seconds) or Go's form.
+func seconds(d time.Duration) string {
+	if d%time.Second == 0 {
+		return fmt.Sprintf("%d s", d/time.Second)
+	}
+	return d.String()
+}
+
+// indent prefixes every line of s with two spaces.
+func indent(s string) string {
+	return "  " + strings.ReplaceAll(s, "\n", "\n  ")
 }
 
 // conflictingWith names the units among targets whose soulstones cannot run

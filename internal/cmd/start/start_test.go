@@ -3,9 +3,11 @@ package start
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lychd/lychd/internal/cmd/cmdtest"
 	"github.com/lychd/lychd/internal/cmdutil"
@@ -50,6 +52,9 @@ func run(t *testing.T, env *cmdtest.Env, fake *systemdfake.Manager, args ...stri
 	env.Out.Reset()
 	cmd := NewCmd(env.Factory(), func(ctx context.Context, o *Options) error {
 		o.Manager = func(context.Context) (systemd.Manager, error) { return fake, nil }
+		o.Journal = func(_ context.Context, unit string, n int) (string, error) {
+			return fmt.Sprintf("journal line 1 of %s\njournal line %d of %s", unit, n, unit), nil
+		}
 		return Run(ctx, o)
 	})
 	cmd.SetArgs(append([]string{}, args...))
@@ -146,7 +151,10 @@ func TestStartFailedJobs(t *testing.T) {
 		},
 	}}
 	out, err := run(t, boundEnv(t), fake, "vision")
-	wantErr := "start failed for lychd-coven-vision.target, lychd-soulstone-vana.service; see: journalctl --user -u lychd-coven-vision.target -u lychd-soulstone-vana.service"
+	wantErr := `start failed for lychd-coven-vision.target, lychd-soulstone-vana.service; see: journalctl --user -u lychd-coven-vision.target -u lychd-soulstone-vana.service
+lychd-soulstone-vana.service failed to start; its last journal lines:
+  journal line 1 of lychd-soulstone-vana.service
+  journal line 10 of lychd-soulstone-vana.service`
 	if err == nil || err.Error() != wantErr {
 		t.Fatalf("err = %v, want %s", err, wantErr)
 	}
@@ -218,5 +226,86 @@ stopped other.service
 `
 	if out != want {
 		t.Errorf("output:\n%s\nwant:\n%s", out, want)
+	}
+}
+
+// --no-wait queues the transaction, reports its jobs as queued and
+// returns without waiting for any.
+func TestStartNoWait(t *testing.T) {
+	fake := &systemdfake.Manager{Transactions: map[string][]systemd.Job{
+		"start lychd-soulstone-hermes.service": {
+			{ID: 7, Unit: "lychd-soulstone-hermes.service", Type: "start", Result: "done", Requested: true},
+			{ID: 8, Unit: "lychd-soulstone-vpre.service", Type: "stop", Result: "done"},
+		},
+	}}
+	out, err := run(t, boundEnv(t), fake, "--no-wait", "hermes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `starting lychd-soulstone-hermes.service
+stopping lychd-soulstone-vpre.service (conflicts with lychd-soulstone-hermes.service)
+queued; lychd did not wait for the jobs (follow them with: lychd status)
+`
+	if out != want {
+		t.Errorf("output:\n%s\nwant:\n%s", out, want)
+	}
+	if got := strings.Join(fake.Calls, "; "); got != "reset-failed lychd-soulstone-hermes.service; enqueue lychd-soulstone-hermes.service" {
+		t.Errorf("calls = %s", got)
+	}
+}
+
+// A soulstone that is not ready within its start timeout: systemd restarts
+// it (Restart=always) while its start job stays queued, so the client
+// reports the job restarted and stops waiting; the error says why, how to
+// stop it, and shows its last journal lines. The target's job, still
+// queued, is named as what systemd goes on with.
+func TestStartNotReady(t *testing.T) {
+	fake := &systemdfake.Manager{
+		Units: []systemd.Unit{{Name: "lychd-soulstone-vana.service", LoadState: "loaded", ActiveState: "activating", SubState: "auto-restart",
+			Result: "timeout", TimeoutStart: 120 * time.Second}},
+		Transactions: map[string][]systemd.Job{
+			"start lychd-coven-vision.target": {
+				{ID: 1, Unit: "lychd-coven-vision.target", Type: "start", Requested: true},
+				{ID: 2, Unit: "lychd-soulstone-vana.service", Type: "start", Result: "restarted"},
+				{ID: 3, Unit: "lychd-soulstone-vpre.service", Type: "start", Result: "done"},
+			},
+		}}
+	out, err := run(t, boundEnv(t), fake, "vision")
+	wantErr := `start failed for lychd-soulstone-vana.service; see: journalctl --user -u lychd-soulstone-vana.service; lychd stopped waiting, and systemd goes on with: start lychd-coven-vision.target
+lychd-soulstone-vana.service was not ready within its start timeout of 120 s (start_timeout_seconds), or exited before; systemd restarts it until it is stopped (lychd stop vana); its last journal lines:
+  journal line 1 of lychd-soulstone-vana.service
+  journal line 10 of lychd-soulstone-vana.service`
+	if err == nil || err.Error() != wantErr {
+		t.Fatalf("err = %v\nwant %s", err, wantErr)
+	}
+	want := `starting lychd-coven-vision.target
+starting lychd-soulstone-vana.service
+starting lychd-soulstone-vpre.service
+failed to start lychd-soulstone-vana.service (it was not ready within its start timeout, or exited, and systemd restarted it)
+started lychd-soulstone-vpre.service
+`
+	if out != want {
+		t.Errorf("output:\n%s\nwant:\n%s", out, want)
+	}
+}
+
+// systemd 254 and later fail the start job at the timeout and restart the
+// unit (auto-restart): the error says so too.
+func TestStartTimedOut(t *testing.T) {
+	fake := &systemdfake.Manager{
+		Units: []systemd.Unit{{Name: "lychd-soulstone-hermes.service", LoadState: "loaded", ActiveState: "activating", SubState: "auto-restart",
+			Result: "timeout", TimeoutStart: 3 * time.Second}},
+		Transactions: map[string][]systemd.Job{
+			"start lychd-soulstone-hermes.service": {
+				{ID: 1, Unit: "lychd-soulstone-hermes.service", Type: "start", Result: "failed", Requested: true},
+			},
+		}}
+	_, err := run(t, boundEnv(t), fake, "hermes")
+	wantErr := `start failed for lychd-soulstone-hermes.service; see: journalctl --user -u lychd-soulstone-hermes.service
+lychd-soulstone-hermes.service was not ready within its start timeout of 3 s (start_timeout_seconds); systemd restarts it until it is stopped (lychd stop hermes); its last journal lines:
+  journal line 1 of lychd-soulstone-hermes.service
+  journal line 10 of lychd-soulstone-hermes.service`
+	if err == nil || err.Error() != wantErr {
+		t.Fatalf("err = %v\nwant %s", err, wantErr)
 	}
 }

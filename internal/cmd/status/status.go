@@ -1,8 +1,9 @@
 // Package status implements `lychd status [--json]`: which generation is
 // bound and whether a bind is pending, the state of every unit it bound
 // (pod, core services, coven and hold targets, soulstones) as the user's
-// systemd manager sees it, which covens are active, and whether a
-// daemon-reload is pending.
+// systemd manager sees it (with the health of soulstones that have a
+// health check), which covens are active, and whether a daemon-reload is
+// pending.
 package status
 
 import (
@@ -42,6 +43,10 @@ type Options struct {
 	Manager func(ctx context.Context) (systemd.Manager, error)
 	// Location renders times for humans; nil is time.Local.
 	Location *time.Location
+	// Unhealthy returns the names of the containers Podman reports
+	// unhealthy; it is asked only when a unit with a health check is
+	// active.
+	Unhealthy func(ctx context.Context) (map[string]bool, error)
 }
 
 // Report is the --json output.
@@ -104,11 +109,16 @@ type UnitStatus struct {
 	Since            *time.Time `json:"since"`
 	PublishedPorts   []string   `json:"published_ports"`
 	NeedDaemonReload bool       `json:"need_daemon_reload"`
+	// Health is, for a unit whose container has a health check, "starting"
+	// (its start job waits for the check to pass), "healthy", "unhealthy"
+	// (it passed, then failed) or "unknown" (Podman could not be asked);
+	// "" for other units and when the unit is not running or starting.
+	Health string `json:"health"`
 }
 
 // NewCmd returns the status command. runF replaces the action in tests.
 func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
-	opts := &Options{IO: f.IO, Manager: f.Manager, Paths: f.Paths}
+	opts := &Options{IO: f.IO, Manager: f.Manager, Paths: f.Paths, Unhealthy: podmanUnhealthy}
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show what is bound, the state of every lychd unit and which covens are active",
@@ -151,6 +161,9 @@ func Run(ctx context.Context, opts *Options) error {
 		return err
 	}
 	rep := Build(rec, units)
+	if err := rep.health(ctx, units, opts.Unhealthy); err != nil {
+		fmt.Fprintf(opts.IO.ErrOut, "warning: %v; the health of the running soulstones shows as %s\n", err, HealthUnknown)
+	}
 	loaded, err := m.LastLoad(ctx)
 	if err != nil {
 		return err
@@ -331,6 +344,9 @@ func WriteTable(w io.Writer, rep Report, loc *time.Location) error {
 		state := u.ActiveState + "/" + u.SubState
 		if u.LoadState != "loaded" {
 			state = u.LoadState
+		}
+		if u.Health != "" {
+			state += ", " + u.Health
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", u.Unit, u.Kind, orDash(strings.Join(u.Covens, ",")),
 			state, since, orDash(strings.Join(u.PublishedPorts, ",")))

@@ -106,6 +106,10 @@ func run(t *testing.T, env *cmdtest.Env, fake *systemdfake.Manager, args ...stri
 	cmd := NewCmd(env.Factory(), func(ctx context.Context, o *Options) error {
 		o.Manager = func(context.Context) (systemd.Manager, error) { return fake, nil }
 		o.Location = time.UTC
+		o.Unhealthy = func(context.Context) (map[string]bool, error) {
+			t.Fatal("Podman asked for unhealthy containers, and no unit with a health check is active")
+			return nil, nil
+		}
 		return Run(ctx, o)
 	})
 	cmd.SetArgs(append([]string{}, args...))
@@ -231,4 +235,69 @@ func runJSON(t *testing.T, env *cmdtest.Env, fake *systemdfake.Manager) Report {
 		t.Fatal(err)
 	}
 	return rep
+}
+
+// TestStatusHealth: a soulstone with a health check shows starting while
+// systemd's start job waits for the check, then healthy, or unhealthy when
+// Podman says so; Podman is asked once. Units without a check show no
+// health.
+func TestStatusHealth(t *testing.T) {
+	units := []systemd.Unit{
+		{Name: "lychd-soulstone-vpre.service", LoadState: "loaded", ActiveState: "activating", SubState: "start", HealthCheck: true},
+		{Name: "lychd-soulstone-vana.service", LoadState: "loaded", ActiveState: "active", SubState: "running", HealthCheck: true},
+		{Name: "lychd-soulstone-hermes.service", LoadState: "loaded", ActiveState: "active", SubState: "running", HealthCheck: true},
+		{Name: "lychd-soulstone-xtts.service", LoadState: "loaded", ActiveState: "active", SubState: "running"},
+	}
+	env := sandbox(t)
+	asked := 0
+	unhealthy := func(context.Context) (map[string]bool, error) {
+		asked++
+		return map[string]bool{"lychd-soulstone-hermes": true, "lychd-soulstone-xtts": true}, nil
+	}
+	out := runWith(t, env, &systemdfake.Manager{Units: units, LoadedAt: loadedAt}, unhealthy)
+	golden.Check(t, "testdata/health.golden", []byte(out))
+	if asked != 1 {
+		t.Errorf("Podman asked %d times, want once", asked)
+	}
+
+	// Podman cannot be asked: the active ones are unknown, with a warning.
+	env.Err.Reset()
+	out = runWith(t, env, &systemdfake.Manager{Units: units, LoadedAt: loadedAt}, func(context.Context) (map[string]bool, error) {
+		return nil, fmt.Errorf("asking Podman for unhealthy containers: podman ps: exit status 125: boom")
+	}, "--json")
+	var rep Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, u := range rep.Units {
+		if u.Kind == "soulstone" {
+			got = append(got, u.Unit+" "+u.Health)
+		}
+	}
+	want := "lychd-soulstone-hermes.service unknown,lychd-soulstone-vana.service unknown,lychd-soulstone-vpre.service starting,lychd-soulstone-xtts.service "
+	if strings.Join(got, ",") != want {
+		t.Errorf("health = %q, want %q", strings.Join(got, ","), want)
+	}
+	if w := "warning: asking Podman for unhealthy containers: podman ps: exit status 125: boom; the health of the running soulstones shows as unknown\n"; env.Err.String() != w {
+		t.Errorf("stderr = %q, want %q", env.Err.String(), w)
+	}
+}
+
+// runWith is run with Podman's answer for unhealthy containers.
+func runWith(t *testing.T, env *cmdtest.Env, fake *systemdfake.Manager, unhealthy func(context.Context) (map[string]bool, error), args ...string) string {
+	t.Helper()
+	env.Out.Reset()
+	cmd := NewCmd(env.Factory(), func(ctx context.Context, o *Options) error {
+		o.Manager = func(context.Context) (systemd.Manager, error) { return fake, nil }
+		o.Location = time.UTC
+		o.Unhealthy = unhealthy
+		return Run(ctx, o)
+	})
+	cmd.SetArgs(append([]string{}, args...))
+	cmd.SilenceErrors, cmd.SilenceUsage = true, true
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	return env.Out.String()
 }

@@ -1,6 +1,7 @@
 package realpodman
 
 import (
+	"path"
 	"slices"
 	"testing"
 	"time"
@@ -65,4 +66,91 @@ func BenchmarkCovenColdStart(b *testing.B) {
 		}
 		b.StartTimer()
 	}
+}
+
+// BenchmarkSwapToReady times two swaps that displace soulstones which each
+// take stopDelay to stop, to ready (the start job done), against their
+// floor measured in the same iteration: the stop of one such soulstone
+// alone plus the newcomer's start alone.
+//
+//   - lychd: `lychd start delta` with the coven alpha running (three
+//     members displaced); floor: one member's stop alone plus `lychd start
+//     delta` with no soulstone running.
+//   - target: `systemctl --user start lychd-coven-beta.target` with alpha
+//     running (a1 and a2 displaced, bridge stays, b1 starts); floor: one
+//     member's stop alone plus the same start with only bridge running.
+//
+// For comparison it also times the lychd swap with Quadlet's stop path
+// alone (quadlet-s): a drop-in on alpha's members resets their ExecStop= to
+// Quadlet's `podman rm -f` only, as lychd bound them before its own
+// `podman stop` came first.
+//
+// It reports each swap, its floor and the excess (swap minus floor) in
+// seconds per iteration.
+func BenchmarkSwapToReady(b *testing.B) {
+	bd := bed(b)
+	swapBed(b, bd)
+	var swapLychd, swapTarget, stopAlone, startDelta, startB1, swapQuadlet time.Duration
+	members := []string{"a1", "a2", "bridge"}
+	dropIn := func(m string) string {
+		return Home + "/.config/systemd/user/lychd-soulstone-" + m + ".service.d/quadlet-stop.conf"
+	}
+	timed := func(f func()) time.Duration {
+		t0 := time.Now()
+		f()
+		return time.Since(t0)
+	}
+	running := func(want ...string) {
+		b.Helper()
+		if got := runningSoulstones(bd.Containers(b)); !slices.Equal(got, want) {
+			b.Fatalf("running soulstones = %v, want %v", got, want)
+		}
+	}
+	b.ResetTimer()
+	b.StopTimer()
+	for i := 0; i < b.N; i++ {
+		bd.MustLychd(b, "start", "alpha")
+		running("a1", "a2", "bridge")
+		swapLychd += timed(func() { bd.MustLychd(b, "start", "delta") })
+		running("delta")
+
+		bd.MustLychd(b, "start", "alpha")
+		running("a1", "a2", "bridge")
+		swapTarget += timed(func() { bd.Systemctl(b, "start", "lychd-coven-beta.target") })
+		running("b1", "bridge")
+
+		stopAlone += timed(func() { bd.Systemctl(b, "stop", "lychd-soulstone-b1.service") })
+		running("bridge")
+		startB1 += timed(func() { bd.Systemctl(b, "start", "lychd-coven-beta.target") })
+		running("b1", "bridge")
+
+		bd.Systemctl(b, "stop", "lychd-soulstone-b1.service", "lychd-soulstone-bridge.service")
+		running()
+		startDelta += timed(func() { bd.MustLychd(b, "start", "delta") })
+		running("delta")
+
+		for _, m := range members {
+			bd.WriteUserFile(b, dropIn(m), "[Service]\nExecStop=\nExecStop=/usr/bin/podman rm -v -f -i --cidfile=%t/%N.cid\n")
+		}
+		bd.Systemctl(b, "daemon-reload")
+		bd.MustLychd(b, "start", "alpha")
+		running("a1", "a2", "bridge")
+		swapQuadlet += timed(func() { bd.MustLychd(b, "start", "delta") })
+		running("delta")
+		for _, m := range members {
+			bd.MustUser(b, "rm", "-r", path.Dir(dropIn(m)))
+		}
+		bd.Systemctl(b, "daemon-reload")
+	}
+	n := float64(b.N)
+	s := func(d time.Duration) float64 { return d.Seconds() / n }
+	floorLychd, floorTarget := stopAlone+startDelta, stopAlone+startB1
+	b.ReportMetric(s(swapLychd), "lychd-s")
+	b.ReportMetric(s(floorLychd), "lychd-floor-s")
+	b.ReportMetric(s(swapLychd-floorLychd), "lychd-excess-s")
+	b.ReportMetric(s(swapTarget), "target-s")
+	b.ReportMetric(s(floorTarget), "target-floor-s")
+	b.ReportMetric(s(swapTarget-floorTarget), "target-excess-s")
+	b.ReportMetric(s(stopAlone), "stop-s")
+	b.ReportMetric(s(swapQuadlet), "quadlet-s")
 }

@@ -2,6 +2,7 @@ package realpodman
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -27,6 +28,9 @@ type Event struct {
 	Image string
 	// ExitCode is set on died and exec_died events.
 	ExitCode *int
+	// HealthStatus is set on health_status events: starting, healthy,
+	// unhealthy.
+	HealthStatus string
 	// Attributes are the event's labels and extra data.
 	Attributes map[string]string
 }
@@ -55,6 +59,8 @@ func ParseEvents(out string) ([]Event, error) {
 			Type              string            `json:"Type"`
 			TimeNano          int64             `json:"timeNano"`
 			ContainerExitCode *int              `json:"ContainerExitCode"`
+			HealthStatus      string            `json:"HealthStatus"`
+			HealthStatusLower string            `json:"health_status"`
 			Attributes        map[string]string `json:"Attributes"`
 		}
 		if err := json.Unmarshal([]byte(line), &raw); err != nil {
@@ -64,14 +70,15 @@ func ParseEvents(out string) ([]Event, error) {
 			return nil, fmt.Errorf("podman events line %d: no timeNano, Type or Status: %s", n, line)
 		}
 		events = append(events, Event{
-			Time:       time.Unix(0, raw.TimeNano),
-			Type:       raw.Type,
-			Status:     raw.Status,
-			ID:         raw.ID,
-			Name:       raw.Name,
-			Image:      raw.Image,
-			ExitCode:   raw.ContainerExitCode,
-			Attributes: raw.Attributes,
+			Time:         time.Unix(0, raw.TimeNano),
+			Type:         raw.Type,
+			Status:       raw.Status,
+			ID:           raw.ID,
+			Name:         raw.Name,
+			Image:        raw.Image,
+			ExitCode:     raw.ContainerExitCode,
+			HealthStatus: cmp.Or(raw.HealthStatus, raw.HealthStatusLower, raw.Attributes["health_status"]),
+			Attributes:   raw.Attributes,
 		})
 	}
 	if err := sc.Err(); err != nil {

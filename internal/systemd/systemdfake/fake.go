@@ -49,6 +49,28 @@ func (m *Manager) Start(_ context.Context, units []string, progress func(systemd
 	return m.run("start", units, progress)
 }
 
+// Enqueue records the call ("enqueue a.service") and returns the jobs of
+// the scripted start transaction (or one per unit) as queued: without
+// their results.
+func (m *Manager) Enqueue(_ context.Context, units []string) ([]systemd.Job, error) {
+	m.Calls = append(m.Calls, "enqueue "+strings.Join(units, " "))
+	if m.Err != nil {
+		return nil, m.Err
+	}
+	jobs, ok := m.Transactions["start "+strings.Join(units, " ")]
+	if !ok {
+		for i, u := range units {
+			jobs = append(jobs, systemd.Job{ID: uint32(i + 1), Unit: u, Type: "start", Requested: true})
+		}
+	}
+	out := make([]systemd.Job, len(jobs))
+	for i, j := range jobs {
+		j.Result = ""
+		out[i] = j
+	}
+	return out, nil
+}
+
 // Stop plays the scripted transaction.
 func (m *Manager) Stop(_ context.Context, units []string, progress func(systemd.Job)) ([]systemd.Job, error) {
 	return m.run("stop", units, progress)
@@ -73,7 +95,7 @@ func (m *Manager) run(verb string, units []string, progress func(systemd.Job)) (
 			progress(q)
 		}
 		for _, j := range jobs {
-			if j.Result != "" || !m.Interrupt {
+			if j.Result != "" {
 				progress(j)
 			}
 		}
