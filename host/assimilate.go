@@ -32,6 +32,10 @@ import (
 // extensions without PID namespaces.
 const UnisolatedWarning = "this system refuses unprivileged user namespaces, so extensions ran without a PID namespace of their own: a process an extension detaches from its process group (setsid) can outlive lychd; see SECURITY.md"
 
+// ErrInterrupted matches (errors.Is) the error of an assimilation whose
+// context was cancelled by its caller (Ctrl-C), not by the deadline.
+var ErrInterrupted = errors.New("interrupted")
+
 // Options configure Assimilate.
 type Options struct {
 	// ExtensionsDir is where extensions are installed
@@ -134,6 +138,7 @@ func Assimilate(ctx context.Context, opts Options) (*Result, error) {
 		}
 		return false
 	}
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, opts.Deadline)
 	defer cancel()
 
@@ -257,6 +262,11 @@ func Assimilate(ctx context.Context, opts Options) (*Result, error) {
 		if err := opts.cache.StoreAll(stashed); err != nil {
 			opts.Logger.Warn("could not cache the registrations", "error", err)
 		}
+	}
+	// Interrupted (Ctrl-C): what each extension did when it was stopped is
+	// a consequence, not news; the deadline was not the cause.
+	if err := parent.Err(); err != nil {
+		return nil, fmt.Errorf("%w (%w): lychd stopped every extension it had launched", ErrInterrupted, err)
 	}
 	var failed []*failure.Error
 	for _, e := range errs {

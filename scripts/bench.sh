@@ -46,11 +46,30 @@ fi
 if [ -z "${BENCH_NO_PODMAN:-}" ]; then
 	go test -run '^$' -bench "SwapToReady" -benchtime 1x -count "$count" -timeout 60m ./internal/e2e/realpodman/ | tee -a "$out" >&2 || status=$?
 fi
+# The worst case at the limits lychd supports: hostile Codex files (deep
+# keys, many keys) and a Sepulcher where every coven is hostile to every
+# other, at the largest sizes the limits allow.
+hostile=$(mktemp -t lychd-bench-hostile-XXXXXX.txt)
+go test -run '^$' -bench 'CompileHostile' -benchtime 1x -count "$count" -timeout 30m ./internal/scribe/ | tee "$hostile" >&2 || status=$?
+go test -run '^$' -bench 'LoadDeep' -benchtime 1x -count "$count" -timeout 30m ./internal/codex/ | tee -a "$hostile" >&2 || status=$?
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 echo
 # The table shows what ran; a failed benchmark shows as "not run" and makes
 # the script fail after the table.
 go run ./internal/bench/cmd/benchtable < "$out"
+echo
+echo "Hostile input at the limits (median of $count runs):"
+echo
+echo "| benchmark | time | allocated | written |"
+echo "|---|---|---|---|"
+grep -E '^Benchmark(CompileHostile|LoadDeep)' "$hostile" | awk '
+	{ name=$1; sub(/-[0-9]+$/, "", name); t[name]=t[name] " " $3; b=""; w="-"
+	  for (i=4; i<NF; i++) { if ($(i+1)=="B/op") b=$i; if ($(i+1)=="bytes-written") w=$i }
+	  mem[name]=b; wr[name]=w; if (!(name in seen)) { seen[name]=1; order[++n]=name } }
+	END { for (k=1; k<=n; k++) { name=order[k]; m=split(substr(t[name],2), v, " ")
+	        for (i=1; i<=m; i++) for (j=i+1; j<=m; j++) if (v[j]+0 < v[i]+0) { x=v[i]; v[i]=v[j]; v[j]=x }
+	        med=v[int((m+1)/2)]
+	        printf "| `%s` | %.0f ms | %.1f MB | %s |\n", name, med/1e6, mem[name]/1e6, (wr[name]=="-" ? "-" : sprintf("%.1f MB", wr[name]/1e6)) } }'
 if [ "$status" -ne 0 ]; then
 	echo "bench.sh: a benchmark failed (see above)" >&2
 fi

@@ -27,14 +27,15 @@ type Error struct {
 // Unwrap returns the underlying error.
 func (e *Error) Unwrap() error { return e.Err }
 
-// Error renders `extension "NAME": MSG` followed by the stderr tail, one
-// indented line each.
+// Error renders `extension "NAME": MSG`, the later lines of a message of
+// several lines indented, followed by the stderr tail, one indented line
+// each.
 func (e *Error) Error() string {
 	var sb strings.Builder
 	sb.WriteString("extension ")
 	sb.WriteString(quote(e.Extension))
 	sb.WriteString(": ")
-	sb.WriteString(e.Msg)
+	sb.WriteString(strings.ReplaceAll(strings.TrimRight(e.Msg, "\n"), "\n", "\n  "))
 	if len(e.Stderr) > 0 {
 		sb.WriteString("\n  last lines of its stderr:")
 		for _, l := range e.Stderr {

@@ -24,3 +24,15 @@ func TestErrorFormatAndSorting(t *testing.T) {
 		t.Error("Join of one error is not that error")
 	}
 }
+
+// A message of several lines (an extension's error, a panic's stack) keeps
+// its later lines indented under its extension, so that they cannot be
+// read as errors of their own.
+func TestMultiLineMessagesAreIndented(t *testing.T) {
+	a := &Error{Extension: "alpha", Msg: "failed while assimilating: first line\nsecond line\n\tframe (file.go:1)"}
+	b := &Error{Extension: "beta", Msg: "failed", Stderr: []string{"boom"}}
+	want := "extension \"alpha\": failed while assimilating: first line\n  second line\n  \tframe (file.go:1)\nextension \"beta\": failed\n  last lines of its stderr:\n  | boom"
+	if got := Join([]*Error{a, b}).Error(); got != want {
+		t.Errorf("error:\n%s\nwant:\n%s", got, want)
+	}
+}

@@ -33,3 +33,21 @@ func TestUnitNameCollisions(t *testing.T) {
 		})
 	}
 }
+
+// TestDefinedTwiceIsTheOnlyError: a Codex soulstone named like an
+// extension's rune is refused for that, and only that; the checks of the
+// dependencies between runes would read the two as one rune and blame a
+// requires= no source wrote.
+func TestDefinedTwiceIsTheOnlyError(t *testing.T) {
+	ext := model.Source{Kind: model.SourceExtension, Name: "stt-organ"}
+	img := "docker.io/library/busybox:1.36"
+	_, err := Compile(&model.Manifest{Runes: []model.Rune{
+		{Name: "whisper-large", Kind: model.KindSoulstone, Image: img, Groups: []string{"stt"}, Source: ext},
+		{Name: "whisper-vad", Kind: model.KindSoulstone, Image: img, Groups: []string{"stt"}, After: []string{"lychd-soulstone-whisper-large.service"}, Source: ext},
+		{Name: "whisper-vad", Kind: model.KindSoulstone, Image: img, Source: codexSrc("soulstones/stt.toml", 1)},
+	}})
+	want := `rune "whisper-vad" is defined twice: by extension stt-organ and by soulstones/stt.toml:1; rename one of them`
+	if err == nil || err.Error() != want {
+		t.Errorf("Compile:\n got %v\nwant %s", err, want)
+	}
+}

@@ -93,8 +93,12 @@ func Compile(m *model.Manifest) (*Output, error) {
 	if errs := checkLimits(m); len(errs) > 0 {
 		return nil, errs
 	}
+	// Then names: with two runes of one name, every later check would read
+	// them as one rune and blame what neither source wrote.
+	if errs := checkNames(m); len(errs) > 0 {
+		return nil, errs
+	}
 	var errs Errors
-	errs = append(errs, checkNames(m)...)
 	errs = append(errs, checkResources(m)...)
 	g, err := covenant.Build(m.Runes, m.Alliances)
 	if err != nil {

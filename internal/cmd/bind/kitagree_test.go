@@ -96,8 +96,12 @@ func TestTheKitRefusesWhatBindRefuses(t *testing.T) {
 				t.Fatal("bind accepted it")
 			}
 			bind := strings.Split(strings.TrimPrefix(berr.Error(), "bind: nothing was written:\n"), "\n")
-			// A refusal of the registration itself reaches bind wrapped.
+			// A refusal of the registration itself reaches bind wrapped,
+			// and its later lines indented under the extension.
 			bind[0] = strings.TrimPrefix(bind[0], `assimilation failed: extension "actor": `)
+			for i := 1; i < len(bind); i++ {
+				bind[i] = strings.TrimPrefix(bind[i], "  ")
+			}
 
 			r := &plugintest.Result{Info: sdk.Info{Name: "actor", Version: "1.0.0"}, Runes: tc.runes, Animators: tc.animators}
 			var kit []string

@@ -70,7 +70,13 @@ type Report struct {
 	// RemovedOnDisk is true when systemd still has lychd units loaded that
 	// the bound generation no longer has.
 	RemovedOnDisk bool `json:"removed_on_disk"`
+	// Manager says why the systemd user manager could not be asked, when
+	// it could not; the units' states are then StateUnknown.
+	Manager string `json:"manager_unreachable,omitempty"`
 }
+
+// StateUnknown is every state of a unit when no user manager answers.
+const StateUnknown = "unknown"
 
 // Bound describes the bound generation.
 type Bound struct {
@@ -148,6 +154,9 @@ func Run(ctx context.Context, opts *Options) error {
 		return err
 	}
 	m, err := opts.Manager(ctx)
+	if errors.Is(err, systemd.ErrNoManager) {
+		return unreachable(opts, p, rec, at, err)
+	}
 	if err != nil {
 		return err
 	}
@@ -175,6 +184,25 @@ func Run(ctx context.Context, opts *Options) error {
 		return err
 	}
 	return write(opts, rep)
+}
+
+// unreachable reports what is bound when no user manager answers: every
+// bound unit, its state unknown; and then fails with why.
+func unreachable(opts *Options, p paths.Paths, rec *bound.Record, at time.Time, why error) error {
+	units := make([]systemd.Unit, len(rec.Units))
+	for i, u := range rec.Units {
+		units[i] = systemd.Unit{Name: u.Name, LoadState: StateUnknown, ActiveState: StateUnknown, SubState: StateUnknown}
+	}
+	rep := Build(rec, units)
+	rep.Manager = why.Error()
+	var err error
+	if rep.Bound, err = boundInfo(p, rec, at); err != nil {
+		return err
+	}
+	if err := write(opts, rep); err != nil {
+		return err
+	}
+	return fmt.Errorf("%w; the states above are unknown", why)
 }
 
 func write(opts *Options, rep Report) error {
@@ -355,6 +383,10 @@ func WriteTable(w io.Writer, rep Report, loc *time.Location) error {
 		}
 	}
 	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if rep.Manager != "" {
+		_, err := fmt.Fprintln(w, "\nactive covens: unknown (no systemd user manager answered)")
 		return err
 	}
 	fmt.Fprintf(w, "\nactive covens: %s\n", orNone(strings.Join(rep.ActiveCovens, ", ")))

@@ -301,3 +301,31 @@ func runWith(t *testing.T, env *cmdtest.Env, fake *systemdfake.Manager, unhealth
 	}
 	return env.Out.String()
 }
+
+// TestStatusWithoutManager: with no reachable user manager, status still
+// shows what is bound, each unit's state as unknown, and fails (exit 1)
+// saying the manager is unreachable.
+func TestStatusWithoutManager(t *testing.T) {
+	env := sandbox(t)
+	noManager := &systemd.NoManagerError{Socket: "/run/user/1000/systemd/private", PrivateErr: os.ErrNotExist, BusErr: os.ErrNotExist}
+	for _, args := range [][]string{{}, {"--json"}} {
+		env.Out.Reset()
+		cmd := NewCmd(env.Factory(), func(ctx context.Context, o *Options) error {
+			o.Manager = func(context.Context) (systemd.Manager, error) { return nil, noManager }
+			o.Location = time.UTC
+			return Run(ctx, o)
+		})
+		cmd.SetArgs(args)
+		cmd.SilenceErrors, cmd.SilenceUsage = true, true
+		err := cmd.Execute()
+		want := noManager.Error() + "; the states above are unknown"
+		if err == nil || err.Error() != want {
+			t.Errorf("status %q: error %v\nwant: %s", args, err, want)
+		}
+		name := "testdata/no-manager.golden"
+		if len(args) > 0 {
+			name = "testdata/no-manager-json.golden"
+		}
+		golden.Check(t, name, env.Out.Bytes())
+	}
+}

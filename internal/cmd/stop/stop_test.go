@@ -95,3 +95,23 @@ func TestStopUnknown(t *testing.T) {
 		t.Errorf("systemd was asked: %v", fake.Calls)
 	}
 }
+
+// Ctrl-C while systemd stops the units: lychd stops waiting and says what
+// systemd goes on with.
+func TestStopInterrupted(t *testing.T) {
+	fake := &systemdfake.Manager{
+		Interrupt: true,
+		Units:     []systemd.Unit{{Name: "lychd-soulstone-hermes.service", LoadState: "loaded"}},
+		Transactions: map[string][]systemd.Job{"stop lychd-soulstone-hermes.service": {
+			{ID: 1, Unit: "lychd-soulstone-hermes.service", Type: "stop", Requested: true},
+		}},
+	}
+	out, err := run(t, fake, "hermes")
+	want := "interrupted: lychd stopped waiting, and systemd goes on with: stop lychd-soulstone-hermes.service (follow them with: systemctl --user list-jobs)"
+	if err == nil || err.Error() != want {
+		t.Fatalf("err = %v\nwant %s", err, want)
+	}
+	if out != "stopping lychd-soulstone-hermes.service\n" {
+		t.Errorf("output:\n%s", out)
+	}
+}

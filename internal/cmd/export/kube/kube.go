@@ -54,7 +54,9 @@ stream (-o -) or one file each into a directory (-o DIR).
 On a cluster, exclusivity is the scheduler's business through GPU limits: two
 hostile soulstones can land on different nodes and both run. --scale COVEN
 prints the kubectl commands that stop what is hostile to COVEN and start it;
-with --write-replicas the counts are written into the Deployments instead.`,
+with --write-replicas the counts are written into the Deployments instead.
+
+The core runes (Vessel, Phylactery, Oculus) are left out unless --core.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if runF != nil {
@@ -125,7 +127,16 @@ func Run(_ context.Context, opts *Options) error {
 	if err != nil {
 		return fmt.Errorf("export kube: nothing was written:\n%w", err)
 	}
+	// Every bind has core runes and leaves them out without --core (the
+	// help says so); naming them on every export would only be noise.
+	core := map[string]bool{}
+	for _, r := range rec.Manifest.Runes {
+		core[r.Name] = r.Kind == model.KindCore
+	}
 	for _, s := range res.Skipped {
+		if core[s.Rune] && !opts.Export.IncludeCore {
+			continue
+		}
 		fmt.Fprintf(opts.IO.ErrOut, "lychd: not exported: %s: %s\n", s.Rune, s.Reason)
 	}
 	for _, n := range res.Notes {

@@ -11,8 +11,10 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 
+	"github.com/lychd/lychd/host"
 	"github.com/lychd/lychd/internal/cmd/cmdtest"
 	"github.com/lychd/lychd/internal/golden"
+	"github.com/lychd/lychd/internal/model"
 )
 
 const soulstones = `[llava]
@@ -160,5 +162,27 @@ secrets = ["hf-token,type=env,target=HF_TOKEN", "tls"]
 		if !strings.Contains(errOut, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, errOut)
 		}
+	}
+}
+
+// The core runes every bind has are left out without a word (the help says
+// so, and --core adds them); what --coven leaves out is still named.
+func TestExportLeavesTheCoreOutQuietly(t *testing.T) {
+	env := cmdtest.New(t)
+	env.WriteCodex(t, "soulstones/all.toml", soulstones)
+	src := model.Source{Kind: model.SourceCore, Name: "core"}
+	env.Bind(t, &host.Result{Runes: []model.Rune{
+		{Name: "vessel", Kind: model.KindCore, Image: "ghcr.io/hexanomicon/lychd:1", Port: 8000, ExposePort: true, HostPort: 8080, Source: src},
+		{Name: "oculus", Kind: model.KindCore, Image: "docker.io/arizephoenix/phoenix:1", Source: src},
+	}})
+	out, errOut, err := run(t, env)
+	if err != nil || errOut != "" {
+		t.Fatalf("export: %v\nstderr:\n%s", err, errOut)
+	}
+	if strings.Contains(out, "vessel") || strings.Contains(out, "oculus") {
+		t.Errorf("core runes exported without --core:\n%s", out)
+	}
+	if _, errOut, err := run(t, env, "--coven", "vision"); err != nil || errOut != "lychd: not exported: hermes: in coven reasoning, not among --coven vision\n" {
+		t.Errorf("--coven vision: %v\nstderr:\n%s", err, errOut)
 	}
 }

@@ -6,14 +6,23 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/lychd/lychd/host/hosttest"
 )
 
-// TestScripts runs the acceptance scripts testdata/*.txtar: lychd, this
-// test binary, in a HOME of its own with $WORK/bin first on $PATH, where
-// a script puts the fake podman or journalctl it needs.
+// TestScripts runs the acceptance scripts of testdata/scripts: every
+// command's main path and its main errors, as a user types them, by the
+// lychd this test binary is, in a HOME of its own with no systemd user
+// manager. $EXT holds the test extensions of host/testdata/ext, built;
+// $WORK/bin comes first on $PATH, where a script puts the fake podman or
+// journalctl it needs.
 func TestScripts(t *testing.T) {
+	ext, err := hosttest.Dir()
+	if err != nil {
+		t.Fatalf("building the test extensions: %v", err)
+	}
 	testscript.Run(t, testscript.Params{
-		Dir:                 "testdata",
+		Dir:                 filepath.Join("testdata", "scripts"),
 		RequireExplicitExec: true,
 		Setup: func(e *testscript.Env) error {
 			home := filepath.Join(e.WorkDir, "home")
@@ -25,11 +34,11 @@ func TestScripts(t *testing.T) {
 				}
 			}
 			e.Setenv("HOME", home)
-			// No systemd user manager: bind leaves the units for the next
-			// daemon-reload, and never reaches the manager of the user
-			// running the test.
+			// No systemd user manager: never the one of the user running
+			// the test.
 			e.Setenv("XDG_RUNTIME_DIR", run)
 			e.Setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path="+filepath.Join(run, "no-bus"))
+			e.Setenv("EXT", ext)
 			e.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
 			return nil
 		},
