@@ -105,6 +105,25 @@ func (fx *fixture) start(t testing.TB, unit string) {
 	t0 := time.Now()
 	fx.m.MustUserRun(t, "systemctl", "--user", "start", unit)
 	fx.timings = append(fx.timings, time.Since(t0))
+	fx.settle(t)
+}
+
+// settle waits until the user manager has no job left. systemctl start
+// waits for the job of the unit it names; a unit pulled in by Requires=
+// without an After= edge starts beside it and may still be activating.
+func (fx *fixture) settle(t testing.TB) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		jobs := strings.TrimSpace(fx.m.MustUserRun(t, "systemctl", "--user", "list-jobs", "--no-legend"))
+		if jobs == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the user manager still has jobs 30 s after a start:\n%s", jobs)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // reset stops every soulstone and coven target.
