@@ -337,6 +337,7 @@ func runeToPB(r Rune) *pb.Rune {
 		Volumes:     r.Volumes,
 		Environment: env,
 		Exec:        r.Exec,
+		Secrets:     r.Secrets,
 
 		StartTimeoutNs: int64(r.StartTimeout),
 	}

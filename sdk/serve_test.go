@@ -114,6 +114,7 @@ var fullRune = sdk.Rune{
 	Volumes:     []string{"lychd-models:/models:ro,Z"},
 	Environment: map[string]string{"MODEL": "qwen", "A_FIRST": "1"},
 	Exec:        []string{"--port", "8081", "two words"},
+	Secrets:     []string{"hf-token,type=env,target=HF_TOKEN", "ca"},
 
 	StartTimeout: 900 * time.Second,
 }

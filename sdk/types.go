@@ -68,6 +68,12 @@ type Rune struct {
 	Environment map[string]string
 	// Exec is the argument vector passed to the image's entrypoint.
 	Exec []string
+	// Secrets are Podman secrets the container receives, each "NAME" (the
+	// file /run/secrets/NAME), "NAME,target=PATH" or
+	// "NAME,type=env,target=VAR" (see validate.ParseSecret). Only the
+	// names reach the unit; the user creates each secret with
+	// `podman secret create NAME -`.
+	Secrets []string
 	// StartTimeout is how long systemd lets the container start, pulling
 	// its image on first start included (TimeoutStartSec=); whole seconds
 	// up to 24h, 0 for systemd's default (90s), which a large image can

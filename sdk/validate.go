@@ -69,7 +69,7 @@ func RuleRune(r Rune) validate.Rune {
 		Groups: r.Groups, After: r.After, Wants: r.Wants, Requires: r.Requires,
 		Port: r.Port, ExposePort: r.ExposePort, HostPort: r.HostPort,
 		Devices: r.Devices, Volumes: r.Volumes, Environment: env, Exec: r.Exec,
-		StartTimeout: r.StartTimeout,
+		Secrets: r.Secrets, StartTimeout: r.StartTimeout,
 	}
 }
 

@@ -139,6 +139,7 @@ func (c *Collector) convertRune(r sdk.Rune) model.Rune {
 		Devices:      clone(r.Devices),
 		Volumes:      clone(r.Volumes),
 		Exec:         clone(r.Exec),
+		Secrets:      model.ParseSecrets(r.Secrets),
 		StartTimeout: r.StartTimeout,
 		Source:       c.source,
 	}

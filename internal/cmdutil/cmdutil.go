@@ -22,6 +22,7 @@ import (
 	"github.com/lychd/lychd/host"
 	"github.com/lychd/lychd/internal/codex"
 	"github.com/lychd/lychd/internal/paths"
+	"github.com/lychd/lychd/internal/podman"
 	"github.com/lychd/lychd/internal/systemd"
 )
 
@@ -103,6 +104,9 @@ type Factory struct {
 	Reload func(ctx context.Context) error
 	// Manager connects to the systemd user manager.
 	Manager func(ctx context.Context) (systemd.Manager, error)
+	// Secrets is Podman's secret store; podman.ErrNoPodman when podman is
+	// not installed.
+	Secrets func() (podman.Secrets, error)
 }
 
 // Exit codes of the lychd command.

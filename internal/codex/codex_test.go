@@ -222,7 +222,7 @@ var malformedCases = []malformed{
 	// Keys and types.
 	{"unknown key with alias", ss("[vision-analyzer]\nimage = \"x\"\n\ngpu = [\"nvidia.com/gpu=all\"]\n"), `soulstones/s.toml:4: vision-analyzer.gpu: unknown key; did you mean "devices"?`},
 	{"unknown key typo", ss("[a]\nimgae = \"x\"\n"), `soulstones/s.toml:2: a.imgae: unknown key; did you mean "image"?`},
-	{"unknown key no suggestion", ss("[a]\nimage = \"x\"\nflavour = 1\n"), `soulstones/s.toml:3: a.flavour: unknown key; a soulstone takes only after, capabilities, description, devices, environment, exec, expose_port, groups, host_port, image, port, requires, start_timeout_seconds, tags, volumes, wants`},
+	{"unknown key no suggestion", ss("[a]\nimage = \"x\"\nflavour = 1\n"), `soulstones/s.toml:3: a.flavour: unknown key; a soulstone takes only after, capabilities, description, devices, environment, exec, expose_port, groups, host_port, image, port, requires, secrets, start_timeout_seconds, tags, volumes, wants`},
 	{"missing image", ss("# header\n[a]\ngroups = [\"g\"]\n"), `soulstones/s.toml:2: a.image: missing; every soulstone needs a container image, e.g. image = "ghcr.io/ggml-org/llama.cpp:server"`},
 	{"image wrong type", ss("[a]\nimage = 3\n"), `soulstones/s.toml:2: a.image: expected a string, found an integer; write e.g. image = "ghcr.io/ggml-org/llama.cpp:server"`},
 	{"image with space", ss("[a]\nimage = \"alpine latest\"\n"), `soulstones/s.toml:2: a.image: image "alpine latest" contains a space; write a reference such as "docker.io/library/alpine:3.20" (only letters, digits and . _ - / : @ [ ] + are allowed)`},

@@ -1,6 +1,9 @@
 package codex
 
 import (
+	"fmt"
+	"strings"
+
 	"github.com/lychd/lychd/internal/model"
 	"github.com/lychd/lychd/sdk/validate"
 )
@@ -12,12 +15,14 @@ var (
 		{"description", "string", `description = "Hosted model"`},
 		{"capabilities", "array of strings", `capabilities = ["OpenAIChatCompletions"]`},
 		{"tags", "array of strings", `tags = ["reasoning"]`},
+		{"secrets", "array of strings", `secrets = ["openai-key"]`},
 	}
 	portalAliases = map[string]string{
 		"endpoint": "url", "base_url": "url", "baseurl": "url", "uri": "url", "address": "url", "host": "url",
 		"desc":       "description",
 		"capability": "capabilities", "caps": "capabilities",
 		"tag": "tags", "labels": "tags",
+		"secret": "secrets", "api_key": "secrets", "api_key_secret": "secrets", "podman_secrets": "secrets",
 	}
 )
 
@@ -65,6 +70,12 @@ func portal(d *doc, p keyPath, name string, t map[string]any) (model.Animator, b
 			a.Capabilities = d.strList(kp, f, v, validate.Capability)
 		case "tags":
 			a.Tags = d.strList(kp, f, v, validate.Tag)
+		case "secrets":
+			// The Vessel calls the portal; it reads each secret from the
+			// file /run/secrets/NAME, so a portal names secrets only.
+			for _, name := range d.strList(kp, f, v, portalSecret) {
+				a.Secrets = append(a.Secrets, model.Secret{Name: name, Type: validate.SecretMount})
+			}
 		default:
 			if d.unknownKey(kp, k, portalKeys, portalAliases, "a portal") == "url" {
 				hasURL = true // the misspelt key is reported; do not report url missing too
@@ -75,4 +86,12 @@ func portal(d *doc, p keyPath, name string, t map[string]any) (model.Animator, b
 		d.errorf(p.child("url"), "missing; every portal needs the URL of its API, e.g. %s", portalKeys[0].example)
 	}
 	return a, len(*d.errs) == before
+}
+
+// portalSecret checks a portal's secret: a name, without Podman's options.
+func portalSecret(s string) error {
+	if name, _, opts := strings.Cut(s, ","); opts {
+		return fmt.Errorf("a portal names a secret only: %q has options; the Vessel reads the secret from the file /run/secrets/NAME, write %q", s, name)
+	}
+	return validate.SecretName(s)
 }

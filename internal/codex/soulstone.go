@@ -28,6 +28,7 @@ var (
 		{"environment", "table", `environment = { HF_HOME = "/models" }`},
 		{"exec", "array of strings", `exec = ["--model", "/models/model.gguf"]`},
 		{"start_timeout_seconds", "integer", `start_timeout_seconds = 900`},
+		{"secrets", "array of strings", `secrets = ["hf-token,type=env,target=HF_TOKEN"]`},
 		{"capabilities", "array of strings", `capabilities = ["OpenAIChatCompletions"]`},
 		{"tags", "array of strings", `tags = ["vision"]`},
 	}
@@ -46,6 +47,7 @@ var (
 		"cmd": "exec", "command": "exec", "args": "exec", "arguments": "exec",
 		"capability": "capabilities", "caps": "capabilities",
 		"tag": "tags", "labels": "tags",
+		"secret": "secrets", "podman_secrets": "secrets",
 		"start_timeout": "start_timeout_seconds", "timeout": "start_timeout_seconds", "timeout_start_sec": "start_timeout_seconds", "timeoutstartsec": "start_timeout_seconds",
 	}
 )
@@ -156,6 +158,8 @@ func soulstone(d *doc, p keyPath, name string, t map[string]any) (r model.Rune, 
 			}
 		case validate.FieldExec:
 			vr.Exec, at[k] = d.strings(kp, f, v)
+		case validate.FieldSecrets:
+			vr.Secrets, at[k] = d.strings(kp, f, v)
 		case validate.FieldStartTimeout:
 			if n, isInt := v.(int64); !isInt {
 				d.wrongType(kp, f, v)
@@ -208,6 +212,7 @@ func soulstone(d *doc, p keyPath, name string, t map[string]any) (r model.Rune, 
 		Groups: vr.Groups, After: vr.After, Wants: vr.Wants, Requires: vr.Requires,
 		Port: vr.Port, ExposePort: vr.ExposePort, HostPort: vr.HostPort,
 		Devices: vr.Devices, Volumes: vr.Volumes, Exec: vr.Exec, StartTimeout: vr.StartTimeout,
+		Secrets: model.ParseSecrets(vr.Secrets),
 	}
 	for _, e := range vr.Environment {
 		r.Environment = append(r.Environment, model.EnvVar{Name: e.Name, Value: e.Value})
@@ -224,6 +229,7 @@ func entry(r validate.Rune, pr validate.Problem) string {
 		validate.FieldGroups: r.Groups, validate.FieldAfter: r.After, validate.FieldWants: r.Wants,
 		validate.FieldRequires: r.Requires, validate.FieldDevices: r.Devices,
 		validate.FieldVolumes: r.Volumes, validate.FieldExec: r.Exec,
+		validate.FieldSecrets: r.Secrets,
 	}
 	return lists[pr.Field][pr.Index]
 }

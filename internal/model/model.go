@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/lychd/lychd/internal/unitname"
+	"github.com/lychd/lychd/sdk/validate"
 )
 
 // SourceKind says where a definition came from.
@@ -101,10 +102,68 @@ type Rune struct {
 	Environment []EnvVar `json:"environment,omitempty"`
 	// Exec is the argument vector passed to the image's entrypoint.
 	Exec []string `json:"exec,omitempty"`
+	// Secrets are the Podman secrets the container receives (Secret=
+	// lines): names and targets, never values.
+	Secrets []Secret `json:"secrets,omitempty"`
 	// StartTimeout is the service's TimeoutStartSec= (whole seconds); 0
 	// leaves systemd's default.
 	StartTimeout time.Duration `json:"start_timeout_ns,omitempty"`
 	Source       Source        `json:"source"`
+}
+
+// Secret is one Podman secret a container receives.
+type Secret struct {
+	// Name is the Podman secret's name (validate.SecretName).
+	Name string `json:"name"`
+	// Type is validate.SecretMount (a file) or validate.SecretEnv (an
+	// environment variable).
+	Type string `json:"type"`
+	// Target is the file (empty for /run/secrets/NAME) or the variable.
+	Target string `json:"target,omitempty"`
+}
+
+// String is the secret in Podman's --secret form, the value of Quadlet's
+// Secret= key.
+func (s Secret) String() string {
+	return validate.SecretRef{Name: s.Name, Type: s.Type, Target: s.Target}.String()
+}
+
+// ParseSecrets converts secrets that validate.Secret accepted; an entry it
+// would refuse is left out.
+func ParseSecrets(entries []string) []Secret {
+	var out []Secret
+	for _, e := range entries {
+		ref, err := validate.ParseSecret(e)
+		if err != nil {
+			continue
+		}
+		out = append(out, Secret{Name: ref.Name, Type: ref.Type, Target: ref.Target})
+	}
+	return out
+}
+
+// SecretNames returns the names of every Podman secret the manifest's
+// units need, sorted and each once: the runes' secrets and the portals'
+// (which the Vessel receives).
+func (m *Manifest) SecretNames() []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(ss []Secret) {
+		for _, s := range ss {
+			if !seen[s.Name] {
+				seen[s.Name] = true
+				out = append(out, s.Name)
+			}
+		}
+	}
+	for _, r := range m.Runes {
+		add(r.Secrets)
+	}
+	for _, a := range m.Animators {
+		add(a.Secrets)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // Covens returns the covens of a soulstone: its groups, or a coven of one
@@ -155,7 +214,10 @@ type Animator struct {
 	URL          string   `json:"url,omitempty"`
 	Capabilities []string `json:"capabilities,omitempty"`
 	Tags         []string `json:"tags,omitempty"`
-	Source       Source   `json:"source"`
+	// Secrets of a portal (its API key) are mounted into the Vessel, the
+	// process that calls the portal, as files /run/secrets/NAME.
+	Secrets []Secret `json:"secrets,omitempty"`
+	Source  Source   `json:"source"`
 }
 
 // Pod holds the lychd.pod settings from lychd.toml.

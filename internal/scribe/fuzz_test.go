@@ -83,7 +83,8 @@ var allowedKeys = map[string]bool{
 	"Unit/Description": true, "Unit/Wants": true, "Unit/Requires": true, "Unit/After": true, "Unit/PartOf": true, "Unit/Conflicts": true,
 	"Container/ContainerName": true, "Container/Image": true, "Container/Pod": true, "Container/StartWithPod": true,
 	"Container/AddDevice": true, "Container/Volume": true, "Container/Environment": true, "Container/Exec": true,
-	"Service/Restart": true, "Service/TimeoutStartSec": true,
+	"Container/Secret": true,
+	"Service/Restart":  true, "Service/TimeoutStartSec": true,
 }
 
 func checkRoundTrip(t *testing.T, r *model.Rune, data []byte) {
@@ -156,5 +157,15 @@ func checkRoundTrip(t *testing.T, r *model.Rune, data []byte) {
 	}
 	if strings.Join(devs, "\x00") != strings.Join(r.Devices, "\x00") {
 		t.Fatalf("AddDevice reads back as %q, want %q", devs, r.Devices)
+	}
+	var secrets, want []string
+	for _, raw := range p.Get("Container", "Secret") {
+		secrets = append(secrets, unitfile.UnescapeArg(raw))
+	}
+	for _, s := range r.Secrets {
+		want = append(want, s.String())
+	}
+	if strings.Join(secrets, "\x00") != strings.Join(want, "\x00") {
+		t.Fatalf("Secret reads back as %q, want %q", secrets, want)
 	}
 }

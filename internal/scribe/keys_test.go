@@ -57,6 +57,7 @@ var emittedKeys = []keyRule{
 	{fileContainer, "Container", "AddDevice", "strv: split on white space, quotes removed, escapes kept; a leading '-' makes the device optional", "Word (no white space, quotes or '\\'); validate.Device (CDI name, or /dev path of letters, digits and / . _ + -)"},
 	{fileContainer, "Container", "Volume", "LookupAll: raw; cut at ':'; a host path also goes to RequiresMountsFor= (systemd unquotes it), a source ending in .volume names a Quadlet unit", "Arg (core: Specifier); validate.Volume (no space, %, quotes, '\\' or $ in the host path, not .volume)"},
 	{fileContainer, "Container", "Environment", "split like a command line, unquoted, C escapes decoded, cut at the first '='; podman --env", "EnvAssign (one quoted word); validate.EnvName, validate.EnvValue"},
+	{fileContainer, "Container", "Secret", "LookupAllArgs: split on white space, unquoted; one podman --secret each", "Arg of validate.ParseSecret's canonical form (secret name: letters, digits, _ . -; options type=mount|env and target=, an env name or a clean path); names only, never a value"},
 	{fileContainer, "Container", "Exec", "split like a command line (last Exec= only); appended after the image", "Words (quoted, ';' and empty words refused); validate.ExecArg"},
 	{fileContainer, "Service", "Restart", "copied; systemd enum", "Literal, constant"},
 	{fileContainer, "Service", "TimeoutStartSec", "copied; systemd time span", "Literal of whole seconds; validate.StartTimeout"},
@@ -164,6 +165,11 @@ var candidates = map[string][]string{
 		`100% "q" $HOME ${X} ;#`, "[Service]", "a\u00a0b", "✓",
 		"x\nExecStartPre=/bin/evil", " lead", "trail ", `ends\`, "a\u00a0",
 	},
+	"secrets": {
+		"hf-token", "A.b_c-1", "hf,type=env,target=HF_TOKEN", "ca,target=/etc/ca.pem", "k,type=mount,target=x/y",
+		"a b", "-x", "$HOME", "%h", "x,type=env,target=A B", `"q"`, "a\nb", "x,uid=0", "x,target=/a b", "x,target=$HOME",
+		"x,type=env,target=%h", "x y,target=z", "x,target=/a'b",
+	},
 	"after": {
 		"network-online.target", "getty@tty1.service", "a:b_c.service",
 		`foo\x2dbar.service`, "a b.service", "x.service y.service", "%n.service", "-x.service", "a.container",
@@ -180,6 +186,7 @@ var mustRefuse = map[string][]string{
 	"exec":        {"", ";"},
 	"description": {" lead", "trail ", `ends\`, "a\u00a0"},
 	"environment": {strings.Repeat("x", 70000)},
+	"secrets":     {"a b", "-x", "$HOME", "%h", "x,type=env,target=A B", `"q"`, "x,uid=0", "x,target=/a b", "x,target=$HOME", "x,type=env,target=%h", "x,target=/a'b"},
 }
 
 // tomlString writes s as a TOML basic string.
@@ -416,7 +423,7 @@ func TestValuesThroughQuadlet(t *testing.T) {
 				t.Errorf("%s: %s = %q, want %q", svc, what, got, want)
 			}
 		}
-		var wantDev, wantVol, wantEnv []string
+		var wantDev, wantVol, wantEnv, wantSecret []string
 		wantReqMounts := []string{"%t/containers"}
 		switch key {
 		case "devices":
@@ -428,10 +435,13 @@ func TestValuesThroughQuadlet(t *testing.T) {
 			}
 		case "environment":
 			wantEnv = []string{"V=" + v}
+		case "secrets":
+			wantSecret = []string{model.ParseSecrets([]string{v})[0].String()}
 		}
 		check("--device", flagArgs(t, svc, words, "--device"), wantDev)
 		check("-v", flagArgs(t, svc, words, "-v"), wantVol)
 		check("--env", flagArgs(t, svc, words, "--env"), wantEnv)
+		check("--secret", flagArgs(t, svc, words, "--secret"), wantSecret)
 		check("--name", flagArgs(t, svc, words, "--name"), []string{"lychd-soulstone-" + name})
 		// systemd reads RequiresMountsFor= as paths split on white space,
 		// unquoted, specifiers expanded: the host path must read back.

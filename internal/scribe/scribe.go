@@ -119,7 +119,7 @@ func Compile(m *model.Manifest) (*Output, error) {
 	data, err := renderPod(m)
 	add(&out.Quadlet, unitname.PodFile, data, err)
 	for _, r := range m.SortedRunes() {
-		data, err := renderContainer(&r, l.units[r.ServiceName()])
+		data, err := renderContainer(&r, l.units[r.ServiceName()], receivedSecrets(m, &r))
 		if err != nil {
 			err = fmt.Errorf("%s: rune %q cannot be written safely: %w", r.Source, r.Name, err)
 		}

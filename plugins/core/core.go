@@ -43,6 +43,29 @@ const (
 	OculusPort = 6006
 )
 
+// The core's Podman secrets, which `lychd init` creates from random values.
+// Each reaches its containers as the file /run/secrets/NAME.
+const (
+	// PhylacteryPasswordSecret holds the password of the Phylactery's
+	// database user; the Phylactery and the Vessel receive it.
+	PhylacteryPasswordSecret = "lychd-phylactery-password"
+	// VesselSecretKeySecret holds the key the Vessel signs its sessions
+	// with.
+	VesselSecretKeySecret = "lychd-vessel-secret-key"
+)
+
+// The Phylactery's database and user, the upstream Vessel's defaults.
+const (
+	PhylacteryDatabase = "lychd"
+	PhylacteryUser     = "lich"
+)
+
+// Secrets are the Podman secrets the core runes need, sorted.
+func Secrets() []string { return []string{PhylacteryPasswordSecret, VesselSecretKeySecret} }
+
+// secretFile is where Podman puts a mounted secret in the container.
+func secretFile(name string) string { return "/run/secrets/" + name }
+
 // Config is the [core] table of lychd.toml. Every key is optional:
 //
 //	[core.vessel]
@@ -193,6 +216,18 @@ func vesselRune(c VesselConfig) (sdk.Rune, error) {
 		HostPort:    hostPort,
 		Devices:     append([]string(nil), c.Devices...),
 		Volumes:     volumes,
+		// What the upstream Vessel reads (lychd.db.factory and
+		// lychd.config.settings): the database through the pod's
+		// localhost, the password and the signing key from secret files.
+		Environment: map[string]string{
+			"SERVER__DATABASE__HOST":     "localhost",
+			"SERVER__DATABASE__PORT":     fmt.Sprint(PhylacteryPort),
+			"SERVER__DATABASE__USER":     PhylacteryUser,
+			"SERVER__DATABASE__DATABASE": PhylacteryDatabase,
+			"LYCHD_DB_PASSWORD_FILE":     secretFile(PhylacteryPasswordSecret),
+			"LYCHD_APP_SECRET_KEY_FILE":  secretFile(VesselSecretKeySecret),
+		},
+		Secrets: []string{PhylacteryPasswordSecret, VesselSecretKeySecret},
 		// The spec's TimeoutStartSec=300: the Vessel runs its migrations
 		// before it reports ready, and its first start pulls the image.
 		StartTimeout: VesselStartTimeout,
@@ -208,12 +243,14 @@ func phylacteryRune(c ServiceConfig) sdk.Rune {
 		Port:        PhylacteryPort,
 		Volumes:     []string{"%h/.local/share/lychd/phylactery:/var/lib/postgresql/data:rw,Z"},
 		Environment: map[string]string{
-			"POSTGRES_DB":   "lychd",
-			"POSTGRES_USER": "lychd",
-			// Reachable only inside lychd.pod: the port is never published.
-			"POSTGRES_HOST_AUTH_METHOD": "trust",
-			"PGDATA":                    "/var/lib/postgresql/data/pgdata",
+			"POSTGRES_DB":   PhylacteryDatabase,
+			"POSTGRES_USER": PhylacteryUser,
+			// The postgres image reads the password from this file when it
+			// initialises the database (password authentication).
+			"POSTGRES_PASSWORD_FILE": secretFile(PhylacteryPasswordSecret),
+			"PGDATA":                 "/var/lib/postgresql/data/pgdata",
 		},
+		Secrets: []string{PhylacteryPasswordSecret},
 	}
 }
 

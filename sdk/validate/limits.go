@@ -59,7 +59,7 @@ const (
 // of r's text.
 func RuneSize(r Rune) int {
 	n := len(r.Name) + len(r.Description) + len(r.Image)
-	for _, l := range [][]string{r.Groups, r.After, r.Wants, r.Requires, r.Devices, r.Volumes, r.Exec} {
+	for _, l := range [][]string{r.Groups, r.After, r.Wants, r.Requires, r.Devices, r.Volumes, r.Exec, r.Secrets} {
 		for _, s := range l {
 			n += len(s)
 		}

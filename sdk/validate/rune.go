@@ -47,6 +47,8 @@ type Rune struct {
 	Volumes     []string
 	Environment []EnvVar
 	Exec        []string
+	// Secrets are Podman secrets in ParseSecret's form.
+	Secrets []string
 	// StartTimeout is 0 for systemd's default.
 	StartTimeout time.Duration
 }
@@ -69,6 +71,7 @@ const (
 	FieldEnvironment  = "environment"
 	FieldExec         = "exec"
 	FieldStartTimeout = "start_timeout_seconds"
+	FieldSecrets      = "secrets"
 )
 
 // Problem is one rule a rune breaks.
@@ -137,7 +140,7 @@ func CheckRune(r Rune, src Source) []Problem {
 	}{
 		{FieldGroups, len(r.Groups)}, {FieldAfter, len(r.After)}, {FieldWants, len(r.Wants)},
 		{FieldRequires, len(r.Requires)}, {FieldDevices, len(r.Devices)}, {FieldVolumes, len(r.Volumes)},
-		{FieldEnvironment, len(r.Environment)}, {FieldExec, len(r.Exec)},
+		{FieldEnvironment, len(r.Environment)}, {FieldExec, len(r.Exec)}, {FieldSecrets, len(r.Secrets)},
 	} {
 		if l.n > MaxList {
 			add(l.field, -1, fmt.Errorf("has %d entries; the limit is %d", l.n, MaxList))
@@ -185,6 +188,7 @@ func CheckRune(r Rune, src Source) []Problem {
 		{FieldDevices, r.Devices, Device, true},
 		{FieldVolumes, r.Volumes, volume, true},
 		{FieldExec, r.Exec, ExecArg, false},
+		{FieldSecrets, r.Secrets, Secret, true},
 	} {
 		ps = append(ps, checkList(l.field, l.vals, l.check, l.dups)...)
 	}

@@ -48,6 +48,7 @@ func runeFromPB(m *pb.Rune) (sdk.Rune, error) {
 		Volumes:     cloneStrings(m.GetVolumes()),
 		Environment: env,
 		Exec:        cloneStrings(m.GetExec()),
+		Secrets:     cloneStrings(m.GetSecrets()),
 
 		StartTimeout: time.Duration(m.GetStartTimeoutNs()),
 	}, nil

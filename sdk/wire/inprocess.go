@@ -89,6 +89,7 @@ func cloneRune(r sdk.Rune) sdk.Rune {
 	r.Devices = cloneStrings(r.Devices)
 	r.Volumes = cloneStrings(r.Volumes)
 	r.Exec = cloneStrings(r.Exec)
+	r.Secrets = cloneStrings(r.Secrets)
 	if len(r.Environment) == 0 {
 		r.Environment = nil
 	} else {

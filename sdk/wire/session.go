@@ -89,7 +89,7 @@ const MaxRegistrationBytes = 1 << 20
 
 func runeBytes(r sdk.Rune) int {
 	n := len(r.Name) + len(r.Description) + len(r.Image)
-	for _, list := range [][]string{r.Groups, r.After, r.Wants, r.Requires, r.Devices, r.Volumes, r.Exec} {
+	for _, list := range [][]string{r.Groups, r.After, r.Wants, r.Requires, r.Devices, r.Volumes, r.Exec, r.Secrets} {
 		n += stringsBytes(list)
 	}
 	for k, v := range r.Environment {

@@ -23,6 +23,7 @@ import (
 	"github.com/lychd/lychd/internal/codex"
 	"github.com/lychd/lychd/internal/model"
 	"github.com/lychd/lychd/internal/paths"
+	"github.com/lychd/lychd/internal/podman"
 	"github.com/lychd/lychd/internal/scribe"
 	"github.com/lychd/lychd/internal/site"
 	"github.com/lychd/lychd/internal/systemd"
@@ -43,11 +44,16 @@ type Options struct {
 	// Reload asks the systemd user manager to reload its units. It returns
 	// an error wrapping systemd.ErrNoManager when no manager is reachable.
 	Reload func(ctx context.Context) error
+	// Secrets is Podman's secret store: bind refuses units that name a
+	// secret it does not have. It returns podman.ErrNoPodman when podman is
+	// not installed (bind then warns that the secrets were not checked);
+	// nil checks nothing.
+	Secrets func() (podman.Secrets, error)
 }
 
 // NewCmd returns the bind command. runF replaces the run function in tests.
 func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
-	opts := &Options{IO: f.IO, Paths: f.Paths, Assimilate: f.Assimilate, Reload: f.Reload}
+	opts := &Options{IO: f.IO, Paths: f.Paths, Assimilate: f.Assimilate, Reload: f.Reload, Secrets: f.Secrets}
 	cmd := &cobra.Command{
 		Use:   "bind",
 		Short: "Inscribe the Codex and extensions as Quadlet and systemd units",
@@ -141,6 +147,9 @@ func Run(ctx context.Context, opts *Options) error {
 		return fmt.Errorf("bind: nothing was written: %w", err)
 	}
 	warnings := append(shortNameWarnings(m.SortedRunes()), res.Warnings...)
+	if err := checkSecrets(ctx, opts.Secrets, &m, func(w string) { warnings = append(warnings, w) }); err != nil {
+		return fmt.Errorf("bind: nothing was written: %w", err)
+	}
 	var plan site.Plan
 	if opts.DryRun {
 		plan, err = s.Plan(gen)

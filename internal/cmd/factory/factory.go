@@ -17,6 +17,7 @@ import (
 	"github.com/lychd/lychd/internal/cmdutil"
 	"github.com/lychd/lychd/internal/codex"
 	"github.com/lychd/lychd/internal/paths"
+	"github.com/lychd/lychd/internal/podman"
 	"github.com/lychd/lychd/internal/systemd"
 	"github.com/lychd/lychd/plugins/core"
 )
@@ -31,6 +32,7 @@ func New() *cmdutil.Factory {
 	f.Reload = func(ctx context.Context) error {
 		return systemd.ReloadUser(ctx, f.Getenv("XDG_RUNTIME_DIR"))
 	}
+	f.Secrets = func() (podman.Secrets, error) { return podman.Find() }
 	f.Assimilate = func(ctx context.Context, cx *codex.Codex) (*host.Result, error) {
 		p, err := f.Paths()
 		if err != nil {

@@ -13,6 +13,8 @@ import (
 	"github.com/lychd/lychd/internal/cmd/bind"
 	"github.com/lychd/lychd/internal/cmd/export"
 	"github.com/lychd/lychd/internal/cmd/extension"
+	initcmd "github.com/lychd/lychd/internal/cmd/init"
+	"github.com/lychd/lychd/internal/cmd/logs"
 	"github.com/lychd/lychd/internal/cmd/portal"
 	"github.com/lychd/lychd/internal/cmd/start"
 	"github.com/lychd/lychd/internal/cmd/status"
@@ -38,11 +40,13 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 		return &cmdutil.FlagError{Err: err}
 	})
 	// Subcommands are registered here, one line each.
+	cmd.AddCommand(initcmd.NewCmd(f, nil))
 	cmd.AddCommand(bind.NewCmd(f, nil))
 	cmd.AddCommand(animators.NewCmd(f, nil))
 	cmd.AddCommand(start.NewCmd(f, nil))
 	cmd.AddCommand(stop.NewCmd(f, nil))
 	cmd.AddCommand(status.NewCmd(f, nil))
+	cmd.AddCommand(logs.NewCmd(f, nil))
 	cmd.AddCommand(extension.NewCmd(f))
 	cmd.AddCommand(export.NewCmd(f))
 	cmd.AddCommand(portal.NewCmd(f))

@@ -332,7 +332,7 @@ func (b *Bed) WriteCodex(t testing.TB, files map[string]string) {
 }
 
 // Reset returns the machine to the state Start left it in: every lychd
-// unit stopped, every container, pod and volume removed, lychd's units,
+// unit stopped, every container, pod, volume and secret removed, lychd's units,
 // Codex, Crypt and cache gone (also files a container wrote as a
 // subordinate id), systemd reloaded with no failed units. Images stay.
 func (b *Bed) Reset(t testing.TB) {
@@ -346,6 +346,7 @@ systemctl --user stop 'lychd-*' &&
 podman pod rm --all --force --time 0 >/dev/null &&
 podman rm --all --force --time 0 >/dev/null &&
 podman volume rm --all --force >/dev/null &&
+podman secret rm --all >/dev/null &&
 podman unshare rm -rf ~/.config/lychd ~/.local/share/lychd ~/.cache/lychd ~/.config/containers/systemd ~/.config/systemd/user &&
 systemctl --user daemon-reload &&
 systemctl --user reset-failed`

@@ -41,10 +41,12 @@ const pageWait = 10 * time.Second
 // pod's infra container.
 var coreContainers = []string{"lychd-infra", "lychd-oculus", "lychd-phylactery", "lychd-vessel"}
 
-// TestBindStartCore: lychd bind and lychd start of a soulstone bring up
-// the pod with the three core runes, from the Codex's image overrides;
-// every container is in the one pod, and the ports the pod publishes
-// answer on the host.
+// TestBindStartCore: on a fresh HOME, lychd init, lychd bind and lychd
+// start of a soulstone bring up the pod with the three core runes, from
+// the Codex's image overrides, with nothing prepared by hand; every
+// container is in the one pod, and the ports the pod publishes answer on
+// the host. The core's secrets reach their containers, and their values
+// are in no unit file and no output of lychd.
 func TestBindStartCore(t *testing.T) {
 	b := bed(t)
 	ports := freeCorePorts(t)
@@ -59,9 +61,9 @@ host_port = %d
 environment = { NAME = "solo", PORT = "8101" }
 `, Image, solo),
 	})
-	createCrypt(t, b)
-	b.MustLychd(t, "bind")
-	b.MustLychd(t, "start", "solo")
+	initOut := b.MustLychd(t, "init")
+	bindOut := b.MustLychd(t, "bind")
+	startOut := b.MustLychd(t, "start", "solo")
 
 	cs := b.Containers(t)
 	want := append(slices.Clone(coreContainers), "lychd-soulstone-solo")
@@ -95,6 +97,8 @@ environment = { NAME = "solo", PORT = "8101" }
 	WaitPage(t, ports.oculus, "/", "hello from oculus\n", pageWait)
 	WaitPage(t, solo, "/", "hello from solo\n", pageWait)
 
+	checkCoreSecrets(t, b, initOut+bindOut+startOut)
+
 	out, errOut, err := b.Lychd(t, "status")
 	if err != nil {
 		t.Fatalf("lychd status: %v\n%s%s", err, out, errOut)
@@ -106,6 +110,51 @@ environment = { NAME = "solo", PORT = "8101" }
 	} {
 		if !regexpMatch(re, out) {
 			t.Errorf("lychd status does not match %q:\n%s", re, out)
+		}
+	}
+}
+
+// checkCoreSecrets: the secrets lychd init created exist in Podman, the
+// Phylactery and the Vessel read each from the file their environment
+// names, and no value is in a unit file (lychd's or the services Quadlet
+// generated) or in output (lychd's, given).
+func checkCoreSecrets(t *testing.T, b *Bed, output string) {
+	t.Helper()
+	names := strings.Fields(b.MustUser(t, "podman", "secret", "ls", "--format", "{{.Name}}"))
+	slices.Sort(names)
+	if want := []string{"lychd-phylactery-password", "lychd-vessel-secret-key"}; !slices.Equal(names, want) {
+		t.Fatalf("podman secrets = %v, want %v", names, want)
+	}
+	values := map[string]string{}
+	for _, name := range names {
+		v := b.MustUser(t, "podman", "secret", "inspect", "--showsecret", "--format", "{{.SecretData}}", name)
+		v = strings.TrimSuffix(v, "\n")
+		if len(v) != 43 {
+			t.Fatalf("secret %s holds %d bytes, want 43 (32 random bytes, base64url)", name, len(v))
+		}
+		values[name] = v
+	}
+	for _, c := range []struct{ container, env, secret string }{
+		{"lychd-phylactery", "POSTGRES_PASSWORD_FILE", "lychd-phylactery-password"},
+		{"lychd-vessel", "LYCHD_DB_PASSWORD_FILE", "lychd-phylactery-password"},
+		{"lychd-vessel", "LYCHD_APP_SECRET_KEY_FILE", "lychd-vessel-secret-key"},
+	} {
+		got := b.MustUser(t, "podman", "exec", c.container, "sh", "-c", `cat "$`+c.env+`"`)
+		if got != values[c.secret] {
+			t.Errorf("%s: the file $%s does not hold secret %s", c.container, c.env, c.secret)
+		}
+	}
+	// Every unit file: lychd's, and what Quadlet generated from them.
+	units := b.MustUser(t, "sh", "-c", `cat ~/.config/containers/systemd/lychd/* ~/.config/systemd/user/lychd* "$XDG_RUNTIME_DIR"/systemd/generator/lychd*`)
+	if !strings.Contains(units, "Secret=lychd-phylactery-password") || !strings.Contains(units, "--secret lychd-phylactery-password") {
+		t.Fatalf("the units do not name the Phylactery's secret:\n%s", units)
+	}
+	for name, v := range values {
+		if strings.Contains(units, v) {
+			t.Errorf("the value of secret %s is in a unit file", name)
+		}
+		if strings.Contains(output, v) {
+			t.Errorf("the value of secret %s is in lychd's output", name)
 		}
 	}
 }

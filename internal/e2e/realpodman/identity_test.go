@@ -27,7 +27,7 @@ host_port = %d
 environment = { NAME = "writer", PORT = "8102", WRITE_FILE = "/data/by-writer" }
 `, Image, dir, writerPort),
 	})
-	createCrypt(t, b)
+	lychdInit(t, b)
 	b.WriteUserFile(t, dir+"/by-user", "the user's\n")
 	b.MustLychd(t, "bind")
 	b.MustLychd(t, "start", "writer")

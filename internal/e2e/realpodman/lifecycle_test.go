@@ -19,7 +19,7 @@ image = %q
 environment = { NAME = "solo", PORT = "8101" }
 `, Image),
 	})
-	createCrypt(t, b)
+	lychdInit(t, b)
 	b.MustLychd(t, "bind")
 	b.MustLychd(t, "start", "solo")
 }
@@ -111,7 +111,7 @@ groups = ["cards"]
 environment = { NAME = "nogpu", PORT = "0" }
 `, Image),
 	})
-	createCrypt(t, b)
+	lychdInit(t, b)
 	b.MustLychd(t, "bind")
 	b.MustLychd(t, "start", "cards")
 	if got := runningSoulstones(b.Containers(t)); !slices.Equal(got, []string{"gpu", "nogpu"}) {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"path"
 	"sync"
 	"syscall"
 	"testing"
@@ -99,15 +98,10 @@ func bed(t testing.TB) *Bed {
 	return b
 }
 
-// createCrypt creates the directories of the user's Crypt that the core
-// runes mount (Podman refuses a bind mount whose source does not exist).
-// It stands in for `lychd init`, which will create them; it is the only
-// thing these tests do for lychd.
-func createCrypt(t testing.TB, b *Bed) {
+// lychdInit runs `lychd init` as a new user would before the first bind:
+// it creates the directories the core's containers mount and the core's
+// Podman secrets. Nothing else is prepared for lychd by hand.
+func lychdInit(t testing.TB, b *Bed) {
 	t.Helper()
-	for _, d := range []string{"core", "extensions", "phylactery", "oculus"} {
-		if err := b.MkdirUser(path.Join(CryptDir, d)); err != nil {
-			t.Fatalf("createCrypt: %v", err)
-		}
-	}
+	b.MustLychd(t, "init")
 }

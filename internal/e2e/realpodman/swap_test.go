@@ -54,7 +54,7 @@ environment = { NAME = %q, PORT = "%d", STOP_DELAY = %q }
 		"lychd.toml":           lychdToml(ports, `alliances = [["beta", "gamma"]]`+"\n"),
 		"soulstones/swap.toml": soul.String(),
 	})
-	createCrypt(t, b)
+	lychdInit(t, b)
 	b.MustLychd(t, "bind")
 	return ports, hostPorts
 }

@@ -325,8 +325,11 @@ type Rune struct {
 	// that the host judges the value the extension gave); 0 for systemd's
 	// default. Older hosts ignore the field.
 	StartTimeoutNs int64 `protobuf:"varint,16,opt,name=start_timeout_ns,json=startTimeoutNs,proto3" json:"start_timeout_ns,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// secrets are Podman secrets in sdk.Rune.Secrets' form (names and
+	// targets, never values). Older hosts ignore the field.
+	Secrets       []string `protobuf:"bytes,17,rep,name=secrets,proto3" json:"secrets,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Rune) Reset() {
@@ -469,6 +472,13 @@ func (x *Rune) GetStartTimeoutNs() int64 {
 		return x.StartTimeoutNs
 	}
 	return 0
+}
+
+func (x *Rune) GetSecrets() []string {
+	if x != nil {
+		return x.Secrets
+	}
+	return nil
 }
 
 // Animator mirrors sdk.Animator field for field.
@@ -802,7 +812,7 @@ const file_lychd_extension_v1_extension_proto_rawDesc = "" +
 	"configJsonJ\x04\b\x02\x10\x03\"2\n" +
 	"\x06EnvVar\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value\"\xe6\x03\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value\"\x80\x04\n" +
 	"\x04Rune\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x120\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x1c.lychd.extension.v1.RuneKindR\x04kind\x12 \n" +
@@ -821,7 +831,8 @@ const file_lychd_extension_v1_extension_proto_rawDesc = "" +
 	"\avolumes\x18\r \x03(\tR\avolumes\x12<\n" +
 	"\venvironment\x18\x0e \x03(\v2\x1a.lychd.extension.v1.EnvVarR\venvironment\x12\x12\n" +
 	"\x04exec\x18\x0f \x03(\tR\x04exec\x12(\n" +
-	"\x10start_timeout_ns\x18\x10 \x01(\x03R\x0estartTimeoutNs\"\xb2\x01\n" +
+	"\x10start_timeout_ns\x18\x10 \x01(\x03R\x0estartTimeoutNs\x12\x18\n" +
+	"\asecrets\x18\x11 \x03(\tR\asecrets\"\xb2\x01\n" +
 	"\bAnimator\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x124\n" +
 	"\x04kind\x18\x02 \x01(\x0e2 .lychd.extension.v1.AnimatorKindR\x04kind\x12\x12\n" +
