@@ -11,14 +11,16 @@ import (
 )
 
 // kubeCodex is a single-host Codex of two hostile covens for the export:
-// chat (one soulstone with a named volume) and vision (one soulstone with
-// the bed's fake GPU). Both serve their name on their port.
+// chat (one soulstone with a named volume and two Podman secrets, one read
+// as an environment variable, one as a file) and vision (one soulstone
+// with the bed's fake GPU). Both serve their name on their port.
 var kubeCodex = fmt.Sprintf(`[chat]
 image = %q
 groups = ["chat"]
 port = 8101
 volumes = ["kube-models:/models"]
 environment = { NAME = "chat", PORT = "8101" }
+secrets = ["chat-token,type=env,target=TOKEN", "chat-cert,target=certs/chat.pem"]
 
 [vision]
 image = %q
@@ -78,9 +80,29 @@ func serves(t *testing.T, b *Bed, container string, port int, name string) (bool
 	return out == want, fmt.Sprintf("%s answered %q, want %q", container, out, want)
 }
 
+// kubeSecrets are the Kubernetes Secrets a user creates for the export of
+// kubeCodex, as the export's notes say: the value under the key "value".
+// podman kube play turns them into Podman secrets that the played
+// containers' secretKeyRef and secret volumes read.
+const kubeSecrets = `apiVersion: v1
+kind: Secret
+metadata:
+  name: chat-token
+stringData:
+  value: cluster-token
+---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: chat-cert
+stringData:
+  value: cluster-cert
+`
+
 // TestKubeExportPlays: the Kubernetes export of a bound single-host Codex
 // is accepted by podman kube play, whose containers then run the
-// soulstones from the export (image, environment, port, named volume).
+// soulstones from the export (image, environment, port, named volume, the
+// Podman secrets as references to Secrets the user created).
 // It also pins down what Podman ignores: the replica counts --scale
 // writes (a Deployment with replicas 0 still runs one pod) and the GPU
 // limits (the played soulstone gets no device); --coven is how to play one
@@ -91,7 +113,12 @@ func TestKubeExportPlays(t *testing.T) {
 		"lychd.toml":           lychdToml(freeCorePorts(t), ""),
 		"soulstones/kube.toml": kubeCodex,
 	})
-	createCrypt(t, b)
+	lychdInit(t, b)
+	// The host's Podman secrets, which bind checks; their values never
+	// reach the export.
+	for name, value := range map[string]string{"chat-token": "host-token", "chat-cert": "host-cert"} {
+		b.MustUser(t, "sh", "-c", `printf %s "$1" | podman secret create "$0" -`, name, value)
+	}
 	b.MustLychd(t, "bind")
 
 	// The commands that swap to chat on a cluster: vision first, to free
@@ -103,11 +130,20 @@ func TestKubeExportPlays(t *testing.T) {
 	}
 
 	file, yaml := kubeExport(t, b, "all.yaml", "--scale", "chat", "--write-replicas")
-	for _, s := range []string{"name: chat\nspec:\n  replicas: 1\n", "name: vision\nspec:\n  replicas: 0\n", "nvidia.com/gpu: \"1\"", "kind: PersistentVolumeClaim"} {
+	for _, s := range []string{"name: chat\nspec:\n  replicas: 1\n", "name: vision\nspec:\n  replicas: 0\n", "nvidia.com/gpu: \"1\"", "kind: PersistentVolumeClaim", "secretKeyRef:", "secretName: chat-cert"} {
 		if !strings.Contains(yaml, s) {
 			t.Fatalf("the export does not hold %q:\n%s", s, yaml)
 		}
 	}
+	if strings.Contains(yaml, "host-token") || strings.Contains(yaml, "host-cert") {
+		t.Fatalf("the export holds a secret's value:\n%s", yaml)
+	}
+
+	// The user creates the Secrets the export refers to. Under Podman
+	// they are Podman secrets of the same names, so the host's go first.
+	b.MustUser(t, "podman", "secret", "rm", "chat-token", "chat-cert")
+	b.WriteUserFile(t, Home+"/.cache/lychd/secrets.yaml", kubeSecrets)
+	b.MustUser(t, "podman", "kube", "play", Home+"/.cache/lychd/secrets.yaml")
 	start := time.Now()
 	play(t, b, file)
 	wantRunning := []string{"chat-pod-chat", "vision-pod-vision"}
@@ -130,6 +166,11 @@ func TestKubeExportPlays(t *testing.T) {
 	}
 	if !slices.Contains(chat.Env, "NAME=chat") {
 		t.Errorf("chat-pod-chat's environment %v lacks NAME=chat", chat.Env)
+	}
+	// The secrets reach the container from the user's Secrets: the
+	// variable and the file the Codex names.
+	if got := b.MustUser(t, "podman", "exec", "chat-pod-chat", "sh", "-c", `printf %s "$TOKEN" && cat /run/secrets/certs/chat.pem`); got != "cluster-tokencluster-cert" {
+		t.Errorf("chat-pod-chat reads its secrets as %q, want %q (TOKEN, then /run/secrets/certs/chat.pem)", got, "cluster-tokencluster-cert")
 	}
 	// The claim became the Podman volume of its name, mounted where the
 	// Codex said.
