@@ -89,6 +89,9 @@
 // extended-resource limits are ignored, so a played soulstone gets no GPU.
 // Command and args are expanded as on Kubernetes; env values are not, so a
 // value holding "$(" or "$$" keeps its doubled "$" there.
+// Secret references resolve from the Podman secrets that podman kube play
+// makes of Secret objects of the same names holding the key SecretKey,
+// played before the export.
 //
 // # Covens on a cluster
 //
