@@ -63,6 +63,19 @@
 // literally. The options ro and rw set readOnly; z, Z and nocopy have no
 // effect on a cluster and are dropped; every other option is refused.
 //
+// # Secrets
+//
+// A rune's Podman secrets (model.Rune.Secrets, and Options.Secrets) are
+// exported as references, never values: lychd never reads a secret's value.
+// Each refers to a Kubernetes Secret of the Podman secret's name that the
+// user creates, holding the value under the key SecretKey ("value"). A
+// secret of type env becomes an environment variable read through
+// secretKeyRef; a mounted secret becomes a secret volume whose key is
+// mounted read-only at the same file as under Podman (/run/secrets/NAME
+// by default). Result.Notes gives the kubectl command that creates each
+// Secret. A Podman secret name that is not a valid Kubernetes object name
+// (upper-case letters, "_") is refused.
+//
 // # Core runes
 //
 // Core runes (the Vessel, the Phylactery, the Oculus) are not exported unless
@@ -82,6 +95,9 @@
 // extended-resource limits are ignored, so a played soulstone gets no GPU.
 // Command and args are expanded as on Kubernetes; env values are not, so a
 // value holding "$(" or "$$" keeps its doubled "$" there.
+// Secret references resolve from the Podman secrets that podman kube play
+// makes of Secret objects of the same names holding the key SecretKey,
+// played before the export.
 //
 // # Covens on a cluster
 //

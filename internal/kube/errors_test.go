@@ -22,6 +22,8 @@ func manifestOf(runes ...model.Rune) *model.Manifest { return &model.Manifest{Ru
 func withDevices(d ...string) func(*model.Rune) { return func(r *model.Rune) { r.Devices = d } }
 func withVolumes(v ...string) func(*model.Rune) { return func(r *model.Rune) { r.Volumes = v } }
 
+func withSecrets(s ...model.Secret) func(*model.Rune) { return func(r *model.Rune) { r.Secrets = s } }
+
 // TestRefusals pins the exact message of every refusal.
 func TestRefusals(t *testing.T) {
 	long := strings.Repeat("a", 64)
@@ -120,6 +122,13 @@ func TestRefusals(t *testing.T) {
 			`soulstone "sd" (soulstones/sd.toml:3): secret "token": the file "../etc/token" is not a clean path to a file; write it as "/run/secrets/NAME" or an absolute path without ".."`},
 		{"secret over a volume", manifestOf(stone("sd", "image", withVolumes("certs:/run/secrets/token"))), Options{Secrets: map[string][]SecretRef{"sd": {{Name: "token", Type: SecretMount}}}},
 			`soulstone "sd" (soulstones/sd.toml:3): a secret and a volume both mount at "/run/secrets/token"; a container path can hold one mount`},
+		{"secret of the Codex named as Podman allows", manifestOf(stone("sd", "image", withSecrets(model.Secret{Name: "HF_TOKEN", Type: "env", Target: "HF_TOKEN"}))), Options{},
+			`soulstone "sd" (soulstones/sd.toml:3): secret "HF_TOKEN": the name is not a valid Kubernetes Secret name (a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')); give the Podman secret a name of lower-case letters, digits, "-" and "."`},
+		{"secret of the Codex at the secrets directory", manifestOf(stone("sd", "image", func(r *model.Rune) {
+			r.Volumes = []string{"certs:/run/secrets"}
+			r.Secrets = []model.Secret{{Name: "token", Type: "mount", Target: "/run/secrets"}}
+		})), Options{},
+			`soulstone "sd" (soulstones/sd.toml:3): secret "token": the file "/run/secrets" is not a clean path to a file; write it as "/run/secrets/NAME" or an absolute path without ".."`},
 		{"secret for no rune", manifestOf(stone("sd", "image", nil)), Options{Secrets: map[string][]SecretRef{"ds": {{Name: "token", Type: SecretEnv}}}},
 			`secrets for "ds": no rune has that name`},
 

@@ -89,8 +89,8 @@ type Options struct {
 	// AllDevices is the count requested for a CDI device named "all"
 	// (1 when 0).
 	AllDevices int
-	// Secrets are the Podman secrets each rune reads, by rune name (see
-	// SecretRef).
+	// Secrets are more Podman secrets for runes to read, by rune name (see
+	// SecretRef), after the secrets the manifest gives each rune.
 	Secrets map[string][]SecretRef
 	// Scale names the coven to run: Result.Scale lists the replica
 	// counts that run it (see ScalePlan).

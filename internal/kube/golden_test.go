@@ -31,7 +31,8 @@ var goldenCases = map[string]goldenCase{
 		return m
 	}},
 	// Everything: host paths allowed, core runes with their home, a
-	// namespace, a storage class, a per-volume size, secrets, the xe Intel
+	// namespace, a storage class, a per-volume size, a secret added by the
+	// options, the xe Intel
 	// resource and two GPUs for "all".
 	"host-paths-core": {manifest: richManifest, opts: Options{
 		AllowHostPaths: true, Home: "/home/magus", IncludeCore: true,
@@ -40,7 +41,7 @@ var goldenCases = map[string]goldenCase{
 		DeviceResources: map[string]string{"intel.com/gpu": "gpu.intel.com/xe"},
 		AllDevices:      2,
 		Secrets: map[string][]SecretRef{
-			"qwen": {{Name: "hf-token", Type: SecretEnv, Target: "HF_TOKEN"}, {Name: "tls-cert", Type: SecretMount}},
+			"llava": {{Name: "llava-key", Type: SecretEnv, Target: "LLAVA_KEY"}},
 		},
 	}},
 	// The vision coven scaled up with its counts written into the

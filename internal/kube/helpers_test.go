@@ -35,7 +35,9 @@ func coreRunes() []model.Rune {
 				"%h/.local/share/lychd:%h/.local/share/lychd:rw,Z",
 				"%h/.local/share/lychd/core:%h/.local/share/lychd/core:ro,Z",
 				"%h/.local/share/lychd/extensions:%h/.local/share/lychd/extensions:ro,Z",
-			}, Source: coreSrc},
+			},
+			Secrets: []model.Secret{{Name: "lychd-phylactery-password", Type: "mount"}, {Name: "lychd-vessel-secret-key", Type: "mount"}},
+			Source:  coreSrc},
 		{Name: "phylactery", Kind: model.KindCore, Description: "The LychD Phylactery (PostgreSQL with pgvector)", Image: "docker.io/pgvector/pgvector:pg16", Port: 5432,
 			Volumes: []string{"%h/.local/share/lychd/phylactery:/var/lib/postgresql/data:rw,Z"},
 			Environment: []model.EnvVar{
@@ -43,7 +45,9 @@ func coreRunes() []model.Rune {
 				{Name: "POSTGRES_DB", Value: "lychd"},
 				{Name: "POSTGRES_HOST_AUTH_METHOD", Value: "trust"},
 				{Name: "POSTGRES_USER", Value: "lychd"},
-			}, Source: coreSrc},
+			},
+			Secrets: []model.Secret{{Name: "lychd-phylactery-password", Type: "mount"}},
+			Source:  coreSrc},
 		{Name: "oculus", Kind: model.KindCore, Description: "The LychD Oculus (Arize Phoenix tracing)", Image: "docker.io/arizephoenix/phoenix:latest", Port: 6006, ExposePort: true, HostPort: 6006,
 			Volumes:     []string{"%h/.local/share/lychd/oculus:/mnt/data:rw,Z"},
 			Environment: []model.EnvVar{{Name: "PHOENIX_WORKING_DIR", Value: "/mnt/data"}}, Source: coreSrc},
@@ -53,7 +57,9 @@ func coreRunes() []model.Rune {
 // soulstones is a Codex with three covens (chat and speech allied, vision
 // not), a soulstone in two covens, GPUs of three vendors, a shared named
 // volume, a volume name that is no object name, environment and exec
-// arguments with "$", a soulstone without a port and a dependency.
+// arguments with "$", a soulstone without a port, a dependency, and
+// Podman secrets (an environment variable, a file under /run/secrets, one
+// secret read by two soulstones).
 func soulstones() []model.Rune {
 	return []model.Rune{
 		{Name: "qwen", Kind: model.KindSoulstone, Description: "Qwen on vLLM", Image: "docker.io/vllm/vllm-openai:v0.9.1", Groups: []string{"chat"},
@@ -64,11 +70,13 @@ func soulstones() []model.Rune {
 				{Name: "HF_HOME", Value: "/models/hf cache"},
 				{Name: "PROMPT", Value: `say "100%" of $HOME and $(USER)`},
 			},
-			Exec:   []string{"--model", "/models/qwen", "--port", "8081", "--served-model-name", "$(MODEL)"},
-			Source: codexSrc("soulstones/chat.toml", 1)},
+			Exec:    []string{"--model", "/models/qwen", "--port", "8081", "--served-model-name", "$(MODEL)"},
+			Secrets: []model.Secret{{Name: "hf-token", Type: "env", Target: "HF_TOKEN"}, {Name: "tls-cert", Type: "mount", Target: "certs/tls.pem"}},
+			Source:  codexSrc("soulstones/chat.toml", 1)},
 		{Name: "omni", Kind: model.KindSoulstone, Image: "ghcr.io/example/omni:1.0", Groups: []string{"chat", "vision"}, Port: 8082,
 			Devices: []string{"nvidia.com/gpu=all"},
 			Volumes: []string{"models:/models", "HF_Cache:/root/.cache:rw,Z"},
+			Secrets: []model.Secret{{Name: "hf-token", Type: "mount"}},
 			Source:  codexSrc("soulstones/omni.toml", 1)},
 		{Name: "llava", Kind: model.KindSoulstone, Image: "ghcr.io/example/llava:1.0", Groups: []string{"vision"}, Port: 8083,
 			Devices:  []string{"intel.com/gpu=gpu0"},

@@ -97,9 +97,28 @@ func MapSecrets(refs []SecretRef) (SecretUse, error) {
 	return u, nil
 }
 
-// secrets adds the secrets Options.Secrets names for r.
+// runeSecrets returns the secrets r reads: the manifest's (the Codex's
+// secrets key, an extension's Rune.Secrets), then those Options.Secrets
+// adds for it.
+func (e *exporter) runeSecrets(r *model.Rune) []SecretRef {
+	extra := e.opts.Secrets[r.Name]
+	if len(r.Secrets) == 0 {
+		return extra
+	}
+	refs := make([]SecretRef, 0, len(r.Secrets)+len(extra))
+	for _, s := range r.Secrets {
+		typ := SecretType(s.Type)
+		if typ == "" {
+			typ = SecretMount
+		}
+		refs = append(refs, SecretRef{Name: s.Name, Type: typ, Target: s.Target})
+	}
+	return append(refs, extra...)
+}
+
+// secrets adds the secrets r reads (see runeSecrets) as references.
 func (e *exporter) secrets(r *model.Rune, c *corev1.Container, pod *corev1.PodSpec) {
-	refs := e.opts.Secrets[r.Name]
+	refs := e.runeSecrets(r)
 	if len(refs) == 0 {
 		return
 	}

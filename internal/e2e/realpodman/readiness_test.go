@@ -44,7 +44,7 @@ func readyBed(t *testing.T, b *Bed) {
 		"lychd.toml":            lychdToml(freeCorePorts(t), ""),
 		"soulstones/ready.toml": soul.String(),
 	})
-	createCrypt(t, b)
+	lychdInit(t, b)
 	b.MustLychd(t, "bind")
 }
 

@@ -211,18 +211,15 @@ func plural(n int, one, many string) string {
 
 func count(n int, what string) string { return strconv.Itoa(n) + " " + what + plural(n, "", "s") }
 
-// boundSecrets are the Podman secrets each bound rune's unit names: its
-// own and, for the core's Vessel, every portal's (as lychd bind writes
-// them).
+// boundSecrets are the Podman secrets the bound units give a rune beyond
+// its own (which the export reads from the manifest): for the core's
+// Vessel, every portal's, as lychd bind writes them.
 func boundSecrets(m *model.Manifest) map[string][]kubeexport.SecretRef {
 	out := map[string][]kubeexport.SecretRef{}
 	ref := func(s model.Secret) kubeexport.SecretRef {
 		return kubeexport.SecretRef{Name: s.Name, Type: kubeexport.SecretType(s.Type), Target: s.Target}
 	}
 	for _, r := range m.Runes {
-		for _, s := range r.Secrets {
-			out[r.Name] = append(out[r.Name], ref(s))
-		}
 		if r.Kind != model.KindCore || r.Name != validate.CoreVessel {
 			continue
 		}

@@ -162,11 +162,11 @@ func Run(_ context.Context, opts *Options) error {
 	if err := os.WriteFile(target, data, 0o644); err != nil {
 		return fmt.Errorf("portal import: %w", err)
 	}
-	fmt.Fprintf(opts.IO.Out, "Imported %d Animators as portals into %s", imported, target)
+	fmt.Fprintf(opts.IO.Out, "Imported %s as %s into %s", count(imported, "Animator", "Animators"), plural(imported, "a portal", "portals"), target)
 	if skipped > 0 {
-		fmt.Fprintf(opts.IO.Out, " (%d portals of the other host left out)", skipped)
+		fmt.Fprintf(opts.IO.Out, " (%s of the other host left out)", count(skipped, "portal", "portals"))
 	}
-	fmt.Fprintln(opts.IO.Out, ".\nRun \"lychd bind\" to make them Animators of this host.")
+	fmt.Fprintf(opts.IO.Out, ".\nRun \"lychd bind\" to make %s of this host.\n", plural(imported, "it an Animator", "them Animators"))
 	return nil
 }
 
@@ -235,3 +235,12 @@ func digest(s string) string {
 	h := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(h[:])
 }
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+func count(n int, one, many string) string { return fmt.Sprintf("%d %s", n, plural(n, one, many)) }

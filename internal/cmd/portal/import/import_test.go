@@ -38,7 +38,7 @@ func TestImport(t *testing.T) {
 		t.Fatal(err)
 	}
 	file := filepath.Join(env.Paths.CodexDir(), "portals", "gpu-b-lan.toml")
-	if want := "Imported 2 Animators as portals into " + file + " (1 portals of the other host left out).\nRun \"lychd bind\" to make them Animators of this host.\n"; out != want {
+	if want := "Imported 2 Animators as portals into " + file + " (1 portal of the other host left out).\nRun \"lychd bind\" to make them Animators of this host.\n"; out != want {
 		t.Errorf("output:\n%s\nwant:\n%s", out, want)
 	}
 	data, err := os.ReadFile(file)
