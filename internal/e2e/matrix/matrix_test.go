@@ -296,12 +296,14 @@ func TestReanimation(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	// A stopped coven stays stopped.
+	// A stopped coven stays stopped: once the manager has no job left, its
+	// members are dead, not waiting in auto-restart for Restart= to bring
+	// them back.
 	fx.m.MustUserRun(t, "systemctl", "--user", "stop", target("speech"))
-	time.Sleep(1500 * time.Millisecond)
+	fx.settle(t)
 	for _, n := range []string{"kokoro", "parler"} {
-		if fx.active(t, svc(n)) {
-			t.Errorf("%s came back after its coven was stopped", n)
+		if sub := strings.TrimSpace(fx.m.MustUserRun(t, "systemctl", "--user", "show", "-p", "SubState", "--value", svc(n))); sub != "dead" {
+			t.Errorf("%s is %q after its coven was stopped, want dead (not auto-restart)", n, sub)
 		}
 	}
 }
