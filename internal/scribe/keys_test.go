@@ -63,6 +63,9 @@ var emittedKeys = []keyRule{
 	{fileContainer, "Container", "HealthTimeout", "as HealthInterval; podman --health-timeout", "as HealthInterval"},
 	{fileContainer, "Container", "HealthStartPeriod", "as HealthInterval; podman --health-start-period", "as HealthInterval"},
 	{fileContainer, "Container", "HealthRetries", "Lookup (as PodName); podman --health-retries", "Arg of an integer"},
+	{fileContainer, "Container", "HealthStartupCmd", "as HealthCmd; podman --health-startup-cmd, the same command run until it first passes, after which Podman runs the regular check at once", "as HealthCmd, written only with HealthCmd= and the same value"},
+	{fileContainer, "Container", "HealthStartupInterval", "as HealthInterval; podman --health-startup-interval", "Arg of a constant (\"1s\")"},
+	{fileContainer, "Container", "HealthStartupTimeout", "as HealthInterval; podman --health-startup-timeout", "as HealthInterval"},
 	{fileContainer, "Container", "Notify", "Lookup; \"healthy\" makes podman --sdnotify=healthy and the service Type=notify: the start job ends when the health check passes", "Literal, constant healthy, written only with HealthCmd="},
 	{fileContainer, "Container", "PodmanArgs", "LookupAllArgs: split like a command line, unquoted, added to podman run", "Words of one word --memory=SIZE; engine.ValidateMemory (digits and one unit b, k, m or g, at least 6m)"},
 	{fileContainer, "Container", "Secret", "LookupAllArgs: split on white space, unquoted; one podman --secret each", "Arg of validate.ParseSecret's canonical form (secret name: letters, digits, _ . -; options type=mount|env and target=, an env name or a clean path); names only, never a value"},
@@ -473,6 +476,7 @@ func TestValuesThroughQuadlet(t *testing.T) {
 			wantMem = []string{v}
 		}
 		check("--health-cmd", flagArgs(t, svc, words, "--health-cmd"), wantHealth)
+		check("--health-startup-cmd", flagArgs(t, svc, words, "--health-startup-cmd"), wantHealth)
 		var mem []string
 		for _, w := range words {
 			if m, ok := strings.CutPrefix(w, "--memory="); ok {

@@ -199,8 +199,21 @@ func addHealth(f *unitfile.File, r *model.Rune) {
 	if r.HealthRetries > 0 {
 		f.Add("Container", "HealthRetries", unitfile.Arg(strconv.Itoa(r.HealthRetries)))
 	}
+	// The same command as a startup check, every second until it first
+	// passes: Podman then runs the regular check at once, so the soulstone
+	// counts as healthy about a second after it answers rather than up to
+	// HealthInterval later; the regular check keeps its interval after.
+	f.Add("Container", "HealthStartupCmd", unitfile.Arg(healthCmdJSON(r.HealthCmd)))
+	f.Add("Container", "HealthStartupInterval", unitfile.Arg(strconv.Itoa(startupHealthInterval)+"s"))
+	if r.HealthTimeout > 0 {
+		f.Add("Container", "HealthStartupTimeout", unitfile.Arg(strconv.FormatInt(int64(r.HealthTimeout/time.Second), 10)+"s"))
+	}
 	f.Add("Container", "Notify", unitfile.Literal("healthy"))
 }
+
+// startupHealthInterval is how many seconds apart the startup health check
+// runs until it first passes.
+const startupHealthInterval = 1
 
 // healthCmdJSON renders a health check as the JSON array Podman runs in
 // exec form, without a shell.

@@ -6,11 +6,18 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lychd/lychd/internal/engine"
 )
 
 // readyDelay is how long the readiness soulstones' /health takes to exist
 // after they start (the test image's READY_DELAY).
 const readyDelay = 3 * time.Second
+
+// maxReadyLatency is how long after a soulstone's /health answers `lychd
+// start` may return: the startup health check runs every second, then
+// the regular check once, then Podman notifies systemd.
+const maxReadyLatency = 4 * time.Second
 
 // readySoulstones are the soulstones of readyBed: h alone, s1 and s2 in
 // the coven slow (hostile to h), and late, whose /health comes long after
@@ -27,18 +34,15 @@ var readySoulstones = []struct {
 }
 
 // readyBed binds the core runes and readySoulstones. Their health checks
-// come from Quadlet drop-ins the user writes beside lychd's units
-// (~/.config/containers/systemd/UNIT.container.d/health.conf): HealthCmd=
-// on the test image's /health and Notify=healthy, which is what a
-// soulstone's health check in the Codex binds to.
+// are the Codex's: health_cmd runs wget on the test image's /health, with
+// the default interval (10 s), so readiness found within a second comes
+// from the startup check lychd writes beside it.
 func readyBed(t *testing.T, b *Bed) {
 	t.Helper()
 	var soul strings.Builder
 	for _, s := range readySoulstones {
-		fmt.Fprintf(&soul, "[%s]\nimage = %q\n%senvironment = { NAME = %q, PORT = \"%d\", READY_DELAY = \"%d\" }\n\n",
-			s.name, Image, s.extra, s.name, s.port, int(s.delay/time.Second))
-		b.WriteUserFile(t, fmt.Sprintf("%s/.config/containers/systemd/lychd-soulstone-%s.container.d/health.conf", Home, s.name),
-			fmt.Sprintf("[Container]\nHealthCmd=wget -q -O /dev/null http://127.0.0.1:%d/health\nHealthInterval=1s\nNotify=healthy\n", s.port))
+		fmt.Fprintf(&soul, "[%s]\nimage = %q\n%shealth_cmd = [\"wget\", \"-q\", \"-O\", \"/dev/null\", \"http://127.0.0.1:%d/health\"]\nenvironment = { NAME = %q, PORT = \"%d\", READY_DELAY = \"%d\" }\n\n",
+			s.name, Image, s.extra, s.port, s.name, s.port, int(s.delay/time.Second))
 	}
 	b.WriteCodex(t, map[string]string{
 		"lychd.toml":            lychdToml(freeCorePorts(t), ""),
@@ -102,7 +106,10 @@ func statusHealth(t *testing.T, b *Bed, name string) (state, health string) {
 // TestStartWaitsUntilHealthy proves on real containers that "started"
 // means "ready" for a soulstone with a health check: `lychd start` of a
 // soulstone and of a coven returns after Podman recorded each container
-// healthy (its /health answers readyDelay after its start), not before;
+// healthy (its /health answers readyDelay after its start), not before,
+// and within maxReadyLatency of /health answering although the Codex's
+// health_cmd is checked every 10 s (the startup check runs every second
+// until it passes; then only the regular check's timer is left);
 // `lychd start --no-wait` returns at once and `lychd status` shows the
 // soulstone starting, then healthy, and unhealthy once its check fails
 // (systemd still has it active); a soulstone that is not healthy within
@@ -124,8 +131,14 @@ func TestStartWaitsUntilHealthy(t *testing.T) {
 			if !returned.After(healthy) {
 				t.Fatalf("%s returned at %s, before %s was healthy at %s", what, returned.Format("15:04:05.000"), c, healthy.Format("15:04:05.000"))
 			}
-			t.Logf("%s: %s started %s, healthy %v later; lychd returned %v after that",
-				what, c, started.Format("15:04:05.000"), healthy.Sub(started).Round(time.Millisecond), returned.Sub(healthy).Round(time.Millisecond))
+			// /health answers readyDelay after the start at the earliest:
+			// the startup check, every second, finds it within about one.
+			answered := started.Add(readyDelay)
+			if late := returned.Sub(answered); late > maxReadyLatency {
+				t.Errorf("%s returned %v after %s's /health answered (at the earliest), more than %v", what, late.Round(time.Millisecond), c, maxReadyLatency)
+			}
+			t.Logf("%s: %s started %s, healthy %v later; lychd returned %v after that, %v after /health answered",
+				what, c, started.Format("15:04:05.000"), healthy.Sub(started).Round(time.Millisecond), returned.Sub(healthy).Round(time.Millisecond), returned.Sub(answered).Round(time.Millisecond))
 		}
 		t.Logf("%s: %v to ready", what, returned.Sub(since).Round(time.Millisecond))
 	}
@@ -133,6 +146,25 @@ func TestStartWaitsUntilHealthy(t *testing.T) {
 	since := time.Now()
 	b.MustLychd(t, "start", "h")
 	check("lychd start h", since, time.Now(), "h")
+
+	// Once the startup check passed, Podman keeps only the regular check's
+	// timer, at the Codex's interval.
+	id := strings.TrimSpace(b.MustUser(t, "podman", "inspect", "--format", "{{.Id}}", "lychd-soulstone-h"))
+	eventually(t, 10*time.Second, "h's health check timers are the regular one alone", func() (bool, string) {
+		timers := strings.Fields(b.Systemctl(t, "list-units", "--all", "--type=timer", "--plain", "--no-legend", "--full", id+"*"))
+		var names []string
+		for _, w := range timers {
+			if strings.HasSuffix(w, ".timer") {
+				names = append(names, w)
+			}
+		}
+		if len(names) != 1 || strings.Contains(names[0], "-startup") {
+			return false, strings.Join(names, " ")
+		}
+		got := b.Systemctl(t, "show", "--property=TimersMonotonic", names[0])
+		want := fmt.Sprintf("OnUnitInactiveUSec=%ds", engine.DefaultHealthInterval)
+		return strings.Contains(got, want), names[0] + ": " + got
+	})
 
 	// A swap to ready: h displaced (no stop delay), the coven's two
 	// members started side by side, each to healthy.
@@ -163,7 +195,14 @@ func TestStartWaitsUntilHealthy(t *testing.T) {
 
 	// A check that fails after the start: systemd still says active,
 	// Podman says unhealthy, and so does lychd status.
+	// The regular check runs every 10 s: rather than wait for its failures,
+	// run it as often as it may fail before Podman calls h unhealthy.
 	b.MustUser(t, "podman", "exec", "lychd-soulstone-h", "rm", "/tmp/www/health")
+	for range engine.DefaultHealthRetries {
+		if out, _, err := b.User(t, "podman", "healthcheck", "run", "lychd-soulstone-h"); err == nil {
+			t.Fatalf("h's health check passed without /health: %s", out)
+		}
+	}
 	eventually(t, 30*time.Second, "lychd status shows h unhealthy", func() (bool, string) {
 		state, health := statusHealth(t, b, "h")
 		return state == "active" && health == "unhealthy", state + "/" + health
