@@ -22,18 +22,7 @@ func TestBeyondOneMachine(t *testing.T) {
 		Dir:                 "testdata/beyond",
 		RequireExplicitExec: true,
 		UpdateScripts:       golden.Updating(),
-		Setup: func(e *testscript.Env) error {
-			run := filepath.Join(e.WorkDir, "run")
-			if err := os.MkdirAll(run, 0o755); err != nil {
-				return err
-			}
-			// No systemd user manager: bind leaves the units for the next
-			// daemon-reload, and never reaches the manager of the user
-			// running the test.
-			e.Setenv("XDG_RUNTIME_DIR", run)
-			e.Setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path="+filepath.Join(run, "no-bus"))
-			return nil
-		},
+		Setup:               userSandbox,
 	})
 }
 

@@ -2,8 +2,6 @@ package main
 
 import (
 	"net"
-	"os"
-	"path/filepath"
 	"strconv"
 	"testing"
 
@@ -22,16 +20,9 @@ func TestDoctor(t *testing.T) {
 		Dir:                 "testdata/doctor",
 		RequireExplicitExec: true,
 		Setup: func(e *testscript.Env) error {
-			home := filepath.Join(e.WorkDir, "home")
-			run := filepath.Join(e.WorkDir, "run")
-			for _, d := range []string{home, run} {
-				if err := os.MkdirAll(d, 0o755); err != nil {
-					return err
-				}
+			if err := userSandbox(e); err != nil {
+				return err
 			}
-			e.Setenv("HOME", home)
-			e.Setenv("XDG_RUNTIME_DIR", run)
-			e.Setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path="+filepath.Join(run, "no-bus"))
 			l, err := net.Listen("tcp", "127.0.0.1:0")
 			if err != nil {
 				return err

@@ -37,19 +37,9 @@ func TestTutorial(t *testing.T) {
 		Dir:                 "testdata/tutorial",
 		RequireExplicitExec: true,
 		Setup: func(e *testscript.Env) error {
-			home := filepath.Join(e.WorkDir, "home")
-			run := filepath.Join(e.WorkDir, "run")
-			for _, d := range []string{home, run} {
-				if err := os.MkdirAll(d, 0o755); err != nil {
-					return err
-				}
+			if err := userSandbox(e); err != nil {
+				return err
 			}
-			e.Setenv("HOME", home)
-			// No systemd user manager: bind leaves the units for the next
-			// daemon-reload, and never reaches the manager of the user
-			// running the test.
-			e.Setenv("XDG_RUNTIME_DIR", run)
-			e.Setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path="+filepath.Join(run, "no-bus"))
 			for k, v := range goEnv {
 				e.Setenv(k, v)
 			}
