@@ -49,6 +49,9 @@ type Options struct {
 	// Reload asks the systemd user manager to reload its units. It returns
 	// an error wrapping systemd.ErrNoManager when no manager is reachable.
 	Reload func(ctx context.Context) error
+	// Manager connects to the systemd user manager, to tell which changed
+	// units are running; nil skips that.
+	Manager func(ctx context.Context) (systemd.Manager, error)
 	// Secrets is Podman's secret store: bind refuses units that name a
 	// secret it does not have. It returns podman.ErrNoPodman when podman is
 	// not installed (bind then warns that the secrets were not checked);
@@ -58,7 +61,7 @@ type Options struct {
 
 // NewCmd returns the bind command. runF replaces the run function in tests.
 func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
-	opts := &Options{IO: f.IO, Paths: f.Paths, Assimilate: f.Assimilate, Reload: f.Reload, Secrets: f.Secrets}
+	opts := &Options{IO: f.IO, Paths: f.Paths, Assimilate: f.Assimilate, Reload: f.Reload, Manager: f.Manager, Secrets: f.Secrets}
 	cmd := &cobra.Command{
 		Use:   "bind",
 		Short: "Inscribe the Codex and extensions as Quadlet and systemd units",
@@ -95,6 +98,9 @@ type Result struct {
 	// Watchers are the Grafana files (provisioning, dashboards) written
 	// into or removed from the Crypt.
 	Watchers []Change `json:"watchers,omitempty"`
+	// Restart are the running services whose units this bind changed: they
+	// run as they were until restarted.
+	Restart []string `json:"restart,omitempty"`
 	// Notes tell the user what to do next.
 	Notes []string `json:"notes,omitempty"`
 	// Reloaded is true when the user manager reloaded.
@@ -238,6 +244,13 @@ func Run(ctx context.Context, opts *Options) error {
 	if !opts.DryRun {
 		if err := settleReload(ctx, opts, p, &r); err != nil {
 			return err
+		}
+		if r.Reloaded {
+			r.Restart = runningChanged(ctx, opts, plan.Changes)
+		}
+		if len(r.Restart) > 0 {
+			r.Notes = append(r.Notes, fmt.Sprintf("Still running as they were before this bind (a restart applies the new units; nothing else was restarted): %s\nRestart them with: systemctl --user restart %s",
+				strings.Join(r.Restart, ", "), strings.Join(r.Restart, " ")))
 		}
 	}
 	if opts.JSON {
@@ -523,4 +536,50 @@ func unchangedSince(s *site.Site, before site.Snapshot) error {
 		return fmt.Errorf("bind: nothing was written: the binding site changed while the extensions were being assimilated (%s); an extension, or another program such as a second lychd bind, wrote to it. Run lychd bind again; if this repeats with no other bind running, look for the extension that writes there with lychd extension inspect NAME", strings.Join(limit(changed, 3), ", "))
 	}
 	return nil
+}
+
+// runningChanged returns the services, sorted, whose Quadlet files changes
+// updates and that the user manager has active: a daemon-reload gives them
+// their new definition, but their containers run as they were started.
+// When the manager cannot be asked, it returns none.
+func runningChanged(ctx context.Context, opts *Options, changes []site.Change) []string {
+	if opts.Manager == nil {
+		return nil
+	}
+	var services []string
+	for _, c := range changes {
+		if c.Op != "update" {
+			continue
+		}
+		switch base := filepath.Base(c.Path); {
+		case base == unitname.PodFile:
+			services = append(services, unitname.Pod)
+		case strings.HasSuffix(base, unitname.ContainerSuffix):
+			services = append(services, strings.TrimSuffix(base, unitname.ContainerSuffix)+unitname.ServiceSuffix)
+		}
+	}
+	if len(services) == 0 {
+		return nil
+	}
+	m, err := opts.Manager(ctx)
+	if err != nil {
+		return nil
+	}
+	defer m.Close()
+	units, err := m.ListUnitStates(ctx, services)
+	if err != nil {
+		return nil
+	}
+	want := map[string]bool{}
+	for _, s := range services {
+		want[s] = true
+	}
+	var running []string
+	for _, u := range units {
+		if want[u.Name] && (u.ActiveState == "active" || u.ActiveState == "activating" || u.ActiveState == "reloading") {
+			running = append(running, u.Name)
+		}
+	}
+	slices.Sort(running)
+	return running
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/lychd/lychd/internal/model"
 	"github.com/lychd/lychd/internal/paths"
 	"github.com/lychd/lychd/internal/systemd"
+	"github.com/lychd/lychd/internal/systemd/systemdfake"
 )
 
 // fakeCore stands in for the assimilation of the core plugin and
@@ -495,5 +496,36 @@ func TestRecordOnlyChangeIsReported(t *testing.T) {
 	}
 	if e.reloads != 1 {
 		t.Errorf("reloads = %d, want 1 (the first bind's)", e.reloads)
+	}
+}
+
+// TestBindNamesRunningUnitsItChanged: a bind that changes one running
+// soulstone's unit restarts nothing and says which running units keep their
+// old definition until restarted; changed units that are not running, and
+// running ones it did not change, are not named.
+func TestBindNamesRunningUnitsItChanged(t *testing.T) {
+	e := newEnv(t, map[string]string{"soulstones/s.toml": "[a]\nimage = \"ghcr.io/example/a:1\"\n\n[b]\nimage = \"ghcr.io/example/b:1\"\n\n[c]\nimage = \"ghcr.io/example/c:1\"\n"})
+	if err := e.run(t); err != nil {
+		t.Fatalf("bind: %v", err)
+	}
+	fake := &systemdfake.Manager{Units: []systemd.Unit{
+		{Name: "lychd-soulstone-a.service", LoadState: "loaded", ActiveState: "active", SubState: "running"},
+		{Name: "lychd-soulstone-b.service", LoadState: "loaded", ActiveState: "active", SubState: "running"},
+		{Name: "lychd-soulstone-c.service", LoadState: "loaded", ActiveState: "inactive", SubState: "dead"},
+	}}
+	e.opts.Manager = func(context.Context) (systemd.Manager, error) { return fake, nil }
+	e.writeCodex(t, map[string]string{"soulstones/s.toml": "[a]\nimage = \"ghcr.io/example/a:2\"\n\n[b]\nimage = \"ghcr.io/example/b:1\"\n\n[c]\nimage = \"ghcr.io/example/c:2\"\n"})
+	if err := e.run(t); err != nil {
+		t.Fatalf("second bind: %v", err)
+	}
+	want := `Bound 5 files: 0 created, 2 updated, 0 removed.
+  update ~/.config/containers/systemd/lychd/lychd-soulstone-a.container
+  update ~/.config/containers/systemd/lychd/lychd-soulstone-c.container
+Reloaded the systemd user manager.
+Still running as they were before this bind (a restart applies the new units; nothing else was restarted): lychd-soulstone-a.service
+Restart them with: systemctl --user restart lychd-soulstone-a.service
+`
+	if got := e.out.String(); got != want {
+		t.Errorf("bind printed:\n%s\nwant:\n%s", got, want)
 	}
 }

@@ -2,6 +2,7 @@ package realpodman
 
 import (
 	"fmt"
+	"path"
 	"slices"
 	"strings"
 	"testing"
@@ -53,7 +54,9 @@ func TestReanimation(t *testing.T) {
 }
 
 // TestNoChangeBindRestartsNothing: binding an unchanged Codex again
-// reloads systemd but restarts no unit and no container.
+// reloads systemd but restarts no unit and no container; a bind that
+// changes the running soulstone restarts nothing either, and names it as
+// running its old definition until restarted.
 func TestNoChangeBindRestartsNothing(t *testing.T) {
 	b := bed(t)
 	soloBed(t, b)
@@ -82,6 +85,21 @@ func TestNoChangeBindRestartsNothing(t *testing.T) {
 	}
 	if ev := b.Events(t, since, "type=container", "type=pod"); len(ev) > 0 {
 		t.Errorf("Podman recorded events during a no-change bind:\n%s", dumpEvents(ev))
+	}
+
+	// A bind that changes the running soulstone restarts nothing, and
+	// names it as running its old definition until restarted.
+	b.WriteUserFile(t, path.Join(CodexDir, "soulstones/solo.toml"), fmt.Sprintf("[solo]\nimage = %q\nenvironment = { NAME = \"solo2\", PORT = \"8101\" }\n", Image))
+	since = time.Now()
+	out := b.MustLychd(t, "bind")
+	if want := "Still running as they were before this bind (a restart applies the new units; nothing else was restarted): lychd-soulstone-solo.service\nRestart them with: systemctl --user restart lychd-soulstone-solo.service\n"; !strings.HasSuffix(out, want) {
+		t.Errorf("bind that changed solo printed:\n%s\nwant it to end with:\n%s", out, want)
+	}
+	if after := b.Containers(t); !slices.EqualFunc(before, after, func(x, y Container) bool { return x.ID == y.ID && x.StartedAt.Equal(y.StartedAt) }) {
+		t.Errorf("containers before the changing bind: %v; after: %v", names(before), names(after))
+	}
+	if ev := b.Events(t, since, "type=container", "type=pod"); len(ev) > 0 {
+		t.Errorf("Podman recorded events during a bind that changed one unit:\n%s", dumpEvents(ev))
 	}
 }
 

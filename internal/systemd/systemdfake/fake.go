@@ -143,10 +143,17 @@ func (m *Manager) match(known, patterns []string) []systemd.Unit {
 		}
 	}
 	for _, n := range known {
-		if !seen[n] {
-			seen[n] = true
-			out = append(out, systemd.Unit{Name: n, LoadState: "not-found", ActiveState: "inactive", SubState: "dead"})
+		if seen[n] {
+			continue
 		}
+		seen[n] = true
+		u := systemd.Unit{Name: n, LoadState: "not-found", ActiveState: "inactive", SubState: "dead"}
+		for _, have := range m.Units {
+			if have.Name == n {
+				u = have
+			}
+		}
+		out = append(out, u)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
