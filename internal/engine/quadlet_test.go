@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -156,7 +157,7 @@ func TestResolvedThroughQuadlet(t *testing.T) {
 						t.Errorf("%s = %q, want %q", flag, got, v)
 					}
 				}
-				if !containsString(argv, "--sdnotify=healthy") {
+				if !slices.Contains(argv, "--sdnotify=healthy") {
 					t.Errorf("no --sdnotify=healthy in %q", argv)
 				}
 			} else if len(flagValues(argv, "--health-cmd")) != 0 {
@@ -180,13 +181,4 @@ func podCreate(t *testing.T, unit string) string {
 	}
 	t.Fatalf("no pod create in\n%s", unit)
 	return ""
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -168,7 +169,7 @@ func TestBindWithWatchers(t *testing.T) {
 	}
 	published := flagValues(create, "--publish")
 	for _, want := range []string{"127.0.0.1:3000:3000", "127.0.0.1:9091:9091"} {
-		if !contains(published, want) {
+		if !slices.Contains(published, want) {
 			t.Errorf("pod publishes %q, want %s among them", published, want)
 		}
 	}
@@ -266,15 +267,6 @@ func flagValue(argv []string, flag string) string {
 		return v[0]
 	}
 	return ""
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // TestWatchersPortsAreTaken: with the Watchers on, a soulstone on
