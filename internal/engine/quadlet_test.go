@@ -10,36 +10,8 @@ import (
 
 	"github.com/lychd/lychd/internal/testtool"
 	"github.com/lychd/lychd/internal/unitfile"
+	"github.com/lychd/lychd/internal/verify"
 )
-
-// flagValues returns the values following each occurrence of flag.
-func flagValues(argv []string, flag string) []string {
-	var out []string
-	for i := 0; i+1 < len(argv); i++ {
-		if argv[i] == flag {
-			out = append(out, argv[i+1])
-			i++
-		}
-	}
-	return out
-}
-
-func execStart(t *testing.T, unit string) []string {
-	t.Helper()
-	p, err := unitfile.Parse([]byte(unit))
-	if err != nil {
-		t.Fatal(err)
-	}
-	vals := p.Get("Service", "ExecStart")
-	if len(vals) != 1 {
-		t.Fatalf("%d ExecStart= lines in\n%s", len(vals), unit)
-	}
-	argv, err := unitfile.SplitWords(vals[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	return argv
-}
 
 func seconds(d interface{ Seconds() float64 }) string {
 	return fmt.Sprintf("%.0fs", d.Seconds())
@@ -107,7 +79,7 @@ func TestResolvedThroughQuadlet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(flagValues(pod, "--shm-size"), []string{"32g"}) {
+	if !reflect.DeepEqual(verify.FlagValues(pod, "--shm-size"), []string{"32g"}) {
 		t.Errorf("pod create %q lacks --shm-size 32g", pod)
 	}
 	names := make([]string, 0, len(want))
@@ -135,17 +107,17 @@ func TestResolvedThroughQuadlet(t *testing.T) {
 			if got := argv[img+1:]; !reflect.DeepEqual(got, res.Exec) {
 				t.Errorf("arguments after the image:\n got %q\nwant %q", got, res.Exec)
 			}
-			if got := flagValues(argv, "--device"); !reflect.DeepEqual(got, res.Devices) && !(len(got) == 0 && len(res.Devices) == 0) {
+			if got := verify.FlagValues(argv, "--device"); !reflect.DeepEqual(got, res.Devices) && !(len(got) == 0 && len(res.Devices) == 0) {
 				t.Errorf("--device = %q, want %q", got, res.Devices)
 			}
-			if got := flagValues(argv, "-v"); !reflect.DeepEqual(got, res.Volumes) {
+			if got := verify.FlagValues(argv, "-v"); !reflect.DeepEqual(got, res.Volumes) {
 				t.Errorf("-v = %q, want %q", got, res.Volumes)
 			}
 			var env []string
 			for _, e := range res.Environment {
 				env = append(env, e.Name+"="+e.Value)
 			}
-			if got := flagValues(argv, "--env"); !reflect.DeepEqual(got, env) && !(len(got) == 0 && len(env) == 0) {
+			if got := verify.FlagValues(argv, "--env"); !reflect.DeepEqual(got, env) && !(len(got) == 0 && len(env) == 0) {
 				t.Errorf("--env = %q, want %q", got, env)
 			}
 			if h := res.Health; h != nil {
@@ -153,14 +125,14 @@ func TestResolvedThroughQuadlet(t *testing.T) {
 					"--health-cmd": h.CmdJSON(), "--health-interval": seconds(h.Interval), "--health-timeout": seconds(h.Timeout),
 					"--health-retries": fmt.Sprint(h.Retries), "--health-start-period": seconds(h.StartPeriod),
 				} {
-					if got := flagValues(argv, flag); !reflect.DeepEqual(got, []string{v}) {
+					if got := verify.FlagValues(argv, flag); !reflect.DeepEqual(got, []string{v}) {
 						t.Errorf("%s = %q, want %q", flag, got, v)
 					}
 				}
 				if !slices.Contains(argv, "--sdnotify=healthy") {
 					t.Errorf("no --sdnotify=healthy in %q", argv)
 				}
-			} else if len(flagValues(argv, "--health-cmd")) != 0 {
+			} else if len(verify.FlagValues(argv, "--health-cmd")) != 0 {
 				t.Errorf("health check without one resolved: %q", argv)
 			}
 		})
@@ -181,4 +153,14 @@ func podCreate(t *testing.T, unit string) string {
 	}
 	t.Fatalf("no pod create in\n%s", unit)
 	return ""
+}
+
+// execStart is the podman command line of a generated service.
+func execStart(t *testing.T, unit string) []string {
+	t.Helper()
+	argv, err := verify.ExecStart([]byte(unit))
+	if err != nil {
+		t.Fatalf("%v:\n%s", err, unit)
+	}
+	return argv
 }

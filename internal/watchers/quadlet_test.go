@@ -8,19 +8,8 @@ import (
 
 	"github.com/lychd/lychd/internal/testtool"
 	"github.com/lychd/lychd/internal/unitfile"
+	"github.com/lychd/lychd/internal/verify"
 )
-
-// flagValues returns the values following each occurrence of flag.
-func flagValues(argv []string, flag string) []string {
-	var out []string
-	for i := 0; i+1 < len(argv); i++ {
-		if argv[i] == flag {
-			out = append(out, argv[i+1])
-			i++
-		}
-	}
-	return out
-}
 
 // TestRunesThroughQuadlet writes the two runes as Quadlet units with the
 // keys the caller will use and checks, with the real Quadlet generator,
@@ -90,17 +79,17 @@ func TestRunesThroughQuadlet(t *testing.T) {
 			if got := argv[img+1:]; len(spec.Exec) > 0 && !reflect.DeepEqual(got, spec.Exec) {
 				t.Errorf("command after the image = %q, want %q", got, spec.Exec)
 			}
-			if got := flagValues(argv, "--health-cmd"); !reflect.DeepEqual(got, []string{string(health)}) {
+			if got := verify.FlagValues(argv, "--health-cmd"); !reflect.DeepEqual(got, []string{string(health)}) {
 				t.Errorf("--health-cmd = %q, want %q", got, health)
 			}
-			if got := flagValues(argv, "-v"); !reflect.DeepEqual(got, spec.Volumes) {
+			if got := verify.FlagValues(argv, "-v"); !reflect.DeepEqual(got, spec.Volumes) {
 				t.Errorf("-v = %q, want %q", got, spec.Volumes)
 			}
 			var env []string
 			for _, e := range spec.Environment {
 				env = append(env, e.Name+"="+e.Value)
 			}
-			if got := flagValues(argv, "--env"); !reflect.DeepEqual(got, env) {
+			if got := verify.FlagValues(argv, "--env"); !reflect.DeepEqual(got, env) {
 				t.Errorf("--env = %q, want %q", got, env)
 			}
 			if !strings.Contains(execs[0], "--sdnotify=healthy") {

@@ -19,6 +19,7 @@ import (
 	"github.com/lychd/lychd/internal/paths"
 	"github.com/lychd/lychd/internal/testtool"
 	"github.com/lychd/lychd/internal/unitfile"
+	"github.com/lychd/lychd/internal/verify"
 	"github.com/lychd/lychd/internal/watchers"
 )
 
@@ -151,7 +152,7 @@ func TestBindWithWatchers(t *testing.T) {
 		}
 	}
 	argv := execStart(t, gen["lychd-harvester.service"])
-	if got := flagValues(argv, "-v"); !reflect.DeepEqual(got, hv) {
+	if got := verify.FlagValues(argv, "-v"); !reflect.DeepEqual(got, hv) {
 		t.Errorf("harvester -v %q, want %q", got, hv)
 	}
 	if got, want := argv[len(argv)-4:], []string{watchers.HarvesterImage, "--config.file=" + watchers.HarvesterConfigFile, "--storage.tsdb.path=/prometheus", "--web.listen-address=0.0.0.0:9091"}; !reflect.DeepEqual(got, want) {
@@ -164,10 +165,12 @@ func TestBindWithWatchers(t *testing.T) {
 	}
 	for _, pre := range p.Get("Service", "ExecStartPre") {
 		if strings.Contains(pre, "pod create") {
-			create = splitWords(t, pre)
+			if create, err = unitfile.SplitWords(pre); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
-	published := flagValues(create, "--publish")
+	published := verify.FlagValues(create, "--publish")
 	for _, want := range []string{"127.0.0.1:3000:3000", "127.0.0.1:9091:9091"} {
 		if !slices.Contains(published, want) {
 			t.Errorf("pod publishes %q, want %s among them", published, want)
@@ -227,43 +230,8 @@ func TestBindWithoutWatchers(t *testing.T) {
 	}
 }
 
-func execStart(t *testing.T, unit string) []string {
-	t.Helper()
-	p, err := unitfile.Parse([]byte(unit))
-	if err != nil {
-		t.Fatal(err)
-	}
-	execs := p.Get("Service", "ExecStart")
-	if len(execs) != 1 {
-		t.Fatalf("ExecStart = %q in\n%s", execs, unit)
-	}
-	return splitWords(t, execs[0])
-}
-
-func splitWords(t *testing.T, s string) []string {
-	t.Helper()
-	w, err := unitfile.SplitWords(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return w
-}
-
-func flagValues(argv []string, flag string) []string {
-	var out []string
-	for i := 0; i+1 < len(argv); i++ {
-		if argv[i] == flag {
-			out = append(out, argv[i+1])
-			i++
-		} else if v, ok := strings.CutPrefix(argv[i], flag+"="); ok {
-			out = append(out, v)
-		}
-	}
-	return out
-}
-
 func flagValue(argv []string, flag string) string {
-	if v := flagValues(argv, flag); len(v) == 1 {
+	if v := verify.FlagValues(argv, flag); len(v) == 1 {
 		return v[0]
 	}
 	return ""
@@ -385,4 +353,14 @@ func TestWatchersScrapeEnginesWhereTheirPresetsSay(t *testing.T) {
 	if len(w.warnings) != 0 {
 		t.Errorf("warnings %q", w.warnings)
 	}
+}
+
+// execStart is the podman command line of a generated service.
+func execStart(t *testing.T, unit string) []string {
+	t.Helper()
+	argv, err := verify.ExecStart([]byte(unit))
+	if err != nil {
+		t.Fatalf("%v:\n%s", err, unit)
+	}
+	return argv
 }
