@@ -10,7 +10,6 @@ import (
 
 	"github.com/lychd/lychd/internal/testtool"
 	"github.com/lychd/lychd/internal/unitfile"
-	"github.com/lychd/lychd/internal/verify"
 )
 
 func seconds(d interface{ Seconds() float64 }) string {
@@ -79,7 +78,7 @@ func TestResolvedThroughQuadlet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(verify.FlagValues(pod, "--shm-size"), []string{"32g"}) {
+	if !reflect.DeepEqual(unitfile.FlagValues(pod, "--shm-size"), []string{"32g"}) {
 		t.Errorf("pod create %q lacks --shm-size 32g", pod)
 	}
 	names := make([]string, 0, len(want))
@@ -107,17 +106,17 @@ func TestResolvedThroughQuadlet(t *testing.T) {
 			if got := argv[img+1:]; !reflect.DeepEqual(got, res.Exec) {
 				t.Errorf("arguments after the image:\n got %q\nwant %q", got, res.Exec)
 			}
-			if got := verify.FlagValues(argv, "--device"); !reflect.DeepEqual(got, res.Devices) && !(len(got) == 0 && len(res.Devices) == 0) {
+			if got := unitfile.FlagValues(argv, "--device"); !reflect.DeepEqual(got, res.Devices) && !(len(got) == 0 && len(res.Devices) == 0) {
 				t.Errorf("--device = %q, want %q", got, res.Devices)
 			}
-			if got := verify.FlagValues(argv, "-v"); !reflect.DeepEqual(got, res.Volumes) {
+			if got := unitfile.FlagValues(argv, "-v"); !reflect.DeepEqual(got, res.Volumes) {
 				t.Errorf("-v = %q, want %q", got, res.Volumes)
 			}
 			var env []string
 			for _, e := range res.Environment {
 				env = append(env, e.Name+"="+e.Value)
 			}
-			if got := verify.FlagValues(argv, "--env"); !reflect.DeepEqual(got, env) && !(len(got) == 0 && len(env) == 0) {
+			if got := unitfile.FlagValues(argv, "--env"); !reflect.DeepEqual(got, env) && !(len(got) == 0 && len(env) == 0) {
 				t.Errorf("--env = %q, want %q", got, env)
 			}
 			if h := res.Health; h != nil {
@@ -125,14 +124,14 @@ func TestResolvedThroughQuadlet(t *testing.T) {
 					"--health-cmd": h.CmdJSON(), "--health-interval": seconds(h.Interval), "--health-timeout": seconds(h.Timeout),
 					"--health-retries": fmt.Sprint(h.Retries), "--health-start-period": seconds(h.StartPeriod),
 				} {
-					if got := verify.FlagValues(argv, flag); !reflect.DeepEqual(got, []string{v}) {
+					if got := unitfile.FlagValues(argv, flag); !reflect.DeepEqual(got, []string{v}) {
 						t.Errorf("%s = %q, want %q", flag, got, v)
 					}
 				}
 				if !slices.Contains(argv, "--sdnotify=healthy") {
 					t.Errorf("no --sdnotify=healthy in %q", argv)
 				}
-			} else if len(verify.FlagValues(argv, "--health-cmd")) != 0 {
+			} else if len(unitfile.FlagValues(argv, "--health-cmd")) != 0 {
 				t.Errorf("health check without one resolved: %q", argv)
 			}
 		})
@@ -158,7 +157,7 @@ func podCreate(t *testing.T, unit string) string {
 // execStart is the podman command line of a generated service.
 func execStart(t *testing.T, unit string) []string {
 	t.Helper()
-	argv, err := verify.ExecStart([]byte(unit))
+	argv, err := unitfile.ExecStart([]byte(unit))
 	if err != nil {
 		t.Fatalf("%v:\n%s", err, unit)
 	}

@@ -83,7 +83,7 @@ func TestGoldenQuadlet(t *testing.T) {
 	if got := argv[len(argv)-len(tail):]; strings.Join(got, "\x00") != strings.Join(tail, "\x00") {
 		t.Errorf("ExecStart tail %q, want %q", got, tail)
 	}
-	env := flagValues(argv, "--env")
+	env := FlagValues(argv, "--env")
 	wantEnv := []string{"EMPTY=", "MODEL=/models/llama 3.gguf", `PROMPT_PREFIX=You are "Lych"; cost: $5 (100%)`}
 	if strings.Join(env, "\x00") != strings.Join(wantEnv, "\x00") {
 		t.Errorf("--env %q, want %q", env, wantEnv)

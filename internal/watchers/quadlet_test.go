@@ -8,7 +8,6 @@ import (
 
 	"github.com/lychd/lychd/internal/testtool"
 	"github.com/lychd/lychd/internal/unitfile"
-	"github.com/lychd/lychd/internal/verify"
 )
 
 // TestRunesThroughQuadlet writes the two runes as Quadlet units with the
@@ -79,17 +78,17 @@ func TestRunesThroughQuadlet(t *testing.T) {
 			if got := argv[img+1:]; len(spec.Exec) > 0 && !reflect.DeepEqual(got, spec.Exec) {
 				t.Errorf("command after the image = %q, want %q", got, spec.Exec)
 			}
-			if got := verify.FlagValues(argv, "--health-cmd"); !reflect.DeepEqual(got, []string{string(health)}) {
+			if got := unitfile.FlagValues(argv, "--health-cmd"); !reflect.DeepEqual(got, []string{string(health)}) {
 				t.Errorf("--health-cmd = %q, want %q", got, health)
 			}
-			if got := verify.FlagValues(argv, "-v"); !reflect.DeepEqual(got, spec.Volumes) {
+			if got := unitfile.FlagValues(argv, "-v"); !reflect.DeepEqual(got, spec.Volumes) {
 				t.Errorf("-v = %q, want %q", got, spec.Volumes)
 			}
 			var env []string
 			for _, e := range spec.Environment {
 				env = append(env, e.Name+"="+e.Value)
 			}
-			if got := verify.FlagValues(argv, "--env"); !reflect.DeepEqual(got, env) {
+			if got := unitfile.FlagValues(argv, "--env"); !reflect.DeepEqual(got, env) {
 				t.Errorf("--env = %q, want %q", got, env)
 			}
 			if !strings.Contains(execs[0], "--sdnotify=healthy") {

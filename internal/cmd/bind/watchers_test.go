@@ -19,7 +19,6 @@ import (
 	"github.com/lychd/lychd/internal/paths"
 	"github.com/lychd/lychd/internal/testtool"
 	"github.com/lychd/lychd/internal/unitfile"
-	"github.com/lychd/lychd/internal/verify"
 	"github.com/lychd/lychd/internal/watchers"
 )
 
@@ -152,7 +151,7 @@ func TestBindWithWatchers(t *testing.T) {
 		}
 	}
 	argv := execStart(t, gen["lychd-harvester.service"])
-	if got := verify.FlagValues(argv, "-v"); !reflect.DeepEqual(got, hv) {
+	if got := unitfile.FlagValues(argv, "-v"); !reflect.DeepEqual(got, hv) {
 		t.Errorf("harvester -v %q, want %q", got, hv)
 	}
 	if got, want := argv[len(argv)-4:], []string{watchers.HarvesterImage, "--config.file=" + watchers.HarvesterConfigFile, "--storage.tsdb.path=/prometheus", "--web.listen-address=0.0.0.0:9091"}; !reflect.DeepEqual(got, want) {
@@ -170,7 +169,7 @@ func TestBindWithWatchers(t *testing.T) {
 			}
 		}
 	}
-	published := verify.FlagValues(create, "--publish")
+	published := unitfile.FlagValues(create, "--publish")
 	for _, want := range []string{"127.0.0.1:3000:3000", "127.0.0.1:9091:9091"} {
 		if !slices.Contains(published, want) {
 			t.Errorf("pod publishes %q, want %s among them", published, want)
@@ -231,7 +230,7 @@ func TestBindWithoutWatchers(t *testing.T) {
 }
 
 func flagValue(argv []string, flag string) string {
-	if v := verify.FlagValues(argv, flag); len(v) == 1 {
+	if v := unitfile.FlagValues(argv, flag); len(v) == 1 {
 		return v[0]
 	}
 	return ""
@@ -358,7 +357,7 @@ func TestWatchersScrapeEnginesWhereTheirPresetsSay(t *testing.T) {
 // execStart is the podman command line of a generated service.
 func execStart(t *testing.T, unit string) []string {
 	t.Helper()
-	argv, err := verify.ExecStart([]byte(unit))
+	argv, err := unitfile.ExecStart([]byte(unit))
 	if err != nil {
 		t.Fatalf("%v:\n%s", err, unit)
 	}

@@ -1,17 +1,15 @@
-package verify
+package unitfile
 
 import (
 	"fmt"
 	"strings"
-
-	"github.com/lychd/lychd/internal/unitfile"
 )
 
 // ExecStart returns the command line of a service the Quadlet generator
 // wrote (for a .container, the podman run it starts): its one ExecStart=
 // split into words as systemd splits them.
 func ExecStart(service []byte) ([]string, error) {
-	p, err := unitfile.Parse(service)
+	p, err := Parse(service)
 	if err != nil {
 		return nil, fmt.Errorf("parsing the generated service: %w", err)
 	}
@@ -19,7 +17,7 @@ func ExecStart(service []byte) ([]string, error) {
 	if len(vals) != 1 {
 		return nil, fmt.Errorf("the generated service has %d ExecStart= lines, want 1", len(vals))
 	}
-	words, err := unitfile.SplitWords(vals[0])
+	words, err := SplitWords(vals[0])
 	if err != nil {
 		return nil, fmt.Errorf("splitting ExecStart=: %w", err)
 	}

@@ -1,4 +1,4 @@
-package verify
+package unitfile
 
 import (
 	"slices"
@@ -15,7 +15,7 @@ func TestFlagValues(t *testing.T) {
 	}
 }
 
-func TestExecStart(t *testing.T) {
+func TestExecStartWords(t *testing.T) {
 	argv, err := ExecStart([]byte("[Service]\nExecStart=/usr/bin/podman run \"--name=a b\" --env 'X=$Y'\n"))
 	if want := []string{"/usr/bin/podman", "run", "--name=a b", "--env", "X=$Y"}; err != nil || !slices.Equal(argv, want) {
 		t.Errorf("ExecStart = %q, %v; want %q", argv, err, want)
