@@ -11,10 +11,11 @@ import (
 	"github.com/lychd/lychd/internal/engine"
 	"github.com/lychd/lychd/internal/model"
 	"github.com/lychd/lychd/internal/spelling"
+	"github.com/lychd/lychd/sdk/preset"
 	"github.com/lychd/lychd/sdk/validate"
 )
 
-// Keys of a [presets.NAME] table: engine.Preset's TOML keys.
+// Keys of a [presets.NAME] table: preset.Preset's TOML keys.
 var presetKeys = []field{
 	{"description", "string", `description = "vLLM nightly"`},
 	{"image", "string", `image = "docker.io/vllm/vllm-openai:nightly"`},
@@ -50,7 +51,7 @@ func (l *loader) presets(d *doc, p keyPath, m map[string]any) {
 		if !known || raw == nil {
 			continue
 		}
-		var pr engine.Preset
+		var pr preset.Preset
 		dec := json.NewDecoder(strings.NewReader(string(raw)))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&pr); err != nil {
@@ -59,7 +60,7 @@ func (l *loader) presets(d *doc, p keyPath, m map[string]any) {
 		}
 		src := fmt.Sprintf("%s:%d", d.file, d.pos.line(np))
 		for _, err := range joined(l.registry.Add(name, pr, src)) {
-			var pe *engine.PresetError
+			var pe *preset.PresetError
 			if errors.As(err, &pe) && pe.Key != "" {
 				d.errorf(subPath(np, pe.Key), "%s", pe.Msg)
 				continue
@@ -218,9 +219,9 @@ func healthDefaults(r *model.Rune) {
 	if len(r.HealthCmd) == 0 {
 		return
 	}
-	r.HealthInterval = engine.DefaultHealthInterval * time.Second
-	r.HealthTimeout = engine.DefaultHealthTimeout * time.Second
-	r.HealthRetries = engine.DefaultHealthRetries
+	r.HealthInterval = preset.DefaultHealthInterval * time.Second
+	r.HealthTimeout = preset.DefaultHealthTimeout * time.Second
+	r.HealthRetries = preset.DefaultHealthRetries
 	r.HealthStartPeriod = r.StartTimeout
 }
 
@@ -237,7 +238,7 @@ type pendingSoulstone struct {
 // ExtensionPreset is an engine preset an extension registered.
 type ExtensionPreset struct {
 	Name   string
-	Preset engine.Preset
+	Preset preset.Preset
 	// Source names the extension, e.g. "extension vision-organ".
 	Source string
 }

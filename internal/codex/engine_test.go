@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lychd/lychd/internal/engine"
+	"github.com/lychd/lychd/sdk/preset"
 )
 
 // TestEngineSoulstone loads the four-line soulstone of docs/engines.md and
@@ -155,11 +155,11 @@ func TestEngineMalformed(t *testing.T) {
 // TestExtensionPresets: a soulstone may name an engine only an extension
 // registers; Load leaves it for ResolveEngines.
 func TestExtensionPresets(t *testing.T) {
-	rocm := engine.Preset{
+	rocm := preset.Preset{
 		Image:  "docker.io/rocm/vllm:latest",
 		Exec:   []string{"{model_args}", "--port", "{port}"},
-		Model:  &engine.ModelArgs{HuggingFace: []string{"{model}"}},
-		Health: &engine.HealthCheck{Cmd: []string{"curl", "-fsS", "http://127.0.0.1:{port}/health"}},
+		Model:  &preset.ModelArgs{HuggingFace: []string{"{model}"}},
+		Health: &preset.HealthCheck{Cmd: []string{"curl", "-fsS", "http://127.0.0.1:{port}/health"}},
 	}
 	dir := writeCodex(t, ss("[qwen]\nengine = \"vllm-rocm\"\nmodel = \"Qwen/Qwen2.5-7B-Instruct\"\ngroups = [\"reasoning\"]\n\n[tts]\nengine = \"kokoro\"\n"))
 	c, err := Load(dir)

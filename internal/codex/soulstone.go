@@ -9,6 +9,7 @@ import (
 
 	"github.com/lychd/lychd/internal/engine"
 	"github.com/lychd/lychd/internal/model"
+	"github.com/lychd/lychd/sdk/preset"
 	"github.com/lychd/lychd/sdk/validate"
 )
 
@@ -227,9 +228,9 @@ func soulstone(d *doc, p keyPath, name string, t map[string]any, reg *engine.Reg
 				}
 			}
 		case "shm_size":
-			shm, _ = d.str(kp, f, v, engine.ValidateShmSize)
+			shm, _ = d.str(kp, f, v, preset.ValidateShmSize)
 		case "memory":
-			memory, _ = d.str(kp, f, v, engine.ValidateMemory)
+			memory, _ = d.str(kp, f, v, preset.ValidateMemory)
 		case "resident":
 			resident, residentOK = d.boolean(kp, f, v)
 		default:

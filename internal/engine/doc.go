@@ -17,7 +17,7 @@
 // the model download, a health check run inside the container, and where
 // its Prometheus metrics are.
 //
-// Arguments use a small placeholder syntax, expanded by Expand and never by
+// Arguments use a small placeholder syntax, expanded by preset.Expand and never by
 // a template engine:
 //
 //	{model}       the model reference the soulstone names

@@ -10,6 +10,7 @@ import (
 
 	"github.com/lychd/lychd/internal/testtool"
 	"github.com/lychd/lychd/internal/unitfile"
+	"github.com/lychd/lychd/sdk/preset"
 )
 
 func seconds(d interface{ Seconds() float64 }) string {
@@ -61,7 +62,7 @@ func TestResolvedThroughQuadlet(t *testing.T) {
 		files[name+".container"] = string(data)
 		want[name] = res
 	}
-	largest, err := LargestShmSize(shm...)
+	largest, err := preset.LargestShmSize(shm...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/lychd/lychd/sdk/preset"
 	"github.com/pelletier/go-toml/v2"
 )
 
@@ -24,7 +25,7 @@ type Registry struct {
 }
 
 type entry struct {
-	preset Preset
+	preset preset.Preset
 	source string
 }
 
@@ -48,8 +49,8 @@ func Builtin() (*Registry, error) {
 // strictly: an unknown key or a value of the wrong type is an error naming
 // file and line. Every preset is then validated; all problems are
 // returned together, joined, in name order.
-func ParsePresets(file string, data []byte) (map[string]Preset, error) {
-	var m map[string]Preset
+func ParsePresets(file string, data []byte) (map[string]preset.Preset, error) {
+	var m map[string]preset.Preset
 	dec := toml.NewDecoder(bytes.NewReader(data)).DisallowUnknownFields()
 	if err := dec.Decode(&m); err != nil {
 		return nil, decodeError(file, err)
@@ -74,7 +75,7 @@ func decodeError(file string, err error) error {
 		var lines []string
 		for _, e := range strict.Errors {
 			row, _ := e.Position()
-			lines = append(lines, fmt.Sprintf("%s:%d: %s: unknown key; see the engine.Preset fields (description, image, exec, model, devices, volumes, environment, shm_size, start_timeout_seconds, health, metrics, capabilities)", file, row, strings.Join(e.Key(), ".")))
+			lines = append(lines, fmt.Sprintf("%s:%d: %s: unknown key; a preset's keys are (description, image, exec, model, devices, volumes, environment, shm_size, start_timeout_seconds, health, metrics, capabilities)", file, row, strings.Join(e.Key(), ".")))
 		}
 		return errors.New(strings.Join(lines, "\n"))
 	}
@@ -90,12 +91,12 @@ func decodeError(file string, err error) error {
 // defined ("built in", "lychd.toml:12", "extension vision-organ") and is
 // shown in errors and in Resolved.Filled. A name already registered is
 // refused: presets never silently replace one another.
-func (r *Registry) Add(name string, p Preset, source string) error {
+func (r *Registry) Add(name string, p preset.Preset, source string) error {
 	if errs := p.Validate(name); len(errs) > 0 {
 		return errors.Join(errs...)
 	}
 	if prev, ok := r.presets[name]; ok {
-		return &PresetError{Preset: name, Msg: fmt.Sprintf("already defined (%s); choose another name, e.g. %q, or override single keys in the soulstone", prev.source, name+"-custom")}
+		return &preset.PresetError{Preset: name, Msg: fmt.Sprintf("already defined (%s); choose another name, e.g. %q, or override single keys in the soulstone", prev.source, name+"-custom")}
 	}
 	if r.presets == nil {
 		r.presets = map[string]entry{}
@@ -105,10 +106,10 @@ func (r *Registry) Add(name string, p Preset, source string) error {
 }
 
 // Lookup returns the preset called name and where it was defined.
-func (r *Registry) Lookup(name string) (p Preset, source string, ok bool) {
+func (r *Registry) Lookup(name string) (p preset.Preset, source string, ok bool) {
 	e, ok := r.presets[name]
 	if !ok {
-		return Preset{}, "", false
+		return preset.Preset{}, "", false
 	}
 	return clonePreset(e.preset), e.source, true
 }
@@ -143,7 +144,7 @@ func tomlKey(name string) string {
 }
 
 // clonePreset deep-copies p so callers cannot change a registered preset.
-func clonePreset(p Preset) Preset {
+func clonePreset(p preset.Preset) preset.Preset {
 	c := p
 	c.Exec = cloneStrings(p.Exec)
 	c.Devices = cloneStrings(p.Devices)

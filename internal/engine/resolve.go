@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lychd/lychd/internal/model"
+	"github.com/lychd/lychd/sdk/preset"
 	"github.com/lychd/lychd/sdk/validate"
 )
 
@@ -171,7 +172,7 @@ func (r *Registry) Resolve(s Soulstone) (Resolved, error) {
 
 type resolver struct {
 	s    Soulstone
-	p    Preset
+	p    preset.Preset
 	from string
 	errs []error
 	out  Resolved
@@ -214,7 +215,7 @@ func (r *resolver) resolve() (Resolved, error) {
 	r.fill("image", out.Image, r.origin(s.Image != ""))
 
 	// Port.
-	out.Port = StandardPort
+	out.Port = preset.StandardPort
 	portFrom := FromStandard
 	if s.Port != 0 {
 		out.Port, portFrom = s.Port, FromSoulstone
@@ -239,7 +240,7 @@ func (r *resolver) resolve() (Resolved, error) {
 	usesModel := false
 	tmplOK := true
 	for i, a := range execTmpl {
-		names, err := checkTemplate(a, hasModel)
+		names, err := preset.CheckTemplate(a, hasModel)
 		if err != nil {
 			tmplOK = false
 			if s.Exec != nil {
@@ -247,22 +248,22 @@ func (r *resolver) resolve() (Resolved, error) {
 			}
 			continue
 		}
-		usesModel = usesModel || contains(names, PlaceholderModel) || contains(names, PlaceholderModelArgs)
+		usesModel = usesModel || contains(names, preset.PlaceholderModel) || contains(names, preset.PlaceholderModelArgs)
 	}
 	for i, a := range s.ExtraArgs {
 		key := fmt.Sprintf("extra_args[%d]", i)
-		if a == modelArgsElement {
+		if a == preset.ModelArgsElement {
 			r.fail(key, "{model_args} belongs in exec, which the preset already fills; remove it")
 			tmplOK = false
 			continue
 		}
-		names, err := checkTemplate(a, hasModel)
+		names, err := preset.CheckTemplate(a, hasModel)
 		if err != nil {
 			r.fail(key, "%v", err)
 			tmplOK = false
 			continue
 		}
-		usesModel = usesModel || contains(names, PlaceholderModel)
+		usesModel = usesModel || contains(names, preset.PlaceholderModel)
 	}
 	usesModel = usesModel || r.otherTemplatesUseModel()
 	r.modelOK = r.model(usesModel)
@@ -298,7 +299,7 @@ func (r *resolver) resolve() (Resolved, error) {
 	out.ShmSize = p.ShmSize
 	if s.ShmSize != "" {
 		out.ShmSize = s.ShmSize
-		if err := ValidateShmSize(s.ShmSize); err != nil {
+		if err := preset.ValidateShmSize(s.ShmSize); err != nil {
 			r.fail("shm_size", "%v", err)
 		}
 	}
@@ -358,7 +359,7 @@ func (r *resolver) otherTemplatesUseModel() bool {
 		tmpl = append(tmpl, r.p.Metrics.Identity)
 	}
 	for _, s := range tmpl {
-		if names, err := placeholders(s); err == nil && contains(names, PlaceholderModel) {
+		if names, err := preset.Placeholders(s); err == nil && contains(names, preset.PlaceholderModel) {
 			return true
 		}
 	}
@@ -446,14 +447,14 @@ func (r *resolver) checkPath(p string) error {
 		return fmt.Errorf("model path %q contains a space or \":\"; rename the file or directory", p)
 	}
 	for _, v := range r.out.Volumes {
-		dst := volumeDest(v)
+		dst := preset.VolumeDest(v)
 		if p == dst || strings.HasPrefix(p, strings.TrimSuffix(dst, "/")+"/") {
 			return nil
 		}
 	}
 	var dsts []string
 	for _, v := range r.out.Volumes {
-		dsts = append(dsts, volumeDest(v))
+		dsts = append(dsts, preset.VolumeDest(v))
 	}
 	where := "the soulstone has no volumes"
 	if len(dsts) > 0 {
@@ -505,11 +506,11 @@ func validHFPart(s string) bool {
 // vars returns the placeholder values.
 func (r *resolver) vars() map[string]string {
 	v := map[string]string{
-		PlaceholderPort: strconv.Itoa(r.out.Port),
-		PlaceholderName: r.s.Name,
+		preset.PlaceholderPort: strconv.Itoa(r.out.Port),
+		preset.PlaceholderName: r.s.Name,
 	}
 	if r.p.Model != nil && r.out.Model != "" {
-		v[PlaceholderModel] = r.out.Model
+		v[preset.PlaceholderModel] = r.out.Model
 	}
 	return v
 }
@@ -519,7 +520,7 @@ func (r *resolver) exec(tmpl []string) {
 	vars := r.vars()
 	var out []string
 	for i, a := range tmpl {
-		if a == modelArgsElement {
+		if a == preset.ModelArgsElement {
 			var margs []string
 			switch r.out.ModelKind {
 			case ModelHuggingFace:
@@ -528,7 +529,7 @@ func (r *resolver) exec(tmpl []string) {
 				margs = r.p.Model.Path
 			}
 			for _, m := range margs {
-				x, err := Expand(m, vars)
+				x, err := preset.Expand(m, vars)
 				if err != nil {
 					r.fail("model", "%v", err)
 					return
@@ -537,7 +538,7 @@ func (r *resolver) exec(tmpl []string) {
 			}
 			continue
 		}
-		x, err := Expand(a, vars)
+		x, err := preset.Expand(a, vars)
 		if err != nil {
 			r.fail(fmt.Sprintf("exec[%d]", i), "%v", err)
 			return
@@ -545,7 +546,7 @@ func (r *resolver) exec(tmpl []string) {
 		out = append(out, x)
 	}
 	for i, a := range r.s.ExtraArgs {
-		x, err := Expand(a, vars)
+		x, err := preset.Expand(a, vars)
 		if err != nil {
 			r.fail(fmt.Sprintf("extra_args[%d]", i), "%v", err)
 			return
@@ -566,7 +567,7 @@ func (r *resolver) volumes() {
 	}
 	index := map[string]int{}
 	for i, v := range out {
-		index[volumeDest(v)] = i
+		index[preset.VolumeDest(v)] = i
 	}
 	seen := map[string]int{}
 	for i, v := range s.Volumes {
@@ -575,7 +576,7 @@ func (r *resolver) volumes() {
 			r.fail(key, "%v", err)
 			continue
 		}
-		dst := volumeDest(v)
+		dst := preset.VolumeDest(v)
 		if j, dup := seen[dst]; dup {
 			r.fail(key, "mounts at %s like volumes[%d]; give each volume its own container path", dst, j)
 			continue
@@ -601,7 +602,7 @@ func (r *resolver) environment() {
 	env := map[string]string{}
 	from := map[string]string{}
 	for _, k := range sortedKeys(r.p.Environment) {
-		x, err := Expand(r.p.Environment[k], vars)
+		x, err := preset.Expand(r.p.Environment[k], vars)
 		if err != nil {
 			if r.modelOK {
 				r.fail("environment."+k, "%v", err)
@@ -643,7 +644,7 @@ func (r *resolver) health() {
 		return
 	}
 	vars := r.vars()
-	h := &Health{Interval: DefaultHealthInterval * time.Second, Timeout: DefaultHealthTimeout * time.Second, Retries: DefaultHealthRetries, StartPeriod: r.out.StartTimeout}
+	h := &Health{Interval: preset.DefaultHealthInterval * time.Second, Timeout: preset.DefaultHealthTimeout * time.Second, Retries: preset.DefaultHealthRetries, StartPeriod: r.out.StartTimeout}
 	if p.Health != nil {
 		h.Endpoint = p.Health.Endpoint
 		if p.Health.IntervalSeconds != 0 {
@@ -657,11 +658,11 @@ func (r *resolver) health() {
 		}
 	}
 	for i, a := range cmd {
-		if _, err := checkTemplate(a, p.Model != nil); err != nil {
+		if _, err := preset.CheckTemplate(a, p.Model != nil); err != nil {
 			r.fail(fmt.Sprintf("health.cmd[%d]", i), "%v", err)
 			return
 		}
-		x, err := Expand(a, vars)
+		x, err := preset.Expand(a, vars)
 		if err != nil {
 			if r.modelOK {
 				r.fail(fmt.Sprintf("health.cmd[%d]", i), "%v", err)
@@ -684,7 +685,7 @@ func (r *resolver) metrics() {
 	}
 	out := &ResolvedMetrics{Port: r.out.Port, Path: m.Path, Prefix: m.Prefix}
 	if m.IdentityLabel != "" {
-		id, err := Expand(m.Identity, r.vars())
+		id, err := preset.Expand(m.Identity, r.vars())
 		if err != nil {
 			if r.modelOK {
 				r.fail("metrics.identity", "%v", err)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/lychd/lychd/internal/golden"
 	"github.com/lychd/lychd/internal/model"
+	"github.com/lychd/lychd/sdk/preset"
 )
 
 func builtin(t *testing.T) *Registry {
@@ -226,7 +227,7 @@ func TestModelInOtherTemplates(t *testing.T) {
 		t.Errorf("environment = %v", res.Environment)
 	}
 	p.Exec = []string{"--port", "{port}"}
-	p.Model = &ModelArgs{HuggingFace: []string{"{model}"}}
+	p.Model = &preset.ModelArgs{HuggingFace: []string{"{model}"}}
 	if errs := p.Validate("eng2"); len(errs) != 1 {
 		t.Fatalf("a [model] table unused by exec should be refused, got %q", errorTexts(errs))
 	}

@@ -17,8 +17,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/lychd/lychd/internal/covenant"
-	"github.com/lychd/lychd/internal/engine"
 	"github.com/lychd/lychd/internal/model"
+	"github.com/lychd/lychd/sdk/preset"
 )
 
 // Label and annotation keys written on the exported objects.
@@ -466,7 +466,7 @@ func (e *exporter) rune(r *model.Rune, scaled int32) (*appsv1.Deployment, *corev
 // traffic only to a ready model).
 func (e *exporter) resources(r *model.Rune, c *corev1.Container, pod *corev1.PodSpec) {
 	if r.Memory != "" {
-		n, err := engine.ShmBytes(r.Memory)
+		n, err := preset.ShmBytes(r.Memory)
 		if err != nil {
 			e.errs = append(e.errs, fmt.Errorf("%s: memory: %w", who(r), err))
 		} else {
@@ -477,7 +477,7 @@ func (e *exporter) resources(r *model.Rune, c *corev1.Container, pod *corev1.Pod
 		}
 	}
 	if r.ShmSize != "" {
-		n, err := engine.ShmBytes(r.ShmSize)
+		n, err := preset.ShmBytes(r.ShmSize)
 		if err != nil {
 			e.errs = append(e.errs, fmt.Errorf("%s: shm_size: %w", who(r), err))
 		} else {

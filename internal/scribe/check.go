@@ -7,9 +7,9 @@ import (
 	"strings"
 
 	"github.com/lychd/lychd/internal/covenant"
-	"github.com/lychd/lychd/internal/engine"
 	"github.com/lychd/lychd/internal/model"
 	"github.com/lychd/lychd/internal/unitname"
+	"github.com/lychd/lychd/sdk/preset"
 	"github.com/lychd/lychd/sdk/validate"
 )
 
@@ -253,12 +253,12 @@ func checkResources(m *model.Manifest) Errors {
 		r := &m.Runes[i]
 		who := fmt.Sprintf("%s: rune %q", r.Source, r.Name)
 		if r.ShmSize != "" {
-			if err := engine.ValidateShmSize(r.ShmSize); err != nil {
+			if err := preset.ValidateShmSize(r.ShmSize); err != nil {
 				errs = append(errs, fmt.Errorf("%s: shm_size: %w", who, err))
 			}
 		}
 		if r.Memory != "" {
-			if err := engine.ValidateMemory(r.Memory); err != nil {
+			if err := preset.ValidateMemory(r.Memory); err != nil {
 				errs = append(errs, fmt.Errorf("%s: memory: %w", who, err))
 			}
 		}

@@ -8,10 +8,10 @@ import (
 	"time"
 
 	"github.com/lychd/lychd/internal/covenant"
-	"github.com/lychd/lychd/internal/engine"
 	"github.com/lychd/lychd/internal/model"
 	"github.com/lychd/lychd/internal/unitfile"
 	"github.com/lychd/lychd/internal/unitname"
+	"github.com/lychd/lychd/sdk/preset"
 	"github.com/lychd/lychd/sdk/validate"
 )
 
@@ -230,7 +230,7 @@ func healthCmdJSON(cmd []string) string {
 func largestShm(runes []model.Rune) string {
 	best, bestBytes := "", int64(0)
 	for i := range runes {
-		if n, err := engine.ShmBytes(runes[i].ShmSize); err == nil && n > bestBytes {
+		if n, err := preset.ShmBytes(runes[i].ShmSize); err == nil && n > bestBytes {
 			best, bestBytes = runes[i].ShmSize, n
 		}
 	}

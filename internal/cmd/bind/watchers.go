@@ -13,6 +13,7 @@ import (
 	"github.com/lychd/lychd/internal/paths"
 	"github.com/lychd/lychd/internal/site"
 	"github.com/lychd/lychd/internal/watchers"
+	"github.com/lychd/lychd/sdk/preset"
 	"github.com/lychd/lychd/sdk/validate"
 )
 
@@ -46,7 +47,7 @@ func watchersOf(m *model.Manifest, engines map[string]engine.Resolved) (*theWatc
 			}
 			port := r.Port
 			if port == 0 {
-				port = engine.StandardPort
+				port = preset.StandardPort
 			}
 			cfg.Targets = append(cfg.Targets, watchers.Target{Soulstone: r.Name, Port: port, MetricsPath: "/metrics"})
 		case r.Source.Kind != model.SourceCore:

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lychd/lychd/internal/engine"
+	"github.com/lychd/lychd/sdk/preset"
 )
 
 // readyDelay is how long the readiness soulstones' /health takes to exist
@@ -162,7 +162,7 @@ func TestStartWaitsUntilHealthy(t *testing.T) {
 			return false, strings.Join(names, " ")
 		}
 		got := b.Systemctl(t, "show", "--property=TimersMonotonic", names[0])
-		want := fmt.Sprintf("OnUnitInactiveUSec=%ds", engine.DefaultHealthInterval)
+		want := fmt.Sprintf("OnUnitInactiveUSec=%ds", preset.DefaultHealthInterval)
 		return strings.Contains(got, want), names[0] + ": " + got
 	})
 
@@ -198,7 +198,7 @@ func TestStartWaitsUntilHealthy(t *testing.T) {
 	// The regular check runs every 10 s: rather than wait for its failures,
 	// run it as often as it may fail before Podman calls h unhealthy.
 	b.MustUser(t, "podman", "exec", "lychd-soulstone-h", "rm", "/tmp/www/health")
-	for range engine.DefaultHealthRetries {
+	for range preset.DefaultHealthRetries {
 		if out, _, err := b.User(t, "podman", "healthcheck", "run", "lychd-soulstone-h"); err == nil {
 			t.Fatalf("h's health check passed without /health: %s", out)
 		}
