@@ -15,14 +15,14 @@ import (
 // goodPreset is a valid preset the refusal cases break one key at a time.
 func goodPreset() preset.Preset {
 	return preset.Preset{
-		Description:    "test engine",
-		Image:          "docker.io/example/engine:1",
-		Exec:           []string{"{model_args}", "--port", "{port}"},
-		Model:          &preset.ModelArgs{HuggingFace: []string{"--hf", "{model}"}, Path: []string{"--model", "{model}"}},
-		Volumes:        []string{"lychd-models:/models"},
-		Environment:    map[string]string{"HF_HOME": "/models/hf"},
-		Health:         &preset.HealthCheck{Cmd: []string{"curl", "http://127.0.0.1:{port}/health"}, Endpoint: "/health"},
-		Metrics: &preset.Metrics{Path: "/metrics", Prefix: "eng:", IdentityLabel: "model_name", Identity: "{name}"},
+		Description: "test engine",
+		Image:       "docker.io/example/engine:1",
+		Exec:        []string{"{model_args}", "--port", "{port}"},
+		Model:       &preset.ModelArgs{HuggingFace: []string{"--hf", "{model}"}, Path: []string{"--model", "{model}"}},
+		Volumes:     []string{"lychd-models:/models"},
+		Environment: map[string]string{"HF_HOME": "/models/hf"},
+		Health:      &preset.HealthCheck{Cmd: []string{"curl", "http://127.0.0.1:{port}/health"}, Endpoint: "/health"},
+		Metrics:     &preset.Metrics{Path: "/metrics", Prefix: "eng:", IdentityLabel: "model_name", Identity: "{name}"},
 	}
 }
 
