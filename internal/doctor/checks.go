@@ -56,6 +56,7 @@ func Checks() []Check {
 		{Name: "codex", Run: checkCodex},
 		{Name: "bind", Run: checkBind},
 		{Name: "devices", Run: needsManifest("devices", checkDevices)},
+		{Name: "mounts", Run: needsManifest("mounts", checkMounts)},
 		{Name: "ports", Run: needsManifest("ports", checkPorts)},
 		{Name: "images", Run: needsManifest("images", checkImages)},
 		{Name: "secrets", Run: needsManifest("secrets", checkSecrets)},

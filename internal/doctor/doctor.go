@@ -63,6 +63,9 @@ type User struct {
 type Env struct {
 	Host Host
 	User User
+	// Home is the user's home directory, where the %h of the core's
+	// mount sources points.
+	Home string
 	// CodexDir is the Codex's directory, for messages.
 	CodexDir string
 	// CDISpecDirs are the directories Podman reads CDI specs from.

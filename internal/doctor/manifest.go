@@ -1,7 +1,7 @@
 package doctor
 
 // The checks of what the manifest needs from the machine: CDI devices,
-// host ports, images and secrets.
+// bind mount sources, host ports, images and secrets.
 
 import (
 	"context"
@@ -308,6 +308,50 @@ func checkSecrets(ctx context.Context, e *Env) []Result {
 	}
 	if len(out) == 0 {
 		return []Result{ok("secrets", "%s needs no secrets", e.ManifestFrom)}
+	}
+	return out
+}
+
+// checkMounts checks that the source of every bind mount of the
+// manifest's runes exists: Podman refuses to start a container whose bind
+// mount source is missing. Named volumes (a source that is not a path)
+// are Podman's to create and are not checked. The core's sources, which
+// start with %h, are read under Env.Home.
+func checkMounts(_ context.Context, e *Env) []Result {
+	var out []Result
+	n := 0
+	seen := map[string]bool{}
+	for _, r := range e.Manifest.SortedRunes() {
+		for _, v := range r.Volumes {
+			src, _, _ := strings.Cut(v, ":")
+			display := src
+			if rest, ok := strings.CutPrefix(src, "%h"); ok && (rest == "" || strings.HasPrefix(rest, "/")) {
+				src = e.Home + rest
+				display = "~" + rest
+			}
+			if !strings.HasPrefix(src, "/") || seen[src] {
+				continue
+			}
+			seen[src] = true
+			n++
+			found, err := e.Host.Exists(src)
+			switch {
+			case err != nil:
+				out = append(out, warn("mount "+display, "ls -ld "+src, "cannot tell whether %s (%s) exists: %v", display, owner(r), unwrapOp(err)))
+			case !found && r.Source.Kind == model.SourceCore:
+				out = append(out, fail("mount "+display, "lychd init (it creates every directory lychd's core mounts)",
+					"%s does not exist: Podman refuses to start %s, which mounts it", display, owner(r)))
+			case !found:
+				out = append(out, fail("mount "+display, "mkdir -p "+src+" and put in it what the container expects, or remove the volume from "+owner(r)+" ("+r.Source.String()+")",
+					"%s does not exist: Podman refuses to start %s, which mounts it", display, owner(r)))
+			}
+		}
+	}
+	switch {
+	case n == 0:
+		return []Result{ok("mounts", "%s mounts no host directory", e.ManifestFrom)}
+	case len(out) == 0:
+		return []Result{ok("mounts", "the %d host directories %s mounts exist", n, e.ManifestFrom)}
 	}
 	return out
 }

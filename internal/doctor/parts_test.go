@@ -131,7 +131,7 @@ func TestDocsListEveryCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, table, _ := strings.Cut(string(doc), "\n## The checks\n")
-	items := map[string]string{"devices": "device NAME", "ports": "port ADDR:PORT", "images": "image NAME", "secrets": "secret NAME"}
+	items := map[string]string{"devices": "device NAME", "ports": "port ADDR:PORT", "images": "image NAME", "secrets": "secret NAME", "mounts": "mount PATH"}
 	for _, c := range Checks() {
 		label := c.Name
 		if l, ok := items[c.Name]; ok {

@@ -116,7 +116,7 @@ func Run(ctx context.Context, opts *Options) error {
 		return err
 	}
 	env := &doctor.Env{
-		Host: opts.Host, User: u, CodexDir: p.CodexDir(), CDISpecDirs: opts.CDISpecDirs,
+		Host: opts.Host, User: u, Home: p.Home, CodexDir: p.CodexDir(), CDISpecDirs: opts.CDISpecDirs,
 		Secrets: doctor.ManifestSecrets,
 	}
 	cx, cerr := codex.Load(p.CodexDir())

@@ -92,6 +92,21 @@ environment = { NAME = "gpu", PORT = "0" }
 	requireLines(t, lines, machine...)
 	requireLines(t, lines, "ok   bind: gen-1 is bound, and nothing changed since", "no problems")
 
+	// A directory the core mounts gone: Podman would refuse to start the
+	// Oculus; lychd init creates it again.
+	b.MustUser(t, "rmdir", Home+"/.local/share/lychd/oculus")
+	code, lines = doctorLines(t, b)
+	if code != 1 {
+		t.Fatalf("lychd doctor without the Oculus's directory: exit %d, want 1", code)
+	}
+	requireLines(t, lines,
+		"FAIL mount ~/.local/share/lychd/oculus: ~/.local/share/lychd/oculus does not exist: Podman refuses to start core rune oculus, which mounts it; fix: lychd init (it creates every directory lychd's core mounts)",
+		"1 problem, 0 warnings: this machine cannot run the Sepulcher until they are fixed")
+	b.MustLychd(t, "init")
+	if code, lines = doctorLines(t, b); code != 0 {
+		t.Fatalf("lychd doctor after lychd init: exit %d:\n%s", code, strings.Join(lines, "\n"))
+	}
+
 	b.MustLychd(t, "start", "gpu")
 	_, lines = doctorLines(t, b)
 	requireLines(t, lines, fmt.Sprintf("ok   port 127.0.0.1:%d: published by lychd's running pod (core rune vessel)", ports.vessel), "no problems")
