@@ -114,7 +114,7 @@ devices:
 				Volumes: []string{"%h/.local/share/lychd/lab:%h/.local/share/lychd/lab:rw,Z", "%h/.config/lychd:%h/.config/lychd:ro,Z"}},
 			{Name: "vision", Kind: model.KindSoulstone, Image: "localhost/vision:2", Devices: []string{"nvidia.com/gpu=all", "/dev/dri/renderD128"},
 				Volumes: []string{"/srv/models:/models:ro", "hf-cache:/root/.cache", "%h/.config/lychd:/codex:ro"},
-				Source: model.Source{Kind: model.SourceCodex, Name: "soulstones/vision.toml", Line: 1}},
+				Source:  model.Source{Kind: model.SourceCodex, Name: "soulstones/vision.toml", Line: 1}},
 		},
 	}
 	e := &Env{
