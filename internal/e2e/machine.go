@@ -25,6 +25,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -205,6 +206,9 @@ func Start(opts Options) (*Machine, error) {
 	cmd.Env = append(append(os.Environ(), opts.NspawnEnv...), "LYCHD_E2E_CGROUP_PROCS="+strings.Join(procs, " "))
 	cmd.Stdout = m.output
 	cmd.Stderr = m.output
+	// A test binary killed before its cleanup (a timeout, Ctrl-C twice)
+	// must not leave the machine running: on SIGTERM nspawn powers it off.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 	if err := cmd.Start(); err != nil {
 		m.release()
 		return nil, fmt.Errorf("e2e: starting systemd-nspawn: %w", err)
