@@ -242,11 +242,14 @@ func largestShm(runes []model.Rune) string {
 // -f`, which in a pod stops the container while holding the pod's lock, so
 // systemd stopping several members of the pod at once (a swap displacing a
 // coven) stops them one after the other: the swap takes the sum of their
-// stop times. `podman stop` takes no pod lock: the members' stops run side
-// by side, each with the container's own stop timeout, and Quadlet's `rm`
-// that follows finds the container stopped. The leading '-' lets Quadlet's
-// commands run whatever podman stop returns; --ignore makes a missing
-// container (a start that failed) no error.
+// stop times. `podman stop` takes no pod lock while it waits: the members'
+// stops run side by side, each with the container's own stop timeout, and
+// since Quadlet runs containers with --rm, podman stop also removes the
+// container once it is dead (the pod's lock held only for the removal), so
+// Quadlet's `rm` that follows finds nothing to do; it stays as the fallback
+// that kills and removes a container podman stop failed to stop. The
+// leading '-' lets Quadlet's commands run whatever podman stop returns;
+// --ignore makes a missing container (a start that failed) no error.
 const stopFirst = "-/usr/bin/podman stop --ignore --cidfile=%t/%N.cid"
 
 func renderCovenTarget(c *covenant.Coven, d *deps) ([]byte, error) {

@@ -16,7 +16,7 @@
 // systemd did (Units).
 //
 // The machine shares the host's network namespace: a port the pod publishes
-// answers on the host's 127.0.0.1 (see FreePort, Page). Resource limits
+// answers on the host's 127.0.0.1 (see FreePorts, Page). Resource limits
 // cannot be enforced in the machine (its cgroup tree has no controllers).
 package realpodman
 
@@ -356,17 +356,23 @@ systemctl --user reset-failed`
 	}
 }
 
-// FreePort returns a TCP port on 127.0.0.1 that nothing listens on now; the
-// machine shares the host's network namespace, so a port a test publishes
-// must be one that no other test, in this or another process, uses.
-func FreePort(t testing.TB) int {
+// FreePorts returns n distinct TCP ports on 127.0.0.1 that nothing listens
+// on now; the machine shares the host's network namespace, so a port a test
+// publishes must be one that no other test, in this or another process,
+// uses. It holds each port until it has them all: ports taken one at a
+// time may repeat.
+func FreePorts(t testing.TB, n int) []int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("realpodman: finding a free port: %v", err)
+	ports := make([]int, 0, n)
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatalf("realpodman: finding a free port: %v", err)
+		}
+		defer l.Close()
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return ports
 }
 
 // Page fetches http://127.0.0.1:PORT/PATH from the host (a port the pod

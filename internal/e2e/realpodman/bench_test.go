@@ -86,11 +86,15 @@ func BenchmarkCovenColdStart(b *testing.B) {
 // `podman stop` came first.
 //
 // It reports each swap, its floor and the excess (swap minus floor) in
-// seconds per iteration.
+// seconds per iteration, and the CPU time the user manager's processes
+// (Podman, conmon, the containers) used during the lychd swap, the stop
+// alone and delta's start alone (Bed.UserCPU): what the displaced
+// soulstones' stops share on a machine of few CPUs.
 func BenchmarkSwapToReady(b *testing.B) {
 	bd := bed(b)
 	swapBed(b, bd)
 	var swapLychd, swapTarget, stopAlone, startDelta, startB1, swapQuadlet time.Duration
+	var cpuLychd, cpuStop, cpuStart time.Duration
 	members := []string{"a1", "a2", "bridge"}
 	dropIn := func(m string) string {
 		return Home + "/.config/systemd/user/lychd-soulstone-" + m + ".service.d/quadlet-stop.conf"
@@ -99,6 +103,13 @@ func BenchmarkSwapToReady(b *testing.B) {
 		t0 := time.Now()
 		f()
 		return time.Since(t0)
+	}
+	// used is the CPU time the user manager's processes used during f,
+	// read before and after what f times.
+	used := func(f func()) time.Duration {
+		before := bd.UserCPU(b)
+		f()
+		return bd.UserCPU(b) - before
 	}
 	running := func(want ...string) {
 		b.Helper()
@@ -111,7 +122,7 @@ func BenchmarkSwapToReady(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		bd.MustLychd(b, "start", "alpha")
 		running("a1", "a2", "bridge")
-		swapLychd += timed(func() { bd.MustLychd(b, "start", "delta") })
+		cpuLychd += used(func() { swapLychd += timed(func() { bd.MustLychd(b, "start", "delta") }) })
 		running("delta")
 
 		bd.MustLychd(b, "start", "alpha")
@@ -119,14 +130,14 @@ func BenchmarkSwapToReady(b *testing.B) {
 		swapTarget += timed(func() { bd.Systemctl(b, "start", "lychd-coven-beta.target") })
 		running("b1", "bridge")
 
-		stopAlone += timed(func() { bd.Systemctl(b, "stop", "lychd-soulstone-b1.service") })
+		cpuStop += used(func() { stopAlone += timed(func() { bd.Systemctl(b, "stop", "lychd-soulstone-b1.service") }) })
 		running("bridge")
 		startB1 += timed(func() { bd.Systemctl(b, "start", "lychd-coven-beta.target") })
 		running("b1", "bridge")
 
 		bd.Systemctl(b, "stop", "lychd-soulstone-b1.service", "lychd-soulstone-bridge.service")
 		running()
-		startDelta += timed(func() { bd.MustLychd(b, "start", "delta") })
+		cpuStart += used(func() { startDelta += timed(func() { bd.MustLychd(b, "start", "delta") }) })
 		running("delta")
 
 		for _, m := range members {
@@ -153,4 +164,7 @@ func BenchmarkSwapToReady(b *testing.B) {
 	b.ReportMetric(s(swapTarget-floorTarget), "target-excess-s")
 	b.ReportMetric(s(stopAlone), "stop-s")
 	b.ReportMetric(s(swapQuadlet), "quadlet-s")
+	b.ReportMetric(s(cpuLychd), "lychd-cpu-s")
+	b.ReportMetric(s(cpuStop), "stop-cpu-s")
+	b.ReportMetric(s(cpuStart), "start-cpu-s")
 }

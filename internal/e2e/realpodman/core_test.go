@@ -12,8 +12,15 @@ import (
 // host's network, so each test takes free ones.
 type corePorts struct{ vessel, oculus int }
 
-func freeCorePorts(t testing.TB) corePorts {
-	return corePorts{vessel: FreePort(t), oculus: FreePort(t)}
+// freeCorePorts returns free host ports for the core runes and sets each
+// of extra to one more, all distinct (FreePorts).
+func freeCorePorts(t testing.TB, extra ...*int) corePorts {
+	t.Helper()
+	p := FreePorts(t, 2+len(extra))
+	for i, e := range extra {
+		*e = p[2+i]
+	}
+	return corePorts{vessel: p[0], oculus: p[1]}
 }
 
 // lychdToml is a lychd.toml that runs the core runes from the test image
@@ -49,8 +56,8 @@ var coreContainers = []string{"lychd-infra", "lychd-oculus", "lychd-phylactery",
 // are in no unit file and no output of lychd.
 func TestBindStartCore(t *testing.T) {
 	b := bed(t)
-	ports := freeCorePorts(t)
-	solo := FreePort(t)
+	var solo int
+	ports := freeCorePorts(t, &solo)
 	b.WriteCodex(t, map[string]string{
 		"lychd.toml": lychdToml(ports, ""),
 		"soulstones/solo.toml": fmt.Sprintf(`[solo]

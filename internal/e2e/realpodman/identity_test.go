@@ -13,9 +13,9 @@ import (
 // Crypt directory; and a file the user wrote is the container's user's.
 func TestKeepIDOwnership(t *testing.T) {
 	b := bed(t)
-	ports := freeCorePorts(t)
+	var writerPort int
+	ports := freeCorePorts(t, &writerPort)
 	const dir = CryptDir + "/scribbles"
-	writerPort := FreePort(t)
 	b.WriteCodex(t, map[string]string{
 		"lychd.toml": lychdToml(ports, ""),
 		"soulstones/writer.toml": fmt.Sprintf(`[writer]

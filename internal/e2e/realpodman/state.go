@@ -154,3 +154,40 @@ func (b *Bed) Units(t testing.TB, names ...string) map[string]Unit {
 	}
 	return units
 }
+
+// userManagerCgroup is the cgroup of the user's systemd manager inside the
+// machine: every unit it runs (Podman, conmon, the containers) is below it.
+const userManagerCgroup = "/sys/fs/cgroup/user.slice/user-1000.slice/user@1000.service"
+
+// UserCPU returns the CPU time (user and system) that the processes of the
+// user's systemd manager have used since it started: usage_usec of its
+// cgroup's cpu.stat, which cgroup v2 keeps without any controller. lychd
+// and systemctl run by the tests are not among them.
+func (b *Bed) UserCPU(t testing.TB) time.Duration {
+	t.Helper()
+	out, errOut, err := b.Exec(nil, "cat", userManagerCgroup+"/cpu.stat")
+	if err != nil {
+		t.Fatalf("realpodman: reading %s/cpu.stat: %v\n%s", userManagerCgroup, err, errOut)
+	}
+	d, err := parseCPUStat(out)
+	if err != nil {
+		t.Fatalf("realpodman: %s/cpu.stat: %v", userManagerCgroup, err)
+	}
+	return d
+}
+
+// parseCPUStat returns usage_usec of a cgroup v2 cpu.stat.
+func parseCPUStat(s string) (time.Duration, error) {
+	for _, line := range strings.Split(s, "\n") {
+		k, v, ok := strings.Cut(line, " ")
+		if !ok || k != "usage_usec" {
+			continue
+		}
+		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("usage_usec %q: %w", v, err)
+		}
+		return time.Duration(n) * time.Microsecond, nil
+	}
+	return 0, fmt.Errorf("no usage_usec line in:\n%s", s)
+}

@@ -32,11 +32,16 @@ const stopDelay = "2"
 // returned map gives by soulstone.
 func swapBed(t testing.TB, b *Bed) (corePorts, map[string]int) {
 	t.Helper()
-	ports := freeCorePorts(t)
+	soulPorts := make([]int, len(swapSoulstones))
+	extra := make([]*int, len(soulPorts))
+	for i := range soulPorts {
+		extra[i] = &soulPorts[i]
+	}
+	ports := freeCorePorts(t, extra...)
 	hostPorts := map[string]int{}
 	var soul strings.Builder
 	for i, s := range swapSoulstones {
-		hostPorts[s.name] = FreePort(t)
+		hostPorts[s.name] = soulPorts[i]
 		groups := ""
 		if s.covens != "" {
 			groups = fmt.Sprintf("groups = [%s]\n", s.covens)

@@ -18,8 +18,8 @@ import (
 // Grafana on the host port asked for and keeps the Harvester inside.
 func TestWatchers(t *testing.T) {
 	b := bed(t)
-	ports := freeCorePorts(t)
-	grafana := FreePort(t)
+	var grafana int
+	ports := freeCorePorts(t, &grafana)
 	codex := map[string]string{
 		"lychd.toml": lychdToml(ports, "") + fmt.Sprintf(`
 [core.watchers]
