@@ -78,9 +78,11 @@ const freshOutput = `created      $HOME/.config/lychd/
 created      $HOME/.config/lychd/lychd.toml
 created      $HOME/.config/lychd/soulstones/
 created      $HOME/.config/lychd/portals/
-created      $HOME/.local/share/lychd/
+created      $HOME/.local/share/lychd/lab/
 created      $HOME/.local/share/lychd/core/
 created      $HOME/.local/share/lychd/extensions/
+created      $HOME/.local/share/lychd/triggers/inbox/
+created      $HOME/.local/share/lychd/triggers/journal/
 created      $HOME/.local/share/lychd/phylactery/
 created      $HOME/.local/share/lychd/oculus/
 created      Podman secret lychd-phylactery-password (a random value)
@@ -108,7 +110,10 @@ func TestInit(t *testing.T) {
 		".config/lychd/portals drwx------", ".config/lychd/soulstones drwx------",
 		".local drwx------", ".local/share drwx------", ".local/share/lychd drwx------",
 		".local/share/lychd/core drwx------", ".local/share/lychd/extensions drwx------",
+		".local/share/lychd/lab drwx------",
 		".local/share/lychd/oculus drwx------", ".local/share/lychd/phylactery drwx------",
+		".local/share/lychd/triggers drwx------",
+		".local/share/lychd/triggers/inbox drwx------", ".local/share/lychd/triggers/journal drwx------",
 	}
 	got := tree(t, e.Home)
 	got[0] = ". drwx------"
