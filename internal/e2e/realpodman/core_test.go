@@ -2,6 +2,7 @@ package realpodman
 
 import (
 	"fmt"
+	"path"
 	"reflect"
 	"slices"
 	"strings"
@@ -66,7 +67,7 @@ environment = { NAME = "solo", PORT = "8101" }
 	// A directory in the Phylactery's data owned by someone else (as a
 	// container without keep-id would leave it): the U of its mount
 	// gives it back to the container's user when the Phylactery starts.
-	b.MustRun(t, "sh", "-c", "mkdir -p "+foreignData+" && chown -R 100998:100998 "+foreignData)
+	b.MustRun(t, "sh", "-c", "mkdir -p "+foreignData+" && chown -R 100998:100998 "+path.Dir(foreignData))
 	bindOut := b.MustLychd(t, "bind")
 	startOut := b.MustLychd(t, "start", "solo")
 
@@ -230,7 +231,8 @@ func checkVesselView(t *testing.T, b *Bed) {
 }
 
 // foreignData is a directory in the Phylactery's data that
-// TestBindStartCore gives a subordinate uid before the first start.
+// TestBindStartCore gives, with its parent, a subordinate uid of the user
+// before the first start.
 const foreignData = CryptDir + "/phylactery/18/foreign"
 
 // checkPhylacteryData: the Phylactery's directory is mounted at
@@ -250,7 +252,7 @@ func checkPhylacteryData(t *testing.T, b *Bed) {
 	if want := user + "\n" + user; user != "1000:1000" || inside != want {
 		t.Errorf("the Phylactery runs as %s and its data is owned by %q inside, want 1000:1000 for both", user, inside)
 	}
-	for _, p := range []string{CryptDir + "/phylactery", foreignData} {
+	for _, p := range []string{CryptDir + "/phylactery", path.Dir(foreignData), foreignData} {
 		if host := strings.TrimSpace(b.MustRun(t, "stat", "-c", "%u:%g", p)); host != "1000:1000" {
 			t.Errorf("%s is owned by %s on the host, want 1000:1000 (%s)", p, host, User)
 		}
