@@ -15,6 +15,7 @@ import (
 	"github.com/lychd/lychd/internal/cmd/cmdtest"
 	"github.com/lychd/lychd/internal/codex"
 	"github.com/lychd/lychd/internal/podman"
+	"github.com/lychd/lychd/plugins/core"
 )
 
 // fakeSecrets is Podman's secret store in memory.
@@ -232,5 +233,38 @@ func TestInitWarnsAboutMissingLibrarySources(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(e.Home, "Books")); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("init created a library source: %v", err)
+	}
+}
+
+// TestInitCreatesEveryCoreMount: every host directory in the user's home
+// that a core rune mounts (the Vessel's Codex, lab, core, extensions and
+// Reactor directories, the Phylactery's and the Oculus's data) is a
+// directory after init, whatever mounts the core adds.
+func TestInitCreatesEveryCoreMount(t *testing.T) {
+	e := cmdtest.New(t)
+	if err := run(t, e, &fakeSecrets{values: map[string]string{}}, false); err != nil {
+		t.Fatal(err)
+	}
+	runes, err := core.Runes(core.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, r := range runes {
+		for _, v := range r.Volumes {
+			src, _, _ := strings.Cut(v, ":")
+			rest, ok := strings.CutPrefix(src, "%h/")
+			if !ok {
+				t.Errorf("core rune %s mounts %s, not a directory in the home", r.Name, src)
+				continue
+			}
+			n++
+			if fi, err := os.Stat(filepath.Join(e.Home, rest)); err != nil || !fi.IsDir() {
+				t.Errorf("core rune %s mounts %s, which init did not create: %v", r.Name, src, err)
+			}
+		}
+	}
+	if n < 8 {
+		t.Errorf("the core runes mount %d home directories, want at least 8", n)
 	}
 }
