@@ -72,7 +72,9 @@ const (
 // The Vessel sees each at the same path, and its HOME and XDG variables
 // say so.
 const (
+	// CodexHome is the Codex, ~/.config/lychd.
 	CodexHome = "%h/.config/lychd"
+	// CryptHome is the Crypt, ~/.local/share/lychd.
 	CryptHome = "%h/.local/share/lychd"
 )
 
