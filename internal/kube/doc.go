@@ -59,8 +59,9 @@
 // annotation. Under podman kube play the claim name is the Podman volume
 // name, so a valid name reuses the volume the host already has. Host paths
 // are refused unless Options.AllowHostPaths; "%h" (the systemd home
-// specifier of core runes) also needs Options.Home and is never written
-// literally. The options ro and rw set readOnly; z, Z and nocopy have no
+// specifier of core runes, in their volumes and at the start of their
+// environment values) also needs Options.Home and is never written
+// literally. The options ro and rw set readOnly; z, Z, U and nocopy have no
 // effect on a cluster and are dropped; every other option is refused.
 //
 // # Secrets

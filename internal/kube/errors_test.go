@@ -44,9 +44,9 @@ func TestRefusals(t *testing.T) {
 		{"host path", manifestOf(stone("sd", "image", withVolumes("/srv/models:/models:ro,Z"))), Options{},
 			`soulstone "sd" (soulstones/sd.toml:3): volume "/srv/models:/models:ro,Z": the host path "/srv/models" exists on this host only, and a pod may run on any node; keep the data in a named volume (it becomes a PersistentVolumeClaim), or pass --allow-host-paths if every node that may run it has "/srv/models"`},
 		{"home path", manifestOf(coreRunes()[1]), Options{IncludeCore: true},
-			`core rune "phylactery": volume "%h/.local/share/lychd/phylactery:/var/lib/postgresql/data:rw,Z": the host path "%h/.local/share/lychd/phylactery" is in the home directory of this host's user; keep the data in a named volume (it becomes a PersistentVolumeClaim), or pass --allow-host-paths and --home DIR with the home directory that has these paths on every node`},
+			`core rune "phylactery": volume "%h/.local/share/lychd/phylactery:/var/lib/postgresql:U,Z": the host path "%h/.local/share/lychd/phylactery" is in the home directory of this host's user; keep the data in a named volume (it becomes a PersistentVolumeClaim), or pass --allow-host-paths and --home DIR with the home directory that has these paths on every node`},
 		{"home path without home", manifestOf(coreRunes()[1]), Options{IncludeCore: true, AllowHostPaths: true},
-			`core rune "phylactery": volume "%h/.local/share/lychd/phylactery:/var/lib/postgresql/data:rw,Z": the host path "%h/.local/share/lychd/phylactery" starts with "%h", the systemd specifier of the user's home directory, which has no value on a cluster; pass --home DIR with the home directory these paths have on the nodes`},
+			`core rune "phylactery": volume "%h/.local/share/lychd/phylactery:/var/lib/postgresql:U,Z": the host path "%h/.local/share/lychd/phylactery" starts with "%h", the systemd specifier of the user's home directory, which has no value on a cluster; pass --home DIR with the home directory these paths have on the nodes`},
 		{"home as container path", manifestOf(stone("sd", "image", withVolumes("models:%h/models"))), Options{},
 			`soulstone "sd" (soulstones/sd.toml:3): volume "models:%h/models": the container path "%h/models" starts with "%h", the systemd specifier of the user's home directory, which has no value on a cluster; pass --home DIR with the home directory these paths have on the nodes`},
 		{"other specifier", manifestOf(stone("sd", "image", withVolumes("/srv/%u:/data"))), Options{AllowHostPaths: true},
@@ -55,8 +55,11 @@ func TestRefusals(t *testing.T) {
 			`soulstone "sd" (soulstones/sd.toml:3): volume "/srv/%h:/data": "%h" may only start a path, as in "%h/models"`},
 		{"bad volume", manifestOf(stone("sd", "image", withVolumes("models"))), Options{},
 			`soulstone "sd" (soulstones/sd.toml:3): volume "models" has no container path; write "SRC:DST[:OPTIONS]" with SRC an absolute host path or a volume name, e.g. "/srv/models:/models:ro,Z" or "models:/models"`},
-		{"volume option", manifestOf(stone("sd", "image", withVolumes("models:/models:U"))), Options{},
-			`soulstone "sd" (soulstones/sd.toml:3): volume "models:/models:U": the option "U" has no Kubernetes equivalent in the export (it carries ro and rw, and drops z, Z and nocopy); remove it`},
+		{"volume option", manifestOf(stone("sd", "image", withVolumes("models:/models:noexec"))), Options{},
+			`soulstone "sd" (soulstones/sd.toml:3): volume "models:/models:noexec": the option "noexec" has no Kubernetes equivalent in the export (it carries ro and rw, and drops z, Z, U and nocopy); remove it`},
+		{"home in the environment", manifestOf(model.Rune{Name: "vessel", Kind: model.KindCore, Image: "image",
+			Environment: []model.EnvVar{{Name: "HOME", Value: "%h"}}, Source: coreSrc}), Options{IncludeCore: true},
+			`core rune "vessel": environment variable HOME=%h starts with "%h", the systemd specifier of the user's home directory, which has no value on a cluster; pass --home DIR with the home directory these paths have on the nodes`},
 		{"ro and rw", manifestOf(stone("sd", "image", withVolumes("models:/models:ro,rw"))), Options{},
 			`soulstone "sd" (soulstones/sd.toml:3): volume "models:/models:ro,rw" has both "ro" and "rw"; keep one`},
 		{"same mount path", manifestOf(stone("sd", "image", withVolumes("models:/models", "cache:/models"))), Options{},
@@ -134,11 +137,11 @@ func TestRefusals(t *testing.T) {
 
 		{"every refusal at once", manifestOf(
 			stone("a", "x", withDevices("/dev/kfd", "nvidia.com/gpu=all")),
-			stone("b", "x", withVolumes("/srv/b:/b", "models:/m:U"))), Options{},
+			stone("b", "x", withVolumes("/srv/b:/b", "models:/m:noexec"))), Options{},
 			strings.Join([]string{
 				`soulstone "a" (soulstones/a.toml:3): device "/dev/kfd": a host device path reaches a container on Kubernetes only in a privileged pod, which lychd does not write; give the device by its CDI name instead (e.g. "nvidia.com/gpu=all", "amd.com/gpu=all" or "intel.com/gpu=gpu0") so that the export requests the device plugin's resource`,
 				`soulstone "b" (soulstones/b.toml:3): volume "/srv/b:/b": the host path "/srv/b" exists on this host only, and a pod may run on any node; keep the data in a named volume (it becomes a PersistentVolumeClaim), or pass --allow-host-paths if every node that may run it has "/srv/b"`,
-				`soulstone "b" (soulstones/b.toml:3): volume "models:/m:U": the option "U" has no Kubernetes equivalent in the export (it carries ro and rw, and drops z, Z and nocopy); remove it`,
+				`soulstone "b" (soulstones/b.toml:3): volume "models:/m:noexec": the option "noexec" has no Kubernetes equivalent in the export (it carries ro and rw, and drops z, Z, U and nocopy); remove it`,
 			}, "\n")},
 	}
 	for _, c := range cases {

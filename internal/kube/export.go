@@ -398,7 +398,17 @@ func (e *exporter) rune(r *model.Rune, scaled int32) (*appsv1.Deployment, *corev
 			e.errs = append(e.errs, fmt.Errorf("%s: environment variable %q: %s", who(r), env.Name, strings.Join(msgs, "; ")))
 			continue
 		}
-		c.Env = append(c.Env, corev1.EnvVar{Name: env.Name, Value: escapeExpansion(env.Value)})
+		value := env.Value
+		if r.Source.Kind == model.SourceCore && strings.HasPrefix(value, homeSpecifier) {
+			// The core's units write %h in its environment (the Vessel's
+			// HOME and XDG directories), as in its volumes.
+			if e.opts.Home == "" {
+				e.errs = append(e.errs, fmt.Errorf("%s: environment variable %s=%s starts with %q, the systemd specifier of the user's home directory, which has no value on a cluster; pass --home DIR with the home directory these paths have on the nodes", who(r), env.Name, value, homeSpecifier))
+				continue
+			}
+			value = path.Join(e.opts.Home, strings.TrimPrefix(value, homeSpecifier))
+		}
+		c.Env = append(c.Env, corev1.EnvVar{Name: env.Name, Value: escapeExpansion(value)})
 	}
 	if r.Port > 0 {
 		c.Ports = []corev1.ContainerPort{{ContainerPort: int32(r.Port)}}

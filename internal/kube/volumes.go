@@ -104,11 +104,12 @@ func parseVolume(r *model.Rune, spec string) (volume, error) {
 			ro = true
 		case "rw":
 			rw = true
-		case "z", "Z", "nocopy":
-			// Relabelling is the node's business, and a claim is never
-			// filled from the image.
+		case "z", "Z", "U", "nocopy":
+			// Relabelling and ownership (U) are the node's and the
+			// image's business, and a claim is never filled from the
+			// image.
 		default:
-			return v, fmt.Errorf("%s: volume %q: the option %q has no Kubernetes equivalent in the export (it carries ro and rw, and drops z, Z and nocopy); remove it", who(r), spec, opt)
+			return v, fmt.Errorf("%s: volume %q: the option %q has no Kubernetes equivalent in the export (it carries ro and rw, and drops z, Z, U and nocopy); remove it", who(r), spec, opt)
 		}
 	}
 	if ro && rw {

@@ -357,7 +357,13 @@ func checkService(t *testing.T, r *model.Rune, p *unitfile.Parsed) {
 		vols = append(vols, w)
 	}
 	for _, w := range values("--env") {
-		env = append(env, value(w))
+		if r.Source.Kind == model.SourceCore {
+			// So does the core's environment (the Vessel's HOME=%h).
+			w = strings.ReplaceAll(w, "$$", "$")
+		} else {
+			w = value(w)
+		}
+		env = append(env, w)
 	}
 	var wantEnv []string
 	for _, e := range r.Environment {

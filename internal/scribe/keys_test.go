@@ -57,7 +57,7 @@ var emittedKeys = []keyRule{
 	{fileContainer, "Container", "StartWithPod", "Lookup as a boolean", "Literal, constant false"},
 	{fileContainer, "Container", "AddDevice", "strv: split on white space, quotes removed, escapes kept; a leading '-' makes the device optional", "Word (no white space, quotes or '\\'); validate.Device (CDI name, or /dev path of letters, digits and / . _ + -)"},
 	{fileContainer, "Container", "Volume", "LookupAll: raw; cut at ':'; a host path also goes to RequiresMountsFor= (systemd unquotes it), a source ending in .volume names a Quadlet unit", "Arg (core: Specifier); validate.Volume (no space, %, quotes, '\\' or $ in the host path, not .volume)"},
-	{fileContainer, "Container", "Environment", "split like a command line, unquoted, C escapes decoded, cut at the first '='; podman --env", "EnvAssign (one quoted word); validate.EnvName, validate.EnvValue"},
+	{fileContainer, "Container", "Environment", "split like a command line, unquoted, C escapes decoded, cut at the first '='; podman --env", "EnvAssign (one quoted word; core: EnvSpecifier, whose %h systemd expands); validate.EnvName, validate.EnvValue"},
 	{fileContainer, "Container", "HealthCmd", "Lookup (as PodName); podman --health-cmd, which runs a JSON array without a shell", "Arg of a JSON array; validate.ExecArg for each element"},
 	{fileContainer, "Container", "HealthInterval", "Lookup (as PodName); podman --health-interval", "Arg of whole seconds (\"10s\")"},
 	{fileContainer, "Container", "HealthTimeout", "as HealthInterval; podman --health-timeout", "as HealthInterval"},
@@ -323,10 +323,13 @@ func keysManifest(t *testing.T) (*model.Manifest, map[string][2]string) {
 			Source: model.Source{Kind: model.SourceCodex, Name: "soulstones/solo.toml", Line: 5}},
 		model.Rune{Name: "solo-3", Kind: model.KindSoulstone, Image: "docker.io/library/busybox:1.36", Groups: []string{"pair"},
 			Source: model.Source{Kind: model.SourceCodex, Name: "soulstones/solo.toml", Line: 9}},
-		// The core writes its volumes as Specifier (they start with %h):
-		// a '$' in them must still never reach systemd's expansion.
+		// The core writes its volumes as Specifier and its environment as
+		// EnvSpecifier (they use %h): a '$' in them must still never reach
+		// systemd's expansion.
 		model.Rune{Name: "core-vol", Kind: model.KindCore, Image: "docker.io/library/busybox:1.36",
-			Volumes: []string{"%h/lib:/lib${PATH}x:ro,Z"}, Source: model.Source{Kind: model.SourceCore, Name: "core"}},
+			Volumes:     []string{"%h/lib:/lib${PATH}x:ro,Z"},
+			Environment: []model.EnvVar{{Name: "CORE_HOME", Value: "%h/x${PATH}"}},
+			Source:      model.Source{Kind: model.SourceCore, Name: "core"}},
 	)
 	return &m, carries
 }

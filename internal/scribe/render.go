@@ -154,7 +154,13 @@ func renderContainer(r *model.Rune, d *deps, secrets []model.Secret) ([]byte, er
 		}
 	}
 	for _, e := range r.Environment {
-		f.Add("Container", "Environment", unitfile.EnvAssign(e.Name, e.Value))
+		if r.Source.Kind == model.SourceCore {
+			// Core environment is written by lychd itself and may use
+			// %h, as its volumes do (the Vessel's HOME=%h).
+			f.Add("Container", "Environment", unitfile.EnvSpecifier(e.Name, e.Value))
+		} else {
+			f.Add("Container", "Environment", unitfile.EnvAssign(e.Name, e.Value))
+		}
 	}
 	if len(r.HealthCmd) > 0 {
 		addHealth(f, r)

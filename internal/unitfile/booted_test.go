@@ -27,6 +27,9 @@ func TestBootedSystemdArgv(t *testing.T) {
 	for _, kv := range trickyEnv {
 		f.Add("Container", "Environment", EnvAssign(kv[0], kv[1]))
 	}
+	for _, kv := range specifierEnv {
+		f.Add("Container", "Environment", EnvSpecifier(kv[0], kv[1]))
+	}
 	f.Add("Container", "Exec", Words(trickyWords...))
 	container, err := f.Bytes()
 	if err != nil {
@@ -83,6 +86,11 @@ func TestBootedSystemdArgv(t *testing.T) {
 	var wantEnv []string
 	for _, kv := range trickyEnv {
 		wantEnv = append(wantEnv, kv[0]+"="+kv[1])
+	}
+	// systemd expanded each EnvSpecifier's %h: this is root's user
+	// manager, whose home is /root.
+	for _, kv := range specifierEnv {
+		wantEnv = append(wantEnv, kv[0]+"="+strings.ReplaceAll(kv[2], "HOME", "/root"))
 	}
 	sort.Strings(wantEnv)
 	if got := flagValues(argv, "--env"); !reflect.DeepEqual(got, wantEnv) {

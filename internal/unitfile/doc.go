@@ -4,7 +4,7 @@
 //
 // A File holds ordered sections of ordered entries; File.Add appends one entry
 // per call and File.Bytes writes them deterministically, checking every
-// section name, key name and value first. Values are built with one of seven
+// section name, key name and value first. Values are built with one of eight
 // constructors, and the constructor decides how the value is escaped:
 //
 //	Literal(s)          user text read as one string (Description=, StartWithPod=)
@@ -14,6 +14,7 @@
 //	Word(s)             one word of a key Quadlet splits and unquotes (AddDevice=)
 //	Words(args...)      an argument vector (Quadlet Exec=, PodmanArgs=, Label=)
 //	EnvAssign(name, v)  one NAME=VALUE for Quadlet's [Container] Environment=
+//	EnvSpecifier(n, v)  EnvAssign for trusted lychd text that uses specifiers (HOME=%h)
 //	List(items...)      plain tokens such as unit names (After=, Conflicts=)
 //
 // Parse reads a file the way systemd does; UnescapeLiteral, UnescapeArg,
@@ -68,7 +69,8 @@
 // "%%h $$X $${Y}" came out as "%%h $$X $${Y}"), and systemd then expands
 // specifiers in every value and $VAR / ${VAR} in command lines ("$$" gives
 // "$"). So Literal doubles '%'; Arg, Word, Words and EnvAssign double both
-// '%' and '$'; Specifier keeps its specifiers and doubles '$'. systemd does
+// '%' and '$'; Specifier and EnvSpecifier keep their specifiers and double
+// '$' (Environment="HOME=%h" reached the container as the user's home). systemd does
 // not expand '$' in Description= or in a [Service]
 // Environment= (there "A=$$x %%h" reached the process as "A=$$x %h"), which
 // is why Literal leaves '$' alone and EnvAssign is only for Quadlet's

@@ -10,7 +10,9 @@ import (
 // fuzzValue builds the Value a fuzz input describes: kind selects the
 // constructor; Words and List split a on the unit separator \x1f.
 func fuzzValue(k uint8, a, b string) (Value, []string) {
-	switch k % 7 {
+	switch k % 8 {
+	case 7:
+		return EnvSpecifier(a, b), nil
 	case 6:
 		return Word(a), nil
 	case 0:
@@ -45,6 +47,8 @@ func FuzzRoundTrip(f *testing.F) {
 	f.Add("Container", "AddDevice", uint8(6), "/dev/dri /etc/shadow", "")
 	f.Add("Container", "AddDevice", uint8(6), "/dev/dri\"/x\"", "")
 	f.Add("Container", "Volume", uint8(1), "%h/srv/${PATH}x:/d", "")
+	f.Add("Container", "Environment", uint8(7), "HOME", "%h")
+	f.Add("Container", "Environment", uint8(7), "A", "%h/a \"b\" $c 100%%\nExecStartPre=/bin/evil")
 	f.Fuzz(func(t *testing.T, section, key string, k uint8, a, b string) {
 		v, words := fuzzValue(k, a, b)
 		file := New()
@@ -91,7 +95,18 @@ func FuzzRoundTrip(f *testing.F) {
 		if section == "Unit" && key == "Before" {
 			raw = raws[1]
 		}
-		switch k % 7 {
+		switch k % 8 {
+		case 7:
+			// Specifiers and "%%" pairs are written as given: reading the
+			// value back undoes only the pairs, as systemd would before
+			// expanding the specifiers.
+			n, val, err := ParseEnvAssign(raw)
+			if err != nil || n != a || val != UnescapeLiteral(b) {
+				t.Fatalf("EnvSpecifier %q=%q came back as %q=%q, %v (raw %q)", a, b, n, val, err, raw)
+			}
+			if checkSpecifiers(b) != nil {
+				t.Fatalf("EnvSpecifier %q=%q written although a '%%' starts no specifier", a, b)
+			}
 		case 6:
 			// Quadlet splits Word keys on white space and unquotes them:
 			// the raw value must be exactly one word with nothing to remove.

@@ -73,6 +73,14 @@ var trickyEnv = [][2]string{
 	{"_under9", "x"},
 }
 
+// specifierEnv are EnvSpecifier values (name, value as written, value
+// after systemd with %h the home directory HOME), for the Quadlet and
+// booted tests.
+var specifierEnv = [][3]string{
+	{"SPEC_HOME", "%h", "HOME"},
+	{"SPEC_PATH", `%h/my dir "x" $Y 100%%`, `HOME/my dir "x" $Y 100%`},
+}
+
 // execStart parses the generated service and returns ExecStart= split.
 func execStart(t *testing.T, unit string) []string {
 	t.Helper()
@@ -113,6 +121,9 @@ func TestQuadletCarriesTrickyValues(t *testing.T) {
 	for _, kv := range trickyEnv {
 		f.Add("Container", "Environment", EnvAssign(kv[0], kv[1]))
 	}
+	for _, kv := range specifierEnv {
+		f.Add("Container", "Environment", EnvSpecifier(kv[0], kv[1]))
+	}
 	f.Add("Container", "Exec", Words(trickyWords...))
 	data, err := f.Bytes()
 	if err != nil {
@@ -142,10 +153,15 @@ func TestQuadletCarriesTrickyValues(t *testing.T) {
 		t.Errorf("Exec= words after Quadlet:\n got %q\nwant %q", got, trickyWords)
 	}
 
-	// Environment= becomes --env NAME=VALUE, sorted by name.
+	// Environment= becomes --env NAME=VALUE, sorted by name; an
+	// EnvSpecifier's %h reaches systemd unexpanded (its "%%" is one '%'
+	// once systemd has read it, as SplitWords reads it).
 	var wantEnv []string
 	for _, kv := range trickyEnv {
 		wantEnv = append(wantEnv, kv[0]+"="+kv[1])
+	}
+	for _, kv := range specifierEnv {
+		wantEnv = append(wantEnv, kv[0]+"="+strings.ReplaceAll(kv[2], "HOME", "%h"))
 	}
 	sort.Strings(wantEnv)
 	if got := flagValues(argv, "--env"); !reflect.DeepEqual(got, wantEnv) {

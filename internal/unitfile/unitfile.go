@@ -149,11 +149,11 @@ func (f *File) Bytes() ([]byte, error) {
 				}
 				return nil, &EntryError{Section: sec, Key: e.key, Kind: e.v.kind.String(), Part: part, Problem: p.what, Fix: p.fix}
 			}
-			if e.v.kind == kindEnvAssign {
+			if e.v.kind == kindEnvAssign || e.v.kind == kindEnvSpecifier {
 				id := e.key + "\x00" + e.v.name
 				if envSeen[id] {
 					return nil, &EntryError{
-						Section: sec, Key: e.key, Kind: "EnvAssign", Part: e.v.name,
+						Section: sec, Key: e.key, Kind: e.v.kind.String(), Part: e.v.name,
 						Problem: "variable assigned twice; Quadlet keeps only the last assignment",
 						Fix:     "assign each variable once",
 					}
@@ -181,7 +181,7 @@ func (f *File) Bytes() ([]byte, error) {
 func (v Value) describe() string {
 	var s string
 	switch v.kind {
-	case kindEnvAssign:
+	case kindEnvAssign, kindEnvSpecifier:
 		s = v.name + "=" + v.s
 	case kindWords, kindList:
 		s = strings.Join(v.words, " ")

@@ -53,6 +53,9 @@ func TestEncoding(t *testing.T) {
 		{"env empty", EnvAssign("A", ""), "A="},
 		{"env quoted", EnvAssign("_x1", `a "b" $c %d`), `"_x1=a \"b\" $$c %%d"`},
 		{"env newline", EnvAssign("A", "1\nB=2"), `"A=1\nB=2"`},
+		{"env specifier", EnvSpecifier("HOME", "%h"), "HOME=%h"},
+		{"env specifier path", EnvSpecifier("XDG_DATA_HOME", "%h/.local/share"), "XDG_DATA_HOME=%h/.local/share"},
+		{"env specifier quoted", EnvSpecifier("A", `%h/my dir "x" $Y 100%%`), `"A=%h/my dir \"x\" $$Y 100%%"`},
 		{"list", List("a.service", "b@c.target", "x-y_z:1"), "a.service b@c.target x-y_z:1"},
 	}
 	for _, c := range cases {
@@ -128,6 +131,10 @@ func TestBytesErrors(t *testing.T) {
 			`unitfile: [Container] Environment=: EnvAssign 1A: environment variable name must match [A-Za-z_][A-Za-z0-9_]*; rename the variable`},
 		{"env name with equals", "Container", "Environment", EnvAssign("A=B", "x"),
 			`unitfile: [Container] Environment=: EnvAssign A=B: environment variable name must match [A-Za-z_][A-Za-z0-9_]*; rename the variable`},
+		{"env specifier lone percent", "Container", "Environment", EnvSpecifier("HOME", "%h/100%"),
+			`unitfile: [Container] Environment=: EnvSpecifier HOME value "%h/100%": '%' at byte 6 does not start a systemd specifier; write a specifier such as %h, or '%%' for a literal percent sign`},
+		{"env specifier bad name", "Container", "Environment", EnvSpecifier("1A", "%h"),
+			`unitfile: [Container] Environment=: EnvSpecifier 1A: environment variable name must match [A-Za-z_][A-Za-z0-9_]*; rename the variable`},
 		{"env NUL", "Container", "Environment", EnvAssign("A", "\x00"),
 			`unitfile: [Container] Environment=: EnvAssign A value "\x00": contains NUL, which cannot be passed in an argument; remove the NUL byte`},
 		{"list bad item", "Unit", "After", List("a.service", "b c"),
@@ -135,7 +142,7 @@ func TestBytesErrors(t *testing.T) {
 		{"list empty", "Unit", "After", List(),
 			`unitfile: [Unit] After=: List "": empty list (an empty value resets the key); leave the entry out`},
 		{"zero value", "Unit", "After", Value{},
-			`unitfile: [Unit] After=: invalid "": zero Value; build values with Literal, Specifier, Arg, Word, Words, EnvAssign or List`},
+			`unitfile: [Unit] After=: invalid "": zero Value; build values with Literal, Specifier, Arg, Word, Words, EnvAssign, EnvSpecifier or List`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -163,6 +170,15 @@ func TestBytesDuplicateEnv(t *testing.T) {
 	f.Add("Container", "Environment", EnvAssign("A", "2"))
 	_, err := f.Bytes()
 	want := `unitfile: [Container] Environment=: EnvAssign A: variable assigned twice; Quadlet keeps only the last assignment; assign each variable once`
+	if err == nil || err.Error() != want {
+		t.Errorf("error = %v, want %s", err, want)
+	}
+	// The two kinds share one namespace: Quadlet sees the same name.
+	f = New()
+	f.Add("Container", "Environment", EnvAssign("HOME", "/x"))
+	f.Add("Container", "Environment", EnvSpecifier("HOME", "%h"))
+	_, err = f.Bytes()
+	want = `unitfile: [Container] Environment=: EnvSpecifier HOME: variable assigned twice; Quadlet keeps only the last assignment; assign each variable once`
 	if err == nil || err.Error() != want {
 		t.Errorf("error = %v, want %s", err, want)
 	}

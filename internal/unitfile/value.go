@@ -18,6 +18,7 @@ const (
 	kindEnvAssign
 	kindList
 	kindWord
+	kindEnvSpecifier
 )
 
 // String names the kind in error messages.
@@ -37,18 +38,20 @@ func (k kind) String() string {
 		return "List"
 	case kindWord:
 		return "Word"
+	case kindEnvSpecifier:
+		return "EnvSpecifier"
 	}
 	return "invalid"
 }
 
 // Value is one typed entry value. Build it with Literal, Specifier, Arg,
-// Word, Words, EnvAssign or List; the zero Value is rejected by File.Bytes. The
+// Word, Words, EnvAssign, EnvSpecifier or List; the zero Value is rejected by File.Bytes. The
 // kind decides how the value is checked and escaped when the file is
 // serialized (see the package documentation for the exact rules).
 type Value struct {
 	kind  kind
-	s     string   // Literal, Specifier, Arg; the value of EnvAssign
-	name  string   // EnvAssign
+	s     string   // Literal, Specifier, Arg; the value of EnvAssign and EnvSpecifier
+	name  string   // EnvAssign, EnvSpecifier
 	words []string // Words, List
 }
 
@@ -105,6 +108,16 @@ func Words(args ...string) Value {
 // a systemd [Service] Environment=, where systemd does not expand '$'.
 func EnvAssign(name, value string) Value {
 	return Value{kind: kindEnvAssign, name: name, s: value}
+}
+
+// EnvSpecifier is EnvAssign for trusted text written by lychd itself whose
+// value may use systemd specifiers, e.g. HOME=%h: as in Specifier, every
+// '%' must start a specifier (a letter) or be doubled, and is written
+// unchanged, so systemd expands %h on the podman command line; '$' is
+// doubled as in EnvAssign. Never use it for a value that came from the
+// Codex or an extension: there a '%' must stay a '%' (EnvAssign).
+func EnvSpecifier(name, value string) Value {
+	return Value{kind: kindEnvSpecifier, name: name, s: value}
 }
 
 // List is a space-separated list of plain tokens such as unit names for
@@ -178,6 +191,23 @@ func (v Value) encode() (string, *problem) {
 			return "", p
 		}
 		return quoteWord(v.name + "=" + v.s), nil
+	case kindEnvSpecifier:
+		if !validEnvName(v.name) {
+			return "", &problem{
+				part: v.name,
+				what: "environment variable name must match [A-Za-z_][A-Za-z0-9_]*",
+				fix:  "rename the variable",
+			}
+		}
+		if p := checkWordChars(v.s); p != nil {
+			p.part = fmt.Sprintf("%s value %q", v.name, v.s)
+			return "", p
+		}
+		if p := checkSpecifiers(v.s); p != nil {
+			p.part = fmt.Sprintf("%s value %q", v.name, v.s)
+			return "", p
+		}
+		return quoteWordKeepSpecifiers(v.name + "=" + v.s), nil
 	case kindList:
 		if len(v.words) == 0 {
 			return "", &problem{what: "empty list (an empty value resets the key)", fix: "leave the entry out"}
@@ -193,7 +223,7 @@ func (v Value) encode() (string, *problem) {
 		}
 		return strings.Join(v.words, " "), nil
 	}
-	return "", &problem{what: "zero Value", fix: "build values with Literal, Specifier, Arg, Word, Words, EnvAssign or List"}
+	return "", &problem{what: "zero Value", fix: "build values with Literal, Specifier, Arg, Word, Words, EnvAssign, EnvSpecifier or List"}
 }
 
 // isControl reports C0 controls, DEL and C1 controls.
@@ -371,8 +401,18 @@ func needsQuotes(w string) bool {
 // ExecStart=: bare when nothing needs quoting, otherwise in double quotes with
 // '\\', '\"' and C escapes for control characters; '%' and '$' are doubled in
 // both forms.
-func quoteWord(w string) string {
+func quoteWord(w string) string { return quote(w, true) }
+
+// quoteWordKeepSpecifiers is quoteWord with every '%' written unchanged,
+// for EnvSpecifier (whose '%' are checked specifiers or pairs already).
+func quoteWordKeepSpecifiers(w string) string { return quote(w, false) }
+
+// quote is quoteWord, doubling '%' only when doublePercent.
+func quote(w string, doublePercent bool) string {
 	if !needsQuotes(w) {
+		if !doublePercent {
+			return strings.ReplaceAll(w, "$", "$$")
+		}
 		return escapeExpansions(w)
 	}
 	var b strings.Builder
@@ -384,7 +424,10 @@ func quoteWord(w string) string {
 		case '"':
 			b.WriteString(`\"`)
 		case '%':
-			b.WriteString("%%")
+			if doublePercent {
+				b.WriteByte('%')
+			}
+			b.WriteByte('%')
 		case '$':
 			b.WriteString("$$")
 		case '\a':

@@ -30,7 +30,7 @@ const Version = "1.0.0"
 // Defaults for Config.
 const (
 	DefaultVesselImage     = "ghcr.io/hexanomicon/lychd:latest"
-	DefaultPhylacteryImage = "docker.io/pgvector/pgvector:pg16"
+	DefaultPhylacteryImage = "docker.io/pgvector/pgvector:pg18-trixie"
 	DefaultOculusImage     = "docker.io/arizephoenix/phoenix:latest"
 	// VesselPort is the port the Vessel serves on inside the pod.
 	VesselPort = 8000
@@ -66,6 +66,52 @@ const (
 	PhylacteryUser     = "lich"
 )
 
+// Where the Codex and the Crypt are on the host, as the core's units write
+// them (%h is the user's home, which systemd fills in): upstream LychD's
+// PATH_CODEX_ROOT and PATH_CRYPT_ROOT, with the default XDG directories.
+// The Vessel sees each at the same path, and its HOME and XDG variables
+// say so.
+const (
+	// CodexHome is the Codex, ~/.config/lychd.
+	CodexHome = "%h/.config/lychd"
+	// CryptHome is the Crypt, ~/.local/share/lychd.
+	CryptHome = "%h/.local/share/lychd"
+)
+
+// The Vessel's view of the host: the directories it mounts, each at the
+// same path inside, read-write (true) or read-only, as upstream's Vessel
+// unit mounts them (PATH_CODEX_ROOT, PATH_LAB_DIR, PATH_CORE_DIR,
+// PATH_EXTENSIONS_DIR and the Host Reactor's inbox and journal).
+var vesselMounts = []struct {
+	dir       string
+	readWrite bool
+}{
+	{CodexHome, false},
+	{CryptHome + "/lab", true},
+	{CryptHome + "/core", false},
+	{CryptHome + "/extensions", false},
+	{CryptHome + "/triggers/inbox", true},
+	{CryptHome + "/triggers/journal", false},
+}
+
+// vesselPathEnv puts the Vessel's home and XDG base directories where the
+// host has them (the defaults under %h), so that the paths it derives for
+// the Codex and the Crypt are the mounted ones: upstream's runtime path
+// environment. The values use %h; the scribe writes core environment with
+// systemd specifiers kept.
+var vesselPathEnv = map[string]string{
+	"HOME":            "%h",
+	"XDG_CONFIG_HOME": "%h/.config",
+	"XDG_DATA_HOME":   "%h/.local/share",
+	"XDG_CACHE_HOME":  "%h/.cache",
+}
+
+// PhylacteryData is the Phylactery's host directory, mounted at
+// /var/lib/postgresql, the postgres 18 image's VOLUME: the image keeps its
+// cluster in the subdirectory 18/docker (PGDATA), so a later major version
+// sits beside it for pg_upgrade --link.
+const PhylacteryData = CryptHome + "/phylactery"
+
 // Secrets are the Podman secrets the core runes need, sorted.
 func Secrets() []string { return []string{PhylacteryPasswordSecret, VesselSecretKeySecret} }
 
@@ -81,7 +127,7 @@ func secretFile(name string) string { return "/run/secrets/" + name }
 //	library_sources = ["%h/Documents/Books"]
 //
 //	[core.phylactery]
-//	image = "docker.io/pgvector/pgvector:pg16"
+//	image = "docker.io/pgvector/pgvector:pg18-trixie"
 //
 //	[core.oculus]
 //	enabled = true     # false: no Oculus, and no tracing endpoint for the Vessel
@@ -196,14 +242,13 @@ func vesselRune(c VesselConfig, oculus bool) (sdk.Rune, error) {
 			return sdk.Rune{}, fmt.Errorf("%s: devices: %w", table, err)
 		}
 	}
-	volumes := []string{
-		// The Codex, read-only, at the same path inside.
-		"%h/.config/lychd:%h/.config/lychd:ro,Z",
-		// The Crypt, read-write; the two read-only overlays below keep the
-		// core and the installed extensions immutable at runtime.
-		"%h/.local/share/lychd:%h/.local/share/lychd:rw,Z",
-		"%h/.local/share/lychd/core:%h/.local/share/lychd/core:ro,Z",
-		"%h/.local/share/lychd/extensions:%h/.local/share/lychd/extensions:ro,Z",
+	var volumes []string
+	for _, m := range vesselMounts {
+		mode := "ro"
+		if m.readWrite {
+			mode = "rw"
+		}
+		volumes = append(volumes, m.dir+":"+m.dir+":"+mode+",Z")
 	}
 	seen := map[string]string{}
 	for _, src := range c.LibrarySources {
@@ -228,8 +273,8 @@ func vesselRune(c VesselConfig, oculus bool) (sdk.Rune, error) {
 		volumes = append(volumes, fmt.Sprintf("%s:%%h/work/library/%s:ro,Z", clean, base))
 	}
 	// What the upstream Vessel reads (lychd.db.factory and
-	// lychd.config.settings): the database through the pod's localhost,
-	// the password and the signing key from secret files.
+	// lychd.config.settings): its paths, the database through the pod's
+	// localhost, the password and the signing key from secret files.
 	env := map[string]string{
 		"SERVER__DATABASE__HOST":     "localhost",
 		"SERVER__DATABASE__PORT":     fmt.Sprint(PhylacteryPort),
@@ -237,6 +282,9 @@ func vesselRune(c VesselConfig, oculus bool) (sdk.Rune, error) {
 		"SERVER__DATABASE__DATABASE": PhylacteryDatabase,
 		"LYCHD_DB_PASSWORD_FILE":     secretFile(PhylacteryPasswordSecret),
 		"LYCHD_APP_SECRET_KEY_FILE":  secretFile(VesselSecretKeySecret),
+	}
+	for name, value := range vesselPathEnv {
+		env[name] = value
 	}
 	if oculus {
 		env["OTEL_EXPORTER_OTLP_ENDPOINT"] = OculusOTLPEndpoint
@@ -269,14 +317,18 @@ func phylacteryRune(c ServiceConfig) sdk.Rune {
 		Description: "The LychD Phylactery (PostgreSQL with pgvector)",
 		Image:       orDefault(c.Image, DefaultPhylacteryImage),
 		Port:        PhylacteryPort,
-		Volumes:     []string{"%h/.local/share/lychd/phylactery:/var/lib/postgresql/data:rw,Z"},
+		// U: Podman gives the directory to the container's user, so
+		// the image's entrypoint owns what it creates there. The image's
+		// default PGDATA is kept: with 18 and later, its entrypoint refuses
+		// to start when /var/lib/postgresql/data is a mount and PGDATA is
+		// the default, as upstream's mount there would be.
+		Volumes: []string{PhylacteryData + ":/var/lib/postgresql:U,Z"},
 		Environment: map[string]string{
 			"POSTGRES_DB":   PhylacteryDatabase,
 			"POSTGRES_USER": PhylacteryUser,
 			// The postgres image reads the password from this file when it
 			// initialises the database (password authentication).
 			"POSTGRES_PASSWORD_FILE": secretFile(PhylacteryPasswordSecret),
-			"PGDATA":                 "/var/lib/postgresql/data/pgdata",
 		},
 		Secrets: []string{PhylacteryPasswordSecret},
 	}
@@ -300,7 +352,7 @@ func oculusRune(c OculusConfig) (sdk.Rune, error) {
 		Port:        OculusPort,
 		ExposePort:  hostPort != 0,
 		HostPort:    hostPort,
-		Volumes:     []string{"%h/.local/share/lychd/oculus:/mnt/data:rw,Z"},
+		Volumes:     []string{CryptHome + "/oculus:/mnt/data:rw,Z"},
 		Environment: map[string]string{"PHOENIX_WORKING_DIR": "/mnt/data"},
 	}, nil
 }

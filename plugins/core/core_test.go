@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	goldenfile "github.com/lychd/lychd/internal/golden"
@@ -157,6 +158,62 @@ func TestConfigErrors(t *testing.T) {
 		_, err := assimilate(t, tc.config)
 		if err == nil || err.Error() != tc.want {
 			t.Errorf("config %v:\n got %v\nwant %s", tc.config, err, tc.want)
+		}
+	}
+}
+
+// TestOnlyLychdWritesSpecifiers: the core's environment is written into
+// its units with systemd specifiers kept (the Vessel's HOME=%h), so no
+// value of it may come from the Codex. Whatever the [core] table says,
+// the only environment values holding a '%' are the Vessel's four path
+// variables, and they are the same.
+func TestOnlyLychdWritesSpecifiers(t *testing.T) {
+	wantPaths := map[string]string{
+		"HOME":            "%h",
+		"XDG_CONFIG_HOME": "%h/.config",
+		"XDG_DATA_HOME":   "%h/.local/share",
+		"XDG_CACHE_HOME":  "%h/.cache",
+	}
+	const pct = "%u%%%"
+	for _, config := range []map[string]any{
+		nil,
+		{
+			"vessel": map[string]any{"image": "v" + pct, "host_port": 8134, "devices": []string{"nvidia.com/gpu=all"},
+				"library_sources": []string{"%h/Books", "/srv/papers"}},
+			"phylactery": map[string]any{"image": "p" + pct},
+			"oculus":     map[string]any{"image": "o" + pct, "host_port": 0},
+			"watchers":   map[string]any{"enabled": true, "publish": true, "harvester_image": "h" + pct, "grafana_image": "g" + pct},
+		},
+		{"oculus": map[string]any{"enabled": false}},
+	} {
+		res, err := assimilate(t, config)
+		if err != nil {
+			t.Fatalf("config %v: %v", config, err)
+		}
+		sawVessel := false
+		for _, r := range res.Runes {
+			for name, value := range r.Environment {
+				if want, ok := wantPaths[name]; ok && r.Name == validate.CoreVessel {
+					if value != want {
+						t.Errorf("config %v: the Vessel's %s = %q, want %q", config, name, value, want)
+					}
+					continue
+				}
+				if strings.Contains(value, "%") {
+					t.Errorf("config %v: rune %s: %s = %q holds a '%%' the scribe would write as a specifier", config, r.Name, name, value)
+				}
+			}
+			if r.Name == validate.CoreVessel {
+				sawVessel = true
+				for name := range wantPaths {
+					if _, ok := r.Environment[name]; !ok {
+						t.Errorf("config %v: the Vessel has no %s", config, name)
+					}
+				}
+			}
+		}
+		if !sawVessel {
+			t.Errorf("config %v: no Vessel", config)
 		}
 	}
 }

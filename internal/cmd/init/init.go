@@ -47,9 +47,9 @@ func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cob
 		Short: "Create the Codex skeleton, the Crypt directories and the core's secrets",
 		Long: `Prepare a first run: create a commented Codex skeleton
 (~/.config/lychd/lychd.toml, soulstones/, portals/), every host directory the
-core's containers mount (the Crypt, ~/.local/share/lychd, and its phylactery
-and oculus directories; Podman refuses to start a container whose bind-mount
-source is missing) and the core's Podman secrets (lychd-phylactery-password,
+core's containers mount (in the Crypt, ~/.local/share/lychd: lab, core,
+extensions, triggers/inbox, triggers/journal, phylactery and oculus; Podman
+refuses to start a container whose bind-mount source is missing) and the core's Podman secrets (lychd-phylactery-password,
 lychd-vessel-secret-key) from random values, which are never printed.
 
 Nothing that exists is changed: existing files, directories and secrets are

@@ -15,6 +15,7 @@ import (
 	"github.com/lychd/lychd/internal/cmd/cmdtest"
 	"github.com/lychd/lychd/internal/codex"
 	"github.com/lychd/lychd/internal/podman"
+	"github.com/lychd/lychd/plugins/core"
 )
 
 // fakeSecrets is Podman's secret store in memory.
@@ -78,9 +79,11 @@ const freshOutput = `created      $HOME/.config/lychd/
 created      $HOME/.config/lychd/lychd.toml
 created      $HOME/.config/lychd/soulstones/
 created      $HOME/.config/lychd/portals/
-created      $HOME/.local/share/lychd/
+created      $HOME/.local/share/lychd/lab/
 created      $HOME/.local/share/lychd/core/
 created      $HOME/.local/share/lychd/extensions/
+created      $HOME/.local/share/lychd/triggers/inbox/
+created      $HOME/.local/share/lychd/triggers/journal/
 created      $HOME/.local/share/lychd/phylactery/
 created      $HOME/.local/share/lychd/oculus/
 created      Podman secret lychd-phylactery-password (a random value)
@@ -108,7 +111,10 @@ func TestInit(t *testing.T) {
 		".config/lychd/portals drwx------", ".config/lychd/soulstones drwx------",
 		".local drwx------", ".local/share drwx------", ".local/share/lychd drwx------",
 		".local/share/lychd/core drwx------", ".local/share/lychd/extensions drwx------",
+		".local/share/lychd/lab drwx------",
 		".local/share/lychd/oculus drwx------", ".local/share/lychd/phylactery drwx------",
+		".local/share/lychd/triggers drwx------",
+		".local/share/lychd/triggers/inbox drwx------", ".local/share/lychd/triggers/journal drwx------",
 	}
 	got := tree(t, e.Home)
 	got[0] = ". drwx------"
@@ -227,5 +233,38 @@ func TestInitWarnsAboutMissingLibrarySources(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(e.Home, "Books")); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("init created a library source: %v", err)
+	}
+}
+
+// TestInitCreatesEveryCoreMount: every host directory in the user's home
+// that a core rune mounts (the Vessel's Codex, lab, core, extensions and
+// Reactor directories, the Phylactery's and the Oculus's data) is a
+// directory after init, whatever mounts the core adds.
+func TestInitCreatesEveryCoreMount(t *testing.T) {
+	e := cmdtest.New(t)
+	if err := run(t, e, &fakeSecrets{values: map[string]string{}}, false); err != nil {
+		t.Fatal(err)
+	}
+	runes, err := core.Runes(core.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, r := range runes {
+		for _, v := range r.Volumes {
+			src, _, _ := strings.Cut(v, ":")
+			rest, ok := strings.CutPrefix(src, "%h/")
+			if !ok {
+				t.Errorf("core rune %s mounts %s, not a directory in the home", r.Name, src)
+				continue
+			}
+			n++
+			if fi, err := os.Stat(filepath.Join(e.Home, rest)); err != nil || !fi.IsDir() {
+				t.Errorf("core rune %s mounts %s, which init did not create: %v", r.Name, src, err)
+			}
+		}
+	}
+	if n < 8 {
+		t.Errorf("the core runes mount %d home directories, want at least 8", n)
 	}
 }

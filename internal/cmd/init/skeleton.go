@@ -32,7 +32,7 @@ const Skeleton = `# lychd.toml: the settings of your Sepulcher. Everything is op
 # library_sources = ["%h/Documents/Books"]
 
 # [core.phylactery]
-# image = "docker.io/pgvector/pgvector:pg16"
+# image = "docker.io/pgvector/pgvector:pg18-trixie"
 
 # [core.oculus]
 # image = "docker.io/arizephoenix/phoenix:latest"

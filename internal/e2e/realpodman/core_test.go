@@ -2,6 +2,8 @@ package realpodman
 
 import (
 	"fmt"
+	"path"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -69,6 +71,10 @@ environment = { NAME = "solo", PORT = "8101" }
 `, Image, solo),
 	})
 	initOut := b.MustLychd(t, "init")
+	// A directory in the Phylactery's data owned by someone else (as a
+	// container without keep-id would leave it): the U of its mount
+	// gives it back to the container's user when the Phylactery starts.
+	b.MustRun(t, "sh", "-c", "mkdir -p "+foreignData+" && chown -R 100998:100998 "+path.Dir(foreignData))
 	bindOut := b.MustLychd(t, "bind")
 	startOut := b.MustLychd(t, "start", "solo")
 
@@ -105,6 +111,8 @@ environment = { NAME = "solo", PORT = "8101" }
 	WaitPage(t, solo, "/", "hello from solo\n", pageWait)
 
 	checkCoreSecrets(t, b, initOut+bindOut+startOut)
+	checkVesselView(t, b)
+	checkPhylacteryData(t, b)
 
 	// lychd logs: what the containers write reaches the journal of their
 	// units, for a core rune and a soulstone together.
@@ -170,6 +178,90 @@ find -L ~/.config/containers/systemd "$XDG_RUNTIME_DIR/systemd/generator" $d -ty
 		}
 		if strings.Contains(output, v) {
 			t.Errorf("the value of secret %s is in lychd's output", name)
+		}
+	}
+}
+
+// checkVesselView: the Vessel sees the host's paths as upstream's Vessel
+// expects them. Its HOME and XDG base directories are the user's (systemd
+// expanded the unit's %h), and each directory of the Codex and the Crypt
+// it mounts is at the same path inside, writable where the Vessel writes
+// (the lab, the Host Reactor's inbox) and read-only elsewhere; the rest of
+// the Crypt (lychd's bindings) is not there.
+func checkVesselView(t *testing.T, b *Bed) {
+	t.Helper()
+	env := strings.Split(b.MustUser(t, "podman", "exec", "lychd-vessel", "env"), "\n")
+	for _, want := range []string{
+		"HOME=" + Home, "XDG_CONFIG_HOME=" + Home + "/.config",
+		"XDG_DATA_HOME=" + Home + "/.local/share", "XDG_CACHE_HOME=" + Home + "/.cache",
+	} {
+		if !slices.Contains(env, want) {
+			t.Errorf("the Vessel's environment lacks %s:\n%s", want, strings.Join(env, "\n"))
+		}
+	}
+	want := map[string]bool{
+		CodexDir:                       false,
+		CryptDir + "/lab":              true,
+		CryptDir + "/core":             false,
+		CryptDir + "/extensions":       false,
+		CryptDir + "/triggers/inbox":   true,
+		CryptDir + "/triggers/journal": false,
+	}
+	got := map[string]bool{}
+	out := b.MustUser(t, "podman", "inspect", "--format", `{{range .Mounts}}{{.Source}} {{.Destination}} {{.RW}}{{"\n"}}{{end}}`, "lychd-vessel")
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		f := strings.Fields(line)
+		if len(f) != 3 || !strings.HasPrefix(f[1], Home+"/") {
+			continue
+		}
+		if f[0] != f[1] {
+			t.Errorf("the Vessel mounts %s at %s, want the same path inside", f[0], f[1])
+		}
+		got[f[1]] = f[2] == "true"
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("the Vessel's mounts (path: read-write) = %v, want %v", got, want)
+	}
+	// The kernel agrees with what Podman reports.
+	for dir, rw := range want {
+		_, errOut, err := b.User(t, "podman", "exec", "lychd-vessel", "touch", dir+"/written-by-probe")
+		switch {
+		case rw && err != nil:
+			t.Errorf("the Vessel cannot write in %s: %v %s", dir, err, errOut)
+		case !rw && (err == nil || !strings.Contains(errOut, "Read-only file system")):
+			t.Errorf("the Vessel's write in %s: err=%v %q, want a read-only file system", dir, err, errOut)
+		}
+	}
+	if _, _, err := b.User(t, "podman", "exec", "lychd-vessel", "test", "-e", CryptDir+"/bindings"); err == nil {
+		t.Errorf("the Vessel sees %s/bindings: the whole Crypt is mounted", CryptDir)
+	}
+}
+
+// foreignData is a directory in the Phylactery's data that
+// TestBindStartCore gives, with its parent, a subordinate uid of the user
+// before the first start.
+const foreignData = CryptDir + "/phylactery/18/foreign"
+
+// checkPhylacteryData: the Phylactery's directory is mounted at
+// /var/lib/postgresql, the postgres 18 image's VOLUME, and Podman's U
+// option has given all of it to the container's user. In lychd's keep-id
+// pod that user is the host's user (1000, whatever the image says), so the
+// directory stays the user's on the host, and what was not theirs
+// (foreignData) is theirs again.
+func checkPhylacteryData(t *testing.T, b *Bed) {
+	t.Helper()
+	out := b.MustUser(t, "podman", "inspect", "--format", `{{range .Mounts}}{{.Source}} {{.Destination}} {{.RW}}{{"\n"}}{{end}}`, "lychd-phylactery")
+	if want := CryptDir + "/phylactery /var/lib/postgresql true"; !slices.Contains(strings.Split(out, "\n"), want) {
+		t.Errorf("the Phylactery's mounts:\n%s\nwant %s", out, want)
+	}
+	user := strings.TrimSpace(b.MustUser(t, "podman", "exec", "lychd-phylactery", "sh", "-c", "echo $(id -u):$(id -g)"))
+	inside := strings.TrimSpace(b.MustUser(t, "podman", "exec", "lychd-phylactery", "stat", "-c", "%u:%g", "/var/lib/postgresql", "/var/lib/postgresql/18/foreign"))
+	if want := user + "\n" + user; user != "1000:1000" || inside != want {
+		t.Errorf("the Phylactery runs as %s and its data is owned by %q inside, want 1000:1000 for both", user, inside)
+	}
+	for _, p := range []string{CryptDir + "/phylactery", path.Dir(foreignData), foreignData} {
+		if host := strings.TrimSpace(b.MustRun(t, "stat", "-c", "%u:%g", p)); host != "1000:1000" {
+			t.Errorf("%s is owned by %s on the host, want 1000:1000 (%s)", p, host, User)
 		}
 	}
 }

@@ -9,7 +9,7 @@ import (
 // TestKeepIDOwnership: with the pod's default UserNS=keep-id, the user is
 // the same person on both sides of a mount. A file a container writes into
 // the Crypt is owned by the user on the host: the Vessel's, through the
-// Crypt mount of its core unit, and a soulstone's, through a volume of a
+// lab mount of its core unit, and a soulstone's, through a volume of a
 // Crypt directory; and a file the user wrote is the container's user's.
 func TestKeepIDOwnership(t *testing.T) {
 	b := bed(t)

@@ -26,7 +26,8 @@ const (
 	// testimage/entry.sh).
 	Image = ImageRepo + ":latest"
 	// VesselImage serves "hello from vessel" on the Vessel's port 8000 and
-	// writes VesselWriteFile into the Crypt (mounted by the Vessel's unit).
+	// writes VesselWriteFile into the Crypt's lab (mounted read-write by the
+	// Vessel's unit).
 	VesselImage = ImageRepo + ":vessel"
 	// PhylacteryImage serves on PostgreSQL's port 5432.
 	PhylacteryImage = ImageRepo + ":phylactery"
@@ -38,8 +39,9 @@ const (
 	HarvesterImage = ImageRepo + ":harvester"
 	GrafanaImage   = ImageRepo + ":grafana"
 	// VesselWriteFile is the file the Vessel's container writes at start:
-	// a path in the Crypt, which the Vessel's unit mounts at the same path.
-	VesselWriteFile = Home + "/.local/share/lychd/written-by-vessel"
+	// a path in the Crypt's lab, which the Vessel's unit mounts read-write
+	// at the same path.
+	VesselWriteFile = CryptDir + "/lab/written-by-vessel"
 )
 
 //go:embed testimage/entry.sh
