@@ -189,6 +189,7 @@ func Run(ctx context.Context, opts *Options) error {
 		return fmt.Errorf("bind: nothing was written: %w", err)
 	}
 	warnings := append(shortNameWarnings(m.SortedRunes()), res.Warnings...)
+	warnings = append(warnings, phylacteryWarnings(p, &m)...)
 	if w != nil {
 		warnings = append(warnings, w.warnings...)
 	}

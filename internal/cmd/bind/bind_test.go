@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	corerunes "github.com/lychd/lychd/plugins/core"
+
 	"github.com/lychd/lychd/host"
 	"github.com/lychd/lychd/internal/cmdutil"
 	"github.com/lychd/lychd/internal/codex"
@@ -527,5 +529,46 @@ Restart them with: systemctl --user restart lychd-soulstone-a.service
 `
 	if got := e.out.String(); got != want {
 		t.Errorf("bind printed:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// TestOldPhylacteryDataIsWarnedAbout: the cluster of the PostgreSQL 16
+// Phylactery of an earlier lychd (phylactery/pgdata) gets a warning with
+// the dump command until the postgres 18 image has made its own.
+func TestOldPhylacteryDataIsWarnedAbout(t *testing.T) {
+	e := newEnv(t, map[string]string{"lychd.toml": ""})
+	// The core's Phylactery as it registers itself (plugins/core).
+	e.opts.Assimilate = fakeCore(model.Rune{Name: "phylactery", Kind: model.KindCore, Image: corerunes.DefaultPhylacteryImage,
+		Volumes:     []string{corerunes.PhylacteryData + ":/var/lib/postgresql:U,Z"},
+		Environment: []model.EnvVar{{Name: "POSTGRES_USER", Value: corerunes.PhylacteryUser}},
+		Source:      model.Source{Kind: model.SourceCore, Name: "core"}})
+	data := filepath.Join(e.home, ".local", "share", "lychd", "phylactery")
+	write := func(rel, content string) {
+		t.Helper()
+		p := filepath.Join(data, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("pgdata/PG_VERSION", "16\n")
+	if err := e.run(t); err != nil {
+		t.Fatal(err)
+	}
+	want := "lychd: warning: ~/.local/share/lychd/phylactery/pgdata holds the PostgreSQL 16 database of an earlier lychd; the Phylactery now runs " + corerunes.DefaultPhylacteryImage + ", which keeps its database in ~/.local/share/lychd/phylactery/18/docker and starts there with an empty one when it next starts (the old one is left as it is). To keep your data, dump it before the Phylactery restarts: podman exec lychd-phylactery pg_dumpall -U lich > lychd.sql, then restore it as docs/core.md says\n"
+	if !strings.Contains(e.err.String(), want) {
+		t.Errorf("stderr:\n%s\nwant the line:\n%s", e.err.String(), want)
+	}
+
+	// Once the new image has made its cluster, the old one is the user's.
+	write("18/docker/PG_VERSION", "18\n")
+	e.err.Reset()
+	if err := e.run(t); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(e.err.String(), "earlier lychd") {
+		t.Errorf("warned again after the new cluster exists:\n%s", e.err.String())
 	}
 }
