@@ -7,7 +7,7 @@
 // (PODMAN_SYSTEMD_UNIT, which Quadlet sets) and an event:
 //
 //	call      every invocation, with its argv
-//	started   a container is ready (after READY=1) or a pod's infra runs
+//	started   a container is ready (logged just before READY=1) or a pod's infra runs
 //	stopping  a container or pod infra got SIGTERM
 //	stopped   it is about to exit
 //	failed    run refused to start because the unit is in LYCHD_STUB_PODMAN_FAIL
@@ -102,10 +102,12 @@ func run(args []string) int {
 			return 125
 		}
 	}
+	// Logged before READY=1: once systemd has it, it may start the units
+	// ordered after this one, whose events must come later in the log.
+	logEvent("started", nil)
 	if _, err := daemon.SdNotify(false, daemon.SdNotifyReady); err != nil {
 		fmt.Fprintln(os.Stderr, "stub podman: sd_notify:", err)
 	}
-	logEvent("started", nil)
 	<-sigs
 	logEvent("stopping", nil)
 	time.Sleep(stopDelay())
