@@ -2,7 +2,9 @@ package engine
 
 import (
 	"sort"
+	"time"
 
+	"github.com/lychd/lychd/internal/model"
 	"github.com/lychd/lychd/sdk/preset"
 )
 
@@ -80,4 +82,20 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// OwnHealth gives r the health command cmd that its source names itself
+// (a Codex soulstone's health_cmd, an extension rune's HealthCmd), with
+// the presets' defaults (DefaultHealthInterval, DefaultHealthTimeout,
+// DefaultHealthRetries) and r's start timeout as the start period. An
+// empty cmd leaves r without a health check.
+func OwnHealth(r *model.Rune, cmd []string) {
+	if len(cmd) == 0 {
+		return
+	}
+	r.HealthCmd = append([]string(nil), cmd...)
+	r.HealthInterval = DefaultHealthInterval * time.Second
+	r.HealthTimeout = DefaultHealthTimeout * time.Second
+	r.HealthRetries = DefaultHealthRetries
+	r.HealthStartPeriod = r.StartTimeout
 }
