@@ -60,7 +60,7 @@ func TestMigrateRunsBeforeTheVessel(t *testing.T) {
 		t.Errorf("%s says %q, want %q", VesselWriteFile, got, want)
 	}
 	// Without HostUser the image's own user runs: what User=%U overrides.
-	if got := strings.TrimSpace(b.MustUser(t, "podman", "run", "--rm", "--entrypoint", "id", VesselOwnUserImage)); got != "uid=472 gid=0(root) groups=0(root)" {
+	if got := strings.TrimSpace(b.MustUser(t, "podman", "run", "--rm", "--entrypoint", "id", VesselOwnUserImage)); got != "uid=472(472) gid=0(root) groups=0(root)" {
 		t.Errorf("the image's own user: %q", got)
 	}
 	// Group=%G is needed: with User=%U alone the process's group would be
