@@ -405,13 +405,13 @@ func TestRunByHand(t *testing.T) {
 
 func TestProtocolMismatchIsExplained(t *testing.T) {
 	// The exact text go-plugin v1.8 returns from Client() on a mismatch.
-	raw := errors.New("incompatible API version with plugin. Plugin version: 2, Client versions: [1]")
+	raw := errors.New("incompatible API version with plugin. Plugin version: 3, Client versions: [1 2]")
 	err := wire.ExplainStartError(raw)
 	var pe *wire.ProtocolError
-	if !errors.As(err, &pe) || pe.Extension != 2 || !reflect.DeepEqual(pe.Host, []int{1}) {
-		t.Fatalf("ExplainStartError = %#v, want a ProtocolError{2, [1]}", err)
+	if !errors.As(err, &pe) || pe.Extension != 3 || !reflect.DeepEqual(pe.Host, []int{1, 2}) {
+		t.Fatalf("ExplainStartError = %#v, want a ProtocolError{3, [1 2]}", err)
 	}
-	want := "the extension speaks lychd extension protocol 2 but this lychd speaks protocol 1; upgrade lychd, or install a build of the extension made for an older lychd"
+	want := "the extension speaks lychd extension protocol 3 but this lychd speaks protocol 1, 2; upgrade lychd, or install a build of the extension made for an older lychd"
 	if err.Error() != want {
 		t.Errorf("message:\n got %s\nwant %s", err, want)
 	}

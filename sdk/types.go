@@ -9,10 +9,13 @@ import (
 	"github.com/lychd/lychd/sdk/preset"
 )
 
-// ProtocolVersion is the major version of the lychd extension protocol this
-// SDK speaks. It changes only on incompatible changes; fields added to
-// messages keep it unchanged.
-const ProtocolVersion = 1
+// ProtocolVersion is the version of the lychd extension protocol this SDK
+// speaks. It changes when an older lychd would misread what an extension
+// sends: a field that changes what lychd writes into a unit (version 2:
+// Rune.HealthCmd, ShmSize, Memory, HostUser and the OneShot kind), which
+// an older lychd would drop without a word. A newer lychd keeps speaking
+// older versions.
+const ProtocolVersion = 2
 
 // Info describes an extension. Name is its identity in lychd (the name used
 // by `lychd extension` commands and the [extensions.NAME] table of lychd.toml).

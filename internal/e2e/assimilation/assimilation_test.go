@@ -82,7 +82,7 @@ func TestInstallBindVerify(t *testing.T) {
 	for _, name := range examples {
 		bin := e2e.BuildStatic(t, "github.com/lychd/lychd/plugins/examples/"+name)
 		out := s.must(t, "extension", "install", bin)
-		if !strings.HasPrefix(out, "Installed extension "+name+" 0.1.0 (protocol 1, sha256 ") {
+		if !strings.HasPrefix(out, "Installed extension "+name+" 0.1.0 (protocol 2, sha256 ") {
 			t.Errorf("install %s printed:\n%s", name, out)
 		}
 	}
