@@ -14,8 +14,9 @@ import (
 // is created. Both run as the host user (HostUser: User=%U, Group=%G)
 // although the image names a user of its own (472:0): id -u and id -g
 // inside say 1000, and the file the Vessel writes into the Crypt is the
-// user's on the host. Afterwards lychd status shows the one-shot done,
-// not failed.
+// user's on the host. lychd start migrate runs it again and returns once it
+// exited, lychd stop migrate does nothing harmful, and lychd status shows
+// the one-shot done, not failed, with the Vessel still running.
 func TestMigrateRunsBeforeTheVessel(t *testing.T) {
 	b := bed(t)
 	ports := freeCorePorts(t)
@@ -69,6 +70,15 @@ func TestMigrateRunsBeforeTheVessel(t *testing.T) {
 	if got := strings.TrimSpace(b.MustUser(t, "podman", "run", "--rm", "--pod", podID, "--user", "1000", "--entrypoint", "id", VesselOwnUserImage, "-g")); got == "1000" {
 		t.Errorf("in the pod, --user 1000 alone gives gid %s: Group=%%G would not be needed", got)
 	}
+
+	// Started by name, the one-shot runs again to completion and start
+	// returns once it exited; stopping the finished one-shot is a no-op.
+	again := time.Now()
+	b.MustLychd(t, "start", "migrate")
+	if _, ok := findByName(b.Events(t, again, "type=container"), "died", "lychd-migrate"); !ok {
+		t.Errorf("lychd start migrate returned before the one-shot ran to completion")
+	}
+	b.MustLychd(t, "stop", "migrate")
 
 	out, errOut, err := b.Lychd(t, "status")
 	if err != nil {
