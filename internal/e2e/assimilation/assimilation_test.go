@@ -98,8 +98,8 @@ func TestInstallBindVerify(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
 		t.Fatalf("bind --json: %v\n%s", err, out)
 	}
-	if !res.Changed || res.Files != 15 {
-		t.Errorf("bind: changed=%v files=%d, want a change of 15 files", res.Changed, res.Files)
+	if !res.Changed || res.Files != 16 {
+		t.Errorf("bind: changed=%v files=%d, want a change of 16 files", res.Changed, res.Files)
 	}
 	if len(res.Extensions) != 4 {
 		t.Errorf("extensions = %q, want the core and three examples", res.Extensions)
@@ -117,7 +117,7 @@ func TestInstallBindVerify(t *testing.T) {
 
 	// A second bind changes nothing.
 	t0 = time.Now()
-	if out := s.must(t, "bind", "--no-reload"); out != "Nothing to do: 15 files are already bound.\n" {
+	if out := s.must(t, "bind", "--no-reload"); out != "Nothing to do: 16 files are already bound.\n" {
 		t.Errorf("second bind printed %q", out)
 	}
 	t.Logf("warm bind: %v", time.Since(t0))
