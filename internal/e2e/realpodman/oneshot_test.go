@@ -15,8 +15,9 @@ import (
 // although the image names a user of its own (472:0): id -u and id -g
 // inside say 1000, and the file the Vessel writes into the Crypt is the
 // user's on the host. lychd start migrate runs it again and returns once it
-// exited, lychd stop migrate does nothing harmful, and lychd status shows
-// the one-shot done, not failed, with the Vessel still running.
+// exited; lychd stop migrate stops nothing (a stop job would also stop the
+// Vessel, which requires it); lychd status shows the one-shot done, not
+// failed, with the Vessel still running.
 func TestMigrateRunsBeforeTheVessel(t *testing.T) {
 	b := bed(t)
 	ports := freeCorePorts(t)
@@ -78,7 +79,9 @@ func TestMigrateRunsBeforeTheVessel(t *testing.T) {
 	if _, ok := findByName(b.Events(t, again, "type=container"), "died", "lychd-migrate"); !ok {
 		t.Errorf("lychd start migrate returned before the one-shot ran to completion")
 	}
-	b.MustLychd(t, "stop", "migrate")
+	if out := b.MustLychd(t, "stop", "migrate"); out != "lychd-migrate.service is a one-shot that is not running (inactive/dead); nothing to stop\n" {
+		t.Errorf("lychd stop migrate said %q", out)
+	}
 
 	out, errOut, err := b.Lychd(t, "status")
 	if err != nil {
