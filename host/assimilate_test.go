@@ -76,8 +76,8 @@ func TestAssimilateFailures(t *testing.T) {
 			want: "extension \"noisy\": wrote \"hello from noisy, version 1.0.0\" to stdout instead of the plugin handshake; an extension must not print to stdout (log with the SDK logger or to stderr)",
 		},
 		{
-			name: "wrong protocol version", bin: "protocol2",
-			want: "extension \"protocol2\": speaks lychd extension protocol 2 but this lychd speaks protocol 1; upgrade lychd, or install a build of the extension made for an older lychd",
+			name: "wrong protocol version", bin: "protocol3",
+			want: "extension \"protocol3\": speaks lychd extension protocol 3 but this lychd speaks protocol 1, 2; upgrade lychd, or install a build of the extension made for an older lychd",
 		},
 		{
 			name: "binary tampered after install", bin: "actor", tamper: true,

@@ -3,6 +3,7 @@ package host
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"github.com/lychd/lychd/sdk"
 	"io"
 	"os"
 	"path/filepath"
@@ -54,7 +55,7 @@ func plant(t testing.TB, dir, bin, name string) string {
 		t.Fatal(err)
 	}
 	err = lockfile.Update(dir, func(l *lockfile.Lock) error {
-		l.Extensions[name] = lockfile.Entry{Version: "1.0.0", Protocol: 1, SHA256: hex.EncodeToString(h.Sum(nil)), Size: n, Installed: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Source: src}
+		l.Extensions[name] = lockfile.Entry{Version: "1.0.0", Protocol: sdk.ProtocolVersion, SHA256: hex.EncodeToString(h.Sum(nil)), Size: n, Installed: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Source: src}
 		return nil
 	})
 	if err != nil {

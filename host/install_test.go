@@ -46,7 +46,7 @@ func TestInstallWritesBinaryAndLock(t *testing.T) {
   "extensions": {
     "actor": {
       "version": "1.0.0",
-      "protocol": 1,
+      "protocol": 2,
       "sha256": "` + sum + `",
       "size": ` + jsonInt(st.Size()) + `,
       "installed": "2026-11-25T18:00:00Z",
@@ -103,7 +103,7 @@ func TestInstallRefusals(t *testing.T) {
 		{writable, "refusing to install $TMP/writable: it is group- or world-writable (mode 0777), so another user could have replaced it; if it is yours, run: chmod go-w $TMP/writable"},
 		{extBin(t, "badname"), "refusing to install $EXT/badname: the extension calls itself \"../../evil\", which is not a valid extension name: name \"../../evil\" does not start with a lower-case letter; use 1 to 63 characters: a lower-case letter, then a-z, 0-9 and single \"-\" (e.g. \"vision-analyzer\"); ask its author to rename it"},
 		{noisyCopy, "cannot install $TMP/noisy: the binary wrote \"hello from noisy, version 1.0.0\" to stdout instead of the plugin handshake; an extension must not print to stdout (log with the SDK logger or to stderr)"},
-		{extBin(t, "protocol2"), "cannot install $EXT/protocol2: the binary speaks lychd extension protocol 2 but this lychd speaks protocol 1; upgrade lychd, or install a build of the extension made for an older lychd"},
+		{extBin(t, "protocol3"), "cannot install $EXT/protocol3: the binary speaks lychd extension protocol 3 but this lychd speaks protocol 1, 2; upgrade lychd, or install a build of the extension made for an older lychd"},
 		{notPlugin, "cannot install $TMP/true: the binary exited before completing the plugin handshake (exit status 0); is it a lychd extension built with the lychd SDK (sdk.Serve)?"},
 		{notBinary, "refusing to install $TMP/script.txt: it is not a program (it starts with neither an ELF header nor \"#!\"); give the path of the extension's binary, built with go build"},
 		{script, "refusing to install $TMP/organ.sh: it is a script (#!/bin/sh), and lychd runs only compiled extensions: it checks the sha256 of the very file it executes, which for a script would leave out its interpreter and every program the script runs; build the extension as a Go program that calls sdk.Serve (see docs/extensions.md) and install the binary"},

@@ -2,34 +2,38 @@ package sdk
 
 import "fmt"
 
-// String returns "soulstone" or "always-on".
+// String returns "soulstone", "always-on" or "one-shot".
 func (k RuneKind) String() string {
 	switch k {
 	case Soulstone:
 		return "soulstone"
 	case AlwaysOn:
 		return "always-on"
+	case OneShot:
+		return "one-shot"
 	}
 	return fmt.Sprintf("RuneKind(%d)", int(k))
 }
 
 // MarshalText renders the kind as String does, so JSON and logs show names.
 func (k RuneKind) MarshalText() ([]byte, error) {
-	if k != Soulstone && k != AlwaysOn {
+	if k != Soulstone && k != AlwaysOn && k != OneShot {
 		return nil, fmt.Errorf("unknown RuneKind %d", int(k))
 	}
 	return []byte(k.String()), nil
 }
 
-// UnmarshalText parses "soulstone" or "always-on".
+// UnmarshalText parses "soulstone", "always-on" or "one-shot".
 func (k *RuneKind) UnmarshalText(b []byte) error {
 	switch string(b) {
 	case "soulstone":
 		*k = Soulstone
 	case "always-on":
 		*k = AlwaysOn
+	case "one-shot":
+		*k = OneShot
 	default:
-		return fmt.Errorf("unknown rune kind %q; want \"soulstone\" or \"always-on\"", b)
+		return fmt.Errorf("unknown rune kind %q; want \"soulstone\", \"always-on\" or \"one-shot\"", b)
 	}
 	return nil
 }

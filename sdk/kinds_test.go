@@ -8,7 +8,7 @@ import (
 )
 
 func TestKindsRoundTripAsText(t *testing.T) {
-	for _, k := range []sdk.RuneKind{sdk.Soulstone, sdk.AlwaysOn} {
+	for _, k := range []sdk.RuneKind{sdk.Soulstone, sdk.AlwaysOn, sdk.OneShot} {
 		b, err := json.Marshal(k)
 		if err != nil {
 			t.Fatal(err)
@@ -32,7 +32,7 @@ func TestKindsRoundTripAsText(t *testing.T) {
 		t.Error("marshalling RuneKind(5) succeeded")
 	}
 	var k sdk.RuneKind
-	if err := json.Unmarshal([]byte(`"core"`), &k); err == nil || err.Error() != `unknown rune kind "core"; want "soulstone" or "always-on"` {
+	if err := json.Unmarshal([]byte(`"core"`), &k); err == nil || err.Error() != `unknown rune kind "core"; want "soulstone", "always-on" or "one-shot"` {
 		t.Errorf("unmarshal error = %v", err)
 	}
 	if got := sdk.AnimatorKind(9).String(); got != "AnimatorKind(9)" {

@@ -350,6 +350,10 @@ func runeToPB(r Rune) *pb.Rune {
 		Secrets:     r.Secrets,
 
 		StartTimeoutNs: int64(r.StartTimeout),
+		HealthCmd:      r.HealthCmd,
+		ShmSize:        r.ShmSize,
+		Memory:         r.Memory,
+		HostUser:       r.HostUser,
 	}
 }
 

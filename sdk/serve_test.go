@@ -129,7 +129,16 @@ var fullRune = sdk.Rune{
 	Secrets:     []string{"hf-token,type=env,target=HF_TOKEN", "ca"},
 
 	StartTimeout: 900 * time.Second,
+	HealthCmd:    []string{"curl", "-fsS", "http://127.0.0.1:8081/health"},
+	ShmSize:      "16g",
+	Memory:       "24g",
+	HostUser:     true,
 }
+
+// oneShotRune is a one-shot as an extension registers one: every kind
+// crosses the protocol.
+var oneShotRune = sdk.Rune{Name: "prepare", Kind: sdk.OneShot, Image: "busybox", Exec: []string{"true"},
+	HostUser: true, Volumes: []string{"/srv/data:/data:rw,Z"}}
 
 // fullAnimator sets every field of sdk.Animator but URL and Secrets, which
 // a soulstone Animator cannot have; fullPortal covers them.
@@ -168,6 +177,9 @@ func registerAll(ctx context.Context, a sdk.Assimilation) error {
 	if err := a.AddRune(ctx, sdk.Rune{Name: "pre", Image: "busybox", Kind: sdk.AlwaysOn}); err != nil {
 		return err
 	}
+	if err := a.AddRune(ctx, oneShotRune); err != nil {
+		return err
+	}
 	if err := a.RegisterAnimator(ctx, fullAnimator); err != nil {
 		return err
 	}
@@ -198,7 +210,7 @@ func TestRoundTripEveryField(t *testing.T) {
 			if err := c.Assimilate(context.Background(), nil, sink); err != nil {
 				t.Fatalf("Assimilate: %v", err)
 			}
-			wantRunes := []sdk.Rune{fullRune, {Name: "pre", Image: "busybox", Kind: sdk.AlwaysOn}}
+			wantRunes := []sdk.Rune{fullRune, {Name: "pre", Image: "busybox", Kind: sdk.AlwaysOn}, oneShotRune}
 			if !reflect.DeepEqual(sink.runes, wantRunes) {
 				t.Errorf("runes:\n got %#v\nwant %#v", sink.runes, wantRunes)
 			}
@@ -250,7 +262,7 @@ func TestErrorsAreTheSameOnBothPaths(t *testing.T) {
 			_ = a.AddRune(ctx, sdk.Rune{Name: "x", Image: "busybox", Kind: 7})
 			return nil
 		},
-		want: `the extension returned success but a registration was refused: rune "x": unknown kind 7; use sdk.Soulstone or sdk.AlwaysOn`,
+		want: `the extension returned success but a registration was refused: rune "x": unknown kind 7; use sdk.Soulstone, sdk.AlwaysOn or sdk.OneShot`,
 	}, {
 		name:   "host rejects rune",
 		reject: "taken",
@@ -393,13 +405,13 @@ func TestRunByHand(t *testing.T) {
 
 func TestProtocolMismatchIsExplained(t *testing.T) {
 	// The exact text go-plugin v1.8 returns from Client() on a mismatch.
-	raw := errors.New("incompatible API version with plugin. Plugin version: 2, Client versions: [1]")
+	raw := errors.New("incompatible API version with plugin. Plugin version: 3, Client versions: [1 2]")
 	err := wire.ExplainStartError(raw)
 	var pe *wire.ProtocolError
-	if !errors.As(err, &pe) || pe.Extension != 2 || !reflect.DeepEqual(pe.Host, []int{1}) {
-		t.Fatalf("ExplainStartError = %#v, want a ProtocolError{2, [1]}", err)
+	if !errors.As(err, &pe) || pe.Extension != 3 || !reflect.DeepEqual(pe.Host, []int{1, 2}) {
+		t.Fatalf("ExplainStartError = %#v, want a ProtocolError{3, [1 2]}", err)
 	}
-	want := "the extension speaks lychd extension protocol 2 but this lychd speaks protocol 1; upgrade lychd, or install a build of the extension made for an older lychd"
+	want := "the extension speaks lychd extension protocol 3 but this lychd speaks protocol 1, 2; upgrade lychd, or install a build of the extension made for an older lychd"
 	if err.Error() != want {
 		t.Errorf("message:\n got %s\nwant %s", err, want)
 	}

@@ -9,10 +9,13 @@ import (
 	"github.com/lychd/lychd/sdk/preset"
 )
 
-// ProtocolVersion is the major version of the lychd extension protocol this
-// SDK speaks. It changes only on incompatible changes; fields added to
-// messages keep it unchanged.
-const ProtocolVersion = 1
+// ProtocolVersion is the version of the lychd extension protocol this SDK
+// speaks. It changes when an older lychd would misread what an extension
+// sends: a field that changes what lychd writes into a unit (version 2:
+// Rune.HealthCmd, ShmSize, Memory, HostUser and the OneShot kind), which
+// an older lychd would drop without a word. A newer lychd keeps speaking
+// older versions.
+const ProtocolVersion = 2
 
 // Info describes an extension. Name is its identity in lychd (the name used
 // by `lychd extension` commands and the [extensions.NAME] table of lychd.toml).
@@ -25,7 +28,8 @@ type Info struct {
 	Description string
 }
 
-// RuneKind distinguishes soulstones (members of covens) from always-on runes.
+// RuneKind distinguishes soulstones (members of covens) from always-on
+// and one-shot members of the pod.
 type RuneKind int
 
 const (
@@ -35,6 +39,24 @@ const (
 	// AlwaysOn is a core-style member of lychd.pod: started with the pod, in
 	// no coven, conflicting with nothing. Its unit is lychd-NAME.
 	AlwaysOn
+	// OneShot is a member of lychd.pod that runs to completion: a task
+	// such as a database migration that another unit needs done before
+	// it starts. Its unit is lychd-NAME.service (Type=oneshot), which
+	// nothing starts but a unit that names it in Requires= (and After=):
+	// systemd runs the container in the foreground, counts the unit
+	// started when the command exits with status 0, and fails the
+	// requiring unit's start otherwise. It is not started with the pod,
+	// never restarted, in no coven, and conflicts with nothing. It may
+	// not declare Groups, a Port (ExposePort, HostPort) or a HealthCmd,
+	// and needs an Image.
+	//
+	// The unit does not stay active after the command exits (no
+	// RemainAfterExit=): every start of a unit that requires it runs the
+	// task again, so a restarted Vessel finds its migrations applied even
+	// if the database changed in between, and `lychd status` shows the
+	// one-shot inactive (done) rather than running. Write the task so that
+	// running it twice is harmless.
+	OneShot
 )
 
 // Rune is a container definition: the same fields as a soulstone in the
@@ -79,8 +101,34 @@ type Rune struct {
 	// StartTimeout is how long systemd lets the container start, pulling
 	// its image on first start included (TimeoutStartSec=); whole seconds
 	// up to 24h, 0 for systemd's default (90s), which a large image can
-	// exceed.
+	// exceed. For a OneShot it bounds the whole run.
 	StartTimeout time.Duration
+	// HealthCmd is a health check Podman runs inside the container, in
+	// exec form: the program and its arguments, no shell (write
+	// {"sh", "-c", "..."} for one), each argument on one line. With it
+	// the unit counts as started only once the check passes (Quadlet's
+	// Notify=healthy), so `lychd start` and the units ordered after the
+	// rune wait until it answers, as for a Codex soulstone's health_cmd
+	// (checked every second while starting, then every 10 s; three
+	// failures in a row make the container unhealthy). Empty for none; a
+	// OneShot has none.
+	HealthCmd []string
+	// ShmSize is the /dev/shm size the container needs, e.g. "16g" (a
+	// number with one unit b, k, m or g, as a soulstone's shm_size).
+	// Members of the pod share its /dev/shm, so the pod gets the largest
+	// size any rune needs. Empty for Podman's default (64m).
+	ShmSize string
+	// Memory is the container's memory limit, e.g. "16g" (Podman's
+	// --memory, at least 6m, as a soulstone's memory). Empty for none.
+	Memory string
+	// HostUser runs the container's process as the user who runs lychd
+	// (Quadlet User=%U and Group=%G: that user's uid and primary gid).
+	// The pod maps the host user to the same uid and gid inside
+	// (UserNS=keep-id), so files the container writes into a bind mount
+	// belong to that user on the host, and files only that user may
+	// read are readable inside. False keeps the image's own user (root
+	// inside the container unless the image says otherwise).
+	HostUser bool
 }
 
 // AnimatorKind says how an Animator is served.

@@ -69,11 +69,13 @@ func RuleRune(r Rune) validate.Rune {
 	}
 	sort.Slice(env, func(i, j int) bool { return env[i].Name < env[j].Name })
 	return validate.Rune{
-		Name: r.Name, AlwaysOn: r.Kind == AlwaysOn, Description: r.Description, Image: r.Image,
+		Name: r.Name, AlwaysOn: r.Kind == AlwaysOn || r.Kind == OneShot, OneShot: r.Kind == OneShot,
+		Description: r.Description, Image: r.Image,
 		Groups: r.Groups, After: r.After, Wants: r.Wants, Requires: r.Requires,
 		Port: r.Port, ExposePort: r.ExposePort, HostPort: r.HostPort,
 		Devices: r.Devices, Volumes: r.Volumes, Environment: env, Exec: r.Exec,
 		Secrets: r.Secrets, StartTimeout: r.StartTimeout,
+		HealthCmd: r.HealthCmd, ShmSize: r.ShmSize, Memory: r.Memory,
 	}
 }
 
@@ -88,12 +90,17 @@ func ValidateRuneFrom(r Rune, src validate.Source) error {
 	if err := checkField("rune name", r.Name); err != nil {
 		return err
 	}
+	for _, f := range []struct{ what, v string }{{"shm size", r.ShmSize}, {"memory", r.Memory}} {
+		if err := checkField(f.what, f.v); err != nil {
+			return fmt.Errorf("rune %s: %w", quote(r.Name), err)
+		}
+	}
 	// The environment is a map, sorted when converted: bound it first.
 	if err := checkList("environment", len(r.Environment)); err != nil {
 		return fmt.Errorf("rune %s: %w", quote(r.Name), err)
 	}
-	if r.Kind != Soulstone && r.Kind != AlwaysOn {
-		return fmt.Errorf("rune %s: unknown kind %d; use sdk.Soulstone or sdk.AlwaysOn", quote(r.Name), int(r.Kind))
+	if r.Kind != Soulstone && r.Kind != AlwaysOn && r.Kind != OneShot {
+		return fmt.Errorf("rune %s: unknown kind %d; use sdk.Soulstone, sdk.AlwaysOn or sdk.OneShot", quote(r.Name), int(r.Kind))
 	}
 	ps := validate.CheckRune(RuleRune(r), src)
 	if len(ps) == 0 {

@@ -8,4 +8,4 @@ package sdk
 //
 // Version says which SDK an extension was built with; ProtocolVersion, not
 // Version, decides whether lychd can run it.
-const Version = "0.2.0"
+const Version = "0.3.0"

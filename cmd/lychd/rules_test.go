@@ -96,6 +96,12 @@ func kitErrors(t *testing.T) []string {
 		{Name: "x", Image: img, StartTimeout: 1500 * time.Millisecond},
 		{Name: "x", Image: img, Environment: map[string]string{"1X": "y"}},
 		{Name: "x", Image: img, Secrets: []string{"hf,uid=0"}},
+		{Name: "x", Kind: sdk.OneShot, Image: img, Groups: []string{"g"}},
+		{Name: "x", Kind: sdk.OneShot, Image: img, Port: 9000},
+		{Name: "x", Kind: sdk.OneShot, Image: img, HealthCmd: []string{"true"}},
+		{Name: "x", Image: img, HealthCmd: []string{"curl", "a\nb"}},
+		{Name: "x", Image: img, ShmSize: "16gb"},
+		{Name: "x", Image: img, Memory: "1m"},
 	} {
 		if err := sdk.ValidateRune(r); err != nil {
 			said = append(said, err.Error())

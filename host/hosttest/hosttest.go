@@ -25,7 +25,7 @@ import (
 )
 
 // Names are the test extensions, one main package each.
-var Names = []string{"actor", "twin", "slowstart", "noisy", "badname", "protocol2", "minimal"}
+var Names = []string{"actor", "twin", "slowstart", "noisy", "badname", "protocol3", "minimal"}
 
 var (
 	once     sync.Once

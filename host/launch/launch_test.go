@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"github.com/lychd/lychd/sdk"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -175,7 +176,7 @@ func TestStartVerifiesTheBinary(t *testing.T) {
 	}
 	info, err := p.Client.Info(context.Background())
 	p.Close()
-	if err != nil || info.Name != "actor" || p.Protocol != 1 || !p.Isolated {
+	if err != nil || info.Name != "actor" || p.Protocol != sdk.ProtocolVersion || !p.Isolated {
 		t.Fatalf("Info = %+v, %v; protocol %d; isolated %v", info, err, p.Protocol, p.Isolated)
 	}
 	if alive(p.Pid) {

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/lychd/lychd/internal/engine"
 	"github.com/lychd/lychd/internal/model"
 	"github.com/lychd/lychd/sdk"
 	"github.com/lychd/lychd/sdk/preset"
@@ -176,11 +177,20 @@ func (c *Collector) convertRune(r sdk.Rune) model.Rune {
 		Exec:         clone(r.Exec),
 		Secrets:      model.ParseSecrets(r.Secrets),
 		StartTimeout: r.StartTimeout,
+		ShmSize:      r.ShmSize,
+		Memory:       r.Memory,
+		HostUser:     r.HostUser,
 		Source:       c.source,
 	}
-	if r.Kind == sdk.AlwaysOn {
+	switch r.Kind {
+	case sdk.AlwaysOn:
 		m.Kind = model.KindCore
+	case sdk.OneShot:
+		m.Kind = model.KindOneShot
 	}
+	// The health check of a Codex soulstone's own health_cmd: the same
+	// defaults, the same unit lines.
+	engine.OwnHealth(&m, r.HealthCmd)
 	for _, e := range sdk.RuleRune(r).Environment {
 		m.Environment = append(m.Environment, model.EnvVar{Name: e.Name, Value: e.Value})
 	}

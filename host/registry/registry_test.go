@@ -118,7 +118,7 @@ func TestRefusalsStick(t *testing.T) {
 		}, `registered a rune with an invalid name: name "pod" would give the always-on rune the unit lychd-pod.service, which is the pod's own; pick another name`},
 		{"rune called like a core rune", func(c *Collector) error {
 			return c.AddRune(ctx, sdk.Rune{Name: "vessel", Image: img})
-		}, `registered a rune with an invalid name: name "vessel" is taken by one of lychd's core runes (vessel, phylactery, oculus); pick another name`},
+		}, `registered a rune with an invalid name: name "vessel" is taken by one of lychd's core runes (vessel, phylactery, oculus, migrate); pick another name`},
 		{"AlwaysOn with groups", func(c *Collector) error {
 			return c.AddRune(ctx, sdk.Rune{Name: "a", Kind: sdk.AlwaysOn, Image: img, Groups: []string{"g"}})
 		}, ""},

@@ -48,8 +48,11 @@ const Version = 1
 
 // Unit kinds.
 const (
-	KindPod       = "pod"
-	KindCore      = "core"
+	KindPod  = "pod"
+	KindCore = "core"
+	// KindOneShot is a one-shot rune's service: it runs to completion
+	// when a unit that requires it starts, and is inactive after.
+	KindOneShot   = "oneshot"
 	KindCoven     = "coven"
 	KindHold      = "hold"
 	KindSoulstone = "soulstone"
@@ -169,6 +172,9 @@ func New(m *model.Manifest, g *covenant.Graph, quadlet, systemd, config map[stri
 				continue
 			}
 			u := Unit{Name: base + ".service", Kind: KindCore, File: f, Rune: ru.Name}
+			if ru.Kind == model.KindOneShot {
+				u.Kind = KindOneShot
+			}
 			if ru.Kind == model.KindSoulstone {
 				u.Kind = KindSoulstone
 				u.Covens = append([]string(nil), ru.Covens()...)
@@ -196,14 +202,16 @@ func New(m *model.Manifest, g *covenant.Graph, quadlet, systemd, config map[stri
 	return r
 }
 
-// KindRank orders unit kinds for output: pod, core, coven, hold, soulstone.
+// KindRank orders unit kinds for output: pod, core, oneshot, coven, hold,
+// soulstone.
 func KindRank(kind string) int {
-	for i, k := range []string{KindPod, KindCore, KindCoven, KindHold, KindSoulstone} {
+	kinds := []string{KindPod, KindCore, KindOneShot, KindCoven, KindHold, KindSoulstone}
+	for i, k := range kinds {
 		if k == kind {
 			return i
 		}
 	}
-	return 5
+	return len(kinds)
 }
 
 // Marshal encodes the record deterministically, indented, with a final

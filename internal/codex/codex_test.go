@@ -200,7 +200,7 @@ var malformedCases = []malformed{
 	{"upper-case name", ss("[Vision]\nimage = \"x\"\n"), `soulstones/s.toml:1: Vision: invalid soulstone name: name "Vision" does not start with a lower-case letter; use 1 to 63 characters: a lower-case letter, then a-z, 0-9 and single "-" (e.g. "vision-analyzer")`},
 	{"name with dot", ss("[\"a.b\"]\nimage = \"x\"\n"), `soulstones/s.toml:1: "a.b": invalid soulstone name: name "a.b" contains '.'; use 1 to 63 characters: a lower-case letter, then a-z, 0-9 and single "-" (e.g. "vision-analyzer")`},
 	{"name with trailing dash", ss("[vision-]\nimage = \"x\"\n"), `soulstones/s.toml:1: vision-: invalid soulstone name: name "vision-" ends with "-"; end it with a letter or digit`},
-	{"name of a core rune", ss("\n[vessel]\nimage = \"x\"\n"), `soulstones/s.toml:2: vessel: invalid soulstone name: name "vessel" is taken by one of lychd's core runes (vessel, phylactery, oculus); pick another name`},
+	{"name of a core rune", ss("\n[vessel]\nimage = \"x\"\n"), `soulstones/s.toml:2: vessel: invalid soulstone name: name "vessel" is taken by one of lychd's core runes (vessel, phylactery, oculus, migrate); pick another name`},
 	{"name of a Watcher", ss("[grafana]\nimage = \"x\"\n"), `soulstones/s.toml:1: grafana: invalid soulstone name: name "grafana" is taken by one of lychd's core runes, the Watchers (harvester, grafana), even while [core.watchers] is off; pick another name`},
 	{"bad coven name", ss("[a]\nimage = \"x\"\ngroups = [\"vision_x\"]\n"), `soulstones/s.toml:3: a.groups[0]: invalid coven name: name "vision_x" contains '_'; use 1 to 63 characters: a lower-case letter, then a-z, 0-9 and single "-" (e.g. "vision-analyzer")`},
 	// Keys and types.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/lychd/lychd/internal/engine"
 	"github.com/lychd/lychd/internal/model"
@@ -211,18 +210,6 @@ func applyHealth(r *model.Rune, h *engine.Health) {
 	r.HealthCmd = append([]string(nil), h.Cmd...)
 	r.HealthInterval, r.HealthTimeout, r.HealthRetries = h.Interval, h.Timeout, h.Retries
 	r.HealthStartPeriod = h.StartPeriod
-}
-
-// healthDefaults gives a soulstone's own health_cmd (without an engine)
-// the presets' defaults, and its start timeout as the start period.
-func healthDefaults(r *model.Rune) {
-	if len(r.HealthCmd) == 0 {
-		return
-	}
-	r.HealthInterval = preset.DefaultHealthInterval * time.Second
-	r.HealthTimeout = preset.DefaultHealthTimeout * time.Second
-	r.HealthRetries = preset.DefaultHealthRetries
-	r.HealthStartPeriod = r.StartTimeout
 }
 
 // pendingSoulstone is a soulstone whose engine no preset of lychd or the

@@ -318,8 +318,7 @@ func soulstone(d *doc, p keyPath, name string, t map[string]any, reg *engine.Reg
 		applyHealth(&r, resolved.Health)
 		res = &resolved
 	} else {
-		r.HealthCmd = health
-		healthDefaults(&r)
+		engine.OwnHealth(&r, health)
 	}
 	return r, vr, caps, tags, res, false, len(*d.errs) == before
 }

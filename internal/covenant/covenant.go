@@ -61,8 +61,8 @@ func Build(runes []model.Rune, alliances [][]string) (*Graph, error) {
 	classByKey := map[string]*Class{}
 	for i := range runes {
 		r := &runes[i]
-		if r.AlwaysOn() {
-			continue // core runes and resident soulstones conflict with nothing
+		if !r.InCoven() {
+			continue // core runes, resident soulstones and one-shots conflict with nothing
 		}
 		covens := append([]string(nil), r.Covens()...)
 		sort.Strings(covens)

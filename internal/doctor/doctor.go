@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
+	"sort"
 	"strings"
 	"sync"
 
@@ -102,11 +103,17 @@ type SecretUse struct {
 }
 
 // ManifestSecrets returns the Podman secrets the units of manifest m name
-// (their Secret= lines): each rune's, in the order of the runes, then the
-// portals', which the Vessel receives.
+// (their Secret= lines): each rune's, in the order of the runes (one-shots
+// last), then the portals', which the Vessel receives.
 func ManifestSecrets(m *model.Manifest) []SecretUse {
 	var out []SecretUse
-	for _, r := range m.SortedRunes() {
+	// One-shots last: a secret is named after the service that keeps
+	// running with it (the Vessel) rather than the task it requires.
+	runes := m.SortedRunes()
+	sort.SliceStable(runes, func(i, j int) bool {
+		return runes[i].Kind != model.KindOneShot && runes[j].Kind == model.KindOneShot
+	})
+	for _, r := range runes {
 		for _, s := range r.Secrets {
 			out = append(out, SecretUse{Name: s.Name, Who: owner(r), Core: r.Source.Kind == model.SourceCore})
 		}

@@ -29,11 +29,14 @@ func needsManifest(name string, check func(context.Context, *Env) []Result) func
 	}
 }
 
-// owner names a rune for messages: "soulstone vision" or "core rune
-// vessel".
+// owner names a rune for messages: "soulstone vision", "core rune
+// vessel" or "one-shot migrate".
 func owner(r model.Rune) string {
-	if r.Kind == model.KindSoulstone {
+	switch r.Kind {
+	case model.KindSoulstone:
 		return "soulstone " + r.Name
+	case model.KindOneShot:
+		return "one-shot " + r.Name
 	}
 	return "core rune " + r.Name
 }
@@ -242,12 +245,18 @@ func checkPorts(ctx context.Context, e *Env) []Result {
 
 func checkImages(ctx context.Context, e *Env) []Result {
 	var out []Result
-	seen := map[string]bool{}
+	// Each image once, named with every rune that runs it (the Vessel's
+	// image also runs the migrate one-shot).
+	var images []model.Rune
+	owners := map[string][]string{}
 	for _, r := range e.Manifest.SortedRunes() {
-		if seen[r.Image] {
-			continue
+		if len(owners[r.Image]) == 0 {
+			images = append(images, r)
 		}
-		seen[r.Image] = true
+		owners[r.Image] = append(owners[r.Image], owner(r))
+	}
+	owner := func(r model.Rune) string { return strings.Join(owners[r.Image], ", ") }
+	for _, r := range images {
 		name := "image " + r.Image
 		_, err := e.Host.Run(ctx, "podman", "image", "exists", r.Image)
 		if notInstalled(err) {

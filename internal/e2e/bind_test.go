@@ -159,7 +159,7 @@ image = "example.invalid/fresh:1"
 
 	// The next bind, with nothing else to do, owes systemd that reload.
 	out, errOut, ok = lychd(t, m, "bind")
-	if !ok || out != "Nothing to do: 12 files are already bound.\nReloaded the systemd user manager, which an earlier bind had left to do.\n" {
+	if !ok || out != "Nothing to do: 13 files are already bound.\nReloaded the systemd user manager, which an earlier bind had left to do.\n" {
 		t.Errorf("bind after bind --no-reload:\n%s%s", out, errOut)
 	}
 	out, errOut, ok = lychd(t, m, "status")

@@ -30,6 +30,20 @@
 //     lychd.io/source (where the rune was defined) and
 //     kubernetes.io/description.
 //
+// # One-shots
+//
+// A one-shot rune (a task run to completion before the units that require
+// it, such as the core's migrate) is not a Deployment of its own: it
+// becomes an init container of the pod of each exported rune that names
+// its service in Requires=, with its image, arguments, environment,
+// volumes and secrets (a volume or secret the pod already has is shared).
+// Kubernetes runs it to completion before the rune's container, again
+// whenever the pod is recreated, as systemd runs it before every start.
+// A one-shot no exported rune requires is skipped, and a core one-shot
+// needs Options.IncludeCore like the other core runes. Running as the host
+// user (HostUser) is not carried: the host user's ids mean nothing on a
+// cluster.
+//
 // # Devices
 //
 // A CDI device becomes a resources.limits entry of the device plugin's

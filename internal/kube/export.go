@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -134,8 +136,12 @@ type exporter struct {
 	graph      *covenant.Graph
 	volumeSize resource.Quantity
 	claims     map[string]*claim // by claim name
-	errs       []error
-	notes      []string
+	// oneShots are the one-shot runes by service name; required are those
+	// an exported rune requires (each becomes its init container).
+	oneShots map[string]*model.Rune
+	required map[string]bool
+	errs     []error
+	notes    []string
 }
 
 // claim is a PersistentVolumeClaim shared by the runes that mount one named
@@ -151,7 +157,7 @@ type claim struct {
 // Options.IncludeCore, the core runes) of m. Every refusal is reported; the
 // error joins them, one per line.
 func Export(m *model.Manifest, opts Options) (*Result, error) {
-	e := &exporter{opts: opts, claims: map[string]*claim{}}
+	e := &exporter{opts: opts, claims: map[string]*claim{}, oneShots: map[string]*model.Rune{}, required: map[string]bool{}}
 	if err := e.checkOptions(); err != nil {
 		return nil, err
 	}
@@ -177,12 +183,15 @@ func Export(m *model.Manifest, opts Options) (*Result, error) {
 		switch {
 		case r.Kind == model.KindCore && !opts.IncludeCore:
 			res.Skipped = append(res.Skipped, Skipped{Rune: r.Name, Reason: "a core rune: exported only with --core"})
+		case r.Kind == model.KindOneShot:
+			// An init container of each exported rune that requires it.
+			e.oneShots[r.ServiceName()] = r
 		case r.Kind == model.KindSoulstone && !r.Resident && wanted != nil && !inAny(r.Covens(), wanted):
 			// A resident runs beside every coven: it goes with any.
 			res.Skipped = append(res.Skipped, Skipped{Rune: r.Name, Reason: fmt.Sprintf("in %s %s, not among --coven %s",
 				plural("coven", len(r.Covens())), strings.Join(r.Covens(), ", "), strings.Join(opts.Covens, ", "))})
 		case r.Kind != model.KindCore && r.Kind != model.KindSoulstone:
-			e.errs = append(e.errs, fmt.Errorf("%s: unknown rune kind %q; expected %q or %q", who(r), r.Kind, model.KindSoulstone, model.KindCore))
+			e.errs = append(e.errs, fmt.Errorf("%s: unknown rune kind %q; expected %q, %q or %q", who(r), r.Kind, model.KindSoulstone, model.KindCore, model.KindOneShot))
 		default:
 			selected = append(selected, r)
 		}
@@ -218,6 +227,17 @@ func Export(m *model.Manifest, opts Options) (*Result, error) {
 			services = append(services, svc)
 		}
 	}
+	for _, r := range runes {
+		if r.Kind != model.KindOneShot || e.required[r.Name] {
+			continue
+		}
+		reason := "a one-shot that no exported rune requires"
+		if r.Source.Kind == model.SourceCore && !opts.IncludeCore {
+			reason = "a core rune: exported only with --core"
+		}
+		res.Skipped = append(res.Skipped, Skipped{Rune: r.Name, Reason: reason})
+	}
+	sort.SliceStable(res.Skipped, func(i, j int) bool { return res.Skipped[i].Rune < res.Skipped[j].Rune })
 	e.checkVolumeSizes()
 	if len(e.errs) > 0 {
 		return nil, errors.Join(e.errs...)
@@ -389,27 +409,7 @@ func (e *exporter) rune(r *model.Rune, scaled int32) (*appsv1.Deployment, *corev
 		annotations = nil
 	}
 
-	c := corev1.Container{Name: r.Name, Image: r.Image}
-	for _, a := range r.Exec {
-		c.Args = append(c.Args, escapeExpansion(a))
-	}
-	for _, env := range r.Environment {
-		if msgs := validation.IsEnvVarName(env.Name); len(msgs) > 0 {
-			e.errs = append(e.errs, fmt.Errorf("%s: environment variable %q: %s", who(r), env.Name, strings.Join(msgs, "; ")))
-			continue
-		}
-		value := env.Value
-		if r.Source.Kind == model.SourceCore && strings.HasPrefix(value, homeSpecifier) {
-			// The core's units write %h in its environment (the Vessel's
-			// HOME and XDG directories), as in its volumes.
-			if e.opts.Home == "" {
-				e.errs = append(e.errs, fmt.Errorf("%s: environment variable %s=%s starts with %q, the systemd specifier of the user's home directory, which has no value on a cluster; pass --home DIR with the home directory these paths have on the nodes", who(r), env.Name, value, homeSpecifier))
-				continue
-			}
-			value = path.Join(e.opts.Home, strings.TrimPrefix(value, homeSpecifier))
-		}
-		c.Env = append(c.Env, corev1.EnvVar{Name: env.Name, Value: escapeExpansion(value)})
-	}
+	c := e.container(r)
 	if r.Port > 0 {
 		c.Ports = []corev1.ContainerPort{{ContainerPort: int32(r.Port)}}
 	}
@@ -423,6 +423,7 @@ func (e *exporter) rune(r *model.Rune, scaled int32) (*appsv1.Deployment, *corev
 	e.secrets(r, &c, &pod)
 	e.resources(r, &c, &pod)
 	pod.Containers = []corev1.Container{c}
+	e.initContainers(r, &pod)
 	if len(e.errs) > before {
 		return nil, nil
 	}
@@ -467,6 +468,88 @@ func (e *exporter) rune(r *model.Rune, scaled int32) (*appsv1.Deployment, *corev
 		},
 	}
 	return d, svc
+}
+
+// container is r's container: its image, its exec arguments (args: the
+// image's entrypoint stays) and its environment.
+func (e *exporter) container(r *model.Rune) corev1.Container {
+	c := corev1.Container{Name: r.Name, Image: r.Image}
+	for _, a := range r.Exec {
+		c.Args = append(c.Args, escapeExpansion(a))
+	}
+	for _, env := range r.Environment {
+		if msgs := validation.IsEnvVarName(env.Name); len(msgs) > 0 {
+			e.errs = append(e.errs, fmt.Errorf("%s: environment variable %q: %s", who(r), env.Name, strings.Join(msgs, "; ")))
+			continue
+		}
+		value := env.Value
+		if r.Source.Kind == model.SourceCore && strings.HasPrefix(value, homeSpecifier) {
+			// The core's units write %h in its environment (the Vessel's
+			// HOME and XDG directories), as in its volumes.
+			if e.opts.Home == "" {
+				e.errs = append(e.errs, fmt.Errorf("%s: environment variable %s=%s starts with %q, the systemd specifier of the user's home directory, which has no value on a cluster; pass --home DIR with the home directory these paths have on the nodes", who(r), env.Name, value, homeSpecifier))
+				continue
+			}
+			value = path.Join(e.opts.Home, strings.TrimPrefix(value, homeSpecifier))
+		}
+		c.Env = append(c.Env, corev1.EnvVar{Name: env.Name, Value: escapeExpansion(value)})
+	}
+	return c
+}
+
+// initContainers makes each one-shot r requires an init container of
+// r's pod, in r's Requires= order: Kubernetes runs it to completion
+// before r's container starts, and again whenever the pod is recreated,
+// as systemd runs the one-shot before every start of r. Its volumes and
+// secrets join the pod's; one the pod already has (the same source) is
+// shared, any other gets a name of its own.
+func (e *exporter) initContainers(r *model.Rune, pod *corev1.PodSpec) {
+	for _, u := range r.Requires {
+		o := e.oneShots[u]
+		if o == nil {
+			continue
+		}
+		e.required[o.Name] = true
+		c := e.container(o)
+		var own corev1.PodSpec
+		e.volumes(o, &c, &own)
+		e.secrets(o, &c, &own)
+		// A claim the one-shot mounts is used by r's pod, not by a pod of
+		// its own.
+		for _, cl := range e.claims {
+			if i := slices.Index(cl.users, o); i >= 0 {
+				cl.users = slices.Delete(cl.users, i, i+1)
+				if !slices.Contains(cl.users, r) {
+					cl.users = append(cl.users, r)
+				}
+			}
+		}
+		rename := map[string]string{}
+		for _, v := range own.Volumes {
+			if have := sameVolume(pod.Volumes, v); have != "" {
+				rename[v.Name] = have
+				continue
+			}
+			name := fmt.Sprintf("init-%d-%s", len(pod.InitContainers), v.Name)
+			rename[v.Name] = name
+			v.Name = name
+			pod.Volumes = append(pod.Volumes, v)
+		}
+		for i := range c.VolumeMounts {
+			c.VolumeMounts[i].Name = rename[c.VolumeMounts[i].Name]
+		}
+		pod.InitContainers = append(pod.InitContainers, c)
+	}
+}
+
+// sameVolume returns the name of the volume of vols with v's source, or "".
+func sameVolume(vols []corev1.Volume, v corev1.Volume) string {
+	for _, have := range vols {
+		if reflect.DeepEqual(have.VolumeSource, v.VolumeSource) {
+			return have.Name
+		}
+	}
+	return ""
 }
 
 // resources carries the rune's memory limit (resources.limits.memory), its
@@ -554,7 +637,12 @@ func (e *exporter) runeNotes(r *model.Rune) {
 	}
 	var deps []string
 	for _, list := range [][]string{r.After, r.Wants, r.Requires} {
-		deps = append(deps, list...)
+		for _, u := range list {
+			if o := e.oneShots[u]; o != nil && slices.Contains(r.Requires, u) {
+				continue // an init container of r's pod
+			}
+			deps = append(deps, u)
+		}
 	}
 	if len(deps) > 0 {
 		sort.Strings(deps)
@@ -628,8 +716,11 @@ func escapeExpansion(s string) string {
 // who names a rune in messages: `soulstone "vllm" (soulstones/c.toml:1)`.
 func who(r *model.Rune) string {
 	kind := "soulstone"
-	if r.Kind == model.KindCore {
+	switch r.Kind {
+	case model.KindCore:
 		kind = "core rune"
+	case model.KindOneShot:
+		kind = "one-shot"
 	}
 	s := fmt.Sprintf("%s %q", kind, r.Name)
 	if r.Source.Kind != "" && r.Source.Kind != model.SourceCore {

@@ -50,6 +50,24 @@ var goldenCases = map[string]goldenCase{
 	"scale-vision": {manifest: richManifest, opts: Options{AllowHostPaths: true, Scale: "vision", WriteReplicas: true}},
 	// Health checks, memory limits, shared memory and a resident
 	// soulstone (one replica, like the core).
+	// An extension's one-shot that a soulstone requires becomes its init
+	// container, sharing the claim both mount; one no exported rune
+	// requires is skipped.
+	"one-shot": {manifest: func() *model.Manifest {
+		ext := model.Source{Kind: model.SourceExtension, Name: "weights"}
+		return &model.Manifest{Runes: []model.Rune{
+			{Name: "qwen", Kind: model.KindSoulstone, Image: "docker.io/vllm/vllm-openai:v0.9.1", Groups: []string{"chat"}, Port: 8081,
+				Volumes:  []string{"models:/models:ro"},
+				Requires: []string{"lychd-fetch-weights.service"}, After: []string{"lychd-fetch-weights.service"},
+				Source: codexSrc("soulstones/chat.toml", 1)},
+			{Name: "fetch-weights", Kind: model.KindOneShot, Image: "ghcr.io/example/fetch:1", Exec: []string{"fetch", "Qwen/Qwen2.5-7B-Instruct", "$(HOME)"},
+				Volumes:     []string{"models:/models:rw", "scratch:/scratch"},
+				Environment: []model.EnvVar{{Name: "HF_HUB_ENABLE_HF_TRANSFER", Value: "1"}},
+				Secrets:     []model.Secret{{Name: "hf-token", Type: "env", Target: "HF_TOKEN"}},
+				HostUser:    true, Source: ext},
+			{Name: "orphan", Kind: model.KindOneShot, Image: "ghcr.io/example/fetch:1", Source: ext},
+		}}
+	}},
 	"engine-health": {manifest: engineHealthManifest},
 	// A coven filter keeps the resident soulstone, which runs beside
 	// every coven.

@@ -28,7 +28,8 @@ var coreSrc = model.Source{Kind: model.SourceCore, Name: "core"}
 func coreRunes() []model.Rune {
 	return []model.Rune{
 		{Name: "vessel", Kind: model.KindCore, Description: "The LychD Daemon Vessel", Image: "ghcr.io/hexanomicon/lychd:latest",
-			Wants: []string{"network-online.target", "lychd-phylactery.service"}, After: []string{"network-online.target", "lychd-phylactery.service"},
+			Wants: []string{"network-online.target", "lychd-phylactery.service"}, After: []string{"network-online.target", "lychd-phylactery.service", "lychd-migrate.service"},
+			Requires: []string{"lychd-migrate.service"}, HostUser: true,
 			Port: 8000, ExposePort: true, HostPort: 7134, StartTimeout: 300 * time.Second,
 			Volumes: []string{
 				"%h/.config/lychd:%h/.config/lychd:ro,Z",
@@ -46,6 +47,16 @@ func coreRunes() []model.Rune {
 			},
 			Secrets: []model.Secret{{Name: "lychd-phylactery-password", Type: "mount"}, {Name: "lychd-vessel-secret-key", Type: "mount"}},
 			Source:  coreSrc},
+		{Name: "migrate", Kind: model.KindOneShot, Description: "The LychD Phylactery migration gate", Image: "ghcr.io/hexanomicon/lychd:latest",
+			Wants: []string{"lychd-phylactery.service"}, Requires: []string{"lychd-phylactery.service"}, After: []string{"lychd-phylactery.service"},
+			Volumes: []string{
+				"%h/.config/lychd:%h/.config/lychd:ro,Z",
+				"%h/.local/share/lychd/core:%h/.local/share/lychd/core:ro,Z",
+			},
+			Environment: []model.EnvVar{{Name: "LYCHD_DB_PASSWORD_FILE", Value: "/run/secrets/lychd-phylactery-password"}},
+			Exec:        []string{"lychd", "database", "--wait-seconds", "60", "upgrade", "head", "--no-prompt"},
+			Secrets:     []model.Secret{{Name: "lychd-phylactery-password", Type: "mount"}}, HostUser: true, StartTimeout: 300 * time.Second,
+			Source: coreSrc},
 		{Name: "phylactery", Kind: model.KindCore, Description: "The LychD Phylactery (PostgreSQL with pgvector)", Image: "docker.io/pgvector/pgvector:pg18-trixie", Port: 5432,
 			Volumes: []string{"%h/.local/share/lychd/phylactery:/var/lib/postgresql:U,Z"},
 			Environment: []model.EnvVar{

@@ -65,6 +65,11 @@ const (
 	// KindSoulstone is an inference container that belongs to one or more
 	// covens. Unit name lychd-soulstone-NAME.
 	KindSoulstone RuneKind = "soulstone"
+	// KindOneShot is a member of lychd.pod that runs to completion
+	// (Type=oneshot) when a unit that requires it starts: in no coven,
+	// conflicting with nothing, not started with the pod, never
+	// restarted. Unit name lychd-NAME, like a core rune's.
+	KindOneShot RuneKind = "oneshot"
 )
 
 // EnvVar is one environment variable, kept in a deterministic order.
@@ -133,14 +138,24 @@ type Rune struct {
 	// Resident marks a soulstone that runs at boot beside everything: in
 	// no coven, conflicting with nothing, started with the pod. It stays
 	// a soulstone (unit lychd-soulstone-NAME, may back an Animator).
-	Resident bool   `json:"resident,omitempty"`
+	Resident bool `json:"resident,omitempty"`
+	// HostUser runs the container as the user who runs lychd (Quadlet
+	// User=%U, Group=%G); the pod maps that user to the same ids.
+	HostUser bool   `json:"host_user,omitempty"`
 	Source   Source `json:"source"`
 }
 
 // AlwaysOn reports whether the rune runs beside everything, started with
 // the pod: core runes and resident soulstones.
 func (r *Rune) AlwaysOn() bool {
-	return r.Kind != KindSoulstone || r.Resident
+	return r.Kind == KindCore || (r.Kind == KindSoulstone && r.Resident)
+}
+
+// InCoven reports whether the rune belongs to covens: a soulstone that is
+// not resident. The others (core runes, residents, one-shots) conflict
+// with nothing.
+func (r *Rune) InCoven() bool {
+	return r.Kind == KindSoulstone && !r.Resident
 }
 
 // Secret is one Podman secret a container receives.
@@ -199,9 +214,9 @@ func (m *Manifest) SecretNames() []string {
 }
 
 // Covens returns the covens of a soulstone: its groups, or a coven of one
-// named after it. Core runes and resident soulstones have none.
+// named after it. Core runes, resident soulstones and one-shots have none.
 func (r *Rune) Covens() []string {
-	if r.AlwaysOn() {
+	if !r.InCoven() {
 		return nil
 	}
 	if len(r.Groups) == 0 {
@@ -211,7 +226,8 @@ func (r *Rune) Covens() []string {
 }
 
 // UnitBase is the unit name without suffix: lychd-soulstone-NAME for
-// soulstones, lychd-NAME for core runes (see package unitname).
+// soulstones, lychd-NAME for core runes and one-shots (see package
+// unitname).
 func (r *Rune) UnitBase() string {
 	if r.Kind == KindSoulstone {
 		return unitname.SoulstoneBase(r.Name)

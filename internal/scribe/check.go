@@ -83,7 +83,8 @@ func ruleRune(r *model.Rune) validate.Rune {
 		env[i] = validate.EnvVar{Name: e.Name, Value: e.Value}
 	}
 	return validate.Rune{
-		Name: r.Name, AlwaysOn: r.Kind != model.KindSoulstone, Description: r.Description, Image: r.Image,
+		Name: r.Name, AlwaysOn: r.Kind != model.KindSoulstone, OneShot: r.Kind == model.KindOneShot,
+		Description: r.Description, Image: r.Image,
 		Groups: r.Groups, After: r.After, Wants: r.Wants, Requires: r.Requires,
 		Port: r.Port, ExposePort: r.ExposePort, HostPort: r.HostPort,
 		Devices: r.Devices, Volumes: r.Volumes, Environment: env, Exec: r.Exec,
@@ -266,6 +267,9 @@ func checkResources(m *model.Manifest) Errors {
 			if err := validate.ExecArg(a); err != nil {
 				errs = append(errs, fmt.Errorf("%s: health_cmd[%d]: %w", who, j, err))
 			}
+		}
+		if r.Kind == model.KindOneShot && len(r.HealthCmd) > 0 {
+			errs = append(errs, fmt.Errorf("%s: health_cmd: %w", who, validate.ErrOneShotHealth))
 		}
 		if r.Resident && len(r.Groups) > 0 {
 			errs = append(errs, fmt.Errorf("%s: resident with groups %s; a resident soulstone runs beside everything and belongs to no coven: remove groups or resident", who, strings.Join(r.Groups, ", ")))

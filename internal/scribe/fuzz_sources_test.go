@@ -24,19 +24,23 @@ import (
 // split on the unit separator \x1f and environment entries on '='.
 type regSeed struct {
 	name, image, description, devices, volumes, env, exec string
-	alwaysOn                                              bool
+	// kind is the sdk.RuneKind (modulo 3); bit 4 runs the container as
+	// the host user.
+	kind uint8
 }
 
 // regSeeds are FuzzRegistrationToUnits' seeds; TestFuzzSeedsThroughQuadlet
 // also pushes them through the real Quadlet generator.
 var regSeeds = []regSeed{
-	{"vision", "ghcr.io/x/vision:1", "Vision 100% $HOME", "nvidia.com/gpu=all\x1f/dev/dri", "/srv/models:/models:ro,Z\x1fmodels:/m", "A=x y\x1fB=%h $$", "--p\x1f100%\x1f$HOME\x1fa b\x1f\"q\"", false},
-	{"evil", "docker.io/library/busybox:1", "", "/dev/dri /etc/shadow", "", "", "", false},
-	{"evil2", "docker.io/library/busybox:1", "", "/dev/dri -/dev/kvm\x1f/dev/dri\"/x\"", "", "", "", false},
-	{"evil3", "evil.image", "", "", "x.volume:/data\x1f/srv/${PATH}x:/y", "", "", false},
-	{"pod", "docker.io/library/busybox:1", "", "", "", "", "", true},
-	{"proxy", "docker.io/library/caddy:2", "trail \\", "", "", "V=one\nExecStartPre=/bin/evil", ";\x1f", true},
-	{"tricky", "docker.io/library/busybox:1", "[Service] #x", "/dev/a+b_c.d-e", "/srv/a;b:/x'y$Z\\w", "Q=\"'\\\x1fU=✓ ü", "x\x1f%%\x1f${X}\x1f\\n\x1f--env=A=1", false},
+	{"vision", "ghcr.io/x/vision:1", "Vision 100% $HOME", "nvidia.com/gpu=all\x1f/dev/dri", "/srv/models:/models:ro,Z\x1fmodels:/m", "A=x y\x1fB=%h $$", "--p\x1f100%\x1f$HOME\x1fa b\x1f\"q\"", 0},
+	{"evil", "docker.io/library/busybox:1", "", "/dev/dri /etc/shadow", "", "", "", 0},
+	{"evil2", "docker.io/library/busybox:1", "", "/dev/dri -/dev/kvm\x1f/dev/dri\"/x\"", "", "", "", 0},
+	{"evil3", "evil.image", "", "", "x.volume:/data\x1f/srv/${PATH}x:/y", "", "", 0},
+	{"pod", "docker.io/library/busybox:1", "", "", "", "", "", 1},
+	{"proxy", "docker.io/library/caddy:2", "trail \\", "", "", "V=one\nExecStartPre=/bin/evil", ";\x1f", 1},
+	{"prepare", "docker.io/library/busybox:1", "", "", "/srv/data:/data:rw,Z", "A=1", "migrate\x1f--to\x1flatest", 2 | 4},
+	{"helper", "docker.io/library/busybox:1", "", "", "", "", "", 1 | 4},
+	{"tricky", "docker.io/library/busybox:1", "[Service] #x", "/dev/a+b_c.d-e", "/srv/a;b:/x'y$Z\\w", "Q=\"'\\\x1fU=✓ ü", "x\x1f%%\x1f${X}\x1f\\n\x1f--env=A=1", 0},
 }
 
 // runeFromSeed builds the rune a fuzz input describes.
@@ -49,9 +53,8 @@ func runeFromSeed(s regSeed) sdk.Rune {
 	}
 	r := sdk.Rune{Name: s.name, Image: s.image, Description: s.description,
 		Devices: split(s.devices), Volumes: split(s.volumes), Exec: split(s.exec)}
-	if s.alwaysOn {
-		r.Kind = sdk.AlwaysOn
-	}
+	r.Kind = sdk.RuneKind(s.kind % 4 % 3)
+	r.HostUser = s.kind&4 != 0
 	for _, e := range split(s.env) {
 		k, v, _ := strings.Cut(e, "=")
 		if r.Environment == nil {
@@ -95,10 +98,10 @@ func compileAccepted(t *testing.T, m *model.Manifest) *Output {
 // every value reading back exactly.
 func FuzzRegistrationToUnits(f *testing.F) {
 	for _, s := range regSeeds {
-		f.Add(s.name, s.image, s.description, s.devices, s.volumes, s.env, s.exec, s.alwaysOn)
+		f.Add(s.name, s.image, s.description, s.devices, s.volumes, s.env, s.exec, s.kind)
 	}
-	f.Fuzz(func(t *testing.T, name, image, description, devices, volumes, env, exec string, alwaysOn bool) {
-		m := registered(runeFromSeed(regSeed{name, image, description, devices, volumes, env, exec, alwaysOn}))
+	f.Fuzz(func(t *testing.T, name, image, description, devices, volumes, env, exec string, kind uint8) {
+		m := registered(runeFromSeed(regSeed{name, image, description, devices, volumes, env, exec, kind}))
 		if m == nil {
 			return
 		}
@@ -240,6 +243,9 @@ func corpus(t *testing.T, name string) [][]any {
 				vals = append(vals, n)
 			case "bool":
 				vals = append(vals, lit == "true")
+			case "uint8", "byte":
+				n, _ := strconv.ParseUint(lit, 0, 8)
+				vals = append(vals, uint8(n))
 			default:
 				t.Fatalf("%s: cannot read %q", file, line)
 			}
@@ -275,7 +281,7 @@ func TestFuzzSeedsThroughQuadlet(t *testing.T) {
 	}
 	regs := append([]regSeed(nil), regSeeds...)
 	for _, in := range corpus(t, "FuzzRegistrationToUnits") {
-		regs = append(regs, regSeed{in[0].(string), in[1].(string), in[2].(string), in[3].(string), in[4].(string), in[5].(string), in[6].(string), in[7].(bool)})
+		regs = append(regs, regSeed{in[0].(string), in[1].(string), in[2].(string), in[3].(string), in[4].(string), in[5].(string), in[6].(string), in[7].(uint8)})
 	}
 	for _, s := range regs {
 		if m := registered(runeFromSeed(s)); m != nil {

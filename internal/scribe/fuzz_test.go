@@ -83,8 +83,8 @@ var allowedKeys = map[string]bool{
 	"Unit/Description": true, "Unit/Wants": true, "Unit/Requires": true, "Unit/After": true, "Unit/PartOf": true, "Unit/Conflicts": true,
 	"Container/ContainerName": true, "Container/Image": true, "Container/Pod": true, "Container/StartWithPod": true,
 	"Container/AddDevice": true, "Container/Volume": true, "Container/Environment": true, "Container/Exec": true,
-	"Container/Secret": true,
-	"Service/Restart":  true, "Service/TimeoutStartSec": true, "Service/ExecStop": true,
+	"Container/Secret": true, "Container/User": true, "Container/Group": true,
+	"Service/Restart": true, "Service/TimeoutStartSec": true, "Service/ExecStop": true, "Service/Type": true,
 }
 
 func checkRoundTrip(t *testing.T, r *model.Rune, data []byte) {
@@ -115,6 +115,16 @@ func checkRoundTrip(t *testing.T, r *model.Rune, data []byte) {
 		r.Kind != model.KindSoulstone && len(stops) != 0 {
 		t.Fatalf("ExecStop = %q for a %s:\n%s", stops, r.Kind, data)
 	}
+	// The host user and the one-shot type are lychd's constants.
+	user, group := p.Get("Container", "User"), p.Get("Container", "Group")
+	if r.HostUser != (len(user) == 1 && user[0] == "%U" && len(group) == 1 && group[0] == "%G") || !r.HostUser && len(user)+len(group) > 0 {
+		t.Fatalf("User = %q, Group = %q with HostUser %v:\n%s", user, group, r.HostUser, data)
+	}
+	typ, restart := p.Get("Service", "Type"), p.Get("Service", "Restart")
+	if oneShot := r.Kind == model.KindOneShot; oneShot != (len(typ) == 1 && typ[0] == "oneshot") || oneShot != (len(restart) == 0) ||
+		!oneShot && (len(typ) != 0 || len(restart) != 1 || restart[0] != "always") {
+		t.Fatalf("Type = %q, Restart = %q for a %s:\n%s", typ, restart, r.Kind, data)
+	}
 	if r.StartTimeout > 0 {
 		if got, want := one("Service", "TimeoutStartSec"), strconv.FormatInt(int64(r.StartTimeout/time.Second), 10); got != want {
 			t.Fatalf("TimeoutStartSec reads back as %q, want %q", got, want)
@@ -127,7 +137,7 @@ func checkRoundTrip(t *testing.T, r *model.Rune, data []byte) {
 	}
 	desc := r.Description
 	if desc == "" {
-		desc = "LychD soulstone " + r.Name
+		desc = map[model.RuneKind]string{model.KindSoulstone: "LychD soulstone ", model.KindCore: "LychD ", model.KindOneShot: "LychD one-shot "}[r.Kind] + r.Name
 	}
 	if got := unitfile.UnescapeLiteral(one("Unit", "Description")); got != desc {
 		t.Fatalf("Description reads back as %q, want %q", got, desc)

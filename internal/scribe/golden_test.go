@@ -30,7 +30,8 @@ func core() []model.Rune {
 // goldenCases are the Codexes the issue names: the spec's vision coven, a
 // coven of one, an alliance, a soulstone in two covens, exposed ports and
 // CDI devices; and soulstones with health checks, shared memory, memory
-// limits and a resident soulstone.
+// limits and a resident soulstone; an extension's one-shot that an
+// always-on rune with a health check requires, both as the host user.
 var goldenCases = map[string]*model.Manifest{
 	"vision-coven": {
 		Runes: append(core(),
@@ -86,6 +87,19 @@ var goldenCases = map[string]*model.Manifest{
 				Devices: []string{"nvidia.com/gpu=1"}, HealthCmd: []string{"curl", "-fsS", "http://127.0.0.1:8090/health"}, Memory: "4g",
 				Source: codexSrc("soulstones/models.toml", 10)},
 		},
+	},
+	"one-shot": {
+		Runes: append(core(),
+			model.Rune{Name: "db-migrate", Kind: model.KindOneShot, Image: "ghcr.io/example/db:1", HostUser: true,
+				Exec: []string{"db", "upgrade", "--to", "head"}, Volumes: []string{"/srv/db:/srv/db:ro,Z"},
+				Requires: []string{"lychd-phylactery.service"}, After: []string{"lychd-phylactery.service"},
+				Source: model.Source{Kind: model.SourceExtension, Name: "db"}},
+			model.Rune{Name: "db-api", Kind: model.KindCore, Image: "ghcr.io/example/db:1", HostUser: true, Port: 9100,
+				Requires: []string{"lychd-db-migrate.service"}, After: []string{"lychd-db-migrate.service"},
+				HealthCmd: []string{"wget", "-q", "-O", "/dev/null", "http://127.0.0.1:9100/health"}, HealthInterval: 10 * time.Second,
+				HealthTimeout: 5 * time.Second, HealthRetries: 3, ShmSize: "1g", Memory: "2g",
+				Source: model.Source{Kind: model.SourceExtension, Name: "db"}},
+		),
 	},
 	"cdi-devices": {
 		Runes: []model.Rune{

@@ -171,7 +171,7 @@ func buildLayout(m *model.Manifest, g *covenant.Graph) (*layout, Errors) {
 		r := &runes[i]
 		svc := r.ServiceName()
 		d := l.unit(svc)
-		if !r.AlwaysOn() {
+		if r.InCoven() {
 			cl := g.ClassOf(r.Name)
 			if h := l.groupOf[cl.Index].hold; h != "" {
 				// Requires= (not Wants=): a member never runs without

@@ -127,9 +127,12 @@ func renderContainer(r *model.Rune, d *deps, secrets []model.Secret) ([]byte, er
 	f := unitfile.New()
 	desc := r.Description
 	if desc == "" {
-		if r.Kind == model.KindSoulstone {
+		switch r.Kind {
+		case model.KindSoulstone:
 			desc = "LychD soulstone " + r.Name
-		} else {
+		case model.KindOneShot:
+			desc = "LychD one-shot " + r.Name
+		default:
 			desc = "LychD " + r.Name
 		}
 	}
@@ -178,7 +181,23 @@ func renderContainer(r *model.Rune, d *deps, secrets []model.Secret) ([]byte, er
 	if len(r.Exec) > 0 {
 		f.Add("Container", "Exec", unitfile.Words(r.Exec...))
 	}
-	f.Add("Service", "Restart", unitfile.Literal("always"))
+	if r.HostUser {
+		// The uid and primary gid of the user manager's user, which the
+		// pod (UserNS=keep-id) maps to themselves. Without Group= Podman
+		// would run the process with group 0 inside, a subordinate gid
+		// on the host.
+		f.Add("Container", "User", unitfile.Specifier("%U"))
+		f.Add("Container", "Group", unitfile.Specifier("%G"))
+	}
+	if r.Kind == model.KindOneShot {
+		// Quadlet runs a Type=oneshot container in the foreground: the
+		// unit is started once the command exited with status 0. No
+		// Restart=: a failed run fails the start of the unit that
+		// requires it.
+		f.Add("Service", "Type", unitfile.Literal("oneshot"))
+	} else {
+		f.Add("Service", "Restart", unitfile.Literal("always"))
+	}
 	if r.Kind == model.KindSoulstone {
 		f.Add("Service", "ExecStop", unitfile.Specifier(stopFirst))
 	}

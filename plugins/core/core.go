@@ -1,7 +1,8 @@
-// Package core is lychd's core extension: the always-on runes every
-// Sepulcher has, the Vessel (lychd itself), the Phylactery (PostgreSQL with
-// pgvector) and the Oculus (Arize Phoenix tracing), which [core.oculus]
-// enabled = false switches off.
+// Package core is lychd's core extension: the runes every Sepulcher has,
+// the Vessel (lychd itself), the migrate one-shot that upgrades the
+// database schema before each start of the Vessel, the Phylactery
+// (PostgreSQL with pgvector) and the Oculus (Arize Phoenix tracing), which
+// [core.oculus] enabled = false switches off.
 //
 // It is an ordinary sdk.Extension named "core" that lychd compiles in and
 // serves in-process through wire.InProcess, with the [core] table of
@@ -184,7 +185,7 @@ func (*Extension) Info() sdk.Info {
 	return sdk.Info{Name: Name, Version: Version, Description: "Core runes: the Vessel, the Phylactery and the Oculus"}
 }
 
-// Assimilate decodes the [core] table and adds the three core runes.
+// Assimilate decodes the [core] table and adds the core runes.
 func (e *Extension) Assimilate(ctx context.Context, a sdk.Assimilation) error {
 	var cfg Config
 	if err := a.Config(&cfg); err != nil {
@@ -207,22 +208,23 @@ func (e *Extension) Assimilate(ctx context.Context, a sdk.Assimilation) error {
 	return nil
 }
 
-// Runes returns the core runes for cfg: vessel, phylactery and, unless
-// it is switched off, oculus.
+// Runes returns the core runes for cfg: vessel, the migrate one-shot it
+// requires, phylactery and, unless it is switched off, oculus.
 func Runes(cfg Config) ([]sdk.Rune, error) {
 	oculusOn := cfg.Oculus.Enabled == nil || *cfg.Oculus.Enabled
 	vessel, err := vesselRune(cfg.Vessel, oculusOn)
 	if err != nil {
 		return nil, err
 	}
+	runes := []sdk.Rune{vessel, migrateRune(vessel.Image), phylacteryRune(cfg.Phylactery)}
 	if !oculusOn {
-		return []sdk.Rune{vessel, phylacteryRune(cfg.Phylactery)}, nil
+		return runes, nil
 	}
 	oculus, err := oculusRune(cfg.Oculus)
 	if err != nil {
 		return nil, err
 	}
-	return []sdk.Rune{vessel, phylacteryRune(cfg.Phylactery), oculus}, nil
+	return append(runes, oculus), nil
 }
 
 // vesselRune is the Vessel; with the Oculus on, its OpenTelemetry SDK is
@@ -272,20 +274,7 @@ func vesselRune(c VesselConfig, oculus bool) (sdk.Rune, error) {
 		seen[base] = src
 		volumes = append(volumes, fmt.Sprintf("%s:%%h/work/library/%s:ro,Z", clean, base))
 	}
-	// What the upstream Vessel reads (lychd.db.factory and
-	// lychd.config.settings): its paths, the database through the pod's
-	// localhost, the password and the signing key from secret files.
-	env := map[string]string{
-		"SERVER__DATABASE__HOST":     "localhost",
-		"SERVER__DATABASE__PORT":     fmt.Sprint(PhylacteryPort),
-		"SERVER__DATABASE__USER":     PhylacteryUser,
-		"SERVER__DATABASE__DATABASE": PhylacteryDatabase,
-		"LYCHD_DB_PASSWORD_FILE":     secretFile(PhylacteryPasswordSecret),
-		"LYCHD_APP_SECRET_KEY_FILE":  secretFile(VesselSecretKeySecret),
-	}
-	for name, value := range vesselPathEnv {
-		env[name] = value
-	}
+	env := appEnv()
 	if oculus {
 		env["OTEL_EXPORTER_OTLP_ENDPOINT"] = OculusOTLPEndpoint
 		env["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf"
@@ -296,7 +285,12 @@ func vesselRune(c VesselConfig, oculus bool) (sdk.Rune, error) {
 		Description: "The LychD Daemon Vessel",
 		Image:       orDefault(c.Image, DefaultVesselImage),
 		Wants:       []string{"network-online.target", unitname.AlwaysOnService(validate.CorePhylactery)},
-		After:       []string{"network-online.target", unitname.AlwaysOnService(validate.CorePhylactery)},
+		// The schema is upgraded, by the migrate one-shot, before every
+		// start of the Vessel; a failed migration fails the start.
+		Requires: []string{unitname.AlwaysOnService(validate.CoreMigrate)},
+		After: []string{"network-online.target", unitname.AlwaysOnService(validate.CorePhylactery),
+			unitname.AlwaysOnService(validate.CoreMigrate)},
+		HostUser:    true,
 		Port:        VesselPort,
 		ExposePort:  true,
 		HostPort:    hostPort,
@@ -308,6 +302,59 @@ func vesselRune(c VesselConfig, oculus bool) (sdk.Rune, error) {
 		// before it reports ready, and its first start pulls the image.
 		StartTimeout: VesselStartTimeout,
 	}, nil
+}
+
+// MigrateCommand is what the migrate one-shot runs in the Vessel's image:
+// wait up to 60 s for the Phylactery, then upgrade its schema to the
+// newest revision without asking.
+var MigrateCommand = []string{"lychd", "database", "--wait-seconds", "60", "upgrade", "head", "--no-prompt"}
+
+// migrateRune is the one-shot the Vessel requires: the Vessel's image
+// running MigrateCommand, as the host user, with what the command reads
+// (the database settings and secrets, the Codex, the core and the
+// installed extensions, all read-only).
+// appEnv is the environment of the Vessel's image, for the Vessel and the
+// migrate one-shot alike: what upstream's lychd.config.settings and
+// lychd.db.factory read. Its paths (home and XDG directories at the
+// host's, through %h), the database through the pod's localhost, the
+// password and the signing key from secret files.
+func appEnv() map[string]string {
+	env := map[string]string{
+		"SERVER__DATABASE__HOST":     "localhost",
+		"SERVER__DATABASE__PORT":     fmt.Sprint(PhylacteryPort),
+		"SERVER__DATABASE__USER":     PhylacteryUser,
+		"SERVER__DATABASE__DATABASE": PhylacteryDatabase,
+		"LYCHD_DB_PASSWORD_FILE":     secretFile(PhylacteryPasswordSecret),
+		"LYCHD_APP_SECRET_KEY_FILE":  secretFile(VesselSecretKeySecret),
+	}
+	for name, value := range vesselPathEnv {
+		env[name] = value
+	}
+	return env
+}
+
+func migrateRune(image string) sdk.Rune {
+	return sdk.Rune{
+		Name:        validate.CoreMigrate,
+		Kind:        sdk.OneShot,
+		Description: "The LychD Phylactery migration gate",
+		Image:       image,
+		Wants:       []string{unitname.AlwaysOnService(validate.CorePhylactery)},
+		Requires:    []string{unitname.AlwaysOnService(validate.CorePhylactery)},
+		After:       []string{unitname.AlwaysOnService(validate.CorePhylactery)},
+		Volumes: []string{
+			CodexHome + ":" + CodexHome + ":ro,Z",
+			CryptHome + "/core:" + CryptHome + "/core:ro,Z",
+			CryptHome + "/extensions:" + CryptHome + "/extensions:ro,Z",
+		},
+		Environment: appEnv(),
+		Secrets:  []string{PhylacteryPasswordSecret, VesselSecretKeySecret},
+		Exec:     append([]string(nil), MigrateCommand...),
+		HostUser: true,
+		// The first start pulls the Vessel's image; the command itself
+		// waits at most 60 s for the database.
+		StartTimeout: VesselStartTimeout,
+	}
 }
 
 func phylacteryRune(c ServiceConfig) sdk.Rune {

@@ -190,12 +190,14 @@ func TestOnlyLychdWritesSpecifiers(t *testing.T) {
 		if err != nil {
 			t.Fatalf("config %v: %v", config, err)
 		}
-		sawVessel := false
+		// The Vessel's image runs as the Vessel and as the migrate one-shot.
+		app := func(r sdk.Rune) bool { return r.Name == validate.CoreVessel || r.Name == validate.CoreMigrate }
+		sawVessel, sawMigrate := false, false
 		for _, r := range res.Runes {
 			for name, value := range r.Environment {
-				if want, ok := wantPaths[name]; ok && r.Name == validate.CoreVessel {
+				if want, ok := wantPaths[name]; ok && app(r) {
 					if value != want {
-						t.Errorf("config %v: the Vessel's %s = %q, want %q", config, name, value, want)
+						t.Errorf("config %v: rune %s: %s = %q, want %q", config, r.Name, name, value, want)
 					}
 					continue
 				}
@@ -203,17 +205,18 @@ func TestOnlyLychdWritesSpecifiers(t *testing.T) {
 					t.Errorf("config %v: rune %s: %s = %q holds a '%%' the scribe would write as a specifier", config, r.Name, name, value)
 				}
 			}
-			if r.Name == validate.CoreVessel {
-				sawVessel = true
+			if app(r) {
+				sawVessel = sawVessel || r.Name == validate.CoreVessel
+				sawMigrate = sawMigrate || r.Name == validate.CoreMigrate
 				for name := range wantPaths {
 					if _, ok := r.Environment[name]; !ok {
-						t.Errorf("config %v: the Vessel has no %s", config, name)
+						t.Errorf("config %v: rune %s has no %s", config, r.Name, name)
 					}
 				}
 			}
 		}
-		if !sawVessel {
-			t.Errorf("config %v: no Vessel", config)
+		if !sawVessel || !sawMigrate {
+			t.Errorf("config %v: Vessel %v, migrate %v; want both", config, sawVessel, sawMigrate)
 		}
 	}
 }

@@ -19,7 +19,7 @@ func TestTheRulesKnowTheCoreRunes(t *testing.T) {
 	}
 	var got []validate.ExtensionRune
 	for _, r := range runes {
-		got = append(got, validate.ExtensionRune{Name: r.Name, AlwaysOn: r.Kind == sdk.AlwaysOn, Port: r.Port})
+		got = append(got, validate.ExtensionRune{Name: r.Name, AlwaysOn: r.Kind == sdk.AlwaysOn || r.Kind == sdk.OneShot, Port: r.Port})
 	}
 	if want := validate.CoreRunes(); !reflect.DeepEqual(got, want) {
 		t.Errorf("the core registers %+v, validate.CoreRunes says %+v", got, want)

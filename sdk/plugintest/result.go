@@ -111,7 +111,7 @@ func Check(t testing.TB, r *Result) {
 	}
 	runes := make([]validate.ExtensionRune, len(r.Runes))
 	for i, ru := range r.Runes {
-		runes[i] = validate.ExtensionRune{Name: ru.Name, AlwaysOn: ru.Kind == sdk.AlwaysOn, Groups: ru.Groups, Port: ru.Port, ExposePort: ru.ExposePort, HostPort: ru.HostPort}
+		runes[i] = validate.ExtensionRune{Name: ru.Name, AlwaysOn: ru.Kind == sdk.AlwaysOn || ru.Kind == sdk.OneShot, Groups: ru.Groups, Port: ru.Port, ExposePort: ru.ExposePort, HostPort: ru.HostPort}
 	}
 	animators := make([]validate.ExtensionAnimator, len(r.Animators))
 	for i, a := range r.Animators {

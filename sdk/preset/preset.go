@@ -404,51 +404,13 @@ func validLabelName(s string) bool {
 	return true
 }
 
-// ValidateShmSize checks a /dev/shm size as Podman reads it: a number of
-// bytes with an optional unit b, k, m or g, e.g. "16g".
-func ValidateShmSize(s string) error {
-	const how = `write a size such as "16g" or "512m" (units b, k, m, g)`
-	if s == "" {
-		return fmt.Errorf("shm size is empty; %s", how)
-	}
-	digits := strings.TrimRight(s, "bkmg")
-	if len(s)-len(digits) > 1 || digits == "" {
-		return fmt.Errorf("shm size %q is not a number with one unit; %s", s, how)
-	}
-	for i := 0; i < len(digits); i++ {
-		if digits[i] < '0' || digits[i] > '9' {
-			return fmt.Errorf("shm size %q is not a number with one unit; %s", s, how)
-		}
-	}
-	if strings.Trim(digits, "0") == "" {
-		return fmt.Errorf("shm size %q is zero; %s, or leave it out", s, how)
-	}
-	if len(digits) > 15 {
-		return fmt.Errorf("shm size %q is too large; %s", s, how)
-	}
-	return nil
-}
+// ValidateShmSize checks a /dev/shm size as Podman reads it
+// (validate.ShmSize).
+func ValidateShmSize(s string) error { return validate.ShmSize(s) }
 
-// ShmBytes converts a size accepted by ValidateShmSize to bytes.
-func ShmBytes(s string) (int64, error) {
-	if err := ValidateShmSize(s); err != nil {
-		return 0, err
-	}
-	mult := int64(1)
-	switch s[len(s)-1] {
-	case 'k':
-		mult = 1 << 10
-	case 'm':
-		mult = 1 << 20
-	case 'g':
-		mult = 1 << 30
-	}
-	var n int64
-	for _, c := range strings.TrimRight(s, "bkmg") {
-		n = n*10 + int64(c-'0')
-	}
-	return n * mult, nil
-}
+// ShmBytes converts a size accepted by ValidateShmSize to bytes
+// (validate.SizeBytes).
+func ShmBytes(s string) (int64, error) { return validate.SizeBytes(s) }
 
 // VolumeDest returns the container path of a validated volume spec.
 func VolumeDest(v string) string {
@@ -484,24 +446,10 @@ func LargestShmSize(sizes ...string) (string, error) {
 	return best, nil
 }
 
-// MinMemory is the smallest memory limit ValidateMemory accepts, 6 MiB:
-// below it no container process starts.
-const MinMemory = 6 << 20
+// MinMemory is the smallest memory limit ValidateMemory accepts
+// (validate.MinMemory).
+const MinMemory = validate.MinMemory
 
 // ValidateMemory checks a container memory limit as Podman's --memory
-// reads it: a number of bytes with an optional unit b, k, m or g, e.g.
-// "16g", of at least MinMemory.
-func ValidateMemory(s string) error {
-	const how = `write a size such as "16g" or "512m" (units b, k, m, g)`
-	if s == "" {
-		return fmt.Errorf("memory limit is empty; %s, or leave it out", how)
-	}
-	if err := ValidateShmSize(s); err != nil {
-		return fmt.Errorf("memory limit %q is not a number with one unit; %s", s, how)
-	}
-	n, _ := ShmBytes(s)
-	if n < MinMemory {
-		return fmt.Errorf("memory limit %q is below 6m, too little to run a container; %s", s, how)
-	}
-	return nil
-}
+// reads it (validate.Memory).
+func ValidateMemory(s string) error { return validate.Memory(s) }

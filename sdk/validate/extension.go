@@ -8,7 +8,8 @@ import (
 // ExtensionRune is what the rules on a whole registration read of a rune.
 type ExtensionRune struct {
 	Name string
-	// AlwaysOn is true for an always-on rune, false for a soulstone.
+	// AlwaysOn is true for an always-on or one-shot rune, false for a
+	// soulstone.
 	AlwaysOn bool
 	// Groups are a soulstone's covens as registered; none means a coven
 	// of one named after it.
@@ -28,11 +29,13 @@ type ExtensionAnimator struct {
 }
 
 // CoreRunes are the runes lychd's core registers in every Sepulcher,
-// always-on, with the ports they declare inside the pod. (Their host
+// always-on or (migrate) one-shot, with the ports they declare inside the
+// pod. (Their host
 // ports are the user's to choose, so no rule here depends on them.)
 func CoreRunes() []ExtensionRune {
 	return []ExtensionRune{
 		{Name: "vessel", AlwaysOn: true, Port: 8000},
+		{Name: "migrate", AlwaysOn: true},
 		{Name: "phylactery", AlwaysOn: true, Port: 5432},
 		{Name: "oculus", AlwaysOn: true, Port: 6006},
 	}
@@ -73,6 +76,9 @@ func Registrations(extension string, runes []ExtensionRune, animators []Extensio
 	core := CoreRunes()
 	sort.Slice(core, func(i, j int) bool { return core[i].Port < core[j].Port })
 	for _, c := range core {
+		if c.Port == 0 {
+			continue // declares no port
+		}
 		var on []ExtensionRune
 		for _, r := range runes {
 			if r.Port == c.Port && !isCore[r.Name] {

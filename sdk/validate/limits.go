@@ -59,7 +59,8 @@ const (
 // of r's text.
 func RuneSize(r Rune) int {
 	n := len(r.Name) + len(r.Description) + len(r.Image)
-	for _, l := range [][]string{r.Groups, r.After, r.Wants, r.Requires, r.Devices, r.Volumes, r.Exec, r.Secrets} {
+	n += len(r.ShmSize) + len(r.Memory)
+	for _, l := range [][]string{r.Groups, r.After, r.Wants, r.Requires, r.Devices, r.Volumes, r.Exec, r.Secrets, r.HealthCmd} {
 		for _, s := range l {
 			n += len(s)
 		}

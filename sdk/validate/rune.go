@@ -51,6 +51,18 @@ type Rune struct {
 	Secrets []string
 	// StartTimeout is 0 for systemd's default.
 	StartTimeout time.Duration
+	// OneShot is true for a one-shot member of the pod, which runs to
+	// completion when a unit that requires it starts. AlwaysOn is true
+	// too: it takes an always-on rune's unit name (lychd-NAME) and
+	// belongs to no coven.
+	OneShot bool
+	// HealthCmd is the health check Podman runs inside the container, in
+	// exec form (no shell); empty for none.
+	HealthCmd []string
+	// ShmSize is the /dev/shm size the rune needs (ShmSize), Memory its
+	// memory limit (Memory); empty for none.
+	ShmSize string
+	Memory  string
 }
 
 // Fields of a rune, as Problem.Field names them: the keys of a soulstone
@@ -72,6 +84,9 @@ const (
 	FieldExec         = "exec"
 	FieldStartTimeout = "start_timeout_seconds"
 	FieldSecrets      = "secrets"
+	FieldHealthCmd    = "health_cmd"
+	FieldShmSize      = "shm_size"
+	FieldMemory       = "memory"
 )
 
 // Problem is one rule a rune breaks.
@@ -98,7 +113,7 @@ type Problem struct {
 // (the rune as a whole, name, description, image, port, start timeout).
 func (p Problem) Error() string {
 	switch p.Field {
-	case "", FieldName, FieldDescription, FieldImage, FieldPort, FieldExposePort, FieldStartTimeout:
+	case "", FieldName, FieldDescription, FieldImage, FieldPort, FieldExposePort, FieldStartTimeout, FieldShmSize, FieldMemory:
 		return p.Err.Error()
 	case FieldHostPort:
 		return "host port: " + p.Err.Error()
@@ -118,14 +133,21 @@ func (p Problem) Unwrap() error { return p.Err }
 var (
 	ErrHostPortNotExposed = errors.New("a host port is set but the port is not exposed; expose the port to publish it on the host, or remove the host port")
 	ErrNoPortToExpose     = errors.New("the port is exposed but none is declared; declare the port the container listens on")
+	// ErrOneShotPort is the problem of a one-shot rune with a port, an
+	// exposed port or a host port.
+	ErrOneShotPort = errors.New("a one-shot rune serves nothing: it runs to completion and exits; remove its port, exposed port and host port")
+	// ErrOneShotHealth is the problem of a one-shot rune with a health
+	// check.
+	ErrOneShotHealth = errors.New("a one-shot rune has no health check: it is done when its command exits (status 0); remove the health command")
 )
 
 // CheckRune applies every rule one rune must satisfy on its own and returns
 // each problem: first the list sizes (MaxList, MaxCovensPerRune; a rune past
-// one is not checked further), then in field order the name (valid; an always-on rune's may not
+// one is not checked further), then in field order the name (valid; an always-on or one-shot rune's may not
 // be taken for another unit of lychd's, see AlwaysOnName; only the core
 // may use the core's names), values, list sizes, the ports (a
-// host port needs an exposed port, an exposed port a port), the start
+// host port needs an exposed port, an exposed port a port; a one-shot
+// has neither, nor a health check), the sizes (ShmSize, Memory), the start
 // timeout, and last, when nothing else is wrong, the rune's whole size
 // (MaxRuneSize). Rules that need several runes are CheckSet's.
 func CheckRune(r Rune, src Source) []Problem {
@@ -141,6 +163,7 @@ func CheckRune(r Rune, src Source) []Problem {
 		{FieldGroups, len(r.Groups)}, {FieldAfter, len(r.After)}, {FieldWants, len(r.Wants)},
 		{FieldRequires, len(r.Requires)}, {FieldDevices, len(r.Devices)}, {FieldVolumes, len(r.Volumes)},
 		{FieldEnvironment, len(r.Environment)}, {FieldExec, len(r.Exec)}, {FieldSecrets, len(r.Secrets)},
+		{FieldHealthCmd, len(r.HealthCmd)},
 	} {
 		if l.n > MaxList {
 			add(l.field, -1, fmt.Errorf("has %d entries; the limit is %d", l.n, MaxList))
@@ -167,7 +190,10 @@ func CheckRune(r Rune, src Source) []Problem {
 	if err := Image(r.Image); err != nil {
 		add(FieldImage, -1, err)
 	}
-	if r.AlwaysOn && len(r.Groups) > 0 {
+	switch {
+	case r.OneShot && len(r.Groups) > 0:
+		add(FieldGroups, -1, errors.New("a one-shot rune belongs to no coven: it runs when a unit that requires it starts; remove its groups"))
+	case r.AlwaysOn && len(r.Groups) > 0:
 		add(FieldGroups, -1, errors.New("an always-on rune belongs to no coven; remove its groups or make it a soulstone"))
 	}
 	volume := Volume
@@ -189,6 +215,7 @@ func CheckRune(r Rune, src Source) []Problem {
 		{FieldVolumes, r.Volumes, volume, true},
 		{FieldExec, r.Exec, ExecArg, false},
 		{FieldSecrets, r.Secrets, Secret, true},
+		{FieldHealthCmd, r.HealthCmd, ExecArg, false},
 	} {
 		ps = append(ps, checkList(l.field, l.vals, l.check, l.dups)...)
 	}
@@ -202,7 +229,27 @@ func CheckRune(r Rune, src Source) []Problem {
 			add(FieldHostPort, -1, err)
 		}
 	}
+	if r.ShmSize != "" {
+		if err := ShmSize(r.ShmSize); err != nil {
+			add(FieldShmSize, -1, err)
+		}
+	}
+	if r.Memory != "" {
+		if err := Memory(r.Memory); err != nil {
+			add(FieldMemory, -1, err)
+		}
+	}
+	if r.OneShot {
+		// A one-shot serves nothing and is done when its command exits.
+		if r.Port != 0 || r.ExposePort || r.HostPort != 0 {
+			add(FieldPort, -1, ErrOneShotPort)
+		}
+		if len(r.HealthCmd) > 0 {
+			add(FieldHealthCmd, -1, ErrOneShotHealth)
+		}
+	}
 	switch {
+	case r.OneShot:
 	case r.HostPort != 0 && !r.ExposePort:
 		add(FieldHostPort, -1, ErrHostPortNotExposed)
 	case r.ExposePort && r.Port == 0:

@@ -51,10 +51,36 @@ func TestCheckRune(t *testing.T) {
 			{"name", -1, "", `name "soulstone-x" starts with "soulstone-", which lychd keeps for its own units (lychd-soulstone-NAME); pick another name for the always-on rune`},
 		}},
 		{"extension rune called like a core rune", func(r *Rune) { r.Name = "vessel"; r.AlwaysOn = true }, FromExtension, []p{
-			{"name", -1, "", `name "vessel" is taken by one of lychd's core runes (vessel, phylactery, oculus); pick another name`},
+			{"name", -1, "", `name "vessel" is taken by one of lychd's core runes (vessel, phylactery, oculus, migrate); pick another name`},
 		}},
 		{"soulstone called like a core rune", func(r *Rune) { r.Name = "oculus" }, FromCodex, []p{
-			{"name", -1, "", `name "oculus" is taken by one of lychd's core runes (vessel, phylactery, oculus); pick another name`},
+			{"name", -1, "", `name "oculus" is taken by one of lychd's core runes (vessel, phylactery, oculus, migrate); pick another name`},
+		}},
+		{"one-shot", func(r *Rune) { r.AlwaysOn, r.OneShot = true, true; r.Exec = []string{"migrate"} }, FromExtension, nil},
+		{"one-shot serving, checked, in a coven", func(r *Rune) {
+			r.AlwaysOn, r.OneShot = true, true
+			r.Groups = []string{"g"}
+			r.Port, r.ExposePort, r.HostPort = 8081, true, 9000
+			r.HealthCmd = []string{"true"}
+		}, FromExtension, []p{
+			{"groups", -1, "", `a one-shot rune belongs to no coven: it runs when a unit that requires it starts; remove its groups`},
+			{"port", -1, "", ErrOneShotPort.Error()},
+			{"health_cmd", -1, "", ErrOneShotHealth.Error()},
+		}},
+		{"one-shot with a host port alone", func(r *Rune) { r.AlwaysOn, r.OneShot = true, true; r.HostPort = 9000 }, FromExtension, []p{
+			{"port", -1, "", ErrOneShotPort.Error()},
+		}},
+		{"health, shm and memory", func(r *Rune) {
+			r.HealthCmd = []string{"curl", "-fsS", "http://127.0.0.1:8081/health"}
+			r.ShmSize, r.Memory = "16g", "512m"
+		}, FromExtension, nil},
+		{"bad health, shm and memory", func(r *Rune) {
+			r.HealthCmd = []string{"curl", "a\nb"}
+			r.ShmSize, r.Memory = "16gb", "1m"
+		}, FromExtension, []p{
+			{"health_cmd", 1, "", ExecArg("a\nb").Error()},
+			{"shm_size", -1, "", `shm size "16gb" is not a number with one unit; write a size such as "16g" or "512m" (units b, k, m, g)`},
+			{"memory", -1, "", `memory limit "1m" is below 6m, too little to run a container; write a size such as "16g" or "512m" (units b, k, m, g)`},
 		}},
 		{"the core's own", func(r *Rune) { r.Name = "vessel"; r.AlwaysOn = true }, FromCore, nil},
 		{"core may use %h in volumes", func(r *Rune) {

@@ -80,16 +80,19 @@ const (
 	// reserved even while it is off, so that turning it on never clashes.
 	CoreHarvester = "harvester"
 	CoreGrafana   = "grafana"
+	// CoreMigrate is the one-shot that upgrades the Phylactery's schema
+	// before the Vessel starts.
+	CoreMigrate = "migrate"
 )
 
 // NotCoreRune checks that a rune of the Codex or of an extension is not
 // called like one of the core's runes (CoreVessel, CorePhylactery,
-// CoreOculus), which every Sepulcher has, or like one of the Watchers
+// CoreOculus, CoreMigrate), which every Sepulcher has, or like one of the Watchers
 // (CoreHarvester, CoreGrafana), which the core adds when asked.
 func NotCoreRune(name string) error {
 	switch name {
-	case CoreVessel, CorePhylactery, CoreOculus:
-		return fmt.Errorf("name %s is taken by one of lychd's core runes (%s, %s, %s); pick another name", quote(name), CoreVessel, CorePhylactery, CoreOculus)
+	case CoreVessel, CorePhylactery, CoreOculus, CoreMigrate:
+		return fmt.Errorf("name %s is taken by one of lychd's core runes (%s, %s, %s, %s); pick another name", quote(name), CoreVessel, CorePhylactery, CoreOculus, CoreMigrate)
 	case CoreHarvester, CoreGrafana:
 		return fmt.Errorf("name %s is taken by one of lychd's core runes, the Watchers (%s, %s), even while [core.watchers] is off; pick another name", quote(name), CoreHarvester, CoreGrafana)
 	}

@@ -61,9 +61,9 @@ func TestRuneNames(t *testing.T) {
 	})
 	check(t, NotCoreRune, map[string]string{
 		"vision":     "",
-		"vessel":     `name "vessel" is taken by one of lychd's core runes (vessel, phylactery, oculus); pick another name`,
-		"phylactery": `name "phylactery" is taken by one of lychd's core runes (vessel, phylactery, oculus); pick another name`,
-		"oculus":     `name "oculus" is taken by one of lychd's core runes (vessel, phylactery, oculus); pick another name`,
+		"vessel":     `name "vessel" is taken by one of lychd's core runes (vessel, phylactery, oculus, migrate); pick another name`,
+		"phylactery": `name "phylactery" is taken by one of lychd's core runes (vessel, phylactery, oculus, migrate); pick another name`,
+		"oculus":     `name "oculus" is taken by one of lychd's core runes (vessel, phylactery, oculus, migrate); pick another name`,
 		"harvester":  `name "harvester" is taken by one of lychd's core runes, the Watchers (harvester, grafana), even while [core.watchers] is off; pick another name`,
 		"grafana":    `name "grafana" is taken by one of lychd's core runes, the Watchers (harvester, grafana), even while [core.watchers] is off; pick another name`,
 		"grafana-x":  "",

@@ -54,6 +54,10 @@ func runeFromPB(m *pb.Rune) (sdk.Rune, error) {
 		Secrets:     cloneStrings(m.GetSecrets()),
 
 		StartTimeout: time.Duration(m.GetStartTimeoutNs()),
+		HealthCmd:    cloneStrings(m.GetHealthCmd()),
+		ShmSize:      m.GetShmSize(),
+		Memory:       m.GetMemory(),
+		HostUser:     m.GetHostUser(),
 	}, nil
 }
 

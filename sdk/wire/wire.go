@@ -57,14 +57,17 @@ func Handshake() plugin.HandshakeConfig {
 
 // HostProtocolVersions are the protocol versions this host speaks, oldest
 // first.
-func HostProtocolVersions() []int { return []int{1} }
+func HostProtocolVersions() []int { return []int{1, 2} }
 
 // VersionedPlugins is the host side's plugin set per protocol version: the
 // versions this lychd speaks, so that a newer lychd can keep older extensions
 // working. go-plugin picks the highest version both ends speak.
 func VersionedPlugins() map[int]plugin.PluginSet {
 	return map[int]plugin.PluginSet{
+		// Version 2 added fields to Rune and a rune kind; the service is
+		// the same, and a version-1 extension never sends them.
 		1: {PluginName: &hostPlugin{}},
+		2: {PluginName: &hostPlugin{}},
 	}
 }
 

@@ -105,7 +105,7 @@ soulstones/a.toml:1: a.after: lychd-soulstone-bb.service is not a unit lychd gen
 	{"ordering cycle", map[string]string{"soulstones/a.toml": "[a]\nimage = \"x/y:1\"\ngroups = [\"g\"]\nafter = [\"lychd-soulstone-b.service\"]\n\n[b]\nimage = \"x/y:1\"\ngroups = [\"g\"]\nafter = [\"lychd-soulstone-a.service\"]\n"}, `bind: nothing was written:
 ordering cycle through after= settings: lychd-soulstone-a.service -> lychd-soulstone-b.service -> lychd-soulstone-a.service; remove one of these after= entries`},
 	{"soulstone named like a core rune", map[string]string{"soulstones/a.toml": "[vessel]\nimage = \"x/y:1\"\n"}, `bind: nothing was written:
-soulstones/a.toml:1: vessel: invalid soulstone name: name "vessel" is taken by one of lychd's core runes (vessel, phylactery, oculus); pick another name`},
+soulstones/a.toml:1: vessel: invalid soulstone name: name "vessel" is taken by one of lychd's core runes (vessel, phylactery, oculus, migrate); pick another name`},
 	{"animator named twice", map[string]string{"soulstones/a.toml": "[openai]\nimage = \"x/y:1\"\ntags = [\"vision\"]\n", "portals/p.toml": "[openai]\nurl = \"https://api.example.com/v1\"\n"}, `bind: nothing was written:
 portals/p.toml:1: openai: already defined by the soulstone at soulstones/a.toml:1; soulstones and portals share one set of names, rename one of the two`},
 }

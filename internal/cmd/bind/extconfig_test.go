@@ -60,7 +60,7 @@ func TestExtensionTablesPointAtLychdToml(t *testing.T) {
 // key's message lists them.
 var (
 	actorKeys = quoted("Animators BigFieldMB Count CrashGoroutine Exit Fail Fork ForkStay Hang IgnoreTerm Log Marker Panic Presets Print ReportProcess Runes Stderr Stdout WriteFile")
-	runeKeys  = quoted("After Description Devices Environment Exec ExposePort Groups HostPort Image Kind Name Port Requires Secrets StartTimeout Volumes Wants")
+	runeKeys  = quoted("After Description Devices Environment Exec ExposePort Groups HealthCmd HostPort HostUser Image Kind Memory Name Port Requires Secrets ShmSize StartTimeout Volumes Wants")
 )
 
 func quoted(words string) string {

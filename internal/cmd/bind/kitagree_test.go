@@ -80,6 +80,24 @@ func TestTheKitRefusesWhatBindRefuses(t *testing.T) {
 		{name: "an Animator on an always-on rune", runes: []sdk.Rune{
 			{Name: "helper", Kind: sdk.AlwaysOn, Image: img},
 		}, animators: []sdk.Animator{{Name: "h", Rune: "helper"}}},
+		{name: "a one-shot in a coven", runes: []sdk.Rune{
+			{Name: "prep", Kind: sdk.OneShot, Image: img, Groups: []string{"g"}},
+		}},
+		{name: "a one-shot with a port", runes: []sdk.Rune{
+			{Name: "prep", Kind: sdk.OneShot, Image: img, Port: 9000, ExposePort: true},
+		}},
+		{name: "a one-shot with a health check", runes: []sdk.Rune{
+			{Name: "prep", Kind: sdk.OneShot, Image: img, HealthCmd: []string{"true"}},
+		}},
+		{name: "an Animator on a one-shot", runes: []sdk.Rune{
+			{Name: "prep", Kind: sdk.OneShot, Image: img},
+		}, animators: []sdk.Animator{{Name: "p", Rune: "prep"}}},
+		{name: "a rune named like the migrate one-shot", runes: []sdk.Rune{
+			{Name: "migrate", Kind: sdk.OneShot, Image: img},
+		}},
+		{name: "a bad memory limit", runes: []sdk.Rune{
+			{Name: "x", Image: img, Memory: "1m", ShmSize: "0g"},
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg, err := json.Marshal(map[string]any{"Runes": tc.runes, "Animators": tc.animators})

@@ -79,8 +79,11 @@ func secretUsers(m *model.Manifest) map[string]*secretUser {
 	for _, r := range m.SortedRunes() {
 		for _, s := range r.Secrets {
 			what := "soulstone"
-			if r.Kind == model.KindCore {
+			switch r.Kind {
+			case model.KindCore:
 				what = "core rune"
+			case model.KindOneShot:
+				what = "one-shot"
 			}
 			add(s.Name, fmt.Sprintf("%s %s (%s)", what, r.Name, r.Source), r.Source.Kind == model.SourceCore)
 		}

@@ -94,7 +94,7 @@ func TestInstallListInspectRemove(t *testing.T) {
 	}
 
 	out, err = e.run("install", filepath.Join(e.ext, "actor"))
-	want := "Installed extension actor 1.0.0 (protocol 1, sha256 $SUM)\n  binary: $HOME/.local/share/lychd/extensions/actor/lychd-ext-actor\n  run \"lychd bind\" to assimilate it\n"
+	want := "Installed extension actor 1.0.0 (protocol 2, sha256 $SUM)\n  binary: $HOME/.local/share/lychd/extensions/actor/lychd-ext-actor\n  run \"lychd bind\" to assimilate it\n"
 	if out != want || err != "" {
 		t.Errorf("install:\n%s%s\nwant:\n%s", out, err, want)
 	}
@@ -112,8 +112,8 @@ func TestInstallListInspectRemove(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "actor", "lychd-ext-actor.bak"), []byte("x"), 0o755)
 	out, err = e.run("list")
 	want = "NAME   VERSION  PROTOCOL  SHA256        DESCRIPTION\n" +
-		"actor  1.0.0    1         $SHORT  test extension actor\n" +
-		"twin   2.0.0    1         $TWINSHORT  test extension twin\n"
+		"actor  1.0.0    2         $SHORT  test extension actor\n" +
+		"twin   2.0.0    2         $TWINSHORT  test extension twin\n"
 	if out != want || err != "" {
 		t.Errorf("list:\n%s%s\nwant:\n%s", out, err, want)
 	}
@@ -138,7 +138,7 @@ func TestInstallListInspectRemove(t *testing.T) {
 	installedLine := strings.Split(out, "\n")[5]
 	want = "Extension:   actor 1.0.0\n" +
 		"Description: test extension actor\n" +
-		"Protocol:    1\n" +
+		"Protocol:    2\n" +
 		"SHA256:      $SUM\n" +
 		"Size:        " + size(t, filepath.Join(e.ext, "actor")) + " bytes\n" +
 		installedLine + "\n" +
@@ -173,8 +173,8 @@ func TestInstallListInspectRemove(t *testing.T) {
 	// list notices it too, with the same words, and still lists the rest.
 	out, err = e.run("list")
 	want = "NAME   VERSION  PROTOCOL  SHA256        DESCRIPTION\n" +
-		"actor  1.0.0    1         $SHORT  test extension actor\n" +
-		"twin   2.0.0    1         $TWINSHORT  test extension twin\n" +
+		"actor  1.0.0    2         $SHORT  test extension actor\n" +
+		"twin   2.0.0    2         $TWINSHORT  test extension twin\n" +
 		"problem: extension \"actor\": binary $HOME/.local/share/lychd/extensions/actor/lychd-ext-actor changed since it was installed (sha256 " + changed[:16] + "…, the lock file says $SHORT" + fileSum(t, filepath.Join(e.ext, "actor"))[12:16] + "…); if you upgraded it on purpose, reinstall it with: lychd extension install $EXT/actor\n"
 	if out != want || err != "" {
 		t.Errorf("list tampered:\n%s%s\nwant:\n%s", out, err, want)
@@ -289,7 +289,7 @@ func TestInstallFromAnotherSourceNeedsForce(t *testing.T) {
 		t.Errorf("install from another path:\n%s\nwant:\n%s", err, want)
 	}
 	out, err := e.run("install", "--force", other)
-	if !strings.HasPrefix(out, "Replaced extension actor 1.0.0 from $EXT/actor with 1.0.0 from "+other+" (protocol 1, sha256 $SUM)\n") || err != "" {
+	if !strings.HasPrefix(out, "Replaced extension actor 1.0.0 from $EXT/actor with 1.0.0 from "+other+" (protocol 2, sha256 $SUM)\n") || err != "" {
 		t.Errorf("install --force:\n%s%s", out, err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/lychd/lychd/sdk"
 	"strings"
 	"testing"
 
@@ -46,7 +47,7 @@ func TestExitCodes(t *testing.T) {
 
 func TestVersion(t *testing.T) {
 	code, out, _ := run(t, "--version")
-	if code != cmdutil.ExitOK || !strings.HasPrefix(out, "lychd ") || !strings.Contains(out, "extension protocol 1)") {
+	if code != cmdutil.ExitOK || !strings.HasPrefix(out, "lychd ") || !strings.Contains(out, "extension protocol 2)") {
 		t.Errorf("--version: exit %d, %q", code, out)
 	}
 	code, out2, _ := run(t, "version")
@@ -59,7 +60,7 @@ func TestVersion(t *testing.T) {
 		Go       string `json:"go"`
 		Protocol int    `json:"protocol"`
 	}
-	if err := json.Unmarshal([]byte(js), &v); code != cmdutil.ExitOK || err != nil || v.Protocol != 1 || !strings.HasPrefix(v.Go, "go1.") || v.Version == "" {
+	if err := json.Unmarshal([]byte(js), &v); code != cmdutil.ExitOK || err != nil || v.Protocol != sdk.ProtocolVersion || !strings.HasPrefix(v.Go, "go1.") || v.Version == "" {
 		t.Errorf("version --json: exit %d, %q (%v)", code, js, err)
 	}
 }

@@ -101,7 +101,7 @@ const KindOther = "other"
 // UnitStatus is one unit in a Report.
 type UnitStatus struct {
 	Unit string `json:"unit"`
-	// Kind is pod, core, coven, hold, soulstone or other.
+	// Kind is pod, core, oneshot, coven, hold, soulstone or other.
 	Kind string `json:"kind"`
 	// Covens the unit belongs to (a coven target: its own coven).
 	Covens      []string `json:"covens"`
@@ -120,7 +120,16 @@ type UnitStatus struct {
 	// (it passed, then failed) or "unknown" (Podman could not be asked);
 	// "" for other units and when the unit is not running or starting.
 	Health string `json:"health"`
+	// LastRun is, for an inactive one-shot, "done" when its last run
+	// exited with status 0 (Since is then when it finished); "" for other
+	// units and for a one-shot that has not run since systemd loaded it.
+	// A failed run shows as ActiveState "failed".
+	LastRun string `json:"last_run"`
 }
+
+// LastRunDone is UnitStatus.LastRun of a one-shot whose last run
+// succeeded.
+const LastRunDone = "done"
 
 // NewCmd returns the status command. runF replaces the action in tests.
 func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
@@ -165,8 +174,10 @@ func Run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	// The pod's published ports are shown even while it is stopped.
-	if err := readInactive(ctx, m, units, func(u systemd.Unit) bool { return u.Name == unitname.Pod }); err != nil {
+	// The pod's published ports are shown even while it is stopped, and
+	// whether a one-shot's last run succeeded.
+	oneShot := func(name string) bool { u, ok := rec.Unit(name); return ok && u.Kind == bound.KindOneShot }
+	if err := readInactive(ctx, m, units, func(u systemd.Unit) bool { return u.Name == unitname.Pod || oneShot(u.Name) }); err != nil {
 		return err
 	}
 	rep := Build(rec, units)
@@ -281,6 +292,9 @@ func Build(rec *bound.Record, units []systemd.Unit) Report {
 			t := since.UTC()
 			s.Since = &t
 		}
+		if s.Kind == bound.KindOneShot && u.ActiveState == "inactive" && u.Result == "success" && !u.InactiveEnterTimestamp.IsZero() {
+			s.LastRun = LastRunDone
+		}
 		rep.NeedDaemonReload = rep.NeedDaemonReload || u.NeedDaemonReload
 		rep.Units = append(rep.Units, s)
 	}
@@ -375,6 +389,9 @@ func WriteTable(w io.Writer, rep Report, loc *time.Location) error {
 		}
 		if u.Health != "" {
 			state += ", " + u.Health
+		}
+		if u.LastRun != "" {
+			state += ", " + u.LastRun
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", u.Unit, u.Kind, orDash(strings.Join(u.Covens, ",")),
 			state, since, orDash(strings.Join(u.PublishedPorts, ",")))

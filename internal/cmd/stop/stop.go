@@ -67,7 +67,25 @@ func Run(ctx context.Context, opts *Options) error {
 	defer m.Close()
 	var units []string
 	for _, t := range targets {
+		if u, ok := rec.Unit(t.Unit); ok && u.Kind == bound.KindOneShot {
+			// A one-shot that is not running has nothing to stop, and a
+			// stop job would also stop every running unit that requires
+			// it (Requires=): stopping the finished migrate would stop
+			// the Vessel. A running one is stopped, and with it the start
+			// that waits for it.
+			su, err := m.ReadUnit(ctx, t.Unit)
+			if err != nil {
+				return err
+			}
+			if su.ActiveState != "active" && su.ActiveState != "activating" {
+				fmt.Fprintf(opts.IO.Out, "%s is a one-shot that is not running (%s/%s); nothing to stop\n", t.Unit, su.ActiveState, su.SubState)
+				continue
+			}
+		}
 		units = append(units, t.Unit)
+	}
+	if len(units) == 0 {
+		return nil
 	}
 	jobs, err := m.Stop(ctx, units, func(j systemd.Job) {
 		if !systemd.Noise(j) {

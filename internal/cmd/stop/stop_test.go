@@ -4,7 +4,9 @@ import (
 	"context"
 	"testing"
 
+	"github.com/lychd/lychd/host"
 	"github.com/lychd/lychd/internal/cmd/cmdtest"
+	"github.com/lychd/lychd/internal/model"
 	"github.com/lychd/lychd/internal/systemd"
 	"github.com/lychd/lychd/internal/systemd/systemdfake"
 )
@@ -21,12 +23,14 @@ groups = ["vision"]
 image = "ghcr.io/example/hermes:1"
 `
 
-// run runs lychd stop in a sandbox where the soulstones above are bound.
+// run runs lychd stop in a sandbox where the soulstones above and a
+// migrate one-shot are bound.
 func run(t *testing.T, fake *systemdfake.Manager, args ...string) (string, error) {
 	t.Helper()
 	env := cmdtest.New(t)
 	env.WriteCodex(t, "soulstones/all.toml", soulstones)
-	env.Bind(t, nil)
+	env.Bind(t, &host.Result{Runes: []model.Rune{{Name: "migrate", Kind: model.KindOneShot, Image: "ghcr.io/example/migrate:1",
+		Source: model.Source{Kind: model.SourceCore, Name: "core"}}}})
 	cmd := NewCmd(env.Factory(), func(ctx context.Context, o *Options) error {
 		o.Manager = func(context.Context) (systemd.Manager, error) { return fake, nil }
 		return Run(ctx, o)
@@ -113,5 +117,40 @@ func TestStopInterrupted(t *testing.T) {
 	}
 	if out != "stopping lychd-soulstone-hermes.service\n" {
 		t.Errorf("output:\n%s", out)
+	}
+}
+
+// TestStopOneShot: stopping the core's migrate one-shot after it ran does
+// nothing (a stop job would stop the Vessel, which requires it); while it
+// runs, it is stopped.
+func TestStopOneShot(t *testing.T) {
+	done := &systemdfake.Manager{Units: []systemd.Unit{
+		{Name: "lychd-migrate.service", LoadState: "loaded", ActiveState: "inactive", SubState: "dead", Result: "success"},
+	}}
+	out, err := run(t, done, "migrate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "lychd-migrate.service is a one-shot that is not running (inactive/dead); nothing to stop\n"; out != want {
+		t.Errorf("output:\n%s\nwant:\n%s", out, want)
+	}
+	for _, c := range done.Calls {
+		if c != "read lychd-migrate.service" {
+			t.Errorf("systemd was asked to %s", c)
+		}
+	}
+
+	running := &systemdfake.Manager{
+		Units: []systemd.Unit{{Name: "lychd-migrate.service", LoadState: "loaded", ActiveState: "activating", SubState: "start"}},
+		Transactions: map[string][]systemd.Job{"stop lychd-migrate.service": {
+			{ID: 1, Unit: "lychd-migrate.service", Type: "stop", Result: "done", Requested: true},
+		}},
+	}
+	out, err = run(t, running, "migrate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "stopping lychd-migrate.service\nstopped lychd-migrate.service\n"; out != want {
+		t.Errorf("output:\n%s\nwant:\n%s", out, want)
 	}
 }

@@ -82,7 +82,7 @@ func TestInstallBindVerify(t *testing.T) {
 	for _, name := range examples {
 		bin := e2e.BuildStatic(t, "github.com/lychd/lychd/plugins/examples/"+name)
 		out := s.must(t, "extension", "install", bin)
-		if !strings.HasPrefix(out, "Installed extension "+name+" 0.1.0 (protocol 1, sha256 ") {
+		if !strings.HasPrefix(out, "Installed extension "+name+" 0.1.0 (protocol 2, sha256 ") {
 			t.Errorf("install %s printed:\n%s", name, out)
 		}
 	}
@@ -98,8 +98,8 @@ func TestInstallBindVerify(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
 		t.Fatalf("bind --json: %v\n%s", err, out)
 	}
-	if !res.Changed || res.Files != 15 {
-		t.Errorf("bind: changed=%v files=%d, want a change of 15 files", res.Changed, res.Files)
+	if !res.Changed || res.Files != 16 {
+		t.Errorf("bind: changed=%v files=%d, want a change of 16 files", res.Changed, res.Files)
 	}
 	if len(res.Extensions) != 4 {
 		t.Errorf("extensions = %q, want the core and three examples", res.Extensions)
@@ -117,7 +117,7 @@ func TestInstallBindVerify(t *testing.T) {
 
 	// A second bind changes nothing.
 	t0 = time.Now()
-	if out := s.must(t, "bind", "--no-reload"); out != "Nothing to do: 15 files are already bound.\n" {
+	if out := s.must(t, "bind", "--no-reload"); out != "Nothing to do: 16 files are already bound.\n" {
 		t.Errorf("second bind printed %q", out)
 	}
 	t.Logf("warm bind: %v", time.Since(t0))

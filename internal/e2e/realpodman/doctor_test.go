@@ -68,7 +68,7 @@ environment = { NAME = "gpu", PORT = "0" }
 		"ok   subuid: magus has 65536 subordinate user ids",
 		"ok   subgid: magus has 65536 subordinate group ids",
 		"ok   device nvidia.com/gpu=all: CDI spec /etc/cdi/fake-gpu.yaml (soulstone gpu)",
-		"ok   image " + VesselImage + ": present (core rune vessel)",
+		"ok   image " + VesselImage + ": present (one-shot migrate, core rune vessel)",
 		"ok   image " + Image + ": present (soulstone gpu)",
 		"ok   secret lychd-phylactery-password: present (core rune phylactery)",
 		"ok   secret lychd-vessel-secret-key: present (core rune vessel)",

@@ -29,6 +29,10 @@ const (
 	// writes VesselWriteFile into the Crypt's lab (mounted read-write by the
 	// Vessel's unit).
 	VesselImage = ImageRepo + ":vessel"
+	// VesselOwnUserImage is VesselImage run as a user of its own (uid 472,
+	// group 0), as an image with a USER line is: a rune with HostUser
+	// runs it as the host user all the same.
+	VesselOwnUserImage = ImageRepo + ":vessel-own-user"
 	// PhylacteryImage serves on PostgreSQL's port 5432.
 	PhylacteryImage = ImageRepo + ":phylactery"
 	// OculusImage serves on Phoenix's port 6006.
@@ -49,12 +53,13 @@ var entrySh []byte
 
 // imageTags maps each tag to the environment it adds to the plain image.
 var imageTags = map[string][]string{
-	Image:           nil,
-	VesselImage:     {"NAME=vessel", "PORT=8000", "WRITE_FILE=" + VesselWriteFile},
-	PhylacteryImage: {"NAME=phylactery", "PORT=5432"},
-	OculusImage:     {"NAME=oculus", "PORT=6006"},
-	HarvesterImage:  {"NAME=harvester", "PORT=9091"},
-	GrafanaImage:    {"NAME=grafana", "PORT=3000"},
+	Image:              nil,
+	VesselImage:        {"NAME=vessel", "PORT=8000", "WRITE_FILE=" + VesselWriteFile},
+	VesselOwnUserImage: {"NAME=vessel", "PORT=8000", "WRITE_FILE=" + VesselWriteFile},
+	PhylacteryImage:    {"NAME=phylactery", "PORT=5432"},
+	OculusImage:        {"NAME=oculus", "PORT=6006"},
+	HarvesterImage:     {"NAME=harvester", "PORT=9091"},
+	GrafanaImage:       {"NAME=grafana", "PORT=3000"},
 }
 
 // imageUsers are the tags that run as a user of their own, as the images
@@ -63,6 +68,8 @@ var imageTags = map[string][]string{
 var imageUsers = map[string]string{
 	HarvesterImage: "65534:65534",
 	GrafanaImage:   "472:0",
+	// VesselOwnUserImage: the user HostUser overrides.
+	VesselOwnUserImage: "472:0",
 }
 
 // applets are the busybox applets the image links in /bin: the entrypoint's

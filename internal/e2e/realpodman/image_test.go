@@ -82,7 +82,7 @@ func TestWriteImageArchive(t *testing.T) {
 		}
 	}
 	slices.Sort(tags)
-	if want := []string{GrafanaImage, HarvesterImage, Image, OculusImage, PhylacteryImage, VesselImage}; !slices.Equal(tags, want) {
+	if want := []string{GrafanaImage, HarvesterImage, Image, OculusImage, PhylacteryImage, VesselImage, VesselOwnUserImage}; !slices.Equal(tags, want) {
 		t.Errorf("tags = %v, want %v", tags, want)
 	}
 	layer := readTar(t, []byte(files[manifest[0].Layers[0]]))

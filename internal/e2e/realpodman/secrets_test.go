@@ -23,7 +23,7 @@ secrets = ["solo-token,type=env,target=SOLO_TOKEN", "solo-key,target=/etc/solo.k
 	_, errOut, err := b.Lychd(t, "bind")
 	for _, want := range []string{
 		"4 Podman secrets the units need do not exist:",
-		"  lychd-phylactery-password (needed by core rune phylactery (core), core rune vessel (core)): run lychd init, which creates it\n",
+		"  lychd-phylactery-password (needed by core rune phylactery (core), core rune vessel (core), one-shot migrate (core)): run lychd init, which creates it\n",
 		"  solo-key (needed by soulstone solo (soulstones/solo.toml:1)): create it with\n      podman secret create solo-key -\n    and type the value, then Ctrl-D\n",
 	} {
 		if err == nil || !strings.Contains(errOut, want) {

@@ -20,6 +20,10 @@
 //	                           waits for SIGTERM, then sleeps the stop delay
 //	                           (LYCHD_STUB_PODMAN_STOP_DELAY, default 300ms) so
 //	                           that overlapping lifetimes are visible, and exits 0
+//	run ... without -d         a foreground run (a Type=oneshot service, which
+//	                           Quadlet runs without -d): logs started and
+//	                           stopped and exits 0 at once, a task run to
+//	                           completion
 //	rm|stop --cidfile=F        TERMs the pid in F and waits until it is gone
 //	pod create                 records the pod (--pod-id-file, --infra-conmon-pidfile)
 //	pod start --pod-id-file=F  forks an infra process, writes its pid to the
@@ -93,6 +97,11 @@ func run(args []string) int {
 			return 125
 		}
 	}
+	if !detached(args) {
+		logEvent("started", nil)
+		logEvent("stopped", nil)
+		return 0
+	}
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	cidfile := flagValue(args, "--cidfile")
@@ -116,6 +125,17 @@ func run(args []string) int {
 	}
 	logEvent("stopped", nil)
 	return 0
+}
+
+// detached reports whether the podman run arguments hold -d (Quadlet
+// writes it before the image; lychd's test units pass no -d to the image).
+func detached(args []string) bool {
+	for _, a := range args {
+		if a == "-d" || a == "--detach" {
+			return true
+		}
+	}
+	return false
 }
 
 // pod is what pod create records in the pod id file.

@@ -48,6 +48,9 @@ const (
 	RuneKind_RUNE_KIND_UNSPECIFIED RuneKind = 0
 	RuneKind_RUNE_KIND_SOULSTONE   RuneKind = 1
 	RuneKind_RUNE_KIND_ALWAYS_ON   RuneKind = 2
+	// RUNE_KIND_ONE_SHOT is sdk.OneShot. An older host rejects it as an
+	// unknown kind.
+	RuneKind_RUNE_KIND_ONE_SHOT RuneKind = 3
 )
 
 // Enum value maps for RuneKind.
@@ -56,11 +59,13 @@ var (
 		0: "RUNE_KIND_UNSPECIFIED",
 		1: "RUNE_KIND_SOULSTONE",
 		2: "RUNE_KIND_ALWAYS_ON",
+		3: "RUNE_KIND_ONE_SHOT",
 	}
 	RuneKind_value = map[string]int32{
 		"RUNE_KIND_UNSPECIFIED": 0,
 		"RUNE_KIND_SOULSTONE":   1,
 		"RUNE_KIND_ALWAYS_ON":   2,
+		"RUNE_KIND_ONE_SHOT":    3,
 	}
 )
 
@@ -327,7 +332,16 @@ type Rune struct {
 	StartTimeoutNs int64 `protobuf:"varint,16,opt,name=start_timeout_ns,json=startTimeoutNs,proto3" json:"start_timeout_ns,omitempty"`
 	// secrets are Podman secrets in sdk.Rune.Secrets' form (names and
 	// targets, never values). Older hosts ignore the field.
-	Secrets       []string `protobuf:"bytes,17,rep,name=secrets,proto3" json:"secrets,omitempty"`
+	Secrets []string `protobuf:"bytes,17,rep,name=secrets,proto3" json:"secrets,omitempty"`
+	// health_cmd is sdk.Rune.HealthCmd, the exec form of the container's
+	// health check. Older hosts ignore this field and the three below.
+	HealthCmd []string `protobuf:"bytes,18,rep,name=health_cmd,json=healthCmd,proto3" json:"health_cmd,omitempty"`
+	// shm_size and memory are sdk.Rune.ShmSize and sdk.Rune.Memory, sizes
+	// such as "16g".
+	ShmSize string `protobuf:"bytes,19,opt,name=shm_size,json=shmSize,proto3" json:"shm_size,omitempty"`
+	Memory  string `protobuf:"bytes,20,opt,name=memory,proto3" json:"memory,omitempty"`
+	// host_user is sdk.Rune.HostUser: run as the user who runs lychd.
+	HostUser      bool `protobuf:"varint,21,opt,name=host_user,json=hostUser,proto3" json:"host_user,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -479,6 +493,34 @@ func (x *Rune) GetSecrets() []string {
 		return x.Secrets
 	}
 	return nil
+}
+
+func (x *Rune) GetHealthCmd() []string {
+	if x != nil {
+		return x.HealthCmd
+	}
+	return nil
+}
+
+func (x *Rune) GetShmSize() string {
+	if x != nil {
+		return x.ShmSize
+	}
+	return ""
+}
+
+func (x *Rune) GetMemory() string {
+	if x != nil {
+		return x.Memory
+	}
+	return ""
+}
+
+func (x *Rune) GetHostUser() bool {
+	if x != nil {
+		return x.HostUser
+	}
+	return false
 }
 
 // Animator mirrors sdk.Animator field for field.
@@ -893,7 +935,7 @@ const file_lychd_extension_v1_extension_proto_rawDesc = "" +
 	"configJsonJ\x04\b\x02\x10\x03\"2\n" +
 	"\x06EnvVar\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value\"\x80\x04\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value\"\xef\x04\n" +
 	"\x04Rune\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x120\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x1c.lychd.extension.v1.RuneKindR\x04kind\x12 \n" +
@@ -913,7 +955,12 @@ const file_lychd_extension_v1_extension_proto_rawDesc = "" +
 	"\venvironment\x18\x0e \x03(\v2\x1a.lychd.extension.v1.EnvVarR\venvironment\x12\x12\n" +
 	"\x04exec\x18\x0f \x03(\tR\x04exec\x12(\n" +
 	"\x10start_timeout_ns\x18\x10 \x01(\x03R\x0estartTimeoutNs\x12\x18\n" +
-	"\asecrets\x18\x11 \x03(\tR\asecrets\"\xcc\x01\n" +
+	"\asecrets\x18\x11 \x03(\tR\asecrets\x12\x1d\n" +
+	"\n" +
+	"health_cmd\x18\x12 \x03(\tR\thealthCmd\x12\x19\n" +
+	"\bshm_size\x18\x13 \x01(\tR\ashmSize\x12\x16\n" +
+	"\x06memory\x18\x14 \x01(\tR\x06memory\x12\x1b\n" +
+	"\thost_user\x18\x15 \x01(\bR\bhostUser\"\xcc\x01\n" +
 	"\bAnimator\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x124\n" +
 	"\x04kind\x18\x02 \x01(\x0e2 .lychd.extension.v1.AnimatorKindR\x04kind\x12\x12\n" +
@@ -937,11 +984,12 @@ const file_lychd_extension_v1_extension_proto_rawDesc = "" +
 	"\banimator\x18\x02 \x01(\v2\x1c.lychd.extension.v1.AnimatorH\x00R\banimator\x127\n" +
 	"\x04info\x18\x03 \x01(\v2!.lychd.extension.v1.ExtensionInfoH\x00R\x04info\x124\n" +
 	"\x06preset\x18\x04 \x01(\v2\x1a.lychd.extension.v1.PresetH\x00R\x06presetB\x05\n" +
-	"\x03msg*W\n" +
+	"\x03msg*o\n" +
 	"\bRuneKind\x12\x19\n" +
 	"\x15RUNE_KIND_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13RUNE_KIND_SOULSTONE\x10\x01\x12\x17\n" +
-	"\x13RUNE_KIND_ALWAYS_ON\x10\x02*d\n" +
+	"\x13RUNE_KIND_ALWAYS_ON\x10\x02\x12\x16\n" +
+	"\x12RUNE_KIND_ONE_SHOT\x10\x03*d\n" +
 	"\fAnimatorKind\x12\x1d\n" +
 	"\x19ANIMATOR_KIND_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17ANIMATOR_KIND_SOULSTONE\x10\x01\x12\x18\n" +

@@ -131,7 +131,7 @@ func Run(_ context.Context, opts *Options) error {
 	// help says so); naming them on every export would only be noise.
 	core := map[string]bool{}
 	for _, r := range rec.Manifest.Runes {
-		core[r.Name] = r.Kind == model.KindCore
+		core[r.Name] = r.Source.Kind == model.SourceCore
 	}
 	for _, s := range res.Skipped {
 		if core[s.Rune] && !opts.Export.IncludeCore {

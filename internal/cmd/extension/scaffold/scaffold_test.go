@@ -59,7 +59,7 @@ func TestTheGeneratedModule(t *testing.T) {
 func TestNewWritesTheModule(t *testing.T) {
 	dir := t.TempDir()
 	out, msg := run(t, dir, "whisper-organ")
-	want := "Created extension whisper-organ in whisper-organ: module whisper-organ, with the lychd SDK v0.2.0 in whisper-organ/lychd-sdk\n" +
+	want := "Created extension whisper-organ in whisper-organ: module whisper-organ, with the lychd SDK v0.3.0 in whisper-organ/lychd-sdk\n" +
 		"Next:\n  cd whisper-organ\n  go test ./...\n  go build\n  lychd extension install ./whisper-organ\n"
 	if out != want || msg != "" {
 		t.Errorf("output:\n%s%s\nwant:\n%s", out, msg, want)
@@ -80,7 +80,7 @@ func TestNewWritesTheModule(t *testing.T) {
 
 	// Into a given directory, with a module path of its own.
 	out, msg = run(t, dir, "whisper-organ", "src/stt", "--module", "example.com/org/stt/v2")
-	want = "Created extension whisper-organ in src/stt: module example.com/org/stt/v2, with the lychd SDK v0.2.0 in src/stt/lychd-sdk\n" +
+	want = "Created extension whisper-organ in src/stt: module example.com/org/stt/v2, with the lychd SDK v0.3.0 in src/stt/lychd-sdk\n" +
 		"Next:\n  cd src/stt\n  go test ./...\n  go build\n  lychd extension install ./stt\n"
 	if out != want || msg != "" {
 		t.Errorf("output:\n%s%s\nwant:\n%s", out, msg, want)

@@ -12,6 +12,11 @@
 #   WRITE_FILE   a file written at start (into a mounted volume), saying
 #                who wrote it
 #
+# One-shot mode: with the arguments "lychd ..." (what the core's migrate
+# rune runs in the Vessel's image) or "oneshot ...", the container logs
+# "NAME: one-shot ARGS: uid=U gid=G", writes the same line to ONESHOT_FILE
+# if set, and exits with ONESHOT_EXIT (default 0) instead of serving.
+#
 # /tmp/www/info (also on the log): name, uid, gid, whether /dev/nvidia-fake
 # exists (a CDI device node) and FAKE_GPU (a CDI env edit; CDI env reaches
 # PID 1 only, so it is recorded here rather than read with podman exec).
@@ -23,6 +28,15 @@ WWW=/tmp/www
 HTTPD=
 
 log() { echo "$NAME: $*"; }
+
+case "${1:-}" in
+lychd | oneshot)
+	line="one-shot $*: uid=$(id -u) gid=$(id -g)"
+	log "$line"
+	[ -n "${ONESHOT_FILE:-}" ] && echo "$line" >"$ONESHOT_FILE"
+	exit "${ONESHOT_EXIT:-0}"
+	;;
+esac
 
 term() {
 	log "SIGTERM received, exiting in ${STOP_DELAY}s"

@@ -1,4 +1,4 @@
-// Command protocol2 is a test extension speaking only protocol version 2,
+// Command protocol3 is a test extension speaking only protocol version 3,
 // which this lychd does not know.
 package main
 
@@ -20,11 +20,11 @@ func (ext) GRPCClient(context.Context, *plugin.GRPCBroker, *grpc.ClientConn) (an
 func main() {
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig: plugin.HandshakeConfig{
-			ProtocolVersion:  2,
+			ProtocolVersion:  3,
 			MagicCookieKey:   "LYCHD_EXTENSION_MAGIC_COOKIE",
 			MagicCookieValue: "9d1c5f0e3a7b48c2b6e4f1a08c37d5e2",
 		},
-		VersionedPlugins: map[int]plugin.PluginSet{2: {"extension": ext{}}},
+		VersionedPlugins: map[int]plugin.PluginSet{3: {"extension": ext{}}},
 		GRPCServer:       plugin.DefaultGRPCServer,
 	})
 }
