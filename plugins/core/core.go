@@ -348,9 +348,9 @@ func migrateRune(image string) sdk.Rune {
 			CryptHome + "/extensions:" + CryptHome + "/extensions:ro,Z",
 		},
 		Environment: appEnv(),
-		Secrets:  []string{PhylacteryPasswordSecret, VesselSecretKeySecret},
-		Exec:     append([]string(nil), MigrateCommand...),
-		HostUser: true,
+		Secrets:     []string{PhylacteryPasswordSecret, VesselSecretKeySecret},
+		Exec:        append([]string(nil), MigrateCommand...),
+		HostUser:    true,
 		// The first start pulls the Vessel's image; the command itself
 		// waits at most 60 s for the database.
 		StartTimeout: VesselStartTimeout,
