@@ -142,6 +142,10 @@ type exporter struct {
 	required map[string]bool
 	errs     []error
 	notes    []string
+	// secretReaders are, for each Podman secret in the order first read,
+	// the runes that read it (who), for one note per secret.
+	secretReaders map[string][]string
+	secretOrder   []string
 }
 
 // claim is a PersistentVolumeClaim shared by the runes that mount one named
@@ -261,8 +265,28 @@ func Export(m *model.Manifest, opts Options) (*Result, error) {
 	if len(m.Pod.Publish) > 0 {
 		e.notes = append(e.notes, fmt.Sprintf("the pod's extra published ports (%s) are not exported: a cluster publishes through Services and Ingresses", strings.Join(m.Pod.Publish, ", ")))
 	}
-	res.Notes = e.notes
+	res.Notes = append(e.notes, e.secretNotes()...)
 	return res, nil
+}
+
+// secretNotes says, once per Podman secret, who reads it and how to
+// create it on the cluster.
+func (e *exporter) secretNotes() []string {
+	ns := ""
+	if e.opts.Namespace != "" {
+		ns = " --namespace=" + e.opts.Namespace
+	}
+	var out []string
+	for _, name := range e.secretOrder {
+		readers := e.secretReaders[name]
+		create := fmt.Sprintf("create it on the cluster with \"kubectl create secret generic %s --from-file=%s=FILE%s\"", name, SecretKey, ns)
+		if len(readers) == 1 {
+			out = append(out, fmt.Sprintf("%s reads the Podman secret %q: %s", readers[0], name, create))
+			continue
+		}
+		out = append(out, fmt.Sprintf("the Podman secret %q is read by %s and %s: %s", name, strings.Join(readers[:len(readers)-1], ", "), readers[len(readers)-1], create))
+	}
+	return out
 }
 
 // checkOptions refuses options that cannot be used, before anything is

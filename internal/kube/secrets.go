@@ -3,6 +3,7 @@ package kube
 import (
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -138,15 +139,16 @@ func (e *exporter) secrets(r *model.Rune, c *corev1.Container, pod *corev1.PodSp
 	c.Env = append(c.Env, u.Env...)
 	c.VolumeMounts = append(c.VolumeMounts, u.Mounts...)
 	pod.Volumes = append(pod.Volumes, u.Volumes...)
-	seen := map[string]bool{}
 	for _, s := range refs {
-		if !seen[s.Name] {
-			seen[s.Name] = true
-			ns := ""
-			if e.opts.Namespace != "" {
-				ns = " --namespace=" + e.opts.Namespace
-			}
-			e.notes = append(e.notes, fmt.Sprintf("%s reads the Podman secret %q: create it on the cluster with \"kubectl create secret generic %s --from-file=%s=FILE%s\"", who(r), s.Name, s.Name, SecretKey, ns))
+		if e.secretReaders == nil {
+			e.secretReaders = map[string][]string{}
+		}
+		readers := e.secretReaders[s.Name]
+		if len(readers) == 0 {
+			e.secretOrder = append(e.secretOrder, s.Name)
+		}
+		if !slices.Contains(readers, who(r)) {
+			e.secretReaders[s.Name] = append(readers, who(r))
 		}
 	}
 }
