@@ -56,7 +56,8 @@ hostile soulstones can land on different nodes and both run. --scale COVEN
 prints the kubectl commands that stop what is hostile to COVEN and start it;
 with --write-replicas the counts are written into the Deployments instead.
 
-The core runes (Vessel, Phylactery, Oculus) are left out unless --core.`,
+The core runes (Vessel with its migrate one-shot, Phylactery, Oculus) are left
+out unless --core.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if runF != nil {
