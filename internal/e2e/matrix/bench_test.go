@@ -1,7 +1,6 @@
 package matrix
 
 import (
-	"path"
 	"slices"
 	"strings"
 	"testing"
@@ -110,8 +109,8 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 // scale manifest of the Scribe benchmarks), with nothing running, so that
 // systemd keeps none of them loaded: the case where reading each unit made
 // systemd load the whole graph again (49.7 s for 300 soulstones before
-// status stopped reading inactive units). There is no Codex in the machine,
-// so status also derives the covens from the target files. Reports the
+// status stopped reading inactive units); status reads the covens from the
+// bound record. Reports the
 // median of statusRuns runs (status-ms) and, as a reference, one bare
 // `systemctl --user start` of a soulstone from the same cold state
 // (start-ms): both load the whole graph once.
@@ -123,17 +122,13 @@ func BenchmarkStatusLarge(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	out, err := scribe.Compile(modeltest.ScaleManifest(soulstones, 10))
+	man := modeltest.ScaleManifest(soulstones, 10)
+	out, err := scribe.Compile(man)
 	if err != nil {
 		b.Fatal(err)
 	}
 	m := e2e.Boot(b, e2e.Options{Lychd: lychd})
-	for _, f := range out.Quadlet {
-		m.WriteFile(b, path.Join(e2e.QuadletUnitDir, "lychd", f.Name), string(f.Data))
-	}
-	for _, f := range out.Systemd {
-		m.WriteFile(b, path.Join(e2e.SystemdUserUnitDir, f.Name), string(f.Data))
-	}
+	install(b, m, man, out)
 	m.UserDaemonReload(b)
 	var took []time.Duration
 	b.ResetTimer()

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lychd/lychd/internal/bound"
 	"github.com/lychd/lychd/internal/e2e"
 	"github.com/lychd/lychd/internal/model"
 	"github.com/lychd/lychd/internal/scribe"
@@ -70,12 +71,7 @@ func setupWith(t testing.TB, opts e2e.Options) *fixture {
 		t.Fatal(err)
 	}
 	m := e2e.Boot(t, opts)
-	for _, f := range out.Quadlet {
-		m.WriteFile(t, path.Join(e2e.QuadletUnitDir, "lychd", f.Name), string(f.Data))
-	}
-	for _, f := range out.Systemd {
-		m.WriteFile(t, path.Join(e2e.SystemdUserUnitDir, f.Name), string(f.Data))
-	}
+	install(t, m, man, out)
 	m.UserDaemonReload(t)
 	fx := &fixture{m: m, out: out, compat: out.Graph.Compatible}
 	for _, r := range man.Runes {
@@ -89,6 +85,31 @@ func setupWith(t testing.TB, opts e2e.Options) *fixture {
 		}
 	}
 	return fx
+}
+
+// install writes the units of man (compiled into out) where Quadlet and
+// systemd read them, and a generation holding the same files and the bound
+// record, which lychd start and status read (a bind would link the units
+// to that generation instead of copying them).
+func install(t testing.TB, m *e2e.Machine, man *model.Manifest, out *scribe.Output) {
+	t.Helper()
+	const gen = "/root/.local/share/lychd/bindings/current"
+	quadlet, systemd := map[string][]byte{}, map[string][]byte{}
+	for _, f := range out.Quadlet {
+		m.WriteFile(t, path.Join(e2e.QuadletUnitDir, "lychd", f.Name), string(f.Data))
+		m.WriteFile(t, path.Join(gen, bound.QuadletDir, f.Name), string(f.Data))
+		quadlet[f.Name] = f.Data
+	}
+	for _, f := range out.Systemd {
+		m.WriteFile(t, path.Join(e2e.SystemdUserUnitDir, f.Name), string(f.Data))
+		m.WriteFile(t, path.Join(gen, bound.SystemdDir, f.Name), string(f.Data))
+		systemd[f.Name] = f.Data
+	}
+	record, err := bound.New(man, out.Graph, quadlet, systemd, nil, out.Holds, bound.Inputs{}).Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.WriteFile(t, path.Join(gen, bound.FileName), string(record))
 }
 
 func svc(n string) string    { return "lychd-soulstone-" + n + ".service" }
