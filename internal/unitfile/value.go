@@ -179,28 +179,12 @@ func (v Value) encode() (string, *problem) {
 	case kindWords:
 		return encodeWords(v.words)
 	case kindEnvAssign:
-		if !validEnvName(v.name) {
-			return "", &problem{
-				part: v.name,
-				what: "environment variable name must match [A-Za-z_][A-Za-z0-9_]*",
-				fix:  "rename the variable",
-			}
-		}
-		if p := checkWordChars(v.s); p != nil {
-			p.part = fmt.Sprintf("%s value %q", v.name, v.s)
+		if p := checkEnv(v.name, v.s); p != nil {
 			return "", p
 		}
 		return quoteWord(v.name + "=" + v.s), nil
 	case kindEnvSpecifier:
-		if !validEnvName(v.name) {
-			return "", &problem{
-				part: v.name,
-				what: "environment variable name must match [A-Za-z_][A-Za-z0-9_]*",
-				fix:  "rename the variable",
-			}
-		}
-		if p := checkWordChars(v.s); p != nil {
-			p.part = fmt.Sprintf("%s value %q", v.name, v.s)
+		if p := checkEnv(v.name, v.s); p != nil {
 			return "", p
 		}
 		if p := checkSpecifiers(v.s); p != nil {
@@ -454,4 +438,20 @@ func quote(w string, doublePercent bool) string {
 	}
 	b.WriteByte('"')
 	return b.String()
+}
+
+// checkEnv checks an Environment= assignment's name and value.
+func checkEnv(name, value string) *problem {
+	if !validEnvName(name) {
+		return &problem{
+			part: name,
+			what: "environment variable name must match [A-Za-z_][A-Za-z0-9_]*",
+			fix:  "rename the variable",
+		}
+	}
+	if p := checkWordChars(value); p != nil {
+		p.part = fmt.Sprintf("%s value %q", name, value)
+		return p
+	}
+	return nil
 }
