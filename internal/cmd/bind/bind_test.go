@@ -10,9 +10,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lychd/lychd/host/hosttest"
 	corerunes "github.com/lychd/lychd/plugins/core"
 
 	"github.com/lychd/lychd/host"
+	"github.com/lychd/lychd/internal/cmd/factory"
 	"github.com/lychd/lychd/internal/cmdutil"
 	"github.com/lychd/lychd/internal/codex"
 	"github.com/lychd/lychd/internal/model"
@@ -571,4 +573,28 @@ func TestOldPhylacteryDataIsWarnedAbout(t *testing.T) {
 	if strings.Contains(e.err.String(), "earlier lychd") {
 		t.Errorf("warned again after the new cluster exists:\n%s", e.err.String())
 	}
+}
+
+// withActor returns an env with the actor test extension installed and
+// the real assimilation (the core and the installed extensions, through
+// factory.Options), and its paths.
+func withActor(t *testing.T) (*env, paths.Paths) {
+	t.Helper()
+	dir, err := hosttest.Dir()
+	if err != nil {
+		t.Fatalf("building the test extensions: %v", err)
+	}
+	e := newEnv(t, nil)
+	p, err := e.opts.Paths()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := host.Install(context.Background(), host.InstallOptions{Dir: p.ExtensionsDir(), Source: filepath.Join(dir, "actor")}); err != nil {
+		t.Fatal(err)
+	}
+	f := &cmdutil.Factory{IO: e.opts.IO, Getenv: func(string) string { return "" }}
+	e.opts.Assimilate = func(ctx context.Context, cx *codex.Codex) (*host.Result, error) {
+		return host.Assimilate(ctx, factory.Options(f, p, cx))
+	}
+	return e, p
 }

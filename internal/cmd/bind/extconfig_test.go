@@ -1,16 +1,8 @@
 package bind
 
 import (
-	"context"
-	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/lychd/lychd/host"
-	"github.com/lychd/lychd/host/hosttest"
-	"github.com/lychd/lychd/internal/cmd/factory"
-	"github.com/lychd/lychd/internal/cmdutil"
-	"github.com/lychd/lychd/internal/codex"
 )
 
 // TestExtensionTablesPointAtLychdToml: a table an extension refuses is
@@ -20,22 +12,7 @@ import (
 // table: unknown key "Rnues"` with no file or line, and a misspelt table
 // name was ignored without a word.
 func TestExtensionTablesPointAtLychdToml(t *testing.T) {
-	dir, err := hosttest.Dir()
-	if err != nil {
-		t.Fatalf("building the test extensions: %v", err)
-	}
-	e := newEnv(t, nil)
-	p, err := e.opts.Paths()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := host.Install(context.Background(), host.InstallOptions{Dir: p.ExtensionsDir(), Source: filepath.Join(dir, "actor")}); err != nil {
-		t.Fatal(err)
-	}
-	f := &cmdutil.Factory{IO: e.opts.IO, Getenv: func(string) string { return "" }}
-	e.opts.Assimilate = func(ctx context.Context, cx *codex.Codex) (*host.Result, error) {
-		return host.Assimilate(ctx, factory.Options(f, p, cx))
-	}
+	e, _ := withActor(t)
 	for _, tc := range []struct{ toml, want string }{
 		{"[pod]\nuserns = \"keep-id\"\n\n[extensions.actor]\nCount = 0\nRnues = []\n",
 			`extension "actor": lychd.toml:6: extensions.actor.Rnues: the extension has no such key; did you mean "Runes"? (its keys here: ` + actorKeys + `)`},

@@ -1,21 +1,14 @@
 package bind
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"reflect"
 	"runtime"
 	"strings"
 	"sync"
 	"testing"
 
-	"github.com/lychd/lychd/host"
-	"github.com/lychd/lychd/host/hosttest"
-	"github.com/lychd/lychd/internal/cmd/factory"
-	"github.com/lychd/lychd/internal/cmdutil"
-	"github.com/lychd/lychd/internal/codex"
 	"github.com/lychd/lychd/sdk"
 	"github.com/lychd/lychd/sdk/plugintest"
 )
@@ -27,22 +20,7 @@ import (
 // order. The extension is the actor
 // test extension, bound with the real core through factory.Options.
 func TestTheKitRefusesWhatBindRefuses(t *testing.T) {
-	dir, err := hosttest.Dir()
-	if err != nil {
-		t.Fatalf("building the test extensions: %v", err)
-	}
-	e := newEnv(t, nil)
-	p, err := e.opts.Paths()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := host.Install(context.Background(), host.InstallOptions{Dir: p.ExtensionsDir(), Source: filepath.Join(dir, "actor")}); err != nil {
-		t.Fatal(err)
-	}
-	f := &cmdutil.Factory{IO: e.opts.IO, Getenv: func(string) string { return "" }}
-	e.opts.Assimilate = func(ctx context.Context, cx *codex.Codex) (*host.Result, error) {
-		return host.Assimilate(ctx, factory.Options(f, p, cx))
-	}
+	e, _ := withActor(t)
 	const img = "docker.io/library/busybox:1.36"
 	for _, tc := range []struct {
 		name      string

@@ -1,19 +1,13 @@
 package bind
 
 import (
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/lychd/lychd/host"
-	"github.com/lychd/lychd/host/hosttest"
 	"github.com/lychd/lychd/internal/bound"
-	"github.com/lychd/lychd/internal/cmd/factory"
-	"github.com/lychd/lychd/internal/cmdutil"
-	"github.com/lychd/lychd/internal/codex"
 	"github.com/lychd/lychd/sdk"
 )
 
@@ -24,22 +18,7 @@ import (
 // soulstone's health lines, and records the one-shot's unit as such. The
 // core's migrate one-shot is bound beside them.
 func TestExtensionOneShotAndReadiness(t *testing.T) {
-	dir, err := hosttest.Dir()
-	if err != nil {
-		t.Fatalf("building the test extensions: %v", err)
-	}
-	e := newEnv(t, nil)
-	p, err := e.opts.Paths()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := host.Install(context.Background(), host.InstallOptions{Dir: p.ExtensionsDir(), Source: filepath.Join(dir, "actor")}); err != nil {
-		t.Fatal(err)
-	}
-	f := &cmdutil.Factory{IO: e.opts.IO, Getenv: func(string) string { return "" }}
-	e.opts.Assimilate = func(ctx context.Context, cx *codex.Codex) (*host.Result, error) {
-		return host.Assimilate(ctx, factory.Options(f, p, cx))
-	}
+	e, p := withActor(t)
 	const img = "docker.io/library/busybox:1.36"
 	runes := []sdk.Rune{
 		{Name: "notes-migrate", Kind: sdk.OneShot, Image: img, Exec: []string{"migrate"}, HostUser: true},
