@@ -233,8 +233,9 @@ func Assimilate(ctx context.Context, opts Options) (*Result, error) {
 			continue
 		}
 		// A slot freed by the deadline's own kill races with ctx.Done in
-		// the select above; the deadline wins.
-		if ctx.Err() != nil {
+		// the select above, and the kill may come from a timer of the same
+		// deadline that fired before ctx's own (gRPC's); the deadline wins.
+		if expired(ctx) {
 			<-sem
 			errs[i] = notStarted
 			continue
@@ -581,4 +582,14 @@ func isTransport(err error) bool {
 		return strings.Contains(err.Error(), "EOF") || strings.Contains(err.Error(), "connection")
 	}
 	return s.Code() == codes.Unavailable || s.Code() == codes.Canceled || s.Code() == codes.Internal
+}
+
+// expired reports whether ctx is done or its deadline has passed, even if
+// ctx's own timer has not fired yet.
+func expired(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	dl, ok := ctx.Deadline()
+	return ok && !time.Now().Before(dl)
 }
